@@ -1,0 +1,109 @@
+# Makefile: builds wa-fcgi, wa-worker and wactl into build/, runs the local
+# stack (`make run`) and every test (`make test`).  Both first install the
+# Debian packages that are missing (deploy/deps.sh).
+-include Makefile.local
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+PKGS	 = fcgi jansson sqlite3 libcrypto libbsd
+WARN	 = -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wshadow -Wformat=2 -Wvla -Wimplicit-fallthrough
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	   -MMD -MP
+ifeq ($(CI),true)
+CFLAGS	+= -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer -O1
+LDFLAGS	+= -fsanitize=address,undefined
+BUILD	?= build-san
+endif
+BUILD	?= build
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+COMMON	= log buf cfg sig db webhook notify
+COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
+PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
+UNITS	= $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
+	  $(BUILD)/test_req
+FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
+
+.PHONY: all deps run test unit e2e fuzz bench install clean
+all: $(PROGS)
+
+deps:
+	@sh deploy/deps.sh
+
+$(BUILD)/.dir:
+	@mkdir -p $(BUILD) && touch $@
+
+# schema.sql is embedded so the binaries know the schema they speak.
+$(BUILD)/schema_sql.c: schema.sql $(BUILD)/.dir
+	@{ printf 'extern const char schema_sql[];\nconst char schema_sql[] = {\n'; \
+	   od -An -v -tx1 schema.sql | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   printf '0x00 };\n'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
+	$(CC) -c -o $@ $<
+
+$(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(COMMON_O)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/wa-worker: $(BUILD)/worker.o $(COMMON_O)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/wactl: $(BUILD)/wactl.o $(COMMON_O)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON_O)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(COMMON_O) $(PKG_LIBS)
+
+$(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
+
+$(FUZZ_REPLAY): tests/fuzz/fuzz_webhook.c tests/fuzz/replay.c $(COMMON_O)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ tests/fuzz/fuzz_webhook.c \
+	    tests/fuzz/replay.c $(COMMON_O) $(PKG_LIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh deploy/run-local.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNITS) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+unit: $(UNITS)
+	@for t in $(UNITS); do $$t || exit 1; done
+
+# libFuzzer with clang: `make fuzz FUZZ_SECONDS=60`.
+FUZZ_SECONDS ?= 30
+fuzz: $(COMMON_O)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	    $(PKG_CFLAGS) -Ifcgi -o $(BUILD)/fuzz_webhook \
+	    tests/fuzz/fuzz_webhook.c fcgi/webhook.c fcgi/log.c $(PKG_LIBS)
+	mkdir -p $(BUILD)/fuzz-corpus
+	cp tests/fuzz/corpus/webhook/* ../shared/fixtures/webhooks/*.json \
+	    $(BUILD)/fuzz-corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz_webhook -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=tests/fuzz/webhook.dict $(BUILD)/fuzz-corpus
+
+bench: deps all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 schema.sql $(DESTDIR)$(PREFIX)/share/wa-gateway/
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/*.d)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages the build, `make run` and the tests
+# need, only those missing; silent when everything is there.
+set -eu
+PKGS="build-essential pkg-config libfcgi-dev libjansson-dev
+libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libbsd-dev
+nginx-light spawn-fcgi multiwatch python3 python3-pytest curl openssl
+clang valgrind wrk"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+# Debian starts nginx on install; ours runs from its own config.
+if command -v systemctl >/dev/null 2>&1; then
+	$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,220 @@
+#!/bin/sh
+# install.sh: set up the WhatsApp gateway on a Debian VPS.  Run as root from
+# a checkout, after "make install PREFIX=/usr/local" has put wa-fcgi,
+# wa-worker and wactl in /usr/local/bin:
+#
+#   sh deploy/install.sh                      # keeps the wa.example.com placeholder
+#   WA_DOMAIN=wa.shop.example sh deploy/install.sh
+#
+# Safe to run again (after an upgrade, say):
+#   - user, group and directories are created only when missing;
+#   - /etc/wa-gateway/wa.env is created from the example only when missing,
+#     and never touched after that;
+#   - the FastCGI parameters and the systemd units are always refreshed
+#     (local changes to units belong in "systemctl edit" drop-ins);
+#   - the nginx site is installed when missing; when the installed one
+#     differs from this checkout, the new version is written next to it as
+#     wa-gateway.conf.new for you to compare, and yours is left alone;
+#   - the site is enabled only once its certificate exists, because nginx
+#     refuses to start (taking every site down) while a certificate named
+#     in an enabled site is missing.
+# It starts and reloads nothing: the steps it prints say what to run.
+
+set -eu
+
+umask 022
+
+SRC=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+
+USER_NAME=wa
+STATE_DIR=/var/lib/wa-gateway
+ETC_DIR=/etc/wa-gateway
+ENV_FILE=$ETC_DIR/wa.env
+NGINX_DIR=/etc/nginx
+SITE=$NGINX_DIR/sites-available/wa-gateway.conf
+SITE_LINK=$NGINX_DIR/sites-enabled/wa-gateway.conf
+UNIT_DIR=/etc/systemd/system
+BIN_DIR=/usr/local/bin
+PLACEHOLDER=wa.example.com
+DOMAIN=${WA_DOMAIN:-}
+# On a later run without WA_DOMAIN, keep the host name already in the site,
+# so the comparison below does not flag the placeholder as a change.
+if [ -z "$DOMAIN" ] && [ -f "$SITE" ]; then
+	DOMAIN=$(sed -n 's/^[[:space:]]*server_name[[:space:]]\{1,\}\([^;[:space:]]*\).*/\1/p' \
+	    "$SITE" | head -n 1)
+	[ "$DOMAIN" != "$PLACEHOLDER" ] || DOMAIN=
+fi
+
+say() { printf '%s\n' "install.sh: $*"; }
+die() { printf '%s\n' "install.sh: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run me as root"
+for f in nginx/wa_fastcgi_params nginx/wa-gateway.conf \
+    deploy/wa-fcgi.service deploy/wa-worker.service deploy/wa.env.example; do
+	[ -f "$SRC/$f" ] || die "$SRC/$f is missing; run me from a checkout"
+done
+if [ -n "$DOMAIN" ]; then
+	# Only host-name characters: the value goes into a sed expression and
+	# into nginx's configuration.
+	case $DOMAIN in
+	*[!A-Za-z0-9.-]* | .* | *. | *..*)
+		die "WA_DOMAIN=$DOMAIN is not a host name" ;;
+	esac
+fi
+for d in "$NGINX_DIR/sites-available" "$NGINX_DIR/sites-enabled"; do
+	[ -d "$d" ] || die "$d not found: apt-get install nginx first"
+done
+getent passwd www-data >/dev/null || die "user www-data not found (nginx)"
+
+# --- user and directories -----------------------------------------------
+if getent passwd "$USER_NAME" >/dev/null; then
+	say "user $USER_NAME exists"
+else
+	# A system account, no password, no login shell; its own group wa
+	# (reused if a group of that name is already there).
+	if getent group "$USER_NAME" >/dev/null; then
+		grp_opt="-g $USER_NAME"
+	else
+		grp_opt=--user-group
+	fi
+	# shellcheck disable=SC2086 # grp_opt is one or two words on purpose
+	useradd --system $grp_opt --home-dir "$STATE_DIR" --no-create-home \
+	    --shell /usr/sbin/nologin --comment "WhatsApp gateway" "$USER_NAME"
+	say "created system user $USER_NAME"
+fi
+
+# nginx (www-data) must connect to /run/wa-gateway/fcgi.sock (wa:wa, 0660)
+# and, for media, read /var/lib/wa-gateway: put it in group wa.  Workers
+# started after this (nginx reload) pick the group up.
+if id -nG www-data | tr ' ' '\n' | grep -qx "$USER_NAME"; then
+	say "www-data is in group $USER_NAME"
+else
+	usermod -a -G "$USER_NAME" www-data
+	say "added www-data to group $USER_NAME"
+fi
+
+# systemd's StateDirectory= creates this too; doing it here lets you run
+# wactl as wa before the first start.
+install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE_DIR"
+install -d -o root -g "$USER_NAME" -m 0750 "$ETC_DIR"
+
+# --- configuration ----------------------------------------------------------
+if [ -e "$ENV_FILE" ]; then
+	say "$ENV_FILE exists, left as it is"
+else
+	# root owns it, so the services (group wa) can read it but not change it.
+	install -o root -g "$USER_NAME" -m 0640 "$SRC/deploy/wa.env.example" \
+	    "$ENV_FILE"
+	say "created $ENV_FILE from the example: fill in the secrets"
+fi
+
+# --- nginx ------------------------------------------------------------------
+install -o root -g root -m 0644 "$SRC/nginx/wa_fastcgi_params" \
+    "$NGINX_DIR/wa_fastcgi_params"
+say "installed $NGINX_DIR/wa_fastcgi_params"
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+if [ -n "$DOMAIN" ]; then
+	sed "s/wa\\.example\\.com/$DOMAIN/g" "$SRC/nginx/wa-gateway.conf" >"$tmp"
+else
+	cat "$SRC/nginx/wa-gateway.conf" >"$tmp"
+fi
+if [ ! -e "$SITE" ]; then
+	install -o root -g root -m 0644 "$tmp" "$SITE"
+	say "installed $SITE"
+elif cmp -s "$tmp" "$SITE"; then
+	say "$SITE is up to date"
+	rm -f "$SITE.new"
+else
+	# Outside sites-enabled, so nginx never reads it.
+	install -o root -g root -m 0644 "$tmp" "$SITE.new"
+	say "$SITE differs from this checkout; left as it is," \
+	    "new version in $SITE.new (diff -u $SITE $SITE.new)"
+fi
+
+# Enable the site only when every certificate it names is present.
+certs=$(sed -n 's/^[[:space:]]*ssl_certificate\(_key\)\{0,1\}[[:space:]]\{1,\}\([^;]*\);.*/\2/p' "$SITE")
+missing=
+for c in $certs; do
+	[ -e "$c" ] || missing="$missing $c"
+done
+site_enabled=no
+if [ -L "$SITE_LINK" ] || [ -e "$SITE_LINK" ]; then
+	site_enabled=yes
+	say "$SITE_LINK exists"
+elif [ -z "$missing" ] && [ -n "$certs" ]; then
+	ln -s "$SITE" "$SITE_LINK"
+	site_enabled=yes
+	say "enabled the site: $SITE_LINK"
+else
+	say "site not enabled yet: missing certificate file(s):$missing"
+fi
+
+# --- systemd ----------------------------------------------------------------
+install -o root -g root -m 0644 "$SRC/deploy/wa-worker.service" \
+    "$UNIT_DIR/wa-worker.service"
+install -o root -g root -m 0644 "$SRC/deploy/wa-fcgi.service" \
+    "$UNIT_DIR/wa-fcgi.service"
+systemctl daemon-reload
+say "installed the units in $UNIT_DIR and reloaded systemd"
+
+# --- what is still missing ----------------------------------------------
+warn=
+for b in wa-fcgi wa-worker wactl; do
+	[ -x "$BIN_DIR/$b" ] || warn="$warn $BIN_DIR/$b"
+done
+for b in /usr/bin/spawn-fcgi /usr/bin/multiwatch; do
+	[ -x "$b" ] || warn="$warn $b"
+done
+[ -z "$warn" ] || say "WARNING: not found:$warn" \
+    "(make install PREFIX=/usr/local; apt-get install spawn-fcgi multiwatch)"
+
+name=${DOMAIN:-$PLACEHOLDER}
+cat <<EOF
+
+Next steps:
+
+ 1. Fill in the secrets (the services refuse to start without them):
+      editor $ENV_FILE
+EOF
+if [ -z "$DOMAIN" ]; then
+	cat <<EOF
+
+    Put your host name in place of $PLACEHOLDER in $SITE
+    (server_name and the certificate paths); the commands below use the
+    placeholder too.  (On a fresh install, WA_DOMAIN=your.host.name does
+    this for you.)
+EOF
+fi
+if [ "$site_enabled" = no ]; then
+	cat <<EOF
+
+ 2. Get the certificate.  Until the site is enabled, Debian's default site
+    answers on port 80 from /var/www/html, which is what --webroot needs:
+      certbot certonly --webroot -w /var/www/html -d $name \\
+          --deploy-hook "systemctl reload nginx"
+    Then enable the site:
+      ln -s $SITE $SITE_LINK
+    (Renewals keep working: the site serves /.well-known/acme-challenge/
+    from /var/www/html on port 80.)
+EOF
+else
+	cat <<EOF
+
+ 2. Certificate: present.
+EOF
+fi
+cat <<EOF
+
+ 3. Start the gateway (wa-worker migrates the database first):
+      systemctl enable --now wa-worker wa-fcgi
+      journalctl -u wa-worker -u wa-fcgi -e
+
+ 4. Load the site (this also gives nginx's workers the new group):
+      nginx -t && systemctl reload nginx
+
+ 5. Check, then point Meta at it (App Dashboard > WhatsApp > Configuration:
+    callback https://$name/api/whatsapp/webhook and your verify token):
+      curl -s https://$name/api/whatsapp/health
+EOF

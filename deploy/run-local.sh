@@ -1,0 +1,82 @@
+#!/bin/sh
+# run-local.sh: `make run`.  Starts the whole stack on loopback in the
+# foreground: nginx from nginx/local.conf.in, a spawn-fcgi pool of wa-fcgi
+# supervised by multiwatch (a responder that dies is replaced), and one
+# wa-worker.  Ctrl-C or SIGTERM stops everything it started.
+# With no configuration it generates development secrets into
+# $WA_STATE_DIR/dev.env (kept across runs); variables already in the
+# environment override that file.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+WA_STATE_DIR=${WA_STATE_DIR:-$top/var}
+mkdir -p "$WA_STATE_DIR/nginx"
+WA_STATE_DIR=$(cd "$WA_STATE_DIR" && pwd)
+export WA_STATE_DIR
+
+if [ -z "${WA_ENV_FILE:-}" ]; then
+	WA_ENV_FILE=$WA_STATE_DIR/dev.env
+	if [ ! -f "$WA_ENV_FILE" ]; then
+		umask 077
+		{
+			echo "# development secrets made by make run; not for production"
+			echo "WHATSAPP_APP_SECRET=$(openssl rand -hex 16)"
+			echo "WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 12)"
+			echo "WHATSAPP_ACCESS_TOKEN=dev-$(openssl rand -hex 20)"
+			echo "WHATSAPP_PHONE_NUMBER_ID=200300400500600"
+		} > "$WA_ENV_FILE"
+		umask 022
+	fi
+fi
+export WA_ENV_FILE
+# The environment wins over the file (cfg.c does the same).
+getv() { eval "v=\${$1:-}"; [ -n "$v" ] && { echo "$v"; return; }
+	sed -n "s/^$1=//p" "$WA_ENV_FILE" | tail -n 1; }
+WA_LISTEN=$(getv WA_LISTEN); WA_LISTEN=${WA_LISTEN:-127.0.0.1:8080}
+WA_RESPONDERS=$(getv WA_RESPONDERS); WA_RESPONDERS=${WA_RESPONDERS:-4}
+
+"$BUILD/wactl" migrate
+"$BUILD/wa-fcgi" -n >/dev/null
+"$BUILD/wa-worker" -n >/dev/null
+
+sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
+    -e "s|@NGINX@|$top/nginx|g" -e "s|@USER@|$(id -un)|g" \
+    "$top/nginx/local.conf.in" > "$WA_STATE_DIR/nginx/nginx.conf"
+nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
+
+pids=""
+cleanup() {
+	trap - INT TERM EXIT
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	rm -f "$WA_STATE_DIR/fcgi.sock"
+}
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
+
+"$BUILD/wa-worker" & pids="$pids $!"
+rm -f "$WA_STATE_DIR/fcgi.sock"
+spawn-fcgi -n -s "$WA_STATE_DIR/fcgi.sock" -M 0666 -- \
+    "$(command -v multiwatch)" -f "$WA_RESPONDERS" -s TERM -- "$BUILD/wa-fcgi" &
+pids="$pids $!"
+nginx -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log" &
+pids="$pids $!"
+
+secret=$(getv WHATSAPP_APP_SECRET); token=$(getv WHATSAPP_VERIFY_TOKEN)
+cat <<MSG
+wa-gateway is running (Ctrl-C stops it)
+  webhook URL:   http://$WA_LISTEN/api/whatsapp/webhook
+  health:        http://$WA_LISTEN/api/whatsapp/health
+  verify token:  $token
+  app secret:    $secret
+  settings:      $WA_ENV_FILE
+  database:      $WA_STATE_DIR/wa.db
+MSG
+# Any one of them ending ends the stack.
+while :; do
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null || { echo "a component stopped; shutting down" >&2; exit 1; }
+	done
+	sleep 1 &
+	wait $! || true
+done

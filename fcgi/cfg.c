@@ -1,0 +1,355 @@
+/*
+ * cfg.c: reads the configuration once at startup.  Values come from the
+ * env file named by WA_ENV_FILE (KEY=VALUE lines, # comments) and then from
+ * the environment, which overrides the file so that a script can start the
+ * stack with its own secrets, state dir and port.  One table gives every
+ * key's default, bounds and validator; an unknown key in the file, an
+ * out-of-range value or a missing secret is an error whose message names
+ * the variable and where to get it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "cfg.h"
+
+enum ctype {
+	CT_SECRET,	/* non-empty token without spaces, never printed */
+	CT_DIGITS,	/* numeric id */
+	CT_VERSION,	/* vNN.N */
+	CT_URL,		/* http(s)://... */
+	CT_PATH,	/* file system path */
+	CT_HOSTPORT,	/* host:port */
+	CT_INT,		/* integer within min..max */
+	CT_SYNC,	/* FULL or NORMAL */
+	CT__MAX
+};
+
+struct ckey {
+	const char	*name;
+	enum ctype	 type;
+	const char	*def;		/* NULL: required */
+	unsigned	 need;		/* programs that require it */
+	long		 min, max;	/* CT_INT bounds */
+	const char	*hint;		/* where to get it */
+	size_t		 off;		/* char * or long or int in struct cfg */
+};
+
+#define OFF(f)	offsetof(struct cfg, f)
+
+static const struct ckey keys[] = {
+	{ "WHATSAPP_APP_SECRET", CT_SECRET, NULL, CFG_NEED_RESPONDER, 0, 0,
+	  "the App Secret from the Meta App Dashboard, App settings > Basic",
+	  OFF(app_secret) },
+	{ "WHATSAPP_VERIFY_TOKEN", CT_SECRET, NULL, CFG_NEED_RESPONDER, 0, 0,
+	  "a random string of your choice, typed also into the App Dashboard "
+	  "webhook settings", OFF(verify_token) },
+	{ "WHATSAPP_ACCESS_TOKEN", CT_SECRET, NULL, CFG_NEED_WORKER, 0, 0,
+	  "a System User access token from Meta Business Settings > "
+	  "System users", OFF(access_token) },
+	{ "WHATSAPP_PHONE_NUMBER_ID", CT_DIGITS, NULL, CFG_NEED_WORKER, 0, 0,
+	  "the Phone number ID shown in the App Dashboard, WhatsApp > "
+	  "API Setup", OFF(phone_number_id) },
+	{ "WHATSAPP_API_VERSION", CT_VERSION, "v23.0", 0, 0, 0,
+	  "a Graph API version such as v23.0", OFF(api_version) },
+	{ "WHATSAPP_GRAPH_URL", CT_URL, "https://graph.facebook.com", 0, 0, 0,
+	  "the Graph API base URL", OFF(graph_url) },
+	{ "WA_STATE_DIR", CT_PATH, "./var", 0, 0, 0,
+	  "a writable directory for the database, media and sockets",
+	  OFF(state_dir) },
+	{ "WA_LISTEN", CT_HOSTPORT, "127.0.0.1:8080", 0, 0, 0,
+	  "the address nginx listens on, host:port", OFF(listen) },
+	{ "WA_RESPONDERS", CT_INT, "4", 0, 1, 256,
+	  "the number of wa-fcgi processes", OFF(responders) },
+	{ "WA_SYNCHRONOUS", CT_SYNC, "FULL", 0, 0, 0,
+	  "FULL (an acknowledged webhook survives power loss) or NORMAL",
+	  OFF(sync_full) },
+	{ "WA_BUSY_TIMEOUT_MS", CT_INT, "3000", 0, 10, 60000,
+	  "how long a writer waits for the database lock, in milliseconds",
+	  OFF(busy_timeout_ms) },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static const struct ckey *
+key_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].name) == len &&
+		    strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Returns NULL when value suits k, else a phrase saying what is wrong. */
+static const char *
+check(const struct ckey *k, const char *v, long *num)
+{
+	const char	*p;
+	char		*end;
+	long long	 n;
+
+	switch (k->type) {
+	case CT_SECRET:
+		if (*v == '\0')
+			return "is empty";
+		if (strlen(v) > 1024)
+			return "is longer than 1024 characters";
+		for (p = v; *p; p++)
+			if (!isgraph((unsigned char)*p))
+				return "contains spaces or control characters";
+		return NULL;
+	case CT_DIGITS:
+		if (*v == '\0' || strlen(v) > 32)
+			return "must be 1 to 32 digits";
+		for (p = v; *p; p++)
+			if (!isdigit((unsigned char)*p))
+				return "must contain digits only";
+		return NULL;
+	case CT_VERSION:
+		if (v[0] != 'v' || !isdigit((unsigned char)v[1]))
+			return "must look like v23.0";
+		for (p = v + 1; *p; p++)
+			if (!isdigit((unsigned char)*p) && *p != '.')
+				return "must look like v23.0";
+		if (strchr(v, '.') == NULL || strlen(v) > 16)
+			return "must look like v23.0";
+		return NULL;
+	case CT_URL:
+		if (strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "http://", 7) != 0)
+			return "must start with https:// or http://";
+		if (strlen(v) > 512)
+			return "is longer than 512 characters";
+		for (p = v; *p; p++)
+			if (!isgraph((unsigned char)*p))
+				return "contains spaces or control characters";
+		return NULL;
+	case CT_PATH:
+		if (*v == '\0' || strlen(v) > 3000)
+			return "must be a path of 1 to 3000 bytes";
+		return NULL;
+	case CT_HOSTPORT:
+		if ((p = strrchr(v, ':')) == NULL || p == v)
+			return "must be host:port";
+		errno = 0;
+		n = strtoll(p + 1, &end, 10);
+		if (errno || *end != '\0' || p[1] == '\0' || n < 1 || n > 65535)
+			return "must end in a port from 1 to 65535";
+		return NULL;
+	case CT_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || *end != '\0' || *v == '\0')
+			return "must be a whole number";
+		if (n < k->min || n > k->max)
+			return "is out of range";
+		*num = (long)n;
+		return NULL;
+	case CT_SYNC:
+		if (strcmp(v, "FULL") == 0)
+			*num = 1;
+		else if (strcmp(v, "NORMAL") == 0)
+			*num = 0;
+		else
+			return "must be FULL or NORMAL";
+		return NULL;
+	case CT__MAX:
+		break;
+	}
+	return "has an unknown type";
+}
+
+/*
+ * Reads the env file into vals[] (strings from malloc, indexed like keys[]).
+ * Returns 0 or -1 with err set.
+ */
+static int
+read_file(const char *path, char **vals, char *err, size_t errsz)
+{
+	FILE		*f;
+	char		 line[4096], *k, *v, *eq, *e;
+	size_t		 lineno = 0, len;
+	const struct ckey *ck;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		(void)snprintf(err, errsz, "WA_ENV_FILE %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
+			(void)snprintf(err, errsz, "%s:%zu: line too long",
+			    path, lineno);
+			goto fail;
+		}
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		for (k = line; isspace((unsigned char)*k); k++)
+			continue;
+		if (*k == '\0' || *k == '#')
+			continue;
+		if (strncmp(k, "export ", 7) == 0)
+			k += 7;
+		if ((eq = strchr(k, '=')) == NULL) {
+			(void)snprintf(err, errsz, "%s:%zu: expected KEY=VALUE",
+			    path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		v = eq + 1;
+		for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
+			e[-1] = '\0';
+		if ((ck = key_find(k, strlen(k))) == NULL) {
+			(void)snprintf(err, errsz, "%s:%zu: unknown setting %.64s",
+			    path, lineno, k);
+			goto fail;
+		}
+		len = strlen(v);
+		if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
+		    v[len - 1] == v[0]) {
+			v[len - 1] = '\0';
+			v++;
+		}
+		free(vals[ck - keys]);
+		if ((vals[ck - keys] = strdup(v)) == NULL) {
+			(void)snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		(void)snprintf(err, errsz, "%s: read error", path);
+		goto fail;
+	}
+	explicit_bzero(line, sizeof(line));
+	(void)fclose(f);
+	return 0;
+fail:
+	explicit_bzero(line, sizeof(line));
+	(void)fclose(f);
+	return -1;
+}
+
+static int
+join(char *dst, size_t sz, const char *dir, const char *name)
+{
+	int n = snprintf(dst, sz, "%s/%s", dir, name);
+
+	return (n < 0 || (size_t)n >= sz) ? -1 : 0;
+}
+
+/*
+ * Fills c from WA_ENV_FILE and the environment.  need says which secrets
+ * the calling program requires.  Returns 0, or -1 with a sentence in err;
+ * c is then cleared.  The caller clears c with cfg_clear().
+ */
+int
+cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
+{
+	char		*vals[NKEYS] = { NULL };
+	const char	*file, *env, *v, *why;
+	size_t		 i;
+	long		 num;
+
+	memset(c, 0, sizeof(*c));
+	if ((file = getenv("WA_ENV_FILE")) != NULL && *file != '\0' &&
+	    read_file(file, vals, err, errsz) == -1)
+		goto fail;
+	for (i = 0; i < NKEYS; i++) {
+		if ((env = getenv(keys[i].name)) != NULL) {
+			free(vals[i]);
+			if ((vals[i] = strdup(env)) == NULL)
+				goto oom;
+		}
+		v = vals[i] != NULL ? vals[i] : keys[i].def;
+		if (v == NULL) {
+			if ((keys[i].need & need) == 0)
+				continue;
+			(void)snprintf(err, errsz, "%s is not set: set it in the "
+			    "environment or in WA_ENV_FILE to %s", keys[i].name,
+			    keys[i].hint);
+			goto fail;
+		}
+		num = 0;
+		if ((why = check(&keys[i], v, &num)) != NULL) {
+			/* Secrets are named, never echoed. */
+			(void)snprintf(err, errsz, "%s %s: set it to %s",
+			    keys[i].name, why, keys[i].hint);
+			goto fail;
+		}
+		switch (keys[i].type) {
+		case CT_INT:
+			*(long *)(void *)((char *)c + keys[i].off) = num;
+			break;
+		case CT_SYNC:
+			*(int *)(void *)((char *)c + keys[i].off) = (int)num;
+			break;
+		default:
+			if (vals[i] == NULL && (vals[i] = strdup(v)) == NULL)
+				goto oom;
+			*(char **)(void *)((char *)c + keys[i].off) = vals[i];
+			vals[i] = NULL;
+			break;
+		}
+	}
+	for (i = 0; i < NKEYS; i++)
+		free(vals[i]);
+	/* Strip a trailing slash so URLs join as base + "/" + path. */
+	if (c->graph_url != NULL) {
+		size_t n = strlen(c->graph_url);
+
+		while (n > 8 && c->graph_url[n - 1] == '/')
+			c->graph_url[--n] = '\0';
+	}
+	if (join(c->db_path, sizeof(c->db_path), c->state_dir, "wa.db") ||
+	    join(c->wake_path, sizeof(c->wake_path), c->state_dir,
+	    "worker.sock") ||
+	    join(c->lock_path, sizeof(c->lock_path), c->state_dir,
+	    "wa-worker.lock")) {
+		(void)snprintf(err, errsz, "WA_STATE_DIR is too long");
+		cfg_clear(c);
+		return -1;
+	}
+	return 0;
+oom:
+	(void)snprintf(err, errsz, "out of memory reading the configuration");
+fail:
+	for (i = 0; i < NKEYS; i++) {
+		if (vals[i] != NULL)
+			explicit_bzero(vals[i], strlen(vals[i]));
+		free(vals[i]);
+	}
+	cfg_clear(c);
+	return -1;
+}
+
+static void
+wipe(char **s)
+{
+	if (*s != NULL)
+		explicit_bzero(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+/* Wipes the secrets and frees every string; accepts a zeroed cfg. */
+void
+cfg_clear(struct cfg *c)
+{
+	wipe(&c->app_secret);
+	wipe(&c->verify_token);
+	wipe(&c->access_token);
+	wipe(&c->phone_number_id);
+	wipe(&c->api_version);
+	wipe(&c->graph_url);
+	wipe(&c->state_dir);
+	wipe(&c->listen);
+}

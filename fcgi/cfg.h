@@ -1,0 +1,31 @@
+/* cfg.h: configuration from the environment and an env file (see cfg.c). */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+
+/* Which program asks: decides which secrets are required. */
+#define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
+#define CFG_NEED_WORKER		0x02	/* access token, phone number id */
+
+struct cfg {
+	char	*app_secret;		/* WHATSAPP_APP_SECRET */
+	char	*verify_token;		/* WHATSAPP_VERIFY_TOKEN */
+	char	*access_token;		/* WHATSAPP_ACCESS_TOKEN */
+	char	*phone_number_id;	/* WHATSAPP_PHONE_NUMBER_ID */
+	char	*api_version;		/* WHATSAPP_API_VERSION, e.g. v23.0 */
+	char	*graph_url;		/* WHATSAPP_GRAPH_URL, no trailing / */
+	char	*state_dir;		/* WA_STATE_DIR */
+	char	*listen;		/* WA_LISTEN host:port (make run) */
+	long	 responders;		/* WA_RESPONDERS */
+	int	 sync_full;		/* WA_SYNCHRONOUS: 1 FULL, 0 NORMAL */
+	long	 busy_timeout_ms;	/* WA_BUSY_TIMEOUT_MS */
+	char	 db_path[4096];		/* state_dir/wa.db */
+	char	 wake_path[4096];	/* state_dir/worker.sock */
+	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
+};
+
+int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
+void	 cfg_clear(struct cfg *);
+
+#endif

@@ -1,0 +1,940 @@
+/*
+ * db.c: the only file that includes sqlite3.h.  Opens the database with the
+ * pragmas every connection needs, applies the numbered migrations of
+ * schema.sql, and holds every SQL statement of the program in one table,
+ * prepared at startup so that a schema mismatch fails at boot.  Every write
+ * transaction starts with BEGIN IMMEDIATE, so SQLITE_BUSY is only ever met
+ * at BEGIN, where the busy timeout waits it out safely.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bsd/string.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "sig.h"
+
+extern const char schema_sql[];	/* schema.sql, embedded by the Makefile */
+
+enum stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_EVENT_INSERT,
+	STMT_BACKLOG,
+	STMT_HEARTBEAT_GET,
+	STMT_HEARTBEAT_SET,
+	STMT_EVENT_NEXT,
+	STMT_EVENT_FINISH,
+	STMT_CONTACT_BY_WA,
+	STMT_CONTACT_BY_UID,
+	STMT_CONTACT_INSERT,
+	STMT_CONTACT_SEEN,
+	STMT_CONTACT_RENUMBER,
+	STMT_CONV_ENSURE,
+	STMT_CONV_INBOUND,
+	STMT_MSG_EXISTS,
+	STMT_MSG_IN_INSERT,
+	STMT_STATUS_INSERT,
+	STMT_STATUS_LIST,
+	STMT_MSG_STATUS_SET,
+	STMT_ERROR_INSERT,
+	STMT_OTHER_INSERT,
+	STMT__MAX
+};
+
+static const char *const stmts[STMT__MAX] = {
+	"BEGIN IMMEDIATE", /* STMT_BEGIN */
+	"COMMIT", /* STMT_COMMIT */
+	"ROLLBACK", /* STMT_ROLLBACK */
+	"SAVEPOINT item", /* STMT_SAVEPOINT */
+	"RELEASE item", /* STMT_RELEASE */
+	"ROLLBACK TO item", /* STMT_ROLLBACK_TO */
+	"INSERT INTO webhook_events (received_at, body, body_size, "
+	    "body_sha256) VALUES (?,?,?,?)", /* STMT_EVENT_INSERT */
+	"SELECT count(*) FROM webhook_events WHERE state = 'pending'",
+	    /* STMT_BACKLOG */
+	"SELECT pid, heartbeat_at FROM worker_status WHERE id = 1",
+	    /* STMT_HEARTBEAT_GET */
+	"INSERT INTO worker_status (id, pid, started_at, heartbeat_at) "
+	    "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
+	    "pid = ?1, started_at = ?2, heartbeat_at = ?3",
+	    /* STMT_HEARTBEAT_SET */
+	"SELECT id, body FROM webhook_events WHERE state = 'pending' AND "
+	    "id > ? ORDER BY id LIMIT 1", /* STMT_EVENT_NEXT */
+	"UPDATE webhook_events SET state = ?, applied_at = ?, "
+	    "items_total = ?, items_applied = ?, items_duplicate = ?, "
+	    "items_failed = ?, error = ? WHERE id = ?", /* STMT_EVENT_FINISH */
+	"SELECT id FROM contacts WHERE phone_number_id = ? AND wa_id = ?",
+	    /* STMT_CONTACT_BY_WA */
+	"SELECT id FROM contacts WHERE phone_number_id = ? AND user_id = ?",
+	    /* STMT_CONTACT_BY_UID */
+	"INSERT INTO contacts (phone_number_id, wa_id, user_id, username, "
+	    "profile_name, first_seen_at, last_seen_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", /* STMT_CONTACT_INSERT */
+	/* Names follow the newest message; ids are only ever filled in. */
+	"UPDATE contacts SET wa_id = coalesce(wa_id, ?2), "
+	    "user_id = coalesce(user_id, ?3), "
+	    "username = CASE WHEN ?6 >= last_seen_at THEN "
+	    "coalesce(?4, username) ELSE username END, "
+	    "profile_name = CASE WHEN ?6 >= last_seen_at THEN "
+	    "coalesce(?5, profile_name) ELSE profile_name END, "
+	    "first_seen_at = min(first_seen_at, ?6), "
+	    "last_seen_at = max(last_seen_at, ?6) WHERE id = ?1",
+	    /* STMT_CONTACT_SEEN */
+	"UPDATE contacts SET wa_id = ?2 WHERE id = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
+	    "contacts.phone_number_id AND c.wa_id = ?2)",
+	    /* STMT_CONTACT_RENUMBER */
+	"INSERT INTO conversations (phone_number_id, contact_id, created_at) "
+	    "VALUES (?, ?, ?) ON CONFLICT (phone_number_id, contact_id) "
+	    "DO UPDATE SET phone_number_id = excluded.phone_number_id "
+	    "RETURNING id", /* STMT_CONV_ENSURE */
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "unread_count = unread_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2), "
+	    "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
+	    "window_expires_at = max(coalesce(window_expires_at, 0), ?3) "
+	    "WHERE id = ?1", /* STMT_CONV_INBOUND */
+	"SELECT 1 FROM messages WHERE wamid = ?", /* STMT_MSG_EXISTS */
+	"INSERT INTO messages (phone_number_id, wamid, direction, "
+	    "conversation_id, contact_id, sender, type, text, media_id, "
+	    "mime_type, sha256, filename, latitude, longitude, location_name, "
+	    "location_address, interactive_type, reply_id, reply_title, "
+	    "reaction_to, reaction_emoji, context_wamid, context_from, "
+	    "forwarded, referral_source_id, referral_ctwa_clid, error_code, "
+	    "error_title, timestamp, raw, webhook_event_id, created_at) "
+	    "VALUES (?,?,'in',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	    "?,?,?,?,?,?)", /* STMT_MSG_IN_INSERT */
+	"INSERT INTO message_statuses (phone_number_id, wamid, status, "
+	    "timestamp, recipient_id, recipient_user_id, "
+	    "biz_opaque_callback_data, conversation_meta_id, "
+	    "conversation_origin, conversation_expires_at, pricing_model, "
+	    "pricing_category, pricing_type, billable, error_code, "
+	    "error_title, error_details, raw, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+	    "ON CONFLICT (wamid, status) DO NOTHING", /* STMT_STATUS_INSERT */
+	"SELECT status, timestamp, error_code, error_title "
+	    "FROM message_statuses WHERE wamid = ? ORDER BY id",
+	    /* STMT_STATUS_LIST */
+	"UPDATE messages SET status = ?2, status_at = ?3, "
+	    "error_code = coalesce(?4, error_code), "
+	    "error_title = coalesce(?5, error_title) "
+	    "WHERE wamid = ?1 AND direction = 'out' AND "
+	    "(status IS NOT ?2 OR status_at IS NOT ?3)",
+	    /* STMT_MSG_STATUS_SET */
+	"INSERT INTO webhook_errors (phone_number_id, code, title, message, "
+	    "details, raw, item_sha256, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (item_sha256) DO NOTHING",
+	    /* STMT_ERROR_INSERT */
+	"INSERT INTO subscription_events (waba_id, phone_number_id, field, "
+	    "event, raw, item_sha256, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (item_sha256) DO NOTHING",
+	    /* STMT_OTHER_INSERT */
+};
+
+struct db {
+	sqlite3		*h;
+	enum db_role	 role;
+	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
+};
+
+/* Logs the failed call with the statement text and SQLite's message. */
+static void
+dberr(struct db *d, const char *fn, const char *sql)
+{
+	log_warnx("%s: %s: %s (%d)", fn, sql != NULL ? sql : "-",
+	    sqlite3_errmsg(d->h), sqlite3_extended_errcode(d->h));
+}
+
+static sqlite3_stmt *
+st(struct db *d, enum stmt k)
+{
+	sqlite3_reset(d->s[k]);
+	sqlite3_clear_bindings(d->s[k]);
+	return d->s[k];
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v == NULL ? sqlite3_bind_null(s, i) :
+	    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Binds v, or NULL when v is 0 (absent codes and times). */
+static int
+bind_nz(sqlite3_stmt *s, int i, int64_t v)
+{
+	return v == 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, v);
+}
+
+/*
+ * Steps a statement that returns no row (or whose rows are not wanted).
+ * Returns DB_OK, DB_DUP on a constraint violation, DB_BUSY or DB_ERR.
+ */
+static enum db_rc
+run(struct db *d, enum stmt k, const char *fn)
+{
+	int rc = sqlite3_step(d->s[k]);
+
+	sqlite3_reset(d->s[k]);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return DB_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return DB_DUP;
+	dberr(d, fn, stmts[k]);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return DB_BUSY;
+	return DB_ERR;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (int64_t)time(NULL) * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+db_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
+/* 1 when the linked SQLite has the WAL-reset race fix (3.51.3). */
+int
+db_sqlite_version_ok(void)
+{
+	return sqlite3_libversion_number() >= 3051003;
+}
+
+/* The highest "-- migrate: N" in the embedded schema. */
+int
+db_schema_known(void)
+{
+	const char	*p = schema_sql;
+	int		 n, max = 0;
+
+	while ((p = strstr(p, "\n-- migrate: ")) != NULL) {
+		p += 13;
+		n = (int)strtol(p, NULL, 10);
+		if (n > max)
+			max = n;
+	}
+	return max;
+}
+
+int
+db_user_version(struct db *d, int *v)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		dberr(d, __func__, "PRAGMA user_version");
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	else
+		dberr(d, __func__, "PRAGMA user_version");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+exec(struct db *d, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(d->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("%s: %.200s: %s", __func__, sql,
+		    msg != NULL ? msg : sqlite3_errmsg(d->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Applies every migration above the database's user_version, each in its
+ * own transaction with the new version set inside it, so a failure leaves
+ * the database at the last whole version.  Returns 0 or -1.
+ */
+int
+db_migrate(struct db *d, int *from, int *to)
+{
+	const char	*p, *next;
+	char		*chunk, pragma[64];
+	int		 cur, n, rc = 0;
+
+	if (db_user_version(d, &cur) == -1)
+		return -1;
+	*from = *to = cur;
+	if (cur > db_schema_known()) {
+		log_warnx("database schema version %d is newer than this "
+		    "program knows (%d)", cur, db_schema_known());
+		return -1;
+	}
+	for (p = strstr(schema_sql, "\n-- migrate: "); p != NULL; p = next) {
+		n = (int)strtol(p + 13, NULL, 10);
+		next = strstr(p + 13, "\n-- migrate: ");
+		if (n <= cur)
+			continue;
+		chunk = next != NULL ? strndup(p, (size_t)(next - p)) :
+		    strdup(p);
+		if (chunk == NULL)
+			return -1;
+		(void)snprintf(pragma, sizeof(pragma),
+		    "PRAGMA user_version = %d", n);
+		if (exec(d, "BEGIN IMMEDIATE") == -1)
+			rc = -1;
+		else if (exec(d, chunk) == -1 || exec(d, pragma) == -1 ||
+		    exec(d, "COMMIT") == -1) {
+			(void)exec(d, "ROLLBACK");
+			rc = -1;
+		}
+		free(chunk);
+		if (rc == -1) {
+			log_warnx("migration %d failed; database left at "
+			    "version %d", n, *to);
+			return -1;
+		}
+		*to = cur = n;
+	}
+	return 0;
+}
+
+static int
+prepare_all(struct db *d)
+{
+	int i;
+
+	for (i = 0; i < STMT__MAX; i++)
+		if (sqlite3_prepare_v3(d->h, stmts[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &d->s[i], NULL) != SQLITE_OK) {
+			dberr(d, __func__, stmts[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Opens path for role.  Responders and the worker insist on the schema
+ * version this program knows; the admin role opens any version (for
+ * `wactl migrate`) and prepares statements only when it matches.
+ * Returns the handle (caller frees with db_close()) or NULL, logged.
+ */
+struct db *
+db_open(const char *path, enum db_role role, int sync_full, long busy_ms)
+{
+	struct db	*d;
+	char		 sql[128];
+	int		 v, known = db_schema_known();
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return NULL;
+	}
+	d->role = role;
+	if (sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", __func__, path, d->h != NULL ?
+		    sqlite3_errmsg(d->h) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(d->h, 1);
+	if (sqlite3_busy_timeout(d->h, (int)busy_ms) != SQLITE_OK)
+		goto fail;
+	(void)snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
+	    sync_full ? "FULL" : "NORMAL");
+	if (exec(d, "PRAGMA journal_mode = WAL") == -1 || exec(d, sql) == -1 ||
+	    exec(d, "PRAGMA foreign_keys = ON") == -1)
+		goto fail;
+	/*
+	 * Only the worker checkpoints (a responder must never stall a
+	 * webhook's answer on a checkpoint); it also caps the WAL's size
+	 * on disk after each checkpoint.
+	 */
+	if (role == DB_ROLE_RESPONDER &&
+	    exec(d, "PRAGMA wal_autocheckpoint = 0") == -1)
+		goto fail;
+	if (role == DB_ROLE_WORKER &&
+	    (exec(d, "PRAGMA wal_autocheckpoint = 1000") == -1 ||
+	    exec(d, "PRAGMA journal_size_limit = 67108864") == -1))
+		goto fail;
+	if (db_user_version(d, &v) == -1)
+		goto fail;
+	if (v != known && role != DB_ROLE_ADMIN) {
+		log_warnx("%s: schema version %d, this program knows %d: %s",
+		    path, v, known, v < known ? "run `wactl migrate` first" :
+		    "the database is newer than this program; upgrade it");
+		goto fail;
+	}
+	if (v == known && prepare_all(d) == -1)
+		goto fail;
+	return d;
+fail:
+	db_close(d);
+	return NULL;
+}
+
+/* Finalizes the statements and closes; accepts NULL. */
+void
+db_close(struct db *d)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(d->s[i]);
+	if (sqlite3_close(d->h) != SQLITE_OK)
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(d->h));
+	free(d);
+}
+
+enum db_rc
+db_begin(struct db *d)
+{
+	(void)st(d, STMT_BEGIN);
+	return run(d, STMT_BEGIN, __func__);
+}
+
+int
+db_commit(struct db *d)
+{
+	(void)st(d, STMT_COMMIT);
+	if (run(d, STMT_COMMIT, __func__) != DB_OK) {
+		db_rollback(d);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rolls back when a transaction is open; safe to call when none is. */
+void
+db_rollback(struct db *d)
+{
+	if (sqlite3_get_autocommit(d->h))
+		return;
+	(void)st(d, STMT_ROLLBACK);
+	(void)run(d, STMT_ROLLBACK, __func__);
+}
+
+int
+db_savepoint(struct db *d)
+{
+	(void)st(d, STMT_SAVEPOINT);
+	return run(d, STMT_SAVEPOINT, __func__) == DB_OK ? 0 : -1;
+}
+
+int
+db_release(struct db *d)
+{
+	(void)st(d, STMT_RELEASE);
+	return run(d, STMT_RELEASE, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Undoes the item's changes and closes its savepoint. */
+void
+db_rollback_to(struct db *d)
+{
+	(void)st(d, STMT_ROLLBACK_TO);
+	(void)run(d, STMT_ROLLBACK_TO, __func__);
+	(void)db_release(d);
+}
+
+/*
+ * Appends a raw webhook body to the journal in one short transaction.
+ * Returns DB_OK with *id set only after COMMIT succeeded (DESIGN rule 1),
+ * DB_BUSY when the write lock could not be had in time, else DB_ERR.
+ */
+enum db_rc
+db_event_insert(struct db *d, const void *body, size_t len, int64_t *id)
+{
+	sqlite3_stmt	*s;
+	char		 sha[65];
+	enum db_rc	 rc;
+
+	if (sig_sha256_hex(body, len, sha) == -1)
+		return DB_ERR;
+	if ((rc = db_begin(d)) != DB_OK)
+		return rc;
+	s = st(d, STMT_EVENT_INSERT);
+	if (sqlite3_bind_int64(s, 1, now_ms()) != SQLITE_OK ||
+	    sqlite3_bind_blob64(s, 2, body, len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64)len) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, sha, -1, SQLITE_STATIC) != SQLITE_OK) {
+		dberr(d, __func__, stmts[STMT_EVENT_INSERT]);
+		db_rollback(d);
+		return DB_ERR;
+	}
+	if ((rc = run(d, STMT_EVENT_INSERT, __func__)) != DB_OK) {
+		db_rollback(d);
+		return rc == DB_BUSY ? DB_BUSY : DB_ERR;
+	}
+	*id = sqlite3_last_insert_rowid(d->h);
+	(void)st(d, STMT_COMMIT);
+	if ((rc = run(d, STMT_COMMIT, __func__)) != DB_OK) {
+		db_rollback(d);
+		return rc == DB_BUSY ? DB_BUSY : DB_ERR;
+	}
+	return DB_OK;
+}
+
+/* Counts the journal entries still to apply; -1 on error. */
+int64_t
+db_backlog(struct db *d)
+{
+	sqlite3_stmt	*s = st(d, STMT_BACKLOG);
+	int64_t		 n = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		dberr(d, __func__, stmts[STMT_BACKLOG]);
+	sqlite3_reset(s);
+	return n;
+}
+
+/* Fills h for /health.  Returns 0 or -1. */
+int
+db_health_get(struct db *d, struct db_health *h)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	memset(h, 0, sizeof(*h));
+	if (db_user_version(d, &h->schema_version) == -1 ||
+	    (h->backlog = db_backlog(d)) < 0)
+		return -1;
+	s = st(d, STMT_HEARTBEAT_GET);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		h->worker_pid = sqlite3_column_int64(s, 0);
+		h->heartbeat_at = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_HEARTBEAT_GET]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Records the worker's sign of life (inside or outside a transaction). */
+int
+db_heartbeat(struct db *d, int64_t pid, int64_t started)
+{
+	sqlite3_stmt *s = st(d, STMT_HEARTBEAT_SET);
+
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, started);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	return run(d, STMT_HEARTBEAT_SET, __func__) == DB_OK ? 0 : -1;
+}
+
+/*
+ * The first pending journal entry after id `after`.  Returns 1 with *id
+ * and a copy of the body (caller frees *body), 0 when none, -1 on error.
+ */
+int
+db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
+    size_t *len)
+{
+	sqlite3_stmt	*s = st(d, STMT_EVENT_NEXT);
+	const void	*p;
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, after);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+		dberr(d, __func__, stmts[STMT_EVENT_NEXT]);
+		return -1;
+	}
+	*id = sqlite3_column_int64(s, 0);
+	p = sqlite3_column_blob(s, 1);
+	*len = (size_t)sqlite3_column_bytes(s, 1);
+	if ((*body = malloc(*len + 1)) == NULL) {
+		sqlite3_reset(s);
+		log_warn("%s: malloc", __func__);
+		return -1;
+	}
+	if (*len > 0)
+		memcpy(*body, p, *len);
+	(*body)[*len] = '\0';
+	sqlite3_reset(s);
+	return 1;
+}
+
+/* Records what became of a journal entry.  counts: total, applied, dup, failed. */
+int
+db_event_finish(struct db *d, int64_t id, const char *state,
+    const int counts[4], const char *error)
+{
+	sqlite3_stmt	*s = st(d, STMT_EVENT_FINISH);
+	int		 i;
+
+	bind_text(s, 1, state);
+	sqlite3_bind_int64(s, 2, now_ms());
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_int(s, 3 + i, counts[i]);
+	bind_text(s, 7, error);
+	sqlite3_bind_int64(s, 8, id);
+	return run(d, STMT_EVENT_FINISH, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Looks a contact up by wa_id, then by BSUID.  Returns id, 0 none, -1. */
+static int64_t
+contact_find(struct db *d, const char *pnid, const char *wa_id,
+    const char *user_id)
+{
+	const enum stmt	 q[2] = { STMT_CONTACT_BY_WA, STMT_CONTACT_BY_UID };
+	const char	*key[2] = { wa_id, user_id };
+	sqlite3_stmt	*s;
+	int		 i, rc;
+	int64_t		 id = 0;
+
+	for (i = 0; i < 2 && id == 0; i++) {
+		if (key[i] == NULL)
+			continue;
+		s = st(d, q[i]);
+		bind_text(s, 1, pnid);
+		bind_text(s, 2, key[i]);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			id = sqlite3_column_int64(s, 0);
+		else if (rc != SQLITE_DONE) {
+			dberr(d, __func__, stmts[q[i]]);
+			id = -1;
+		}
+		sqlite3_reset(s);
+	}
+	return id;
+}
+
+/* Creates or refreshes the sender of it.  Returns the contact id or -1. */
+static int64_t
+contact_seen(struct db *d, const struct wh_item *it)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id;
+
+	id = contact_find(d, it->phone_number_id, it->from, it->from_user_id);
+	if (id < 0)
+		return -1;
+	s = st(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN);
+	if (id == 0)
+		bind_text(s, 1, it->phone_number_id);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, it->from);
+	bind_text(s, 3, it->from_user_id);
+	bind_text(s, 4, it->username);
+	bind_text(s, 5, it->profile_name);
+	sqlite3_bind_int64(s, 6, it->timestamp);
+	if (run(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN,
+	    __func__) != DB_OK)
+		return -1;
+	return id == 0 ? sqlite3_last_insert_rowid(d->h) : id;
+}
+
+static int64_t
+conversation_ensure(struct db *d, const char *pnid, int64_t contact)
+{
+	sqlite3_stmt	*s = st(d, STMT_CONV_ENSURE);
+	int64_t		 id = -1;
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else
+		dberr(d, __func__, stmts[STMT_CONV_ENSURE]);
+	sqlite3_reset(s);
+	return id;
+}
+
+static int
+wamid_known(struct db *d, const char *wamid)
+{
+	sqlite3_stmt	*s = st(d, STMT_MSG_EXISTS);
+	int		 rc;
+
+	bind_text(s, 1, wamid);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(d, __func__, stmts[STMT_MSG_EXISTS]);
+	return -1;
+}
+
+static enum db_rc
+apply_message(struct db *d, int64_t ev, const struct wh_item *it)
+{
+	sqlite3_stmt	*s;
+	int64_t		 contact, conv, window;
+	int		 k, i = 1;
+
+	if ((k = wamid_known(d, it->wamid)) != 0)
+		return k == 1 ? DB_DUP : DB_ERR;
+	if ((contact = contact_seen(d, it)) < 0 ||
+	    (conv = conversation_ensure(d, it->phone_number_id, contact)) < 0)
+		return DB_ERR;
+	s = st(d, STMT_MSG_IN_INSERT);
+	bind_text(s, i++, it->phone_number_id);
+	bind_text(s, i++, it->wamid);
+	sqlite3_bind_int64(s, i++, conv);
+	sqlite3_bind_int64(s, i++, contact);
+	bind_text(s, i++, it->from != NULL ? it->from : it->from_user_id);
+	bind_text(s, i++, it->type);
+	bind_text(s, i++, it->text);
+	bind_text(s, i++, it->media_id);
+	bind_text(s, i++, it->mime_type);
+	bind_text(s, i++, it->sha256);
+	bind_text(s, i++, it->filename);
+	if (it->has_location) {
+		sqlite3_bind_double(s, i++, it->latitude);
+		sqlite3_bind_double(s, i++, it->longitude);
+	} else
+		i += 2;
+	bind_text(s, i++, it->location_name);
+	bind_text(s, i++, it->location_address);
+	bind_text(s, i++, it->interactive_type);
+	bind_text(s, i++, it->reply_id);
+	bind_text(s, i++, it->reply_title);
+	bind_text(s, i++, it->reaction_to);
+	bind_text(s, i++, it->reaction_emoji);
+	bind_text(s, i++, it->context_wamid);
+	bind_text(s, i++, it->context_from);
+	sqlite3_bind_int(s, i++, it->forwarded);
+	bind_text(s, i++, it->referral_source_id);
+	bind_text(s, i++, it->referral_ctwa_clid);
+	bind_nz(s, i++, it->err_code);
+	bind_text(s, i++, it->err_title);
+	sqlite3_bind_int64(s, i++, it->timestamp);
+	bind_text(s, i++, it->raw);
+	sqlite3_bind_int64(s, i++, ev);
+	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	if (run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
+		return DB_ERR;
+	/*
+	 * Reference 9.4: the window runs 24 hours from the user's message
+	 * time, 72 hours when the message came from a Click-to-WhatsApp ad.
+	 */
+	window = it->timestamp + (it->referral_ctwa_clid != NULL ||
+	    it->referral_source_id != NULL ? 72 : 24) * 3600;
+	s = st(d, STMT_CONV_INBOUND);
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_int64(s, 2, it->timestamp);
+	sqlite3_bind_int64(s, 3, window);
+	if (run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
+		return DB_ERR;
+	/* Reference 5.11: a number change moves the contact to the new id. */
+	if (it->new_wa_id != NULL && it->new_wa_id[0] != '\0') {
+		s = st(d, STMT_CONTACT_RENUMBER);
+		sqlite3_bind_int64(s, 1, contact);
+		bind_text(s, 2, it->new_wa_id);
+		if (run(d, STMT_CONTACT_RENUMBER, __func__) != DB_OK)
+			return DB_ERR;
+	}
+	return DB_OK;
+}
+
+/*
+ * Sets an outbound message's current status from every status stored for
+ * its wamid, folded with wh_status_merge(): the same result whatever order
+ * they came in (DESIGN rule 3).  No-op while the message is unknown.
+ */
+static int
+status_reconcile(struct db *d, const char *wamid)
+{
+	sqlite3_stmt	*s = st(d, STMT_STATUS_LIST);
+	char		 cur[16] = "", title[256] = "";
+	const char	*name, *m;
+	int64_t		 at = 0, code = 0;
+	int		 rc;
+
+	bind_text(s, 1, wamid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(s, 0);
+		m = wh_status_merge(cur[0] ? cur : NULL, name);
+		if (m == NULL || m == cur)
+			continue;
+		(void)strlcpy(cur, m, sizeof(cur)); /* known names are short */
+		at = sqlite3_column_int64(s, 1);
+		if (strcmp(cur, "failed") == 0) {
+			code = sqlite3_column_int64(s, 2);
+			m = (const char *)sqlite3_column_text(s, 3);
+			(void)strlcpy(title, m ? m : "", sizeof(title));
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_STATUS_LIST]);
+		return -1;
+	}
+	if (cur[0] == '\0')
+		return 0;
+	s = st(d, STMT_MSG_STATUS_SET);
+	bind_text(s, 1, wamid);
+	bind_text(s, 2, cur);
+	sqlite3_bind_int64(s, 3, at);
+	bind_nz(s, 4, code);
+	bind_text(s, 5, title[0] ? title : NULL);
+	return run(d, STMT_MSG_STATUS_SET, __func__) == DB_OK ? 0 : -1;
+}
+
+static enum db_rc
+apply_status(struct db *d, int64_t ev, const struct wh_item *it)
+{
+	sqlite3_stmt	*s = st(d, STMT_STATUS_INSERT);
+	int		 i = 1;
+
+	bind_text(s, i++, it->phone_number_id);
+	bind_text(s, i++, it->wamid);
+	bind_text(s, i++, it->status);
+	sqlite3_bind_int64(s, i++, it->timestamp);
+	bind_text(s, i++, it->recipient_id);
+	bind_text(s, i++, it->recipient_user_id);
+	bind_text(s, i++, it->biz_opaque);
+	bind_text(s, i++, it->conv_id);
+	bind_text(s, i++, it->conv_origin);
+	bind_nz(s, i++, it->conv_expires);
+	bind_text(s, i++, it->pricing_model);
+	bind_text(s, i++, it->pricing_category);
+	bind_text(s, i++, it->pricing_type);
+	if (it->billable >= 0)
+		sqlite3_bind_int(s, i, it->billable);
+	i++;
+	bind_nz(s, i++, it->err_code);
+	bind_text(s, i++, it->err_title != NULL ? it->err_title :
+	    it->err_message);
+	bind_text(s, i++, it->err_details);
+	bind_text(s, i++, it->raw);
+	sqlite3_bind_int64(s, i++, ev);
+	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	if (run(d, STMT_STATUS_INSERT, __func__) != DB_OK)
+		return DB_ERR;
+	if (sqlite3_changes(d->h) == 0)
+		return DB_DUP;
+	return status_reconcile(d, it->wamid) == 0 ? DB_OK : DB_ERR;
+}
+
+/*
+ * SHA-256 of field, newline, raw JSON.  The field is hashed too: the same
+ * value under two fields is two events.  The path is not: a redelivery may
+ * batch differently.  Returns 0 or -1.
+ */
+static int
+item_digest(const struct wh_item *it, char sha[65])
+{
+	struct buf	 b;
+	int		 rc = -1;
+
+	buf_init(&b);
+	if (buf_puts(&b, it->field != NULL ? it->field : "") == 0 &&
+	    buf_append(&b, "\n", 1) == 0 && buf_puts(&b, it->raw) == 0)
+		rc = sig_sha256_hex(b.p, b.len, sha);
+	buf_clear(&b);
+	return rc;
+}
+
+/* Errors and other fields: stored once, keyed by a digest of the item. */
+static enum db_rc
+apply_stored(struct db *d, int64_t ev, const struct wh_item *it)
+{
+	sqlite3_stmt	*s;
+	char		 sha[65];
+	enum stmt	 k = it->kind == WH_ERROR ? STMT_ERROR_INSERT :
+			    STMT_OTHER_INSERT;
+	int		 i = 1;
+
+	if (item_digest(it, sha) == -1)
+		return DB_ERR;
+	s = st(d, k);
+	if (k == STMT_ERROR_INSERT) {
+		bind_text(s, i++, it->phone_number_id);
+		bind_nz(s, i++, it->err_code);
+		bind_text(s, i++, it->err_title);
+		bind_text(s, i++, it->err_message);
+		bind_text(s, i++, it->err_details);
+	} else {
+		bind_text(s, i++, it->waba_id);
+		bind_text(s, i++, it->phone_number_id);
+		bind_text(s, i++, it->field);
+		bind_text(s, i++, it->event);
+	}
+	bind_text(s, i++, it->raw);
+	bind_text(s, i++, sha);
+	sqlite3_bind_int64(s, i++, ev);
+	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	if (run(d, k, __func__) != DB_OK)
+		return DB_ERR;
+	return sqlite3_changes(d->h) == 0 ? DB_DUP : DB_OK;
+}
+
+/*
+ * Applies one item of journal entry ev inside the caller's transaction.
+ * Returns DB_OK, DB_DUP (already known) or DB_ERR with a phrase in *why;
+ * on DB_ERR the caller rolls back to its savepoint.
+ */
+enum db_rc
+db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
+    const char **why)
+{
+	enum db_rc rc = DB_ERR;
+
+	*why = "database error";
+	switch (it->kind) {
+	case WH_MESSAGE:
+		rc = apply_message(d, ev, it);
+		break;
+	case WH_STATUS:
+		rc = apply_status(d, ev, it);
+		break;
+	case WH_ERROR:
+	case WH_OTHER:
+		rc = apply_stored(d, ev, it);
+		break;
+	case WH_BAD:
+		*why = it->error;
+		rc = DB_ERR;
+		break;
+	case WH__MAX:
+		break;
+	}
+	return rc;
+}
+
+/* Checkpoints the WAL (worker only): passive, or truncating when idle. */
+void
+db_checkpoint(struct db *d, int truncate)
+{
+	int log = 0, ckpt = 0;
+
+	if (sqlite3_wal_checkpoint_v2(d->h, NULL, truncate ?
+	    SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &ckpt) != SQLITE_OK &&
+	    sqlite3_errcode(d->h) != SQLITE_BUSY)
+		dberr(d, __func__, "wal_checkpoint");
+}

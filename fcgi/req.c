@@ -1,0 +1,271 @@
+/*
+ * req.c: the only file that includes libfcgi.  Accepts one request at a
+ * time on the socket spawn-fcgi handed us as fd 0, reads exactly
+ * CONTENT_LENGTH bytes with a ceiling, decodes query strings and writes
+ * responses through the request's own stream (never fcgi_stdio.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "log.h"
+#include "req.h"
+
+static const char *const reasons[][2] = {
+	{ "200", "OK" }, { "202", "Accepted" }, { "400", "Bad Request" },
+	{ "401", "Unauthorized" }, { "403", "Forbidden" },
+	{ "404", "Not Found" }, { "405", "Method Not Allowed" },
+	{ "409", "Conflict" }, { "411", "Length Required" },
+	{ "413", "Payload Too Large" }, { "415", "Unsupported Media Type" },
+	{ "422", "Unprocessable Entity" }, { "429", "Too Many Requests" },
+	{ "500", "Internal Server Error" }, { "503", "Service Unavailable" },
+};
+
+/* Prepares r for req_accept().  Returns 0 or -1. */
+int
+req_init(struct req *r)
+{
+	FCGX_Request *fr;
+
+	memset(r, 0, sizeof(*r));
+	if (FCGX_Init() != 0) {
+		log_warnx("%s: FCGX_Init failed", __func__);
+		return -1;
+	}
+	if ((fr = calloc(1, sizeof(*fr))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return -1;
+	}
+	/* fd 0: the listening socket spawn-fcgi passes (FastCGI spec 2.2). */
+	if (FCGX_InitRequest(fr, 0, 0) != 0) {
+		log_warnx("%s: FCGX_InitRequest failed", __func__);
+		free(fr);
+		return -1;
+	}
+	r->fr = fr;
+	buf_init(&r->body);
+	return 0;
+}
+
+/*
+ * Waits for the next request.  Returns 0, or -1 when accept failed or was
+ * interrupted by a signal (the caller checks its stop flag).
+ */
+int
+req_accept(struct req *r)
+{
+	if (FCGX_Accept_r(r->fr) < 0)
+		return -1;
+	if ((r->method = req_param(r, "REQUEST_METHOD")) == NULL)
+		r->method = "";
+	if ((r->path = req_param(r, "DOCUMENT_URI")) == NULL)
+		r->path = "";
+	if ((r->query = req_param(r, "QUERY_STRING")) == NULL)
+		r->query = "";
+	return 0;
+}
+
+/* Ends the request and releases its memory (each accept-loop pass). */
+void
+req_finish(struct req *r)
+{
+	FCGX_Finish_r(r->fr);
+	buf_clear(&r->body);
+	r->method = r->path = r->query = NULL;
+}
+
+/* Frees what req_init() acquired; accepts a zeroed req. */
+void
+req_free(struct req *r)
+{
+	if (r->fr != NULL) {
+		FCGX_Free(r->fr, 1);
+		free(r->fr);
+	}
+	buf_clear(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)r->fr)->envp);
+}
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes (at most max) into r->body.  Never
+ * reads past the declared length, so a client cannot smuggle more.
+ */
+enum req_body_rc
+req_body(struct req *r, size_t max)
+{
+	FCGX_Request	*fr = r->fr;
+	const char	*cl = req_param(r, "CONTENT_LENGTH");
+	char		*end;
+	long long	 n;
+	size_t		 want, got = 0;
+	int		 k;
+
+	if (cl == NULL || *cl == '\0' || !isdigit((unsigned char)*cl))
+		return REQ_BODY_NO_LENGTH;
+	errno = 0;
+	n = strtoll(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0)
+		return REQ_BODY_NO_LENGTH;
+	if ((unsigned long long)n > max)
+		return REQ_BODY_TOO_LARGE;
+	want = (size_t)n;
+	if (buf_reserve(&r->body, want) == -1)
+		return REQ_BODY_NOMEM;
+	while (got < want) {
+		k = FCGX_GetStr(r->body.p + got, (int)(want - got), fr->in);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	r->body.len = got;
+	r->body.p[got] = '\0';
+	return got == want ? REQ_BODY_OK : REQ_BODY_SHORT;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* URL-decodes s[0..len) into out (appending).  Returns 0 or -1 if malformed. */
+static int
+urldecode(const char *s, size_t len, struct buf *out)
+{
+	size_t	 i;
+	char	 c;
+	int	 h, l;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (i + 2 >= len ||
+			    (h = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)s[i + 2])) < 0)
+				return -1;
+			c = (char)(h << 4 | l);
+			i += 2;
+		}
+		if (buf_append(out, &c, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Finds the first parameter called name (decoded) in query string qs and
+ * puts its decoded value in out (cleared first).  Names contain dots
+ * (hub.mode), so no CGI library conventions apply (reference section 1).
+ * Returns 1 found, 0 absent, -1 malformed or out of memory.
+ */
+int
+req_query(const char *qs, const char *name, struct buf *out)
+{
+	const char	*p = qs, *amp, *eq;
+	struct buf	 key;
+	size_t		 seg;
+	int		 rc = 0;
+
+	buf_clear(out);
+	buf_init(&key);
+	while (p != NULL && *p != '\0') {
+		amp = strchr(p, '&');
+		seg = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', seg);
+		buf_clear(&key);
+		if (urldecode(p, eq != NULL ? (size_t)(eq - p) : seg,
+		    &key) == -1) {
+			rc = -1;
+			break;
+		}
+		if (key.len == strlen(name) && key.p != NULL &&
+		    memcmp(key.p, name, key.len) == 0) {
+			if (eq != NULL && urldecode(eq + 1,
+			    seg - (size_t)(eq + 1 - p), out) == -1) {
+				rc = -1;
+				break;
+			}
+			if (out->p == NULL && buf_reserve(out, 0) == -1) {
+				rc = -1;
+				break;
+			}
+			rc = 1;
+			break;
+		}
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	buf_clear(&key);
+	if (rc != 1)
+		buf_clear(out);
+	return rc;
+}
+
+/*
+ * Writes a whole response.  headers is NULL or extra "Name: value\r\n"
+ * lines.  Returns 0, or -1 when the client went away (logged by caller).
+ */
+int
+req_reply(struct req *r, int status, const char *ctype, const char *headers,
+    const void *body, size_t len)
+{
+	FCGX_Request	*fr = r->fr;
+	const char	*reason = "Unknown";
+	char		 code[8], head[1024];
+	size_t		 i;
+	int		 n;
+
+	(void)snprintf(code, sizeof(code), "%d", status);
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(reasons[i][0], code) == 0)
+			reason = reasons[i][1];
+	/* Formatted here: FCGX_FPrintF has its own printf without %zu. */
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+	    status, reason, ctype, len, headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		log_warnx("%s: response headers too long", __func__);
+		return -1;
+	}
+	if (FCGX_PutStr(head, n, fr->out) != n)
+		return -1;
+	if (len > 0 && FCGX_PutStr(body, (int)len, fr->out) != (int)len)
+		return -1;
+	return 0;
+}
+
+/*
+ * Answers {"error":{"code":...,"message":...}}.  code and message are
+ * our own constant text (no quotes or backslashes), never client input.
+ */
+int
+req_error(struct req *r, int status, const char *headers, const char *code,
+    const char *message)
+{
+	struct buf	 b;
+	int		 rc = -1;
+
+	buf_init(&b);
+	if (buf_printf(&b, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
+	    code, message) == 0)
+		rc = req_reply(r, status, "application/json", headers, b.p,
+		    b.len);
+	buf_clear(&b);
+	return rc;
+}

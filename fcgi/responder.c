@@ -1,0 +1,298 @@
+/*
+ * responder.c: wa-fcgi, one of the spawn-fcgi pool behind nginx.  Answers
+ * Meta's webhook handshake, appends signed webhook bodies to the journal
+ * and acknowledges them only after COMMIT (DESIGN rule 1), and serves
+ * /health.  Stateless between requests; never talks to the network beyond
+ * its FastCGI socket (and the worker's wake-up socket).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "log.h"
+#include "notify.h"
+#include "req.h"
+#include "sig.h"
+
+#define PREFIX		"/api/whatsapp"
+#define WEBHOOK_MAX	(4u * 1024 * 1024)	/* Meta: up to 3 MB (ref. 3) */
+#define CHALLENGE_MAX	1024
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct ctx {
+	struct cfg	 cfg;
+	struct db	*db;
+	int		 wake;	/* datagram socket to the worker */
+	time_t		 started;
+};
+
+/*
+ * GET /webhook: Meta's verification handshake (reference section 1).
+ * 200 with the challenge as text/plain; 403 when mode or token is wrong;
+ * 400 when the query string is malformed.
+ */
+static void
+webhook_verify(struct ctx *c, struct req *r)
+{
+	struct buf	 mode, token, challenge;
+	int		 rm, rt, rc;
+
+	buf_init(&mode);
+	buf_init(&token);
+	buf_init(&challenge);
+	rm = req_query(r->query, "hub.mode", &mode);
+	rt = req_query(r->query, "hub.verify_token", &token);
+	rc = req_query(r->query, "hub.challenge", &challenge);
+	if (rm < 0 || rt < 0 || rc < 0)
+		(void)req_error(r, 400, NULL, "bad_query",
+		    "The query string is not valid URL encoding.");
+	else if (rm == 0 || strcmp(mode.p, "subscribe") != 0 || rt == 0 ||
+	    !sig_streq(token.p, token.len, c->cfg.verify_token,
+	    strlen(c->cfg.verify_token))) {
+		log_warnx("webhook verification refused: %s", rm == 0 ||
+		    rt == 0 ? "hub.mode or hub.verify_token missing" :
+		    "wrong hub.mode or hub.verify_token");
+		(void)req_error(r, 403, NULL, "verification_failed",
+		    "hub.mode must be subscribe and hub.verify_token must "
+		    "match WHATSAPP_VERIFY_TOKEN.");
+	} else if (rc == 0 || challenge.len == 0 ||
+	    challenge.len > CHALLENGE_MAX) {
+		(void)req_error(r, 400, NULL, "bad_challenge",
+		    "hub.challenge is missing or longer than 1024 bytes.");
+	} else {
+		log_info("webhook verified by Meta's handshake");
+		(void)req_reply(r, 200, "text/plain", NULL, challenge.p,
+		    challenge.len);
+	}
+	if (token.p != NULL)
+		explicit_bzero(token.p, token.len);
+	buf_clear(&mode);
+	buf_clear(&token);
+	buf_clear(&challenge);
+}
+
+static int
+is_json(const char *ctype)
+{
+	static const char	 want[] = "application/json";
+	size_t			 n = sizeof(want) - 1;
+
+	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
+		return 0;
+	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
+}
+
+/*
+ * POST /webhook: 415 wrong content type, 411 no length, 413 too large,
+ * 400 short body, 403 bad or missing signature (nothing stored), 503 with
+ * Retry-After when the journal cannot be written, 200 after COMMIT.
+ */
+static void
+webhook_receive(struct ctx *c, struct req *r)
+{
+	enum sig_result	 sr;
+	enum db_rc	 rc;
+	int64_t		 id;
+	char		 out[64];
+	const char	*addr = req_param(r, "REMOTE_ADDR");
+
+	if (!is_json(req_param(r, "CONTENT_TYPE"))) {
+		(void)req_error(r, 415, NULL, "unsupported_media_type",
+		    "Webhook bodies must be sent as application/json.");
+		return;
+	}
+	switch (req_body(r, WEBHOOK_MAX)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_NO_LENGTH:
+		(void)req_error(r, 411, NULL, "length_required",
+		    "A Content-Length header is required.");
+		return;
+	case REQ_BODY_TOO_LARGE:
+		(void)req_error(r, 413, NULL, "payload_too_large",
+		    "Webhook bodies are limited to 4 MiB.");
+		return;
+	case REQ_BODY_SHORT:
+		(void)req_error(r, 400, NULL, "short_body",
+		    "The body was shorter than its Content-Length.");
+		return;
+	default:
+		(void)req_error(r, 503, "Retry-After: 5\r\n", "unavailable",
+		    "The gateway is out of memory; try again.");
+		return;
+	}
+	sr = sig_verify(c->cfg.app_secret, req_param(r,
+	    "HTTP_X_HUB_SIGNATURE_256"), r->body.p, r->body.len);
+	if (sr != SIG_OK) {
+		/* One line, never the body (reference 2.1 item 7). */
+		log_warnx("webhook refused: signature %s, %zu bytes from %s",
+		    sig_result_names[sr], r->body.len, addr ? addr : "-");
+		(void)req_error(r, 403, NULL, "bad_signature",
+		    "X-Hub-Signature-256 is missing or does not match the body "
+		    "signed with WHATSAPP_APP_SECRET.");
+		return;
+	}
+	rc = db_event_insert(c->db, r->body.p, r->body.len, &id);
+	if (rc != DB_OK) {
+		log_warnx("webhook not stored (%s), answered 503",
+		    rc == DB_BUSY ? "database busy" : "database error");
+		(void)req_error(r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The webhook could not be stored; Meta will deliver it "
+		    "again.");
+		return;
+	}
+	notify_send(c->wake, c->cfg.wake_path);
+	(void)snprintf(out, sizeof(out), "{\"stored\":%lld}\n", (long long)id);
+	(void)req_reply(r, 200, "application/json", NULL, out, strlen(out));
+}
+
+/* GET /health: 200 with the state of things, 503 when the database fails. */
+static void
+health(struct ctx *c, struct req *r)
+{
+	struct db_health h;
+	struct buf	 b;
+	time_t		 now = time(NULL);
+	int		 ok;
+
+	ok = db_health_get(c->db, &h) == 0;
+	buf_init(&b);
+	if (buf_printf(&b, "{\"status\":\"%s\",\"process\":{\"pid\":%d,"
+	    "\"uptime_s\":%lld},\"database\":\"%s\",\"sqlite_version\":\"%s\","
+	    "\"schema_version\":%d,\"journal_backlog\":%lld,"
+	    "\"worker\":{\"pid\":%lld,\"heartbeat_age_s\":",
+	    ok ? "ok" : "degraded", (int)getpid(),
+	    (long long)(now - c->started), ok ? "ok" : "error",
+	    db_sqlite_version(), h.schema_version, (long long)h.backlog,
+	    (long long)h.worker_pid) == -1 ||
+	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld}}\n",
+	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null}}\n"))
+	    == -1) {
+		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
+		buf_clear(&b);
+		return;
+	}
+	(void)req_reply(r, ok ? 200 : 503, "application/json", NULL, b.p,
+	    b.len);
+	buf_clear(&b);
+}
+
+/* Route: 404 unknown path, 405 wrong method, then the handler. */
+static void
+route(struct ctx *c, struct req *r)
+{
+	const char *p = r->path;
+
+	if (strncmp(p, PREFIX, sizeof(PREFIX) - 1) == 0)
+		p += sizeof(PREFIX) - 1;
+	else
+		p = "";
+	if (strcmp(p, "/webhook") == 0) {
+		if (strcmp(r->method, "GET") == 0)
+			webhook_verify(c, r);
+		else if (strcmp(r->method, "POST") == 0)
+			webhook_receive(c, r);
+		else
+			(void)req_error(r, 405, "Allow: GET, POST\r\n",
+			    "method_not_allowed",
+			    "Use GET for verification or POST for events.");
+	} else if (strcmp(p, "/health") == 0) {
+		if (strcmp(r->method, "GET") == 0 ||
+		    strcmp(r->method, "HEAD") == 0)
+			health(c, r);
+		else
+			(void)req_error(r, 405, "Allow: GET\r\n",
+			    "method_not_allowed", "Use GET.");
+	} else
+		(void)req_error(r, 404, NULL, "not_found",
+		    "No such endpoint.");
+}
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: wa-fcgi [-n]\n"
+	    "  -n  check the configuration and exit\n"
+	    "Run under spawn-fcgi; configuration comes from the environment "
+	    "and WA_ENV_FILE.\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctx		 c;
+	struct req		 r;
+	struct sigaction	 sa;
+	char			 err[512];
+	int			 ch, check = 0;
+
+	log_init("wa-fcgi");
+	while ((ch = getopt(argc, argv, "n")) != -1) {
+		if (ch == 'n')
+			check = 1;
+		else
+			usage();
+	}
+	memset(&c, 0, sizeof(c));
+	if (cfg_load(&c.cfg, CFG_NEED_RESPONDER, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (check) {
+		(void)printf("configuration OK\n");
+		cfg_clear(&c.cfg);
+		return 0;
+	}
+	if (!db_sqlite_version_ok())
+		log_warnx("SQLite %s is older than 3.51.3, which fixed a "
+		    "WAL-reset race; upgrade when your distribution allows",
+		    db_sqlite_version());
+	if ((c.db = db_open(c.cfg.db_path, DB_ROLE_RESPONDER, c.cfg.sync_full,
+	    c.cfg.busy_timeout_ms)) == NULL)
+		fatalx("cannot open the database %s", c.cfg.db_path);
+	c.wake = notify_open_sender();
+	c.started = time(NULL);
+
+	/*
+	 * No SA_RESTART: a SIGTERM while we wait in accept() makes
+	 * FCGX_Accept_r fail and the loop end; one that comes during a
+	 * request only sets the flag, and the request is finished first.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		fatalx("sigaction failed");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatalx("sigaction failed");
+	if (req_init(&r) == -1)
+		fatalx("cannot initialise FastCGI");
+
+	while (!stop) {
+		if (req_accept(&r) == -1)
+			break;
+		route(&c, &r);
+		req_finish(&r);
+	}
+	req_free(&r);
+	db_close(c.db);
+	if (c.wake != -1)
+		(void)close(c.wake);
+	cfg_clear(&c.cfg);
+	return 0;
+}

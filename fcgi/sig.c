@@ -1,0 +1,112 @@
+/*
+ * sig.c: the only file that includes OpenSSL.  Verifies Meta's
+ * X-Hub-Signature-256 header (reference section 2: HMAC-SHA256 keyed with the
+ * app secret over the raw body bytes, "sha256=" and 64 lowercase hex digits)
+ * and offers SHA-256 digests and constant-time string comparison.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "log.h"
+#include "sig.h"
+
+const char *const sig_result_names[SIG__MAX] = {
+	"ok",		/* SIG_OK */
+	"missing",	/* SIG_MISSING */
+	"malformed",	/* SIG_MALFORMED */
+	"mismatch",	/* SIG_MISMATCH */
+};
+
+static void
+hexify(const unsigned char *d, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		  i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Lowercase hex HMAC-SHA256 of body under secret.  Returns 0 or -1. */
+int
+sig_hmac_hex(const char *secret, const void *body, size_t len, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    body, len, md, &mdlen) == NULL || mdlen != 32) {
+		log_warnx("%s: HMAC failed", __func__);
+		return -1;
+	}
+	hexify(md, mdlen, out);
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
+/* Lowercase hex SHA-256 of data.  Returns 0 or -1. */
+int
+sig_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		log_warnx("%s: digest failed", __func__);
+		return -1;
+	}
+	hexify(md, mdlen, out);
+	return 0;
+}
+
+/*
+ * Compares two byte strings without a timing signal about where they
+ * differ.  The length is not secret (Meta's digests and our tokens have
+ * public lengths), so unequal lengths answer at once.  Returns 1 if equal.
+ */
+int
+sig_streq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return 0;
+	return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+/*
+ * Checks header (may be NULL) against the HMAC of the raw body.  The hex
+ * digits are lowercased first: Meta sends lowercase, a proxy might not.
+ */
+enum sig_result
+sig_verify(const char *secret, const char *header, const void *body,
+    size_t len)
+{
+	char		 want[65], got[65];
+	size_t		 i;
+	enum sig_result	 rc;
+
+	if (header == NULL || header[0] == '\0')
+		return SIG_MISSING;
+	if (strncmp(header, "sha256=", 7) != 0 || strlen(header) != 7 + 64)
+		return SIG_MALFORMED;
+	for (i = 0; i < 64; i++) {
+		unsigned char c = (unsigned char)header[7 + i];
+
+		if (!isxdigit(c))
+			return SIG_MALFORMED;
+		got[i] = (char)tolower(c);
+	}
+	got[64] = '\0';
+	if (sig_hmac_hex(secret, body, len, want) == -1)
+		return SIG_MISMATCH;
+	rc = sig_streq(want, 64, got, 64) ? SIG_OK : SIG_MISMATCH;
+	OPENSSL_cleanse(want, sizeof(want));
+	return rc;
+}

@@ -1,0 +1,24 @@
+/* sig.h: HMAC-SHA256 webhook signatures, digests and constant-time compares. */
+#ifndef SIG_H
+#define SIG_H
+
+#include <stddef.h>
+
+enum sig_result {
+	SIG_OK,		/* header matches the body */
+	SIG_MISSING,	/* no header at all */
+	SIG_MALFORMED,	/* not "sha256=" + 64 hex digits */
+	SIG_MISMATCH,	/* well-formed, wrong digest */
+	SIG__MAX
+};
+
+extern const char *const sig_result_names[SIG__MAX];
+
+enum sig_result	 sig_verify(const char *secret, const char *header,
+		    const void *body, size_t len);
+int		 sig_hmac_hex(const char *secret, const void *body, size_t len,
+		    char out[65]);
+int		 sig_sha256_hex(const void *data, size_t len, char out[65]);
+int		 sig_streq(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

@@ -1,0 +1,534 @@
+/*
+ * webhook.c: turns a webhook body into a flat list of items, one for every
+ * entry x change x message/status/error (reference section 4), so that the
+ * worker can apply each on its own and one bad item never drops its
+ * neighbours (DESIGN rule 2).  The only file that includes jansson for the
+ * webhook; pure: no I/O.  Unknown message types, statuses and fields are
+ * items like any other: stored, never rejected (reference section 3.1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+#include <jansson.h>
+
+#include "webhook.h"
+
+#define WH_MAX_ITEMS	20000	/* a 3 MB body holds far fewer */
+
+const char *const wh_kind_names[WH__MAX] = {
+	"message",	/* WH_MESSAGE */
+	"status",	/* WH_STATUS */
+	"error",	/* WH_ERROR */
+	"other",	/* WH_OTHER */
+	"bad",		/* WH_BAD */
+};
+
+/* Reference section 6: accepted < sent < delivered < read < played. */
+static const struct {
+	const char	*name;
+	int		 rank;
+} ranks[] = {
+	{ "accepted", 0 },
+	{ "sent", 10 },
+	/*
+	 * failed sits between sent and delivered: it replaces accepted or
+	 * sent, never delivered/read/played, and a later sent never undoes
+	 * it.  Ranking it so makes the merge a max, the same in any order.
+	 */
+	{ "failed", 15 },
+	{ "delivered", 20 },
+	{ "read", 30 },
+	{ "played", 40 },
+};
+
+int
+wh_status_rank(const char *status)
+{
+	size_t i;
+
+	if (status == NULL)
+		return -1;
+	for (i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
+		if (strcmp(ranks[i].name, status) == 0)
+			return ranks[i].rank;
+	return -1;
+}
+
+/*
+ * The status a message has after incoming arrives when it had current
+ * (either may be NULL).  Unknown statuses change nothing.  Commutative and
+ * idempotent, so statuses may arrive in any order and any number of times.
+ */
+const char *
+wh_status_merge(const char *current, const char *incoming)
+{
+	int rc = wh_status_rank(current), ri = wh_status_rank(incoming);
+
+	if (ri < 0)
+		return current;
+	if (rc < 0 || ri > rc)
+		return incoming;
+	return current;
+}
+
+/* A string member, or NULL when absent or not a string. */
+static const char *
+str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Epoch seconds given as a digit string or an integer; -1 when invalid. */
+static int64_t
+epoch(const json_t *v)
+{
+	const char	*s;
+	char		*end;
+	long long	 n;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
+	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0)
+		return -1;
+	return n;
+}
+
+/* A number given as a JSON number or a numeric string (reference 5.3). */
+static int
+number(const json_t *v, double *out)
+{
+	const char	*s;
+	char		*end;
+
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return 0;
+	}
+	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0')
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+/*
+ * Appends an item for obj at the path given by fmt (at most three size_t
+ * indices and one name, all bounded, so the path always fits).  Returns
+ * the item or NULL when out of memory or over WH_MAX_ITEMS.
+ */
+static struct wh_item *
+item_new(struct wh_batch *b, enum wh_kind kind, const json_t *obj,
+    const char *path)
+{
+	struct wh_item *it, *n;
+
+	if (b->nitems == WH_MAX_ITEMS)
+		return NULL;
+	if (b->nitems == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 16;
+
+		if ((n = reallocarray(b->items, ncap, sizeof(*n))) == NULL)
+			return NULL;
+		b->items = n;
+		b->cap = ncap;
+	}
+	it = &b->items[b->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->billable = -1;
+	/* Always fits: bounded indices and short fixed names. */
+	(void)strlcpy(it->path, path, sizeof(it->path));
+	if (obj != NULL && (it->raw = json_dumps(obj,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)) == NULL) {
+		b->nitems--;
+		return NULL;
+	}
+	return it;
+}
+
+static void
+bad(struct wh_item *it, const char *why)
+{
+	it->kind = WH_BAD;
+	it->error = why;
+}
+
+static void
+first_error(struct wh_item *it, const json_t *errors)
+{
+	const json_t *e = json_array_get(errors, 0);
+
+	if (!json_is_object(e))
+		return;
+	if (json_is_integer(json_object_get(e, "code")))
+		it->err_code = json_integer_value(json_object_get(e, "code"));
+	it->err_title = str(e, "title");
+	it->err_message = str(e, "message");
+	it->err_details = str(json_object_get(e, "error_data"), "details");
+}
+
+/* Fills the type-specific columns of a message item. */
+static void
+message_body(struct wh_item *it, const json_t *m)
+{
+	static const char *const media[] = {
+		"image", "video", "audio", "document", "sticker"
+	};
+	const json_t	*o, *ctx, *ref, *x;
+	size_t		 i;
+	double		 lat, lon;
+
+	o = json_object_get(m, it->type);
+	for (i = 0; i < sizeof(media) / sizeof(media[0]); i++) {
+		if (strcmp(it->type, media[i]) != 0)
+			continue;
+		it->media_id = str(o, "id");
+		it->mime_type = str(o, "mime_type");
+		it->sha256 = str(o, "sha256");
+		it->filename = str(o, "filename");
+		it->text = str(o, "caption");
+		if (it->media_id == NULL)
+			bad(it, "media message without an id");
+	}
+	if (strcmp(it->type, "text") == 0) {
+		if ((it->text = str(o, "body")) == NULL)
+			bad(it, "text message without text.body");
+	} else if (strcmp(it->type, "location") == 0) {
+		if (number(json_object_get(o, "latitude"), &lat) == 0 &&
+		    number(json_object_get(o, "longitude"), &lon) == 0 &&
+		    lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
+			it->has_location = 1;
+			it->latitude = lat;
+			it->longitude = lon;
+		} else
+			bad(it, "location without a valid latitude/longitude");
+		it->location_name = str(o, "name");
+		it->location_address = str(o, "address");
+		it->text = it->location_name;
+	} else if (strcmp(it->type, "contacts") == 0) {
+		it->text = str(json_object_get(json_array_get(o, 0), "name"),
+		    "formatted_name");
+	} else if (strcmp(it->type, "interactive") == 0) {
+		it->interactive_type = str(o, "type");
+		if (it->interactive_type != NULL &&
+		    (x = json_object_get(o, it->interactive_type)) != NULL) {
+			it->reply_id = str(x, "id");
+			it->reply_title = str(x, "title");
+			if (strcmp(it->interactive_type, "nfm_reply") == 0) {
+				it->reply_id = str(x, "name");
+				it->reply_title = str(x, "body");
+				/* A JSON string decoded later by its reader. */
+				it->text = str(x, "response_json");
+			} else
+				it->text = it->reply_title;
+		}
+	} else if (strcmp(it->type, "button") == 0) {
+		it->interactive_type = "button";
+		it->reply_id = str(o, "payload");
+		it->reply_title = str(o, "text");
+		it->text = it->reply_title;
+	} else if (strcmp(it->type, "reaction") == 0) {
+		it->reaction_to = str(o, "message_id");
+		it->reaction_emoji = str(o, "emoji");
+		if (it->reaction_to == NULL)
+			bad(it, "reaction without message_id");
+	} else if (strcmp(it->type, "order") == 0) {
+		it->text = str(o, "text");
+	} else if (strcmp(it->type, "system") == 0) {
+		it->text = str(o, "body");
+		it->new_wa_id = str(o, "wa_id");
+	} else if (strcmp(it->type, "unsupported") == 0 ||
+	    json_is_array(json_object_get(m, "errors"))) {
+		first_error(it, json_object_get(m, "errors"));
+	}
+	if ((ctx = json_object_get(m, "context")) != NULL) {
+		it->context_wamid = str(ctx, "id");
+		it->context_from = str(ctx, "from");
+		if (json_is_true(json_object_get(ctx, "frequently_forwarded")))
+			it->forwarded = 2;
+		else if (json_is_true(json_object_get(ctx, "forwarded")))
+			it->forwarded = 1;
+	}
+	if ((ref = json_object_get(m, "referral")) != NULL) {
+		it->referral_source_id = str(ref, "source_id");
+		it->referral_ctwa_clid = str(ref, "ctwa_clid");
+	}
+}
+
+static void
+message(struct wh_item *it, const json_t *m, const json_t *contacts)
+{
+	const json_t	*c;
+	size_t		 i;
+
+	it->wamid = str(m, "id");
+	it->from = str(m, "from");
+	it->from_user_id = str(m, "from_user_id");
+	it->type = str(m, "type");
+	it->timestamp = epoch(json_object_get(m, "timestamp"));
+	if (!json_is_object(m)) {
+		bad(it, "message is not an object");
+		return;
+	}
+	if (it->wamid == NULL || it->wamid[0] == '\0') {
+		bad(it, "message without an id");
+		return;
+	}
+	if (strlen(it->wamid) > 128) {
+		bad(it, "message id longer than 128 characters");
+		return;
+	}
+	if (it->from == NULL && it->from_user_id == NULL) {
+		bad(it, "message without from or from_user_id");
+		return;
+	}
+	if (it->timestamp < 0) {
+		bad(it, "message without a valid timestamp");
+		return;
+	}
+	if (it->type == NULL || it->type[0] == '\0') {
+		bad(it, "message without a type");
+		return;
+	}
+	json_array_foreach(contacts, i, c) {
+		const char *wa = str(c, "wa_id"), *uid = str(c, "user_id");
+
+		if ((wa != NULL && it->from != NULL &&
+		    strcmp(wa, it->from) == 0) || (uid != NULL &&
+		    it->from_user_id != NULL &&
+		    strcmp(uid, it->from_user_id) == 0)) {
+			it->profile_name = str(json_object_get(c, "profile"),
+			    "name");
+			it->username = str(json_object_get(c, "profile"),
+			    "username");
+			if (it->from_user_id == NULL)
+				it->from_user_id = uid;
+			break;
+		}
+	}
+	message_body(it, m);
+}
+
+static void
+status(struct wh_item *it, const json_t *s)
+{
+	const json_t *conv, *pr, *b;
+
+	if (!json_is_object(s)) {
+		bad(it, "status is not an object");
+		return;
+	}
+	it->wamid = str(s, "id");
+	it->status = str(s, "status");
+	it->timestamp = epoch(json_object_get(s, "timestamp"));
+	it->recipient_id = str(s, "recipient_id");
+	it->recipient_user_id = str(s, "recipient_user_id");
+	it->biz_opaque = str(s, "biz_opaque_callback_data");
+	if (it->wamid == NULL || it->wamid[0] == '\0') {
+		bad(it, "status without an id");
+		return;
+	}
+	if (strlen(it->wamid) > 128) {
+		bad(it, "status id longer than 128 characters");
+		return;
+	}
+	if (it->status == NULL || it->status[0] == '\0') {
+		bad(it, "status without a status");
+		return;
+	}
+	if (it->timestamp < 0) {
+		bad(it, "status without a valid timestamp");
+		return;
+	}
+	if ((conv = json_object_get(s, "conversation")) != NULL) {
+		it->conv_id = str(conv, "id");
+		it->conv_origin = str(json_object_get(conv, "origin"), "type");
+		it->conv_expires = epoch(json_object_get(conv,
+		    "expiration_timestamp"));
+		if (it->conv_expires < 0)
+			it->conv_expires = 0;
+	}
+	if ((pr = json_object_get(s, "pricing")) != NULL) {
+		it->pricing_model = str(pr, "pricing_model");
+		it->pricing_category = str(pr, "category");
+		it->pricing_type = str(pr, "type");
+		if (json_is_boolean(b = json_object_get(pr, "billable")))
+			it->billable = json_is_true(b);
+	}
+	first_error(it, json_object_get(s, "errors"));
+}
+
+static void
+error_item(struct wh_item *it, const json_t *e)
+{
+	if (!json_is_object(e)) {
+		bad(it, "error is not an object");
+		return;
+	}
+	if (json_is_integer(json_object_get(e, "code")))
+		it->err_code = json_integer_value(json_object_get(e, "code"));
+	it->err_title = str(e, "title");
+	it->err_message = str(e, "message");
+	it->err_details = str(json_object_get(e, "error_data"), "details");
+}
+
+/* The path of the i-th element of array arr in change c of entry e. */
+static const char *
+path3(char *p, size_t sz, size_t e, size_t c, const char *arr, size_t i)
+{
+	if (arr == NULL)
+		(void)snprintf(p, sz, "entry[%zu].changes[%zu]", e, c);
+	else
+		(void)snprintf(p, sz, "entry[%zu].changes[%zu].value.%s[%zu]",
+		    e, c, arr, i);
+	return p;
+}
+
+/* Adds the items of one change.  Returns 0 or -1 (out of memory/too many). */
+static int
+change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
+    const char *waba)
+{
+	static const char *const arrays[] = { "messages", "statuses", "errors" };
+	static const enum wh_kind kinds[] = { WH_MESSAGE, WH_STATUS, WH_ERROR };
+	const json_t	*val, *x, *contacts;
+	const char	*field, *pnid;
+	struct wh_item	*it;
+	char		 p[96];
+	size_t		 a, i, first = b->nitems;
+
+	field = str(ch, "field");
+	val = json_object_get(ch, "value");
+	pnid = str(json_object_get(val, "metadata"), "phone_number_id");
+	if (field == NULL || !json_is_object(val)) {
+		if ((it = item_new(b, WH_BAD, ch, path3(p, sizeof(p), e, c,
+		    NULL, 0))) == NULL)
+			return -1;
+		it->waba_id = waba;
+		bad(it, field == NULL ? "change without a field" :
+		    "change without an object value");
+		return 0;
+	}
+	if (strcmp(field, "messages") == 0) {
+		contacts = json_object_get(val, "contacts");
+		for (a = 0; a < 3; a++) {
+			json_array_foreach(json_object_get(val, arrays[a]),
+			    i, x) {
+				if ((it = item_new(b, kinds[a], x, path3(p,
+				    sizeof(p), e, c, arrays[a], i))) == NULL)
+					return -1;
+				it->field = field;
+				it->waba_id = waba;
+				it->phone_number_id = pnid;
+				if (kinds[a] == WH_MESSAGE)
+					message(it, x, contacts);
+				else if (kinds[a] == WH_STATUS)
+					status(it, x);
+				else
+					error_item(it, x);
+				/* Messages and statuses route on the number. */
+				if (pnid == NULL && kinds[a] != WH_ERROR &&
+				    it->kind != WH_BAD)
+					bad(it, "change without "
+					    "metadata.phone_number_id");
+			}
+		}
+		if (b->nitems > first)
+			return 0;
+	}
+	/* Any other field, or a messages change with no items: keep it. */
+	if ((it = item_new(b, WH_OTHER, val, path3(p, sizeof(p), e, c, NULL,
+	    0))) == NULL)
+		return -1;
+	it->field = field;
+	it->waba_id = waba;
+	it->phone_number_id = pnid;
+	it->event = str(val, "event");
+	return 0;
+}
+
+/*
+ * Parses body into b.  Returns 0, or -1 with a sentence in err when the
+ * body as a whole cannot be used (not JSON, not a WhatsApp object, out of
+ * memory); b is then empty.  Items that are wrong on their own come back
+ * as WH_BAD.  The caller frees b with wh_batch_free() in either case.
+ */
+int
+wh_parse(const char *body, size_t len, struct wh_batch *b, char *err,
+    size_t errsz)
+{
+	json_error_t	 je;
+	json_t		*root, *ent, *ch, *changes;
+	const char	*obj, *waba;
+	size_t		 e, c;
+
+	memset(b, 0, sizeof(*b));
+	/* JSON_ALLOW_NUL: a \u0000 in one text must not lose the batch. */
+	if ((root = json_loadb(body, len, JSON_ALLOW_NUL, &je)) == NULL) {
+		(void)snprintf(err, errsz, "not valid JSON: %s at line %d "
+		    "column %d", je.text, je.line, je.column);
+		return -1;
+	}
+	b->root = root;
+	if (!json_is_object(root)) {
+		(void)snprintf(err, errsz, "body is not a JSON object");
+		goto fail;
+	}
+	if ((obj = str(root, "object")) == NULL ||
+	    strcmp(obj, "whatsapp_business_account") != 0) {
+		(void)snprintf(err, errsz, "object is not "
+		    "whatsapp_business_account");
+		goto fail;
+	}
+	if (!json_is_array(json_object_get(root, "entry"))) {
+		(void)snprintf(err, errsz, "body has no entry array");
+		goto fail;
+	}
+	json_array_foreach(json_object_get(root, "entry"), e, ent) {
+		waba = str(ent, "id");
+		changes = json_object_get(ent, "changes");
+		if (!json_is_array(changes)) {
+			struct wh_item	*it;
+			char		 p[32];
+
+			(void)snprintf(p, sizeof(p), "entry[%zu]", e);
+			if ((it = item_new(b, WH_BAD, ent, p)) == NULL)
+				goto oom;
+			it->waba_id = waba;
+			bad(it, "entry without a changes array");
+			continue;
+		}
+		json_array_foreach(changes, c, ch)
+			if (change(b, ch, e, c, waba) == -1)
+				goto oom;
+	}
+	return 0;
+oom:
+	(void)snprintf(err, errsz, "out of memory or more than %d items",
+	    WH_MAX_ITEMS);
+fail:
+	wh_batch_free(b);
+	return -1;
+}
+
+/* Frees the items, their raw JSON and the tree; accepts an empty batch. */
+void
+wh_batch_free(struct wh_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++)
+		free(b->items[i].raw);
+	free(b->items);
+	json_decref(b->root);
+	memset(b, 0, sizeof(*b));
+}

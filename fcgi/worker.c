@@ -1,0 +1,262 @@
+/*
+ * worker.c: wa-worker, exactly one per database (a lock says so).  Wakes
+ * within milliseconds of a journal commit, applies pending entries in
+ * order in batched transactions (one savepoint per item, so one bad item
+ * never drops its neighbours), records what became of each entry, keeps a
+ * heartbeat for /health and checkpoints the WAL.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "log.h"
+#include "notify.h"
+#include "webhook.h"
+
+#define BATCH		256	/* journal entries per transaction */
+#define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
+#define IDLE_MS		1000	/* look at the journal at least this often */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Applies one journal entry inside the open transaction.  Returns 0 or -1. */
+static int
+apply_event(struct db *d, int64_t id, const char *body, size_t len)
+{
+	struct wh_batch	 b;
+	struct buf	 why;
+	char		 err[256];
+	const char	*state, *w;
+	int		 counts[4] = { 0, 0, 0, 0 }, rc;
+	size_t		 i;
+
+	buf_init(&why);
+	if (wh_parse(body, len, &b, err, sizeof(err)) == -1) {
+		log_warnx("journal entry %lld failed: %s", (long long)id, err);
+		rc = db_event_finish(d, id, "failed", counts, err);
+		wh_batch_free(&b);
+		return rc;
+	}
+	for (i = 0; i < b.nitems; i++) {
+		const struct wh_item *it = &b.items[i];
+
+		counts[0]++;
+		if (db_savepoint(d) == -1)
+			goto fail;
+		switch (db_apply_item(d, id, it, &w)) {
+		case DB_OK:
+			counts[1]++;
+			if (db_release(d) == -1)
+				goto fail;
+			break;
+		case DB_DUP:
+			counts[2]++;
+			if (db_release(d) == -1)
+				goto fail;
+			break;
+		default:
+			counts[3]++;
+			db_rollback_to(d);
+			log_warnx("journal entry %lld: %s: %s", (long long)id,
+			    it->path, w);
+			if (why.len < ERROR_MAX && buf_printf(&why, "%s%s: %s",
+			    why.len ? "; " : "", it->path, w) == -1)
+				goto fail;
+			break;
+		}
+	}
+	if (counts[3] > 0)
+		state = counts[3] == counts[0] ? "failed" : "partial";
+	else if (counts[1] == 0 && counts[0] > 0)
+		state = "duplicate";
+	else
+		state = "applied";
+	rc = db_event_finish(d, id, state, counts, why.len ? why.p : NULL);
+	buf_clear(&why);
+	wh_batch_free(&b);
+	return rc;
+fail:
+	buf_clear(&why);
+	wh_batch_free(&b);
+	return -1;
+}
+
+/*
+ * Applies up to max pending entries in one transaction.  Returns the
+ * number applied, or -1 when the transaction failed (rolled back).
+ */
+static int
+apply_batch(struct db *d, int max, int64_t pid, int64_t started)
+{
+	int64_t	 id, after = 0;
+	char	*body;
+	size_t	 len;
+	int	 n = 0, rc;
+
+	if (db_begin(d) != DB_OK)
+		return -1;
+	while (n < max && !stop &&
+	    (rc = db_event_next(d, after, &id, &body, &len)) == 1) {
+		rc = apply_event(d, id, body, len);
+		free(body);
+		if (rc == -1)
+			goto fail;
+		after = id;
+		n++;
+	}
+	if (db_heartbeat(d, pid, started) == -1 || db_commit(d) == -1)
+		goto fail;
+	return n;
+fail:
+	db_rollback(d);
+	return -1;
+}
+
+/*
+ * Marks entry-by-entry what a whole batch could not do, so that one entry
+ * that trips the database cannot block the journal behind it.
+ */
+static void
+apply_one_by_one(struct db *d, int64_t pid, int64_t started)
+{
+	int64_t	 id;
+	char	*body;
+	size_t	 len;
+	int	 counts[4] = { 0, 0, 0, 0 };
+
+	if (apply_batch(d, 1, pid, started) != -1)
+		return;
+	if (db_begin(d) != DB_OK)
+		return;
+	if (db_event_next(d, 0, &id, &body, &len) == 1) {
+		free(body);
+		log_warnx("journal entry %lld failed on a database error; "
+		    "marked failed for replay", (long long)id);
+		(void)db_event_finish(d, id, "failed", counts,
+		    "database error while applying; replay it");
+	}
+	if (db_commit(d) == -1)
+		db_rollback(d);
+}
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: wa-worker [-n]\n"
+	    "  -n  check the configuration and exit\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cfg		 cfg;
+	struct db		*d;
+	struct sigaction	 sa;
+	struct pollfd		 pfd;
+	char			 err[512], pidbuf[32];
+	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
+	int64_t			 pid = getpid(), started = time(NULL);
+
+	log_init("wa-worker");
+	while ((ch = getopt(argc, argv, "n")) != -1) {
+		if (ch == 'n')
+			check = 1;
+		else
+			usage();
+	}
+	if (cfg_load(&cfg, CFG_NEED_WORKER, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (check) {
+		(void)printf("configuration OK\n");
+		cfg_clear(&cfg);
+		return 0;
+	}
+	if (mkdir(cfg.state_dir, 0750) == -1 && errno != EEXIST)
+		fatalx("cannot create WA_STATE_DIR %s: %s", cfg.state_dir,
+		    strerror(errno));
+	if ((lockfd = open(cfg.lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0640)) == -1)
+		fatalx("cannot open %s: %s", cfg.lock_path, strerror(errno));
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("another wa-worker is already running on %s "
+			    "(it holds %s); only one may run", cfg.db_path,
+			    cfg.lock_path);
+		fatalx("cannot lock %s: %s", cfg.lock_path, strerror(errno));
+	}
+	n = snprintf(pidbuf, sizeof(pidbuf), "%lld\n", (long long)pid);
+	if (ftruncate(lockfd, 0) == -1 ||
+	    write(lockfd, pidbuf, (size_t)n) != n)
+		log_warn("cannot record the pid in %s", cfg.lock_path);
+	log_info("SQLite %s", db_sqlite_version());
+	if (!db_sqlite_version_ok())
+		log_warnx("SQLite %s is older than 3.51.3, which fixed a "
+		    "WAL-reset race; upgrade when your distribution allows",
+		    db_sqlite_version());
+	if ((d = db_open(cfg.db_path, DB_ROLE_WORKER, cfg.sync_full,
+	    cfg.busy_timeout_ms)) == NULL)
+		fatalx("cannot open the database %s", cfg.db_path);
+	if ((wake = notify_open_listener(cfg.wake_path)) == -1)
+		fatalx("cannot listen on %s", cfg.wake_path);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		fatalx("sigaction failed");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatalx("sigaction failed");
+	log_info("applying the journal of %s", cfg.db_path);
+
+	while (!stop) {
+		/* Drain before applying: a wake-up that comes during the
+		 * batch stays queued and triggers another pass. */
+		notify_drain(wake);
+		while (!stop && (n = apply_batch(d, BATCH, pid, started)) > 0)
+			dirty = 1;
+		if (n == -1 && !stop)
+			apply_one_by_one(d, pid, started);
+		if (stop)
+			break;
+		pfd.fd = wake;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, IDLE_MS);
+		if (n == 0 && dirty) {
+			/* Idle: fold the WAL back and keep it small. */
+			db_checkpoint(d, 1);
+			dirty = 0;
+		} else if (n == -1 && errno != EINTR)
+			log_warn("poll");
+	}
+	log_info("stopping: the batch in hand was finished");
+	db_checkpoint(d, 0);
+	db_close(d);
+	(void)close(wake);
+	(void)unlink(cfg.wake_path);
+	(void)close(lockfd);
+	cfg_clear(&cfg);
+	return 0;
+}

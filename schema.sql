@@ -1,0 +1,177 @@
+-- schema.sql: the one description of the gateway's SQLite database.
+--
+-- Migrations are numbered.  Each starts with a line "-- migrate: N" and runs
+-- in its own transaction when `wactl migrate` finds PRAGMA user_version < N;
+-- user_version is then N.  Never edit a migration that has shipped: add one.
+-- wa-fcgi and wa-worker refuse to start against a version they do not know.
+--
+-- Times are unix epoch seconds (UTC) unless a column says milliseconds.
+-- Every table that holds business data carries phone_number_id, the Meta
+-- id of the business number the row belongs to, so that one database can
+-- serve several numbers and numbers can later be split across machines.
+
+-- migrate: 1
+
+-- The webhook journal: every correctly signed POST body, byte for byte, in
+-- the order it was acknowledged.  The source of truth (DESIGN rule 6).
+CREATE TABLE webhook_events (
+  id            INTEGER PRIMARY KEY,  -- journal order
+  received_at   INTEGER NOT NULL,     -- when the responder committed it, unix milliseconds
+  body          BLOB,                 -- raw body as signed by Meta; NULL once purged by retention
+  body_size     INTEGER NOT NULL,     -- length of the body in bytes
+  body_sha256   TEXT NOT NULL,        -- lowercase hex SHA-256 of the body (spots redeliveries)
+  state         TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'applied', 'partial', 'duplicate', 'failed')),
+                                      -- pending: not applied yet; applied: every item applied;
+                                      -- partial: some items failed; duplicate: nothing new;
+                                      -- failed: nothing could be applied (see error)
+  applied_at    INTEGER,              -- when the worker applied it, unix milliseconds
+  items_total   INTEGER,              -- messages + statuses + errors + other changes found
+  items_applied INTEGER,              -- items that changed the database
+  items_duplicate INTEGER,            -- items already known (redelivery)
+  items_failed  INTEGER,              -- items refused; see error
+  error         TEXT                  -- why items failed: "path: reason; ..." (bounded)
+);
+CREATE INDEX webhook_events_pending ON webhook_events (id) WHERE state = 'pending';
+CREATE INDEX webhook_events_state ON webhook_events (state, id);
+
+-- People who wrote to a business number.
+CREATE TABLE contacts (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT NOT NULL,      -- business number the contact wrote to
+  wa_id           TEXT,               -- WhatsApp id (usually phone digits); may be absent for username users
+  user_id         TEXT,               -- business-scoped user id (BSUID, 2026+), when Meta sends one
+  username        TEXT,               -- WhatsApp username, when the user adopted one
+  profile_name    TEXT,               -- profile name as last seen, user-controlled text
+  first_seen_at   INTEGER NOT NULL,   -- Meta timestamp of the first message seen
+  last_seen_at    INTEGER NOT NULL,   -- Meta timestamp of the latest message seen
+  opted_out       INTEGER NOT NULL DEFAULT 0, -- 1: asked for no business-initiated messages
+  CHECK (wa_id IS NOT NULL OR user_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX contacts_wa_id ON contacts (phone_number_id, wa_id);
+CREATE UNIQUE INDEX contacts_user_id ON contacts (phone_number_id, user_id);
+
+-- One conversation per (business number, contact).
+CREATE TABLE conversations (
+  id                INTEGER PRIMARY KEY,
+  phone_number_id   TEXT NOT NULL,    -- business number
+  contact_id        INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+  message_count     INTEGER NOT NULL DEFAULT 0, -- messages stored, both directions
+  unread_count      INTEGER NOT NULL DEFAULT 0, -- inbound messages not yet marked read
+  first_message_at  INTEGER,          -- Meta timestamp of the oldest message
+  last_message_at   INTEGER,          -- Meta timestamp of the newest message
+  last_inbound_at   INTEGER,          -- Meta timestamp of the customer's newest message
+  window_expires_at INTEGER,          -- end of the customer-service window: last_inbound_at + 24 h
+                                      -- (72 h after a Click-to-WhatsApp ad referral)
+  assignee          TEXT NOT NULL DEFAULT 'bot', -- who answers: bot, a person, or an agent endpoint
+  notes             TEXT,             -- free text kept by staff
+  created_at        INTEGER NOT NULL, -- when the gateway first saw it, unix seconds
+  UNIQUE (phone_number_id, contact_id)
+);
+CREATE INDEX conversations_last ON conversations (phone_number_id, last_message_at);
+
+-- Every message, inbound and outbound, keyed by Meta's wamid.
+CREATE TABLE messages (
+  id               INTEGER PRIMARY KEY,
+  phone_number_id  TEXT NOT NULL,     -- business number
+  wamid            TEXT NOT NULL UNIQUE CHECK (length(wamid) <= 128), -- Meta message id
+  direction        TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  conversation_id  INTEGER REFERENCES conversations (id) ON DELETE CASCADE,
+  contact_id       INTEGER REFERENCES contacts (id) ON DELETE CASCADE,
+  sender           TEXT,              -- inbound: the customer's wa_id (or BSUID); outbound: NULL
+  recipient        TEXT,              -- outbound: the customer's wa_id; inbound: NULL
+  type             TEXT NOT NULL,     -- Meta type: text, image, ..., unsupported, or any new one
+  text             TEXT,              -- text body, media caption, or the searchable part of the type
+  media_id         TEXT,              -- Meta media id (image, video, audio, document, sticker)
+  mime_type        TEXT,              -- media MIME type as sent by Meta (may carry "; codecs=...")
+  sha256           TEXT,              -- media digest as sent by Meta (base64 or hex)
+  filename         TEXT,              -- document file name
+  latitude         REAL,              -- location
+  longitude        REAL,              -- location
+  location_name    TEXT,              -- location: place name
+  location_address TEXT,              -- location: address
+  interactive_type TEXT,              -- button_reply, list_reply, nfm_reply, button (template quick reply)
+  reply_id         TEXT,              -- id (or payload) of the tapped button or list row
+  reply_title      TEXT,              -- title of the tapped button or list row
+  reaction_to      TEXT,              -- reaction: wamid reacted to
+  reaction_emoji   TEXT,              -- reaction: the emoji; NULL or '' when the reaction was removed
+  context_wamid    TEXT,              -- the quoted message when this is a reply
+  context_from     TEXT,              -- author of the quoted message
+  forwarded        INTEGER NOT NULL DEFAULT 0, -- 1 forwarded, 2 frequently forwarded
+  referral_source_id TEXT,            -- Click-to-WhatsApp ad or post id
+  referral_ctwa_clid TEXT,            -- Click-to-WhatsApp click id
+  error_code       INTEGER,           -- inbound unsupported: Meta's code; outbound failed: the failure code
+  error_title      TEXT,              -- the matching title
+  timestamp        INTEGER NOT NULL,  -- Meta's timestamp (when the user sent it / when we queued it)
+  status           TEXT,              -- outbound: accepted, sent, delivered, read, played, failed
+  status_at        INTEGER,           -- outbound: Meta timestamp of that status
+  raw              TEXT NOT NULL,     -- the message item as JSON, unknown fields included
+  webhook_event_id INTEGER REFERENCES webhook_events (id) ON DELETE SET NULL, -- journal entry it came from
+  created_at       INTEGER NOT NULL   -- when the gateway stored it, unix seconds
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, timestamp);
+CREATE INDEX messages_number_time ON messages (phone_number_id, timestamp);
+
+-- Every delivery status Meta reported, one row per (wamid, status), each with
+-- its own time.  Rows may come before the message they describe is known.
+CREATE TABLE message_statuses (
+  id               INTEGER PRIMARY KEY,
+  phone_number_id  TEXT NOT NULL,     -- business number
+  wamid            TEXT NOT NULL,     -- our outbound message
+  status           TEXT NOT NULL,     -- sent, delivered, read, played, failed, or an unknown value (kept, not ranked)
+  timestamp        INTEGER NOT NULL,  -- Meta's time of this status
+  recipient_id     TEXT,              -- customer wa_id
+  recipient_user_id TEXT,             -- customer BSUID (2026+)
+  biz_opaque_callback_data TEXT,      -- echo of what we sent (our outbox id)
+  conversation_meta_id TEXT,          -- legacy conversation object: Meta's id
+  conversation_origin  TEXT,          -- legacy conversation object: origin type
+  conversation_expires_at INTEGER,    -- legacy conversation object: expiration
+  pricing_model    TEXT,              -- CBP or PMP
+  pricing_category TEXT,              -- marketing, utility, authentication, service, ...
+  pricing_type     TEXT,              -- regular, free_customer_service, free_entry_point
+  billable         INTEGER,           -- deprecated flag, 0/1, NULL when absent
+  error_code       INTEGER,           -- failed: Meta's error code
+  error_title      TEXT,              -- failed: title
+  error_details    TEXT,              -- failed: error_data.details
+  raw              TEXT NOT NULL,     -- the status item as JSON
+  webhook_event_id INTEGER REFERENCES webhook_events (id) ON DELETE SET NULL,
+  created_at       INTEGER NOT NULL,  -- when the gateway stored it, unix seconds
+  UNIQUE (wamid, status)
+);
+
+-- Errors Meta reported in value.errors[]: not tied to one message.
+CREATE TABLE webhook_errors (
+  id               INTEGER PRIMARY KEY,
+  phone_number_id  TEXT,              -- business number, when the change named one
+  code             INTEGER,           -- Meta error code, e.g. 130429
+  title            TEXT,              -- Meta's title
+  message          TEXT,              -- Meta's message
+  details          TEXT,              -- error_data.details
+  raw              TEXT NOT NULL,     -- the error item as JSON
+  item_sha256      TEXT NOT NULL UNIQUE, -- digest of raw: a redelivery stores nothing new
+  webhook_event_id INTEGER REFERENCES webhook_events (id) ON DELETE SET NULL,
+  created_at       INTEGER NOT NULL
+);
+
+-- Changes of other subscription fields (template status and quality,
+-- account updates, user preferences, ...), kept whole for later use.
+CREATE TABLE subscription_events (
+  id               INTEGER PRIMARY KEY,
+  waba_id          TEXT,              -- entry[].id: the WhatsApp Business Account
+  phone_number_id  TEXT,              -- business number, when the value names one
+  field            TEXT NOT NULL,     -- changes[].field, e.g. message_template_status_update
+  event            TEXT,              -- value.event when present (APPROVED, REJECTED, ...)
+  raw              TEXT NOT NULL,     -- the change's value as JSON
+  item_sha256      TEXT NOT NULL UNIQUE, -- digest of field + raw: a redelivery stores nothing new
+  webhook_event_id INTEGER REFERENCES webhook_events (id) ON DELETE SET NULL,
+  created_at       INTEGER NOT NULL
+);
+CREATE INDEX subscription_events_field ON subscription_events (field, id);
+
+-- What the single worker last said about itself (one row).
+CREATE TABLE worker_status (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  pid           INTEGER NOT NULL,     -- process id of the running worker
+  started_at    INTEGER NOT NULL,     -- unix seconds
+  heartbeat_at  INTEGER NOT NULL      -- unix seconds of its latest sign of life
+);

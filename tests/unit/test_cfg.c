@@ -1,0 +1,129 @@
+/* test_cfg.c: configuration errors name the variable and never echo secrets. */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "cfg.h"
+
+static void
+base(void)
+{
+	unsetenv("WA_ENV_FILE");
+	setenv("WHATSAPP_APP_SECRET", "topsecretvalue", 1);
+	setenv("WHATSAPP_VERIFY_TOKEN", "verifyme", 1);
+	setenv("WHATSAPP_ACCESS_TOKEN", "EAAtoken", 1);
+	setenv("WHATSAPP_PHONE_NUMBER_ID", "200300400500600", 1);
+	unsetenv("WA_RESPONDERS");
+	unsetenv("WA_SYNCHRONOUS");
+	unsetenv("WHATSAPP_API_VERSION");
+	unsetenv("WHATSAPP_GRAPH_URL");
+}
+
+TEST(defaults)
+{
+	struct cfg c;
+	char err[512];
+
+	base();
+	setenv("WA_STATE_DIR", "/tmp/x", 1);
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER | CFG_NEED_WORKER, err,
+	    sizeof(err)) == 0);
+	CHECK(strcmp(c.api_version, "v23.0") == 0);
+	CHECK(strcmp(c.graph_url, "https://graph.facebook.com") == 0);
+	CHECK(strcmp(c.db_path, "/tmp/x/wa.db") == 0);
+	CHECK(c.sync_full == 1 && c.responders == 4);
+	cfg_clear(&c);
+}
+
+TEST(missing_secret_names_variable)
+{
+	struct cfg c;
+	char err[512];
+
+	base();
+	unsetenv("WHATSAPP_APP_SECRET");
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WHATSAPP_APP_SECRET is not set") != NULL);
+	CHECK(strstr(err, "App Dashboard") != NULL);
+	/* The worker does not need it. */
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	cfg_clear(&c);
+	base();
+	unsetenv("WHATSAPP_ACCESS_TOKEN");
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WHATSAPP_ACCESS_TOKEN") != NULL);
+}
+
+TEST(bad_values)
+{
+	struct cfg c;
+	char err[512];
+
+	base();
+	setenv("WHATSAPP_APP_SECRET", "has space", 1);
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WHATSAPP_APP_SECRET") != NULL);
+	CHECK(strstr(err, "has space") == NULL);
+	base();
+	setenv("WA_RESPONDERS", "0", 1);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WA_RESPONDERS is out of range") != NULL);
+	base();
+	setenv("WA_SYNCHRONOUS", "OFF", 1);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == -1);
+	base();
+	setenv("WHATSAPP_API_VERSION", "23", 1);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == -1);
+	base();
+	setenv("WHATSAPP_PHONE_NUMBER_ID", "+1555", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	base();
+	setenv("WA_SYNCHRONOUS", "NORMAL", 1);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == 0 && c.sync_full == 0);
+	cfg_clear(&c);
+	unsetenv("WA_SYNCHRONOUS");
+}
+
+TEST(env_file_and_override)
+{
+	struct cfg c;
+	char err[512], path[] = "/tmp/wa_cfg_testXXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fprintf(f, "# comment\nWHATSAPP_APP_SECRET=fromfile\n"
+	    "export WHATSAPP_VERIFY_TOKEN=\"quoted\"\nWA_RESPONDERS = 7\n");
+	fclose(f);
+	base();
+	unsetenv("WHATSAPP_APP_SECRET");
+	unsetenv("WHATSAPP_VERIFY_TOKEN");
+	setenv("WA_ENV_FILE", path, 1);
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.app_secret, "fromfile") == 0);
+	CHECK(strcmp(c.verify_token, "quoted") == 0);
+	CHECK(c.responders == 7);
+	cfg_clear(&c);
+	setenv("WHATSAPP_APP_SECRET", "fromenv", 1);
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.app_secret, "fromenv") == 0);
+	cfg_clear(&c);
+	f = fopen(path, "w");
+	fprintf(f, "WA_TYPO=1\n");
+	fclose(f);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "unknown setting WA_TYPO") != NULL);
+	setenv("WA_ENV_FILE", "/nonexistent/wa.env", 1);
+	CHECK(cfg_load(&c, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "/nonexistent/wa.env") != NULL);
+	unsetenv("WA_ENV_FILE");
+	remove(path);
+}
+
+int
+main(void)
+{
+	RUN(defaults);
+	RUN(missing_secret_names_variable);
+	RUN(bad_values);
+	RUN(env_file_and_override);
+	return CHECK_DONE();
+}

@@ -1,0 +1,175 @@
+/* test_webhook.c: every fixture parses into the right items; the status rule. */
+#include <dirent.h>
+#include <string.h>
+#include "check.h"
+#include "util.h"
+#include "webhook.h"
+
+static int
+parse_file(const char *name, struct wh_batch *b)
+{
+	char path[512], err[256], *body;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), FIXTURES "/webhooks/%s", name);
+	if ((body = slurp(path, &len)) == NULL)
+		return -1;
+	rc = wh_parse(body, len, b, err, sizeof(err));
+	free(body);
+	return rc;
+}
+
+TEST(every_fixture_parses)
+{
+	DIR *d = opendir(FIXTURES "/webhooks");
+	struct dirent *e;
+	struct wh_batch b;
+	size_t i;
+	int n = 0;
+
+	CHECK(d != NULL);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".json") == NULL ||
+		    strcmp(e->d_name, "signature_vectors.json") == 0)
+			continue;
+		CHECK(parse_file(e->d_name, &b) == 0);
+		CHECK(b.nitems > 0);
+		for (i = 0; i < b.nitems; i++) {
+			if (b.items[i].kind == WH_BAD)
+				fprintf(stderr, "  %s %s: %s\n", e->d_name,
+				    b.items[i].path, b.items[i].error);
+			CHECK(b.items[i].kind != WH_BAD);
+			CHECK(b.items[i].raw != NULL);
+		}
+		wh_batch_free(&b);
+		n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	CHECK(n >= 30);
+}
+
+TEST(text_fields)
+{
+	struct wh_batch b;
+	const struct wh_item *it;
+
+	CHECK(parse_file("unicode_emoji.min.json", &b) == 0);
+	CHECK(b.nitems == 1);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE);
+	CHECK(strcmp(it->type, "text") == 0);
+	CHECK(strcmp(it->phone_number_id, "200300400500600") == 0);
+	CHECK(it->timestamp > 1767000000);
+	/* Escapes decoded to UTF-8: 😀-style surrogates and accents. */
+	CHECK(strstr(it->text, "\xc3") != NULL || strstr(it->text, "\xf0\x9f") != NULL);
+	CHECK(it->profile_name != NULL && strchr(it->profile_name, '\\') == NULL);
+	wh_batch_free(&b);
+}
+
+TEST(types)
+{
+	struct wh_batch b;
+
+	CHECK(parse_file("image.json", &b) == 0);
+	CHECK(b.items[0].media_id != NULL && b.items[0].mime_type != NULL &&
+	    b.items[0].sha256 != NULL && b.items[0].text != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("location.json", &b) == 0);
+	CHECK(b.items[0].has_location && b.items[0].location_name != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("interactive_list_reply.json", &b) == 0);
+	CHECK(strcmp(b.items[0].interactive_type, "list_reply") == 0 &&
+	    b.items[0].reply_id != NULL && b.items[0].context_wamid != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("button_template_reply.json", &b) == 0);
+	CHECK(b.items[0].reply_id != NULL && b.items[0].reply_title != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("reaction_removed.json", &b) == 0);
+	CHECK(b.items[0].reaction_to != NULL &&
+	    (b.items[0].reaction_emoji == NULL || b.items[0].reaction_emoji[0] == '\0'));
+	wh_batch_free(&b);
+	CHECK(parse_file("system_number_change.json", &b) == 0);
+	CHECK(b.items[0].new_wa_id != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("unsupported.json", &b) == 0);
+	CHECK(b.items[0].err_code == 131051);
+	wh_batch_free(&b);
+	CHECK(parse_file("referral_ad.json", &b) == 0);
+	CHECK(b.items[0].referral_ctwa_clid != NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("status_failed.json", &b) == 0);
+	CHECK(b.items[0].kind == WH_STATUS && b.items[0].err_code == 131047);
+	wh_batch_free(&b);
+	CHECK(parse_file("value_level_errors.json", &b) == 0);
+	CHECK(b.items[0].kind == WH_ERROR && b.items[0].err_code == 130429);
+	wh_batch_free(&b);
+	CHECK(parse_file("template_status_update.json", &b) == 0);
+	CHECK(b.items[0].kind == WH_OTHER && strcmp(b.items[0].event, "APPROVED") == 0);
+	wh_batch_free(&b);
+	CHECK(parse_file("batch_multi_entry.json", &b) == 0);
+	CHECK(b.nitems >= 7);
+	wh_batch_free(&b);
+}
+
+TEST(bad_items_stand_alone)
+{
+	struct wh_batch b;
+	char err[256];
+	const char *body = "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\","
+	    "\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"2\"},"
+	    "\"messages\":[{\"from\":\"3\",\"id\":\"wamid.a\",\"timestamp\":\"5\",\"type\":\"text\",\"text\":{\"body\":\"hi\"}},"
+	    "{\"from\":\"3\",\"timestamp\":\"6\",\"type\":\"text\",\"text\":{\"body\":\"no id\"}},"
+	    "{\"from\":\"3\",\"id\":\"wamid.c\",\"timestamp\":\"x\",\"type\":\"text\"},"
+	    "{\"from\":\"3\",\"id\":\"wamid.d\",\"timestamp\":\"7\",\"type\":\"brand_new\",\"brand_new\":{}}]}}]}]}";
+
+	CHECK(wh_parse(body, strlen(body), &b, err, sizeof(err)) == 0);
+	CHECK(b.nitems == 4);
+	CHECK(b.items[0].kind == WH_MESSAGE);
+	CHECK(b.items[1].kind == WH_BAD && strstr(b.items[1].path, "messages[1]") != NULL);
+	CHECK(b.items[2].kind == WH_BAD);
+	CHECK(b.items[3].kind == WH_MESSAGE && strcmp(b.items[3].type, "brand_new") == 0);
+	wh_batch_free(&b);
+	CHECK(wh_parse("not json", 8, &b, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "not valid JSON") != NULL);
+	wh_batch_free(&b);
+	CHECK(wh_parse("{\"object\":\"page\"}", 17, &b, err, sizeof(err)) == -1);
+	wh_batch_free(&b);
+}
+
+TEST(status_rule)
+{
+	static const char *const order[] = { "sent", "delivered", "read", "failed" };
+	const char *s;
+	size_t i, j;
+
+	CHECK(strcmp(wh_status_merge(NULL, "sent"), "sent") == 0);
+	CHECK(strcmp(wh_status_merge("delivered", "sent"), "delivered") == 0);
+	CHECK(strcmp(wh_status_merge("sent", "failed"), "failed") == 0);
+	CHECK(strcmp(wh_status_merge("accepted", "failed"), "failed") == 0);
+	CHECK(strcmp(wh_status_merge("failed", "sent"), "failed") == 0);
+	CHECK(strcmp(wh_status_merge("delivered", "failed"), "delivered") == 0);
+	CHECK(strcmp(wh_status_merge("read", "failed"), "read") == 0);
+	CHECK(strcmp(wh_status_merge("read", "played"), "played") == 0);
+	CHECK(strcmp(wh_status_merge("sent", "deleted"), "sent") == 0);
+	CHECK(wh_status_merge(NULL, "warning") == NULL);
+	/* Any order of the same set gives the same answer. */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++) {
+			s = wh_status_merge(wh_status_merge(NULL, order[i]), order[j]);
+			CHECK(strcmp(s, wh_status_merge(wh_status_merge(NULL,
+			    order[j]), order[i])) == 0);
+		}
+}
+
+int
+main(void)
+{
+	RUN(every_fixture_parses);
+	RUN(text_fields);
+	RUN(types);
+	RUN(bad_items_stand_alone);
+	RUN(status_rule);
+	return CHECK_DONE();
+}
