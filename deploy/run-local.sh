@@ -54,7 +54,17 @@ cleanup() {
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
-"$BUILD/wa-worker" & pids="$pids $!"
+# The worker is restarted when it dies, as systemd's Restart=always does.
+(
+	child=""
+	trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' INT TERM
+	while :; do
+		"$BUILD/wa-worker" & child=$!
+		wait $child || true
+		sleep 0.2 & wait $!
+	done
+) &
+pids="$pids $!"
 rm -f "$WA_STATE_DIR/fcgi.sock"
 spawn-fcgi -n -s "$WA_STATE_DIR/fcgi.sock" -M 0666 -- \
     "$(command -v multiwatch)" -f "$WA_RESPONDERS" -s TERM -- "$BUILD/wa-fcgi" &

@@ -1,0 +1,220 @@
+"""The worker: crash safety, the single-instance lock, statuses, the pool."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+from stack import BUILD, Stack, fixture
+
+
+@pytest.fixture
+def own_stack(request):
+    extra = getattr(request, "param", None)
+    s = Stack(extra_env=extra)
+    try:
+        s.start()
+    except Exception:
+        s.close()
+        raise
+    yield s
+    s.close()
+
+
+def text_body(wamid, sender="15550002222", ts=1767270800, text="hello"):
+    doc = json.loads(fixture("text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["contacts"][0]["wa_id"] = sender
+    v["messages"][0].update(id=wamid, timestamp=str(ts), **{"from": sender})
+    v["messages"][0]["text"]["body"] = text
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def pids(name, state):
+    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
+    mine = []
+    for p in out:
+        try:
+            with open("/proc/%s/environ" % p, "rb") as f:
+                if ("WA_STATE_DIR=" + state).encode() in f.read():
+                    mine.append(int(p))
+        except OSError:
+            pass
+    return mine
+
+
+def test_worker_sigkill_while_applying_loses_and_doubles_nothing(own_stack):
+    s = own_stack
+    n = 1500
+    bodies = [text_body("wamid.kill.%05d" % i, sender="1555%07d" % (i % 50), ts=1767270800 + i)
+              for i in range(n)]
+    kills = 0
+
+    def killer():
+        nonlocal kills
+        for _ in range(3):
+            time.sleep(0.4)
+            for p in pids("wa-worker", s.state):
+                os.kill(p, signal.SIGKILL)
+                kills += 1
+
+    t = threading.Thread(target=killer)
+    t.start()
+    for b in bodies:
+        assert s.post(b)[0] == 200
+    t.join()
+    # The supervisor restarts the worker; it must apply everything once.
+    deadline = time.time() + 30
+    while time.time() < deadline and not pids("wa-worker", s.state):
+        time.sleep(0.1)
+    s.wait_applied(30)
+    assert kills >= 1
+    assert s.q("SELECT count(*) n FROM messages WHERE wamid LIKE 'wamid.kill.%'")[0]["n"] == n
+    total = s.q("SELECT sum(message_count) n, sum(unread_count) u FROM conversations")[0]
+    assert total["n"] == n and total["u"] == n
+    assert s.q("SELECT count(*) n FROM contacts")[0]["n"] == 50
+    assert s.q("SELECT count(*) n FROM webhook_events WHERE state != 'applied'")[0]["n"] == 0
+
+
+def test_second_worker_refused(own_stack):
+    env = dict(own_stack.env, WA_ENV_FILE="")
+    r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=env,
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert "another wa-worker is already running" in r.stderr
+
+
+def test_dead_responder_replaced(own_stack):
+    s = own_stack
+    before = pids("wa-fcgi", s.state)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        now = pids("wa-fcgi", s.state)
+        if len(now) == 2 and before[0] not in now:
+            break
+        time.sleep(0.05)
+    assert len(pids("wa-fcgi", s.state)) == 2
+    for i in range(10):
+        assert s.post(text_body("wamid.after.%d" % i))[0] == 200
+
+
+def test_sigterm_stops_everything(own_stack):
+    s = own_stack
+    assert s.post(text_body("wamid.term.1"))[0] == 200
+    s.stop()
+    assert s.proc.returncode == 0
+    time.sleep(0.2)
+    assert pids("wa-fcgi", s.state) == [] and pids("wa-worker", s.state) == []
+    assert not os.path.exists(os.path.join(s.state, "fcgi.sock"))
+
+
+@pytest.mark.parametrize("own_stack", [{"WA_BUSY_TIMEOUT_MS": "200"}], indirect=True)
+def test_busy_database_answers_503_never_200(own_stack):
+    s = own_stack
+    c = sqlite3.connect(os.path.join(s.state, "wa.db"), isolation_level=None, timeout=5)
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        st, h, body = s.post(text_body("wamid.busy.1"))
+        assert st == 503
+        assert "Retry-After" in h
+        assert json.loads(body)["error"]["code"] == "unavailable"
+    finally:
+        c.execute("ROLLBACK")
+        c.close()
+    assert s.q("SELECT count(*) n FROM webhook_events")[0]["n"] == 0
+    assert s.post(text_body("wamid.busy.1"))[0] == 200
+    s.wait_applied()
+    assert len(s.q("SELECT 1 FROM messages WHERE wamid='wamid.busy.1'")) == 1
+
+
+def test_statuses_in_every_order(stack):
+    import itertools
+    base = json.loads(fixture("status_sent.json"))
+    names = ["sent", "delivered", "read", "failed"]
+    for k, perm in enumerate(itertools.permutations(names)):
+        wamid = "wamid.order.%02d" % k
+        # An outbound message row, as the outbox will write it.
+        with stack.db() as c:
+            c.execute("INSERT INTO messages (phone_number_id, wamid, direction, type, "
+                      "timestamp, status, raw, created_at) VALUES "
+                      "('200300400500600', ?, 'out', 'text', 1767270000, 'accepted', '{}', 0)",
+                      (wamid,))
+        for j, name in enumerate(perm):
+            doc = json.loads(json.dumps(base))
+            st = doc["entry"][0]["changes"][0]["value"]["statuses"][0]
+            st.update(id=wamid, status=name, timestamp=str(1767270100 + 10 * names.index(name)))
+            if name == "failed":
+                st["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
+            assert stack.post(json.dumps(doc).encode())[0] == 200
+        stack.wait_applied()
+        row = stack.q("SELECT status, status_at FROM messages WHERE wamid=?", wamid)[0]
+        assert row["status"] == "read", perm
+        assert row["status_at"] == 1767270120
+        kept = stack.q("SELECT status, timestamp FROM message_statuses WHERE wamid=? "
+                       "ORDER BY status", wamid)
+        assert [(r["status"], r["timestamp"]) for r in kept] == sorted(
+            (n, 1767270100 + 10 * names.index(n)) for n in names)
+
+
+def test_failed_after_sent_and_late_sent(stack):
+    base = json.loads(fixture("status_failed.json"))
+    wamid = base["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    with stack.db() as c:
+        c.execute("INSERT OR IGNORE INTO messages (phone_number_id, wamid, direction, type, "
+                  "timestamp, status, raw, created_at) VALUES "
+                  "('200300400500600', ?, 'out', 'text', 1767270000, 'accepted', '{}', 0)",
+                  (wamid,))
+    assert stack.post(fixture("status_failed.json"))[0] == 200
+    sent = json.loads(json.dumps(base))
+    sent["entry"][0]["changes"][0]["value"]["statuses"][0].update(status="sent")
+    sent["entry"][0]["changes"][0]["value"]["statuses"][0].pop("errors", None)
+    assert stack.post(json.dumps(sent).encode())[0] == 200
+    stack.wait_applied()
+    row = stack.q("SELECT status, error_code FROM messages WHERE wamid=?", wamid)[0]
+    assert row["status"] == "failed" and row["error_code"] == 131047
+
+
+def test_status_for_unknown_wamid_kept(stack):
+    assert stack.post(fixture("status_delivered.json"))[0] == 200
+    stack.wait_applied()
+    wamid = json.loads(fixture("status_delivered.json"))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    rows = stack.q("SELECT * FROM message_statuses WHERE wamid=? AND status='delivered'", wamid)
+    assert len(rows) == 1 and rows[0]["pricing_category"] is not None
+
+
+def test_conversation_window_and_contact(stack):
+    assert stack.post(text_body("wamid.win.1", sender="15550009999", ts=1767270000))[0] == 200
+    assert stack.post(text_body("wamid.win.0", sender="15550009999", ts=1767260000))[0] == 200
+    stack.wait_applied()
+    conv = stack.q("SELECT c.* FROM conversations c JOIN contacts k ON k.id=c.contact_id "
+                   "WHERE k.wa_id='15550009999'")[0]
+    assert conv["message_count"] == 2 and conv["unread_count"] == 2
+    assert conv["first_message_at"] == 1767260000
+    assert conv["last_inbound_at"] == 1767270000
+    assert conv["window_expires_at"] == 1767270000 + 86400
+
+
+def test_number_change_moves_contact(stack):
+    doc = json.loads(fixture("system_number_change.json"))
+    m = doc["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert stack.post(text_body("wamid.pre.change", sender=m["from"]))[0] == 200
+    assert stack.post(fixture("system_number_change.json"))[0] == 200
+    stack.wait_applied()
+    assert stack.q("SELECT count(*) n FROM contacts WHERE wa_id=?", m["from"])[0]["n"] == 0
+    assert stack.q("SELECT count(*) n FROM contacts WHERE wa_id=?", m["system"]["wa_id"])[0]["n"] == 1
+
+
+def test_other_fields_and_value_errors_stored_once(stack):
+    for _ in range(2):
+        assert stack.post(fixture("template_status_update.json"))[0] == 200
+        assert stack.post(fixture("value_level_errors.json"))[0] == 200
+    stack.wait_applied()
+    assert stack.q("SELECT count(*) n FROM subscription_events WHERE field="
+                   "'message_template_status_update' AND event='APPROVED'")[0]["n"] == 1
+    assert stack.q("SELECT count(*) n FROM webhook_errors WHERE code=130429")[0]["n"] == 1
