@@ -96,14 +96,16 @@ fi
 # systemd's StateDirectory= creates this too; doing it here lets you run
 # wactl as wa before the first start.
 install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE_DIR"
-install -d -o root -g "$USER_NAME" -m 0750 "$ETC_DIR"
+install -d -o root -g root -m 0700 "$ETC_DIR"
 
 # --- configuration ----------------------------------------------------------
 if [ -e "$ENV_FILE" ]; then
 	say "$ENV_FILE exists, left as it is"
 else
-	# root owns it, so the services (group wa) can read it but not change it.
-	install -o root -g "$USER_NAME" -m 0640 "$SRC/deploy/wa.env.example" \
+	# root only: systemd reads EnvironmentFile= as root before it drops
+	# to user wa, so neither the services nor www-data (which is in group
+	# wa for the socket) can read the secrets from disk.
+	install -o root -g root -m 0600 "$SRC/deploy/wa.env.example" \
 	    "$ENV_FILE"
 	say "created $ENV_FILE from the example: fill in the secrets"
 fi

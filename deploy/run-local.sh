@@ -6,6 +6,8 @@
 # With no configuration it generates development secrets into
 # $WA_STATE_DIR/dev.env (kept across runs); variables already in the
 # environment override that file.
+# WA_FCGI_WRAPPER (tests only) runs each responder under a command such
+# as valgrind.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -67,7 +69,8 @@ trap cleanup EXIT
 pids="$pids $!"
 rm -f "$WA_STATE_DIR/fcgi.sock"
 spawn-fcgi -n -s "$WA_STATE_DIR/fcgi.sock" -M 0666 -- \
-    "$(command -v multiwatch)" -f "$WA_RESPONDERS" -s TERM -- "$BUILD/wa-fcgi" &
+    "$(command -v multiwatch)" -f "$WA_RESPONDERS" -s TERM -- \
+    ${WA_FCGI_WRAPPER:-} "$BUILD/wa-fcgi" &
 pids="$pids $!"
 nginx -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log" &
 pids="$pids $!"

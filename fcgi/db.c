@@ -370,8 +370,14 @@ db_open(const char *path, enum db_role role, int sync_full, long busy_ms)
 	 * webhook's answer on a checkpoint); it also caps the WAL's size
 	 * on disk after each checkpoint.
 	 */
+	/*
+	 * A responder appends at the journal's right edge and reads a few
+	 * small rows: 512 KiB of page cache is plenty, and keeps a pool of
+	 * them small.
+	 */
 	if (role == DB_ROLE_RESPONDER &&
-	    exec(d, "PRAGMA wal_autocheckpoint = 0") == -1)
+	    (exec(d, "PRAGMA wal_autocheckpoint = 0") == -1 ||
+	    exec(d, "PRAGMA cache_size = -512") == -1))
 		goto fail;
 	if (role == DB_ROLE_WORKER &&
 	    (exec(d, "PRAGMA wal_autocheckpoint = 1000") == -1 ||
