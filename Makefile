@@ -95,7 +95,11 @@ fuzz: $(COMMON_O)
 	$(BUILD)/fuzz_webhook -max_total_time=$(FUZZ_SECONDS) \
 	    -dict=tests/fuzz/webhook.dict $(BUILD)/fuzz-corpus
 
-bench: deps all
+$(BUILD)/empty_fcgi: bench/empty_fcgi.c $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/empty_fcgi
 	@sh bench/run.sh
 
 install: all
