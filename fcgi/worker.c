@@ -25,7 +25,9 @@
 #include "notify.h"
 #include "webhook.h"
 
-#define BATCH		256	/* journal entries per transaction */
+#define BATCH		256	/* journal entries per transaction, at most */
+#define BATCH_MS	8	/* ...and no longer than this holding the lock,
+				   so responders never wait long to append */
 #define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
 #define IDLE_MS		1000	/* look at the journal at least this often */
 
@@ -107,13 +109,15 @@ fail:
 static int
 apply_batch(struct db *d, int max, int64_t pid, int64_t started)
 {
-	int64_t	 id, after = 0;
-	char	*body;
-	size_t	 len;
-	int	 n = 0, rc;
+	struct timespec	 t0, t1;
+	int64_t		 id, after = 0;
+	char		*body;
+	size_t		 len;
+	int		 n = 0, rc;
 
 	if (db_begin(d) != DB_OK)
 		return -1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (n < max && !stop &&
 	    (rc = db_event_next(d, after, &id, &body, &len)) == 1) {
 		rc = apply_event(d, id, body, len);
@@ -122,6 +126,10 @@ apply_batch(struct db *d, int max, int64_t pid, int64_t started)
 			goto fail;
 		after = id;
 		n++;
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= BATCH_MS)
+			break;
 	}
 	if (db_heartbeat(d, pid, started) == -1 || db_commit(d) == -1)
 		goto fail;
