@@ -24,12 +24,15 @@ endif
 BUILD	?= build
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is the worker's alone: a responder never calls out (DESIGN).
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify
+COMMON	= log buf cfg sig db webhook notify msg outbox graph
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
-UNITS	= $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
-	  $(BUILD)/test_req
+UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
+	  $(BUILD)/test_req $(BUILD)/test_msg
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
 .PHONY: all deps run test unit e2e fuzz bench install clean
@@ -56,8 +59,12 @@ $(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
 $(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/wa-worker: $(BUILD)/worker.o $(COMMON_O)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
+    $(COMMON_O)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/wactl: $(BUILD)/wactl.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -175,3 +175,86 @@ CREATE TABLE worker_status (
   started_at    INTEGER NOT NULL,     -- unix seconds
   heartbeat_at  INTEGER NOT NULL      -- unix seconds of its latest sign of life
 );
+
+-- migrate: 2
+
+-- Everything the gateway says to customers leaves through this queue,
+-- drained by wa-worker (DESIGN rules 4 and 5).  A row is written by one
+-- entry point (outbox_queue in fcgi/outbox.c) after the request passed
+-- Meta's limits, the 24-hour window, opt-out and tier checks.
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,  -- also sent as biz_opaque_callback_data, echoed in statuses
+  phone_number_id TEXT NOT NULL,        -- business number it is sent from
+  recipient       TEXT,                 -- normalised wa_id or BSUID; NULL for a read receipt
+  kind            TEXT NOT NULL,        -- text, image, video, audio, document, sticker, location,
+                                        -- contacts, interactive, template, reaction, read
+  body            TEXT NOT NULL,        -- the Graph API request body (JSON) as validated
+  text            TEXT,                 -- searchable part (text, caption, template name ...)
+  reply_to        TEXT,                 -- wamid quoted (context.message_id) or marked read
+  media_file      TEXT,                 -- local file to upload before sending, or NULL
+  media_mime      TEXT,                 -- its MIME type
+  free_form       INTEGER NOT NULL,     -- 1: only allowed inside the customer-service window
+  business_initiated INTEGER NOT NULL DEFAULT 0, -- 1: a template queued while the window was closed
+                                        -- (counts toward the messaging tier, reference 9.3)
+  source          TEXT NOT NULL,        -- who queued it: wactl, api, bot
+  state           TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'sending', 'accepted', 'failed', 'cancelled')),
+                                        -- accepted: Meta answered 200 (not yet delivered)
+  attempts        INTEGER NOT NULL DEFAULT 0, -- calls to Meta made so far
+  next_attempt_at INTEGER NOT NULL,     -- queued: not before this, unix milliseconds
+  lease_until     INTEGER,              -- sending: reclaimed after this, unix milliseconds
+  error_code      INTEGER,              -- last error: Meta's code (or NULL for our own refusals)
+  error_title     TEXT,                 -- last error: Meta's message or our reason
+  error_details   TEXT,                 -- last error: error_data.details
+  wamid           TEXT,                 -- Meta's message id once accepted
+  message_id      INTEGER REFERENCES messages (id) ON DELETE SET NULL, -- the outbound messages row
+  idempotency_key TEXT,                 -- caller's key: a repeated request returns this row
+  created_at      INTEGER NOT NULL,     -- when it was queued, unix milliseconds
+  sent_at         INTEGER,              -- when Meta accepted it, unix milliseconds
+  UNIQUE (phone_number_id, idempotency_key)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'queued';
+CREATE INDEX outbox_open ON outbox (phone_number_id, recipient, id)
+  WHERE state IN ('queued', 'sending');
+CREATE INDEX outbox_state ON outbox (state, id);
+CREATE INDEX outbox_reach ON outbox (phone_number_id, sent_at)
+  WHERE business_initiated = 1;
+CREATE INDEX outbox_wamid ON outbox (wamid);
+
+-- When the contact last changed their mind: STOP/START keywords, the
+-- user_preferences webhook, or a 131050 failure.  Older signals that
+-- arrive late never undo a newer one.
+ALTER TABLE contacts ADD COLUMN opted_out_at INTEGER; -- Meta timestamp of the latest opt-out or opt-in
+
+-- Media files: inbound ones downloaded by the worker, outbound ones uploaded.
+CREATE TABLE media (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT NOT NULL,        -- business number
+  media_id        TEXT NOT NULL,        -- Meta media id
+  direction       TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  message_id      INTEGER REFERENCES messages (id) ON DELETE CASCADE, -- inbound: the message it came with
+  mime_type       TEXT,                 -- as Meta reported it
+  sha256          TEXT,                 -- lowercase hex SHA-256 of the stored file
+  size            INTEGER,              -- bytes
+  path            TEXT,                 -- relative to $WA_STATE_DIR/media (content-addressed: ab/abcdef...)
+  state           TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (state IN ('pending', 'stored', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0, -- pending: not before this, unix milliseconds
+  error           TEXT,                 -- why the last attempt failed
+  created_at      INTEGER NOT NULL,     -- unix seconds
+  stored_at       INTEGER,              -- unix seconds
+  UNIQUE (phone_number_id, media_id, direction)
+);
+CREATE INDEX media_pending ON media (next_attempt_at) WHERE state = 'pending';
+
+-- What the sender last learned about its access token and breakers.
+CREATE TABLE sender_status (
+  phone_number_id TEXT PRIMARY KEY,     -- business number
+  paused_reason   TEXT,                 -- token_invalid (code 190) or spam_limit (131048), NULL when sending
+  paused_code     INTEGER,              -- Meta's code that paused it
+  paused_at       INTEGER,              -- unix seconds
+  resume_at       INTEGER,              -- breaker: try again after this, unix seconds; NULL until the token changes
+  token_sha256    TEXT,                 -- digest of the token that failed: a new token resumes sending
+  updated_at      INTEGER NOT NULL      -- unix seconds
+);

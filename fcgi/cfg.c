@@ -26,6 +26,7 @@ enum ctype {
 	CT_HOSTPORT,	/* host:port */
 	CT_INT,		/* integer within min..max */
 	CT_SYNC,	/* FULL or NORMAL */
+	CT_WORDS,	/* comma-separated keywords */
 	CT__MAX
 };
 
@@ -71,6 +72,37 @@ static const struct ckey keys[] = {
 	{ "WA_BUSY_TIMEOUT_MS", CT_INT, "3000", 0, 10, 60000,
 	  "how long a writer waits for the database lock, in milliseconds",
 	  OFF(busy_timeout_ms) },
+	/* Reference 9.1: 80 messages/s per number, up to 1,000 when raised. */
+	{ "WA_SEND_RATE", CT_INT, "80", 0, 1, 1000,
+	  "messages per second per business number (Meta's default is 80)",
+	  OFF(send_rate) },
+	/* Reference 9.2: a small burst, then about one every 6 seconds. */
+	{ "WA_PAIR_BURST", CT_INT, "5", 0, 1, 45,
+	  "how many messages one recipient may get back to back",
+	  OFF(pair_burst) },
+	{ "WA_PAIR_INTERVAL_MS", CT_INT, "6000", 0, 0, 600000,
+	  "milliseconds between messages to one recipient once the burst "
+	  "is spent", OFF(pair_interval_ms) },
+	/* Reference 9.3: new portfolios start at 250 contacts a day. */
+	{ "WA_TIER_LIMIT", CT_INT, "250", 0, 0, 100000000,
+	  "unique contacts reached with templates outside their window in "
+	  "24 hours (your messaging tier; 0 for unlimited)",
+	  OFF(tier_limit) },
+	{ "WA_SEND_TIMEOUT_MS", CT_INT, "15000", 0, 100, 120000,
+	  "how long one Graph API call may take, in milliseconds",
+	  OFF(send_timeout_ms) },
+	{ "WA_SEND_INFLIGHT", CT_INT, "64", 0, 1, 1024,
+	  "how many Graph API calls may be in flight at once",
+	  OFF(send_inflight) },
+	{ "WA_SEND_MAX_ATTEMPTS", CT_INT, "8", 0, 1, 100,
+	  "how many times a message is tried before it is marked failed",
+	  OFF(max_attempts) },
+	{ "WA_STOP_KEYWORDS", CT_WORDS, "STOP", 0, 0, 0,
+	  "comma-separated words that opt a contact out, e.g. STOP,UNSUBSCRIBE",
+	  OFF(stop_words) },
+	{ "WA_START_KEYWORDS", CT_WORDS, "START", 0, 0, 0,
+	  "comma-separated words that opt a contact back in, e.g. START",
+	  OFF(start_words) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -159,6 +191,13 @@ check(const struct ckey *k, const char *v, long *num)
 			*num = 0;
 		else
 			return "must be FULL or NORMAL";
+		return NULL;
+	case CT_WORDS:
+		if (*v == '\0' || strlen(v) > 512)
+			return "must be 1 to 512 characters";
+		for (p = v; *p; p++)
+			if (iscntrl((unsigned char)*p))
+				return "contains control characters";
 		return NULL;
 	case CT__MAX:
 		break;
@@ -313,7 +352,8 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 	    join(c->wake_path, sizeof(c->wake_path), c->state_dir,
 	    "worker.sock") ||
 	    join(c->lock_path, sizeof(c->lock_path), c->state_dir,
-	    "wa-worker.lock")) {
+	    "wa-worker.lock") ||
+	    join(c->media_dir, sizeof(c->media_dir), c->state_dir, "media")) {
 		(void)snprintf(err, errsz, "WA_STATE_DIR is too long");
 		cfg_clear(c);
 		return -1;
@@ -352,4 +392,6 @@ cfg_clear(struct cfg *c)
 	wipe(&c->graph_url);
 	wipe(&c->state_dir);
 	wipe(&c->listen);
+	wipe(&c->stop_words);
+	wipe(&c->start_words);
 }

@@ -20,9 +20,19 @@ struct cfg {
 	long	 responders;		/* WA_RESPONDERS */
 	int	 sync_full;		/* WA_SYNCHRONOUS: 1 FULL, 0 NORMAL */
 	long	 busy_timeout_ms;	/* WA_BUSY_TIMEOUT_MS */
+	long	 send_rate;		/* WA_SEND_RATE: messages/s per number */
+	long	 pair_burst;		/* WA_PAIR_BURST: sends to one recipient at once */
+	long	 pair_interval_ms;	/* WA_PAIR_INTERVAL_MS: then one per this */
+	long	 tier_limit;		/* WA_TIER_LIMIT: contacts/24 h, 0 unlimited */
+	long	 send_timeout_ms;	/* WA_SEND_TIMEOUT_MS: one Graph call */
+	long	 send_inflight;		/* WA_SEND_INFLIGHT: calls at once */
+	long	 max_attempts;		/* WA_SEND_MAX_ATTEMPTS */
+	char	*stop_words;		/* WA_STOP_KEYWORDS, comma separated */
+	char	*start_words;		/* WA_START_KEYWORDS, comma separated */
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
+	char	 media_dir[4096];	/* state_dir/media */
 };
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);

@@ -6,9 +6,12 @@
  * transaction starts with BEGIN IMMEDIATE, so SQLITE_BUSY is only ever met
  * at BEGIN, where the busy timeout waits it out safely.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <bsd/string.h>
@@ -48,6 +51,36 @@ enum stmt {
 	STMT_MSG_STATUS_SET,
 	STMT_ERROR_INSERT,
 	STMT_OTHER_INSERT,
+	STMT_PEER_GET,
+	STMT_TIER_COUNT,
+	STMT_OUTBOX_BY_KEY,
+	STMT_OUTBOX_INSERT,
+	STMT_OUTBOX_DUE,
+	STMT_OUTBOX_NEXT_DUE,
+	STMT_OUTBOX_CLAIM,
+	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_DEFER,
+	STMT_OUTBOX_FAIL,
+	STMT_OUTBOX_GET,
+	STMT_OUTBOX_ACCEPT,
+	STMT_OUTBOX_LINK,
+	STMT_OUTBOX_RECOVER,
+	STMT_OUTBOX_SET_BODY,
+	STMT_OUTBOX_DEPTH,
+	STMT_CONTACT_OUT_INSERT,
+	STMT_MSG_OUT_INSERT,
+	STMT_CONV_OUTBOUND,
+	STMT_OPT_SET,
+	STMT_SENDER_GET,
+	STMT_SENDER_PAUSE,
+	STMT_SENDER_RESUME,
+	STMT_SENDER_LIST,
+	STMT_MEDIA_INSERT,
+	STMT_MEDIA_DUE,
+	STMT_MEDIA_NEXT_DUE,
+	STMT_MEDIA_CLAIM,
+	STMT_MEDIA_STORED,
+	STMT_MEDIA_RETRY,
 	STMT__MAX
 };
 
@@ -140,6 +173,112 @@ static const char *const stmts[STMT__MAX] = {
 	    "event, raw, item_sha256, webhook_event_id, created_at) "
 	    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (item_sha256) DO NOTHING",
 	    /* STMT_OTHER_INSERT */
+	/* The contact a send goes to, with its window and opt-out state. */
+	"SELECT c.id, c.opted_out, coalesce(c.opted_out_at, 0), "
+	    "coalesce(v.window_expires_at, 0), coalesce(v.last_inbound_at, 0) "
+	    "FROM contacts c LEFT JOIN conversations v ON v.contact_id = c.id "
+	    "AND v.phone_number_id = c.phone_number_id "
+	    "WHERE c.phone_number_id = ?1 AND (c.wa_id = ?2 OR c.user_id = ?2) "
+	    "LIMIT 1", /* STMT_PEER_GET */
+	/* Reference 9.3: unique contacts reached outside their window. */
+	"SELECT count(DISTINCT recipient), coalesce(max(recipient = ?3), 0) "
+	    "FROM outbox WHERE phone_number_id = ?1 AND business_initiated = 1 "
+	    "AND state IN ('queued', 'sending', 'accepted') AND created_at > ?2",
+	    /* STMT_TIER_COUNT */
+	"SELECT id, state FROM outbox WHERE phone_number_id = ? AND "
+	    "idempotency_key = ?", /* STMT_OUTBOX_BY_KEY */
+	"INSERT INTO outbox (phone_number_id, recipient, kind, body, text, "
+	    "reply_to, media_file, media_mime, free_form, business_initiated, "
+	    "source, next_attempt_at, idempotency_key, created_at) "
+	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12)",
+	    /* STMT_OUTBOX_INSERT */
+	/* Due rows, only the oldest open one per recipient: order kept. */
+	"SELECT id, phone_number_id, recipient, kind, body, media_file, "
+	    "media_mime, free_form, attempts FROM outbox o "
+	    "WHERE state = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM outbox p WHERE p.phone_number_id = "
+	    "o.phone_number_id AND p.recipient = o.recipient AND "
+	    "p.state IN ('queued', 'sending') AND p.id < o.id) "
+	    "ORDER BY next_attempt_at, id LIMIT ?2", /* STMT_OUTBOX_DUE */
+	"SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'",
+	    /* STMT_OUTBOX_NEXT_DUE */
+	"UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+	    "lease_until = ?2 WHERE id = ?1 AND state = 'queued'",
+	    /* STMT_OUTBOX_CLAIM */
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?2, "
+	    "lease_until = NULL, error_code = ?3, error_title = ?4, "
+	    "error_details = ?5 WHERE id = ?1 AND state = 'sending'",
+	    /* STMT_OUTBOX_RETRY */
+	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND "
+	    "state = 'queued'", /* STMT_OUTBOX_DEFER */
+	"UPDATE outbox SET state = 'failed', lease_until = NULL, "
+	    "error_code = ?2, error_title = ?3, error_details = ?4 "
+	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
+	    /* STMT_OUTBOX_FAIL */
+	"SELECT phone_number_id, recipient, kind, text, reply_to, body, "
+	    "wamid FROM outbox WHERE id = ?", /* STMT_OUTBOX_GET */
+	"UPDATE outbox SET state = 'accepted', wamid = ?2, sent_at = ?3, "
+	    "lease_until = NULL, error_code = NULL, error_title = NULL, "
+	    "error_details = NULL WHERE id = ?1 AND wamid IS NULL",
+	    /* STMT_OUTBOX_ACCEPT */
+	"UPDATE outbox SET message_id = ?2 WHERE id = ?1",
+	    /* STMT_OUTBOX_LINK */
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?1, "
+	    "lease_until = NULL WHERE state = 'sending'",
+	    /* STMT_OUTBOX_RECOVER */
+	"UPDATE outbox SET body = ?2, media_file = NULL WHERE id = ?1",
+	    /* STMT_OUTBOX_SET_BODY */
+	"SELECT count(*), coalesce(min(created_at), 0) FROM outbox "
+	    "WHERE state IN ('queued', 'sending')", /* STMT_OUTBOX_DEPTH */
+	"INSERT INTO contacts (phone_number_id, wa_id, user_id, "
+	    "first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+	    /* STMT_CONTACT_OUT_INSERT */
+	"INSERT INTO messages (phone_number_id, wamid, direction, "
+	    "conversation_id, contact_id, recipient, type, text, "
+	    "context_wamid, timestamp, status, status_at, raw, created_at) "
+	    "VALUES (?1,?2,'out',?3,?4,?5,?6,?7,?8,?9,'accepted',?9,?10,?9) "
+	    "ON CONFLICT (wamid) DO NOTHING", /* STMT_MSG_OUT_INSERT */
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2) "
+	    "WHERE id = ?1", /* STMT_CONV_OUTBOUND */
+	/* A late, older signal never undoes a newer one. */
+	"UPDATE contacts SET opted_out = ?2, opted_out_at = ?3 WHERE id = ?1 "
+	    "AND coalesce(opted_out_at, 0) <= ?3", /* STMT_OPT_SET */
+	"SELECT paused_reason, paused_code, coalesce(resume_at, 0), "
+	    "token_sha256 FROM sender_status WHERE phone_number_id = ? AND "
+	    "paused_reason IS NOT NULL", /* STMT_SENDER_GET */
+	"INSERT INTO sender_status (phone_number_id, paused_reason, "
+	    "paused_code, paused_at, resume_at, token_sha256, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT (phone_number_id) "
+	    "DO UPDATE SET paused_reason = ?2, paused_code = ?3, "
+	    "paused_at = ?4, resume_at = ?5, token_sha256 = ?6, "
+	    "updated_at = ?4", /* STMT_SENDER_PAUSE */
+	"UPDATE sender_status SET paused_reason = NULL, paused_code = NULL, "
+	    "resume_at = NULL, token_sha256 = NULL, updated_at = ?2 "
+	    "WHERE phone_number_id = ?1", /* STMT_SENDER_RESUME */
+	"SELECT phone_number_id, paused_reason, paused_code, paused_at, "
+	    "resume_at FROM sender_status WHERE paused_reason IS NOT NULL "
+	    "ORDER BY phone_number_id", /* STMT_SENDER_LIST */
+	"INSERT INTO media (phone_number_id, media_id, direction, message_id, "
+	    "mime_type, sha256, size, path, state, created_at, stored_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	    "ON CONFLICT (phone_number_id, media_id, direction) DO NOTHING",
+	    /* STMT_MEDIA_INSERT */
+	"SELECT m.id, m.phone_number_id, m.media_id, coalesce(g.sha256, ''), "
+	    "m.attempts FROM media m LEFT JOIN messages g ON g.id = "
+	    "m.message_id WHERE m.state = 'pending' AND m.direction = 'in' "
+	    "AND m.next_attempt_at <= ?1 ORDER BY m.next_attempt_at, m.id "
+	    "LIMIT ?2", /* STMT_MEDIA_DUE */
+	"SELECT min(next_attempt_at) FROM media WHERE state = 'pending' AND "
+	    "direction = 'in'", /* STMT_MEDIA_NEXT_DUE */
+	"UPDATE media SET attempts = attempts + 1, next_attempt_at = ?2 "
+	    "WHERE id = ?1", /* STMT_MEDIA_CLAIM */
+	"UPDATE media SET state = 'stored', mime_type = coalesce(?2, "
+	    "mime_type), sha256 = ?3, size = ?4, path = ?5, error = NULL, "
+	    "stored_at = ?6 WHERE id = ?1", /* STMT_MEDIA_STORED */
+	"UPDATE media SET state = ?2, next_attempt_at = ?3, error = ?4 "
+	    "WHERE id = ?1", /* STMT_MEDIA_RETRY */
 };
 
 struct db {
@@ -147,6 +286,8 @@ struct db {
 	enum db_role	 role;
 	long		 busy_ms;	/* give up on the lock after this long */
 	int		 group_sync;	/* sync the WAL after COMMIT, unlocked */
+	const char	*stop_words;	/* borrowed: opt-out keywords, or NULL */
+	const char	*start_words;	/* borrowed: opt-in keywords, or NULL */
 	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
 };
 
@@ -222,6 +363,58 @@ run(struct db *d, enum stmt k, const char *fn)
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return DB_BUSY;
 	return DB_ERR;
+}
+
+/* Steps a one-row query; returns 1 row, 0 none, -1 error (logged). */
+static int
+row(struct db *d, enum stmt k, const char *fn)
+{
+	int rc = sqlite3_step(d->s[k]);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(d->s[k]);
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(d, fn, stmts[k]);
+	return -1;
+}
+
+static void
+col_copy(sqlite3_stmt *s, int i, char *dst, size_t sz)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	/* Columns copied here are ids bounded by the schema or callers. */
+	(void)strlcpy(dst, v != NULL ? v : "", sz);
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i, int *oom)
+{
+	const char	*v = (const char *)sqlite3_column_text(s, i);
+	char		*p;
+
+	if (v == NULL)
+		return NULL;
+	if ((p = strdup(v)) == NULL)
+		*oom = 1;
+	return p;
+}
+
+/* Runs k bound to an id and up to two integers; 0 or -1. */
+static int
+run_id(struct db *d, enum stmt k, int64_t id, int nargs, int64_t a,
+    int64_t b, const char *fn)
+{
+	sqlite3_stmt *s = st(d, k);
+
+	sqlite3_bind_int64(s, 1, id);
+	if (nargs > 0)
+		sqlite3_bind_int64(s, 2, a);
+	if (nargs > 1)
+		sqlite3_bind_int64(s, 3, b);
+	return run(d, k, fn) == DB_OK ? 0 : -1;
 }
 
 static int64_t
@@ -605,6 +798,12 @@ db_health_get(struct db *d, struct db_health *h)
 		dberr(d, __func__, stmts[STMT_HEARTBEAT_GET]);
 		return -1;
 	}
+	s = st(d, STMT_OUTBOX_DEPTH);
+	if (row(d, STMT_OUTBOX_DEPTH, __func__) != 1)
+		return -1;
+	h->outbox_depth = sqlite3_column_int64(s, 0);
+	h->outbox_oldest_ms = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
 	return 0;
 }
 
@@ -760,6 +959,36 @@ wamid_known(struct db *d, const char *wamid)
 	return -1;
 }
 
+/*
+ * 1 when text, trimmed, is one of the comma-separated words of list
+ * (ASCII case ignored): "stop", " Stop " and "STOP" all opt out.
+ */
+static int
+keyword_match(const char *list, const char *text)
+{
+	const char	*w, *e, *t, *te;
+	size_t		 n;
+
+	if (list == NULL || text == NULL)
+		return 0;
+	for (t = text; isspace((unsigned char)*t); t++)
+		continue;
+	for (te = t + strlen(t); te > t && isspace((unsigned char)te[-1]); te--)
+		continue;
+	for (w = list; *w != '\0'; w = *e ? e + 1 : e) {
+		if ((e = strchr(w, ',')) == NULL)
+			e = w + strlen(w);
+		while (w < e && isspace((unsigned char)*w))
+			w++;
+		n = (size_t)(e - w);
+		while (n > 0 && isspace((unsigned char)w[n - 1]))
+			n--;
+		if (n > 0 && n == (size_t)(te - t) && strncasecmp(w, t, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static enum db_rc
 apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 {
@@ -808,6 +1037,27 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
 	if (run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
+		return DB_ERR;
+	/* Media is downloaded later by the worker (reference 10). */
+	if (it->media_id != NULL) {
+		s = st(d, STMT_MEDIA_INSERT);
+		bind_text(s, 1, it->phone_number_id);
+		bind_text(s, 2, it->media_id);
+		bind_text(s, 3, "in");
+		sqlite3_bind_int64(s, 4, sqlite3_last_insert_rowid(d->h));
+		bind_text(s, 5, it->mime_type);
+		bind_text(s, 9, "pending");
+		sqlite3_bind_int64(s, 10, (int64_t)time(NULL));
+		if (run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
+			return DB_ERR;
+	}
+	/* Opt-out and opt-in keywords (DESIGN rule 5). */
+	if (it->type != NULL && strcmp(it->type, "text") == 0 &&
+	    (keyword_match(d->stop_words, it->text) ||
+	    keyword_match(d->start_words, it->text)) &&
+	    run_id(d, STMT_OPT_SET, contact, 2,
+	    keyword_match(d->stop_words, it->text), it->timestamp,
+	    __func__) == -1)
 		return DB_ERR;
 	/*
 	 * Reference 9.4: the window runs 24 hours from the user's message
@@ -876,10 +1126,27 @@ status_reconcile(struct db *d, const char *wamid)
 	return run(d, STMT_MSG_STATUS_SET, __func__) == DB_OK ? 0 : -1;
 }
 
+/* The outbox id in a biz_opaque_callback_data we sent, or 0. */
+static int64_t
+outbox_ref(const char *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (strncmp(v, "outbox:", 7) != 0)
+		return 0;
+	errno = 0;
+	n = strtoll(v + 7, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0)
+		return 0;
+	return n;
+}
+
 static enum db_rc
 apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 {
 	sqlite3_stmt	*s = st(d, STMT_STATUS_INSERT);
+	int64_t		 ob;
 	int		 i = 1;
 
 	bind_text(s, i++, it->phone_number_id);
@@ -909,6 +1176,19 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
 		return DB_DUP;
+	/*
+	 * Our outbox id rides in biz_opaque_callback_data: a status can
+	 * tell us Meta took a message whose reply we never saw (a timeout,
+	 * a crash), so it is not sent again.
+	 */
+	if (it->biz_opaque != NULL && (ob = outbox_ref(it->biz_opaque)) > 0 &&
+	    db_outbox_accept(d, ob, it->wamid, now_ms()) == -1)
+		return DB_ERR;
+	/* Reference 8.2: 131050, the user stopped marketing messages. */
+	if (it->err_code == 131050 && it->recipient_id != NULL &&
+	    db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
+	    it->timestamp) == -1)
+		return DB_ERR;
 	return status_reconcile(d, it->wamid) == 0 ? DB_OK : DB_ERR;
 }
 
@@ -1009,4 +1289,503 @@ db_checkpoint(struct db *d, int truncate)
 	    &log, &ckpt) != SQLITE_OK &&
 	    sqlite3_errcode(d->h) != SQLITE_BUSY)
 		dberr(d, __func__, "wal_checkpoint");
+}
+
+/* Borrows the stop and start keyword lists (comma separated) for apply. */
+void
+db_set_keywords(struct db *d, const char *stop, const char *start)
+{
+	d->stop_words = stop;
+	d->start_words = start;
+}
+
+int
+db_in_transaction(struct db *d)
+{
+	return !sqlite3_get_autocommit(d->h);
+}
+
+/* Fills p with what the database knows of recipient.  Returns 0 or -1. */
+int
+db_peer_get(struct db *d, const char *pnid, const char *recipient,
+    struct db_peer *p)
+{
+	sqlite3_stmt	*s = st(d, STMT_PEER_GET);
+	int		 rc;
+
+	memset(p, 0, sizeof(*p));
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, recipient);
+	if ((rc = row(d, STMT_PEER_GET, __func__)) != 1)
+		return rc;
+	p->contact_id = sqlite3_column_int64(s, 0);
+	p->opted_out = sqlite3_column_int(s, 1);
+	p->opted_out_at = sqlite3_column_int64(s, 2);
+	p->window_expires_at = sqlite3_column_int64(s, 3);
+	p->last_inbound_at = sqlite3_column_int64(s, 4);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/*
+ * Unique recipients of business-initiated templates queued or sent since
+ * since_ms, and whether recipient is already one of them.  0 or -1.
+ */
+int
+db_tier_count(struct db *d, const char *pnid, const char *recipient,
+    int64_t since_ms, int64_t *count, int *already)
+{
+	sqlite3_stmt	*s = st(d, STMT_TIER_COUNT);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, since_ms);
+	bind_text(s, 3, recipient);
+	if (row(d, STMT_TIER_COUNT, __func__) != 1)
+		return -1;
+	*count = sqlite3_column_int64(s, 0);
+	*already = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* The outbox row queued earlier under key: 1 with *id, 0 none, -1. */
+int
+db_outbox_by_key(struct db *d, const char *pnid, const char *key,
+    int64_t *id)
+{
+	sqlite3_stmt	*s = st(d, STMT_OUTBOX_BY_KEY);
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, key);
+	if ((rc = row(d, STMT_OUTBOX_BY_KEY, __func__)) == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+/* Inserts a checked row (the caller holds the transaction). */
+enum db_rc
+db_outbox_insert(struct db *d, const struct db_outbox_new *n,
+    int64_t now_ms, int64_t *id)
+{
+	sqlite3_stmt	*s = st(d, STMT_OUTBOX_INSERT);
+	enum db_rc	 rc;
+
+	bind_text(s, 1, n->pnid);
+	bind_text(s, 2, n->recipient);
+	bind_text(s, 3, n->kind);
+	bind_text(s, 4, n->body);
+	bind_text(s, 5, n->text);
+	bind_text(s, 6, n->reply_to);
+	bind_text(s, 7, n->media_file);
+	bind_text(s, 8, n->media_mime);
+	sqlite3_bind_int(s, 9, n->free_form);
+	sqlite3_bind_int(s, 10, n->business_initiated);
+	bind_text(s, 11, n->source);
+	sqlite3_bind_int64(s, 12, now_ms);
+	bind_text(s, 13, n->idem_key);
+	if ((rc = run(d, STMT_OUTBOX_INSERT, __func__)) == DB_OK)
+		*id = sqlite3_last_insert_rowid(d->h);
+	return rc;
+}
+
+void
+db_outbox_item_clear(struct db_outbox_item *it)
+{
+	free(it->body);
+	free(it->media_file);
+	free(it->media_mime);
+	it->body = it->media_file = it->media_mime = NULL;
+}
+
+/*
+ * Up to max rows due at now_ms, the oldest open row of each recipient
+ * only.  Returns how many were filled (clear each), or -1.
+ */
+int
+db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
+    int max)
+{
+	sqlite3_stmt	*s = st(d, STMT_OUTBOX_DUE);
+	int		 n = 0, rc, oom = 0;
+
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct db_outbox_item *it = &out[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->id = sqlite3_column_int64(s, 0);
+		col_copy(s, 1, it->pnid, sizeof(it->pnid));
+		col_copy(s, 2, it->recipient, sizeof(it->recipient));
+		col_copy(s, 3, it->kind, sizeof(it->kind));
+		it->body = col_dup(s, 4, &oom);
+		it->media_file = col_dup(s, 5, &oom);
+		it->media_mime = col_dup(s, 6, &oom);
+		it->free_form = sqlite3_column_int(s, 7);
+		it->attempts = sqlite3_column_int(s, 8);
+		if (oom || it->body == NULL)
+			break;
+	}
+	sqlite3_reset(s);
+	if (oom || (n > 0 && out[n - 1].body == NULL)) {
+		while (n > 0)
+			db_outbox_item_clear(&out[--n]);
+		log_warnx("%s: out of memory", __func__);
+		return -1;
+	}
+	return n;
+}
+
+/* Smallest value of the one-column query k: 0 when none, -1 on error. */
+static int64_t
+min_of(struct db *d, enum stmt k, const char *fn)
+{
+	sqlite3_stmt	*s = st(d, k);
+	int64_t		 v;
+
+	if (row(d, k, fn) != 1)
+		return -1;
+	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+/* When the next queued row falls due (unix ms), 0 when none, -1. */
+int64_t
+db_outbox_next_due(struct db *d)
+{
+	return min_of(d, STMT_OUTBOX_NEXT_DUE, __func__);
+}
+
+/* Marks a due row sending until lease_ms.  1 claimed, 0 gone, -1. */
+int
+db_outbox_claim(struct db *d, int64_t id, int64_t lease_ms)
+{
+	if (run_id(d, STMT_OUTBOX_CLAIM, id, 1, lease_ms, 0, __func__) == -1)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+int
+db_outbox_retry(struct db *d, int64_t id, int64_t next_ms, int64_t code,
+    const char *title, const char *details)
+{
+	sqlite3_stmt *s = st(d, STMT_OUTBOX_RETRY);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, next_ms);
+	bind_nz(s, 3, code);
+	bind_text(s, 4, title);
+	bind_text(s, 5, details);
+	return run(d, STMT_OUTBOX_RETRY, __func__) == DB_OK ? 0 : -1;
+}
+
+int
+db_outbox_defer(struct db *d, int64_t id, int64_t next_ms)
+{
+	return run_id(d, STMT_OUTBOX_DEFER, id, 1, next_ms, 0, __func__);
+}
+
+int
+db_outbox_fail(struct db *d, int64_t id, int64_t code, const char *title,
+    const char *details)
+{
+	sqlite3_stmt *s = st(d, STMT_OUTBOX_FAIL);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_nz(s, 2, code);
+	bind_text(s, 3, title);
+	bind_text(s, 4, details);
+	return run(d, STMT_OUTBOX_FAIL, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Finds or creates the contact a send goes to; its id or -1. */
+static int64_t
+contact_ensure_out(struct db *d, const char *pnid, const char *recipient,
+    int64_t now_s)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id;
+	int		 bsuid = strchr(recipient, '.') != NULL;
+
+	if ((id = contact_find(d, pnid, bsuid ? NULL : recipient,
+	    bsuid ? recipient : NULL)) != 0)
+		return id;
+	s = st(d, STMT_CONTACT_OUT_INSERT);
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, bsuid ? NULL : recipient);
+	bind_text(s, 3, bsuid ? recipient : NULL);
+	sqlite3_bind_int64(s, 4, now_s);
+	if (run(d, STMT_CONTACT_OUT_INSERT, __func__) != DB_OK)
+		return -1;
+	return sqlite3_last_insert_rowid(d->h);
+}
+
+/*
+ * Meta accepted outbox row id as wamid: the row becomes accepted and an
+ * outbound messages row is written (once), then any statuses that came
+ * before this reply are folded in.  Called by the sender on a 200 and by
+ * a status webhook carrying our biz_opaque_callback_data, whichever comes
+ * first; the second finds the wamid set and changes nothing.  0 or -1.
+ */
+int
+db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
+{
+	sqlite3_stmt	*s;
+	char		 pnid[40], recipient[72], kind[16];
+	char		*text = NULL, *reply = NULL, *body = NULL;
+	int64_t		 contact, conv, msg, now_s = now_ms / 1000;
+	int		 oom = 0, rc = -1;
+
+	s = st(d, STMT_OUTBOX_ACCEPT);
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, wamid);
+	sqlite3_bind_int64(s, 3, now_ms);
+	if (run(d, STMT_OUTBOX_ACCEPT, __func__) != DB_OK)
+		return -1;
+	if (sqlite3_changes(d->h) == 0)
+		return 0;
+	s = st(d, STMT_OUTBOX_GET);
+	sqlite3_bind_int64(s, 1, id);
+	if (row(d, STMT_OUTBOX_GET, __func__) != 1)
+		return -1;
+	col_copy(s, 0, pnid, sizeof(pnid));
+	col_copy(s, 1, recipient, sizeof(recipient));
+	col_copy(s, 2, kind, sizeof(kind));
+	text = col_dup(s, 3, &oom);
+	reply = col_dup(s, 4, &oom);
+	body = col_dup(s, 5, &oom);
+	sqlite3_reset(s);
+	if (oom)
+		goto done;
+	/* A read receipt is not a message. */
+	if (strcmp(kind, "read") == 0 || recipient[0] == '\0') {
+		rc = 0;
+		goto done;
+	}
+	if ((contact = contact_ensure_out(d, pnid, recipient, now_s)) < 0 ||
+	    (conv = conversation_ensure(d, pnid, contact)) < 0)
+		goto done;
+	s = st(d, STMT_MSG_OUT_INSERT);
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wamid);
+	sqlite3_bind_int64(s, 3, conv);
+	sqlite3_bind_int64(s, 4, contact);
+	bind_text(s, 5, recipient);
+	bind_text(s, 6, kind);
+	bind_text(s, 7, text);
+	bind_text(s, 8, reply);
+	sqlite3_bind_int64(s, 9, now_s);
+	bind_text(s, 10, body);
+	if (run(d, STMT_MSG_OUT_INSERT, __func__) != DB_OK)
+		goto done;
+	if (sqlite3_changes(d->h) > 0) {
+		msg = sqlite3_last_insert_rowid(d->h);
+		if (run_id(d, STMT_OUTBOX_LINK, id, 1, msg, 0, __func__) == -1 ||
+		    run_id(d, STMT_CONV_OUTBOUND, conv, 1, now_s, 0,
+		    __func__) == -1)
+			goto done;
+	}
+	rc = status_reconcile(d, wamid);
+done:
+	free(text);
+	free(reply);
+	free(body);
+	return rc;
+}
+
+/*
+ * Requeues rows left sending.  Only one worker runs (its lock), so at its
+ * start every such row was orphaned by a crash: its lease is void.
+ * Returns the number requeued or -1.
+ */
+int
+db_outbox_recover(struct db *d, int64_t now_ms)
+{
+	sqlite3_stmt *s = st(d, STMT_OUTBOX_RECOVER);
+
+	sqlite3_bind_int64(s, 1, now_ms);
+	if (run(d, STMT_OUTBOX_RECOVER, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h);
+}
+
+/* Stores the body with the uploaded media id; the upload is done. */
+int
+db_outbox_set_body(struct db *d, int64_t id, const char *body)
+{
+	sqlite3_stmt *s = st(d, STMT_OUTBOX_SET_BODY);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, body);
+	return run(d, STMT_OUTBOX_SET_BODY, __func__) == DB_OK ? 0 : -1;
+}
+
+/*
+ * Records an opt-out (out = 1) or opt-in at Meta time `at` for recipient,
+ * unless a newer choice is already recorded.  0 or -1.
+ */
+int
+db_opt_set(struct db *d, const char *pnid, const char *recipient, int out,
+    int64_t at)
+{
+	int64_t id;
+
+	if ((id = contact_ensure_out(d, pnid, recipient, at)) < 0)
+		return -1;
+	return run_id(d, STMT_OPT_SET, id, 2, out, at, __func__);
+}
+
+/* 1 with p filled when sending from pnid is paused, 0 when not, -1. */
+int
+db_sender_get(struct db *d, const char *pnid, struct db_pause *p)
+{
+	sqlite3_stmt	*s = st(d, STMT_SENDER_GET);
+	int		 rc;
+
+	memset(p, 0, sizeof(*p));
+	bind_text(s, 1, pnid);
+	if ((rc = row(d, STMT_SENDER_GET, __func__)) != 1)
+		return rc;
+	col_copy(s, 0, p->reason, sizeof(p->reason));
+	p->code = sqlite3_column_int64(s, 1);
+	p->resume_at = sqlite3_column_int64(s, 2);
+	col_copy(s, 3, p->token_sha, sizeof(p->token_sha));
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+db_sender_pause(struct db *d, const char *pnid, const char *reason,
+    int64_t code, int64_t resume_at, const char *token_sha)
+{
+	sqlite3_stmt *s = st(d, STMT_SENDER_PAUSE);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, reason);
+	sqlite3_bind_int64(s, 3, code);
+	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+	bind_nz(s, 5, resume_at);
+	bind_text(s, 6, token_sha);
+	return run(d, STMT_SENDER_PAUSE, __func__) == DB_OK ? 0 : -1;
+}
+
+int
+db_sender_resume(struct db *d, const char *pnid)
+{
+	sqlite3_stmt *s = st(d, STMT_SENDER_RESUME);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	return run(d, STMT_SENDER_RESUME, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Calls cb for every paused number (for /health).  0 or -1. */
+int
+db_sender_list(struct db *d, void (*cb)(void *, const char *, const char *,
+    int64_t, int64_t, int64_t), void *arg)
+{
+	sqlite3_stmt	*s = st(d, STMT_SENDER_LIST);
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+		    sqlite3_column_int64(s, 4));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_SENDER_LIST]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Up to max inbound media rows due; returns how many, or -1. */
+int
+db_media_due(struct db *d, int64_t now_ms, struct db_media_item *out,
+    int max)
+{
+	sqlite3_stmt	*s = st(d, STMT_MEDIA_DUE);
+	int		 n = 0, rc;
+
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct db_media_item *it = &out[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->id = sqlite3_column_int64(s, 0);
+		col_copy(s, 1, it->pnid, sizeof(it->pnid));
+		col_copy(s, 2, it->media_id, sizeof(it->media_id));
+		col_copy(s, 3, it->sha, sizeof(it->sha));
+		it->attempts = sqlite3_column_int(s, 4);
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+int64_t
+db_media_next_due(struct db *d)
+{
+	return min_of(d, STMT_MEDIA_NEXT_DUE, __func__);
+}
+
+/* Counts an attempt; if the worker dies, the row is due at retry_ms. */
+int
+db_media_claim(struct db *d, int64_t id, int64_t retry_ms)
+{
+	return run_id(d, STMT_MEDIA_CLAIM, id, 1, retry_ms, 0, __func__);
+}
+
+int
+db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
+    int64_t size, const char *path)
+{
+	sqlite3_stmt *s = st(d, STMT_MEDIA_STORED);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, mime);
+	bind_text(s, 3, sha);
+	sqlite3_bind_int64(s, 4, size);
+	bind_text(s, 5, path);
+	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	return run(d, STMT_MEDIA_STORED, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Records a failed attempt: retried at next_ms, or failed for good. */
+int
+db_media_retry(struct db *d, int64_t id, int failed, int64_t next_ms,
+    const char *error)
+{
+	sqlite3_stmt *s = st(d, STMT_MEDIA_RETRY);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, failed ? "failed" : "pending");
+	sqlite3_bind_int64(s, 3, next_ms);
+	bind_text(s, 4, error);
+	return run(d, STMT_MEDIA_RETRY, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Records an uploaded file under the media id Meta gave it. */
+int
+db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
+    const char *mime, const char *sha, int64_t size)
+{
+	sqlite3_stmt *s = st(d, STMT_MEDIA_INSERT);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, media_id);
+	bind_text(s, 3, "out");
+	bind_text(s, 5, mime);
+	bind_text(s, 6, sha);
+	sqlite3_bind_int64(s, 7, size);
+	bind_text(s, 9, "stored");
+	sqlite3_bind_int64(s, 10, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 11, (int64_t)time(NULL));
+	return run(d, STMT_MEDIA_INSERT, __func__) == DB_OK ? 0 : -1;
 }

@@ -30,6 +30,52 @@ struct db_health {
 	int64_t	 backlog;		/* journal entries still pending */
 	int64_t	 heartbeat_at;		/* worker's last sign of life, 0 never */
 	int64_t	 worker_pid;		/* 0 when unknown */
+	int64_t	 outbox_depth;		/* outbox rows queued or sending */
+	int64_t	 outbox_oldest_ms;	/* created_at of the oldest, 0 none */
+};
+
+/* A send's recipient as the database knows it (all 0 when unknown). */
+struct db_peer {
+	int64_t	 contact_id;
+	int	 opted_out;		/* 1: asked for no business messages */
+	int64_t	 opted_out_at;		/* Meta time of that choice */
+	int64_t	 window_expires_at;	/* end of the 24-hour window */
+	int64_t	 last_inbound_at;	/* the contact's newest message */
+};
+
+/* A row to queue; every pointer is borrowed, NULL when absent. */
+struct db_outbox_new {
+	const char	*pnid, *recipient, *kind, *body, *text, *reply_to;
+	const char	*media_file, *media_mime, *source, *idem_key;
+	int		 free_form, business_initiated;
+};
+
+/* A due outbox row; strings from malloc, freed by db_outbox_item_clear. */
+struct db_outbox_item {
+	int64_t	 id;
+	char	 pnid[40];
+	char	 recipient[72];		/* "" for a read receipt */
+	char	 kind[16];
+	char	*body, *media_file, *media_mime;
+	int	 free_form;
+	int	 attempts;		/* before this one */
+};
+
+/* Why sending from a number is paused (sender_status). */
+struct db_pause {
+	char	 reason[32];		/* token_invalid, spam_limit */
+	int64_t	 code;			/* Meta's code */
+	int64_t	 resume_at;		/* unix seconds, 0: when the token changes */
+	char	 token_sha[65];		/* digest of the token that failed */
+};
+
+/* A pending inbound media download. */
+struct db_media_item {
+	int64_t	 id;
+	char	 pnid[40];
+	char	 media_id[128];
+	char	 sha[128];		/* as the webhook gave it, "" unknown */
+	int	 attempts;
 };
 
 struct db	*db_open(const char *path, enum db_role, int sync_full,
@@ -61,5 +107,54 @@ enum db_rc	 db_apply_item(struct db *, int64_t event_id,
 int		 db_heartbeat(struct db *, int64_t pid, int64_t started);
 int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
+void		 db_set_keywords(struct db *, const char *stop,
+		    const char *start);
+int		 db_in_transaction(struct db *);
+
+int		 db_peer_get(struct db *, const char *pnid,
+		    const char *recipient, struct db_peer *);
+int		 db_tier_count(struct db *, const char *pnid,
+		    const char *recipient, int64_t since_ms, int64_t *count,
+		    int *already);
+int		 db_outbox_by_key(struct db *, const char *pnid,
+		    const char *key, int64_t *id);
+enum db_rc	 db_outbox_insert(struct db *, const struct db_outbox_new *,
+		    int64_t now_ms, int64_t *id);
+int		 db_outbox_due(struct db *, int64_t now_ms,
+		    struct db_outbox_item *, int max);
+void		 db_outbox_item_clear(struct db_outbox_item *);
+int64_t		 db_outbox_next_due(struct db *);
+int		 db_outbox_claim(struct db *, int64_t id, int64_t lease_ms);
+int		 db_outbox_retry(struct db *, int64_t id, int64_t next_ms,
+		    int64_t code, const char *title, const char *details);
+int		 db_outbox_defer(struct db *, int64_t id, int64_t next_ms);
+int		 db_outbox_fail(struct db *, int64_t id, int64_t code,
+		    const char *title, const char *details);
+int		 db_outbox_accept(struct db *, int64_t id, const char *wamid,
+		    int64_t now_ms);
+int		 db_outbox_recover(struct db *, int64_t now_ms);
+int		 db_outbox_set_body(struct db *, int64_t id, const char *body);
+int		 db_opt_set(struct db *, const char *pnid,
+		    const char *recipient, int out, int64_t at);
+int		 db_sender_get(struct db *, const char *pnid,
+		    struct db_pause *);
+int		 db_sender_pause(struct db *, const char *pnid,
+		    const char *reason, int64_t code, int64_t resume_at,
+		    const char *token_sha);
+int		 db_sender_resume(struct db *, const char *pnid);
+int		 db_sender_list(struct db *, void (*)(void *, const char *pnid,
+		    const char *reason, int64_t code, int64_t paused_at,
+		    int64_t resume_at), void *);
+int		 db_media_due(struct db *, int64_t now_ms,
+		    struct db_media_item *, int max);
+int64_t		 db_media_next_due(struct db *);
+int		 db_media_claim(struct db *, int64_t id, int64_t retry_ms);
+int		 db_media_stored(struct db *, int64_t id, const char *mime,
+		    const char *sha, int64_t size, const char *path);
+int		 db_media_retry(struct db *, int64_t id, int failed,
+		    int64_t next_ms, const char *error);
+int		 db_media_out_insert(struct db *, const char *pnid,
+		    const char *media_id, const char *mime, const char *sha,
+		    int64_t size);
 
 #endif

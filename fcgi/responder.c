@@ -160,7 +160,27 @@ webhook_receive(struct ctx *c, struct req *r)
 	(void)req_reply(r, 200, "application/json", NULL, out, strlen(out));
 }
 
-/* GET /health: 200 with the state of things, 503 when the database fails. */
+/* Adds one paused number to the /health JSON in arg (a struct buf). */
+static void
+health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
+    int64_t paused_at, int64_t resume_at)
+{
+	struct buf *b = arg;
+
+	/* pnid and reason are digits and fixed words: no escaping needed. */
+	(void)buf_printf(b, "%s{\"phone_number_id\":\"%s\",\"reason\":"
+	    "\"%s\",\"code\":%lld,\"since\":%lld,\"resume_at\":",
+	    b->p[b->len - 1] == '[' ? "" : ",", pnid ? pnid : "",
+	    reason ? reason : "", (long long)code, (long long)paused_at);
+	(void)(resume_at > 0 ? buf_printf(b, "%lld}", (long long)resume_at) :
+	    buf_puts(b, "null}"));
+}
+
+/*
+ * GET /health: 200 with the state of things, 503 when the database
+ * fails.  sending.paused lists numbers the sender stopped (an invalid
+ * token until it changes, a spam breaker until resume_at).
+ */
 static void
 health(struct ctx *c, struct req *r)
 {
@@ -179,9 +199,14 @@ health(struct ctx *c, struct req *r)
 	    (long long)(now - c->started), ok ? "ok" : "error",
 	    db_sqlite_version(), h.schema_version, (long long)h.backlog,
 	    (long long)h.worker_pid) == -1 ||
-	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld}}\n",
-	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null}}\n"))
-	    == -1) {
+	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
+	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1 ||
+	    buf_printf(&b, "\"sending\":{\"queued\":%lld,"
+	    "\"oldest_age_s\":%lld,\"paused\":[", (long long)h.outbox_depth,
+	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
+	    1000) : 0LL) == -1 ||
+	    (ok && db_sender_list(c->db, health_paused, &b) == -1) ||
+	    buf_puts(&b, "]}}\n") == -1) {
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
 		buf_clear(&b);
 		return;

@@ -110,3 +110,30 @@ sig_verify(const char *secret, const char *header, const void *body,
 	OPENSSL_cleanse(want, sizeof(want));
 	return rc;
 }
+
+/*
+ * 1 when given (a SHA-256 as Meta writes it: 64 hex digits in the media
+ * API, 44 base64 characters in webhooks, reference 5.2 and 10.1) names
+ * the digest hex (64 lowercase hex digits); 0 otherwise.
+ */
+int
+sig_digest_matches(const char *given, const char hex[65])
+{
+	unsigned char	 raw[48];
+	char		 h[65];
+	size_t		 i, n = strlen(given);
+	int		 len;
+
+	if (n == 64) {
+		for (i = 0; i < 64; i++)
+			if (tolower((unsigned char)given[i]) != hex[i])
+				return 0;
+		return 1;
+	}
+	if (n != 44 || (len = EVP_DecodeBlock(raw,
+	    (const unsigned char *)given, 44)) != 33 || given[43] != '=' ||
+	    given[42] == '=')
+		return 0;
+	hexify(raw, 32, h);
+	return strcmp(h, hex) == 0;
+}

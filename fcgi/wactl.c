@@ -1,24 +1,40 @@
 /*
  * wactl.c: the local admin command.  `wactl migrate` applies schema.sql's
- * numbered migrations; `wactl version` prints the versions it knows.
+ * numbered migrations; `wactl send` queues a message through the same
+ * entry point as the bot and the management API; `wactl version` prints
+ * the versions it knows.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "buf.h"
 #include "cfg.h"
 #include "db.h"
 #include "log.h"
+#include "notify.h"
+#include "outbox.h"
+
+#define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
 
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wactl migrate | version\n"
+	(void)fprintf(stderr, "usage: wactl migrate | send ... | version\n"
 	    "  migrate  create or upgrade $WA_STATE_DIR/wa.db to the schema "
 	    "this build knows\n"
+	    "  send --to NUMBER --text TEXT [--reply-to WAMID] [--key KEY]\n"
+	    "  send [--key KEY] < request.json\n"
+	    "           queue a message (any kind, as the management API "
+	    "takes it);\n"
+	    "           prints the outbox id, or why it was refused\n"
 	    "  version  print the schema and SQLite versions\n");
 	exit(2);
 }
@@ -56,6 +72,149 @@ migrate(void)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Reads standard input whole, up to SEND_MAX bytes.  0 or -1. */
+static int
+read_stdin(struct buf *b)
+{
+	char	 chunk[4096];
+	size_t	 n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if (b->len + n > SEND_MAX) {
+			log_warnx("the request is larger than %d bytes",
+			    SEND_MAX);
+			return -1;
+		}
+		if (buf_append(b, chunk, n) == -1)
+			return -1;
+	}
+	if (ferror(stdin)) {
+		log_warn("reading standard input");
+		return -1;
+	}
+	return 0;
+}
+
+/* The request for --to/--text/--reply-to, as compact JSON in b. */
+static int
+text_request(struct buf *b, const char *to, const char *text,
+    const char *reply_to)
+{
+	json_t	*o;
+	char	*s = NULL;
+	int	 rc = -1;
+
+	o = json_pack("{s:s, s:s, s:{s:s}}", "to", to, "type", "text", "text",
+	    "body", text);
+	if (o != NULL && reply_to != NULL &&
+	    json_object_set_new(o, "context", json_pack("{s:s}",
+	    "message_id", reply_to)) == -1)
+		goto done;
+	if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL)
+		rc = buf_puts(b, s);
+done:
+	if (rc == -1)
+		log_warnx("--to and --text must be valid UTF-8");
+	free(s);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const outbox_rc_names[OUTBOX__MAX] = {
+	"queued",		/* OUTBOX_OK */
+	"invalid",		/* OUTBOX_INVALID */
+	"window_closed",	/* OUTBOX_WINDOW_CLOSED */
+	"opted_out",		/* OUTBOX_OPTED_OUT */
+	"tier_limit",		/* OUTBOX_TIER_LIMIT */
+	"unavailable",		/* OUTBOX_BUSY */
+	"error",		/* OUTBOX_ERROR */
+};
+
+/*
+ * wactl send: exit 0 and the outbox id on standard output; exit 1 and
+ * "refused: CODE: FIELD: sentence" on standard error otherwise.
+ */
+static int
+send_cmd(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "text", required_argument, NULL, 'x' },
+		{ "reply-to", required_argument, NULL, 'r' },
+		{ "key", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cfg		 cfg;
+	struct db		*d = NULL;
+	struct buf		 req;
+	struct outbox_req	 r;
+	struct msg_err		 err;
+	enum outbox_rc		 rc;
+	const char		*to = NULL, *text = NULL, *reply = NULL;
+	const char		*key = NULL;
+	char			 cerr[512];
+	int64_t			 id = 0;
+	int			 ch, repeated, fd, status = 1;
+
+	buf_init(&req);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': to = optarg; break;
+		case 'x': text = optarg; break;
+		case 'r': reply = optarg; break;
+		case 'k': key = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (to == NULL) != (text == NULL) ||
+	    (reply != NULL && text == NULL))
+		usage();
+	if (cfg_load(&cfg, CFG_NEED_WORKER, cerr, sizeof(cerr)) == -1) {
+		log_warnx("%s", cerr);
+		return 1;
+	}
+	if ((text != NULL ? text_request(&req, to, text, reply) :
+	    read_stdin(&req)) == -1)
+		goto done;
+	if ((d = db_open(cfg.db_path, DB_ROLE_ADMIN, cfg.sync_full,
+	    cfg.busy_timeout_ms)) == NULL)
+		goto done;
+	if (db_user_version(d, &ch) == -1 || ch != db_schema_known()) {
+		log_warnx("%s is not at schema version %d: run `wactl "
+		    "migrate` first", cfg.db_path, db_schema_known());
+		goto done;
+	}
+	memset(&r, 0, sizeof(r));
+	r.json = req.p != NULL ? req.p : "";
+	r.len = req.len;
+	r.flags = MSG_ALLOW_FILE;
+	r.pnid = cfg.phone_number_id;
+	r.source = "wactl";
+	r.idem_key = key;
+	r.tier_limit = cfg.tier_limit;
+	rc = outbox_queue(d, &r, &id, &repeated, &err);
+	if (rc != OUTBOX_OK) {
+		(void)fprintf(stderr, "refused: %s: %s%s%s\n", err.code[0] ?
+		    err.code : outbox_rc_names[rc], err.field,
+		    err.field[0] ? ": " : "", err.message);
+		goto done;
+	}
+	/* Wake the worker: it sends within milliseconds. */
+	if ((fd = notify_open_sender()) != -1) {
+		notify_send(fd, cfg.wake_path);
+		(void)close(fd);
+	}
+	(void)printf("%lld\n", (long long)id);
+	if (repeated)
+		(void)fprintf(stderr, "already queued under this key\n");
+	status = 0;
+done:
+	db_close(d);
+	buf_clear(&req);
+	cfg_clear(&cfg);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -64,6 +223,8 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		return migrate();
+	if (strcmp(argv[1], "send") == 0)
+		return send_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "sender.h"
 #include "webhook.h"
 
 #define BATCH		256	/* journal entries per transaction, at most */
@@ -179,11 +179,15 @@ main(int argc, char *argv[])
 {
 	struct cfg		 cfg;
 	struct db		*d;
+	struct sender		*snd;
 	struct sigaction	 sa;
-	struct pollfd		 pfd;
+	struct timespec		 ts;
 	char			 err[512], pidbuf[32];
 	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
-	int64_t			 pid = getpid(), started = time(NULL);
+	int			 applied;
+	int64_t			 pid = getpid(), started = time(NULL), t;
+	int64_t			 worked = 0;
+	long			 wait;
 
 	log_init("wa-worker");
 	while ((ch = getopt(argc, argv, "n")) != -1) {
@@ -226,6 +230,9 @@ main(int argc, char *argv[])
 		fatalx("cannot open the database %s", cfg.db_path);
 	if ((wake = notify_open_listener(cfg.wake_path)) == -1)
 		fatalx("cannot listen on %s", cfg.wake_path);
+	db_set_keywords(d, cfg.stop_words, cfg.start_words);
+	if ((snd = sender_new(d, &cfg)) == NULL || sender_start(snd) == -1)
+		fatalx("cannot start the sender");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -242,23 +249,35 @@ main(int argc, char *argv[])
 		/* Drain before applying: a wake-up that comes during the
 		 * batch stays queued and triggers another pass. */
 		notify_drain(wake);
+		applied = 0;
 		while (!stop && (n = apply_batch(d, BATCH, pid, started)) > 0)
-			dirty = 1;
+			dirty = applied = 1;
 		if (n == -1 && !stop)
 			apply_one_by_one(d, pid, started);
 		if (stop)
 			break;
-		pfd.fd = wake;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, IDLE_MS);
-		if (n == 0 && dirty) {
-			/* Idle: fold the WAL back and keep it small. */
+		/* Replies queued by the apply, the API or wactl go out now. */
+		wait = sender_step(snd, 1);
+		if (sender_wait(snd, wake, wait < IDLE_MS ? wait : IDLE_MS) ==
+		    -1)
+			log_warnx("waiting for work failed");
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		t = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (applied)
+			worked = t;
+		if (dirty && t - worked >= IDLE_MS && sender_busy(snd) == 0) {
+			/* Quiet for a while: fold the WAL back, keep it small. */
 			db_checkpoint(d, 1);
 			dirty = 0;
-		} else if (n == -1 && errno != EINTR)
-			log_warn("poll");
+		}
 	}
+	/* SIGTERM: calls in flight finish (and are recorded) first. */
+	while (sender_busy(snd) > 0) {
+		(void)sender_wait(snd, -1, 200);
+		(void)sender_step(snd, 0);
+	}
+	(void)sender_step(snd, 0);
+	sender_free(snd);
 	log_info("stopping: the batch in hand was finished");
 	db_checkpoint(d, 0);
 	db_close(d);

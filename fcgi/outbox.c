@@ -1,0 +1,223 @@
+/*
+ * outbox.c: queues a message after every check that can be made before
+ * calling Meta: the request against Meta's limits (msg_parse), the 24-hour
+ * customer-service window, the contact's opt-out and the messaging tier's
+ * reach (reference 9.3, 9.4; DESIGN rule 5).  A refused request writes
+ * nothing.  The sender calls outbox_check() again just before it sends,
+ * because a window can close and a contact can opt out while a row waits.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+
+/* Reference 9.4: gate on the window with a margin of a minute. */
+#define WINDOW_MARGIN_S	60
+#define DAY_MS		(24LL * 3600 * 1000)
+
+static void
+refuse(struct msg_err *err, const char *code, const char *field,
+    const char *message)
+{
+	(void)strlcpy(err->code, code, sizeof(err->code));
+	(void)strlcpy(err->field, field, sizeof(err->field));
+	(void)strlcpy(err->message, message, sizeof(err->message));
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (int64_t)time(NULL) * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Window and opt-out for a send of kind to recipient at now_s; *bi is set
+ * when the send is business-initiated (a template outside the window).
+ */
+static enum outbox_rc
+check(struct db *d, const char *pnid, const char *recipient,
+    const char *kind, int free_form, int64_t now_s, int *bi,
+    struct msg_err *err)
+{
+	struct db_peer	 p;
+	int		 open, tmpl = strcmp(kind, "template") == 0;
+
+	*bi = 0;
+	if (recipient == NULL || recipient[0] == '\0' ||
+	    strcmp(kind, "read") == 0)
+		return OUTBOX_OK;
+	if (db_peer_get(d, pnid, recipient, &p) == -1)
+		return OUTBOX_ERROR;
+	open = p.window_expires_at > now_s + WINDOW_MARGIN_S;
+	if (free_form && !open) {
+		refuse(err, "window_closed", "to", "The customer has not "
+		    "written in the last 24 hours, so only an approved "
+		    "template may be sent to them; send a template instead.");
+		return OUTBOX_WINDOW_CLOSED;
+	}
+	/*
+	 * An opted-out contact gets no template, and no free-form message
+	 * unless they wrote to us again after opting out (then it is a
+	 * reply to them, not a business-initiated message).
+	 */
+	if (p.opted_out && (tmpl || p.last_inbound_at <= p.opted_out_at)) {
+		refuse(err, "opted_out", "to", "The customer opted out of "
+		    "business messages (they sent a stop keyword or turned "
+		    "marketing off); nothing is sent until they opt back in.");
+		return OUTBOX_OPTED_OUT;
+	}
+	*bi = tmpl && !open;
+	return OUTBOX_OK;
+}
+
+/* The sender's last look before calling Meta.  OUTBOX_OK to send. */
+enum outbox_rc
+outbox_check(struct db *d, const char *pnid, const char *recipient,
+    const char *kind, int free_form, int64_t now_s, struct msg_err *err)
+{
+	int bi;
+
+	return check(d, pnid, recipient, kind, free_form, now_s, &bi, err);
+}
+
+/*
+ * A local file to upload must be a readable regular file within Meta's
+ * size for its type (reference 9.6), checked now rather than at upload.
+ */
+static enum outbox_rc
+check_file(const struct msg *m, struct msg_err *err)
+{
+	struct stat	 st;
+	char		 field[64];
+	off_t		 cap = 100LL * 1024 * 1024;
+
+	(void)snprintf(field, sizeof(field), "%s.file", msg_kind_names[m->kind]);
+	if (stat(m->media_file, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    access(m->media_file, R_OK) == -1) {
+		refuse(err, "file_unreadable", field, errno == ENOENT ?
+		    "The file does not exist." : "The file is not a readable "
+		    "regular file.");
+		return OUTBOX_INVALID;
+	}
+	if (m->kind == MSG_STICKER)
+		cap = 500 * 1024;
+	else if (m->kind == MSG_IMAGE)
+		cap = 5 * 1024 * 1024;
+	else if (m->kind == MSG_VIDEO || m->kind == MSG_AUDIO)
+		cap = 16 * 1024 * 1024;
+	if (st.st_size > cap || st.st_size == 0) {
+		refuse(err, "file_size", field, "The file is empty or larger "
+		    "than Meta accepts for this kind (image 5 MB, video and "
+		    "audio 16 MB, sticker 500 KB, document 100 MB).");
+		return OUTBOX_INVALID;
+	}
+	return OUTBOX_OK;
+}
+
+/* The checks and the insert, inside the caller's transaction. */
+static enum outbox_rc
+queue(struct db *d, const struct outbox_req *r, const struct msg *m,
+    int64_t *id, int *repeated, struct msg_err *err)
+{
+	struct db_outbox_new	 n;
+	enum outbox_rc		 rc;
+	int64_t			 now = now_ms(), count;
+	int			 bi, already, k;
+
+	if (r->idem_key != NULL &&
+	    (k = db_outbox_by_key(d, r->pnid, r->idem_key, id)) != 0) {
+		*repeated = k == 1;
+		return k == 1 ? OUTBOX_OK : OUTBOX_ERROR;
+	}
+	if ((rc = check(d, r->pnid, m->to, msg_kind_names[m->kind],
+	    m->free_form, now / 1000, &bi, err)) != OUTBOX_OK)
+		return rc;
+	if (bi && r->tier_limit > 0) {
+		if (db_tier_count(d, r->pnid, m->to, now - DAY_MS, &count,
+		    &already) == -1)
+			return OUTBOX_ERROR;
+		if (!already && count >= r->tier_limit) {
+			refuse(err, "tier_limit", "to", "The messaging tier's "
+			    "limit of contacts reached with templates in 24 "
+			    "hours is used up (WA_TIER_LIMIT); try later.");
+			return OUTBOX_TIER_LIMIT;
+		}
+	}
+	memset(&n, 0, sizeof(n));
+	n.pnid = r->pnid;
+	n.recipient = m->to[0] && m->kind != MSG_READ ? m->to : NULL;
+	n.kind = msg_kind_names[m->kind];
+	n.body = m->body;
+	n.text = m->text;
+	n.reply_to = m->reply_to[0] ? m->reply_to : NULL;
+	n.media_file = m->media_file;
+	n.media_mime = m->media_mime;
+	n.source = r->source;
+	n.idem_key = r->idem_key;
+	n.free_form = m->free_form;
+	n.business_initiated = bi;
+	switch (db_outbox_insert(d, &n, now, id)) {
+	case DB_OK:
+		return OUTBOX_OK;
+	case DB_BUSY:
+		return OUTBOX_BUSY;
+	default:
+		return OUTBOX_ERROR;
+	}
+}
+
+/*
+ * Validates r->json and queues it.  Returns OUTBOX_OK with *id (and
+ * *repeated = 1 when an earlier request with the same idempotency key
+ * already made that row), or a refusal with err filled.  Opens its own
+ * transaction unless the caller holds one (the bot, inside the apply).
+ */
+enum outbox_rc
+outbox_queue(struct db *d, const struct outbox_req *r, int64_t *id,
+    int *repeated, struct msg_err *err)
+{
+	struct msg	 m;
+	enum outbox_rc	 rc;
+	enum db_rc	 brc;
+	int		 own = !db_in_transaction(d);
+
+	memset(err, 0, sizeof(*err));
+	*repeated = 0;
+	if (msg_parse(r->json, r->len, r->flags, &m, err) == -1)
+		return OUTBOX_INVALID;
+	if (m.media_file != NULL && check_file(&m, err) != OUTBOX_OK) {
+		msg_clear(&m);
+		return OUTBOX_INVALID;
+	}
+	if (own && (brc = db_begin(d)) != DB_OK) {
+		msg_clear(&m);
+		refuse(err, "unavailable", "", "The database is busy; try "
+		    "again.");
+		return brc == DB_BUSY ? OUTBOX_BUSY : OUTBOX_ERROR;
+	}
+	rc = queue(d, r, &m, id, repeated, err);
+	if (own) {
+		if (rc == OUTBOX_OK && db_commit(d) == -1)
+			rc = OUTBOX_ERROR;
+		else if (rc != OUTBOX_OK)
+			db_rollback(d);
+	}
+	if (rc == OUTBOX_ERROR || rc == OUTBOX_BUSY)
+		refuse(err, "unavailable", "", "The message could not be "
+		    "queued because of a database error; try again.");
+	msg_clear(&m);
+	return rc;
+}

@@ -1,0 +1,869 @@
+/*
+ * sender.c: the worker's outbound side (DESIGN rule 5).  Each step reaps
+ * finished Graph API calls and records them, then claims due outbox rows
+ * within the rate limits and starts their calls; inbound media is
+ * downloaded the same way.  Database work of a step is one transaction;
+ * calls start only after it committed, so a rolled-back claim never
+ * leaves a call in flight.
+ *
+ * Limits: a token bucket per business number (WA_SEND_RATE a second,
+ * reference 9.1) and one per recipient (WA_PAIR_BURST, then one every
+ * WA_PAIR_INTERVAL_MS, reference 9.2).  A recipient's rows go out in id
+ * order, one at a time, so a chatty customer waits alone.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "cfg.h"
+#include "db.h"
+#include "graph.h"
+#include "log.h"
+#include "msg.h"
+#include "outbox.h"
+#include "sender.h"
+#include "sig.h"
+#include "wa.h"
+
+#define MEDIA_SLOTS	4		/* downloads at once */
+#define MEDIA_TRIES	5		/* then the row is failed */
+#define MEDIA_TIMEOUT	120000		/* ms for one file */
+#define BACKOFF_MAX	300000		/* ms between tries at most */
+#define BREAKER_S	600		/* 131048: pause a number this long */
+#define PAIR_SLOTS	8192		/* recipients tracked (power of 2) */
+#define NUMBERS		16		/* business numbers tracked */
+#define DUE_MAX		256		/* rows looked at per step */
+#define IDLE_MS		1000
+
+enum tag { T_SEND = 1, T_UPLOAD, T_MINFO, T_MFILE };
+
+struct bucket {
+	double	 tokens;
+	int64_t	 at;		/* when tokens was computed, ms */
+	int64_t	 blocked;	/* no sends before this, ms */
+	int	 fails;		/* consecutive throttling answers */
+};
+
+struct number {
+	char		 pnid[40];	/* "" unused */
+	struct bucket	 b;
+	int		 paused;	/* sender_status says so */
+	int64_t		 checked;	/* when paused was read, ms */
+};
+
+struct pair {
+	char		 key[112];	/* pnid/recipient, "" unused */
+	struct bucket	 b;
+};
+
+struct slot {
+	int			 used;
+	enum tag		 stage;
+	struct db_outbox_item	 it;
+};
+
+struct mslot {
+	int			 used;
+	enum tag		 stage;
+	struct db_media_item	 it;
+	char			 mime[128];
+	char			 sha[129];	/* from the media API */
+	int64_t			 size;		/* from the media API, -1 */
+};
+
+struct sender {
+	struct db		*db;
+	const struct cfg	*cfg;
+	struct wa		*wa;
+	char			 token_sha[65];
+	struct slot		*slots;		/* cfg->send_inflight of them */
+	int			 nslots;
+	struct mslot		 mslots[MEDIA_SLOTS];
+	struct number		 numbers[NUMBERS];
+	struct pair		*pairs;		/* PAIR_SLOTS of them */
+	int			 npairs;
+	int			*start;		/* slots to start after commit */
+	int			 nstart;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (int64_t)time(NULL) * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Refills b at rate tokens per ms up to burst. */
+static void
+refill(struct bucket *b, double rate, double burst, int64_t now)
+{
+	if (b->at == 0 || rate <= 0) {
+		b->tokens = burst;
+		b->at = now;
+		return;
+	}
+	b->tokens += (double)(now - b->at) * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->at = now;
+}
+
+/* When b has a whole token (ms), now when it has one already. */
+static int64_t
+ready_at(const struct bucket *b, double rate, int64_t now)
+{
+	int64_t t = now;
+
+	if (b->tokens < 1 && rate > 0)
+		t = now + (int64_t)((1 - b->tokens) / rate) + 1;
+	return b->blocked > t ? b->blocked : t;
+}
+
+/* Exponential backoff with jitter for try n (1-based), ms. */
+static int64_t
+backoff(int n)
+{
+	int64_t d = 1000LL << (n > 9 ? 9 : (n < 1 ? 0 : n - 1));
+
+	if (d > BACKOFF_MAX)
+		d = BACKOFF_MAX;
+	return d / 2 + arc4random_uniform((uint32_t)(d / 2) + 1);
+}
+
+static struct number *
+number_get(struct sender *s, const char *pnid)
+{
+	struct number	*free_one = NULL;
+	int		 i;
+
+	for (i = 0; i < NUMBERS; i++) {
+		if (strcmp(s->numbers[i].pnid, pnid) == 0)
+			return &s->numbers[i];
+		if (s->numbers[i].pnid[0] == '\0' && free_one == NULL)
+			free_one = &s->numbers[i];
+	}
+	if (free_one == NULL)
+		free_one = &s->numbers[arc4random_uniform(NUMBERS)];
+	memset(free_one, 0, sizeof(*free_one));
+	(void)strlcpy(free_one->pnid, pnid, sizeof(free_one->pnid));
+	return free_one;
+}
+
+static double
+pair_rate(const struct sender *s)
+{
+	return s->cfg->pair_interval_ms > 0 ?
+	    1.0 / (double)s->cfg->pair_interval_ms : 0;
+}
+
+/* The slot of key in pairs: its own, or the empty one to take. */
+static struct pair *
+pair_slot(struct pair *pairs, const char *key)
+{
+	struct pair	*p;
+	size_t		 h = 5381;
+
+	for (const char *c = key; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	for (p = &pairs[h & (PAIR_SLOTS - 1)]; p->key[0] != '\0' &&
+	    strcmp(p->key, key) != 0;
+	    p = &pairs[(size_t)(p - pairs + 1) & (PAIR_SLOTS - 1)])
+		continue;
+	return p;
+}
+
+/* Forgets recipients whose bucket is full again: they are as new. */
+static void
+pairs_prune(struct sender *s, int64_t now)
+{
+	struct pair	*old = s->pairs;
+	int		 i;
+
+	if ((s->pairs = calloc(PAIR_SLOTS, sizeof(*s->pairs))) == NULL) {
+		s->pairs = old;
+		return;
+	}
+	s->npairs = 0;
+	for (i = 0; i < PAIR_SLOTS; i++) {
+		if (old[i].key[0] == '\0')
+			continue;
+		refill(&old[i].b, pair_rate(s), (double)s->cfg->pair_burst,
+		    now);
+		if (old[i].b.tokens >= (double)s->cfg->pair_burst &&
+		    old[i].b.blocked <= now && old[i].b.fails == 0)
+			continue;
+		*pair_slot(s->pairs, old[i].key) = old[i];
+		s->npairs++;
+	}
+	free(old);
+}
+
+/* The bucket of one recipient of one number, NULL when the table is full. */
+static struct bucket *
+pair_get(struct sender *s, const char *pnid, const char *recipient,
+    int64_t now)
+{
+	char		 key[112];
+	struct pair	*p;
+
+	(void)snprintf(key, sizeof(key), "%s/%s", pnid, recipient);
+	if (s->npairs >= PAIR_SLOTS * 3 / 4)
+		pairs_prune(s, now);
+	p = pair_slot(s->pairs, key);
+	if (p->key[0] != '\0')
+		return &p->b;
+	if (s->npairs >= PAIR_SLOTS - 1)
+		return NULL;	/* every recipient is busy: wait */
+	(void)strlcpy(p->key, key, sizeof(p->key));
+	memset(&p->b, 0, sizeof(p->b));
+	s->npairs++;
+	return &p->b;
+}
+
+/* Returns the sender (caller frees with sender_free()) or NULL, logged. */
+struct sender *
+sender_new(struct db *d, const struct cfg *cfg)
+{
+	struct sender	*s;
+	struct wa_opts	 o;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return NULL;
+	}
+	s->db = d;
+	s->cfg = cfg;
+	s->nslots = (int)cfg->send_inflight;
+	memset(&o, 0, sizeof(o));
+	o.graph_url = cfg->graph_url;
+	o.version = cfg->api_version;
+	o.token = cfg->access_token;
+	o.timeout_ms = cfg->send_timeout_ms;
+	o.max_conns = cfg->send_inflight;
+	if ((s->slots = calloc((size_t)s->nslots, sizeof(*s->slots))) ==
+	    NULL || (s->start = calloc((size_t)s->nslots + MEDIA_SLOTS,
+	    sizeof(*s->start))) == NULL ||
+	    (s->pairs = calloc(PAIR_SLOTS, sizeof(*s->pairs))) == NULL ||
+	    sig_sha256_hex(cfg->access_token, strlen(cfg->access_token),
+	    s->token_sha) == -1 || (s->wa = wa_new(&o)) == NULL) {
+		log_warnx("%s: cannot set up the sender", __func__);
+		sender_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+sender_free(struct sender *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	wa_free(s->wa);
+	for (i = 0; s->slots != NULL && i < s->nslots; i++)
+		db_outbox_item_clear(&s->slots[i].it);
+	free(s->slots);
+	free(s->start);
+	free(s->pairs);
+	explicit_bzero(s->token_sha, sizeof(s->token_sha));
+	free(s);
+}
+
+/*
+ * At start: rows a crashed worker left sending are requeued, and a pause
+ * for a token that has since been replaced is lifted.  0 or -1.
+ */
+int
+sender_start(struct sender *s)
+{
+	struct db_pause	 p;
+	int		 n, rc;
+
+	if (db_begin(s->db) != DB_OK)
+		return -1;
+	if ((n = db_outbox_recover(s->db, now_ms())) < 0 ||
+	    (rc = db_sender_get(s->db, s->cfg->phone_number_id, &p)) < 0)
+		goto fail;
+	if (n > 0)
+		log_warnx("requeued %d outbox rows a stopped worker left "
+		    "sending; Meta may see up to one of each twice", n);
+	if (rc == 1 && strcmp(p.reason, "token_invalid") == 0 &&
+	    strcmp(p.token_sha, s->token_sha) != 0) {
+		log_info("the access token changed: sending resumes");
+		if (db_sender_resume(s->db, s->cfg->phone_number_id) == -1)
+			goto fail;
+	}
+	return db_commit(s->db);
+fail:
+	db_rollback(s->db);
+	return -1;
+}
+
+static void
+slot_release(struct slot *sl)
+{
+	db_outbox_item_clear(&sl->it);
+	sl->used = 0;
+}
+
+/* 1 when sending from n's number is paused now. */
+static int
+paused(struct sender *s, struct number *n, int64_t now)
+{
+	struct db_pause	p;
+	int		rc;
+
+	if (now - n->checked < 500)
+		return n->paused;
+	n->checked = now;
+	if ((rc = db_sender_get(s->db, n->pnid, &p)) == -1)
+		return 1;
+	n->paused = rc == 1;
+	if (n->paused && p.resume_at > 0 && now / 1000 >= p.resume_at) {
+		log_info("%s: breaker closed after %d s; sending resumes",
+		    n->pnid, BREAKER_S);
+		n->paused = db_sender_resume(s->db, n->pnid) == -1;
+	}
+	return n->paused;
+}
+
+/*
+ * Records what Meta answered for slot i (a send, or an upload that
+ * failed).  Returns 0, or -1 on a database error (the step rolls back).
+ */
+static int
+send_result(struct sender *s, int i, const struct graph_reply *r,
+    int64_t now)
+{
+	struct slot	*sl = &s->slots[i];
+	struct number	*n = number_get(s, sl->it.pnid);
+	struct bucket	*pb = NULL;
+	int64_t		 next, wait;
+	int		 tries = sl->it.attempts + 1, rc = 0;
+
+	if (sl->it.recipient[0] != '\0')
+		pb = pair_get(s, sl->it.pnid, sl->it.recipient, now);
+	if (r->action != GRAPH_OK)
+		log_warnx("outbox %" PRId64 ": %s (code %" PRId64 "%s%s): %s",
+		    sl->it.id, graph_action_names[r->action], r->code,
+		    r->fbtrace[0] ? ", fbtrace " : "", r->fbtrace, r->title);
+	switch (r->action) {
+	case GRAPH_OK:
+		if (pb != NULL)
+			pb->fails = 0;
+		n->b.fails = 0;
+		rc = db_outbox_accept(s->db, sl->it.id, r->id[0] ? r->id :
+		    NULL, now);
+		break;
+	case GRAPH_RETRY_PAIR:
+		/* Reference 9.2: retry that recipient after 4^n seconds. */
+		wait = 1000;
+		if (pb != NULL) {
+			for (int k = 0; k < pb->fails && wait < 256000; k++)
+				wait *= 4;
+			pb->fails++;
+			pb->blocked = now + wait;
+			pb->tokens = 0;
+		}
+		next = now + wait;
+		goto retry;
+	case GRAPH_RETRY_NUMBER:
+		n->b.fails++;
+		n->b.blocked = now + backoff(n->b.fails);
+		next = n->b.blocked;
+		goto retry;
+	case GRAPH_RETRY:
+		next = now + backoff(tries);
+retry:
+		if (tries >= s->cfg->max_attempts) {
+			rc = db_outbox_fail(s->db, sl->it.id, r->code, r->title,
+			    r->details[0] ? r->details : "gave up after the "
+			    "last attempt (WA_SEND_MAX_ATTEMPTS)");
+			break;
+		}
+		rc = db_outbox_retry(s->db, sl->it.id, next, r->code,
+		    r->title, r->details);
+		break;
+	case GRAPH_OPTED_OUT:
+		if (db_opt_set(s->db, sl->it.pnid, sl->it.recipient, 1,
+		    now / 1000) == -1)
+			rc = -1;
+		/* FALLTHROUGH */
+	case GRAPH_FAIL:
+		if (rc == 0)
+			rc = db_outbox_fail(s->db, sl->it.id, r->code, r->title,
+			    r->details);
+		break;
+	case GRAPH_PAUSE_TOKEN:
+		log_warnx("%s: the access token was refused (code %" PRId64
+		    "): sending paused until WHATSAPP_ACCESS_TOKEN changes",
+		    sl->it.pnid, r->code);
+		n->paused = 1;
+		n->checked = now;
+		if (db_sender_pause(s->db, sl->it.pnid, "token_invalid",
+		    r->code, 0, s->token_sha) == -1 ||
+		    db_outbox_retry(s->db, sl->it.id, now + 1000, r->code,
+		    r->title, r->details) == -1)
+			rc = -1;
+		break;
+	case GRAPH_BREAKER:
+		n->paused = 1;
+		n->checked = now;
+		if (db_sender_pause(s->db, sl->it.pnid, "spam_limit", r->code,
+		    now / 1000 + BREAKER_S, NULL) == -1 ||
+		    db_outbox_retry(s->db, sl->it.id, now + BREAKER_S * 1000LL,
+		    r->code, r->title, r->details) == -1)
+			rc = -1;
+		break;
+	case GRAPH__MAX:
+		break;
+	}
+	slot_release(sl);
+	return rc;
+}
+
+/* An upload came back: on success the send follows in the same slot. */
+static int
+upload_result(struct sender *s, int i, const struct graph_reply *r)
+{
+	struct slot	*sl = &s->slots[i];
+	struct msg	 m;
+	struct stat	 st;
+
+	if (r->action != GRAPH_OK)
+		return send_result(s, i, r, now_ms());
+	memset(&m, 0, sizeof(m));
+	m.body = sl->it.body;
+	if (msg_set_media_id(&m, r->id) == -1) {
+		struct graph_reply	bad;
+
+		memset(&bad, 0, sizeof(bad));
+		bad.action = GRAPH_FAIL;
+		(void)strlcpy(bad.title, "the queued body has no media "
+		    "placeholder", sizeof(bad.title));
+		return send_result(s, i, &bad, now_ms());
+	}
+	sl->it.body = m.body;
+	if (stat(sl->it.media_file, &st) == -1)
+		st.st_size = 0;
+	if (db_outbox_set_body(s->db, sl->it.id, sl->it.body) == -1 ||
+	    db_media_out_insert(s->db, sl->it.pnid, r->id, sl->it.media_mime,
+	    NULL, (int64_t)st.st_size) == -1)
+		return -1;
+	sl->stage = T_SEND;
+	s->start[s->nstart++] = i;
+	return 0;
+}
+
+/* Largest file taken for a MIME type (reference 9.6). */
+static size_t
+media_cap(const char *mime)
+{
+	if (strcmp(mime, "image/webp") == 0)
+		return 500 * 1024;
+	if (strncmp(mime, "image/", 6) == 0)
+		return 5 * 1024 * 1024;
+	if (strncmp(mime, "video/", 6) == 0 || strncmp(mime, "audio/", 6) == 0)
+		return 16 * 1024 * 1024;
+	return 100 * 1024 * 1024;
+}
+
+static int
+media_failed(struct sender *s, struct mslot *ms, int final, const char *why)
+{
+	int64_t next = now_ms() + 30000LL * (1LL << (ms->it.attempts > 6 ? 6 :
+	    ms->it.attempts));
+
+	final = final || ms->it.attempts + 1 >= MEDIA_TRIES;
+	log_warnx("media %s: %s%s", ms->it.media_id, why, final ?
+	    "; given up" : "; will retry");
+	ms->used = 0;
+	return db_media_retry(s->db, ms->it.id, final, next, why);
+}
+
+/*
+ * Writes a downloaded file content-addressed under media_dir: ab/<sha>.
+ * Returns 0 with rel set, or -1.
+ */
+static int
+media_write(struct sender *s, const struct buf *b, const char *sha,
+    char *rel, size_t relsz)
+{
+	char	 dir[4200], path[4400], tmp[4500];
+	int	 fd = -1, n;
+	size_t	 off;
+	ssize_t	 w;
+
+	if (snprintf(rel, relsz, "%.2s/%s", sha, sha) >= (int)relsz ||
+	    (n = snprintf(dir, sizeof(dir), "%s/%.2s", s->cfg->media_dir,
+	    sha)) < 0 || (size_t)n >= sizeof(dir) ||
+	    (n = snprintf(path, sizeof(path), "%s/%s", s->cfg->media_dir,
+	    rel)) < 0 || (size_t)n >= sizeof(path) ||
+	    (n = snprintf(tmp, sizeof(tmp), "%s.tmp", path)) < 0 ||
+	    (size_t)n >= sizeof(tmp))
+		return -1;
+	if ((mkdir(s->cfg->media_dir, 0750) == -1 && errno != EEXIST) ||
+	    (mkdir(dir, 0750) == -1 && errno != EEXIST)) {
+		log_warn("%s: mkdir %s", __func__, dir);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) ==
+	    -1) {
+		log_warn("%s: open %s", __func__, tmp);
+		return -1;
+	}
+	for (off = 0; off < b->len; off += (size_t)w)
+		if ((w = write(fd, b->p + off, b->len - off)) <= 0) {
+			log_warn("%s: write %s", __func__, tmp);
+			goto fail;
+		}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		log_warn("%s: %s", __func__, tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename %s", __func__, path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd != -1)
+		(void)close(fd);
+	(void)unlink(tmp);
+	return -1;
+}
+
+/* A media download step came back (info, then the file itself). */
+static int
+media_result(struct sender *s, int i, struct wa_result *res)
+{
+	struct mslot		*ms = &s->mslots[i];
+	struct graph_reply	 r;
+	char			 sha[65], rel[200];
+
+	if (ms->stage == T_MINFO) {
+		graph_reply_parse(GRAPH_WANT_MEDIA, res->http, res->transport[0] ?
+		    res->transport : NULL, res->body.p, res->body.len, &r);
+		if (r.action != GRAPH_OK)
+			return media_failed(s, ms, r.action == GRAPH_FAIL,
+			    r.title);
+		(void)strlcpy(ms->mime, r.mime, sizeof(ms->mime));
+		(void)strlcpy(ms->sha, r.sha256, sizeof(ms->sha));
+		ms->size = r.file_size;
+		if (r.file_size > (int64_t)media_cap(r.mime))
+			return media_failed(s, ms, 1, "file larger than Meta "
+			    "allows for its type");
+		ms->stage = T_MFILE;
+		if (wa_get(s->wa, (uint64_t)T_MFILE << 32 | (uint64_t)i, r.url,
+		    media_cap(r.mime), MEDIA_TIMEOUT) == -1)
+			return media_failed(s, ms, 0, "cannot start the "
+			    "download");
+		return 0;
+	}
+	/* Reference 10.2: an expired URL (401/404) means asking again. */
+	if (res->http != 200)
+		return media_failed(s, ms, 0, res->transport[0] ?
+		    res->transport : "the download URL did not answer 200");
+	if (sig_sha256_hex(res->body.p, res->body.len, sha) == -1)
+		return media_failed(s, ms, 0, "cannot hash the file");
+	if ((ms->sha[0] && !sig_digest_matches(ms->sha, sha)) ||
+	    (ms->it.sha[0] && !sig_digest_matches(ms->it.sha, sha)))
+		return media_failed(s, ms, 0, "sha256 does not match");
+	if (ms->size >= 0 && (int64_t)res->body.len != ms->size)
+		return media_failed(s, ms, 0, "size does not match file_size");
+	if (media_write(s, &res->body, sha, rel, sizeof(rel)) == -1)
+		return media_failed(s, ms, 0, "cannot write the file");
+	ms->used = 0;
+	return db_media_stored(s->db, ms->it.id, ms->mime[0] ? ms->mime : NULL,
+	    sha, (int64_t)res->body.len, rel);
+}
+
+/* Reaps every finished call.  0, or -1 on a database error. */
+static int
+reap(struct sender *s)
+{
+	struct wa_result	 res;
+	struct graph_reply	 r;
+	enum tag		 t;
+	int			 i, rc = 0;
+
+	while (wa_done(s->wa, &res) == 1) {
+		t = (enum tag)(res.tag >> 32);
+		i = (int)(res.tag & 0xffffffff);
+		if (t == T_SEND || t == T_UPLOAD) {
+			graph_reply_parse(t == T_SEND ? GRAPH_WANT_SEND :
+			    GRAPH_WANT_ID, res.http, res.transport[0] ?
+			    res.transport : NULL, res.body.p, res.body.len, &r);
+			if ((t == T_SEND ? send_result(s, i, &r, now_ms()) :
+			    upload_result(s, i, &r)) == -1)
+				rc = -1;
+		} else if (media_result(s, i, &res) == -1)
+			rc = -1;
+		buf_clear(&res.body);
+	}
+	return rc;
+}
+
+static int
+free_slot(const struct sender *s)
+{
+	int i;
+
+	for (i = 0; i < s->nslots; i++)
+		if (!s->slots[i].used)
+			return i;
+	return -1;
+}
+
+/*
+ * Claims due rows the limits allow into free slots (started after the
+ * commit).  Returns ms until rows may be due again, or -1 on error.
+ */
+static long
+dispatch(struct sender *s, int64_t now)
+{
+	struct db_outbox_item	 due[DUE_MAX];
+	struct msg_err		 err;
+	struct number		*n;
+	struct bucket		*pb;
+	double			 nrate = (double)s->cfg->send_rate / 1000.0;
+	double			 nburst = s->cfg->send_rate >= 10 ?
+				    (double)s->cfg->send_rate / 10.0 : 1.0;
+	int64_t			 wake = now + IDLE_MS, t;
+	int			 nd, k, i, want = 0;
+
+	for (i = 0; i < s->nslots; i++)
+		want += !s->slots[i].used;
+	if (want == 0)
+		return IDLE_MS;
+	if ((nd = db_outbox_due(s->db, now, due, want * 2 < DUE_MAX ?
+	    want * 2 : DUE_MAX)) < 0)
+		return -1;
+	for (k = 0; k < nd; k++) {
+		struct db_outbox_item *it = &due[k];
+
+		n = number_get(s, it->pnid);
+		if (paused(s, n, now))
+			goto next;
+		refill(&n->b, nrate, nburst, now);
+		if (n->b.tokens < 1 || n->b.blocked > now) {
+			if ((t = ready_at(&n->b, nrate, now)) < wake)
+				wake = t;
+			goto next;
+		}
+		pb = NULL;
+		if (it->recipient[0] != '\0' && strcmp(it->kind, "read") != 0) {
+			if ((pb = pair_get(s, it->pnid, it->recipient, now)) ==
+			    NULL)
+				goto next;
+			refill(pb, pair_rate(s), (double)s->cfg->pair_burst, now);
+			if (pb->tokens < 1 || pb->blocked > now) {
+				/* Step aside: the others go first. */
+				if (db_outbox_defer(s->db, it->id, ready_at(pb,
+				    pair_rate(s), now)) == -1)
+					goto fail;
+				goto next;
+			}
+		}
+		switch (outbox_check(s->db, it->pnid, it->recipient, it->kind,
+		    it->free_form, now / 1000, &err)) {
+		case OUTBOX_OK:
+			break;
+		case OUTBOX_ERROR:
+			goto fail;
+		default:
+			/* Never called Meta: nothing to retry. */
+			log_warnx("outbox %" PRId64 ": %s", it->id, err.code);
+			if (db_outbox_fail(s->db, it->id, 0, err.code,
+			    err.message) == -1)
+				goto fail;
+			goto next;
+		}
+		if ((i = free_slot(s)) == -1)
+			goto next;
+		switch (db_outbox_claim(s->db, it->id, now +
+		    s->cfg->send_timeout_ms * 2 + 5000)) {
+		case 1:
+			break;
+		case 0:
+			goto next;
+		default:
+			goto fail;
+		}
+		n->b.tokens -= 1;
+		if (pb != NULL)
+			pb->tokens -= 1;
+		s->slots[i].used = 1;
+		s->slots[i].it = *it;
+		s->slots[i].stage = it->media_file != NULL ? T_UPLOAD : T_SEND;
+		memset(it, 0, sizeof(*it));
+		s->start[s->nstart++] = i;
+next:
+		db_outbox_item_clear(it);
+	}
+	return (long)(wake - now);
+fail:
+	for (; k < nd; k++)
+		db_outbox_item_clear(&due[k]);
+	return -1;
+}
+
+/* Claims due media downloads.  0 or -1. */
+static int
+dispatch_media(struct sender *s, int64_t now)
+{
+	struct db_media_item	 due[MEDIA_SLOTS];
+	int			 nd, k, i;
+
+	for (i = 0, k = 0; i < MEDIA_SLOTS; i++)
+		k += !s->mslots[i].used;
+	if (k == 0 || (nd = db_media_due(s->db, now, due, k)) <= 0)
+		return k == 0 ? 0 : nd;
+	for (k = 0; k < nd; k++) {
+		for (i = 0; i < MEDIA_SLOTS && s->mslots[i].used; i++)
+			continue;
+		/* Due again in 10 minutes should this worker die. */
+		if (db_media_claim(s->db, due[k].id, now + 600000) == -1)
+			return -1;
+		memset(&s->mslots[i], 0, sizeof(s->mslots[i]));
+		s->mslots[i].used = 1;
+		s->mslots[i].stage = T_MINFO;
+		s->mslots[i].it = due[k];
+		s->mslots[i].size = -1;
+		s->start[s->nstart++] = s->nslots + i;
+	}
+	return 0;
+}
+
+/* The send body with our outbox id as biz_opaque_callback_data. */
+static char *
+with_callback(const struct db_outbox_item *it)
+{
+	char *p;
+
+	if (strcmp(it->kind, "read") == 0 || it->body[0] != '{')
+		return strdup(it->body);
+	if (asprintf(&p, "{\"biz_opaque_callback_data\":\"outbox:%" PRId64
+	    "\",%s", it->id, it->body + 1) == -1)
+		return NULL;
+	return p;
+}
+
+/* Starts the calls of the slots claimed in this step. */
+static void
+start_calls(struct sender *s)
+{
+	char		 path[256], *body;
+	int		 k, i, rc;
+	struct slot	*sl;
+	struct mslot	*ms;
+
+	for (k = 0; k < s->nstart; k++) {
+		i = s->start[k];
+		if (i >= s->nslots) {
+			ms = &s->mslots[i - s->nslots];
+			(void)snprintf(path, sizeof(path),
+			    "/%s?phone_number_id=%s", ms->it.media_id,
+			    ms->it.pnid);
+			if (wa_get(s->wa, (uint64_t)T_MINFO << 32 |
+			    (uint64_t)(i - s->nslots), path, 64 * 1024,
+			    s->cfg->send_timeout_ms) == -1)
+				ms->used = 0;	/* due again later */
+			continue;
+		}
+		sl = &s->slots[i];
+		if (sl->stage == T_UPLOAD)
+			rc = wa_upload(s->wa, (uint64_t)T_UPLOAD << 32 |
+			    (uint64_t)i, sl->it.pnid, sl->it.media_file,
+			    sl->it.media_mime);
+		else {
+			(void)snprintf(path, sizeof(path), "/%s/messages",
+			    sl->it.pnid);
+			rc = -1;
+			if ((body = with_callback(&sl->it)) != NULL) {
+				rc = wa_post_json(s->wa, (uint64_t)T_SEND << 32 |
+				    (uint64_t)i, path, body);
+				free(body);
+			}
+		}
+		if (rc == -1) {
+			/* Left sending: the next start requeues it. */
+			log_warnx("outbox %" PRId64 ": cannot start the call",
+			    sl->it.id);
+			slot_release(sl);
+		}
+	}
+	s->nstart = 0;
+}
+
+/*
+ * One pass: record what finished, then (when dispatch) claim what is due.
+ * Returns ms until the sender wants another pass.
+ */
+long
+sender_step(struct sender *s, int dispatch_new)
+{
+	int64_t	 now = now_ms(), due, mdue;
+	long	 wait = IDLE_MS, w;
+
+	if (db_begin(s->db) != DB_OK)
+		return 100;
+	if (reap(s) == -1)
+		goto fail;
+	if (dispatch_new) {
+		if ((w = dispatch(s, now)) < 0 || dispatch_media(s, now) == -1)
+			goto fail;
+		if (w < wait)
+			wait = w;
+		if ((due = db_outbox_next_due(s->db)) > 0 && due - now < wait)
+			wait = (long)(due - now);
+		if ((mdue = db_media_next_due(s->db)) > 0 && mdue - now < wait)
+			wait = (long)(mdue - now);
+	}
+	if (db_commit(s->db) == -1) {
+		s->nstart = 0;
+		return 100;
+	}
+	start_calls(s);
+	return wait < 0 ? 0 : wait;
+fail:
+	db_rollback(s->db);
+	/* Claims were undone with the rest; forget their slots. */
+	for (int k = 0; k < s->nstart; k++) {
+		if (s->start[k] < s->nslots)
+			slot_release(&s->slots[s->start[k]]);
+		else
+			s->mslots[s->start[k] - s->nslots].used = 0;
+	}
+	s->nstart = 0;
+	return 100;
+}
+
+int
+sender_wait(struct sender *s, int fd, long timeout_ms)
+{
+	return wa_wait(s->wa, fd, timeout_ms);
+}
+
+/* Calls in flight. */
+int
+sender_busy(const struct sender *s)
+{
+	return wa_running(s->wa);
+}

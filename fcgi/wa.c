@@ -1,0 +1,371 @@
+/*
+ * wa.c: the only file that includes libcurl.  One multi handle keeps
+ * connections to the Graph API alive and reused and runs many requests
+ * at once; each request has a connect and a total timeout.  The access
+ * token travels only in the Authorization header, is never logged, and
+ * is wiped when the handle is freed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+#include <curl/curl.h>
+
+#include "log.h"
+#include "wa.h"
+
+#define CONNECT_MS	5000	/* TCP + TLS handshake at most */
+#define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
+
+struct wa {
+	CURLM			*multi;
+	struct curl_slist	*auth;		/* Authorization only */
+	struct curl_slist	*json;		/* Authorization + Content-Type */
+	char			*base;		/* graph_url/version */
+	long			 timeout_ms;
+	int			 running;	/* transfers in flight */
+	struct xfer		*head;		/* every transfer, for wa_free */
+};
+
+/* One transfer, owned by its easy handle's CURLOPT_PRIVATE. */
+struct xfer {
+	CURL		*easy;
+	struct xfer	*prev, *next;	/* in wa's list */
+	uint64_t	 tag;
+	struct buf	 body;
+	size_t		 max;
+	char		 err[CURL_ERROR_SIZE];
+	curl_mime	*mime;		/* uploads only */
+};
+
+static int	global_done;
+
+static void	xfer_free(struct wa *, CURL *);
+
+static void
+slist_wipe_free(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p != NULL; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+/* Returns the handle (caller frees with wa_free()) or NULL, logged. */
+struct wa *
+wa_new(const struct wa_opts *o)
+{
+	struct wa		*w;
+	struct curl_slist	*t;
+	char			 hdr[1200];
+	int			 n;
+
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			log_warnx("%s: curl_global_init failed", __func__);
+			return NULL;
+		}
+		global_done = 1;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return NULL;
+	}
+	w->timeout_ms = o->timeout_ms;
+	n = snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", o->token);
+	if (n < 0 || (size_t)n >= sizeof(hdr)) {
+		log_warnx("%s: access token too long", __func__);
+		goto fail;
+	}
+	if ((w->auth = curl_slist_append(NULL, hdr)) == NULL ||
+	    (w->json = curl_slist_append(NULL, hdr)) == NULL ||
+	    (t = curl_slist_append(w->json, "Content-Type: application/json"))
+	    == NULL)
+		goto oom;
+	w->json = t;
+	if (asprintf(&w->base, "%s/%s", o->graph_url, o->version) == -1) {
+		w->base = NULL;
+		goto oom;
+	}
+	if ((w->multi = curl_multi_init()) == NULL)
+		goto oom;
+	if (curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    o->max_conns) != CURLM_OK ||
+	    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, o->max_conns) !=
+	    CURLM_OK) {
+		log_warnx("%s: curl_multi_setopt failed", __func__);
+		goto fail;
+	}
+	explicit_bzero(hdr, sizeof(hdr));
+	return w;
+oom:
+	log_warnx("%s: out of memory", __func__);
+fail:
+	explicit_bzero(hdr, sizeof(hdr));
+	wa_free(w);
+	return NULL;
+}
+
+/* Unlinks and frees a transfer and its easy handle. */
+static void
+xfer_free(struct wa *w, CURL *e)
+{
+	struct xfer *x = NULL;
+
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	if (x != NULL) {
+		if (x->prev != NULL)
+			x->prev->next = x->next;
+		else if (w->head == x)
+			w->head = x->next;
+		if (x->next != NULL)
+			x->next->prev = x->prev;
+		buf_clear(&x->body);
+		curl_mime_free(x->mime);
+		free(x);
+	}
+	curl_easy_cleanup(e);
+}
+
+/* Cancels what is in flight and frees; accepts NULL. */
+void
+wa_free(struct wa *w)
+{
+	if (w == NULL)
+		return;
+	while (w->head != NULL) {
+		if (w->multi != NULL)
+			(void)curl_multi_remove_handle(w->multi,
+			    w->head->easy);
+		xfer_free(w, w->head->easy);
+	}
+	if (w->multi != NULL)
+		(void)curl_multi_cleanup(w->multi);
+	slist_wipe_free(w->auth);
+	slist_wipe_free(w->json);
+	free(w->base);
+	free(w);
+}
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * n;
+
+	if (x->body.len + len > x->max)
+		return 0;	/* over the ceiling: CURLE_WRITE_ERROR */
+	if (buf_append(&x->body, p, len) == -1)
+		return 0;
+	return len;
+}
+
+/* A configured easy handle for url with its xfer, or NULL. */
+static CURL *
+easy_new(struct wa *w, uint64_t tag, const char *url, size_t max,
+    long timeout_ms, struct curl_slist *hdrs)
+{
+	CURL		*e;
+	struct xfer	*x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if ((e = curl_easy_init()) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->easy = e;
+	x->tag = tag;
+	x->max = max;
+	buf_init(&x->body);
+	if ((x->next = w->head) != NULL)
+		x->next->prev = x;
+	w->head = x;
+	if (curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < CONNECT_MS ? timeout_ms : (long)CONNECT_MS) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->err) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "wa-gateway/1") !=
+	    CURLE_OK) {
+		xfer_free(w, e);
+		return NULL;
+	}
+	return e;
+}
+
+static int
+start(struct wa *w, CURL *e)
+{
+	if (curl_multi_add_handle(w->multi, e) != CURLM_OK) {
+		log_warnx("%s: curl_multi_add_handle failed", __func__);
+		xfer_free(w, e);
+		return -1;
+	}
+	w->running++;
+	return 0;
+}
+
+/* POSTs json to base/path (path starts with '/').  0 or -1. */
+int
+wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
+{
+	CURL	*e;
+	char	 url[2048];
+	int	 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
+
+	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
+	    REPLY_MAX, w->timeout_ms, w->json)) == NULL) {
+		log_warnx("%s: cannot start a request", __func__);
+		return -1;
+	}
+	if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK) {
+		xfer_free(w, e);
+		return -1;
+	}
+	return start(w, e);
+}
+
+/*
+ * GETs a Graph path (starting with '/') or an absolute URL (a media
+ * download, reference 10.2: same bearer, follow redirects), keeping at
+ * most max_bytes of the reply.  0 or -1.
+ */
+int
+wa_get(struct wa *w, uint64_t tag, const char *path_or_url, size_t max_bytes,
+    long timeout_ms)
+{
+	CURL	*e;
+	char	 url[4096];
+	int	 n, abs = path_or_url[0] != '/';
+
+	n = snprintf(url, sizeof(url), "%s%s", abs ? "" : w->base,
+	    path_or_url);
+	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
+	    max_bytes, timeout_ms, w->auth)) == NULL) {
+		log_warnx("%s: cannot start a request", __func__);
+		return -1;
+	}
+	if (abs && (curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) !=
+	    CURLE_OK || curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L) !=
+	    CURLE_OK)) {
+		xfer_free(w, e);
+		return -1;
+	}
+	return start(w, e);
+}
+
+/*
+ * POSTs file to /{pnid}/media as multipart (reference 10.3: the parts
+ * messaging_product, type and file).  0 or -1.
+ */
+int
+wa_upload(struct wa *w, uint64_t tag, const char *pnid, const char *file,
+    const char *mime)
+{
+	CURL		*e;
+	struct xfer	*x = NULL;
+	curl_mimepart	*p;
+	char		 url[2048];
+	int		 n;
+
+	n = snprintf(url, sizeof(url), "%s/%s/media", w->base, pnid);
+	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
+	    REPLY_MAX, w->timeout_ms * 4, w->auth)) == NULL)
+		return -1;
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	if ((x->mime = curl_mime_init(e)) == NULL ||
+	    (p = curl_mime_addpart(x->mime)) == NULL ||
+	    curl_mime_name(p, "messaging_product") != CURLE_OK ||
+	    curl_mime_data(p, "whatsapp", CURL_ZERO_TERMINATED) != CURLE_OK ||
+	    (p = curl_mime_addpart(x->mime)) == NULL ||
+	    curl_mime_name(p, "type") != CURLE_OK ||
+	    curl_mime_data(p, mime, CURL_ZERO_TERMINATED) != CURLE_OK ||
+	    (p = curl_mime_addpart(x->mime)) == NULL ||
+	    curl_mime_name(p, "file") != CURLE_OK ||
+	    curl_mime_filedata(p, file) != CURLE_OK ||
+	    curl_mime_type(p, mime) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime) != CURLE_OK) {
+		log_warnx("%s: cannot build the upload", __func__);
+		xfer_free(w, e);
+		return -1;
+	}
+	return start(w, e);
+}
+
+/*
+ * Runs transfers and waits up to timeout_ms for one to progress or for
+ * fd (the worker's wake-up socket, -1 for none) to become readable.
+ * Returns 1 when fd is readable, 0 otherwise, -1 on error.
+ */
+int
+wa_wait(struct wa *w, int fd, long timeout_ms)
+{
+	struct curl_waitfd	 wfd;
+	int			 still, n = 0;
+
+	memset(&wfd, 0, sizeof(wfd));
+	wfd.fd = fd;
+	wfd.events = CURL_WAIT_POLLIN;
+	if (curl_multi_perform(w->multi, &still) != CURLM_OK ||
+	    curl_multi_poll(w->multi, fd >= 0 ? &wfd : NULL, fd >= 0 ? 1 : 0,
+	    (int)timeout_ms, &n) != CURLM_OK ||
+	    curl_multi_perform(w->multi, &still) != CURLM_OK) {
+		log_warnx("%s: curl_multi failed", __func__);
+		return -1;
+	}
+	return fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN) ? 1 : 0;
+}
+
+/*
+ * Hands out one finished transfer.  Returns 1 with r filled (the caller
+ * clears r->body), 0 when none has finished.
+ */
+int
+wa_done(struct wa *w, struct wa_result *r)
+{
+	CURLMsg		*m;
+	struct xfer	*x = NULL;
+	int		 left;
+
+	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		memset(r, 0, sizeof(*r));
+		(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
+		(void)curl_easy_getinfo(m->easy_handle,
+		    CURLINFO_RESPONSE_CODE, &r->http);
+		r->tag = x->tag;
+		if (m->data.result != CURLE_OK) {
+			/* A cut reply is no answer: the outcome is unknown. */
+			r->http = 0;
+			(void)snprintf(r->transport, sizeof(r->transport),
+			    "%.60s%s%.180s", curl_easy_strerror(m->data.result),
+			    x->err[0] ? ": " : "", x->err);
+		}
+		r->body = x->body;
+		buf_init(&x->body);
+		(void)curl_multi_remove_handle(w->multi, m->easy_handle);
+		xfer_free(w, m->easy_handle);
+		w->running--;
+		return 1;
+	}
+	return 0;
+}
+
+int
+wa_running(const struct wa *w)
+{
+	return w->running;
+}

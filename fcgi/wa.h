@@ -1,0 +1,43 @@
+/*
+ * wa.h: the Graph API over HTTP (see wa.c); the only module that sees
+ * libcurl, used by wa-worker alone (a responder never calls out).
+ */
+#ifndef WA_H
+#define WA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct wa;
+
+struct wa_opts {
+	const char	*graph_url;	/* e.g. https://graph.facebook.com */
+	const char	*version;	/* e.g. v23.0 */
+	const char	*token;		/* access token, copied and wiped on free */
+	long		 timeout_ms;	/* one JSON call, connect included */
+	long		 max_conns;	/* connections to one host at most */
+};
+
+/* One finished transfer. */
+struct wa_result {
+	uint64_t	 tag;		/* as given when started */
+	long		 http;		/* HTTP status, 0 when none came */
+	char		 transport[256]; /* libcurl's error, "" when HTTP answered */
+	struct buf	 body;		/* the reply; the caller clears it */
+};
+
+struct wa	*wa_new(const struct wa_opts *);
+void		 wa_free(struct wa *);
+int		 wa_post_json(struct wa *, uint64_t tag, const char *path,
+		    const char *json);
+int		 wa_get(struct wa *, uint64_t tag, const char *path_or_url,
+		    size_t max_bytes, long timeout_ms);
+int		 wa_upload(struct wa *, uint64_t tag, const char *pnid,
+		    const char *file, const char *mime);
+int		 wa_wait(struct wa *, int fd, long timeout_ms);
+int		 wa_done(struct wa *, struct wa_result *);
+int		 wa_running(const struct wa *);
+
+#endif
