@@ -12,3 +12,4 @@ if [ -n "${missing:-}" ]; then
 	apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null
 fi
 BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/bench.py
+BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/send_bench.py
