@@ -605,7 +605,9 @@ db_open(const char *path, enum db_role role, int sync_full, long busy_ms)
 	/*
 	 * Only the worker checkpoints (a responder must never stall a
 	 * webhook's answer on a checkpoint); it also caps the WAL's size
-	 * on disk after each checkpoint.
+	 * on disk after each checkpoint.  Its savepoint journals stay in
+	 * memory: spilled to a temporary file they cost a file creation
+	 * per batch and a third of its apply rate.
 	 */
 	/*
 	 * A responder appends at the journal's right edge and reads a few
@@ -619,7 +621,8 @@ db_open(const char *path, enum db_role role, int sync_full, long busy_ms)
 	if (role == DB_ROLE_WORKER &&
 	    (exec(d, "PRAGMA wal_autocheckpoint = 1000") == -1 ||
 	    exec(d, "PRAGMA journal_size_limit = 67108864") == -1 ||
-	    exec(d, "PRAGMA cache_size = -65536") == -1))
+	    exec(d, "PRAGMA cache_size = -65536") == -1 ||
+	    exec(d, "PRAGMA temp_store = MEMORY") == -1))
 		goto fail;
 	if (db_user_version(d, &v) == -1)
 		goto fail;
