@@ -1249,6 +1249,25 @@ apply_stored(struct db *d, int64_t ev, const struct wh_item *it)
 }
 
 /*
+ * A user stopped or resumed marketing messages: the same opt-out the
+ * STOP keyword sets, ordered by Meta's time.  Other categories are kept
+ * in subscription_events only.
+ */
+static enum db_rc
+apply_preference(struct db *d, const struct wh_item *it)
+{
+	if (it->pref_category != NULL &&
+	    strstr(it->pref_category, "marketing") == NULL)
+		return DB_DUP;
+	if (strcmp(it->pref_value, "stop") != 0 &&
+	    strcmp(it->pref_value, "resume") != 0)
+		return DB_DUP;
+	return db_opt_set(d, it->phone_number_id, it->from,
+	    strcmp(it->pref_value, "stop") == 0, it->timestamp) == 0 ?
+	    DB_OK : DB_ERR;
+}
+
+/*
  * Applies one item of journal entry ev inside the caller's transaction.
  * Returns DB_OK, DB_DUP (already known) or DB_ERR with a phrase in *why;
  * on DB_ERR the caller rolls back to its savepoint.
@@ -1270,6 +1289,9 @@ db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
 	case WH_ERROR:
 	case WH_OTHER:
 		rc = apply_stored(d, ev, it);
+		break;
+	case WH_PREFERENCE:
+		rc = apply_preference(d, it);
 		break;
 	case WH_BAD:
 		*why = it->error;
@@ -1565,8 +1587,9 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 	sqlite3_reset(s);
 	if (oom)
 		goto done;
-	/* A read receipt is not a message. */
-	if (strcmp(kind, "read") == 0 || recipient[0] == '\0') {
+	/* A read receipt is not a message; nor is a 200 without a wamid. */
+	if (strcmp(kind, "read") == 0 || recipient[0] == '\0' ||
+	    wamid == NULL) {
 		rc = 0;
 		goto done;
 	}

@@ -160,20 +160,27 @@ webhook_receive(struct ctx *c, struct req *r)
 	(void)req_reply(r, 200, "application/json", NULL, out, strlen(out));
 }
 
-/* Adds one paused number to the /health JSON in arg (a struct buf). */
+struct paused {
+	struct buf	*b;
+	int		 n;	/* numbers listed so far */
+	int		 err;	/* out of memory */
+};
+
+/* Adds one paused number to the /health JSON (arg is a struct paused). */
 static void
 health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
     int64_t paused_at, int64_t resume_at)
 {
-	struct buf *b = arg;
+	struct paused *p = arg;
 
 	/* pnid and reason are digits and fixed words: no escaping needed. */
-	(void)buf_printf(b, "%s{\"phone_number_id\":\"%s\",\"reason\":"
+	if (buf_printf(p->b, "%s{\"phone_number_id\":\"%s\",\"reason\":"
 	    "\"%s\",\"code\":%lld,\"since\":%lld,\"resume_at\":",
-	    b->p[b->len - 1] == '[' ? "" : ",", pnid ? pnid : "",
-	    reason ? reason : "", (long long)code, (long long)paused_at);
-	(void)(resume_at > 0 ? buf_printf(b, "%lld}", (long long)resume_at) :
-	    buf_puts(b, "null}"));
+	    p->n++ ? "," : "", pnid ? pnid : "", reason ? reason : "",
+	    (long long)code, (long long)paused_at) == -1 ||
+	    (resume_at > 0 ? buf_printf(p->b, "%lld}", (long long)resume_at) :
+	    buf_puts(p->b, "null}")) == -1)
+		p->err = 1;
 }
 
 /*
@@ -186,6 +193,7 @@ health(struct ctx *c, struct req *r)
 {
 	struct db_health h;
 	struct buf	 b;
+	struct paused	 p = { &b, 0, 0 };
 	time_t		 now = time(NULL);
 	int		 ok;
 
@@ -205,8 +213,8 @@ health(struct ctx *c, struct req *r)
 	    "\"oldest_age_s\":%lld,\"paused\":[", (long long)h.outbox_depth,
 	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
 	    1000) : 0LL) == -1 ||
-	    (ok && db_sender_list(c->db, health_paused, &b) == -1) ||
-	    buf_puts(&b, "]}}\n") == -1) {
+	    (ok && db_sender_list(c->db, health_paused, &p) == -1) ||
+	    p.err || buf_puts(&b, "]}}\n") == -1) {
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
 		buf_clear(&b);
 		return;

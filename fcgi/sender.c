@@ -86,6 +86,7 @@ struct sender {
 	const struct cfg	*cfg;
 	struct wa		*wa;
 	char			 token_sha[65];
+	int			 token_paused;	/* Meta refused the token (190) */
 	struct slot		*slots;		/* cfg->send_inflight of them */
 	int			 nslots;
 	struct mslot		 mslots[MEDIA_SLOTS];
@@ -301,11 +302,17 @@ sender_start(struct sender *s)
 	if (n > 0)
 		log_warnx("requeued %d outbox rows a stopped worker left "
 		    "sending; Meta may see up to one of each twice", n);
-	if (rc == 1 && strcmp(p.reason, "token_invalid") == 0 &&
-	    strcmp(p.token_sha, s->token_sha) != 0) {
-		log_info("the access token changed: sending resumes");
-		if (db_sender_resume(s->db, s->cfg->phone_number_id) == -1)
-			goto fail;
+	if (rc == 1 && strcmp(p.reason, "token_invalid") == 0) {
+		if (strcmp(p.token_sha, s->token_sha) == 0) {
+			log_warnx("sending stays paused: Meta refused this "
+			    "access token; set a new WHATSAPP_ACCESS_TOKEN");
+			s->token_paused = 1;
+		} else {
+			log_info("the access token changed: sending resumes");
+			if (db_sender_resume(s->db, s->cfg->phone_number_id) ==
+			    -1)
+				goto fail;
+		}
 	}
 	return db_commit(s->db);
 fail:
@@ -412,8 +419,8 @@ retry:
 		log_warnx("%s: the access token was refused (code %" PRId64
 		    "): sending paused until WHATSAPP_ACCESS_TOKEN changes",
 		    sl->it.pnid, r->code);
-		n->paused = 1;
-		n->checked = now;
+		/* One token serves every number: all of them stop. */
+		s->token_paused = 1;
 		if (db_sender_pause(s->db, sl->it.pnid, "token_invalid",
 		    r->code, 0, s->token_sha) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + 1000, r->code,
@@ -650,7 +657,7 @@ dispatch(struct sender *s, int64_t now)
 
 	for (i = 0; i < s->nslots; i++)
 		want += !s->slots[i].used;
-	if (want == 0)
+	if (want == 0 || s->token_paused)
 		return IDLE_MS;
 	if ((nd = db_outbox_due(s->db, now, due, want * 2 < DUE_MAX ?
 	    want * 2 : DUE_MAX)) < 0)

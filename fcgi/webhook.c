@@ -23,6 +23,7 @@ const char *const wh_kind_names[WH__MAX] = {
 	"status",	/* WH_STATUS */
 	"error",	/* WH_ERROR */
 	"other",	/* WH_OTHER */
+	"preference",	/* WH_PREFERENCE */
 	"bad",		/* WH_BAD */
 };
 
@@ -393,6 +394,40 @@ path3(char *p, size_t sz, size_t e, size_t c, const char *arr, size_t i)
 	return p;
 }
 
+/*
+ * A user_preferences change (reference 3.1: a user stopped or resumed
+ * marketing messages; the shape is not in the reference, so every field
+ * is checked): one item per value.user_preferences[] element, besides
+ * the change kept whole.  Returns 0 or -1.
+ */
+static int
+preferences(struct wh_batch *b, const json_t *val, size_t e, size_t c,
+    const char *waba, const char *pnid)
+{
+	const json_t	*x;
+	struct wh_item	*it;
+	char		 p[128];
+	size_t		 i;
+
+	json_array_foreach(json_object_get(val, "user_preferences"), i, x) {
+		if ((it = item_new(b, WH_PREFERENCE, x, path3(p, sizeof(p), e,
+		    c, "user_preferences", i))) == NULL)
+			return -1;
+		it->field = "user_preferences";
+		it->waba_id = waba;
+		it->phone_number_id = pnid;
+		it->from = str(x, "wa_id");
+		it->pref_category = str(x, "category");
+		it->pref_value = str(x, "value");
+		it->timestamp = epoch(json_object_get(x, "timestamp"));
+		if (pnid == NULL || it->from == NULL || it->pref_value == NULL ||
+		    it->timestamp < 0)
+			bad(it, "user preference without phone_number_id, "
+			    "wa_id, value or timestamp");
+	}
+	return 0;
+}
+
 /* Adds the items of one change.  Returns 0 or -1 (out of memory/too many). */
 static int
 change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
@@ -403,7 +438,7 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 	const json_t	*val, *x, *contacts;
 	const char	*field, *pnid;
 	struct wh_item	*it;
-	char		 p[96];
+	char		 p[128];
 	size_t		 a, i, first = b->nitems;
 
 	field = str(ch, "field");
@@ -453,6 +488,8 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 	it->waba_id = waba;
 	it->phone_number_id = pnid;
 	it->event = str(val, "event");
+	if (strcmp(field, "user_preferences") == 0)
+		return preferences(b, val, e, c, waba, pnid);
 	return 0;
 }
 

@@ -14,6 +14,7 @@ enum wh_kind {
 	WH_STATUS,	/* value.statuses[i] */
 	WH_ERROR,	/* value.errors[i] */
 	WH_OTHER,	/* a change of any field but "messages" */
+	WH_PREFERENCE,	/* value.user_preferences[i]: marketing stop/resume */
 	WH_BAD,		/* an item that cannot be applied: see error */
 	WH__MAX
 };
@@ -26,7 +27,7 @@ extern const char *const wh_kind_names[WH__MAX];
  */
 struct wh_item {
 	enum wh_kind	 kind;
-	char		 path[96];	/* "entry[0].changes[1].value.messages[2]" */
+	char		 path[128];	/* "entry[0].changes[1].value.messages[2]" */
 	const char	*error;		/* WH_BAD: why, a static phrase */
 	char		*raw;		/* the item as compact JSON; from malloc(), owned by the batch */
 	const char	*field;		/* changes[].field */
@@ -67,6 +68,10 @@ struct wh_item {
 
 	/* WH_OTHER */
 	const char	*event;		/* value.event */
+
+	/* WH_PREFERENCE (from is the customer, timestamp Meta's time) */
+	const char	*pref_category;	/* e.g. marketing_messages */
+	const char	*pref_value;	/* stop or resume */
 };
 
 struct wh_batch {

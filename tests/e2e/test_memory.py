@@ -10,13 +10,15 @@ import time
 
 import pytest
 
-from stack import TOP, Stack, fixture
+from stack import BUILD, TOP, Stack, fixture
 from test_worker import pids
 
 ALL = ["text.json", "image.json", "unicode_emoji.min.json", "batch_multi_entry.json",
        "status_read.json", "template_status_update.json"]
 
 
+@pytest.mark.skipif(os.path.basename(BUILD) == "build-san",
+                    reason="valgrind cannot run ASan binaries; plain `make test` runs this")
 def test_responders_under_valgrind():
     s = Stack()
     logs = os.path.join(s.state, "vg.%p.log")

@@ -554,3 +554,32 @@ def test_spam_limit_opens_breaker(gw, fresh):
     assert wait_state(gw, oid, ("accepted",))["state"] == "accepted"
     h = json.loads(gw.request("GET", "/api/whatsapp/health")[2])
     assert h["sending"]["paused"] == []
+
+
+def preference(s, who, value, ts):
+    doc = {"object": "whatsapp_business_account", "entry": [{"id": "100200300400500", "changes": [{
+        "field": "user_preferences", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": PNID},
+            "contacts": [{"profile": {"name": "Pat"}, "wa_id": who}],
+            "user_preferences": [{"wa_id": who, "detail": "User requested to stop marketing messages",
+                                  "category": "marketing_messages", "value": value,
+                                  "timestamp": ts}]}}]}]}
+    assert s.post(json.dumps(doc).encode())[0] == 200
+    s.wait_applied()
+
+
+def test_marketing_preference_webhook_opts_out_and_in(gw, fresh):
+    who = "15550005151"
+    inbound(gw, who)
+    now = int(time.time())
+    preference(gw, who, "stop", now)
+    assert gw.q("SELECT opted_out FROM contacts WHERE wa_id = ?", who)[0]["opted_out"] == 1
+    tmpl = json.dumps({"to": who, "type": "template", "template": {"name": "promo", "language": {"code": "en"}}})
+    r = wactl(gw, "send", stdin=tmpl)
+    assert r.returncode == 1 and r.stderr.startswith("refused: opted_out")
+    preference(gw, who, "resume", now + 5)
+    assert gw.q("SELECT opted_out FROM contacts WHERE wa_id = ?", who)[0]["opted_out"] == 0
+    # The change itself is kept whole too.
+    assert gw.q("SELECT count(*) n FROM subscription_events WHERE field = 'user_preferences'")[0]["n"] == 2
+    assert wactl(gw, "send", stdin=tmpl).returncode == 0
