@@ -28,11 +28,11 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify msg outbox graph
+COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
-	  $(BUILD)/test_req $(BUILD)/test_msg
+	  $(BUILD)/test_req $(BUILD)/test_msg $(BUILD)/test_flow $(BUILD)/test_bot
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
 .PHONY: all deps run test unit e2e fuzz bench install clean
@@ -63,10 +63,10 @@ $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
-    $(COMMON_O)
+    $(BUILD)/chat.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/wactl: $(BUILD)/wactl.o $(COMMON_O)
+$(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON_O)
@@ -113,6 +113,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 schema.sql $(DESTDIR)$(PREFIX)/share/wa-gateway/
+	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/flows
+	install -m 0644 deploy/flows/default.json \
+	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
 
 clean:
 	rm -rf build build-san

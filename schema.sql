@@ -265,3 +265,109 @@ CREATE TABLE sender_status (
   token_sha256    TEXT,                 -- digest of the token that failed: a new token resumes sending
   updated_at      INTEGER NOT NULL      -- unix seconds
 );
+
+-- migrate: 3
+
+-- Business data the chatbot looks up (DESIGN: order status, production
+-- schedule, defect tickets).  Loaded with `wactl import orders|schedule`.
+CREATE TABLE orders (
+  id                INTEGER PRIMARY KEY,
+  phone_number_id   TEXT NOT NULL,    -- business number whose customers may ask about it
+  number            TEXT NOT NULL,    -- the order number customers know, e.g. A-1042
+  customer_wa_id    TEXT NOT NULL,    -- the customer's WhatsApp id: only they see this order
+  status            TEXT NOT NULL,    -- free text: received, in production, shipped ...
+  ordered_on        TEXT,             -- YYYY-MM-DD
+  expected_delivery TEXT,             -- YYYY-MM-DD, or NULL when not known yet
+  updated_at        INTEGER NOT NULL, -- when it was last imported, unix seconds
+  UNIQUE (phone_number_id, number)
+);
+CREATE INDEX orders_customer ON orders (phone_number_id, customer_wa_id, ordered_on);
+
+-- The items of an order.
+CREATE TABLE order_lines (
+  id        INTEGER PRIMARY KEY,
+  order_id  INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+  line_no   INTEGER NOT NULL,          -- position in the order, from 1
+  item      TEXT NOT NULL,             -- what is made
+  quantity  TEXT,                      -- as the business writes it: "12", "3.5 m"
+  UNIQUE (order_id, line_no)
+);
+
+-- What the plant does when, per order.
+CREATE TABLE production_schedule (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT NOT NULL,       -- business number
+  order_number    TEXT NOT NULL,       -- orders.number
+  step            TEXT NOT NULL,       -- e.g. cutting, welding, painting
+  starts_on       TEXT NOT NULL,       -- YYYY-MM-DD
+  ends_on         TEXT,                -- YYYY-MM-DD, or NULL for one day
+  UNIQUE (phone_number_id, order_number, step, starts_on)
+);
+CREATE INDEX production_schedule_day ON production_schedule (phone_number_id, starts_on);
+
+-- Defect reports filed through the chatbot.
+CREATE TABLE tickets (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT NOT NULL,       -- business number
+  number          TEXT NOT NULL,       -- what the customer is told, e.g. T-000042
+  contact_id      INTEGER REFERENCES contacts (id) ON DELETE CASCADE,
+  customer_wa_id  TEXT NOT NULL,       -- who filed it: only they may ask about it
+  category        TEXT,                -- the category option chosen
+  description     TEXT,                -- the customer's words
+  state           TEXT NOT NULL DEFAULT 'open', -- open, in progress, closed ... (staff set it)
+  created_at      INTEGER NOT NULL,    -- unix seconds
+  updated_at      INTEGER NOT NULL,    -- unix seconds
+  UNIQUE (phone_number_id, number)
+);
+
+-- Photos sent with a defect report (media ids; the files are in media).
+CREATE TABLE ticket_media (
+  ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+  media_id  TEXT NOT NULL,             -- Meta media id, as in media.media_id
+  PRIMARY KEY (ticket_id, media_id)
+);
+
+-- Where each contact is in the flow.
+CREATE TABLE bot_state (
+  phone_number_id TEXT NOT NULL,       -- business number
+  contact_id      INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+  node            TEXT NOT NULL,       -- current flow node id
+  vars            TEXT,                -- values collected so far (JSON object)
+  last_active     INTEGER NOT NULL,    -- Meta time of the last message handled
+  hinted          INTEGER NOT NULL DEFAULT 0, -- 1: the unknown-input hint was given
+  PRIMARY KEY (phone_number_id, contact_id)
+);
+
+-- How often customers choose each option, per day (for statistics).
+CREATE TABLE bot_choices (
+  phone_number_id TEXT NOT NULL,       -- business number
+  day             TEXT NOT NULL,       -- YYYY-MM-DD (UTC)
+  node            TEXT NOT NULL,       -- flow node id
+  option          TEXT NOT NULL,       -- option id
+  count           INTEGER NOT NULL,    -- times chosen that day
+  PRIMARY KEY (phone_number_id, day, node, option)
+);
+
+-- Calls to an external AI agent, durable so a crash delays, never loses.
+CREATE TABLE agent_requests (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT NOT NULL,       -- business number
+  contact_id      INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+  recipient       TEXT NOT NULL,       -- the customer's wa_id (the reply goes there)
+  url             TEXT NOT NULL,       -- the agent's endpoint
+  body            TEXT NOT NULL,       -- JSON posted to it
+  state           TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'sending', 'answered', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,    -- unix milliseconds
+  error           TEXT,                -- why the last call failed
+  created_at      INTEGER NOT NULL     -- unix milliseconds
+);
+CREATE INDEX agent_requests_due ON agent_requests (next_attempt_at) WHERE state = 'queued';
+
+-- 1: the bot's confirmation of a STOP, the one message an opted-out
+-- contact still gets.
+ALTER TABLE outbox ADD COLUMN optout_ack INTEGER NOT NULL DEFAULT 0;
+
+-- Who answers a conversation: 'bot', 'person:<name>' or 'agent:<url>'.
+ALTER TABLE conversations ADD COLUMN assigned_until INTEGER; -- hand-off ends then (unix seconds), NULL: until released

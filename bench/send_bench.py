@@ -51,7 +51,8 @@ def seed(s, n, recipients):
 
 
 def stack(graph, **env):
-    extra = {"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0"}
+    extra = {"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0",
+             "WA_BOT": "off"}
     extra.update(env)
     return Stack(extra_env=extra)
 

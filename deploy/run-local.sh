@@ -36,6 +36,9 @@ getv() { eval "v=\${$1:-}"; [ -n "$v" ] && { echo "$v"; return; }
 	sed -n "s/^$1=//p" "$WA_ENV_FILE" | tail -n 1; }
 WA_LISTEN=$(getv WA_LISTEN); WA_LISTEN=${WA_LISTEN:-127.0.0.1:8080}
 WA_RESPONDERS=$(getv WA_RESPONDERS); WA_RESPONDERS=${WA_RESPONDERS:-4}
+# The chatbot's flow: the repository's default unless configured.
+[ -n "$(getv WA_FLOW_FILE)" ] ||
+	export WA_FLOW_FILE="$top/deploy/flows/default.json"
 
 "$BUILD/wactl" migrate
 "$BUILD/wa-fcgi" -n >/dev/null

@@ -16,7 +16,7 @@
 
 #include "flow.h"
 
-#define BOT_TIMEOUT_DEFAULT	(30 * 60)	/* seconds idle before a reset */
+#define BOT_TIMEOUT_DEFAULT	(30 * 60)	/* idle seconds that reset */
 #define BOT_TEXT_MAX		4096	/* inbound bytes used for matching */
 #define BOT_VARS_MAX		8192	/* bytes of the state's vars JSON */
 #define BOT_REPLIES_MAX		6	/* replies to one message */
@@ -42,7 +42,7 @@ struct bot_msg {
 	const char	*wa_id;		/* the contact: replies go "to" it */
 	const char	*type;		/* Meta's type: text, interactive,
 					   button, image...; NULL is text */
-	const char	*text;		/* body, caption or tapped title; NULL */
+	const char	*text;		/* body, caption, tapped title; NULL */
 	const char	*reply_id;	/* tapped button or row id, template
 					   button payload; NULL */
 	const char	*media_id;	/* image: the media id; NULL */

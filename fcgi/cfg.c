@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bsd/string.h>
 
@@ -27,6 +28,7 @@ enum ctype {
 	CT_INT,		/* integer within min..max */
 	CT_SYNC,	/* FULL or NORMAL */
 	CT_WORDS,	/* comma-separated keywords */
+	CT_BOOL,	/* on or off */
 	CT__MAX
 };
 
@@ -103,6 +105,25 @@ static const struct ckey keys[] = {
 	{ "WA_START_KEYWORDS", CT_WORDS, "START", 0, 0, 0,
 	  "comma-separated words that opt a contact back in, e.g. START",
 	  OFF(start_words) },
+	{ "WA_BOT", CT_BOOL, "on", 0, 0, 0,
+	  "on (the chatbot answers customers) or off (only the API sends)",
+	  OFF(bot) },
+	{ "WA_FLOW_FILE", CT_PATH, "/usr/local/share/wa-gateway/flows/"
+	  "default.json", 0, 0, 0,
+	  "the chatbot's flow file (deploy/flows/default.json is the example)",
+	  OFF(flow_file) },
+	{ "WA_BOT_IDLE_MIN", CT_INT, "30", 0, 1, 10080,
+	  "minutes of silence after which the chatbot starts at the menu",
+	  OFF(bot_idle_min) },
+	{ "WA_HANDOFF_HOURS", CT_INT, "24", 0, 0, 8760,
+	  "hours after which a chat handed to a person returns to the bot "
+	  "(0: only when released)", OFF(handoff_hours) },
+	{ "WA_AGENT_SECRET", CT_SECRET, "", 0, 0, 0,
+	  "a random string shared with your AI agent, which signs each call",
+	  OFF(agent_secret) },
+	{ "WA_AGENT_TIMEOUT_MS", CT_INT, "8000", 0, 100, 60000,
+	  "how long the AI agent may take to answer, in milliseconds",
+	  OFF(agent_timeout_ms) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -129,6 +150,8 @@ check(const struct ckey *k, const char *v, long *num)
 
 	switch (k->type) {
 	case CT_SECRET:
+		if (*v == '\0' && k->def != NULL && *k->def == '\0')
+			return NULL;	/* optional: empty is unset */
 		if (*v == '\0')
 			return "is empty";
 		if (strlen(v) > 1024)
@@ -191,6 +214,14 @@ check(const struct ckey *k, const char *v, long *num)
 			*num = 0;
 		else
 			return "must be FULL or NORMAL";
+		return NULL;
+	case CT_BOOL:
+		if (strcmp(v, "on") == 0)
+			*num = 1;
+		else if (strcmp(v, "off") == 0)
+			*num = 0;
+		else
+			return "must be on or off";
 		return NULL;
 	case CT_WORDS:
 		if (*v == '\0' || strlen(v) > 512)
@@ -329,6 +360,7 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 			*(long *)(void *)((char *)c + keys[i].off) = num;
 			break;
 		case CT_SYNC:
+		case CT_BOOL:
 			*(int *)(void *)((char *)c + keys[i].off) = (int)num;
 			break;
 		default:
@@ -394,4 +426,36 @@ cfg_clear(struct cfg *c)
 	wipe(&c->listen);
 	wipe(&c->stop_words);
 	wipe(&c->start_words);
+	wipe(&c->flow_file);
+	wipe(&c->agent_secret);
+}
+
+/*
+ * 1 when text, trimmed, is one of the comma-separated words of list
+ * (ASCII case ignored): "stop", " Stop " and "STOP" all opt out.
+ */
+int
+cfg_keyword_match(const char *list, const char *text)
+{
+	const char	*w, *e, *t, *te;
+	size_t		 n;
+
+	if (list == NULL || text == NULL)
+		return 0;
+	for (t = text; isspace((unsigned char)*t); t++)
+		continue;
+	for (te = t + strlen(t); te > t && isspace((unsigned char)te[-1]); te--)
+		continue;
+	for (w = list; *w != '\0'; w = *e ? e + 1 : e) {
+		if ((e = strchr(w, ',')) == NULL)
+			e = w + strlen(w);
+		while (w < e && isspace((unsigned char)*w))
+			w++;
+		n = (size_t)(e - w);
+		while (n > 0 && isspace((unsigned char)w[n - 1]))
+			n--;
+		if (n > 0 && n == (size_t)(te - t) && strncasecmp(w, t, n) == 0)
+			return 1;
+	}
+	return 0;
 }

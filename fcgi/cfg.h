@@ -29,6 +29,12 @@ struct cfg {
 	long	 max_attempts;		/* WA_SEND_MAX_ATTEMPTS */
 	char	*stop_words;		/* WA_STOP_KEYWORDS, comma separated */
 	char	*start_words;		/* WA_START_KEYWORDS, comma separated */
+	int	 bot;			/* WA_BOT: 1 on, 0 off */
+	char	*flow_file;		/* WA_FLOW_FILE: the chatbot's flow */
+	long	 bot_idle_min;		/* WA_BOT_IDLE_MIN: state expiry */
+	long	 handoff_hours;		/* WA_HANDOFF_HOURS: back to the bot */
+	char	*agent_secret;		/* WA_AGENT_SECRET: signs agent calls */
+	long	 agent_timeout_ms;	/* WA_AGENT_TIMEOUT_MS */
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
@@ -37,5 +43,6 @@ struct cfg {
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
+int	 cfg_keyword_match(const char *list, const char *text);
 
 #endif

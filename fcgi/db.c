@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "db.h"
 #include "log.h"
 #include "sig.h"
@@ -81,6 +82,29 @@ enum stmt {
 	STMT_MEDIA_CLAIM,
 	STMT_MEDIA_STORED,
 	STMT_MEDIA_RETRY,
+	STMT_BOT_GET,
+	STMT_BOT_SET,
+	STMT_ORDER_GET,
+	STMT_ORDER_LINES,
+	STMT_ORDERS_RECENT,
+	STMT_SCHEDULE_RANGE,
+	STMT_SCHEDULE_ORDER,
+	STMT_TICKET_GET,
+	STMT_TICKET_INSERT,
+	STMT_TICKET_NUMBER,
+	STMT_TICKET_MEDIA,
+	STMT_CHOICE_COUNT,
+	STMT_CONV_ASSIGNEE,
+	STMT_CONV_ASSIGN,
+	STMT_AGENT_INSERT,
+	STMT_AGENT_DUE,
+	STMT_AGENT_CLAIM,
+	STMT_AGENT_FINISH,
+	STMT_ORDER_UPSERT,
+	STMT_ORDER_LINE_UPSERT,
+	STMT_SCHEDULE_UPSERT,
+	STMT_ORDER_LINES_CLEAR,
+	STMT_CONV_HISTORY,
 	STMT__MAX
 };
 
@@ -189,12 +213,12 @@ static const char *const stmts[STMT__MAX] = {
 	    "idempotency_key = ?", /* STMT_OUTBOX_BY_KEY */
 	"INSERT INTO outbox (phone_number_id, recipient, kind, body, text, "
 	    "reply_to, media_file, media_mime, free_form, business_initiated, "
-	    "source, next_attempt_at, idempotency_key, created_at) "
-	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12)",
+	    "source, next_attempt_at, idempotency_key, created_at, optout_ack) "
+	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12,?14)",
 	    /* STMT_OUTBOX_INSERT */
 	/* Due rows, only the oldest open one per recipient: order kept. */
 	"SELECT id, phone_number_id, recipient, kind, body, media_file, "
-	    "media_mime, free_form, attempts FROM outbox o "
+	    "media_mime, free_form, attempts, optout_ack FROM outbox o "
 	    "WHERE state = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS "
 	    "(SELECT 1 FROM outbox p WHERE p.phone_number_id = "
 	    "o.phone_number_id AND p.recipient = o.recipient AND "
@@ -279,6 +303,86 @@ static const char *const stmts[STMT__MAX] = {
 	    "stored_at = ?6 WHERE id = ?1", /* STMT_MEDIA_STORED */
 	"UPDATE media SET state = ?2, next_attempt_at = ?3, error = ?4 "
 	    "WHERE id = ?1", /* STMT_MEDIA_RETRY */
+	"SELECT node, vars, last_active, hinted FROM bot_state "
+	    "WHERE phone_number_id = ? AND contact_id = ?", /* STMT_BOT_GET */
+	"INSERT INTO bot_state (phone_number_id, contact_id, node, vars, "
+	    "last_active, hinted) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (phone_number_id, contact_id) DO UPDATE SET "
+	    "node = ?3, vars = ?4, last_active = ?5, hinted = ?6",
+	    /* STMT_BOT_SET */
+	/* A customer sees only their own orders. */
+	"SELECT id, number, status, coalesce(expected_delivery, '') "
+	    "FROM orders WHERE phone_number_id = ? AND customer_wa_id = ? AND "
+	    "number = ? COLLATE NOCASE", /* STMT_ORDER_GET */
+	"SELECT item, coalesce(quantity, '') FROM order_lines "
+	    "WHERE order_id = ? ORDER BY line_no", /* STMT_ORDER_LINES */
+	"SELECT number, status, coalesce(expected_delivery, '') FROM orders "
+	    "WHERE phone_number_id = ? AND customer_wa_id = ? "
+	    "ORDER BY coalesce(ordered_on, '') DESC, id DESC LIMIT ?",
+	    /* STMT_ORDERS_RECENT */
+	"SELECT s.order_number, s.step, s.starts_on, "
+	    "coalesce(s.ends_on, s.starts_on) FROM production_schedule s "
+	    "JOIN orders o ON o.phone_number_id = s.phone_number_id AND "
+	    "o.number = s.order_number WHERE s.phone_number_id = ?1 AND "
+	    "o.customer_wa_id = ?2 AND s.starts_on <= ?4 AND "
+	    "coalesce(s.ends_on, s.starts_on) >= ?3 "
+	    "ORDER BY s.starts_on, s.order_number LIMIT 40",
+	    /* STMT_SCHEDULE_RANGE */
+	"SELECT s.order_number, s.step, s.starts_on, "
+	    "coalesce(s.ends_on, s.starts_on) FROM production_schedule s "
+	    "JOIN orders o ON o.phone_number_id = s.phone_number_id AND "
+	    "o.number = s.order_number WHERE s.phone_number_id = ?1 AND "
+	    "o.customer_wa_id = ?2 AND s.order_number = ?3 COLLATE NOCASE "
+	    "ORDER BY s.starts_on LIMIT 40", /* STMT_SCHEDULE_ORDER */
+	"SELECT number, state, coalesce(category, '') FROM tickets "
+	    "WHERE phone_number_id = ? AND customer_wa_id = ? AND "
+	    "number = ? COLLATE NOCASE", /* STMT_TICKET_GET */
+	"INSERT INTO tickets (phone_number_id, number, contact_id, "
+	    "customer_wa_id, category, description, created_at, updated_at) "
+	    "VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, ?6)", /* STMT_TICKET_INSERT */
+	"UPDATE tickets SET number = ?2 WHERE id = ?1",
+	    /* STMT_TICKET_NUMBER */
+	"INSERT OR IGNORE INTO ticket_media (ticket_id, media_id) VALUES (?, ?)",
+	    /* STMT_TICKET_MEDIA */
+	"INSERT INTO bot_choices (phone_number_id, day, node, option, count) "
+	    "VALUES (?, ?, ?, ?, 1) ON CONFLICT (phone_number_id, day, node, "
+	    "option) DO UPDATE SET count = count + 1", /* STMT_CHOICE_COUNT */
+	"SELECT assignee, coalesce(assigned_until, 0) FROM conversations "
+	    "WHERE phone_number_id = ? AND contact_id = ?",
+	    /* STMT_CONV_ASSIGNEE */
+	"UPDATE conversations SET assignee = ?3, assigned_until = ?4 "
+	    "WHERE phone_number_id = ?1 AND contact_id = ?2",
+	    /* STMT_CONV_ASSIGN */
+	"INSERT INTO agent_requests (phone_number_id, contact_id, recipient, "
+	    "url, body, next_attempt_at, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", /* STMT_AGENT_INSERT */
+	"SELECT id, phone_number_id, recipient, url, body, attempts "
+	    "FROM agent_requests WHERE state = 'queued' AND "
+	    "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+	    /* STMT_AGENT_DUE */
+	"UPDATE agent_requests SET state = 'sending', attempts = attempts + 1 "
+	    "WHERE id = ? AND state = 'queued'", /* STMT_AGENT_CLAIM */
+	"UPDATE agent_requests SET state = ?2, next_attempt_at = ?3, "
+	    "error = ?4 WHERE id = ?1", /* STMT_AGENT_FINISH */
+	"INSERT INTO orders (phone_number_id, number, customer_wa_id, status, "
+	    "ordered_on, expected_delivery, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (phone_number_id, number) DO UPDATE SET "
+	    "customer_wa_id = ?3, status = ?4, ordered_on = ?5, "
+	    "expected_delivery = ?6, updated_at = ?7 RETURNING id",
+	    /* STMT_ORDER_UPSERT */
+	"INSERT INTO order_lines (order_id, line_no, item, quantity) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (order_id, line_no) DO UPDATE "
+	    "SET item = ?3, quantity = ?4", /* STMT_ORDER_LINE_UPSERT */
+	"INSERT INTO production_schedule (phone_number_id, order_number, "
+	    "step, starts_on, ends_on) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (phone_number_id, order_number, step, starts_on) "
+	    "DO UPDATE SET ends_on = ?5", /* STMT_SCHEDULE_UPSERT */
+	"DELETE FROM order_lines WHERE order_id = ?",
+	    /* STMT_ORDER_LINES_CLEAR */
+	"SELECT direction, type, coalesce(text, ''), timestamp FROM messages "
+	    "WHERE phone_number_id = ? AND contact_id = ? "
+	    "ORDER BY timestamp DESC, id DESC LIMIT ?", /* STMT_CONV_HISTORY */
 };
 
 struct db {
@@ -962,36 +1066,6 @@ wamid_known(struct db *d, const char *wamid)
 	return -1;
 }
 
-/*
- * 1 when text, trimmed, is one of the comma-separated words of list
- * (ASCII case ignored): "stop", " Stop " and "STOP" all opt out.
- */
-static int
-keyword_match(const char *list, const char *text)
-{
-	const char	*w, *e, *t, *te;
-	size_t		 n;
-
-	if (list == NULL || text == NULL)
-		return 0;
-	for (t = text; isspace((unsigned char)*t); t++)
-		continue;
-	for (te = t + strlen(t); te > t && isspace((unsigned char)te[-1]); te--)
-		continue;
-	for (w = list; *w != '\0'; w = *e ? e + 1 : e) {
-		if ((e = strchr(w, ',')) == NULL)
-			e = w + strlen(w);
-		while (w < e && isspace((unsigned char)*w))
-			w++;
-		n = (size_t)(e - w);
-		while (n > 0 && isspace((unsigned char)w[n - 1]))
-			n--;
-		if (n > 0 && n == (size_t)(te - t) && strncasecmp(w, t, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static enum db_rc
 apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 {
@@ -1056,10 +1130,10 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	}
 	/* Opt-out and opt-in keywords (DESIGN rule 5). */
 	if (it->type != NULL && strcmp(it->type, "text") == 0 &&
-	    (keyword_match(d->stop_words, it->text) ||
-	    keyword_match(d->start_words, it->text)) &&
+	    (cfg_keyword_match(d->stop_words, it->text) ||
+	    cfg_keyword_match(d->start_words, it->text)) &&
 	    run_id(d, STMT_OPT_SET, contact, 2,
-	    keyword_match(d->stop_words, it->text), it->timestamp,
+	    cfg_keyword_match(d->stop_words, it->text), it->timestamp,
 	    __func__) == -1)
 		return DB_ERR;
 	/*
@@ -1411,6 +1485,7 @@ db_outbox_insert(struct db *d, const struct db_outbox_new *n,
 	bind_text(s, 11, n->source);
 	sqlite3_bind_int64(s, 12, now_ms);
 	bind_text(s, 13, n->idem_key);
+	sqlite3_bind_int(s, 14, n->optout_ack);
 	if ((rc = run(d, STMT_OUTBOX_INSERT, __func__)) == DB_OK)
 		*id = sqlite3_last_insert_rowid(d->h);
 	return rc;
@@ -1451,6 +1526,7 @@ db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
 		it->media_mime = col_dup(s, 6, &oom);
 		it->free_form = sqlite3_column_int(s, 7);
 		it->attempts = sqlite3_column_int(s, 8);
+		it->optout_ack = sqlite3_column_int(s, 9);
 		if (oom || it->body == NULL)
 			break;
 	}
@@ -1814,4 +1890,386 @@ db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
 	sqlite3_bind_int64(s, 10, (int64_t)time(NULL));
 	sqlite3_bind_int64(s, 11, (int64_t)time(NULL));
 	return run(d, STMT_MEDIA_INSERT, __func__) == DB_OK ? 0 : -1;
+}
+
+/*
+ * The chatbot's state for a contact: 1 with the fields filled (*vars from
+ * malloc(), NULL when none), 0 when the contact has none yet, -1.
+ */
+int
+db_bot_get(struct db *d, const char *pnid, int64_t contact, char *node,
+    size_t nodesz, char **vars, int64_t *last, int *hinted)
+{
+	sqlite3_stmt	*s = st(d, STMT_BOT_GET);
+	int		 rc, oom = 0;
+
+	*vars = NULL;
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	if ((rc = row(d, STMT_BOT_GET, __func__)) != 1)
+		return rc;
+	col_copy(s, 0, node, nodesz);
+	*vars = col_dup(s, 1, &oom);
+	*last = sqlite3_column_int64(s, 2);
+	*hinted = sqlite3_column_int(s, 3);
+	sqlite3_reset(s);
+	return oom ? -1 : 1;
+}
+
+int
+db_bot_set(struct db *d, const char *pnid, int64_t contact, const char *node,
+    const char *vars, int64_t last, int hinted)
+{
+	sqlite3_stmt *s = st(d, STMT_BOT_SET);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	bind_text(s, 3, node);
+	bind_text(s, 4, vars);
+	sqlite3_bind_int64(s, 5, last);
+	sqlite3_bind_int(s, 6, hinted);
+	return run(d, STMT_BOT_SET, __func__) == DB_OK ? 0 : -1;
+}
+
+/*
+ * Calls cb with each row of the statement k (already bound), its columns
+ * as text.  Returns the number of rows, or -1.
+ */
+static int
+each_row(struct db *d, enum stmt k, int ncols,
+    void (*cb)(void *, const char *const *), void *arg, const char *fn)
+{
+	sqlite3_stmt	*s = d->s[k];
+	const char	*cols[8];
+	int		 n = 0, i, rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < ncols && i < 8; i++)
+			if ((cols[i] = (const char *)sqlite3_column_text(s,
+			    i)) == NULL)
+				cols[i] = "";
+		cb(arg, cols);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, fn, stmts[k]);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * One order of customer wa_id: cb gets (number, status, expected) once,
+ * then lines gets (item, quantity) per line.  1 found, 0 not, -1.
+ */
+int
+db_order_get(struct db *d, const char *pnid, const char *wa_id,
+    const char *number, void (*cb)(void *, const char *const *),
+    void (*lines)(void *, const char *const *), void *arg)
+{
+	sqlite3_stmt	*s = st(d, STMT_ORDER_GET);
+	const char	*cols[3];
+	int64_t		 id;
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	bind_text(s, 3, number);
+	if ((rc = row(d, STMT_ORDER_GET, __func__)) != 1)
+		return rc;
+	id = sqlite3_column_int64(s, 0);
+	cols[0] = (const char *)sqlite3_column_text(s, 1);
+	cols[1] = (const char *)sqlite3_column_text(s, 2);
+	cols[2] = (const char *)sqlite3_column_text(s, 3);
+	cb(arg, cols);
+	sqlite3_reset(s);
+	s = st(d, STMT_ORDER_LINES);
+	sqlite3_bind_int64(s, 1, id);
+	return each_row(d, STMT_ORDER_LINES, 2, lines, arg, __func__) == -1 ?
+	    -1 : 1;
+}
+
+/* The customer's latest orders: cb(number, status, expected).  n or -1. */
+int
+db_orders_recent(struct db *d, const char *pnid, const char *wa_id, int max,
+    void (*cb)(void *, const char *const *), void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_ORDERS_RECENT);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	sqlite3_bind_int(s, 3, max);
+	return each_row(d, STMT_ORDERS_RECENT, 3, cb, arg, __func__);
+}
+
+/*
+ * Schedule steps of the customer's orders between two days (YYYY-MM-DD,
+ * inclusive), or of one order when number is not NULL:
+ * cb(order, step, starts, ends).  n or -1.
+ */
+int
+db_schedule(struct db *d, const char *pnid, const char *wa_id,
+    const char *number, const char *from, const char *to,
+    void (*cb)(void *, const char *const *), void *arg)
+{
+	enum stmt	 k = number != NULL ? STMT_SCHEDULE_ORDER :
+			    STMT_SCHEDULE_RANGE;
+	sqlite3_stmt	*s = st(d, k);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	bind_text(s, 3, number != NULL ? number : from);
+	if (number == NULL)
+		bind_text(s, 4, to);
+	return each_row(d, k, 4, cb, arg, __func__);
+}
+
+/* A ticket of customer wa_id: cb(number, state, category).  1, 0, -1. */
+int
+db_ticket_get(struct db *d, const char *pnid, const char *wa_id,
+    const char *number, void (*cb)(void *, const char *const *), void *arg)
+{
+	sqlite3_stmt	*s = st(d, STMT_TICKET_GET);
+	int		 n;
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	bind_text(s, 3, number);
+	n = each_row(d, STMT_TICKET_GET, 3, cb, arg, __func__);
+	return n < 0 ? -1 : n > 0;
+}
+
+/*
+ * Files a ticket with its photos; its number ("T-" and the row id, six
+ * digits at least) goes to number[0..sz).  0 or -1.
+ */
+int
+db_ticket_insert(struct db *d, const char *pnid, int64_t contact,
+    const char *wa_id, const char *category, const char *description,
+    const char *const *media, size_t nmedia, char *number, size_t sz)
+{
+	sqlite3_stmt	*s = st(d, STMT_TICKET_INSERT);
+	int64_t		 id;
+	size_t		 i;
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	bind_text(s, 3, wa_id);
+	bind_text(s, 4, category);
+	bind_text(s, 5, description);
+	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	if (run(d, STMT_TICKET_INSERT, __func__) != DB_OK)
+		return -1;
+	id = sqlite3_last_insert_rowid(d->h);
+	if (snprintf(number, sz, "T-%06lld", (long long)id) >= (int)sz)
+		return -1;
+	s = st(d, STMT_TICKET_NUMBER);
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, number);
+	if (run(d, STMT_TICKET_NUMBER, __func__) != DB_OK)
+		return -1;
+	for (i = 0; i < nmedia; i++) {
+		s = st(d, STMT_TICKET_MEDIA);
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, media[i]);
+		if (run(d, STMT_TICKET_MEDIA, __func__) != DB_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* Counts one choice of option at node on day (YYYY-MM-DD).  0 or -1. */
+int
+db_choice_count(struct db *d, const char *pnid, const char *day,
+    const char *node, const char *option)
+{
+	sqlite3_stmt *s = st(d, STMT_CHOICE_COUNT);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, day);
+	bind_text(s, 3, node);
+	bind_text(s, 4, option);
+	return run(d, STMT_CHOICE_COUNT, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Who answers the conversation, and until when (0 open-ended).  1, 0, -1. */
+int
+db_conv_assignee(struct db *d, const char *pnid, int64_t contact,
+    char *who, size_t sz, int64_t *until)
+{
+	sqlite3_stmt	*s = st(d, STMT_CONV_ASSIGNEE);
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	if ((rc = row(d, STMT_CONV_ASSIGNEE, __func__)) != 1)
+		return rc;
+	col_copy(s, 0, who, sz);
+	*until = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 1;
+}
+
+/* Hands the conversation to who (bot, person:..., agent:...).  0 or -1. */
+int
+db_conv_assign(struct db *d, const char *pnid, int64_t contact,
+    const char *who, int64_t until)
+{
+	sqlite3_stmt *s = st(d, STMT_CONV_ASSIGN);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	bind_text(s, 3, who);
+	bind_nz(s, 4, until);
+	if (run(d, STMT_CONV_ASSIGN, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h) > 0 ? 0 : -1;
+}
+
+int
+db_agent_insert(struct db *d, const char *pnid, int64_t contact,
+    const char *recipient, const char *url, const char *body, int64_t now_ms)
+{
+	sqlite3_stmt *s = st(d, STMT_AGENT_INSERT);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	bind_text(s, 3, recipient);
+	bind_text(s, 4, url);
+	bind_text(s, 5, body);
+	sqlite3_bind_int64(s, 6, now_ms);
+	return run(d, STMT_AGENT_INSERT, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Up to max agent calls due: fills out[] (clear each).  n or -1. */
+int
+db_agent_due(struct db *d, int64_t now_ms, struct db_agent_item *out, int max)
+{
+	sqlite3_stmt	*s = st(d, STMT_AGENT_DUE);
+	int		 n = 0, rc, oom = 0;
+
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct db_agent_item *it = &out[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->id = sqlite3_column_int64(s, 0);
+		col_copy(s, 1, it->pnid, sizeof(it->pnid));
+		col_copy(s, 2, it->recipient, sizeof(it->recipient));
+		it->url = col_dup(s, 3, &oom);
+		it->body = col_dup(s, 4, &oom);
+		it->attempts = sqlite3_column_int(s, 5);
+	}
+	sqlite3_reset(s);
+	if (oom) {
+		while (n > 0)
+			db_agent_item_clear(&out[--n]);
+		return -1;
+	}
+	return n;
+}
+
+void
+db_agent_item_clear(struct db_agent_item *it)
+{
+	free(it->url);
+	free(it->body);
+	it->url = it->body = NULL;
+}
+
+int
+db_agent_claim(struct db *d, int64_t id)
+{
+	if (run_id(d, STMT_AGENT_CLAIM, id, 0, 0, 0, __func__) == -1)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/* state: queued (retry at next_ms), answered or failed.  0 or -1. */
+int
+db_agent_finish(struct db *d, int64_t id, const char *state, int64_t next_ms,
+    const char *error)
+{
+	sqlite3_stmt *s = st(d, STMT_AGENT_FINISH);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, state);
+	sqlite3_bind_int64(s, 3, next_ms);
+	bind_text(s, 4, error);
+	return run(d, STMT_AGENT_FINISH, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Creates or updates an order; its row id in *id.  0 or -1. */
+int
+db_order_upsert(struct db *d, const char *pnid, const char *number,
+    const char *wa_id, const char *status, const char *ordered_on,
+    const char *expected, int64_t *id)
+{
+	sqlite3_stmt	*s = st(d, STMT_ORDER_UPSERT);
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, number);
+	bind_text(s, 3, wa_id);
+	bind_text(s, 4, status);
+	bind_text(s, 5, ordered_on);
+	bind_text(s, 6, expected);
+	sqlite3_bind_int64(s, 7, (int64_t)time(NULL));
+	if ((rc = row(d, STMT_ORDER_UPSERT, __func__)) != 1)
+		return -1;
+	*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+db_order_line_upsert(struct db *d, int64_t order, int line, const char *item,
+    const char *quantity)
+{
+	sqlite3_stmt *s = st(d, STMT_ORDER_LINE_UPSERT);
+
+	sqlite3_bind_int64(s, 1, order);
+	sqlite3_bind_int(s, 2, line);
+	bind_text(s, 3, item);
+	bind_text(s, 4, quantity);
+	return run(d, STMT_ORDER_LINE_UPSERT, __func__) == DB_OK ? 0 : -1;
+}
+
+int
+db_schedule_upsert(struct db *d, const char *pnid, const char *number,
+    const char *step, const char *starts, const char *ends)
+{
+	sqlite3_stmt *s = st(d, STMT_SCHEDULE_UPSERT);
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, number);
+	bind_text(s, 3, step);
+	bind_text(s, 4, starts);
+	bind_text(s, 5, ends);
+	return run(d, STMT_SCHEDULE_UPSERT, __func__) == DB_OK ? 0 : -1;
+}
+
+/* Forgets an order's lines before an import gives them anew. */
+int
+db_order_lines_clear(struct db *d, int64_t order)
+{
+	return run_id(d, STMT_ORDER_LINES_CLEAR, order, 0, 0, 0, __func__);
+}
+
+/*
+ * The contact's latest messages, newest first:
+ * cb(direction, type, text, timestamp).  n or -1.
+ */
+int
+db_conv_history(struct db *d, const char *pnid, int64_t contact, int max,
+    void (*cb)(void *, const char *const *), void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_CONV_HISTORY);
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	sqlite3_bind_int(s, 3, max);
+	return each_row(d, STMT_CONV_HISTORY, 4, cb, arg, __func__);
 }

@@ -48,6 +48,7 @@ struct db_outbox_new {
 	const char	*pnid, *recipient, *kind, *body, *text, *reply_to;
 	const char	*media_file, *media_mime, *source, *idem_key;
 	int		 free_form, business_initiated;
+	int		 optout_ack;	/* the bot's STOP confirmation */
 };
 
 /* A due outbox row; strings from malloc, freed by db_outbox_item_clear. */
@@ -59,6 +60,7 @@ struct db_outbox_item {
 	char	*body, *media_file, *media_mime;
 	int	 free_form;
 	int	 attempts;		/* before this one */
+	int	 optout_ack;		/* the bot's STOP confirmation */
 };
 
 /* Why sending from a number is paused (sender_status). */
@@ -75,6 +77,15 @@ struct db_media_item {
 	char	 pnid[40];
 	char	 media_id[128];
 	char	 sha[128];		/* as the webhook gave it, "" unknown */
+	int	 attempts;
+};
+
+/* A due call to an external agent; strings from malloc(). */
+struct db_agent_item {
+	int64_t	 id;
+	char	 pnid[40];
+	char	 recipient[72];
+	char	*url, *body;
 	int	 attempts;
 };
 
@@ -156,5 +167,57 @@ int		 db_media_retry(struct db *, int64_t id, int failed,
 int		 db_media_out_insert(struct db *, const char *pnid,
 		    const char *media_id, const char *mime, const char *sha,
 		    int64_t size);
+
+
+/* The chatbot (see chat.c): state, business data, hand-offs, agents. */
+int		 db_bot_get(struct db *, const char *pnid, int64_t contact,
+		    char *node, size_t, char **vars, int64_t *last,
+		    int *hinted);
+int		 db_bot_set(struct db *, const char *pnid, int64_t contact,
+		    const char *node, const char *vars, int64_t last,
+		    int hinted);
+int		 db_order_get(struct db *, const char *pnid, const char *wa_id,
+		    const char *number, void (*)(void *, const char *const *),
+		    void (*)(void *, const char *const *), void *);
+int		 db_orders_recent(struct db *, const char *pnid,
+		    const char *wa_id, int max,
+		    void (*)(void *, const char *const *), void *);
+int		 db_schedule(struct db *, const char *pnid, const char *wa_id,
+		    const char *number, const char *from, const char *to,
+		    void (*)(void *, const char *const *), void *);
+int		 db_ticket_get(struct db *, const char *pnid,
+		    const char *wa_id, const char *number,
+		    void (*)(void *, const char *const *), void *);
+int		 db_ticket_insert(struct db *, const char *pnid,
+		    int64_t contact, const char *wa_id, const char *category,
+		    const char *description, const char *const *media,
+		    size_t nmedia, char *number, size_t);
+int		 db_choice_count(struct db *, const char *pnid,
+		    const char *day, const char *node, const char *option);
+int		 db_conv_assignee(struct db *, const char *pnid,
+		    int64_t contact, char *who, size_t, int64_t *until);
+int		 db_conv_assign(struct db *, const char *pnid, int64_t contact,
+		    const char *who, int64_t until);
+int		 db_agent_insert(struct db *, const char *pnid,
+		    int64_t contact, const char *recipient, const char *url,
+		    const char *body, int64_t now_ms);
+int		 db_agent_due(struct db *, int64_t now_ms,
+		    struct db_agent_item *, int max);
+void		 db_agent_item_clear(struct db_agent_item *);
+int		 db_agent_claim(struct db *, int64_t id);
+int		 db_agent_finish(struct db *, int64_t id, const char *state,
+		    int64_t next_ms, const char *error);
+int		 db_order_upsert(struct db *, const char *pnid,
+		    const char *number, const char *wa_id, const char *status,
+		    const char *ordered_on, const char *expected, int64_t *id);
+int		 db_order_line_upsert(struct db *, int64_t order, int line,
+		    const char *item, const char *quantity);
+int		 db_conv_history(struct db *, const char *pnid,
+		    int64_t contact, int max,
+		    void (*)(void *, const char *const *), void *);
+int		 db_order_lines_clear(struct db *, int64_t order);
+int		 db_schedule_upsert(struct db *, const char *pnid,
+		    const char *number, const char *step, const char *starts,
+		    const char *ends);
 
 #endif

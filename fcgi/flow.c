@@ -34,11 +34,13 @@
  *   buttons	1-3 options; header, footer (templates, 60); save
  *   list	1-10 options; header, footer, button (the list label, 20); save
  *   text	next: shown right after; without it the chat returns to parent
+ *		(at most FLOW_CHAIN_MAX nodes follow one another so)
  *   prompt	save (required), next (required), max (code points kept, 1-1024,
  *		default 256), 0-3 options
  *   photos	collects image media ids (max 1-10, default 5), received
  *		(template after each photo, {count}), 1-3 options
- *   lookup	lookup: order, orders_recent, schedule_this_week,
+ *   lookup	(without options it moves on like text) lookup: order,
+ *		orders_recent, schedule_this_week,
  *		schedule_next_week, schedule_order or ticket; arg: the variable
  *		holding the number (order, schedule_order, ticket); not_found
  *		(template, required); next; 0-3 options
@@ -47,6 +49,10 @@
  * "action": goto | back | menu | hand_off_person | hand_off_agent |
  * ticket_create}; goto goes alone or after ticket_create.  Choosing an
  * option of a node with "save" stores the option id in that variable.
+ * ticket_create files the variables "category" and "description" with the
+ * photos collected and saves the number it gets as {ticket}; it acts only
+ * from the node the chat is at, so a second tap on an old button files
+ * nothing.
  *
  * Templates replace {name} with a variable saved by a node, the ticket
  * number {ticket}, {phone}, {hours}, {tz}, {next_open}, {count}; in lookup
@@ -88,7 +94,7 @@
 /* Ours: every input has a ceiling (STYLE 5). */
 #define MAX_PROMPT	1024		/* code points a prompt keeps */
 #define DEF_PROMPT	256
-#define MAX_PHOTOS	10
+#define MAX_PHOTOS	FLOW_PHOTOS_MAX
 #define DEF_PHOTOS	5
 #define MAX_KEYWORDS	256		/* phrases in all rules */
 #define MAX_PHRASE	64		/* bytes of a keyword or word */
@@ -141,22 +147,23 @@ const char *const flow_text_names[FLOW_TXT__MAX] = {
 
 static const char *const text_defaults[FLOW_TXT__MAX] = {
 	"Sorry, I did not understand that. Tap an option or type its "
-	    "number; type menu to start again.",	/* FLOW_TXT_HINT */
-	"Sorry, something went wrong on our side. Please try again later, "
-	    "or type menu.",				/* FLOW_TXT_ERROR */
-	"What would you like to do next?",		/* FLOW_TXT_MORE */
-	"Options",					/* FLOW_TXT_LIST_BUTTON */
-	"Thank you. A member of our team will answer you here shortly.",
-							/* FLOW_TXT_HAND_OFF_OPEN */
-	"Thank you. Our team is away right now; someone will answer you "
-	    "here from {next_open}.",			/* FLOW_TXT_HAND_OFF_CLOSED */
-	"One moment, please: I am passing you to our assistant.",
-							/* FLOW_TXT_HAND_OFF_AGENT */
-	"Photo {count} received. Send another, or choose an option.",
-							/* FLOW_TXT_PHOTO_RECEIVED */
-	"I have all the photos I can take ({count}). Please choose an "
-	    "option.",					/* FLOW_TXT_PHOTOS_FULL */
-	"Thank you. Your ticket number is {ticket}.",	/* FLOW_TXT_TICKET_CREATED */
+	    "number; type menu to start again.", /* FLOW_TXT_HINT */
+	"Sorry, something went wrong on our side. Please try again "
+	    "later, or type menu.", /* FLOW_TXT_ERROR */
+	"What would you like to do next?", /* FLOW_TXT_MORE */
+	"Options", /* FLOW_TXT_LIST_BUTTON */
+	"Thank you. A member of our team will answer you here "
+	    "shortly.", /* FLOW_TXT_HAND_OFF_OPEN */
+	"Thank you. Our team is away right now; someone will answer "
+	    "you here from {next_open}.", /* FLOW_TXT_HAND_OFF_CLOSED */
+	"One moment, please: I am passing you to our "
+	    "assistant.", /* FLOW_TXT_HAND_OFF_AGENT */
+	"Photo {count} received. Send another, or choose an "
+	    "option.", /* FLOW_TXT_PHOTO_RECEIVED */
+	"I have all the photos I can take ({count}). Please choose "
+	    "an option.", /* FLOW_TXT_PHOTOS_FULL */
+	"Thank you. Your ticket number is "
+	    "{ticket}.", /* FLOW_TXT_TICKET_CREATED */
 };
 
 /* Where each text goes: a text message, an interactive body, a label. */
@@ -425,7 +432,8 @@ str_get(struct ld *l, json_t *obj, const char *key, int req, size_t max,
 	}
 	n = msg_codepoints(json_string_value(v), json_string_length(v));
 	if (max > 0 && n > max) {
-		problem_at(l, key, "is %zu characters; at most %zu fit", n, max);
+		problem_at(l, key, "is %zu characters; at most %zu fit", n,
+		    max);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -923,6 +931,38 @@ scan_nodes(struct ld *l, json_t *nodes)
 	return 0;
 }
 
+/* An option's "action" and "goto", and whether they go together. */
+static void
+option_act(struct ld *l, struct flow_option *op, json_t *o)
+{
+	char		 names[128];
+	const char	*s;
+	size_t		 a;
+
+	ref_get(l, o, "goto", 0, &op->go);
+	if (str_get(l, o, "action", 0, 0, &s) == -1)
+		return;
+	if (s != NULL) {
+		a = name_index(s, flow_act_names, FLOW_ACT__MAX);
+		if (a == FLOW_ACT__MAX) {
+			problem_at(l, "action", "unknown action \"%.40s\"; "
+			    "expected %s", s, name_list(flow_act_names,
+			    FLOW_ACT__MAX, names, sizeof(names)));
+			return;
+		}
+		op->act = (enum flow_act)a;
+	}
+	if (op->act == FLOW_ACT_HAND_OFF_AGENT)
+		l->uses_agent = 1;
+	if (op->act == FLOW_ACT_GOTO && json_object_get(o, "goto") == NULL)
+		problem(l, "needs \"goto\" or \"action\"");
+	else if (op->act != FLOW_ACT_GOTO &&
+	    op->act != FLOW_ACT_TICKET_CREATE &&
+	    json_object_get(o, "goto") != NULL)
+		problem_at(l, "goto", "cannot go with action \"%s\"",
+		    flow_act_names[op->act]);
+}
+
 /* One option of nd at options[i]. */
 static void
 option_load(struct ld *l, struct flow_node *nd, size_t i, json_t *o)
@@ -933,9 +973,7 @@ option_load(struct ld *l, struct flow_node *nd, size_t i, json_t *o)
 	    NULL };
 	struct flow_option *op = &nd->opts[i];
 	int		 list = nd->kind == FLOW_LIST;
-	char		 names[128];
-	const char	*s;
-	size_t		 j, a;
+	size_t		 j;
 
 	op->go = FLOW_NONE;
 	op->act = FLOW_ACT_GOTO;
@@ -960,24 +998,8 @@ option_load(struct ld *l, struct flow_node *nd, size_t i, json_t *o)
 	if (list)
 		(void)str_get(l, o, "description", 0, MAX_ROW_DESC,
 		    &op->description);
-	ref_get(l, o, "goto", 0, &op->go);
-	if (str_get(l, o, "action", 0, 0, &s) == 0 && s != NULL) {
-		a = name_index(s, flow_act_names, FLOW_ACT__MAX);
-		if (a == FLOW_ACT__MAX)
-			problem_at(l, "action", "unknown action \"%.40s\"; "
-			    "expected %s", s, name_list(flow_act_names,
-			    FLOW_ACT__MAX, names, sizeof(names)));
-		else
-			op->act = (enum flow_act)a;
-	}
-	if (op->act == FLOW_ACT_HAND_OFF_AGENT)
-		l->uses_agent = 1;
-	if (op->act == FLOW_ACT_GOTO && json_object_get(o, "goto") == NULL)
-		problem(l, "needs \"goto\" or \"action\"");
-	else if (op->act != FLOW_ACT_GOTO && op->act != FLOW_ACT_TICKET_CREATE &&
-	    json_object_get(o, "goto") != NULL)
-		problem_at(l, "goto", "cannot go with action \"%s\"",
-		    flow_act_names[op->act]);
+	option_act(l, op, o);
+	/* Meta wants unique ids and titles; typed titles must be too. */
 	for (j = 0; j < i; j++) {
 		if (op->id != NULL && nd->opts[j].id != NULL &&
 		    strcmp(op->id, nd->opts[j].id) == 0)
@@ -1067,7 +1089,8 @@ lookup_load(struct ld *l, struct flow_node *nd, json_t *v)
 	} else
 		return;
 	needs_arg = nd->lookup == FLOW_LK_ORDER ||
-	    nd->lookup == FLOW_LK_SCHEDULE_ORDER || nd->lookup == FLOW_LK_TICKET;
+	    nd->lookup == FLOW_LK_SCHEDULE_ORDER ||
+	    nd->lookup == FLOW_LK_TICKET;
 	if (str_get(l, v, "arg", needs_arg, 0, &nd->arg) == -1 ||
 	    nd->arg == NULL)
 		return;
@@ -1292,6 +1315,40 @@ link_nodes(struct ld *l)
 	return 0;
 }
 
+/* Does nd move on by itself after it is shown (to next or parent)? */
+static int
+moves_on(const struct flow_node *nd)
+{
+	return nd->kind == FLOW_TEXT ||
+	    (nd->kind == FLOW_LOOKUP && nd->nopts == 0);
+}
+
+/*
+ * Reports nodes that start a run of more than FLOW_CHAIN_MAX nodes shown
+ * for one message through "next" (a loop of text nodes is one): the bot
+ * would cut it.
+ */
+static void
+check_chains(struct ld *l)
+{
+	struct flow		*f = l->f;
+	const struct flow_node	*nd;
+	size_t			 i, n, old;
+
+	old = enter(l, "nodes");
+	for (i = 0; i < f->nnodes; i++) {
+		nd = &f->nodes[i];
+		for (n = 1; n <= FLOW_CHAIN_MAX && moves_on(nd) &&
+		    nd->next != FLOW_NONE; n++)
+			nd = &f->nodes[nd->next];
+		if (n > FLOW_CHAIN_MAX)
+			problem_at(l, f->nodes[i].id, "shows more than %d "
+			    "nodes in a row through \"next\" (or loops)",
+			    FLOW_CHAIN_MAX);
+	}
+	leave(l, old);
+}
+
 /* Checks that hold across the file once everything is read. */
 static void
 check_uses(struct ld *l)
@@ -1311,7 +1368,6 @@ load(struct ld *l, json_t *root)
 	struct flow	*f = l->f;
 	json_t		*nodes;
 	const char	*s;
-	int		 linked = 0;
 
 	only_keys(l, root, keys, 10);
 	load_top(l, root);
@@ -1325,22 +1381,23 @@ load(struct ld *l, json_t *root)
 		return -1;
 	load_texts(l, root);
 	f->start = FLOW_NONE;
-	if (str_get(l, root, "start", 1, 0, &s) == 0 &&
-	    (f->start = flow_node_find(f, s)) == FLOW_NONE)
-		problem_at(l, "start", "unknown node \"%.64s\"", s);
+	if (str_get(l, root, "start", 1, 0, &s) == 0) {
+		if ((f->start = flow_node_find(f, s)) == FLOW_NONE)
+			problem_at(l, "start", "unknown node \"%.64s\"", s);
+		else if (!is_menu(&f->nodes[f->start]) &&
+		    f->nodes[f->start].kind != FLOW_KIND__MAX)
+			problem_at(l, "start", "must be a buttons or list "
+			    "node");
+	}
 	if (f->nnodes > 0 && load_nodes(l, nodes) == -1)
 		return -1;
 	if (load_keywords(l, root) == -1)
 		return -1;
-	/* Reachability means little until every reference resolved. */
-	if (l->r->total == 0 && f->start != FLOW_NONE) {
-		if (link_nodes(l) == -1)
-			return -1;
-		linked = 1;
-	}
+	/* References that did not resolve are left out of the walk. */
+	if (f->start != FLOW_NONE && link_nodes(l) == -1)
+		return -1;
+	check_chains(l);
 	check_uses(l);
-	if (!linked && l->r->total == 0)
-		problem(l, "no start node");
 	return 0;
 }
 

@@ -17,6 +17,8 @@
 #define FLOW_NODES_MAX	256
 #define FLOW_WORDS_MAX	16		/* menu or back words */
 #define FLOW_RANGES_MAX	64		/* opening hours, one a day */
+#define FLOW_PHOTOS_MAX	10		/* photos one node collects */
+#define FLOW_CHAIN_MAX	4		/* nodes shown for one message */
 #define FLOW_REPORT_MAX	64		/* report lines kept */
 #define FLOW_LINE_MAX	256		/* bytes of one report line */
 
@@ -60,7 +62,7 @@ extern const char *const flow_lookup_names[FLOW_LK__MAX];
 enum flow_text {
 	FLOW_TXT_HINT,			/* unknown input, said once */
 	FLOW_TXT_ERROR,			/* a lookup or ticket failed */
-	FLOW_TXT_MORE,			/* body of the buttons after a long text */
+	FLOW_TXT_MORE,			/* buttons' body after a long text */
 	FLOW_TXT_LIST_BUTTON,		/* label that opens a list */
 	FLOW_TXT_HAND_OFF_OPEN,		/* a person answers soon */
 	FLOW_TXT_HAND_OFF_CLOSED,	/* a person answers at {next_open} */
@@ -92,8 +94,8 @@ struct flow_node {
 	const char	*hint;		/* unknown input here, or NULL */
 	const char	*not_found;	/* lookup: template, nothing found */
 	const char	*received;	/* photos: template, or NULL */
-	const char	*save;		/* variable the answer goes to, or NULL */
-	const char	*arg;		/* lookup: variable it looks up, or NULL */
+	const char	*save;		/* variable the answer goes to; NULL */
+	const char	*arg;		/* lookup: variable looked up; NULL */
 	enum flow_lookup lookup;	/* lookup: what */
 	size_t		 max;		/* prompt: code points; photos: count */
 	size_t		 next;		/* node after, or FLOW_NONE */
@@ -111,7 +113,7 @@ struct flow_keyword {
 /* Opening hours: minutes of the week from Monday 00:00 local time. */
 struct flow_range {
 	int		 from;		/* first minute open */
-	int		 to;		/* first minute closed; may pass 10080 */
+	int		 to;		/* first closed; may pass 10080 */
 };
 
 struct flow {
@@ -168,9 +170,10 @@ int64_t		 flow_next_open(const struct flow *, int64_t now);
  * Writes t as the business's local weekday and time ("Monday 08:00") into
  * buf.  Returns 0, or -1 when it does not fit.
  */
-int		 flow_when(const struct flow *, int64_t t, char *buf, size_t sz);
+int		 flow_when(const struct flow *, int64_t t, char *buf,
+		    size_t sz);
 
-/* Writes the time zone as "UTC+01:00".  Returns 0, or -1 when it does not fit. */
+/* Writes the time zone as "UTC+01:00".  Returns 0, or -1: it does not fit. */
 int		 flow_tz(const struct flow *, char *buf, size_t sz);
 
 #endif

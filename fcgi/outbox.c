@@ -49,7 +49,7 @@ now_ms(void)
  */
 static enum outbox_rc
 check(struct db *d, const char *pnid, const char *recipient,
-    const char *kind, int free_form, int64_t now_s, int *bi,
+    const char *kind, int free_form, int64_t now_s, int ack, int *bi,
     struct msg_err *err)
 {
 	struct db_peer	 p;
@@ -73,7 +73,8 @@ check(struct db *d, const char *pnid, const char *recipient,
 	 * unless they wrote to us again after opting out (then it is a
 	 * reply to them, not a business-initiated message).
 	 */
-	if (p.opted_out && (tmpl || p.last_inbound_at <= p.opted_out_at)) {
+	if (p.opted_out && !(ack && !tmpl) &&
+	    (tmpl || p.last_inbound_at <= p.opted_out_at)) {
 		refuse(err, "opted_out", "to", "The customer opted out of "
 		    "business messages (they sent a stop keyword or turned "
 		    "marketing off); nothing is sent until they opt back in.");
@@ -86,11 +87,13 @@ check(struct db *d, const char *pnid, const char *recipient,
 /* The sender's last look before calling Meta.  OUTBOX_OK to send. */
 enum outbox_rc
 outbox_check(struct db *d, const char *pnid, const char *recipient,
-    const char *kind, int free_form, int64_t now_s, struct msg_err *err)
+    const char *kind, int free_form, int ack, int64_t now_s,
+    struct msg_err *err)
 {
 	int bi;
 
-	return check(d, pnid, recipient, kind, free_form, now_s, &bi, err);
+	return check(d, pnid, recipient, kind, free_form, now_s, ack, &bi,
+	    err);
 }
 
 /*
@@ -143,7 +146,7 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 		return k == 1 ? OUTBOX_OK : OUTBOX_ERROR;
 	}
 	if ((rc = check(d, r->pnid, m->to, msg_kind_names[m->kind],
-	    m->free_form, now / 1000, &bi, err)) != OUTBOX_OK)
+	    m->free_form, now / 1000, r->optout_ack, &bi, err)) != OUTBOX_OK)
 		return rc;
 	if (bi && r->tier_limit > 0) {
 		if (db_tier_count(d, r->pnid, m->to, now - DAY_MS, &count,
@@ -169,6 +172,7 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 	n.idem_key = r->idem_key;
 	n.free_form = m->free_form;
 	n.business_initiated = bi;
+	n.optout_ack = r->optout_ack;
 	switch (db_outbox_insert(d, &n, now, id)) {
 	case DB_OK:
 		return OUTBOX_OK;

@@ -32,12 +32,13 @@ struct outbox_req {
 	const char	*source;	/* wactl, api, bot */
 	const char	*idem_key;	/* Idempotency-Key, or NULL */
 	int64_t		 tier_limit;	/* WA_TIER_LIMIT, 0 unlimited */
+	int		 optout_ack;	/* the bot confirms a STOP: allowed */
 };
 
 enum outbox_rc	 outbox_queue(struct db *, const struct outbox_req *,
 		    int64_t *id, int *repeated, struct msg_err *);
 enum outbox_rc	 outbox_check(struct db *, const char *pnid,
 		    const char *recipient, const char *kind, int free_form,
-		    int64_t now_s, struct msg_err *);
+		    int optout_ack, int64_t now_s, struct msg_err *);
 
 #endif

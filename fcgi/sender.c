@@ -689,7 +689,7 @@ dispatch(struct sender *s, int64_t now)
 			}
 		}
 		switch (outbox_check(s->db, it->pnid, it->recipient, it->kind,
-		    it->free_form, now / 1000, &err)) {
+		    it->free_form, it->optout_ack, now / 1000, &err)) {
 		case OUTBOX_OK:
 			break;
 		case OUTBOX_ERROR:

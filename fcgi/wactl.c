@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "db.h"
+#include "import.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -35,6 +36,9 @@ usage(void)
 	    "           queue a message (any kind, as the management API "
 	    "takes it);\n"
 	    "           prints the outbox id, or why it was refused\n"
+	    "  import orders|schedule FILE.csv\n"
+	    "           load the business data the chatbot looks up "
+	    "(all or nothing)\n"
 	    "  version  print the schema and SQLite versions\n");
 	exit(2);
 }
@@ -120,6 +124,8 @@ done:
 	return rc;
 }
 
+static struct db	*open_current(const struct cfg *);
+
 static const char *const outbox_rc_names[OUTBOX__MAX] = {
 	"queued",		/* OUTBOX_OK */
 	"invalid",		/* OUTBOX_INVALID */
@@ -176,14 +182,8 @@ send_cmd(int argc, char *argv[])
 	if ((text != NULL ? text_request(&req, to, text, reply) :
 	    read_stdin(&req)) == -1)
 		goto done;
-	if ((d = db_open(cfg.db_path, DB_ROLE_ADMIN, cfg.sync_full,
-	    cfg.busy_timeout_ms)) == NULL)
+	if ((d = open_current(&cfg)) == NULL)
 		goto done;
-	if (db_user_version(d, &ch) == -1 || ch != db_schema_known()) {
-		log_warnx("%s is not at schema version %d: run `wactl "
-		    "migrate` first", cfg.db_path, db_schema_known());
-		goto done;
-	}
 	memset(&r, 0, sizeof(r));
 	r.json = req.p != NULL ? req.p : "";
 	r.len = req.len;
@@ -215,6 +215,45 @@ done:
 	return status;
 }
 
+/* Opens the database at the schema this build knows, or logs why not. */
+static struct db *
+open_current(const struct cfg *cfg)
+{
+	struct db	*d;
+	int		 v;
+
+	if ((d = db_open(cfg->db_path, DB_ROLE_ADMIN, cfg->sync_full,
+	    cfg->busy_timeout_ms)) == NULL)
+		return NULL;
+	if (db_user_version(d, &v) == -1 || v != db_schema_known()) {
+		log_warnx("%s is not at schema version %d: run `wactl "
+		    "migrate` first", cfg->db_path, db_schema_known());
+		db_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int
+import_cmd(const char *what, const char *file)
+{
+	struct cfg	 cfg;
+	struct db	*d;
+	char		 err[512];
+	int		 rc = 1;
+
+	if (cfg_load(&cfg, CFG_NEED_WORKER, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((d = open_current(&cfg)) != NULL &&
+	    import_csv(d, cfg.phone_number_id, what, file) == 0)
+		rc = 0;
+	db_close(d);
+	cfg_clear(&cfg);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -225,6 +264,8 @@ main(int argc, char *argv[])
 		return migrate();
 	if (strcmp(argv[1], "send") == 0)
 		return send_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import") == 0 && argc == 4)
+		return import_cmd(argv[2], argv[3]);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "chat.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
@@ -32,6 +33,7 @@
 #define IDLE_MS		1000	/* look at the journal at least this often */
 
 static volatile sig_atomic_t stop;
+static struct chat *chat;	/* the chatbot; answers what a batch stored */
 
 static void
 on_term(int sig)
@@ -67,7 +69,7 @@ apply_event(struct db *d, int64_t id, const char *body, size_t len)
 		switch (db_apply_item(d, id, it, &w)) {
 		case DB_OK:
 			counts[1]++;
-			if (db_release(d) == -1)
+			if (db_release(d) == -1 || chat_note(chat, it) == -1)
 				goto fail;
 			break;
 		case DB_DUP:
@@ -131,10 +133,13 @@ apply_batch(struct db *d, int max, int64_t pid, int64_t started)
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= BATCH_MS)
 			break;
 	}
-	if (db_heartbeat(d, pid, started) == -1 || db_commit(d) == -1)
+	/* Replies ride in the transaction of their cause (rule 4). */
+	if (chat_run(chat) == -1 || db_heartbeat(d, pid, started) == -1 ||
+	    db_commit(d) == -1)
 		goto fail;
 	return n;
 fail:
+	chat_forget(chat);
 	db_rollback(d);
 	return -1;
 }
@@ -231,6 +236,8 @@ main(int argc, char *argv[])
 	if ((wake = notify_open_listener(cfg.wake_path)) == -1)
 		fatalx("cannot listen on %s", cfg.wake_path);
 	db_set_keywords(d, cfg.stop_words, cfg.start_words);
+	if (cfg.bot && (chat = chat_new(d, &cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if ((snd = sender_new(d, &cfg)) == NULL || sender_start(snd) == -1)
 		fatalx("cannot start the sender");
 
@@ -278,6 +285,7 @@ main(int argc, char *argv[])
 	}
 	(void)sender_step(snd, 0);
 	sender_free(snd);
+	chat_free(chat);
 	log_info("stopping: the batch in hand was finished");
 	db_checkpoint(d, 0);
 	db_close(d);

@@ -77,7 +77,9 @@ def graph():
 
 
 def make_stack(graph, **env):
-    extra = {"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0"}
+    # The chatbot would answer the inbound messages these tests post.
+    extra = {"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0",
+             "WA_BOT": "off"}
     extra.update(env)
     s = Stack(extra_env=extra)
     try:
@@ -323,7 +325,7 @@ def test_token_refused_pauses_until_it_changes(graph, tmp_path):
     graph.reset()
     envfile = tmp_path / "wa.env"
     envfile.write_text("WHATSAPP_ACCESS_TOKEN=old-token\n")
-    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_ENV_FILE": str(envfile)})
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_ENV_FILE": str(envfile), "WA_BOT": "off"})
     del s.env["WHATSAPP_ACCESS_TOKEN"]
     try:
         s.start()
