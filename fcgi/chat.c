@@ -553,10 +553,9 @@ act(struct chat *c, const struct note *n, int64_t contact,
 		    c->cfg->handoff_hours > 0 ? now + c->cfg->handoff_hours *
 		    3600 : 0);
 	case BOT_ACT_HAND_OFF_AGENT:
+		/* The customer was told; their next message goes to it. */
 		(void)snprintf(who, sizeof(who), "agent:%s", a->url);
-		if (db_conv_assign(c->db, n->pnid, contact, who, 0) == -1)
-			return -1;
-		return agent_request(c, n, contact, a->url);
+		return db_conv_assign(c->db, n->pnid, contact, who, 0);
 	default:
 		return 0;	/* tickets are filed by their callback */
 	}
@@ -706,4 +705,45 @@ chat_agent_answer(struct db *d, const char *pnid, const char *recipient,
 	    "person", 0) == -1)
 		return -1;
 	return say(d, pnid, recipient, agent_fallback, 0);
+}
+
+/*
+ * Records what the agent (call `id`, try `attempts`) answered for
+ * recipient: a 2xx JSON {"text": "..."} is sent to the customer; else
+ * the call is tried once more, then the customer gets a polite fallback
+ * and a person takes over.  Inside the caller's transaction.  0 or -1.
+ */
+int
+chat_agent_done(struct db *d, int64_t id, const char *pnid,
+    const char *recipient, int attempts, long http, const char *transport,
+    const char *body, size_t len)
+{
+	json_t		*root = NULL, *t;
+	json_error_t	 je;
+	char		 why[300];
+	int		 rc;
+
+	if (http >= 200 && http <= 299 && body != NULL &&
+	    (root = json_loadb(body, len, 0, &je)) != NULL &&
+	    json_is_string(t = json_object_get(root, "text")) &&
+	    json_string_length(t) > 0) {
+		rc = chat_agent_answer(d, pnid, recipient, json_string_value(t));
+		json_decref(root);
+		return rc == 0 ? db_agent_finish(d, id, "answered", 0, NULL) :
+		    -1;
+	}
+	json_decref(root);
+	if (transport != NULL && transport[0] != '\0')
+		(void)snprintf(why, sizeof(why), "%s", transport);
+	else
+		(void)snprintf(why, sizeof(why), "HTTP %ld without a JSON "
+		    "{\"text\": ...} answer", http);
+	log_warnx("agent call %" PRId64 " for %s failed: %s", id, recipient,
+	    why);
+	if (attempts < 2)
+		return db_agent_finish(d, id, "queued", (int64_t)time(NULL) *
+		    1000 + 1000, why);
+	if (chat_agent_answer(d, pnid, recipient, NULL) == -1)
+		return -1;
+	return db_agent_finish(d, id, "failed", 0, why);
 }

@@ -6,6 +6,7 @@
 #define CHAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cfg;
 struct db;
@@ -21,5 +22,9 @@ void		 chat_forget(struct chat *);
 int		 chat_check_file(const char *path);
 int		 chat_agent_answer(struct db *, const char *pnid,
 		    const char *recipient, const char *text);
+
+int		 chat_agent_done(struct db *, int64_t id, const char *pnid,
+		    const char *recipient, int attempts, long http,
+		    const char *transport, const char *body, size_t len);
 
 #endif

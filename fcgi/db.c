@@ -105,6 +105,7 @@ enum stmt {
 	STMT_SCHEDULE_UPSERT,
 	STMT_ORDER_LINES_CLEAR,
 	STMT_CONV_HISTORY,
+	STMT_AGENT_RECOVER,
 	STMT__MAX
 };
 
@@ -383,6 +384,8 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT direction, type, coalesce(text, ''), timestamp FROM messages "
 	    "WHERE phone_number_id = ? AND contact_id = ? "
 	    "ORDER BY timestamp DESC, id DESC LIMIT ?", /* STMT_CONV_HISTORY */
+	"UPDATE agent_requests SET state = 'queued' WHERE state = 'sending'",
+	    /* STMT_AGENT_RECOVER */
 };
 
 struct db {
@@ -1708,12 +1711,19 @@ done:
 int
 db_outbox_recover(struct db *d, int64_t now_ms)
 {
-	sqlite3_stmt *s = st(d, STMT_OUTBOX_RECOVER);
+	sqlite3_stmt	*s = st(d, STMT_OUTBOX_RECOVER);
+	int		 n;
 
 	sqlite3_bind_int64(s, 1, now_ms);
 	if (run(d, STMT_OUTBOX_RECOVER, __func__) != DB_OK)
 		return -1;
-	return sqlite3_changes(d->h);
+	n = sqlite3_changes(d->h);
+	/* Agent calls in flight likewise (they answer nobody twice: the
+	 * reply is queued only when one answers). */
+	(void)st(d, STMT_AGENT_RECOVER);
+	if (run(d, STMT_AGENT_RECOVER, __func__) != DB_OK)
+		return -1;
+	return n;
 }
 
 /* Stores the body with the uploaded media id; the upload is done. */

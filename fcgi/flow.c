@@ -796,6 +796,25 @@ load_hours(struct ld *l, json_t *root)
 	leave(l, old);
 }
 
+/*
+ * The agent's endpoint: https anywhere, or plain http to this machine
+ * only (an agent on the same host), where nothing crosses a network.
+ */
+static int
+agent_url_ok(const char *s)
+{
+	static const char *const local[] = { "http://127.0.0.1:",
+	    "http://127.0.0.1/", "http://localhost:", "http://localhost/" };
+	size_t i;
+
+	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0')
+		return 1;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strncmp(s, local[i], strlen(local[i])) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 load_top(struct ld *l, json_t *root)
 {
@@ -818,8 +837,10 @@ load_top(struct ld *l, json_t *root)
 			f->phone = s;
 	}
 	if (str_get(l, root, "agent_url", 0, MAX_URL, &s) == 0 && s != NULL) {
-		if (strncmp(s, "https://", 8) != 0 || s[8] == '\0')
-			problem_at(l, "agent_url", "must be an https:// URL");
+		if (!agent_url_ok(s))
+			problem_at(l, "agent_url", "must be an https:// URL "
+			    "(http:// only to this machine: 127.0.0.1, "
+			    "localhost)");
 		else
 			f->agent_url = s;
 	}

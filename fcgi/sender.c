@@ -26,6 +26,7 @@
 #include <bsd/string.h>
 
 #include "cfg.h"
+#include "chat.h"
 #include "db.h"
 #include "graph.h"
 #include "log.h"
@@ -36,6 +37,7 @@
 #include "wa.h"
 
 #define MEDIA_SLOTS	4		/* downloads at once */
+#define AGENT_SLOTS	4		/* AI agent calls at once */
 #define MEDIA_TRIES	5		/* then the row is failed */
 #define MEDIA_TIMEOUT	120000		/* ms for one file */
 #define BACKOFF_MAX	300000		/* ms between tries at most */
@@ -45,7 +47,7 @@
 #define DUE_MAX		256		/* rows looked at per step */
 #define IDLE_MS		1000
 
-enum tag { T_SEND = 1, T_UPLOAD, T_MINFO, T_MFILE };
+enum tag { T_SEND = 1, T_UPLOAD, T_MINFO, T_MFILE, T_AGENT };
 
 struct bucket {
 	double	 tokens;
@@ -81,6 +83,11 @@ struct mslot {
 	int64_t			 size;		/* from the media API, -1 */
 };
 
+struct aslot {
+	int			 used;
+	struct db_agent_item	 it;
+};
+
 struct sender {
 	struct db		*db;
 	const struct cfg	*cfg;
@@ -90,6 +97,7 @@ struct sender {
 	struct slot		*slots;		/* cfg->send_inflight of them */
 	int			 nslots;
 	struct mslot		 mslots[MEDIA_SLOTS];
+	struct aslot		 aslots[AGENT_SLOTS];
 	struct number		 numbers[NUMBERS];
 	struct pair		*pairs;		/* PAIR_SLOTS of them */
 	int			 npairs;
@@ -255,8 +263,8 @@ sender_new(struct db *d, const struct cfg *cfg)
 	o.timeout_ms = cfg->send_timeout_ms;
 	o.max_conns = cfg->send_inflight;
 	if ((s->slots = calloc((size_t)s->nslots, sizeof(*s->slots))) ==
-	    NULL || (s->start = calloc((size_t)s->nslots + MEDIA_SLOTS,
-	    sizeof(*s->start))) == NULL ||
+	    NULL || (s->start = calloc((size_t)s->nslots + MEDIA_SLOTS +
+	    AGENT_SLOTS, sizeof(*s->start))) == NULL ||
 	    (s->pairs = calloc(PAIR_SLOTS, sizeof(*s->pairs))) == NULL ||
 	    sig_sha256_hex(cfg->access_token, strlen(cfg->access_token),
 	    s->token_sha) == -1 || (s->wa = wa_new(&o)) == NULL) {
@@ -277,6 +285,8 @@ sender_free(struct sender *s)
 	wa_free(s->wa);
 	for (i = 0; s->slots != NULL && i < s->nslots; i++)
 		db_outbox_item_clear(&s->slots[i].it);
+	for (i = 0; i < AGENT_SLOTS; i++)
+		db_agent_item_clear(&s->aslots[i].it);
 	free(s->slots);
 	free(s->start);
 	free(s->pairs);
@@ -620,6 +630,15 @@ reap(struct sender *s)
 			if ((t == T_SEND ? send_result(s, i, &r, now_ms()) :
 			    upload_result(s, i, &r)) == -1)
 				rc = -1;
+		} else if (t == T_AGENT) {
+			struct aslot *as = &s->aslots[i];
+
+			if (chat_agent_done(s->db, as->it.id, as->it.pnid,
+			    as->it.recipient, as->it.attempts + 1, res.http,
+			    res.transport, res.body.p, res.body.len) == -1)
+				rc = -1;
+			db_agent_item_clear(&as->it);
+			as->used = 0;
 		} else if (media_result(s, i, &res) == -1)
 			rc = -1;
 		buf_clear(&res.body);
@@ -758,6 +777,50 @@ dispatch_media(struct sender *s, int64_t now)
 	return 0;
 }
 
+/* Claims due AI agent calls.  0 or -1. */
+static int
+dispatch_agents(struct sender *s, int64_t now)
+{
+	struct db_agent_item	 due[AGENT_SLOTS];
+	int			 nd, k, i;
+
+	for (i = 0, k = 0; i < AGENT_SLOTS; i++)
+		k += !s->aslots[i].used;
+	if (k == 0 || (nd = db_agent_due(s->db, now, due, k)) <= 0)
+		return k == 0 ? 0 : nd;
+	for (k = 0; k < nd; k++) {
+		for (i = 0; i < AGENT_SLOTS && s->aslots[i].used; i++)
+			continue;
+		if (db_agent_claim(s->db, due[k].id) != 1) {
+			db_agent_item_clear(&due[k]);
+			continue;
+		}
+		s->aslots[i].used = 1;
+		s->aslots[i].it = due[k];
+		s->start[s->nstart++] = s->nslots + MEDIA_SLOTS + i;
+	}
+	return 0;
+}
+
+/*
+ * Starts an agent call: the body signed with WA_AGENT_SECRET in
+ * X-Signature-256 (sha256=<hex HMAC>, as Meta signs its webhooks), so the
+ * agent can trust it.  Never the access token.
+ */
+static int
+start_agent(struct sender *s, int i)
+{
+	struct aslot	*as = &s->aslots[i];
+	char		 hex[65], hdr[100];
+
+	if (sig_hmac_hex(s->cfg->agent_secret, as->it.body,
+	    strlen(as->it.body), hex) == -1)
+		return -1;
+	(void)snprintf(hdr, sizeof(hdr), "X-Signature-256: sha256=%s", hex);
+	return wa_post_ext(s->wa, (uint64_t)T_AGENT << 32 | (uint64_t)i,
+	    as->it.url, as->it.body, hdr, s->cfg->agent_timeout_ms);
+}
+
 /* The send body with our outbox id as biz_opaque_callback_data. */
 static char *
 with_callback(const struct db_outbox_item *it)
@@ -783,6 +846,17 @@ start_calls(struct sender *s)
 
 	for (k = 0; k < s->nstart; k++) {
 		i = s->start[k];
+		if (i >= s->nslots + MEDIA_SLOTS) {
+			i -= s->nslots + MEDIA_SLOTS;
+			if (start_agent(s, i) == -1) {
+				/* Left sending: a restart requeues it. */
+				log_warnx("agent call %" PRId64 ": cannot start",
+				    s->aslots[i].it.id);
+				db_agent_item_clear(&s->aslots[i].it);
+				s->aslots[i].used = 0;
+			}
+			continue;
+		}
 		if (i >= s->nslots) {
 			ms = &s->mslots[i - s->nslots];
 			(void)snprintf(path, sizeof(path),
@@ -834,7 +908,8 @@ sender_step(struct sender *s, int dispatch_new)
 	if (reap(s) == -1)
 		goto fail;
 	if (dispatch_new) {
-		if ((w = dispatch(s, now)) < 0 || dispatch_media(s, now) == -1)
+		if ((w = dispatch(s, now)) < 0 || dispatch_media(s, now) == -1 ||
+		    dispatch_agents(s, now) == -1)
 			goto fail;
 		if (w < wait)
 			wait = w;
@@ -853,10 +928,17 @@ fail:
 	db_rollback(s->db);
 	/* Claims were undone with the rest; forget their slots. */
 	for (int k = 0; k < s->nstart; k++) {
-		if (s->start[k] < s->nslots)
-			slot_release(&s->slots[s->start[k]]);
-		else
-			s->mslots[s->start[k] - s->nslots].used = 0;
+		int i = s->start[k];
+
+		if (i < s->nslots)
+			slot_release(&s->slots[i]);
+		else if (i < s->nslots + MEDIA_SLOTS)
+			s->mslots[i - s->nslots].used = 0;
+		else {
+			db_agent_item_clear(&s->aslots[i - s->nslots -
+			    MEDIA_SLOTS].it);
+			s->aslots[i - s->nslots - MEDIA_SLOTS].used = 0;
+		}
 	}
 	s->nstart = 0;
 	return 100;

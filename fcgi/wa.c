@@ -37,6 +37,7 @@ struct xfer {
 	size_t		 max;
 	char		 err[CURL_ERROR_SIZE];
 	curl_mime	*mime;		/* uploads only */
+	struct curl_slist *hdrs;	/* its own headers, or NULL */
 };
 
 static int	global_done;
@@ -124,6 +125,7 @@ xfer_free(struct wa *w, CURL *e)
 			x->next->prev = x->prev;
 		buf_clear(&x->body);
 		curl_mime_free(x->mime);
+		curl_slist_free_all(x->hdrs);
 		free(x);
 	}
 	curl_easy_cleanup(e);
@@ -297,6 +299,37 @@ wa_upload(struct wa *w, uint64_t tag, const char *pnid, const char *file,
 	    curl_mime_type(p, mime) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime) != CURLE_OK) {
 		log_warnx("%s: cannot build the upload", __func__);
+		xfer_free(w, e);
+		return -1;
+	}
+	return start(w, e);
+}
+
+/*
+ * POSTs json to an absolute url outside the Graph API (an AI agent) with
+ * its own header line (a signature); never with the access token.
+ * 0 or -1.
+ */
+int
+wa_post_ext(struct wa *w, uint64_t tag, const char *url, const char *json,
+    const char *header, long timeout_ms)
+{
+	CURL			*e;
+	struct xfer		*x = NULL;
+	struct curl_slist	*t;
+
+	if ((e = easy_new(w, tag, url, REPLY_MAX, timeout_ms, NULL)) == NULL)
+		return -1;
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	if ((x->hdrs = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL ||
+	    (t = curl_slist_append(x->hdrs, header)) == NULL) {
+		xfer_free(w, e);
+		return -1;
+	}
+	x->hdrs = t;
+	if (curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK) {
 		xfer_free(w, e);
 		return -1;
 	}

@@ -34,6 +34,8 @@ int		 wa_post_json(struct wa *, uint64_t tag, const char *path,
 		    const char *json);
 int		 wa_get(struct wa *, uint64_t tag, const char *path_or_url,
 		    size_t max_bytes, long timeout_ms);
+int		 wa_post_ext(struct wa *, uint64_t tag, const char *url,
+		    const char *json, const char *header, long timeout_ms);
 int		 wa_upload(struct wa *, uint64_t tag, const char *pnid,
 		    const char *file, const char *mime);
 int		 wa_wait(struct wa *, int fd, long timeout_ms);

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "db.h"
 #include "import.h"
+#include "chat.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -36,6 +37,12 @@ usage(void)
 	    "           queue a message (any kind, as the management API "
 	    "takes it);\n"
 	    "           prints the outbox id, or why it was refused\n"
+	    "  flows check FILE\n"
+	    "           check a chatbot flow file; every problem with its "
+	    "path\n"
+	    "  release WA_ID\n"
+	    "           hand a conversation back from a person or agent to "
+	    "the bot\n"
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
@@ -254,6 +261,43 @@ import_cmd(const char *what, const char *file)
 	return rc;
 }
 
+/* wactl release WA_ID: the bot answers this customer again. */
+static int
+release_cmd(const char *wa_id)
+{
+	struct cfg	 cfg;
+	struct db	*d;
+	struct db_peer	 p;
+	char		 err[512];
+	int		 rc = 1;
+
+	if (cfg_load(&cfg, CFG_NEED_WORKER, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((d = open_current(&cfg)) == NULL)
+		goto done;
+	if (db_peer_get(d, cfg.phone_number_id, wa_id, &p) == -1)
+		goto done;
+	if (p.contact_id == 0) {
+		log_warnx("no conversation with %s", wa_id);
+		goto done;
+	}
+	if (db_begin(d) != DB_OK)
+		goto done;
+	if (db_conv_assign(d, cfg.phone_number_id, p.contact_id, "bot", 0) ==
+	    -1 || db_commit(d) == -1) {
+		db_rollback(d);
+		goto done;
+	}
+	(void)printf("%s: the bot answers again\n", wa_id);
+	rc = 0;
+done:
+	db_close(d);
+	cfg_clear(&cfg);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -266,6 +310,11 @@ main(int argc, char *argv[])
 		return send_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "import") == 0 && argc == 4)
 		return import_cmd(argv[2], argv[3]);
+	if (strcmp(argv[1], "flows") == 0 && argc == 4 &&
+	    strcmp(argv[2], "check") == 0)
+		return chat_check_file(argv[3]);
+	if (strcmp(argv[1], "release") == 0 && argc == 3)
+		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());

@@ -1,0 +1,226 @@
+"""Hand-off to an external AI agent: the worker posts the conversation and
+the new message, signed, and sends back what the agent answers; timeouts
+and failures end in a polite fallback and a person.  Also: a bad flow file
+stops the worker at start, and `wactl release` hands a chat back."""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from fake_graph import FakeGraph
+from stack import BUILD, Stack, fixture
+
+PNID = "200300400500600"
+MSGS = "/v23.0/%s/messages" % PNID
+SECRET = "agent-secret-" + os.urandom(4).hex()
+
+
+class Agent:
+    """A local agent: checks the signature, records calls, answers as told."""
+
+    def __init__(self):
+        self.calls = []
+        self.mode = "answer"     # answer | slow | fail
+        agent = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                agent.calls.append({"body": json.loads(body), "sig_ok": self.headers.get(
+                    "X-Signature-256") == want, "auth": self.headers.get("Authorization")})
+                if agent.mode == "slow":
+                    time.sleep(2)
+                if agent.mode == "fail":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                text = "Agent says: you asked '%s'" % json.loads(body)["message"]["text"]
+                out = json.dumps({"text": text}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/answer" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+
+
+def flow(agent_url):
+    return {
+        "start": "main",
+        "agent_url": agent_url,
+        "nodes": {"main": {"kind": "buttons", "body": "How can we help?", "options": [
+            {"id": "ai", "title": "Ask our assistant", "action": "hand_off_agent"},
+            {"id": "person", "title": "Talk to a person", "action": "hand_off_person"}]}}}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    agent = Agent()
+    graph = FakeGraph(token="test-token")
+    path = tmp_path_factory.mktemp("flow") / "flow.json"
+    path.write_text(json.dumps(flow(agent.url)))
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_FLOW_FILE": str(path),
+                         "WA_AGENT_SECRET": SECRET, "WA_AGENT_TIMEOUT_MS": "700",
+                         "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0"})
+    try:
+        s.start()
+        yield s, graph, agent
+    finally:
+        s.close()
+        graph.close()
+        agent.close()
+
+
+def say(s, who, text=None, tap=None):
+    doc = json.loads(fixture("interactive_button_reply.json" if tap else "text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["contacts"][0]["wa_id"] = who
+    m = v["messages"][0]
+    m.update({"from": who, "timestamp": str(int(time.time())),
+              "id": "wamid.agent.%s" % os.urandom(8).hex()})
+    if tap:
+        m["interactive"]["button_reply"] = {"id": tap[0], "title": tap[1]}
+        m.pop("context", None)
+    else:
+        m["text"]["body"] = text
+    assert s.post(json.dumps(doc).encode())[0] == 200
+    s.wait_applied()
+
+
+def texts_to(graph, who, n, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = [r["json"] for r in graph.requests(MSGS) if (r["json"] or {}).get("to") == who]
+        if len(got) >= n:
+            return got
+        time.sleep(0.02)
+    raise AssertionError("%d messages to %s, wanted %d" % (len(got), who, n))
+
+
+def assignee(s, who):
+    return s.q("SELECT v.assignee FROM conversations v JOIN contacts c ON c.id = v.contact_id "
+               "WHERE c.wa_id = ?", who)[0]["assignee"]
+
+
+def test_agent_answers(env):
+    s, graph, agent = env
+    agent.mode = "answer"
+    who = "15550401001"
+    say(s, who, "hi")
+    menu = texts_to(graph, who, 1)[0]
+    assert menu["interactive"]["action"]["buttons"][0]["reply"] == {"id": "main:ai",
+                                                                   "title": "Ask our assistant"}
+    say(s, who, tap=("main:ai", "Ask our assistant"))
+    assert assignee(s, who) == "agent:" + agent.url
+    n0 = len(texts_to(graph, who, 2))
+    say(s, who, "Where is my order A-1042?")
+    got = texts_to(graph, who, n0 + 1)
+    assert got[-1]["text"]["body"] == "Agent says: you asked 'Where is my order A-1042?'"
+    call = agent.calls[-1]
+    assert call["sig_ok"] and call["auth"] is None       # signed, never our token
+    assert call["body"]["contact"] == {"wa_id": who}
+    assert call["body"]["message"]["text"] == "Where is my order A-1042?"
+    hist = [m["text"] for m in call["body"]["conversation"]]
+    assert hist[0] == "hi" and hist[-1] == "Where is my order A-1042?"
+    assert s.q("SELECT state FROM agent_requests ORDER BY id DESC LIMIT 1")[0]["state"] == "answered"
+
+
+@pytest.mark.parametrize("mode", ["slow", "fail"])
+def test_agent_timeout_or_failure_falls_back_to_a_person(env, mode):
+    s, graph, agent = env
+    who = "1555040200%d" % (mode == "fail")
+    agent.mode = "answer"
+    say(s, who, "hi")
+    say(s, who, tap=("main:ai", "Ask our assistant"))
+    n0 = len(texts_to(graph, who, 2))
+    agent.mode = mode
+    calls0 = len(agent.calls)
+    say(s, who, "are you there?")
+    got = texts_to(graph, who, n0 + 1, timeout=15)
+    assert got[-1]["text"]["body"].startswith("Sorry, our assistant cannot answer right now.")
+    assert len(agent.calls) - calls0 == 2                 # tried, then once more
+    row = s.q("SELECT state, attempts, error FROM agent_requests ORDER BY id DESC LIMIT 1")[0]
+    assert row["state"] == "failed" and row["attempts"] == 2 and row["error"]
+    assert assignee(s, who) == "person"
+    agent.mode = "answer"
+    say(s, who, "hello?")                                 # a person answers now: bot silent
+    time.sleep(0.5)
+    assert len(texts_to(graph, who, n0 + 1)) == n0 + 1
+
+
+def test_hand_off_to_person_and_release(env):
+    s, graph, agent = env
+    who = "15550403001"
+    say(s, who, "hi")
+    say(s, who, tap=("main:person", "Talk to a person"))
+    n = len(texts_to(graph, who, 2))
+    assert assignee(s, who) == "person"
+    say(s, who, "hello?")
+    time.sleep(0.5)
+    assert len(texts_to(graph, who, n)) == n              # the bot stays silent
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "release", who], env=s.env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert assignee(s, who) == "bot"
+    say(s, who, "hi")
+    assert texts_to(graph, who, n + 1)[-1]["type"] == "interactive"
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "release", "15559999999"], env=s.env,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "no conversation" in r.stderr
+
+
+def test_bad_flow_stops_worker_at_start(tmp_path):
+    bad = flow("ftp://nowhere")
+    bad["nodes"]["main"]["options"].append({"id": "x", "title": "An option title far too long",
+                                            "goto": "missing"})
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    s = Stack(extra_env={"WA_FLOW_FILE": str(path)})
+    try:
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, capture_output=True)
+        assert r.returncode == 0
+        r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=s.env, capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode != 0
+        assert "nodes.main.options[2].title" in r.stderr
+        assert "nodes.main.options[2].goto: unknown node \"missing\"" in r.stderr
+        assert "agent_url" in r.stderr
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "flows", "check", str(path)],
+                           env=s.env, capture_output=True, text=True)
+        assert r.returncode == 1 and "4 problems" in r.stderr
+        ok = subprocess.run([os.path.join(BUILD, "wactl"), "flows", "check",
+                             os.path.join(os.path.dirname(BUILD), "deploy", "flows", "default.json")],
+                            env=s.env, capture_output=True, text=True)
+        assert ok.returncode == 0 and "OK" in ok.stdout
+    finally:
+        s.close()
+
+
+def test_agent_flow_needs_a_secret(tmp_path):
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(flow("https://agent.example/answer")))
+    s = Stack(extra_env={"WA_FLOW_FILE": str(path)})
+    try:
+        subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, check=True,
+                       capture_output=True)
+        r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=s.env, capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode != 0 and "WA_AGENT_SECRET" in r.stderr
+    finally:
+        s.close()
