@@ -365,6 +365,10 @@ CREATE TABLE agent_requests (
 );
 CREATE INDEX agent_requests_due ON agent_requests (next_attempt_at) WHERE state = 'queued';
 
+-- Meta time of the contact's newest opt-out, whether or not a newer
+-- opt-in undid it: a START from someone who never left is just a word.
+ALTER TABLE contacts ADD COLUMN last_stop_at INTEGER;
+
 -- 1: the bot's confirmation of a STOP, the one message an opted-out
 -- contact still gets.
 ALTER TABLE outbox ADD COLUMN optout_ack INTEGER NOT NULL DEFAULT 0;

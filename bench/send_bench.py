@@ -4,7 +4,8 @@ nothing (it is not a test).
 
   1. accepted messages per second with the rate limit raised to 1,000/s;
   2. the achieved rate against the default 80/s over 30 seconds;
-  3. queue-to-Graph latency of single messages (wactl send -> fake Graph).
+  3. queue-to-Graph latency of single messages (wactl send -> fake Graph);
+  4. a webhook's 200 to the chatbot's reply arriving at the fake Graph.
 
 Rows are queued straight into the outbox table for 1 and 2 (the sender is
 what is measured, not wactl's process start-up); 3 goes through wactl."""
@@ -132,6 +133,39 @@ def latency(graph, n=200):
         s.close()
 
 
+def bot_latency(graph, n=300):
+    """A customer's "hi" acknowledged (200) -> the bot's menu at the Graph;
+    one customer at a time, each new."""
+    s = stack(graph, WA_BOT="on")
+    try:
+        s.start()
+        graph.reset()
+        with open(os.path.join(os.path.dirname(HERE), "..", "shared", "fixtures", "webhooks",
+                               "text.json"), "rb") as f:
+            doc = json.load(f)
+        lat = []
+        for i in range(n):
+            who = "1558%07d" % i
+            v = doc["entry"][0]["changes"][0]["value"]
+            v["contacts"][0]["wa_id"] = who
+            v["messages"][0].update({"from": who, "id": "wamid.lat.%d" % i,
+                                     "timestamp": str(int(time.time()))})
+            v["messages"][0]["text"]["body"] = "hi"
+            n0 = graph.count()
+            st, _, _ = s.post(json.dumps(doc).encode())
+            t_ack = time.time()
+            assert st == 200
+            while graph.count() == n0:
+                time.sleep(0.0005)
+            got = graph.requests(MSGS)[-1]
+            assert got["json"]["to"] == who
+            lat.append((got["t"] - t_ack) * 1000)
+        lat.sort()
+        return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
+    finally:
+        s.close()
+
+
 def main():
     graph = FakeGraph(token="test-token")
     try:
@@ -144,6 +178,9 @@ def main():
         p50, p99 = latency(graph)
         print("sender, queued -> at Graph (wactl send, one at a time): p50 %.1f ms  p99 %.1f ms"
               % (p50, p99))
+        p50, p99 = bot_latency(graph)
+        print("chatbot, webhook 200 -> reply at Graph (one customer at a time): p50 %.1f ms  "
+              "p99 %.1f ms" % (p50, p99))
     finally:
         graph.close()
 

@@ -290,6 +290,17 @@ addf(struct ask *a, const char *fmt, ...)
 		(void)strlcpy(a->buf + a->sz - 4, "...", 4);
 }
 
+/* The answer for n rows; the text loses its last newline. */
+static enum bot_rc
+lookup_rc(struct ask *a, int n)
+{
+	size_t len = a->buf != NULL ? strlen(a->buf) : 0;
+
+	if (len > 0 && a->buf[len - 1] == '\n')
+		a->buf[len - 1] = '\0';
+	return n > 0 ? BOT_FOUND : n == 0 ? BOT_NOT_FOUND : BOT_FAILED;
+}
+
 static void
 on_order(void *arg, const char *const *col)
 {
@@ -297,8 +308,8 @@ on_order(void *arg, const char *const *col)
 
 	(void)strlcpy(a->order->number, col[0], sizeof(a->order->number));
 	(void)strlcpy(a->order->status, col[1], sizeof(a->order->status));
-	(void)strlcpy(a->order->expected_delivery, col[2],
-	    sizeof(a->order->expected_delivery));
+	(void)strlcpy(a->order->expected_delivery, col[2][0] ? col[2] :
+	    "not known yet", sizeof(a->order->expected_delivery));
 }
 
 static void
@@ -306,7 +317,7 @@ on_order_line(void *arg, const char *const *col)
 {
 	struct ask *a = arg;
 
-	addf(a, "%s- %s%s%s\n", "", col[0], col[1][0] ? " x " : "", col[1]);
+	addf(a, "- %s%s%s\n", col[0], col[1][0] ? " x " : "", col[1]);
 }
 
 static enum bot_rc
@@ -322,7 +333,7 @@ cb_order_get(void *arg, const char *wa_id, const char *number,
 	a->sz = sizeof(o->lines);
 	rc = db_order_get(a->c->db, a->pnid, wa_id, number, on_order,
 	    on_order_line, a);
-	return rc == 1 ? BOT_FOUND : rc == 0 ? BOT_NOT_FOUND : BOT_FAILED;
+	return lookup_rc(a, rc);
 }
 
 static void
@@ -335,12 +346,6 @@ on_recent(void *arg, const char *const *col)
 }
 
 static enum bot_rc
-lookup_rc(int n)
-{
-	return n > 0 ? BOT_FOUND : n == 0 ? BOT_NOT_FOUND : BOT_FAILED;
-}
-
-static enum bot_rc
 cb_orders_recent(void *arg, const char *wa_id, char *buf, size_t sz)
 {
 	struct ask *a = arg;
@@ -348,7 +353,7 @@ cb_orders_recent(void *arg, const char *wa_id, char *buf, size_t sz)
 	buf[0] = '\0';
 	a->buf = buf;
 	a->sz = sz;
-	return lookup_rc(db_orders_recent(a->c->db, a->pnid, wa_id,
+	return lookup_rc(a, db_orders_recent(a->c->db, a->pnid, wa_id,
 	    RECENT_ORDERS, on_recent, a));
 }
 
@@ -392,7 +397,7 @@ cb_schedule_week(void *arg, const char *wa_id, int week, char *buf, size_t sz)
 	a->buf = buf;
 	a->sz = sz;
 	week_days(a->c->flow, a->now, week, from, to);
-	return lookup_rc(db_schedule(a->c->db, a->pnid, wa_id, NULL, from, to,
+	return lookup_rc(a, db_schedule(a->c->db, a->pnid, wa_id, NULL, from, to,
 	    on_step, a));
 }
 
@@ -405,7 +410,7 @@ cb_schedule_order(void *arg, const char *wa_id, const char *number,
 	buf[0] = '\0';
 	a->buf = buf;
 	a->sz = sz;
-	return lookup_rc(db_schedule(a->c->db, a->pnid, wa_id, number, NULL,
+	return lookup_rc(a, db_schedule(a->c->db, a->pnid, wa_id, number, NULL,
 	    NULL, on_step, a));
 }
 
@@ -426,7 +431,8 @@ cb_ticket_get(void *arg, const char *wa_id, const char *number,
 	struct ask *a = arg;
 
 	memset(t, 0, sizeof(*t));
-	return lookup_rc(db_ticket_get(a->c->db, a->pnid, wa_id, number,
+	a->buf = NULL;
+	return lookup_rc(a, db_ticket_get(a->c->db, a->pnid, wa_id, number,
 	    on_ticket, t));
 }
 
@@ -585,9 +591,17 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	    cfg_keyword_match(c->cfg->stop_words, n->text);
 	start = n->type != NULL && strcmp(n->type, "text") == 0 &&
 	    cfg_keyword_match(c->cfg->start_words, n->text);
-	if (stop && peer.opted_out)
+	/*
+	 * The apply already recorded the choice (the newest signal wins).
+	 * A STOP is always confirmed, even when a newer START of the same
+	 * batch undid it; a START is welcomed when it is the newest signal
+	 * and the contact had opted out before it; from someone who never
+	 * left it is an ordinary message (the menu word "start").
+	 */
+	if (stop)
 		return say(c->db, n->pnid, n->from, stop_ack, 1);
-	if (start && !peer.opted_out)
+	if (start && !peer.opted_out && peer.opted_out_at == n->ts &&
+	    peer.last_stop_at > 0 && peer.last_stop_at <= n->ts)
 		return say(c->db, n->pnid, n->from, start_ack, 0);
 	if (peer.opted_out)
 		return 0;

@@ -200,7 +200,8 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_OTHER_INSERT */
 	/* The contact a send goes to, with its window and opt-out state. */
 	"SELECT c.id, c.opted_out, coalesce(c.opted_out_at, 0), "
-	    "coalesce(v.window_expires_at, 0), coalesce(v.last_inbound_at, 0) "
+	    "coalesce(v.window_expires_at, 0), coalesce(v.last_inbound_at, 0), "
+	    "coalesce(c.last_stop_at, 0) "
 	    "FROM contacts c LEFT JOIN conversations v ON v.contact_id = c.id "
 	    "AND v.phone_number_id = c.phone_number_id "
 	    "WHERE c.phone_number_id = ?1 AND (c.wa_id = ?2 OR c.user_id = ?2) "
@@ -267,9 +268,12 @@ static const char *const stmts[STMT__MAX] = {
 	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
 	    "last_message_at = max(coalesce(last_message_at, ?2), ?2) "
 	    "WHERE id = ?1", /* STMT_CONV_OUTBOUND */
-	/* A late, older signal never undoes a newer one. */
-	"UPDATE contacts SET opted_out = ?2, opted_out_at = ?3 WHERE id = ?1 "
-	    "AND coalesce(opted_out_at, 0) <= ?3", /* STMT_OPT_SET */
+	/* The newest signal wins, whatever order they come in. */
+	"UPDATE contacts SET opted_out = CASE WHEN coalesce(opted_out_at, 0) "
+	    "<= ?3 THEN ?2 ELSE opted_out END, "
+	    "opted_out_at = max(coalesce(opted_out_at, 0), ?3), "
+	    "last_stop_at = CASE WHEN ?2 = 1 THEN max(coalesce(last_stop_at, "
+	    "0), ?3) ELSE last_stop_at END WHERE id = ?1", /* STMT_OPT_SET */
 	"SELECT paused_reason, paused_code, coalesce(resume_at, 0), "
 	    "token_sha256 FROM sender_status WHERE phone_number_id = ? AND "
 	    "paused_reason IS NOT NULL", /* STMT_SENDER_GET */
@@ -1425,6 +1429,7 @@ db_peer_get(struct db *d, const char *pnid, const char *recipient,
 	p->opted_out_at = sqlite3_column_int64(s, 2);
 	p->window_expires_at = sqlite3_column_int64(s, 3);
 	p->last_inbound_at = sqlite3_column_int64(s, 4);
+	p->last_stop_at = sqlite3_column_int64(s, 5);
 	sqlite3_reset(s);
 	return 0;
 }

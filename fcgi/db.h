@@ -41,6 +41,7 @@ struct db_peer {
 	int64_t	 opted_out_at;		/* Meta time of that choice */
 	int64_t	 window_expires_at;	/* end of the 24-hour window */
 	int64_t	 last_inbound_at;	/* the contact's newest message */
+	int64_t	 last_stop_at;		/* newest opt-out signal, 0 never */
 };
 
 /* A row to queue; every pointer is borrowed, NULL when absent. */
