@@ -111,8 +111,10 @@ def worker_rate(n=50000):
         db.close()
         t0 = time.time()
         w = subprocess.Popen([os.path.join(BUILD, "wa-worker")], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         while True:
+            if w.poll() is not None:
+                raise RuntimeError("wa-worker stopped: " + w.stderr.read().decode())
             left = s.q("SELECT count(*) n FROM webhook_events WHERE state='pending'")[0]["n"]
             if left == 0:
                 break

@@ -229,6 +229,9 @@ chat_note(struct chat *c, const struct wh_item *it)
 	if (c == NULL || it->kind != WH_MESSAGE || it->from == NULL ||
 	    it->phone_number_id == NULL)
 		return 0;	/* a BSUID-only sender: nothing to answer yet */
+	/* A late redelivery: answering it now would confuse (reference 3). */
+	if (it->timestamp < (int64_t)time(NULL) - WINDOW_S)
+		return 0;
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 64;
 
@@ -584,7 +587,7 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	int		 rc, stop, start;
 
 	if (n->ts < now - WINDOW_S)
-		return 0;	/* a late redelivery: answering would confuse */
+		return 0;	/* went late while its batch was applied */
 	if (db_peer_get(c->db, n->pnid, n->from, &peer) == -1)
 		return -1;
 	stop = n->type != NULL && strcmp(n->type, "text") == 0 &&

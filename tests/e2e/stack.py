@@ -49,6 +49,7 @@ class Stack:
             "WHATSAPP_ACCESS_TOKEN": "test-token",
             "WHATSAPP_PHONE_NUMBER_ID": "200300400500600",
             "WA_ENV_FILE": "",
+            "WA_FLOW_FILE": os.path.join(TOP, "deploy", "flows", "default.json"),
             "BUILD": BUILD,
         })
         self.env.update(extra_env or {})
