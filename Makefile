@@ -56,7 +56,7 @@ $(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
 $(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(COMMON_O)
+$(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(BUILD)/api.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir

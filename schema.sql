@@ -375,3 +375,18 @@ ALTER TABLE outbox ADD COLUMN optout_ack INTEGER NOT NULL DEFAULT 0;
 
 -- Who answers a conversation: 'bot', 'person:<name>' or 'agent:<url>'.
 ALTER TABLE conversations ADD COLUMN assigned_until INTEGER; -- hand-off ends then (unix seconds), NULL: until released
+
+-- migrate: 4
+
+-- Keys for the management API.  Only a digest of each key is kept: the
+-- key itself is printed once by `wactl apikey create`.
+CREATE TABLE api_keys (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,   -- what it is for, e.g. "nightly export"
+  key_sha256   TEXT NOT NULL UNIQUE,   -- lowercase hex SHA-256 of the key
+  key_prefix   TEXT NOT NULL,          -- its first 8 characters, to tell keys apart
+  read_only    INTEGER NOT NULL DEFAULT 0, -- 1: GET only
+  created_at   INTEGER NOT NULL,       -- unix seconds
+  last_used_at INTEGER,                -- unix seconds, to the minute
+  revoked_at   INTEGER                 -- unix seconds; a revoked key is refused
+);

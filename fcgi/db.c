@@ -106,6 +106,15 @@ enum stmt {
 	STMT_ORDER_LINES_CLEAR,
 	STMT_CONV_HISTORY,
 	STMT_AGENT_RECOVER,
+	STMT_APIKEY_INSERT,
+	STMT_APIKEY_BY_HASH,
+	STMT_APIKEY_TOUCH,
+	STMT_APIKEY_LIST,
+	STMT_APIKEY_REVOKE,
+	STMT_API_MESSAGES,
+	STMT_API_CONVERSATIONS,
+	STMT_API_CONVERSATION,
+	STMT_API_OUTBOX,
 	STMT__MAX
 };
 
@@ -390,6 +399,51 @@ static const char *const stmts[STMT__MAX] = {
 	    "ORDER BY timestamp DESC, id DESC LIMIT ?", /* STMT_CONV_HISTORY */
 	"UPDATE agent_requests SET state = 'queued' WHERE state = 'sending'",
 	    /* STMT_AGENT_RECOVER */
+	"INSERT INTO api_keys (name, key_sha256, key_prefix, read_only, "
+	    "created_at) VALUES (?, ?, ?, ?, ?)", /* STMT_APIKEY_INSERT */
+	"SELECT id, key_sha256, read_only, coalesce(last_used_at, 0) "
+	    "FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL",
+	    /* STMT_APIKEY_BY_HASH */
+	"UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
+	    /* STMT_APIKEY_TOUCH */
+	"SELECT name, key_prefix, read_only, created_at, last_used_at, "
+	    "revoked_at FROM api_keys ORDER BY id", /* STMT_APIKEY_LIST */
+	"UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND "
+	    "revoked_at IS NULL", /* STMT_APIKEY_REVOKE */
+	/*
+	 * Newest first by id, which only grows: a cursor (the last id seen)
+	 * pages stably while rows are added.  Every filter is optional
+	 * (NULL), so one prepared statement serves them all.
+	 */
+	"SELECT id, wamid, direction, conversation_id, "
+	    "coalesce(sender, recipient) AS phone, type, text, media_id, "
+	    "mime_type, filename, reply_id, reply_title, context_wamid, status, "
+	    "status_at, error_code, error_title, timestamp FROM messages "
+	    "WHERE (?1 IS NULL OR id < ?1) AND phone_number_id = ?2 AND "
+	    "(?3 IS NULL OR coalesce(sender, recipient) = ?3) AND "
+	    "(?4 IS NULL OR conversation_id = ?4) AND (?5 IS NULL OR type = ?5) "
+	    "AND (?6 IS NULL OR direction = ?6) AND (?7 IS NULL OR status = ?7) "
+	    "AND (?8 IS NULL OR timestamp >= ?8) AND "
+	    "(?9 IS NULL OR timestamp < ?9) ORDER BY id DESC LIMIT ?10",
+	    /* STMT_API_MESSAGES */
+	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
+	    "v.message_count, v.unread_count, v.first_message_at, "
+	    "v.last_message_at, v.window_expires_at, v.assignee, "
+	    "v.assigned_until, v.notes FROM conversations v JOIN contacts c ON "
+	    "c.id = v.contact_id WHERE (?1 IS NULL OR v.id < ?1) AND "
+	    "v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
+	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
+	    "ORDER BY v.id DESC LIMIT ?5", /* STMT_API_CONVERSATIONS */
+	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
+	    "v.message_count, v.unread_count, v.first_message_at, "
+	    "v.last_message_at, v.window_expires_at, v.assignee, "
+	    "v.assigned_until, v.notes FROM conversations v JOIN contacts c ON "
+	    "c.id = v.contact_id WHERE v.id = ?1 AND v.phone_number_id = ?2",
+	    /* STMT_API_CONVERSATION */
+	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
+	    "error_code, error_title, error_details, wamid, message_id, source, "
+	    "created_at, sent_at FROM outbox WHERE id = ?1 AND "
+	    "phone_number_id = ?2", /* STMT_API_OUTBOX */
 };
 
 struct db {
@@ -2287,4 +2341,193 @@ db_conv_history(struct db *d, const char *pnid, int64_t contact, int max,
 	sqlite3_bind_int64(s, 2, contact);
 	sqlite3_bind_int(s, 3, max);
 	return each_row(d, STMT_CONV_HISTORY, 4, cb, arg, __func__);
+}
+
+/* Creates an API key record.  DB_OK, DB_DUP (name taken) or DB_ERR. */
+enum db_rc
+db_apikey_insert(struct db *d, const char *name, const char *sha,
+    const char *prefix, int read_only)
+{
+	sqlite3_stmt *s = st(d, STMT_APIKEY_INSERT);
+
+	bind_text(s, 1, name);
+	bind_text(s, 2, sha);
+	bind_text(s, 3, prefix);
+	sqlite3_bind_int(s, 4, read_only);
+	sqlite3_bind_int64(s, 5, (int64_t)time(NULL));
+	return run(d, STMT_APIKEY_INSERT, __func__);
+}
+
+/*
+ * The live key whose digest is sha: 1 with *id and *read_only, 0 none,
+ * -1.  The stored digest is compared again in constant time; its last
+ * use is recorded at most once a minute (a write per request would
+ * compete with webhooks for the lock).
+ */
+int
+db_apikey_check(struct db *d, const char *sha, int64_t *id, int *read_only)
+{
+	sqlite3_stmt	*s = st(d, STMT_APIKEY_BY_HASH);
+	const char	*got;
+	int64_t		 last, now = (int64_t)time(NULL);
+	int		 rc, same;
+
+	bind_text(s, 1, sha);
+	if ((rc = row(d, STMT_APIKEY_BY_HASH, __func__)) != 1)
+		return rc;
+	*id = sqlite3_column_int64(s, 0);
+	got = (const char *)sqlite3_column_text(s, 1);
+	same = got != NULL && sig_streq(got, strlen(got), sha, strlen(sha));
+	*read_only = sqlite3_column_int(s, 2);
+	last = sqlite3_column_int64(s, 3);
+	sqlite3_reset(s);
+	if (!same)
+		return 0;
+	if (now - last >= 60) {
+		s = st(d, STMT_APIKEY_TOUCH);
+		sqlite3_bind_int64(s, 1, *id);
+		sqlite3_bind_int64(s, 2, now);
+		(void)run(d, STMT_APIKEY_TOUCH, __func__);	/* best effort */
+	}
+	return 1;
+}
+
+/* cb(name, prefix, read_only, created, last_used, revoked) per key. */
+int
+db_apikey_list(struct db *d, void (*cb)(void *, const char *const *),
+    void *arg)
+{
+	(void)st(d, STMT_APIKEY_LIST);
+	return each_row(d, STMT_APIKEY_LIST, 6, cb, arg, __func__);
+}
+
+/* 1 revoked, 0 no such live key, -1. */
+int
+db_apikey_revoke(struct db *d, const char *name)
+{
+	sqlite3_stmt *s = st(d, STMT_APIKEY_REVOKE);
+
+	bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	if (run(d, STMT_APIKEY_REVOKE, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/* Calls cb with every row of the bound statement k, typed.  n or -1. */
+static int
+each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
+    const char *const *, const struct db_val *), void *arg, const char *fn)
+{
+	sqlite3_stmt	*s = d->s[k];
+	const char	*names[32];
+	struct db_val	 vals[32];
+	int		 n = 0, i, nc = sqlite3_column_count(s), rc;
+
+	if (nc > 32)
+		nc = 32;
+	for (i = 0; i < nc; i++)
+		names[i] = sqlite3_column_name(s, i);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < nc; i++) {
+			memset(&vals[i], 0, sizeof(vals[i]));
+			switch (sqlite3_column_type(s, i)) {
+			case SQLITE_INTEGER:
+				vals[i].type = DB_VAL_INT;
+				vals[i].i = sqlite3_column_int64(s, i);
+				break;
+			case SQLITE_FLOAT:
+				vals[i].type = DB_VAL_REAL;
+				vals[i].r = sqlite3_column_double(s, i);
+				break;
+			case SQLITE_NULL:
+				vals[i].type = DB_VAL_NULL;
+				break;
+			default:
+				vals[i].type = DB_VAL_TEXT;
+				vals[i].s = (const char *)sqlite3_column_text(s,
+				    i);
+				vals[i].len = (size_t)sqlite3_column_bytes(s, i);
+				break;
+			}
+		}
+		cb(arg, nc, names, vals);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, fn, stmts[k]);
+		return -1;
+	}
+	return n;
+}
+
+static void
+bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+	(void)bind_text(s, i, v);
+}
+
+static void
+bind_opt_int(sqlite3_stmt *s, int i, const int64_t *v)
+{
+	if (v != NULL)
+		sqlite3_bind_int64(s, i, *v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* GET /messages: rows through cb, newest first.  n or -1. */
+int
+db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_API_MESSAGES);
+
+	bind_opt_int(s, 1, f->before);
+	bind_opt_text(s, 2, f->pnid);
+	bind_opt_text(s, 3, f->phone);
+	bind_opt_int(s, 4, f->conversation);
+	bind_opt_text(s, 5, f->type);
+	bind_opt_text(s, 6, f->direction);
+	bind_opt_text(s, 7, f->status);
+	bind_opt_int(s, 8, f->since);
+	bind_opt_int(s, 9, f->until);
+	sqlite3_bind_int(s, 10, f->limit);
+	return each_typed(d, STMT_API_MESSAGES, cb, arg, __func__);
+}
+
+/* GET /conversations (id 0) or one conversation (id > 0).  n or -1. */
+int
+db_api_conversations(struct db *d, const char *pnid, int64_t id,
+    const int64_t *before, const int64_t *unread, const char *assignee,
+    int limit, db_row_cb cb, void *arg)
+{
+	enum stmt	 k = id > 0 ? STMT_API_CONVERSATION :
+			    STMT_API_CONVERSATIONS;
+	sqlite3_stmt	*s = st(d, k);
+
+	if (id > 0) {
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, pnid);
+	} else {
+		bind_opt_int(s, 1, before);
+		bind_text(s, 2, pnid);
+		bind_opt_int(s, 3, unread);
+		bind_opt_text(s, 4, assignee);
+		sqlite3_bind_int(s, 5, limit);
+	}
+	return each_typed(d, k, cb, arg, __func__);
+}
+
+/* GET /outbox/{id}.  n (0 or 1) or -1. */
+int
+db_api_outbox(struct db *d, const char *pnid, int64_t id, db_row_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_API_OUTBOX);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, pnid);
+	return each_typed(d, STMT_API_OUTBOX, cb, arg, __func__);
 }

@@ -90,6 +90,32 @@ struct db_agent_item {
 	int	 attempts;
 };
 
+/* A column value handed to a row callback (borrowed until it returns). */
+enum db_val_type { DB_VAL_NULL, DB_VAL_INT, DB_VAL_REAL, DB_VAL_TEXT,
+	DB_VAL__MAX };
+
+struct db_val {
+	enum db_val_type type;
+	int64_t		 i;
+	double		 r;
+	const char	*s;
+	size_t		 len;
+};
+
+typedef void	(*db_row_cb)(void *, int ncols, const char *const *names,
+		    const struct db_val *);
+
+/* GET /messages filters; NULL pointers are "any". */
+struct db_msg_filter {
+	const char	*pnid;		/* always set */
+	const int64_t	*before;	/* cursor: ids below it */
+	const char	*phone;
+	const int64_t	*conversation;
+	const char	*type, *direction, *status;
+	const int64_t	*since, *until;	/* Meta time, unix seconds */
+	int		 limit;
+};
+
 struct db	*db_open(const char *path, enum db_role, int sync_full,
 		    long busy_ms);
 void		 db_close(struct db *);
@@ -217,6 +243,22 @@ int		 db_conv_history(struct db *, const char *pnid,
 		    int64_t contact, int max,
 		    void (*)(void *, const char *const *), void *);
 int		 db_order_lines_clear(struct db *, int64_t order);
+
+/* The management API (see api.c). */
+enum db_rc	 db_apikey_insert(struct db *, const char *name,
+		    const char *sha, const char *prefix, int read_only);
+int		 db_apikey_check(struct db *, const char *sha, int64_t *id,
+		    int *read_only);
+int		 db_apikey_list(struct db *,
+		    void (*)(void *, const char *const *), void *);
+int		 db_apikey_revoke(struct db *, const char *name);
+int		 db_api_messages(struct db *, const struct db_msg_filter *,
+		    db_row_cb, void *);
+int		 db_api_conversations(struct db *, const char *pnid,
+		    int64_t id, const int64_t *before, const int64_t *unread,
+		    const char *assignee, int limit, db_row_cb, void *);
+int		 db_api_outbox(struct db *, const char *pnid, int64_t id,
+		    db_row_cb, void *);
 int		 db_schedule_upsert(struct db *, const char *pnid,
 		    const char *number, const char *step, const char *starts,
 		    const char *ends);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "buf.h"
 #include "cfg.h"
 #include "db.h"
@@ -250,7 +251,7 @@ route(struct ctx *c, struct req *r)
 		else
 			(void)req_error(r, 405, "Allow: GET\r\n",
 			    "method_not_allowed", "Use GET.");
-	} else
+	} else if (*p == '\0' || !api_handle(c->db, &c->cfg, r, p, c->wake))
 		(void)req_error(r, 404, NULL, "not_found",
 		    "No such endpoint.");
 }

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "log.h"
 #include "sig.h"
@@ -136,4 +137,19 @@ sig_digest_matches(const char *given, const char hex[65])
 		return 0;
 	hexify(raw, 32, h);
 	return strcmp(h, hex) == 0;
+}
+
+/* nbytes random bytes from the system's CSPRNG as hex into out (2n+1). */
+int
+sig_random_hex(char *out, size_t nbytes)
+{
+	unsigned char	raw[64];
+
+	if (nbytes > sizeof(raw) || RAND_bytes(raw, (int)nbytes) != 1) {
+		log_warnx("%s: no random bytes", __func__);
+		return -1;
+	}
+	hexify(raw, nbytes, out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
 }

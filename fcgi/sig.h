@@ -21,5 +21,6 @@ int		 sig_hmac_hex(const char *secret, const void *body, size_t len,
 int		 sig_sha256_hex(const void *data, size_t len, char out[65]);
 int		 sig_streq(const char *a, size_t alen, const char *b, size_t blen);
 int		 sig_digest_matches(const char *given, const char hex[65]);
+int		 sig_random_hex(char *out, size_t nbytes);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bsd/string.h>
 #include <jansson.h>
 
 #include "buf.h"
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
+#include "sig.h"
 
 #define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
 
@@ -40,6 +42,9 @@ usage(void)
 	    "  flows check FILE\n"
 	    "           check a chatbot flow file; every problem with its "
 	    "path\n"
+	    "  apikey create NAME [--read-only] | list | revoke NAME\n"
+	    "           keys for the management API; create prints the key "
+	    "once\n"
 	    "  release WA_ID\n"
 	    "           hand a conversation back from a person or agent to "
 	    "the bot\n"
@@ -261,6 +266,81 @@ import_cmd(const char *what, const char *file)
 	return rc;
 }
 
+static void
+on_key(void *arg, const char *const *col)
+{
+	(void)arg;
+	(void)printf("%-24s %-10s %-10s created %s  last used %s%s%s\n",
+	    col[0], col[1], col[2][0] == '1' ? "read-only" : "read-write",
+	    col[3], col[4][0] ? col[4] : "never", col[5][0] ? "  REVOKED " :
+	    "", col[5]);
+}
+
+/*
+ * wactl apikey create NAME [--read-only] | list | revoke NAME.  A new key
+ * is printed once, alone on the last line; only its SHA-256 is kept.
+ */
+static int
+apikey_cmd(int argc, char *argv[])
+{
+	struct cfg	 cfg;
+	struct db	*d = NULL;
+	char		 err[512], hex[41], key[48], sha[65], prefix[9];
+	int		 rc = 1, ro = 0, k;
+
+	if (argc < 2 || (strcmp(argv[1], "create") == 0 && (argc < 3 ||
+	    argc > 4 || (argc == 4 && strcmp(argv[3], "--read-only") != 0))) ||
+	    (strcmp(argv[1], "list") == 0 && argc != 2) ||
+	    (strcmp(argv[1], "revoke") == 0 && argc != 3))
+		usage();
+	if (cfg_load(&cfg, 0, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((d = open_current(&cfg)) == NULL)
+		goto done;
+	if (strcmp(argv[1], "list") == 0)
+		rc = db_apikey_list(d, on_key, NULL) == -1;
+	else if (strcmp(argv[1], "revoke") == 0) {
+		if ((k = db_apikey_revoke(d, argv[2])) == 1) {
+			(void)printf("revoked %s\n", argv[2]);
+			rc = 0;
+		} else if (k == 0)
+			log_warnx("no live key named %s", argv[2]);
+	} else if (strcmp(argv[1], "create") == 0) {
+		ro = argc == 4;
+		if (strlen(argv[2]) == 0 || strlen(argv[2]) > 64) {
+			log_warnx("a key's name is 1 to 64 characters");
+			goto done;
+		}
+		if (sig_random_hex(hex, 20) == -1 ||
+		    snprintf(key, sizeof(key), "wa_%s", hex) >= (int)sizeof(key) ||
+		    sig_sha256_hex(key, strlen(key), sha) == -1)
+			goto done;
+		(void)strlcpy(prefix, key, sizeof(prefix));
+		switch (db_apikey_insert(d, argv[2], sha, prefix, ro)) {
+		case DB_OK:
+			(void)printf("API key %s (%s) created; it is shown "
+			    "only now:\n%s\n", argv[2], ro ? "read-only" :
+			    "read-write", key);
+			rc = 0;
+			break;
+		case DB_DUP:
+			log_warnx("a key named %s exists already", argv[2]);
+			break;
+		default:
+			break;
+		}
+		explicit_bzero(key, sizeof(key));
+		explicit_bzero(hex, sizeof(hex));
+	} else
+		usage();
+done:
+	db_close(d);
+	cfg_clear(&cfg);
+	return rc;
+}
+
 /* wactl release WA_ID: the bot answers this customer again. */
 static int
 release_cmd(const char *wa_id)
@@ -315,6 +395,8 @@ main(int argc, char *argv[])
 		return chat_check_file(argv[3]);
 	if (strcmp(argv[1], "release") == 0 && argc == 3)
 		return release_cmd(argv[2]);
+	if (strcmp(argv[1], "apikey") == 0)
+		return apikey_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());
