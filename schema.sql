@@ -390,3 +390,30 @@ CREATE TABLE api_keys (
   last_used_at INTEGER,                -- unix seconds, to the minute
   revoked_at   INTEGER                 -- unix seconds; a revoked key is refused
 );
+
+-- Full-text search over message text and captions (GET /messages?q=).
+-- An external-content index: the text lives once, in messages.
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+  text, content = 'messages', content_rowid = 'id',
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+  WHEN new.text IS NOT NULL BEGIN
+  INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+  WHEN old.text IS NOT NULL BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, text)
+    VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, text)
+    SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+  INSERT INTO messages_fts (rowid, text)
+    SELECT new.id, new.text WHERE new.text IS NOT NULL;
+END;
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+
+-- What staff keep about a conversation (PATCH /conversations/{id}).
+ALTER TABLE conversations ADD COLUMN customer_email TEXT; -- as staff typed it
+ALTER TABLE conversations ADD COLUMN labels TEXT;         -- JSON array of short strings

@@ -7,7 +7,8 @@
 # $WA_STATE_DIR/dev.env (kept across runs); variables already in the
 # environment override that file.
 # WA_FCGI_WRAPPER (tests only) runs each responder under a command such
-# as valgrind; WA_NGINX_EXTRA (bench only) adds locations to the server.
+# as valgrind; WA_NGINX_EXTRA (bench only) adds locations to the server;
+# WA_API_RATE (tests, bench) is the management API's requests/s per client.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -47,6 +48,7 @@ WA_RESPONDERS=$(getv WA_RESPONDERS); WA_RESPONDERS=${WA_RESPONDERS:-4}
 sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
     -e "s|@NGINX@|$top/nginx|g" -e "s|@USER@|$(id -un)|g" \
     -e "s|@EXTRA@|${WA_NGINX_EXTRA:-}|" \
+    -e "s|@API_RATE@|${WA_API_RATE:-50}|" \
     "$top/nginx/local.conf.in" > "$WA_STATE_DIR/nginx/nginx.conf"
 nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
 

@@ -46,7 +46,17 @@ typedef void	(*handler)(struct call *);
 static void	messages_list(struct call *);
 static void	conversations_list(struct call *);
 static void	conversation_get(struct call *);
+static void	conversation_messages(struct call *);
+static void	conversation_patch(struct call *);
+static void	mark_read(struct call *);
+static void	outbox_list(struct call *);
 static void	outbox_get(struct call *);
+static void	outbox_retry(struct call *);
+static void	outbox_cancel(struct call *);
+static void	events_list(struct call *);
+static void	event_get(struct call *);
+static void	event_replay(struct call *);
+static void	status_get(struct call *);
 static void	send_post(struct call *);
 
 /* The routes: path ("{id}" is a positive number), method, handler. */
@@ -59,7 +69,17 @@ static const struct route {
 	{ "/messages", "GET", messages_list, 0 },
 	{ "/conversations", "GET", conversations_list, 0 },
 	{ "/conversations/{id}", "GET", conversation_get, 0 },
+	{ "/conversations/{id}", "PATCH", conversation_patch, 1 },
+	{ "/conversations/{id}/messages", "GET", conversation_messages, 0 },
+	{ "/mark-read", "POST", mark_read, 1 },
+	{ "/outbox", "GET", outbox_list, 0 },
 	{ "/outbox/{id}", "GET", outbox_get, 0 },
+	{ "/outbox/{id}", "DELETE", outbox_cancel, 1 },
+	{ "/outbox/{id}/retry", "POST", outbox_retry, 1 },
+	{ "/webhook-events", "GET", events_list, 0 },
+	{ "/webhook-events/{id}", "GET", event_get, 0 },
+	{ "/webhook-events/{id}/replay", "POST", event_replay, 1 },
+	{ "/status", "GET", status_get, 0 },
 	{ "/send", "POST", send_post, 1 },
 };
 
@@ -323,6 +343,10 @@ on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 			x = json_real(v[i].r);
 			break;
 		case DB_VAL_TEXT:
+			/* Stored JSON (labels) goes out as JSON. */
+			if (strcmp(names[i], "labels") == 0 &&
+			    (x = json_loadb(v[i].s, v[i].len, 0, NULL)) != NULL)
+				break;
 			x = json_stringn(v[i].s, v[i].len);
 			break;
 		default:
@@ -360,6 +384,31 @@ page(struct call *c, json_t *rows, int n, int limit)
 		    "next_cursor"));
 }
 
+/*
+ * Turns what a person typed into an FTS5 query that cannot be a syntax
+ * error or an operator: every word (letters and digits, any script)
+ * becomes a quoted term, and all must match.  0, or -1 when no word.
+ */
+static int
+fts_query(const char *q, struct buf *out)
+{
+	const unsigned char	*p = (const unsigned char *)q, *w;
+	int			 n = 0;
+
+	while (*p != '\0') {
+		while (*p != '\0' && *p < 0x80 && !isalnum(*p))
+			p++;
+		for (w = p; *p >= 0x80 || isalnum(*p); p++)
+			continue;
+		if (p == w)
+			continue;
+		if (buf_printf(out, "%s\"%.*s\"", n++ ? " " : "", (int)(p - w),
+		    (const char *)w) == -1)
+			return -1;
+	}
+	return n > 0 ? 0 : -1;
+}
+
 static const char *const dirs[] = { "in", "out", NULL };
 static const char *const statuses[] = { "accepted", "sent", "delivered",
 	"read", "played", "failed", NULL };
@@ -370,17 +419,19 @@ messages_list(struct call *c)
 {
 	static const char *const names[] = { "phone", "conversation_id",
 	    "type", "direction", "status", "since", "until", "limit", "cursor",
-	    NULL };
+	    "q", NULL };
 	struct db_msg_filter	 f;
-	struct buf		 phone, type, dir, status;
+	struct buf		 phone, type, dir, status, q, fts;
 	int64_t			 before, conv, since, until, limit = LIMIT_DEFAULT;
-	int			 rc[8];
+	int			 rc[9];
 	json_t			*rows;
 
 	buf_init(&phone);
 	buf_init(&type);
 	buf_init(&dir);
 	buf_init(&status);
+	buf_init(&q);
+	buf_init(&fts);
 	memset(&f, 0, sizeof(f));
 	f.pnid = c->cfg->phone_number_id;
 	if (query_names(c, names) == -1 ||
@@ -392,8 +443,19 @@ messages_list(struct call *c)
 	    (rc[5] = param_time(c, "since", &since)) == -1 ||
 	    (rc[6] = param_time(c, "until", &until)) == -1 ||
 	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rc[7] = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+	    (rc[7] = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1 ||
+	    (rc[8] = param(c, "q", &q, 200)) == -1)
 		goto done;
+	if (c->id > 0) {	/* /conversations/{id}/messages */
+		conv = c->id;
+		rc[1] = 1;
+	}
+	if (rc[8] == 1 && fts_query(q.p, &fts) == -1) {
+		fail_field(c, 400, "bad_parameter", "q", "q must hold at least "
+		    "one word to search for.");
+		goto done;
+	}
+	f.q = rc[8] == 1 ? fts.p : NULL;
 	f.phone = rc[0] ? phone.p : NULL;
 	f.conversation = rc[1] ? &conv : NULL;
 	f.type = rc[2] ? type.p : NULL;
@@ -413,6 +475,8 @@ done:
 	buf_clear(&type);
 	buf_clear(&dir);
 	buf_clear(&status);
+	buf_clear(&q);
+	buf_clear(&fts);
 }
 
 /* GET /conversations */
@@ -485,6 +549,409 @@ conversation_get(struct call *c)
 	}
 	one(c, db_api_conversations(c->db, c->cfg->phone_number_id, c->id,
 	    NULL, NULL, NULL, 1, on_row, rows), rows, "conversation");
+}
+
+/* GET /conversations/{id}/messages: /messages for one conversation. */
+static void
+conversation_messages(struct call *c)
+{
+	messages_list(c);
+}
+
+/* Reads a JSON object body of at most max bytes.  NULL with the error sent. */
+static json_t *
+json_body(struct call *c, size_t max)
+{
+	const char	*ct = req_param(c->r, "CONTENT_TYPE");
+	json_t		*o;
+	json_error_t	 je;
+	char		 msg[200];
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
+		(void)req_error(c->r, 415, NULL, "unsupported_media_type",
+		    "Send the request as application/json.");
+		return NULL;
+	}
+	switch (req_body(c->r, max)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOO_LARGE:
+		(void)req_error(c->r, 413, NULL, "payload_too_large",
+		    "The request body is too large.");
+		return NULL;
+	default:
+		(void)req_error(c->r, 400, NULL, "bad_body",
+		    "The body is missing or shorter than its Content-Length.");
+		return NULL;
+	}
+	o = json_loadb(c->r->body.p != NULL ? c->r->body.p : "", c->r->body.len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(o)) {
+		(void)snprintf(msg, sizeof(msg), "The body must be a JSON "
+		    "object: %s.", o == NULL ? je.text : "it is not an object");
+		fail_field(c, 422, "bad_json", "", msg);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A string or null member: 1 set (to *v, NULL for null), 0 absent, -1 bad. */
+static int
+str_member(struct call *c, json_t *o, const char *key, size_t max,
+    const char **v)
+{
+	json_t	*x = json_object_get(o, key);
+	char	 msg[160];
+
+	if (x == NULL)
+		return 0;
+	if (json_is_null(x)) {
+		*v = NULL;
+		return 1;
+	}
+	if (!json_is_string(x) || json_string_length(x) > max ||
+	    strlen(json_string_value(x)) != json_string_length(x)) {
+		(void)snprintf(msg, sizeof(msg), "%s must be a string of at "
+		    "most %zu bytes, or null.", key, max);
+		fail_field(c, 422, "invalid", key, msg);
+		return -1;
+	}
+	*v = json_string_value(x);
+	return 1;
+}
+
+/*
+ * PATCH /conversations/{id}: notes, customer_email, labels (up to 20
+ * strings of 1-40 bytes) and assignee ("bot", "person", "person:NAME" or
+ * "agent:https://..."); fields left out stay.  200 with the row.
+ */
+static void
+conversation_patch(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	static const char *const keys[] = { "notes", "customer_email",
+	    "labels", "assignee", NULL };
+	struct db_conv_patch	 p;
+	json_t			*o, *l, *x, *rows;
+	const char		*k, *who;
+	char			*labels = NULL;
+	size_t			 i;
+	int			 rc;
+
+	if (query_names(c, names) == -1 || (o = json_body(c, 16384)) == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	json_object_foreach(o, k, x) {
+		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
+			continue;
+		if (keys[i] == NULL) {
+			fail_field(c, 422, "unknown_field", k, "Only notes, "
+			    "customer_email, labels and assignee can be "
+			    "changed.");
+			goto done;
+		}
+	}
+	if ((p.set_notes = str_member(c, o, "notes", 8000, &p.notes)) == -1 ||
+	    (p.set_email = str_member(c, o, "customer_email", 254,
+	    &p.email)) == -1 ||
+	    (p.set_assignee = str_member(c, o, "assignee", 512, &who)) == -1)
+		goto done;
+	if (p.set_email && p.email != NULL && (strchr(p.email, '@') == NULL ||
+	    strpbrk(p.email, " \t\r\n<>") != NULL)) {
+		fail_field(c, 422, "invalid", "customer_email", "customer_email "
+		    "must look like name@example.com.");
+		goto done;
+	}
+	if (p.set_assignee) {
+		if (who == NULL || !(strcmp(who, "bot") == 0 ||
+		    strcmp(who, "person") == 0 || (strncmp(who, "person:", 7) ==
+		    0 && who[7] != '\0') || strncmp(who, "agent:https://", 14) ==
+		    0)) {
+			fail_field(c, 422, "invalid", "assignee", "assignee must "
+			    "be bot, person, person:NAME or agent:https://...");
+			goto done;
+		}
+		p.assignee = who;
+	}
+	if ((l = json_object_get(o, "labels")) != NULL) {
+		p.set_labels = 1;
+		if (!json_is_null(l)) {
+			if (!json_is_array(l) || json_array_size(l) > 20)
+				goto bad_labels;
+			json_array_foreach(l, i, x)
+				if (!json_is_string(x) ||
+				    json_string_length(x) == 0 ||
+				    json_string_length(x) > 40)
+					goto bad_labels;
+			if ((labels = json_dumps(l, JSON_COMPACT)) == NULL)
+				goto bad_labels;
+			p.labels = labels;
+		}
+	}
+	if ((rc = db_api_conv_patch(c->db, c->cfg->phone_number_id, c->id,
+	    &p)) == -1) {
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The change could not be saved; try again.");
+		goto done;
+	}
+	if ((rows = json_array()) != NULL)
+		one(c, rc == 1 ? db_api_conversations(c->db,
+		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, 1, on_row,
+		    rows) : 0, rows, "conversation");
+	goto done;
+bad_labels:
+	fail_field(c, 422, "invalid", "labels", "labels must be null or an "
+	    "array of at most 20 strings of 1 to 40 bytes.");
+done:
+	free(labels);
+	json_decref(o);
+}
+
+/*
+ * POST /mark-read {"conversation_id": N} or {"phone": "..."}: unread to
+ * zero and a read receipt queued for the newest inbound message.
+ */
+static void
+mark_read(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	struct outbox_req	 o;
+	struct msg_err		 err;
+	json_t			*b, *x, *rb = NULL;
+	char			 wamid[130], wa[72], *req = NULL;
+	int64_t			 id = 0, oid = 0;
+	int			 rc, repeated;
+
+	if (query_names(c, names) == -1 || (b = json_body(c, 4096)) == NULL)
+		return;
+	if (json_is_integer(x = json_object_get(b, "conversation_id")) &&
+	    json_integer_value(x) > 0)
+		id = json_integer_value(x);
+	else if (json_is_string(x = json_object_get(b, "phone")) &&
+	    json_string_length(x) >= 6 && json_string_length(x) <= 21 &&
+	    strspn(json_string_value(x) + (json_string_value(x)[0] == '+'),
+	    "0123456789") == json_string_length(x) -
+	    (json_string_value(x)[0] == '+'))
+		id = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
+		    json_string_value(x) + (json_string_value(x)[0] == '+'));
+	else {
+		fail_field(c, 422, "required", "conversation_id", "Give "
+		    "conversation_id (a number) or phone (6 to 20 digits).");
+		json_decref(b);
+		return;
+	}
+	json_decref(b);
+	if (id < 0 || (rc = db_api_conv_read(c->db, c->cfg->phone_number_id,
+	    id, wamid, sizeof(wamid), wa, sizeof(wa))) == -1) {
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The database could not answer; try again.");
+		return;
+	}
+	if (id == 0 || rc == 0) {
+		(void)req_error(c->r, 404, NULL, "not_found", "No such "
+		    "conversation.");
+		return;
+	}
+	if (wamid[0] != '\0' && (rb = json_pack("{s:s, s:s}", "type", "read",
+	    "message_id", wamid)) != NULL &&
+	    (req = json_dumps(rb, JSON_COMPACT)) != NULL) {
+		memset(&o, 0, sizeof(o));
+		o.json = req;
+		o.len = strlen(req);
+		o.pnid = c->cfg->phone_number_id;
+		o.source = "api";
+		if (outbox_queue(c->db, &o, &oid, &repeated, &err) == OUTBOX_OK)
+			notify_send(c->wake, c->cfg->wake_path);
+		else
+			log_warnx("mark-read: read receipt not queued: %s",
+			    err.code);
+	}
+	free(req);
+	json_decref(rb);
+	reply_json(c, 200, json_pack("{s:I, s:i, s:o}", "conversation_id",
+	    (json_int_t)id, "unread_count", 0, "read_receipt_outbox_id",
+	    oid > 0 ? json_integer((json_int_t)oid) : json_null()));
+}
+
+static const char *const outbox_states[] = { "queued", "sending",
+	"accepted", "failed", "cancelled", NULL };
+
+/* GET /outbox */
+static void
+outbox_list(struct call *c)
+{
+	static const char *const names[] = { "state", "limit", "cursor", NULL };
+	struct buf	 state;
+	int64_t		 before, limit = LIMIT_DEFAULT;
+	int		 rs, rb;
+	json_t		*rows;
+
+	buf_init(&state);
+	if (query_names(c, names) == -1 ||
+	    (rs = param_enum(c, "state", outbox_states, &state)) == -1 ||
+	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
+	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+		goto done;
+	if ((rows = json_array()) != NULL)
+		page(c, rows, db_api_outbox_list(c->db, c->cfg->phone_number_id,
+		    rb ? &before : NULL, rs ? state.p : NULL, (int)limit, on_row,
+		    rows), (int)limit);
+done:
+	buf_clear(&state);
+}
+
+/* POST /outbox/{id}/retry and DELETE /outbox/{id}. */
+static void
+outbox_change(struct call *c, int retry)
+{
+	static const char *const names[] = { NULL };
+	json_t	*rows;
+	int	 rc;
+
+	if (query_names(c, names) == -1)
+		return;
+	if ((rc = db_api_outbox_change(c->db, c->cfg->phone_number_id, c->id,
+	    retry)) == -1) {
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The change could not be saved; try again.");
+		return;
+	}
+	if ((rows = json_array()) == NULL)
+		return;
+	if (rc == 0 && db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
+	    on_row, rows) == 1) {
+		json_decref(rows);
+		(void)req_error(c->r, 409, NULL, "wrong_state", retry ?
+		    "Only a failed message can be retried." :
+		    "Only a queued message can be cancelled.");
+		return;
+	}
+	if (rc == 1 && retry)
+		notify_send(c->wake, c->cfg->wake_path);
+	one(c, rc == 1 ? db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
+	    on_row, rows) : 0, rows, "outbox row");
+}
+
+static void
+outbox_retry(struct call *c)
+{
+	outbox_change(c, 1);
+}
+
+static void
+outbox_cancel(struct call *c)
+{
+	outbox_change(c, 0);
+}
+
+static const char *const event_states[] = { "pending", "applied",
+	"partial", "duplicate", "failed", NULL };
+
+/* GET /webhook-events */
+static void
+events_list(struct call *c)
+{
+	static const char *const names[] = { "result", "limit", "cursor", NULL };
+	struct buf	 state;
+	int64_t		 before, limit = LIMIT_DEFAULT;
+	int		 rs, rb;
+	json_t		*rows;
+
+	buf_init(&state);
+	if (query_names(c, names) == -1 ||
+	    (rs = param_enum(c, "result", event_states, &state)) == -1 ||
+	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
+	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+		goto done;
+	if ((rows = json_array()) != NULL)
+		page(c, rows, db_api_events(c->db, 0, rb ? &before : NULL,
+		    rs ? state.p : NULL, (int)limit, on_row, rows), (int)limit);
+done:
+	buf_clear(&state);
+}
+
+/* GET /webhook-events/{id}: with the raw body as Meta sent it. */
+static void
+event_get(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	json_t *rows;
+
+	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+		return;
+	one(c, db_api_events(c->db, c->id, NULL, NULL, 1, on_row, rows), rows,
+	    "journal entry");
+}
+
+/* POST /webhook-events/{id}/replay: the worker applies it again. */
+static void
+event_replay(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	json_t	*rows;
+	int	 rc;
+
+	if (query_names(c, names) == -1)
+		return;
+	if ((rc = db_api_event_replay(c->db, c->id)) == -1) {
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The replay could not be saved; try again.");
+		return;
+	}
+	if ((rows = json_array()) == NULL)
+		return;
+	if (rc == 1)
+		notify_send(c->wake, c->cfg->wake_path);
+	else if (db_api_events(c->db, c->id, NULL, NULL, 1, on_row, rows) ==
+	    1) {
+		json_decref(rows);
+		(void)req_error(c->r, 409, NULL, "cannot_replay", "The entry "
+		    "is pending already, or its body was purged.");
+		return;
+	}
+	one(c, rc == 1 ? db_api_events(c->db, c->id, NULL, NULL, 1, on_row,
+	    rows) : 0, rows, "journal entry");
+}
+
+/*
+ * GET /status: which settings are present (never their values), the
+ * queues, the journal, the sender's state, versions.
+ */
+static void
+status_get(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	json_t	*rows, *o;
+
+	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+		return;
+	if (db_api_status(c->db, c->cfg->phone_number_id, on_row, rows) != 1 ||
+	    (o = json_array_get(rows, 0)) == NULL) {
+		json_decref(rows);
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "The database could not answer; try again.");
+		return;
+	}
+	json_incref(o);
+	json_decref(rows);
+	(void)json_object_set_new(o, "settings", json_pack(
+	    "{s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:b, s:b}",
+	    "WHATSAPP_APP_SECRET", c->cfg->app_secret != NULL,
+	    "WHATSAPP_VERIFY_TOKEN", c->cfg->verify_token != NULL,
+	    "WHATSAPP_ACCESS_TOKEN", c->cfg->access_token != NULL,
+	    "WHATSAPP_PHONE_NUMBER_ID", c->cfg->phone_number_id != NULL,
+	    "WA_AGENT_SECRET", c->cfg->agent_secret != NULL &&
+	    c->cfg->agent_secret[0] != '\0',
+	    "WHATSAPP_API_VERSION", c->cfg->api_version,
+	    "WA_SYNCHRONOUS", c->cfg->sync_full ? "FULL" : "NORMAL",
+	    "WA_BOT", c->cfg->bot, "custom_graph_url",
+	    strcmp(c->cfg->graph_url, "https://graph.facebook.com") != 0));
+	(void)json_object_set_new(o, "schema_version",
+	    json_integer(db_schema_known()));
+	(void)json_object_set_new(o, "sqlite_version",
+	    json_string(db_sqlite_version()));
+	reply_json(c, 200, o);
 }
 
 /* GET /outbox/{id} */
@@ -663,6 +1130,12 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	}
 	if (!known)
 		return 0;
+	if (cfg->phone_number_id == NULL) {
+		(void)req_error(r, 503, NULL, "not_configured", "Set "
+		    "WHATSAPP_PHONE_NUMBER_ID for the responders too: the API "
+		    "serves that number.");
+		return 1;
+	}
 	if (hit == NULL) {
 		char hdr[100];
 

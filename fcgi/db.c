@@ -115,6 +115,18 @@ enum stmt {
 	STMT_API_CONVERSATIONS,
 	STMT_API_CONVERSATION,
 	STMT_API_OUTBOX,
+	STMT_API_MESSAGES_Q,
+	STMT_API_OUTBOX_LIST,
+	STMT_API_OUTBOX_RETRY,
+	STMT_API_OUTBOX_CANCEL,
+	STMT_API_EVENTS,
+	STMT_API_EVENT,
+	STMT_API_EVENT_REPLAY,
+	STMT_API_STATUS,
+	STMT_API_CONV_PATCH,
+	STMT_API_CONV_READ,
+	STMT_API_LAST_INBOUND,
+	STMT_API_CONV_BY_PHONE,
 	STMT__MAX
 };
 
@@ -429,7 +441,8 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
 	    "v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
-	    "v.assigned_until, v.notes FROM conversations v JOIN contacts c ON "
+	    "v.assigned_until, v.notes, v.customer_email, v.labels "
+	    "FROM conversations v JOIN contacts c ON "
 	    "c.id = v.contact_id WHERE (?1 IS NULL OR v.id < ?1) AND "
 	    "v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
 	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
@@ -437,13 +450,77 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
 	    "v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
-	    "v.assigned_until, v.notes FROM conversations v JOIN contacts c ON "
+	    "v.assigned_until, v.notes, v.customer_email, v.labels "
+	    "FROM conversations v JOIN contacts c ON "
 	    "c.id = v.contact_id WHERE v.id = ?1 AND v.phone_number_id = ?2",
 	    /* STMT_API_CONVERSATION */
 	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
 	    "error_code, error_title, error_details, wamid, message_id, source, "
 	    "created_at, sent_at FROM outbox WHERE id = ?1 AND "
 	    "phone_number_id = ?2", /* STMT_API_OUTBOX */
+	/* The same with q: ids from the full-text index (FTS5). */
+	"SELECT id, wamid, direction, conversation_id, "
+	    "coalesce(sender, recipient) AS phone, type, text, media_id, "
+	    "mime_type, filename, reply_id, reply_title, context_wamid, status, "
+	    "status_at, error_code, error_title, timestamp FROM messages "
+	    "WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts "
+	    "MATCH ?11) AND (?1 IS NULL OR id < ?1) AND phone_number_id = ?2 "
+	    "AND (?3 IS NULL OR coalesce(sender, recipient) = ?3) AND "
+	    "(?4 IS NULL OR conversation_id = ?4) AND (?5 IS NULL OR type = ?5) "
+	    "AND (?6 IS NULL OR direction = ?6) AND (?7 IS NULL OR status = ?7) "
+	    "AND (?8 IS NULL OR timestamp >= ?8) AND "
+	    "(?9 IS NULL OR timestamp < ?9) ORDER BY id DESC LIMIT ?10",
+	    /* STMT_API_MESSAGES_Q */
+	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
+	    "error_code, error_title, error_details, wamid, message_id, source, "
+	    "created_at, sent_at FROM outbox WHERE (?1 IS NULL OR id < ?1) AND "
+	    "phone_number_id = ?2 AND (?3 IS NULL OR state = ?3) "
+	    "ORDER BY id DESC LIMIT ?4", /* STMT_API_OUTBOX_LIST */
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?3, "
+	    "attempts = 0 WHERE id = ?1 AND phone_number_id = ?2 AND "
+	    "state = 'failed'", /* STMT_API_OUTBOX_RETRY */
+	"UPDATE outbox SET state = 'cancelled' WHERE id = ?1 AND "
+	    "phone_number_id = ?2 AND state = 'queued'",
+	    /* STMT_API_OUTBOX_CANCEL */
+	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
+	    "items_total, items_applied, items_duplicate, items_failed, error "
+	    "FROM webhook_events WHERE (?1 IS NULL OR id < ?1) AND "
+	    "(?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3",
+	    /* STMT_API_EVENTS */
+	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
+	    "items_total, items_applied, items_duplicate, items_failed, error, "
+	    "body FROM webhook_events WHERE id = ?1", /* STMT_API_EVENT */
+	"UPDATE webhook_events SET state = 'pending', applied_at = NULL, "
+	    "error = NULL WHERE id = ?1 AND state != 'pending' AND "
+	    "body IS NOT NULL", /* STMT_API_EVENT_REPLAY */
+	"SELECT (SELECT count(*) FROM webhook_events WHERE state = 'pending') "
+	    "AS journal_backlog, (SELECT max(received_at) FROM webhook_events) "
+	    "AS last_webhook_at_ms, (SELECT count(*) FROM outbox WHERE state = "
+	    "'queued') AS outbox_queued, (SELECT count(*) FROM outbox WHERE "
+	    "state = 'sending') AS outbox_sending, (SELECT count(*) FROM outbox "
+	    "WHERE state = 'failed') AS outbox_failed, (SELECT count(*) FROM "
+	    "media WHERE state = 'pending') AS media_pending, (SELECT count(*) "
+	    "FROM agent_requests WHERE state IN ('queued', 'sending')) AS "
+	    "agent_pending, (SELECT paused_reason FROM sender_status WHERE "
+	    "phone_number_id = ?1) AS sending_paused",
+	    /* STMT_API_STATUS */
+	"UPDATE conversations SET "
+	    "notes = CASE WHEN ?2 THEN ?3 ELSE notes END, "
+	    "customer_email = CASE WHEN ?4 THEN ?5 ELSE customer_email END, "
+	    "labels = CASE WHEN ?6 THEN ?7 ELSE labels END, "
+	    "assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END, "
+	    "assigned_until = CASE WHEN ?8 THEN NULL ELSE assigned_until END "
+	    "WHERE id = ?1 AND phone_number_id = ?10", /* STMT_API_CONV_PATCH */
+	"UPDATE conversations SET unread_count = 0 WHERE id = ?1 AND "
+	    "phone_number_id = ?2", /* STMT_API_CONV_READ */
+	"SELECT m.wamid, c.wa_id FROM messages m JOIN conversations v ON "
+	    "v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id "
+	    "WHERE v.id = ?1 AND v.phone_number_id = ?2 AND m.direction = 'in' "
+	    "ORDER BY m.timestamp DESC, m.id DESC LIMIT 1",
+	    /* STMT_API_LAST_INBOUND */
+	"SELECT v.id FROM conversations v JOIN contacts c ON c.id = "
+	    "v.contact_id WHERE v.phone_number_id = ? AND c.wa_id = ?",
+	    /* STMT_API_CONV_BY_PHONE */
 };
 
 struct db {
@@ -2482,7 +2559,9 @@ int
 db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
     void *arg)
 {
-	sqlite3_stmt *s = st(d, STMT_API_MESSAGES);
+	enum stmt	 k = f->q != NULL ? STMT_API_MESSAGES_Q :
+			    STMT_API_MESSAGES;
+	sqlite3_stmt	*s = st(d, k);
 
 	bind_opt_int(s, 1, f->before);
 	bind_opt_text(s, 2, f->pnid);
@@ -2494,7 +2573,9 @@ db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
 	bind_opt_int(s, 8, f->since);
 	bind_opt_int(s, 9, f->until);
 	sqlite3_bind_int(s, 10, f->limit);
-	return each_typed(d, STMT_API_MESSAGES, cb, arg, __func__);
+	if (f->q != NULL)
+		bind_text(s, 11, f->q);
+	return each_typed(d, k, cb, arg, __func__);
 }
 
 /* GET /conversations (id 0) or one conversation (id > 0).  n or -1. */
@@ -2530,4 +2611,145 @@ db_api_outbox(struct db *d, const char *pnid, int64_t id, db_row_cb cb,
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, pnid);
 	return each_typed(d, STMT_API_OUTBOX, cb, arg, __func__);
+}
+
+/* GET /outbox.  n or -1. */
+int
+db_api_outbox_list(struct db *d, const char *pnid, const int64_t *before,
+    const char *state, int limit, db_row_cb cb, void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_API_OUTBOX_LIST);
+
+	bind_opt_int(s, 1, before);
+	bind_text(s, 2, pnid);
+	bind_opt_text(s, 3, state);
+	sqlite3_bind_int(s, 4, limit);
+	return each_typed(d, STMT_API_OUTBOX_LIST, cb, arg, __func__);
+}
+
+/*
+ * POST /outbox/{id}/retry (a failed row, retry 1) or DELETE (a queued
+ * row, retry 0).  1 done, 0 the row is not in that state, -1.
+ */
+int
+db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry)
+{
+	enum stmt	 k = retry ? STMT_API_OUTBOX_RETRY : STMT_API_OUTBOX_CANCEL;
+	sqlite3_stmt	*s = st(d, k);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, pnid);
+	if (retry)
+		sqlite3_bind_int64(s, 3, now_ms());
+	if (run(d, k, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/* GET /webhook-events (id 0) or one entry with its body.  n or -1. */
+int
+db_api_events(struct db *d, int64_t id, const int64_t *before,
+    const char *state, int limit, db_row_cb cb, void *arg)
+{
+	enum stmt	 k = id > 0 ? STMT_API_EVENT : STMT_API_EVENTS;
+	sqlite3_stmt	*s = st(d, k);
+
+	if (id > 0)
+		sqlite3_bind_int64(s, 1, id);
+	else {
+		bind_opt_int(s, 1, before);
+		bind_opt_text(s, 2, state);
+		sqlite3_bind_int(s, 3, limit);
+	}
+	return each_typed(d, k, cb, arg, __func__);
+}
+
+/* POST /webhook-events/{id}/replay: 1 pending again, 0 not found or purged. */
+int
+db_api_event_replay(struct db *d, int64_t id)
+{
+	if (run_id(d, STMT_API_EVENT_REPLAY, id, 0, 0, 0, __func__) == -1)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/* GET /status counters for pnid.  n or -1. */
+int
+db_api_status(struct db *d, const char *pnid, db_row_cb cb, void *arg)
+{
+	sqlite3_stmt *s = st(d, STMT_API_STATUS);
+
+	bind_text(s, 1, pnid);
+	return each_typed(d, STMT_API_STATUS, cb, arg, __func__);
+}
+
+/*
+ * PATCH /conversations/{id}: each field is changed only when its set flag
+ * is on (a NULL value clears it).  1 changed, 0 no such conversation, -1.
+ */
+int
+db_api_conv_patch(struct db *d, const char *pnid, int64_t id,
+    const struct db_conv_patch *p)
+{
+	sqlite3_stmt *s = st(d, STMT_API_CONV_PATCH);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, p->set_notes);
+	bind_text(s, 3, p->notes);
+	sqlite3_bind_int(s, 4, p->set_email);
+	bind_text(s, 5, p->email);
+	sqlite3_bind_int(s, 6, p->set_labels);
+	bind_text(s, 7, p->labels);
+	sqlite3_bind_int(s, 8, p->set_assignee);
+	bind_text(s, 9, p->assignee != NULL ? p->assignee : "bot");
+	bind_text(s, 10, pnid);
+	if (run(d, STMT_API_CONV_PATCH, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/*
+ * POST /mark-read: unread to zero; the newest inbound wamid and the
+ * customer's wa_id into the buffers (empty when none).  1, 0 none, -1.
+ */
+int
+db_api_conv_read(struct db *d, const char *pnid, int64_t id, char *wamid,
+    size_t wsz, char *wa_id, size_t asz)
+{
+	sqlite3_stmt	*s = st(d, STMT_API_CONV_READ);
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, pnid);
+	if (run(d, STMT_API_CONV_READ, __func__) != DB_OK)
+		return -1;
+	if (sqlite3_changes(d->h) == 0)
+		return 0;
+	wamid[0] = wa_id[0] = '\0';
+	s = st(d, STMT_API_LAST_INBOUND);
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, pnid);
+	if ((rc = row(d, STMT_API_LAST_INBOUND, __func__)) == 1) {
+		col_copy(s, 0, wamid, wsz);
+		col_copy(s, 1, wa_id, asz);
+		sqlite3_reset(s);
+	}
+	return rc == -1 ? -1 : 1;
+}
+
+/* The conversation with customer wa_id: its id, 0 none, -1. */
+int64_t
+db_api_conv_by_phone(struct db *d, const char *pnid, const char *wa_id)
+{
+	sqlite3_stmt	*s = st(d, STMT_API_CONV_BY_PHONE);
+	int64_t		 id;
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	if ((rc = row(d, STMT_API_CONV_BY_PHONE, __func__)) != 1)
+		return rc;
+	id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return id;
 }

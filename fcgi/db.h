@@ -113,7 +113,14 @@ struct db_msg_filter {
 	const int64_t	*conversation;
 	const char	*type, *direction, *status;
 	const int64_t	*since, *until;	/* Meta time, unix seconds */
+	const char	*q;		/* FTS5 query, already made safe */
 	int		 limit;
+};
+
+/* PATCH /conversations/{id}: which fields change, and to what. */
+struct db_conv_patch {
+	int		 set_notes, set_email, set_labels, set_assignee;
+	const char	*notes, *email, *labels, *assignee; /* NULL clears */
 };
 
 struct db	*db_open(const char *path, enum db_role, int sync_full,
@@ -259,6 +266,22 @@ int		 db_api_conversations(struct db *, const char *pnid,
 		    const char *assignee, int limit, db_row_cb, void *);
 int		 db_api_outbox(struct db *, const char *pnid, int64_t id,
 		    db_row_cb, void *);
+int		 db_api_outbox_list(struct db *, const char *pnid,
+		    const int64_t *before, const char *state, int limit,
+		    db_row_cb, void *);
+int		 db_api_outbox_change(struct db *, const char *pnid,
+		    int64_t id, int retry);
+int		 db_api_events(struct db *, int64_t id, const int64_t *before,
+		    const char *state, int limit, db_row_cb, void *);
+int		 db_api_event_replay(struct db *, int64_t id);
+int		 db_api_status(struct db *, const char *pnid, db_row_cb,
+		    void *);
+int		 db_api_conv_patch(struct db *, const char *pnid, int64_t id,
+		    const struct db_conv_patch *);
+int64_t		 db_api_conv_by_phone(struct db *, const char *pnid,
+		    const char *wa_id);
+int		 db_api_conv_read(struct db *, const char *pnid, int64_t id,
+		    char *wamid, size_t, char *wa_id, size_t);
 int		 db_schedule_upsert(struct db *, const char *pnid,
 		    const char *number, const char *step, const char *starts,
 		    const char *ends);

@@ -27,7 +27,8 @@ def new_key(s, name, *flags):
 
 @pytest.fixture(scope="module")
 def api():
-    s = Stack(extra_env={"WA_BOT": "off"})
+    # Tests fire far more than nginx's 50 requests/s per client allow.
+    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000"})
     try:
         s.start()
     except Exception:
@@ -243,3 +244,141 @@ def test_send_idempotent_and_refusals(api):
     assert st == 422 and json.loads(b)["error"]["code"] == "bad_json"
     st, e = post_json(api, "/send", req, headers={"Idempotency-Key": "k" * 129})
     assert st == 400 and e["error"]["field"] == "Idempotency-Key"
+
+
+def test_full_text_search_unicode_and_safe(api):
+    who = "15550650000"
+    inbound(api, who, "Die Lieferung für Auftrag A-77 ist beschädigt 😞")
+    inbound(api, who, "Ordre 88: la pièce est cassée")
+    inbound(api, who, "nothing to see here")
+    api.wait_applied()
+
+    def search(q, extra=""):
+        st, body = get(api, "/messages?q=%s%s" % (urllib.parse.quote(q), extra))
+        assert st == 200, body
+        return [m["text"] for m in body["data"]]
+    assert search("beschädigt") == ["Die Lieferung für Auftrag A-77 ist beschädigt 😞"]
+    assert search("beschadigt") == ["Die Lieferung für Auftrag A-77 ist beschädigt 😞"]  # diacritics
+    assert search("PIECE cassee") == ["Ordre 88: la pièce est cassée"]
+    assert search("cassée", "&phone=15550659999") == []
+    # FTS5 syntax in q is taken as words, never as an operator or an error.
+    assert search('pièce" OR "nothing') == []
+    assert search("NEAR(pièce cassée)") == []           # "near" is a word here
+    assert search("A-77") == ["Die Lieferung für Auftrag A-77 ist beschädigt 😞"]
+    st, body = get(api, "/messages?q=%22%20*%20%22")
+    assert st == 400 and body["error"]["field"] == "q"
+
+
+def test_conversation_messages_patch_and_mark_read(api):
+    who = "15550660000"
+    inbound(api, who, "one")
+    inbound(api, who, "two")
+    api.wait_applied()
+    conv = get(api, "/messages?phone=" + who)[1]["data"][0]["conversation_id"]
+    st, body = get(api, "/conversations/%d/messages?limit=1" % conv)
+    assert st == 200 and [m["text"] for m in body["data"]] == ["two"] and body["next_cursor"]
+    st, body = get(api, "/conversations/%d/messages?cursor=%s" % (conv, body["next_cursor"]))
+    assert [m["text"] for m in body["data"]] == ["one"] and body["next_cursor"] is None
+    h = {"Authorization": "Bearer " + api.key, "Content-Type": "application/json"}
+
+    def patch(doc, cid=conv):
+        st, _, b = api.request("PATCH", API + "/conversations/%d" % cid, json.dumps(doc).encode(), h)
+        return st, json.loads(b)
+    st, row = patch({"notes": "VIP — ships Fridays", "labels": ["vip", "eu"],
+                     "customer_email": "buyer@example.com", "assignee": "person:Dana"})
+    assert st == 200 and row["notes"] == "VIP — ships Fridays" and row["labels"] == ["vip", "eu"]
+    assert row["customer_email"] == "buyer@example.com" and row["assignee"] == "person:Dana"
+    st, row = patch({"notes": None})
+    assert st == 200 and row["notes"] is None and row["labels"] == ["vip", "eu"]   # others kept
+    for doc, field in [({"colour": "red"}, "colour"), ({"labels": ["x" * 41]}, "labels"),
+                       ({"assignee": "someone"}, "assignee"), ({"customer_email": "nope"}, "customer_email"),
+                       ({"notes": 5}, "notes")]:
+        st, e = patch(doc)
+        assert st == 422 and e["error"]["field"] == field
+    assert patch({"notes": "x"}, cid=999999)[0] == 404
+    assert api.q("SELECT unread_count FROM conversations WHERE id = ?", conv)[0]["unread_count"] == 2
+    st, r = post_json(api, "/mark-read", {"phone": "+" + who})
+    assert st == 200 and r["conversation_id"] == conv and r["read_receipt_outbox_id"]
+    assert api.q("SELECT unread_count FROM conversations WHERE id = ?", conv)[0]["unread_count"] == 0
+    rr = api.q("SELECT kind, body FROM outbox WHERE id = ?", r["read_receipt_outbox_id"])[0]
+    last = get(api, "/messages?phone=" + who + "&limit=1")[1]["data"][0]["wamid"]
+    assert rr["kind"] == "read" and json.loads(rr["body"])["message_id"] == last
+    assert post_json(api, "/mark-read", {"conversation_id": 999999})[0] == 404
+    assert post_json(api, "/mark-read", {"phone": "abc"})[0] == 422
+
+
+def test_outbox_list_retry_cancel(api):
+    who = "15550670000"
+    inbound(api, who, "hi")
+    api.wait_applied()
+    st, a = post_json(api, "/send", {"to": who, "type": "text", "text": {"body": "a"}})
+    with api.db() as c:     # a row that failed, and one still waiting
+        c.execute("UPDATE outbox SET state = 'failed', error_code = 131026 WHERE id = ?", (a["id"],))
+        cur = c.execute("INSERT INTO outbox (phone_number_id, recipient, kind, body, free_form, source, "
+                        "next_attempt_at, created_at) VALUES ('200300400500600', ?, 'text', '{}', 1, "
+                        "'api', 9999999999999, 0)", (who,))
+        queued = cur.lastrowid
+    st, body = get(api, "/outbox?state=failed")
+    assert st == 200 and a["id"] in [r["id"] for r in body["data"]]
+    assert all(r["state"] == "failed" for r in body["data"])
+    assert get(api, "/outbox?state=lost")[0] == 400
+    st, _, b = api.request("DELETE", API + "/outbox/%d" % a["id"], headers={"Authorization": "Bearer " + api.key})
+    assert st == 409 and json.loads(b)["error"]["code"] == "wrong_state"
+    st, _, b = api.request("DELETE", API + "/outbox/%d" % queued, headers={"Authorization": "Bearer " + api.key})
+    assert st == 200 and json.loads(b)["state"] == "cancelled"
+    st, row = post_json(api, "/outbox/%d/retry" % a["id"], {})
+    assert st == 200 and row["state"] in ("queued", "sending", "accepted", "failed") and row["attempts"] <= 1
+    assert post_json(api, "/outbox/%d/retry" % queued, {})[0] == 409
+    assert post_json(api, "/outbox/999999/retry", {})[0] == 404
+
+
+def test_webhook_events_and_replay_after_fix(api):
+    body = fixture("text.json")
+    st, _, raw = api.request("GET", API + "/webhook-events?limit=1", headers={"Authorization": "Bearer " + api.key})
+    assert st == 200
+    # A body whose only message cannot be applied: its wamid is too long.
+    doc = json.loads(body)
+    doc["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid." + "x" * 200
+    bad = json.dumps(doc).encode()
+    st, _, r = api.post(bad)
+    eid = json.loads(r)["stored"]
+    api.wait_applied()
+    st, ev = get(api, "/webhook-events/%d" % eid)
+    assert st == 200 and ev["state"] == "failed" and ev["error"] and ev["body"] == bad.decode()
+    assert eid in [e["id"] for e in get(api, "/webhook-events?result=failed")[1]["data"]]
+    assert get(api, "/webhook-events?result=maybe")[0] == 400
+    # The fix (here: the operator corrects the stored item), then a replay.
+    with api.db() as c:
+        c.execute("UPDATE webhook_events SET body = ? WHERE id = ?",
+                  (bad.replace(b"wamid." + b"x" * 200, b"wamid.replayed.1"), eid))
+    st, ev = post_json(api, "/webhook-events/%d/replay" % eid, {})
+    assert st == 200 and ev["state"] in ("pending", "applied")
+    api.wait_applied()
+    assert get(api, "/webhook-events/%d" % eid)[1]["state"] == "applied"
+    assert api.q("SELECT count(*) n FROM messages WHERE wamid = 'wamid.replayed.1'")[0]["n"] == 1
+    assert post_json(api, "/webhook-events/999999/replay", {})[0] == 404
+
+
+def test_status_names_settings_never_values(api):
+    st, body = get(api, "/status")
+    assert st == 200
+    assert body["settings"]["WHATSAPP_APP_SECRET"] is True
+    assert body["settings"]["WA_SYNCHRONOUS"] == "FULL"
+    text = json.dumps(body)
+    assert api.secret not in text and api.verify_token not in text and "test-token" not in text
+    assert body["journal_backlog"] >= 0 and body["schema_version"] >= 4
+    assert "outbox_queued" in body and "last_webhook_at_ms" in body
+
+
+def test_rate_limit_answers_429_in_the_error_shape():
+    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "2"})
+    try:
+        s.start()
+        key = new_key(s, "k")
+        codes = [s.request("GET", API + "/messages", headers={"Authorization": "Bearer " + key})
+                 for _ in range(150)]
+        limited = [c for c in codes if c[0] == 429]
+        assert limited and json.loads(limited[0][2])["error"]["code"] == "rate_limited"
+        assert any(c[0] == 200 for c in codes)
+    finally:
+        s.close()
