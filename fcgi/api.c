@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bsd/string.h>
 #include <jansson.h>
@@ -39,6 +40,7 @@ struct call {
 	struct req		*r;
 	int			 wake;
 	int64_t			 id;	/* {id} in the path, 0 when none */
+	char			 wa[24]; /* {wa_id} in the path, "" when none */
 };
 
 typedef void	(*handler)(struct call *);
@@ -57,6 +59,10 @@ static void	events_list(struct call *);
 static void	event_get(struct call *);
 static void	event_replay(struct call *);
 static void	status_get(struct call *);
+static void	contacts_list(struct call *);
+static void	contact_get(struct call *);
+static void	contact_export(struct call *);
+static void	contact_erase(struct call *);
 static void	send_post(struct call *);
 
 /* The routes: path ("{id}" is a positive number), method, handler. */
@@ -80,26 +86,43 @@ static const struct route {
 	{ "/webhook-events/{id}", "GET", event_get, 0 },
 	{ "/webhook-events/{id}/replay", "POST", event_replay, 1 },
 	{ "/status", "GET", status_get, 0 },
+	{ "/contacts", "GET", contacts_list, 0 },
+	{ "/contacts/{wa_id}", "GET", contact_get, 0 },
+	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1 },
+	{ "/contacts/{wa_id}/export", "GET", contact_export, 0 },
 	{ "/send", "POST", send_post, 1 },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
-/* 1 when path matches pattern, with {id} parsed into *id. */
+/*
+ * 1 when path matches pattern, with {id} (a positive number) parsed into
+ * *id, or {wa_id} (6 to 20 digits) copied into wa.
+ */
 static int
-match(const char *pattern, const char *path, int64_t *id)
+match(const char *pattern, const char *path, int64_t *id, char wa[24])
 {
-	const char	*brace = strstr(pattern, "{id}");
-	size_t		 n;
+	const char	*brace = strchr(pattern, '{'), *rest;
+	size_t		 n, len;
 	char		*end;
 	long long	 v;
 
 	*id = 0;
+	wa[0] = '\0';
 	if (brace == NULL)
 		return strcmp(pattern, path) == 0;
 	n = (size_t)(brace - pattern);
 	if (strncmp(pattern, path, n) != 0 || !isdigit((unsigned char)path[n]))
 		return 0;
+	if (strncmp(brace, "{wa_id}", 7) == 0) {
+		rest = brace + 7;
+		len = strspn(path + n, "0123456789");
+		if (len < 6 || len > 20 || strcmp(path + n + len, rest) != 0)
+			return 0;
+		memcpy(wa, path + n, len);
+		wa[len] = '\0';
+		return 1;
+	}
 	errno = 0;
 	v = strtoll(path + n, &end, 10);
 	if (errno != 0 || v <= 0 || strcmp(end, brace + 4) != 0)
@@ -954,6 +977,167 @@ status_get(struct call *c)
 	reply_json(c, 200, o);
 }
 
+/* GET /contacts: q matches the number or the profile name. */
+static void
+contacts_list(struct call *c)
+{
+	static const char *const names[] = { "q", "opted_out", "limit",
+	    "cursor", NULL };
+	static const char *const yn[] = { "true", "false", NULL };
+	struct buf	 q, like, opt;
+	int64_t		 before, limit = LIMIT_DEFAULT, o;
+	int		 rq, ro, rb;
+	size_t		 i;
+	json_t		*rows;
+
+	buf_init(&q);
+	buf_init(&like);
+	buf_init(&opt);
+	if (query_names(c, names) == -1 || (rq = param(c, "q", &q, 100)) ==
+	    -1 || (ro = param_enum(c, "opted_out", yn, &opt)) == -1 ||
+	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
+	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+		goto done;
+	/* A substring match: LIKE's own % and _ (and \\) are escaped. */
+	if (rq == 1) {
+		if (buf_append(&like, "%", 1) == -1)
+			goto done;
+		for (i = 0; i < q.len; i++)
+			if ((strchr("%_\\", q.p[i]) != NULL &&
+			    buf_append(&like, "\\", 1) == -1) ||
+			    buf_append(&like, q.p + i, 1) == -1)
+				goto done;
+		if (buf_append(&like, "%", 1) == -1)
+			goto done;
+	}
+	o = ro == 1 && strcmp(opt.p, "true") == 0;
+	if ((rows = json_array()) != NULL)
+		page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,
+		    NULL, rb ? &before : NULL, rq ? like.p : NULL, ro ? &o : NULL,
+		    (int)limit, on_row, rows), (int)limit);
+done:
+	buf_clear(&q);
+	buf_clear(&like);
+	buf_clear(&opt);
+}
+
+/* GET /contacts/{wa_id} */
+static void
+contact_get(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	json_t	*rows;
+	char	 msg[80];
+	int	 n;
+
+	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+		return;
+	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
+	    NULL, 1, on_row, rows);
+	if (n == 0) {
+		json_decref(rows);
+		(void)snprintf(msg, sizeof(msg), "No contact %s.", c->wa);
+		(void)req_error(c->r, 404, NULL, "not_found", msg);
+		return;
+	}
+	one(c, n, rows, "contact");
+}
+
+/*
+ * GET /contacts/{wa_id}/export: everything held about the contact, for a
+ * privacy request: the contact, conversations, messages, statuses, media
+ * rows, tickets and what was queued to them.
+ */
+static void
+contact_export(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	static const char *const parts[] = { "conversations", "messages",
+	    "statuses", "media", "tickets", "outbox" };
+	json_t	*rows, *out, *a;
+	size_t	 i;
+	int64_t	 contact;
+
+	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+		return;
+	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
+	    NULL, 1, on_row, rows) != 1) {
+		json_decref(rows);
+		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
+		return;
+	}
+	contact = json_integer_value(json_object_get(json_array_get(rows, 0),
+	    "id"));
+	out = json_pack("{s:O}", "contact", json_array_get(rows, 0));
+	json_decref(rows);
+	for (i = 0; out != NULL && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if ((a = json_array()) == NULL ||
+		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->wa,
+		    (int)i, on_row, a) == -1) {
+			json_decref(a);
+			json_decref(out);
+			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
+			    "unavailable", "The export could not be read.");
+			return;
+		}
+		(void)json_object_set_new(out, parts[i], a);
+	}
+	reply_json(c, 200, out);
+}
+
+struct erased {
+	const struct cfg	*cfg;
+	int			 files, failed;
+};
+
+/* Unlinks one media file of an erased contact. */
+static void
+erase_file(void *arg, const char *rel)
+{
+	struct erased	*e = arg;
+	char		 path[4400];
+
+	if (strstr(rel, "..") != NULL || rel[0] == '/' ||
+	    snprintf(path, sizeof(path), "%s/%s", e->cfg->media_dir, rel) >=
+	    (int)sizeof(path))
+		return;
+	if (unlink(path) == 0)
+		e->files++;
+	else if (errno != ENOENT) {
+		log_warn("erase: unlink %s", path);
+		e->failed++;
+	}
+}
+
+/*
+ * DELETE /contacts/{wa_id}: erases the contact's messages, media files,
+ * the journal bodies that carried them, tickets and state.
+ */
+static void
+contact_erase(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	struct erased	 e = { c->cfg, 0, 0 };
+	int		 rc;
+
+	if (query_names(c, names) == -1)
+		return;
+	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
+	    erase_file, &e)) == -1) {
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+		    "Nothing was erased; try again.");
+		return;
+	}
+	if (rc == 0) {
+		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
+		return;
+	}
+	log_info("erased contact ****%s on request (%d files)", c->wa +
+	    (strlen(c->wa) > 4 ? strlen(c->wa) - 4 : 0), e.files);
+	reply_json(c, 200, json_pack("{s:s, s:b, s:i, s:i}", "wa_id", c->wa,
+	    "erased", 1, "files_deleted", e.files, "files_failed", e.failed));
+}
+
 /* GET /outbox/{id} */
 static void
 outbox_get(struct call *c)
@@ -1110,6 +1294,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	const struct route *hit = NULL;
 	size_t		 i;
 	int64_t		 id;
+	char		 wa[24];
 	int		 known = 0, ro;
 
 	memset(&c, 0, sizeof(c));
@@ -1118,7 +1303,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	c.r = r;
 	c.wake = wake;
 	for (i = 0; i < NROUTES; i++) {
-		if (!match(routes[i].path, path, &id))
+		if (!match(routes[i].path, path, &id, wa))
 			continue;
 		known = 1;
 		(void)strlcat(allow, allow[0] ? ", " : "", sizeof(allow));
@@ -1126,6 +1311,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 		if (strcmp(routes[i].method, r->method) == 0) {
 			hit = &routes[i];
 			c.id = id;
+			(void)strlcpy(c.wa, wa, sizeof(c.wa));
 		}
 	}
 	if (!known)

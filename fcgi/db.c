@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,23 @@ enum stmt {
 	STMT_API_CONV_READ,
 	STMT_API_LAST_INBOUND,
 	STMT_API_CONV_BY_PHONE,
+	STMT_API_CONTACTS,
+	STMT_API_CONTACT,
+	STMT_EXPORT_CONVERSATIONS,
+	STMT_EXPORT_MESSAGES,
+	STMT_EXPORT_STATUSES,
+	STMT_EXPORT_MEDIA,
+	STMT_EXPORT_TICKETS,
+	STMT_EXPORT_OUTBOX,
+	STMT_ERASE_PATHS,
+	STMT_ERASE_BODIES,
+	STMT_ERASE_STATUSES,
+	STMT_ERASE_OUTBOX,
+	STMT_ERASE_TICKETS,
+	STMT_ERASE_AGENT,
+	STMT_ERASE_BOT,
+	STMT_ERASE_CONTACT,
+	STMT_PATH_USED,
 	STMT__MAX
 };
 
@@ -521,6 +539,54 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT v.id FROM conversations v JOIN contacts c ON c.id = "
 	    "v.contact_id WHERE v.phone_number_id = ? AND c.wa_id = ?",
 	    /* STMT_API_CONV_BY_PHONE */
+	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	    "c.profile_name, c.first_seen_at, c.last_seen_at, c.opted_out, "
+	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
+	    "conversations v ON v.contact_id = c.id WHERE (?1 IS NULL OR "
+	    "c.id < ?1) AND c.phone_number_id = ?2 AND (?3 IS NULL OR "
+	    "c.wa_id LIKE ?3 ESCAPE '\\' OR c.profile_name LIKE ?3 ESCAPE "
+	    "'\\') AND (?4 IS NULL OR c.opted_out = ?4) ORDER BY c.id DESC "
+	    "LIMIT ?5", /* STMT_API_CONTACTS */
+	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	    "c.profile_name, c.first_seen_at, c.last_seen_at, c.opted_out, "
+	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
+	    "conversations v ON v.contact_id = c.id WHERE c.phone_number_id = ?1 "
+	    "AND c.wa_id = ?2", /* STMT_API_CONTACT */
+	"SELECT * FROM conversations WHERE contact_id = ?1",
+	    /* STMT_EXPORT_CONVERSATIONS */
+	"SELECT * FROM messages WHERE contact_id = ?1 ORDER BY id",
+	    /* STMT_EXPORT_MESSAGES */
+	"SELECT * FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
+	    "messages WHERE contact_id = ?1) OR recipient_id = ?2 ORDER BY id",
+	    /* STMT_EXPORT_STATUSES */
+	"SELECT * FROM media WHERE message_id IN (SELECT id FROM messages "
+	    "WHERE contact_id = ?1) ORDER BY id", /* STMT_EXPORT_MEDIA */
+	"SELECT t.*, (SELECT group_concat(media_id) FROM ticket_media m "
+	    "WHERE m.ticket_id = t.id) AS media_ids FROM tickets t "
+	    "WHERE contact_id = ?1 ORDER BY id", /* STMT_EXPORT_TICKETS */
+	"SELECT id, kind, body, state, attempts, error_code, error_title, "
+	    "wamid, created_at, sent_at FROM outbox WHERE recipient = ?2 AND "
+	    "phone_number_id = ?3 ORDER BY id", /* STMT_EXPORT_OUTBOX */
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
+	    "message_id IN (SELECT id FROM messages WHERE contact_id = ?1)",
+	    /* STMT_ERASE_PATHS */
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT "
+	    "webhook_event_id FROM messages WHERE contact_id = ?1 UNION SELECT "
+	    "webhook_event_id FROM message_statuses WHERE recipient_id = ?2)",
+	    /* STMT_ERASE_BODIES */
+	"DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
+	    "messages WHERE contact_id = ?1) OR recipient_id = ?2",
+	    /* STMT_ERASE_STATUSES */
+	"DELETE FROM outbox WHERE recipient = ?2 AND phone_number_id = ?3",
+	    /* STMT_ERASE_OUTBOX */
+	"DELETE FROM tickets WHERE contact_id = ?1", /* STMT_ERASE_TICKETS */
+	"DELETE FROM agent_requests WHERE contact_id = ?1",
+	    /* STMT_ERASE_AGENT */
+	"DELETE FROM bot_state WHERE contact_id = ?1", /* STMT_ERASE_BOT */
+	/* Conversations, messages (and their search index), media rows
+	 * go with it (ON DELETE CASCADE). */
+	"DELETE FROM contacts WHERE id = ?1", /* STMT_ERASE_CONTACT */
+	"SELECT 1 FROM media WHERE path = ? LIMIT 1", /* STMT_PATH_USED */
 };
 
 struct db {
@@ -2752,4 +2818,180 @@ db_api_conv_by_phone(struct db *d, const char *pnid, const char *wa_id)
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return id;
+}
+
+/*
+ * Copies the database to path while the gateway runs (SQLite's online
+ * backup: a consistent snapshot, retried while writers hold the lock),
+ * checks the copy with integrity_check, and renames it into place only
+ * then.  Returns 0, or -1 with the reason logged and no file at path.
+ */
+int
+db_backup(struct db *d, const char *path)
+{
+	sqlite3		*to = NULL;
+	sqlite3_backup	*b;
+	sqlite3_stmt	*s = NULL;
+	char		 tmp[4200];
+	const char	*res;
+	int		 rc = -1, step;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	(void)unlink(tmp);
+	if (sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", __func__, tmp, to != NULL ?
+		    sqlite3_errmsg(to) : "out of memory");
+		goto done;
+	}
+	if ((b = sqlite3_backup_init(to, "main", d->h, "main")) == NULL) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(to));
+		goto done;
+	}
+	/* 256 pages at a time, so writers are never held off for long. */
+	while ((step = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	    step == SQLITE_BUSY || step == SQLITE_LOCKED)
+		if (step != SQLITE_OK)
+			sqlite3_sleep(10);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || step != SQLITE_DONE) {
+		log_warnx("%s: backup failed: %s", __func__,
+		    sqlite3_errmsg(to));
+		goto done;
+	}
+	if (sqlite3_prepare_v2(to, "PRAGMA integrity_check", -1, &s, NULL) !=
+	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW ||
+	    (res = (const char *)sqlite3_column_text(s, 0)) == NULL ||
+	    strcmp(res, "ok") != 0) {
+		log_warnx("%s: the copy fails integrity_check", __func__);
+		goto done;
+	}
+	rc = 0;
+done:
+	sqlite3_finalize(s);
+	if (to != NULL && sqlite3_close(to) != SQLITE_OK)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == -1) {
+		log_warn("%s: rename %s", __func__, path);
+		rc = -1;
+	}
+	if (rc == -1)
+		(void)unlink(tmp);
+	return rc;
+}
+
+/* GET /contacts (wa_id NULL) or one contact.  n or -1. */
+int
+db_api_contacts(struct db *d, const char *pnid, const char *wa_id,
+    const int64_t *before, const char *like, const int64_t *opted_out,
+    int limit, db_row_cb cb, void *arg)
+{
+	enum stmt	 k = wa_id != NULL ? STMT_API_CONTACT : STMT_API_CONTACTS;
+	sqlite3_stmt	*s = st(d, k);
+
+	if (wa_id != NULL) {
+		bind_text(s, 1, pnid);
+		bind_text(s, 2, wa_id);
+	} else {
+		bind_opt_int(s, 1, before);
+		bind_text(s, 2, pnid);
+		bind_opt_text(s, 3, like);
+		bind_opt_int(s, 4, opted_out);
+		sqlite3_bind_int(s, 5, limit);
+	}
+	return each_typed(d, k, cb, arg, __func__);
+}
+
+/*
+ * One part of everything held about a contact (GET .../export): part is
+ * 0 conversations, 1 messages, 2 statuses, 3 media, 4 tickets, 5 outbox.
+ * n or -1.
+ */
+int
+db_api_export(struct db *d, const char *pnid, int64_t contact,
+    const char *wa_id, int part, db_row_cb cb, void *arg)
+{
+	static const enum stmt parts[] = { STMT_EXPORT_CONVERSATIONS,
+	    STMT_EXPORT_MESSAGES, STMT_EXPORT_STATUSES, STMT_EXPORT_MEDIA,
+	    STMT_EXPORT_TICKETS, STMT_EXPORT_OUTBOX };
+	sqlite3_stmt	*s;
+	int		 n;
+
+	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+		return -1;
+	s = st(d, parts[part]);
+	n = sqlite3_bind_parameter_count(s);
+	sqlite3_bind_int64(s, 1, contact);
+	if (n >= 2)
+		bind_text(s, 2, wa_id);
+	if (n >= 3)
+		bind_text(s, 3, pnid);
+	return each_typed(d, parts[part], cb, arg, __func__);
+}
+
+/*
+ * Erases a contact for a privacy request, in one transaction: statuses,
+ * outbox rows, tickets, agent calls, bot state, the journal bodies that
+ * carried their messages, then the contact (conversations, messages and
+ * media rows cascade).  Media files no other row uses are named through
+ * file_cb after the commit, for the caller to unlink.  1 erased, 0 no
+ * such contact, -1 (nothing changed).
+ */
+int
+db_api_erase(struct db *d, const char *pnid, const char *wa_id,
+    void (*file_cb)(void *, const char *), void *arg)
+{
+	static const enum stmt steps[] = { STMT_ERASE_BODIES,
+	    STMT_ERASE_STATUSES, STMT_ERASE_OUTBOX, STMT_ERASE_TICKETS,
+	    STMT_ERASE_AGENT, STMT_ERASE_BOT, STMT_ERASE_CONTACT };
+	sqlite3_stmt	*s;
+	struct buf	 paths;
+	int64_t		 contact;
+	size_t		 i, off;
+	int		 n, rc;
+
+	buf_init(&paths);
+	if (db_begin(d) != DB_OK)
+		return -1;
+	if ((contact = contact_find(d, pnid, wa_id, NULL)) <= 0) {
+		db_rollback(d);
+		return contact == 0 ? 0 : -1;
+	}
+	s = st(d, STMT_ERASE_PATHS);
+	sqlite3_bind_int64(s, 1, contact);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (buf_puts(&paths, (const char *)sqlite3_column_text(s, 0)) ==
+		    -1 || buf_append(&paths, "", 1) == -1)
+			break;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		s = st(d, steps[i]);
+		n = sqlite3_bind_parameter_count(s);
+		sqlite3_bind_int64(s, 1, contact);
+		if (n >= 2)
+			bind_text(s, 2, wa_id);
+		if (n >= 3)
+			bind_text(s, 3, pnid);
+		if (run(d, steps[i], __func__) != DB_OK)
+			goto fail;
+	}
+	if (db_commit(d) == -1)
+		goto fail;
+	/* Content-addressed: a file another message shares stays. */
+	for (off = 0; off < paths.len; off += strlen(paths.p + off) + 1) {
+		s = st(d, STMT_PATH_USED);
+		bind_text(s, 1, paths.p + off);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			file_cb(arg, paths.p + off);
+	}
+	buf_clear(&paths);
+	return 1;
+fail:
+	db_rollback(d);
+	buf_clear(&paths);
+	return -1;
 }

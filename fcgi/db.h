@@ -152,6 +152,7 @@ enum db_rc	 db_apply_item(struct db *, int64_t event_id,
 int		 db_heartbeat(struct db *, int64_t pid, int64_t started);
 int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
+int		 db_backup(struct db *, const char *path);
 void		 db_set_keywords(struct db *, const char *stop,
 		    const char *start);
 int		 db_in_transaction(struct db *);
@@ -278,6 +279,13 @@ int		 db_api_status(struct db *, const char *pnid, db_row_cb,
 		    void *);
 int		 db_api_conv_patch(struct db *, const char *pnid, int64_t id,
 		    const struct db_conv_patch *);
+int		 db_api_contacts(struct db *, const char *pnid,
+		    const char *wa_id, const int64_t *before, const char *like,
+		    const int64_t *opted_out, int limit, db_row_cb, void *);
+int		 db_api_export(struct db *, const char *pnid, int64_t contact,
+		    const char *wa_id, int part, db_row_cb, void *);
+int		 db_api_erase(struct db *, const char *pnid, const char *wa_id,
+		    void (*)(void *, const char *), void *);
 int64_t		 db_api_conv_by_phone(struct db *, const char *pnid,
 		    const char *wa_id);
 int		 db_api_conv_read(struct db *, const char *pnid, int64_t id,

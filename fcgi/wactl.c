@@ -45,6 +45,9 @@ usage(void)
 	    "  apikey create NAME [--read-only] | list | revoke NAME\n"
 	    "           keys for the management API; create prints the key "
 	    "once\n"
+	    "  backup FILE\n"
+	    "           a consistent copy while the gateway runs, checked "
+	    "with integrity_check\n"
 	    "  release WA_ID\n"
 	    "           hand a conversation back from a person or agent to "
 	    "the bot\n"
@@ -341,6 +344,29 @@ done:
 	return rc;
 }
 
+/* wactl backup FILE */
+static int
+backup_cmd(const char *path)
+{
+	struct cfg	 cfg;
+	struct db	*d;
+	char		 err[512];
+	int		 rc = 1;
+
+	if (cfg_load(&cfg, 0, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((d = open_current(&cfg)) != NULL && db_backup(d, path) == 0) {
+		(void)printf("backed up %s to %s (integrity_check ok)\n",
+		    cfg.db_path, path);
+		rc = 0;
+	}
+	db_close(d);
+	cfg_clear(&cfg);
+	return rc;
+}
+
 /* wactl release WA_ID: the bot answers this customer again. */
 static int
 release_cmd(const char *wa_id)
@@ -397,6 +423,8 @@ main(int argc, char *argv[])
 		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "apikey") == 0)
 		return apikey_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0 && argc == 3)
+		return backup_cmd(argv[2]);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());

@@ -382,3 +382,90 @@ def test_rate_limit_answers_429_in_the_error_shape():
         assert any(c[0] == 200 for c in codes)
     finally:
         s.close()
+
+
+def test_contacts_list_get(api):
+    who = "15550680000"
+    inbound(api, who, "hello")
+    api.wait_applied()
+    st, body = get(api, "/contacts?q=0680&limit=200")
+    assert st == 200 and [c["phone"] for c in body["data"]] == [who]
+    assert [c["phone"] for c in get(api, "/contacts?q=Alice%20Ex&limit=200")[1]["data"]].count(who) == 1
+    assert get(api, "/contacts?q=%25")[1]["data"] == []          # % is literal, not a wildcard
+    assert all(c["opted_out"] == 0 for c in get(api, "/contacts?opted_out=false")[1]["data"])
+    st, one = get(api, "/contacts/" + who)
+    assert st == 200 and one["phone"] == who and one["conversation_id"]
+    assert get(api, "/contacts/15559999999")[0] == 404
+    st, _, b = api.request("GET", API + "/contacts/abc", headers={"Authorization": "Bearer " + api.key})
+    assert st == 404 and json.loads(b)["error"]["message"] == "No such endpoint."
+
+
+def test_export_and_erase_leave_nothing(api):
+    who, other = "15550690000", "15550690001"
+    inbound(api, who, "my secret order 123")
+    inbound(api, other, "someone else")
+    api.wait_applied()
+    post_json(api, "/send", {"to": who, "type": "text", "text": {"body": "reply"}})
+    mid = api.q("SELECT id, webhook_event_id FROM messages WHERE sender = ?", who)[0]
+    os.makedirs(os.path.join(api.state, "media", "ab"), exist_ok=True)
+    for name, owner in (("ab/only-his", mid["id"]), ("ab/shared", mid["id"])):
+        with open(os.path.join(api.state, "media", name), "wb") as f:
+            f.write(b"photo")
+    other_mid = api.q("SELECT id FROM messages WHERE sender = ?", other)[0]["id"]
+    with api.db() as c:
+        for n, (path, m) in enumerate((("ab/only-his", mid["id"]), ("ab/shared", mid["id"]),
+                                       ("ab/shared", other_mid))):
+            c.execute("INSERT INTO media (phone_number_id, media_id, direction, message_id, path, state, "
+                      "created_at) VALUES ('200300400500600', ?, 'in', ?, ?, 'stored', 0)",
+                      ("m%d-%s" % (n, who), m, path))
+    st, ex = get(api, "/contacts/%s/export" % who)
+    assert st == 200 and ex["contact"]["phone"] == who
+    assert [m["text"] for m in ex["messages"]] == ["my secret order 123"]
+    assert len(ex["conversations"]) == 1 and len(ex["media"]) == 2 and len(ex["outbox"]) == 1
+    st, _, b = api.request("DELETE", API + "/contacts/" + who, headers={"Authorization": "Bearer " + api.key})
+    assert st == 200 and json.loads(b)["files_deleted"] == 1
+    assert not os.path.exists(os.path.join(api.state, "media", "ab", "only-his"))
+    assert os.path.exists(os.path.join(api.state, "media", "ab", "shared"))      # still someone's
+    for sql in ("SELECT count(*) n FROM contacts WHERE wa_id = ?",
+                "SELECT count(*) n FROM messages WHERE sender = ? OR recipient = ?",
+                "SELECT count(*) n FROM outbox WHERE recipient = ?",
+                "SELECT count(*) n FROM message_statuses WHERE recipient_id = ?"):
+        assert api.q(sql, *([who] * sql.count("?")))[0]["n"] == 0, sql
+    assert api.q("SELECT body FROM webhook_events WHERE id = ?", mid["webhook_event_id"])[0]["body"] is None
+    assert get(api, "/messages?q=secret")[1]["data"] == []       # gone from the search index too
+    assert get(api, "/contacts/" + who)[0] == 404
+    assert get(api, "/contacts/%s/export" % who)[0] == 404
+    assert get(api, "/contacts/" + other)[0] == 200
+
+
+def test_backup_while_running(api):
+    import sqlite3
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            inbound(api, "1555070%04d" % (i % 100), "load %d" % i)
+            i += 1
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        time.sleep(0.2)
+        out = os.path.join(api.state, "backup.db")
+        r = wactl(api, "backup", out)
+    finally:
+        stop.set()
+        t.join()
+    assert r.returncode == 0, r.stderr
+    assert "integrity_check ok" in r.stdout
+    assert not os.path.exists(out + ".tmp")
+    c = sqlite3.connect(out)
+    try:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert c.execute("PRAGMA user_version").fetchone()[0] >= 4
+        n = c.execute("SELECT count(*) FROM webhook_events").fetchone()[0]
+        assert 0 < n <= api.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+    finally:
+        c.close()
+    r = wactl(api, "backup", "/nonexistent/dir/x.db")
+    assert r.returncode == 1
