@@ -28,7 +28,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot
+COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \

@@ -23,6 +23,7 @@
 #include "api.h"
 #include "buf.h"
 #include "cfg.h"
+#include "counters.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
@@ -59,6 +60,8 @@ static void	events_list(struct call *);
 static void	event_get(struct call *);
 static void	event_replay(struct call *);
 static void	status_get(struct call *);
+static void	stats_get(struct call *);
+static void	metrics_get(struct call *);
 static void	contacts_list(struct call *);
 static void	contact_get(struct call *);
 static void	contact_export(struct call *);
@@ -86,6 +89,8 @@ static const struct route {
 	{ "/webhook-events/{id}", "GET", event_get, 0 },
 	{ "/webhook-events/{id}/replay", "POST", event_replay, 1 },
 	{ "/status", "GET", status_get, 0 },
+	{ "/stats", "GET", stats_get, 0 },
+	{ "/metrics", "GET", metrics_get, 0 },
 	{ "/contacts", "GET", contacts_list, 0 },
 	{ "/contacts/{wa_id}", "GET", contact_get, 0 },
 	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1 },
@@ -975,6 +980,236 @@ status_get(struct call *c)
 	(void)json_object_set_new(o, "sqlite_version",
 	    json_string(db_sqlite_version()));
 	reply_json(c, 200, o);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct delays {
+	int64_t	*v;
+	size_t	 n, cap;
+	size_t	 unanswered;
+};
+
+static void
+on_delay(void *arg, int nc, const char *const *names, const struct db_val *v)
+{
+	struct delays	*d = arg;
+	int64_t		*p;
+
+	(void)names;
+	if (nc < 1 || v[0].type != DB_VAL_INT) {
+		d->unanswered++;
+		return;
+	}
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 256;
+
+		if ((p = reallocarray(d->v, ncap, sizeof(*p))) == NULL)
+			return;
+		d->v = p;
+		d->cap = ncap;
+	}
+	d->v[d->n++] = v[0].i;
+}
+
+/*
+ * GET /stats?since=&until= (default: the last 7 days): messages by day,
+ * direction, type and status; unique and new contacts; seconds from a
+ * customer's message to the next reply (p50, p95); failures by Meta
+ * code; the most chosen menu options.
+ */
+static void
+stats_get(struct call *c)
+{
+	static const char *const names[] = { "since", "until", NULL };
+	static const char *const parts[] = { "messages", "contacts", NULL,
+	    "failures", "menu_options" };
+	struct delays	 dl;
+	int64_t		 since, until = (int64_t)time(NULL) + 1;
+	int		 rs;
+	size_t		 i;
+	json_t		*out, *a;
+
+	memset(&dl, 0, sizeof(dl));
+	if (query_names(c, names) == -1 ||
+	    (rs = param_time(c, "since", &since)) == -1 ||
+	    param_time(c, "until", &until) == -1)
+		return;
+	if (rs == 0)
+		since = until - 7 * 86400;
+	if (since >= until) {
+		fail_field(c, 400, "bad_parameter", "since", "since must be "
+		    "before until.");
+		return;
+	}
+	if ((out = json_pack("{s:I, s:I}", "since", (json_int_t)since, "until",
+	    (json_int_t)until)) == NULL)
+		goto oom;
+	for (i = 0; i < 5; i++) {
+		if (i == 2) {
+			if (db_api_stats(c->db, c->cfg->phone_number_id, since,
+			    until, 2, on_delay, &dl) == -1)
+				goto fail;
+			continue;
+		}
+		if ((a = json_array()) == NULL)
+			goto oom;
+		if (db_api_stats(c->db, c->cfg->phone_number_id, since, until,
+		    (int)i, on_row, a) == -1) {
+			json_decref(a);
+			goto fail;
+		}
+		if (i == 1) {	/* one row: unique_contacts, new_contacts */
+			json_object_update(out, json_array_get(a, 0));
+			json_decref(a);
+		} else
+			(void)json_object_set_new(out, parts[i], a);
+	}
+	qsort(dl.v, dl.n, sizeof(*dl.v), cmp_int64);
+	(void)json_object_set_new(out, "first_reply_seconds", json_pack(
+	    "{s:o, s:o, s:I, s:I}",
+	    "p50", dl.n ? json_integer(dl.v[(dl.n - 1) / 2]) : json_null(),
+	    "p95", dl.n ? json_integer(dl.v[(dl.n * 95 + 99) / 100 - 1]) :
+	    json_null(), "answered", (json_int_t)dl.n, "unanswered",
+	    (json_int_t)dl.unanswered));
+	free(dl.v);
+	reply_json(c, 200, out);
+	return;
+fail:
+	free(dl.v);
+	json_decref(out);
+	(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
+	    "The statistics could not be read; try again.");
+	return;
+oom:
+	free(dl.v);
+	json_decref(out);
+	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+}
+
+struct prom {
+	struct buf	*b;
+	const char	*metric;
+	int		 part;
+	int64_t		 now_ms;
+	int		 err;
+};
+
+/* Label values here are fixed words and numbers: no escaping needed. */
+static void
+on_metric(void *arg, int nc, const char *const *names, const struct db_val *v)
+{
+	struct prom *p = arg;
+
+	(void)names;
+	if (nc < 2 || v[0].type != DB_VAL_TEXT)
+		return;
+	switch (p->part) {
+	case 0:
+		p->err |= buf_printf(p->b, "wa_webhooks{result=\"%s\"} %lld\n",
+		    v[0].s, (long long)v[1].i) == -1;
+		break;
+	case 1:
+		p->err |= buf_printf(p->b, "wa_outbox_rows{state=\"%s\"} %lld\n",
+		    v[0].s, (long long)v[1].i) == -1;
+		if (strcmp(v[0].s, "queued") == 0 && nc > 2 && v[2].i > 0)
+			p->err |= buf_printf(p->b, "wa_outbox_oldest_queued_"
+			    "age_seconds %.3f\n", (double)(p->now_ms - v[2].i) /
+			    1000) == -1;
+		break;
+	default:
+		p->err |= buf_printf(p->b, "wa_sends{result=\"%s\",code=\"%lld\"} "
+		    "%lld\n", v[0].s, (long long)v[1].i, (long long)v[2].i) ==
+		    -1;
+		break;
+	}
+}
+
+/* GET /metrics: Prometheus text format 0.0.4. */
+static void
+metrics_get(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	static const char *const heads[] = {
+	    "# HELP wa_webhooks Journal entries by what became of them.\n"
+	    "# TYPE wa_webhooks gauge\n",
+	    "# HELP wa_outbox_rows Outbox rows by state.\n"
+	    "# TYPE wa_outbox_rows gauge\n",
+	    "# HELP wa_sends Sends Meta accepted or that failed, by Meta code.\n"
+	    "# TYPE wa_sends gauge\n" };
+	uint64_t	 bk[COUNTERS_BUCKETS], val[CNT__MAX], cum = 0;
+	struct buf	 b;
+	struct prom	 p;
+	struct timespec	 ts;
+	int		 i;
+
+	if (query_names(c, names) == -1)
+		return;
+	buf_init(&b);
+	memset(&p, 0, sizeof(p));
+	p.b = &b;
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	p.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (i = 0; i < 3; i++) {
+		p.part = i;
+		p.err |= buf_puts(&b, heads[i]) == -1;
+		if (db_api_metrics(c->db, c->cfg->phone_number_id, i, on_metric,
+		    &p) == -1) {
+			buf_clear(&b);
+			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
+			    "unavailable", "The metrics could not be read.");
+			return;
+		}
+	}
+	if (counters_read(bk, val) == 0) {
+		p.err |= buf_puts(&b, "# HELP wa_webhook_ack_seconds Time to "
+		    "answer a webhook 200, in the responder.\n"
+		    "# TYPE wa_webhook_ack_seconds histogram\n") == -1;
+		for (i = 0; i < COUNTERS_BUCKETS; i++) {
+			cum += bk[i];
+			if (i < COUNTERS_BUCKETS - 1)
+				p.err |= buf_printf(&b, "wa_webhook_ack_seconds_"
+				    "bucket{le=\"%g\"} %llu\n",
+				    counters_bounds_ms[i] / 1000,
+				    (unsigned long long)cum) == -1;
+			else
+				p.err |= buf_printf(&b, "wa_webhook_ack_seconds_"
+				    "bucket{le=\"+Inf\"} %llu\n",
+				    (unsigned long long)cum) == -1;
+		}
+		p.err |= buf_printf(&b, "wa_webhook_ack_seconds_sum %.6f\n"
+		    "wa_webhook_ack_seconds_count %llu\n"
+		    "# HELP wa_webhooks_refused_total Webhooks refused for a "
+		    "bad or missing signature.\n"
+		    "# TYPE wa_webhooks_refused_total counter\n"
+		    "wa_webhooks_refused_total %llu\n"
+		    "# HELP wa_webhooks_unstored_total Webhooks answered 503.\n"
+		    "# TYPE wa_webhooks_unstored_total counter\n"
+		    "wa_webhooks_unstored_total %llu\n"
+		    "# HELP wa_send_refusals_total Sends refused before "
+		    "queueing.\n"
+		    "# TYPE wa_send_refusals_total counter\n"
+		    "wa_send_refusals_total{reason=\"window_closed\"} %llu\n"
+		    "wa_send_refusals_total{reason=\"opted_out\"} %llu\n",
+		    (double)val[CNT_ACK_SUM_US] / 1e6,
+		    (unsigned long long)val[CNT_ACK_COUNT],
+		    (unsigned long long)val[CNT_SIG_REFUSED],
+		    (unsigned long long)val[CNT_STORE_FAILED],
+		    (unsigned long long)val[CNT_WINDOW_REFUSED],
+		    (unsigned long long)val[CNT_OPTOUT_REFUSED]) == -1;
+	}
+	if (p.err)
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	else
+		(void)req_reply(c->r, 200, "text/plain; version=0.0.4", NULL,
+		    b.p, b.len);
+	buf_clear(&b);
 }
 
 /* GET /contacts: q matches the number or the profile name. */

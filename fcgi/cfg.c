@@ -385,7 +385,9 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 	    "worker.sock") ||
 	    join(c->lock_path, sizeof(c->lock_path), c->state_dir,
 	    "wa-worker.lock") ||
-	    join(c->media_dir, sizeof(c->media_dir), c->state_dir, "media")) {
+	    join(c->media_dir, sizeof(c->media_dir), c->state_dir, "media") ||
+	    join(c->counters_path, sizeof(c->counters_path), c->state_dir,
+	    "counters")) {
 		(void)snprintf(err, errsz, "WA_STATE_DIR is too long");
 		cfg_clear(c);
 		return -1;

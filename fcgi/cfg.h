@@ -39,6 +39,7 @@ struct cfg {
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
 	char	 media_dir[4096];	/* state_dir/media */
+	char	 counters_path[4096];	/* state_dir/counters (metrics) */
 };
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);

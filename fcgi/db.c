@@ -145,6 +145,14 @@ enum stmt {
 	STMT_ERASE_BOT,
 	STMT_ERASE_CONTACT,
 	STMT_PATH_USED,
+	STMT_STATS_VOLUME,
+	STMT_STATS_CONTACTS,
+	STMT_STATS_REPLY,
+	STMT_STATS_FAILURES,
+	STMT_STATS_CHOICES,
+	STMT_METRICS_EVENTS,
+	STMT_METRICS_OUTBOX,
+	STMT_METRICS_SENDS,
 	STMT__MAX
 };
 
@@ -587,6 +595,38 @@ static const char *const stmts[STMT__MAX] = {
 	 * go with it (ON DELETE CASCADE). */
 	"DELETE FROM contacts WHERE id = ?1", /* STMT_ERASE_CONTACT */
 	"SELECT 1 FROM media WHERE path = ? LIMIT 1", /* STMT_PATH_USED */
+	"SELECT date(timestamp, 'unixepoch') AS day, direction, type, "
+	    "coalesce(status, '') AS status, count(*) AS messages FROM messages "
+	    "WHERE phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3 "
+	    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", /* STMT_STATS_VOLUME */
+	"SELECT (SELECT count(DISTINCT contact_id) FROM messages WHERE "
+	    "phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3) AS "
+	    "unique_contacts, (SELECT count(*) FROM contacts WHERE "
+	    "phone_number_id = ?1 AND first_seen_at >= ?2 AND "
+	    "first_seen_at < ?3) AS new_contacts", /* STMT_STATS_CONTACTS */
+	/* For each customer message, seconds until the next reply. */
+	"SELECT (SELECT min(o.timestamp) FROM messages o WHERE "
+	    "o.conversation_id = i.conversation_id AND o.direction = 'out' AND "
+	    "o.timestamp >= i.timestamp) - i.timestamp AS seconds "
+	    "FROM messages i WHERE i.phone_number_id = ?1 AND "
+	    "i.direction = 'in' AND i.timestamp >= ?2 AND i.timestamp < ?3",
+	    /* STMT_STATS_REPLY */
+	"SELECT coalesce(error_code, 0) AS code, coalesce(error_title, '') AS "
+	    "title, count(*) AS failures FROM outbox WHERE phone_number_id = ?1 "
+	    "AND state = 'failed' AND created_at >= ?2 * 1000 AND "
+	    "created_at < ?3 * 1000 GROUP BY 1 ORDER BY 3 DESC",
+	    /* STMT_STATS_FAILURES */
+	"SELECT node, option, sum(count) AS chosen FROM bot_choices WHERE "
+	    "phone_number_id = ?1 AND day >= date(?2, 'unixepoch') AND "
+	    "day <= date(?3, 'unixepoch') GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
+	    "LIMIT 20", /* STMT_STATS_CHOICES */
+	"SELECT state, count(*) FROM webhook_events GROUP BY 1",
+	    /* STMT_METRICS_EVENTS */
+	"SELECT state, count(*), coalesce(min(created_at), 0) FROM outbox "
+	    "WHERE phone_number_id = ?1 GROUP BY 1", /* STMT_METRICS_OUTBOX */
+	"SELECT state, coalesce(error_code, 0), count(*) FROM outbox "
+	    "WHERE phone_number_id = ?1 AND state IN ('accepted', 'failed') "
+	    "GROUP BY 1, 2", /* STMT_METRICS_SENDS */
 };
 
 struct db {
@@ -2994,4 +3034,45 @@ fail:
 	db_rollback(d);
 	buf_clear(&paths);
 	return -1;
+}
+
+/*
+ * GET /stats parts between since and until (unix seconds): 0 volume by
+ * day, direction, type and status; 1 contacts; 2 reply delays (one row
+ * per customer message, seconds or NULL); 3 failures by Meta code; 4 the
+ * most chosen menu options.  n or -1.
+ */
+int
+db_api_stats(struct db *d, const char *pnid, int64_t since, int64_t until,
+    int part, db_row_cb cb, void *arg)
+{
+	static const enum stmt parts[] = { STMT_STATS_VOLUME,
+	    STMT_STATS_CONTACTS, STMT_STATS_REPLY, STMT_STATS_FAILURES,
+	    STMT_STATS_CHOICES };
+	sqlite3_stmt *s;
+
+	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+		return -1;
+	s = st(d, parts[part]);
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, since);
+	sqlite3_bind_int64(s, 3, until);
+	return each_typed(d, parts[part], cb, arg, __func__);
+}
+
+/* GET /metrics parts: 0 journal by state, 1 outbox by state, 2 sends. */
+int
+db_api_metrics(struct db *d, const char *pnid, int part, db_row_cb cb,
+    void *arg)
+{
+	static const enum stmt parts[] = { STMT_METRICS_EVENTS,
+	    STMT_METRICS_OUTBOX, STMT_METRICS_SENDS };
+	sqlite3_stmt *s;
+
+	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+		return -1;
+	s = st(d, parts[part]);
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		bind_text(s, 1, pnid);
+	return each_typed(d, parts[part], cb, arg, __func__);
 }

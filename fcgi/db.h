@@ -286,6 +286,10 @@ int		 db_api_export(struct db *, const char *pnid, int64_t contact,
 		    const char *wa_id, int part, db_row_cb, void *);
 int		 db_api_erase(struct db *, const char *pnid, const char *wa_id,
 		    void (*)(void *, const char *), void *);
+int		 db_api_stats(struct db *, const char *pnid, int64_t since,
+		    int64_t until, int part, db_row_cb, void *);
+int		 db_api_metrics(struct db *, const char *pnid, int part,
+		    db_row_cb, void *);
 int64_t		 db_api_conv_by_phone(struct db *, const char *pnid,
 		    const char *wa_id);
 int		 db_api_conv_read(struct db *, const char *pnid, int64_t id,

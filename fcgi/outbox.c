@@ -16,6 +16,7 @@
 
 #include <bsd/string.h>
 
+#include "counters.h"
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
@@ -66,6 +67,7 @@ check(struct db *d, const char *pnid, const char *recipient,
 		refuse(err, "window_closed", "to", "The customer has not "
 		    "written in the last 24 hours, so only an approved "
 		    "template may be sent to them; send a template instead.");
+		counters_add(CNT_WINDOW_REFUSED, 1);
 		return OUTBOX_WINDOW_CLOSED;
 	}
 	/*
@@ -78,6 +80,7 @@ check(struct db *d, const char *pnid, const char *recipient,
 		refuse(err, "opted_out", "to", "The customer opted out of "
 		    "business messages (they sent a stop keyword or turned "
 		    "marketing off); nothing is sent until they opt back in.");
+		counters_add(CNT_OPTOUT_REFUSED, 1);
 		return OUTBOX_OPTED_OUT;
 	}
 	*bi = tmpl && !open;

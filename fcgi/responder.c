@@ -15,6 +15,7 @@
 #include "api.h"
 #include "buf.h"
 #include "cfg.h"
+#include "counters.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
@@ -107,10 +108,12 @@ webhook_receive(struct ctx *c, struct req *r)
 {
 	enum sig_result	 sr;
 	enum db_rc	 rc;
+	struct timespec	 t0, t1;
 	int64_t		 id;
 	char		 out[64];
 	const char	*addr = req_param(r, "REMOTE_ADDR");
 
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!is_json(req_param(r, "CONTENT_TYPE"))) {
 		(void)req_error(r, 415, NULL, "unsupported_media_type",
 		    "Webhook bodies must be sent as application/json.");
@@ -142,6 +145,7 @@ webhook_receive(struct ctx *c, struct req *r)
 		/* One line, never the body (reference 2.1 item 7). */
 		log_warnx("webhook refused: signature %s, %zu bytes from %s",
 		    sig_result_names[sr], r->body.len, addr ? addr : "-");
+		counters_add(CNT_SIG_REFUSED, 1);
 		(void)req_error(r, 403, NULL, "bad_signature",
 		    "X-Hub-Signature-256 is missing or does not match the body "
 		    "signed with WHATSAPP_APP_SECRET.");
@@ -151,6 +155,7 @@ webhook_receive(struct ctx *c, struct req *r)
 	if (rc != DB_OK) {
 		log_warnx("webhook not stored (%s), answered 503",
 		    rc == DB_BUSY ? "database busy" : "database error");
+		counters_add(CNT_STORE_FAILED, 1);
 		(void)req_error(r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The webhook could not be stored; Meta will deliver it "
 		    "again.");
@@ -159,6 +164,9 @@ webhook_receive(struct ctx *c, struct req *r)
 	notify_send(c->wake, c->cfg.wake_path);
 	(void)snprintf(out, sizeof(out), "{\"stored\":%lld}\n", (long long)id);
 	(void)req_reply(r, 200, "application/json", NULL, out, strlen(out));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	counters_ack((uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000));
 }
 
 struct paused {
@@ -298,6 +306,7 @@ main(int argc, char *argv[])
 	    c.cfg.busy_timeout_ms)) == NULL)
 		fatalx("cannot open the database %s", c.cfg.db_path);
 	c.wake = notify_open_sender();
+	(void)counters_open(c.cfg.counters_path);	/* metrics only */
 	c.started = time(NULL);
 
 	/*

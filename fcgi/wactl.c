@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "counters.h"
 #include "db.h"
 #include "import.h"
 #include "chat.h"
@@ -199,6 +200,7 @@ send_cmd(int argc, char *argv[])
 		goto done;
 	if ((d = open_current(&cfg)) == NULL)
 		goto done;
+	(void)counters_open(cfg.counters_path);	/* metrics only */
 	memset(&r, 0, sizeof(r));
 	r.json = req.p != NULL ? req.p : "";
 	r.len = req.len;

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "counters.h"
 #include "chat.h"
 #include "db.h"
 #include "log.h"
@@ -236,6 +237,7 @@ main(int argc, char *argv[])
 	if ((wake = notify_open_listener(cfg.wake_path)) == -1)
 		fatalx("cannot listen on %s", cfg.wake_path);
 	db_set_keywords(d, cfg.stop_words, cfg.start_words);
+	(void)counters_open(cfg.counters_path);	/* metrics only */
 	if (cfg.bot && (chat = chat_new(d, &cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((snd = sender_new(d, &cfg)) == NULL || sender_start(snd) == -1)

@@ -469,3 +469,51 @@ def test_backup_while_running(api):
         c.close()
     r = wactl(api, "backup", "/nonexistent/dir/x.db")
     assert r.returncode == 1
+
+
+def test_stats(api):
+    who = "15550710000"
+    now = int(time.time())
+    inbound(api, who, "need help", ts=now - 30)
+    api.wait_applied()
+    conv = get(api, "/messages?phone=" + who)[1]["data"][0]["conversation_id"]
+    with api.db() as c:   # a reply 12 s later, as the sender would record it
+        c.execute("INSERT INTO messages (phone_number_id, wamid, direction, conversation_id, contact_id, "
+                  "recipient, type, text, timestamp, status, raw, created_at) SELECT phone_number_id, "
+                  "'wamid.stats.reply', 'out', id, contact_id, ?, 'text', 'on it', ?, 'read', '{}', ? "
+                  "FROM conversations WHERE id = ?", (who, now - 18, now, conv))
+        c.execute("INSERT INTO bot_choices VALUES ('200300400500600', date('now'), 'main', 'orders', 3)")
+        c.execute("INSERT INTO outbox (phone_number_id, recipient, kind, body, free_form, source, state, "
+                  "error_code, error_title, next_attempt_at, created_at) VALUES ('200300400500600', ?, "
+                  "'text', '{}', 1, 'api', 'failed', 131047, 'Re-engagement message', 0, ?)",
+                  (who, now * 1000))
+    st, s = get(api, "/stats?since=%d" % (now - 60))
+    assert st == 200
+    days = {(m["direction"], m["type"], m["status"]): m["messages"] for m in s["messages"]}
+    assert days[("in", "text", "")] >= 1 and days[("out", "text", "read")] == 1
+    assert s["unique_contacts"] >= 1 and s["new_contacts"] >= 1
+    assert s["first_reply_seconds"]["answered"] >= 1 and s["first_reply_seconds"]["p50"] is not None
+    assert 12 in [s["first_reply_seconds"]["p50"], s["first_reply_seconds"]["p95"]] or \
+        s["first_reply_seconds"]["p95"] >= 12
+    assert {"code": 131047, "title": "Re-engagement message", "failures": 1} in s["failures"]
+    assert s["menu_options"][0] == {"node": "main", "option": "orders", "chosen": 3}
+    assert get(api, "/stats?since=%d&until=%d" % (now, now - 10))[0] == 400
+
+
+def test_metrics(api):
+    inbound(api, "15550720000", "metrics please")
+    api.wait_applied()
+    assert api.post(b"{}", signature="sha256=" + "0" * 64)[0] == 403
+    r = wactl(api, "send", "--to", "15550729999", "--text", "cold")
+    assert r.returncode == 1 and "window_closed" in r.stderr
+    st, h, body = api.request("GET", API + "/metrics", headers={"Authorization": "Bearer " + api.key})
+    assert st == 200 and h["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = body.decode()
+    lines = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+    assert int(lines['wa_webhooks{result="applied"}']) >= 1
+    assert float(lines['wa_webhook_ack_seconds_count']) >= 1
+    assert float(lines['wa_webhook_ack_seconds_bucket{le="+Inf"}']) == \
+        float(lines['wa_webhook_ack_seconds_count'])
+    assert int(lines["wa_webhooks_refused_total"]) >= 1
+    assert int(lines['wa_send_refusals_total{reason="window_closed"}']) >= 1
+    assert "# TYPE wa_webhook_ack_seconds histogram" in text
