@@ -63,11 +63,11 @@ $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
-    $(BUILD)/chat.o $(COMMON_O)
+    $(BUILD)/chat.o $(BUILD)/purge.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
-    $(BUILD)/chat.o $(COMMON_O)
+    $(BUILD)/chat.o $(BUILD)/purge.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON_O)

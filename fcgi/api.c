@@ -181,6 +181,7 @@ query_names(struct call *c, const char *const *allowed)
 	const char	*p = c->r->query, *e, *eq;
 	char		 name[64];
 	size_t		 n, i;
+	unsigned	 seen = 0;	/* bit i: allowed[i] given */
 
 	for (; *p != '\0'; p = *e ? e + 1 : e) {
 		if ((e = strchr(p, '&')) == NULL)
@@ -205,6 +206,12 @@ query_names(struct call *c, const char *const *allowed)
 			fail_field(c, 400, "unknown_parameter", name, msg);
 			return -1;
 		}
+		if (i < 32 && (seen & (1u << i))) {
+			fail_field(c, 400, "repeated_parameter", name, "Give "
+			    "each parameter once.");
+			return -1;
+		}
+		seen |= i < 32 ? 1u << i : 0;
 	}
 	return 0;
 }
@@ -736,6 +743,18 @@ done:
 	json_decref(o);
 }
 
+/* 1 when s is a customer's number: "+" allowed first, then 6-20 digits. */
+static int
+phone_ok(const char *s)
+{
+	size_t n;
+
+	if (*s == '+')
+		s++;
+	n = strlen(s);
+	return n >= 6 && n <= 20 && strspn(s, "0123456789") == n;
+}
+
 /*
  * POST /mark-read {"conversation_id": N} or {"phone": "..."}: unread to
  * zero and a read receipt queued for the newest inbound message.
@@ -757,10 +776,7 @@ mark_read(struct call *c)
 	    json_integer_value(x) > 0)
 		id = json_integer_value(x);
 	else if (json_is_string(x = json_object_get(b, "phone")) &&
-	    json_string_length(x) >= 6 && json_string_length(x) <= 21 &&
-	    strspn(json_string_value(x) + (json_string_value(x)[0] == '+'),
-	    "0123456789") == json_string_length(x) -
-	    (json_string_value(x)[0] == '+'))
+	    phone_ok(json_string_value(x)))
 		id = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
 		    json_string_value(x) + (json_string_value(x)[0] == '+'));
 	else {

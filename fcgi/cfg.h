@@ -30,6 +30,9 @@ struct cfg {
 	char	*stop_words;		/* WA_STOP_KEYWORDS, comma separated */
 	char	*start_words;		/* WA_START_KEYWORDS, comma separated */
 	int	 bot;			/* WA_BOT: 1 on, 0 off */
+	long	 retain_journal_days;	/* WA_RETAIN_JOURNAL_DAYS, 0 forever */
+	long	 retain_messages_days;	/* WA_RETAIN_MESSAGES_DAYS, 0 forever */
+	long	 retain_media_days;	/* WA_RETAIN_MEDIA_DAYS, 0 forever */
 	char	*flow_file;		/* WA_FLOW_FILE: the chatbot's flow */
 	long	 bot_idle_min;		/* WA_BOT_IDLE_MIN: state expiry */
 	long	 handoff_hours;		/* WA_HANDOFF_HOURS: back to the bot */

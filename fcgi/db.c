@@ -153,6 +153,14 @@ enum stmt {
 	STMT_METRICS_EVENTS,
 	STMT_METRICS_OUTBOX,
 	STMT_METRICS_SENDS,
+	STMT_PURGE_BODIES_COUNT,
+	STMT_PURGE_BODIES,
+	STMT_PURGE_MESSAGES_COUNT,
+	STMT_PURGE_MESSAGES_PATHS,
+	STMT_PURGE_MESSAGES,
+	STMT_PURGE_MEDIA_COUNT,
+	STMT_PURGE_MEDIA_PATHS,
+	STMT_PURGE_MEDIA,
 	STMT__MAX
 };
 
@@ -627,6 +635,28 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT state, coalesce(error_code, 0), count(*) FROM outbox "
 	    "WHERE phone_number_id = ?1 AND state IN ('accepted', 'failed') "
 	    "GROUP BY 1, 2", /* STMT_METRICS_SENDS */
+	/* Retention (WA_RETAIN_*): bodies of settled entries only. */
+	"SELECT count(*) FROM webhook_events WHERE body IS NOT NULL AND "
+	    "state != 'pending' AND received_at < ?1",
+	    /* STMT_PURGE_BODIES_COUNT */
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
+	    "webhook_events WHERE body IS NOT NULL AND state != 'pending' AND "
+	    "received_at < ?1 ORDER BY id LIMIT ?2)", /* STMT_PURGE_BODIES */
+	"SELECT count(*) FROM messages WHERE timestamp < ?1",
+	    /* STMT_PURGE_MESSAGES_COUNT */
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
+	    "message_id IN (SELECT id FROM messages WHERE timestamp < ?1 "
+	    "ORDER BY id LIMIT ?2)", /* STMT_PURGE_MESSAGES_PATHS */
+	"DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE "
+	    "timestamp < ?1 ORDER BY id LIMIT ?2)", /* STMT_PURGE_MESSAGES */
+	"SELECT count(*) FROM media WHERE path IS NOT NULL AND "
+	    "stored_at < ?1 / 1000", /* STMT_PURGE_MEDIA_COUNT */
+	"SELECT DISTINCT path FROM media WHERE id IN (SELECT id FROM media "
+	    "WHERE path IS NOT NULL AND stored_at < ?1 / 1000 ORDER BY id "
+	    "LIMIT ?2)", /* STMT_PURGE_MEDIA_PATHS */
+	"UPDATE media SET path = NULL, error = 'purged by retention' WHERE id "
+	    "IN (SELECT id FROM media WHERE path IS NOT NULL AND "
+	    "stored_at < ?1 / 1000 ORDER BY id LIMIT ?2)", /* STMT_PURGE_MEDIA */
 };
 
 struct db {
@@ -3075,4 +3105,77 @@ db_api_metrics(struct db *d, const char *pnid, int part, db_row_cb cb,
 	if (sqlite3_bind_parameter_count(s) >= 1)
 		bind_text(s, 1, pnid);
 	return each_typed(d, parts[part], cb, arg, __func__);
+}
+
+/*
+ * Retention: what is older than cutoff goes, at most limit rows in one
+ * transaction.  what: 0 journal bodies (cutoff unix ms), 1 messages (unix
+ * seconds, their media rows cascade), 2 media files (unix ms).  dry only
+ * counts.  Files no row uses any more are named through file_cb after
+ * the commit.  Returns the number of rows (that would go), or -1.
+ */
+int64_t
+db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
+    void (*file_cb)(void *, const char *), void *arg)
+{
+	static const enum stmt counts[] = { STMT_PURGE_BODIES_COUNT,
+	    STMT_PURGE_MESSAGES_COUNT, STMT_PURGE_MEDIA_COUNT };
+	static const enum stmt paths[] = { STMT__MAX,
+	    STMT_PURGE_MESSAGES_PATHS, STMT_PURGE_MEDIA_PATHS };
+	static const enum stmt purges[] = { STMT_PURGE_BODIES,
+	    STMT_PURGE_MESSAGES, STMT_PURGE_MEDIA };
+	sqlite3_stmt	*s;
+	struct buf	 files;
+	int64_t		 n;
+	size_t		 off;
+	int		 rc;
+
+	if (what < 0 || what > 2)
+		return -1;
+	if (dry) {
+		s = st(d, counts[what]);
+		sqlite3_bind_int64(s, 1, cutoff);
+		if (row(d, counts[what], __func__) != 1)
+			return -1;
+		n = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return n;
+	}
+	buf_init(&files);
+	if (db_begin(d) != DB_OK)
+		return -1;
+	if (paths[what] != STMT__MAX) {
+		s = st(d, paths[what]);
+		sqlite3_bind_int64(s, 1, cutoff);
+		sqlite3_bind_int(s, 2, limit);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (buf_puts(&files, (const char *)sqlite3_column_text(s,
+			    0)) == -1 || buf_append(&files, "", 1) == -1)
+				break;
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	s = st(d, purges[what]);
+	sqlite3_bind_int64(s, 1, cutoff);
+	sqlite3_bind_int(s, 2, limit);
+	if (run(d, purges[what], __func__) != DB_OK)
+		goto fail;
+	n = sqlite3_changes(d->h);
+	if (db_commit(d) == -1)
+		goto fail;
+	for (off = 0; off < files.len; off += strlen(files.p + off) + 1) {
+		s = st(d, STMT_PATH_USED);
+		bind_text(s, 1, files.p + off);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			file_cb(arg, files.p + off);
+	}
+	buf_clear(&files);
+	return n;
+fail:
+	db_rollback(d);
+	buf_clear(&files);
+	return -1;
 }

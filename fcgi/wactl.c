@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
+#include "purge.h"
 #include "sig.h"
 
 #define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
@@ -46,6 +47,9 @@ usage(void)
 	    "  apikey create NAME [--read-only] | list | revoke NAME\n"
 	    "           keys for the management API; create prints the key "
 	    "once\n"
+	    "  purge [--dry-run]\n"
+	    "           remove what is past WA_RETAIN_*; --dry-run only "
+	    "says what would go\n"
 	    "  backup FILE\n"
 	    "           a consistent copy while the gateway runs, checked "
 	    "with integrity_check\n"
@@ -346,6 +350,35 @@ done:
 	return rc;
 }
 
+/* wactl purge [--dry-run] */
+static int
+purge_cmd(int dry)
+{
+	struct cfg	 cfg;
+	struct db	*d;
+	char		 err[512];
+	int64_t		 n[3];
+	int		 rc = 1;
+
+	if (cfg_load(&cfg, 0, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((d = open_current(&cfg)) != NULL && purge_run(d, &cfg, dry, n) ==
+	    0) {
+		(void)printf("%s %lld journal bodies (older than %ld days), "
+		    "%lld messages (%ld days), %lld media files (%ld days); "
+		    "0 days means kept forever\n", dry ? "would remove" :
+		    "removed", (long long)n[0], cfg.retain_journal_days,
+		    (long long)n[1], cfg.retain_messages_days, (long long)n[2],
+		    cfg.retain_media_days);
+		rc = 0;
+	}
+	db_close(d);
+	cfg_clear(&cfg);
+	return rc;
+}
+
 /* wactl backup FILE */
 static int
 backup_cmd(const char *path)
@@ -427,6 +460,9 @@ main(int argc, char *argv[])
 		return apikey_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0 && argc == 3)
 		return backup_cmd(argv[2]);
+	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&
+	    strcmp(argv[2], "--dry-run") == 0)))
+		return purge_cmd(argc == 3);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
 		    db_sqlite_version());

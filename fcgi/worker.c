@@ -24,6 +24,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "purge.h"
 #include "sender.h"
 #include "webhook.h"
 
@@ -32,6 +33,7 @@
 				   so responders never wait long to append */
 #define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
 #define IDLE_MS		1000	/* look at the journal at least this often */
+#define PURGE_MS	60000	/* retention runs this often */
 
 static volatile sig_atomic_t stop;
 static struct chat *chat;	/* the chatbot; answers what a batch stored */
@@ -192,7 +194,7 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
 	int			 applied;
 	int64_t			 pid = getpid(), started = time(NULL), t;
-	int64_t			 worked = 0;
+	int64_t			 worked = 0, purged_at = 0, pn[3];
 	long			 wait;
 
 	log_init("wa-worker");
@@ -274,6 +276,12 @@ main(int argc, char *argv[])
 		t = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		if (applied)
 			worked = t;
+		if (t - purged_at >= PURGE_MS) {
+			purged_at = t;
+			if (purge_run(d, &cfg, 0, pn) == -1)
+				log_warnx("retention: purge failed; next try "
+				    "in a minute");
+		}
 		if (dirty && t - worked >= IDLE_MS && sender_busy(snd) == 0) {
 			/* Quiet for a while: fold the WAL back, keep it small. */
 			db_checkpoint(d, 1);

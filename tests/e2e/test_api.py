@@ -140,12 +140,13 @@ def test_message_filters(api):
     ("cursor=-1", "cursor"), ("conversation_id=1.5", "conversation_id"), ("direction=sideways", "direction"),
     ("status=lost", "status"), ("since=yesterday", "since"), ("until=2026-13-01T00:00:00Z", "until"),
     ("phone=abc", "phone"), ("phone=123", "phone"), ("colour=red", "colour"), ("limit=%ZZ", "limit"),
+    ("limit=5&limit=6", "limit"),
 ])
 def test_message_validation_errors(api, query, field):
     st, body = get(api, "/messages?" + query)
     assert st == 400
     assert body["error"]["field"] == field and body["error"]["message"]
-    assert body["error"]["code"] in ("bad_parameter", "unknown_parameter")
+    assert body["error"]["code"] in ("bad_parameter", "unknown_parameter", "repeated_parameter")
 
 
 @pytest.mark.parametrize("value", ["1' OR '1'='1", "1; DROP TABLE messages", "\" OR 1=1 --",
@@ -305,6 +306,7 @@ def test_conversation_messages_patch_and_mark_read(api):
     assert rr["kind"] == "read" and json.loads(rr["body"])["message_id"] == last
     assert post_json(api, "/mark-read", {"conversation_id": 999999})[0] == 404
     assert post_json(api, "/mark-read", {"phone": "abc"})[0] == 422
+    assert post_json(api, "/mark-read", {"phone": "1" * 21})[0] == 422
 
 
 def test_outbox_list_retry_cancel(api):
@@ -517,3 +519,36 @@ def test_metrics(api):
     assert int(lines["wa_webhooks_refused_total"]) >= 1
     assert int(lines['wa_send_refusals_total{reason="window_closed"}']) >= 1
     assert "# TYPE wa_webhook_ack_seconds histogram" in text
+
+
+def test_purge_dry_run_and_run(tmp_path):
+    s = Stack(extra_env={"WA_BOT": "off", "WA_RETAIN_JOURNAL_DAYS": "1",
+                         "WA_RETAIN_MESSAGES_DAYS": "2", "WA_RETAIN_MEDIA_DAYS": "1"})
+    try:
+        s.start()
+        now = int(time.time())
+        old, new = inbound(s, "15550730001", "old", ts=now - 3 * 86400), inbound(s, "15550730002", "new")
+        s.wait_applied()
+        os.makedirs(os.path.join(s.state, "media", "cd"), exist_ok=True)
+        with open(os.path.join(s.state, "media", "cd", "oldfile"), "wb") as f:
+            f.write(b"x")
+        with s.db() as c:
+            c.execute("UPDATE webhook_events SET received_at = ?", ((now - 2 * 86400) * 1000,))
+            mid = c.execute("SELECT id FROM messages WHERE wamid = ?", (new,)).fetchone()[0]
+            c.execute("INSERT INTO media (phone_number_id, media_id, direction, message_id, path, state, "
+                      "created_at, stored_at) VALUES ('200300400500600', 'old-media', 'in', ?, "
+                      "'cd/oldfile', 'stored', 0, ?)", (mid, now - 2 * 86400))
+        r = wactl(s, "purge", "--dry-run")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("would remove 2 journal bodies (older than 1 days), 1 messages (2 days), "
+                                   "1 media files (1 days)")
+        assert s.q("SELECT count(*) n FROM webhook_events WHERE body IS NULL")[0]["n"] == 0
+        r = wactl(s, "purge")
+        assert r.returncode == 0 and r.stdout.startswith("removed 2 journal bodies")
+        assert s.q("SELECT count(*) n FROM webhook_events WHERE body IS NOT NULL")[0]["n"] == 0
+        assert [m["wamid"] for m in s.q("SELECT wamid FROM messages")] == [new]
+        assert s.q("SELECT path, error FROM media")[0] == {"path": None, "error": "purged by retention"}
+        assert not os.path.exists(os.path.join(s.state, "media", "cd", "oldfile"))
+        assert wactl(s, "purge", "--dry-run").stdout.startswith("would remove 0 journal bodies")
+    finally:
+        s.close()
