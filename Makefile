@@ -67,8 +67,9 @@ $(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
-    $(BUILD)/chat.o $(BUILD)/purge.o $(COMMON_O)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+    $(BUILD)/chat.o $(BUILD)/purge.o $(BUILD)/client.o $(BUILD)/wa.o \
+    $(COMMON_O)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(COMMON_O) $(PKG_LIBS)

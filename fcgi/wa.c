@@ -402,3 +402,67 @@ wa_running(const struct wa *w)
 {
 	return w->running;
 }
+
+/*
+ * One synchronous request for wactl's client mode: method to url with
+ * the management API key as a bearer and json (or NULL) as the body.
+ * Fills *status and out (the caller clears it).  Returns 0, or -1 with
+ * a sentence in err when no HTTP answer came.
+ */
+int
+wa_request(const char *method, const char *url, const char *key,
+    const char *json, long timeout_ms, long *status, struct buf *out,
+    char *err, size_t errsz)
+{
+	CURL			*e;
+	struct curl_slist	*h = NULL, *t;
+	struct xfer		 x;
+	char			 auth[600];
+	CURLcode		 rc;
+	int			 n;
+
+	memset(&x, 0, sizeof(x));
+	x.max = 64 * 1024 * 1024;
+	buf_init(&x.body);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (e = curl_easy_init()) == NULL) {
+		(void)snprintf(err, errsz, "cannot start libcurl");
+		return -1;
+	}
+	n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+	if (n < 0 || (size_t)n >= sizeof(auth) ||
+	    (h = curl_slist_append(NULL, auth)) == NULL ||
+	    (json != NULL && (t = curl_slist_append(h,
+	    "Content-Type: application/json")) == NULL)) {
+		(void)snprintf(err, errsz, "WA_API_KEY is too long");
+		rc = CURLE_OUT_OF_MEMORY;
+		goto done;
+	}
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
+	    (json != NULL && curl_easy_setopt(e, CURLOPT_POSTFIELDS, json) !=
+	    CURLE_OK)) {
+		(void)snprintf(err, errsz, "cannot set up the request");
+		rc = CURLE_FAILED_INIT;
+		goto done;
+	}
+	if ((rc = curl_easy_perform(e)) != CURLE_OK)
+		(void)snprintf(err, errsz, "%s: %s", url, x.err[0] ? x.err :
+		    curl_easy_strerror(rc));
+	else
+		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+done:
+	explicit_bzero(auth, sizeof(auth));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	*out = x.body;
+	return rc == CURLE_OK ? 0 : -1;
+}

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "import.h"
 #include "chat.h"
+#include "client.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -56,6 +57,11 @@ usage(void)
 	    "  release WA_ID\n"
 	    "           hand a conversation back from a person or agent to "
 	    "the bot\n"
+	    "  messages [--phone P] [--conversation N] [--search WORDS] "
+	    "[--direction in|out] [--limit N] [--json]\n"
+	    "  conversations [--unread] [--limit N] [--json]\n"
+	    "           read through the management API (WA_URL, "
+	    "WA_API_KEY); send uses it too when set\n"
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
@@ -195,6 +201,17 @@ send_cmd(int argc, char *argv[])
 	if (optind != argc || (to == NULL) != (text == NULL) ||
 	    (reply != NULL && text == NULL))
 		usage();
+	/* With WA_URL and WA_API_KEY, through the management API. */
+	if (client_configured()) {
+		if ((text != NULL ? text_request(&req, to, text, reply) :
+		    read_stdin(&req)) == -1) {
+			buf_clear(&req);
+			return 1;
+		}
+		status = client_send(req.p != NULL ? req.p : "", key);
+		buf_clear(&req);
+		return status;
+	}
 	if (cfg_load(&cfg, CFG_NEED_WORKER, cerr, sizeof(cerr)) == -1) {
 		log_warnx("%s", cerr);
 		return 1;
@@ -458,6 +475,16 @@ main(int argc, char *argv[])
 		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "apikey") == 0)
 		return apikey_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "messages") == 0 || strcmp(argv[1],
+	    "conversations") == 0) {
+		if (!client_configured()) {
+			log_warnx("set WA_URL (e.g. https://wa.example.com) and "
+			    "WA_API_KEY (wactl apikey create NAME)");
+			return 1;
+		}
+		return argv[1][0] == 'm' ? client_messages(argc - 1, argv + 1) :
+		    client_conversations(argc - 1, argv + 1);
+	}
 	if (strcmp(argv[1], "backup") == 0 && argc == 3)
 		return backup_cmd(argv[2]);
 	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&

@@ -552,3 +552,36 @@ def test_purge_dry_run_and_run(tmp_path):
         assert wactl(s, "purge", "--dry-run").stdout.startswith("would remove 0 journal bodies")
     finally:
         s.close()
+
+
+def test_wactl_as_a_client(api):
+    who = "15550740000"
+    inbound(api, who, "Ölwechsel bitte, Auftrag 4711\nzweite Zeile")
+    api.wait_applied()
+    env = dict(api.env, WA_URL="http://127.0.0.1:%d/" % api.port, WA_API_KEY=api.key)
+
+    def run(*args, key=None, stdin=None):
+        e = dict(env, WA_API_KEY=key) if key else env
+        return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=e, input=stdin,
+                              capture_output=True, text=True, timeout=20)
+    r = run("messages", "--phone", who)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "(UTC)", "DIR", "PHONE", "TYPE", "STATUS", "TEXT"]
+    assert "Ölwechsel bitte, Auftrag 4711 zweite Zeile" in lines[1] and who in lines[1]
+    r = run("messages", "--search", "Ölwechsel", "--json")
+    assert r.returncode == 0 and [m["phone"] for m in json.loads(r.stdout)["data"]] == [who]
+    r = run("conversations", "--unread", "--limit", "200")
+    assert r.returncode == 0 and who in r.stdout and "Alice Example" in r.stdout
+    r = run("send", "--to", who, "--text", "via the API")
+    assert r.returncode == 0, r.stderr
+    oid = int(r.stdout)
+    assert api.q("SELECT source FROM outbox WHERE id = ?", oid)[0]["source"] == "api"
+    r = run("send", stdin=json.dumps({"to": who, "type": "text", "text": {"body": ""}}))
+    assert r.returncode == 1 and r.stderr.startswith("refused: empty: text.body: ")
+    r = run("messages", key="wa_wrong")
+    assert r.returncode == 1 and r.stderr.startswith("refused: unauthorized")
+    r = run("messages", "--limit", "500")
+    assert r.returncode == 1 and "refused: bad_parameter: limit" in r.stderr
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "messages"], env=api.env, capture_output=True, text=True)
+    assert r.returncode == 1 and "WA_URL" in r.stderr
