@@ -514,37 +514,79 @@ done:
 	buf_clear(&fts);
 }
 
-/* GET /conversations */
+/* A substring pattern for LIKE ... ESCAPE '\\': its own %, _ and \\ escaped. */
+static int
+like_pattern(const struct buf *q, struct buf *like)
+{
+	size_t i;
+
+	if (buf_append(like, "%", 1) == -1)
+		return -1;
+	for (i = 0; i < q->len; i++)
+		if ((strchr("%_\\", q->p[i]) != NULL &&
+		    buf_append(like, "\\", 1) == -1) ||
+		    buf_append(like, q->p + i, 1) == -1)
+			return -1;
+	return buf_append(like, "%", 1);
+}
+
+/* GET /conversations: filters unread, assignee, q; messages=N embeds
+ * each conversation's last N messages. */
 static void
 conversations_list(struct call *c)
 {
-	static const char *const names[] = { "unread", "assignee", "limit",
-	    "cursor", NULL };
+	static const char *const names[] = { "unread", "assignee", "q",
+	    "messages", "limit", "cursor", NULL };
 	static const char *const yn[] = { "true", "false", NULL };
-	struct buf	 unread, who;
-	int64_t		 before, limit = LIMIT_DEFAULT, u;
-	int		 ru, rw, rb;
-	json_t		*rows;
+	struct db_msg_filter	 f;
+	struct buf		 unread, who, q, like;
+	int64_t			 before, limit = LIMIT_DEFAULT, u, nmsg = 0, cid;
+	int			 ru, rw, rb, rq, n;
+	size_t			 i;
+	json_t			*rows, *conv, *msgs;
 
 	buf_init(&unread);
 	buf_init(&who);
+	buf_init(&q);
+	buf_init(&like);
 	if (query_names(c, names) == -1 ||
 	    (ru = param_enum(c, "unread", yn, &unread)) == -1 ||
 	    (rw = param(c, "assignee", &who, 600)) == -1 ||
+	    (rq = param(c, "q", &q, 100)) == -1 ||
+	    param_int(c, "messages", 0, 20, &nmsg) == -1 ||
 	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
 	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
 		goto done;
-	u = ru == 1 && strcmp(unread.p, "true") == 0;
-	if ((rows = json_array()) == NULL) {
-		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	if (rq == 1 && like_pattern(&q, &like) == -1)
 		goto done;
-	}
-	page(c, rows, db_api_conversations(c->db, c->cfg->phone_number_id, 0,
+	u = ru == 1 && strcmp(unread.p, "true") == 0;
+	if ((rows = json_array()) == NULL)
+		goto done;
+	n = db_api_conversations(c->db, c->cfg->phone_number_id, 0,
 	    rb ? &before : NULL, ru ? &u : NULL, rw ? who.p : NULL,
-	    (int)limit, on_row, rows), (int)limit);
+	    rq ? like.p : NULL, (int)limit, on_row, rows);
+	json_array_foreach(rows, i, conv) {
+		if (n < 0 || nmsg == 0)
+			break;
+		cid = json_integer_value(json_object_get(conv, "id"));
+		memset(&f, 0, sizeof(f));
+		f.pnid = c->cfg->phone_number_id;
+		f.conversation = &cid;
+		f.limit = (int)nmsg;
+		if ((msgs = json_array()) == NULL ||
+		    db_api_messages(c->db, &f, on_row, msgs) == -1) {
+			json_decref(msgs);
+			n = -1;
+			break;
+		}
+		(void)json_object_set_new(conv, "messages", msgs);
+	}
+	page(c, rows, n, (int)limit);
 done:
 	buf_clear(&unread);
 	buf_clear(&who);
+	buf_clear(&q);
+	buf_clear(&like);
 }
 
 /* One row by id through fn, or 404. */
@@ -583,7 +625,7 @@ conversation_get(struct call *c)
 		return;
 	}
 	one(c, db_api_conversations(c->db, c->cfg->phone_number_id, c->id,
-	    NULL, NULL, NULL, 1, on_row, rows), rows, "conversation");
+	    NULL, NULL, NULL, NULL, 1, on_row, rows), rows, "conversation");
 }
 
 /* GET /conversations/{id}/messages: /messages for one conversation. */
@@ -732,7 +774,7 @@ conversation_patch(struct call *c)
 	}
 	if ((rows = json_array()) != NULL)
 		one(c, rc == 1 ? db_api_conversations(c->db,
-		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, 1, on_row,
+		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, NULL, 1, on_row,
 		    rows) : 0, rows, "conversation");
 	goto done;
 bad_labels:
@@ -1238,7 +1280,6 @@ contacts_list(struct call *c)
 	struct buf	 q, like, opt;
 	int64_t		 before, limit = LIMIT_DEFAULT, o;
 	int		 rq, ro, rb;
-	size_t		 i;
 	json_t		*rows;
 
 	buf_init(&q);
@@ -1249,18 +1290,8 @@ contacts_list(struct call *c)
 	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
 	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
 		goto done;
-	/* A substring match: LIKE's own % and _ (and \\) are escaped. */
-	if (rq == 1) {
-		if (buf_append(&like, "%", 1) == -1)
-			goto done;
-		for (i = 0; i < q.len; i++)
-			if ((strchr("%_\\", q.p[i]) != NULL &&
-			    buf_append(&like, "\\", 1) == -1) ||
-			    buf_append(&like, q.p + i, 1) == -1)
-				goto done;
-		if (buf_append(&like, "%", 1) == -1)
-			goto done;
-	}
+	if (rq == 1 && like_pattern(&q, &like) == -1)
+		goto done;
 	o = ro == 1 && strcmp(opt.p, "true") == 0;
 	if ((rows = json_array()) != NULL)
 		page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,

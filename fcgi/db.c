@@ -480,7 +480,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "c.id = v.contact_id WHERE (?1 IS NULL OR v.id < ?1) AND "
 	    "v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
 	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
-	    "ORDER BY v.id DESC LIMIT ?5", /* STMT_API_CONVERSATIONS */
+	    "AND (?6 IS NULL OR c.wa_id LIKE ?6 ESCAPE '\\' OR "
+	    "c.profile_name LIKE ?6 ESCAPE '\\' OR v.notes LIKE ?6 ESCAPE "
+	    "'\\') ORDER BY v.id DESC LIMIT ?5", /* STMT_API_CONVERSATIONS */
 	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
 	    "v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
@@ -2718,7 +2720,7 @@ db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
 int
 db_api_conversations(struct db *d, const char *pnid, int64_t id,
     const int64_t *before, const int64_t *unread, const char *assignee,
-    int limit, db_row_cb cb, void *arg)
+    const char *like, int limit, db_row_cb cb, void *arg)
 {
 	enum stmt	 k = id > 0 ? STMT_API_CONVERSATION :
 			    STMT_API_CONVERSATIONS;
@@ -2733,6 +2735,7 @@ db_api_conversations(struct db *d, const char *pnid, int64_t id,
 		bind_opt_int(s, 3, unread);
 		bind_opt_text(s, 4, assignee);
 		sqlite3_bind_int(s, 5, limit);
+		bind_opt_text(s, 6, like);
 	}
 	return each_typed(d, k, cb, arg, __func__);
 }

@@ -266,7 +266,8 @@ int		 db_api_messages(struct db *, const struct db_msg_filter *,
 		    db_row_cb, void *);
 int		 db_api_conversations(struct db *, const char *pnid,
 		    int64_t id, const int64_t *before, const int64_t *unread,
-		    const char *assignee, int limit, db_row_cb, void *);
+		    const char *assignee, const char *like, int limit,
+		    db_row_cb, void *);
 int		 db_api_outbox(struct db *, const char *pnid, int64_t id,
 		    db_row_cb, void *);
 int		 db_api_outbox_list(struct db *, const char *pnid,

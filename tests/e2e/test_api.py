@@ -585,3 +585,18 @@ def test_wactl_as_a_client(api):
     assert r.returncode == 1 and "refused: bad_parameter: limit" in r.stderr
     r = subprocess.run([os.path.join(BUILD, "wactl"), "messages"], env=api.env, capture_output=True, text=True)
     assert r.returncode == 1 and "WA_URL" in r.stderr
+
+
+def test_conversations_search_and_embedded_messages(api):
+    who = "15550750000"
+    for t in ("a", "b", "c"):
+        inbound(api, who, t)
+    api.wait_applied()
+    st, body = get(api, "/conversations?q=0750000&messages=2")
+    assert st == 200 and len(body["data"]) == 1
+    assert [m["text"] for m in body["data"][0]["messages"]] == ["c", "b"]
+    assert get(api, "/conversations?q=_")[1]["data"] == [] or \
+        all("_" in (c["phone"] + (c["profile_name"] or "") + (c["notes"] or "")) for c in
+            get(api, "/conversations?q=_")[1]["data"])
+    assert "messages" not in get(api, "/conversations?q=0750000")[1]["data"][0]
+    assert get(api, "/conversations?messages=21")[0] == 400
