@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "sig.h"
@@ -797,16 +798,6 @@ run_id(struct db *d, enum stmt k, int64_t id, int nargs, int64_t a,
 	return run(d, k, fn) == DB_OK ? 0 : -1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)time(NULL) * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *
 db_sqlite_version(void)
 {
@@ -1124,7 +1115,7 @@ db_event_insert(struct db *d, const void *body, size_t len, int64_t *id)
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
 	s = st(d, STMT_EVENT_INSERT);
-	if (sqlite3_bind_int64(s, 1, now_ms()) != SQLITE_OK ||
+	if (sqlite3_bind_int64(s, 1, clock_now_ms()) != SQLITE_OK ||
 	    sqlite3_bind_blob64(s, 2, body, len, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, (sqlite3_int64)len) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 4, sha, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -1246,7 +1237,7 @@ db_event_finish(struct db *d, int64_t id, const char *state,
 	int		 i;
 
 	bind_text(s, 1, state);
-	sqlite3_bind_int64(s, 2, now_ms());
+	sqlite3_bind_int64(s, 2, clock_now_ms());
 	for (i = 0; i < 4; i++)
 		sqlite3_bind_int(s, 3 + i, counts[i]);
 	bind_text(s, 7, error);
@@ -1535,7 +1526,7 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 	 * a crash), so it is not sent again.
 	 */
 	if (it->biz_opaque != NULL && (ob = outbox_ref(it->biz_opaque)) > 0 &&
-	    db_outbox_accept(d, ob, it->wamid, now_ms()) == -1)
+	    db_outbox_accept(d, ob, it->wamid, clock_now_ms()) == -1)
 		return DB_ERR;
 	/* Reference 8.2: 131050, the user stopped marketing messages. */
 	if (it->err_code == 131050 && it->recipient_id != NULL &&
@@ -2779,7 +2770,7 @@ db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry)
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, pnid);
 	if (retry)
-		sqlite3_bind_int64(s, 3, now_ms());
+		sqlite3_bind_int64(s, 3, clock_now_ms());
 	if (run(d, k, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
@@ -3003,6 +2994,50 @@ db_api_export(struct db *d, const char *pnid, int64_t contact,
 }
 
 /*
+ * Appends the first column of every row of the bound statement k to
+ * files, each NUL-terminated.  0 or -1.
+ */
+static int
+collect_paths(struct db *d, enum stmt k, struct buf *files)
+{
+	sqlite3_stmt	*s = d->s[k];
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (buf_puts(files, (const char *)sqlite3_column_text(s, 0)) ==
+		    -1 || buf_append(files, "", 1) == -1)
+			break;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[k]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Names through cb every path in files that no media row uses any more:
+ * files are content-addressed, so another message may share one.
+ */
+static void
+release_paths(struct db *d, const struct buf *files,
+    void (*cb)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*s;
+	size_t		 off;
+	int		 rc;
+
+	for (off = 0; off < files->len; off += strlen(files->p + off) + 1) {
+		s = st(d, STMT_PATH_USED);
+		bind_text(s, 1, files->p + off);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			cb(arg, files->p + off);
+	}
+}
+
+/*
  * Erases a contact for a privacy request, in one transaction: statuses,
  * outbox rows, tickets, agent calls, bot state, the journal bodies that
  * carried their messages, then the contact (conversations, messages and
@@ -3020,8 +3055,8 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 	sqlite3_stmt	*s;
 	struct buf	 paths;
 	int64_t		 contact;
-	size_t		 i, off;
-	int		 n, rc;
+	size_t		 i;
+	int		 n;
 
 	buf_init(&paths);
 	if (db_begin(d) != DB_OK)
@@ -3032,12 +3067,7 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 	}
 	s = st(d, STMT_ERASE_PATHS);
 	sqlite3_bind_int64(s, 1, contact);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (buf_puts(&paths, (const char *)sqlite3_column_text(s, 0)) ==
-		    -1 || buf_append(&paths, "", 1) == -1)
-			break;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (collect_paths(d, STMT_ERASE_PATHS, &paths) == -1)
 		goto fail;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		s = st(d, steps[i]);
@@ -3052,15 +3082,7 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 	}
 	if (db_commit(d) == -1)
 		goto fail;
-	/* Content-addressed: a file another message shares stays. */
-	for (off = 0; off < paths.len; off += strlen(paths.p + off) + 1) {
-		s = st(d, STMT_PATH_USED);
-		bind_text(s, 1, paths.p + off);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc == SQLITE_DONE)
-			file_cb(arg, paths.p + off);
-	}
+	release_paths(d, &paths, file_cb, arg);
 	buf_clear(&paths);
 	return 1;
 fail:
@@ -3130,8 +3152,6 @@ db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
 	sqlite3_stmt	*s;
 	struct buf	 files;
 	int64_t		 n;
-	size_t		 off;
-	int		 rc;
 
 	if (what < 0 || what > 2)
 		return -1;
@@ -3151,12 +3171,7 @@ db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
 		s = st(d, paths[what]);
 		sqlite3_bind_int64(s, 1, cutoff);
 		sqlite3_bind_int(s, 2, limit);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			if (buf_puts(&files, (const char *)sqlite3_column_text(s,
-			    0)) == -1 || buf_append(&files, "", 1) == -1)
-				break;
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		if (collect_paths(d, paths[what], &files) == -1)
 			goto fail;
 	}
 	s = st(d, purges[what]);
@@ -3167,14 +3182,7 @@ db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
 	n = sqlite3_changes(d->h);
 	if (db_commit(d) == -1)
 		goto fail;
-	for (off = 0; off < files.len; off += strlen(files.p + off) + 1) {
-		s = st(d, STMT_PATH_USED);
-		bind_text(s, 1, files.p + off);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc == SQLITE_DONE)
-			file_cb(arg, files.p + off);
-	}
+	release_paths(d, &files, file_cb, arg);
 	buf_clear(&files);
 	return n;
 fail:

@@ -17,6 +17,7 @@
 #include <bsd/string.h>
 
 #include "counters.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
@@ -32,16 +33,6 @@ refuse(struct msg_err *err, const char *code, const char *field,
 	(void)strlcpy(err->code, code, sizeof(err->code));
 	(void)strlcpy(err->field, field, sizeof(err->field));
 	(void)strlcpy(err->message, message, sizeof(err->message));
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)time(NULL) * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -140,7 +131,7 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 {
 	struct db_outbox_new	 n;
 	enum outbox_rc		 rc;
-	int64_t			 now = now_ms(), count;
+	int64_t			 now = clock_now_ms(), count;
 	int			 bi, already, k;
 
 	if (r->idem_key != NULL &&

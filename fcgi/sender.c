@@ -27,6 +27,7 @@
 
 #include "cfg.h"
 #include "chat.h"
+#include "clock.h"
 #include "db.h"
 #include "graph.h"
 #include "log.h"
@@ -104,16 +105,6 @@ struct sender {
 	int			*start;		/* slots to start after commit */
 	int			 nstart;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)time(NULL) * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Refills b at rate tokens per ms up to burst. */
 static void
@@ -306,7 +297,7 @@ sender_start(struct sender *s)
 
 	if (db_begin(s->db) != DB_OK)
 		return -1;
-	if ((n = db_outbox_recover(s->db, now_ms())) < 0 ||
+	if ((n = db_outbox_recover(s->db, clock_now_ms())) < 0 ||
 	    (rc = db_sender_get(s->db, s->cfg->phone_number_id, &p)) < 0)
 		goto fail;
 	if (n > 0)
@@ -462,7 +453,7 @@ upload_result(struct sender *s, int i, const struct graph_reply *r)
 	struct stat	 st;
 
 	if (r->action != GRAPH_OK)
-		return send_result(s, i, r, now_ms());
+		return send_result(s, i, r, clock_now_ms());
 	memset(&m, 0, sizeof(m));
 	m.body = sl->it.body;
 	if (msg_set_media_id(&m, r->id) == -1) {
@@ -472,7 +463,7 @@ upload_result(struct sender *s, int i, const struct graph_reply *r)
 		bad.action = GRAPH_FAIL;
 		(void)strlcpy(bad.title, "the queued body has no media "
 		    "placeholder", sizeof(bad.title));
-		return send_result(s, i, &bad, now_ms());
+		return send_result(s, i, &bad, clock_now_ms());
 	}
 	sl->it.body = m.body;
 	if (stat(sl->it.media_file, &st) == -1)
@@ -502,7 +493,7 @@ media_cap(const char *mime)
 static int
 media_failed(struct sender *s, struct mslot *ms, int final, const char *why)
 {
-	int64_t next = now_ms() + 30000LL * (1LL << (ms->it.attempts > 6 ? 6 :
+	int64_t next = clock_now_ms() + 30000LL * (1LL << (ms->it.attempts > 6 ? 6 :
 	    ms->it.attempts));
 
 	final = final || ms->it.attempts + 1 >= MEDIA_TRIES;
@@ -627,7 +618,7 @@ reap(struct sender *s)
 			graph_reply_parse(t == T_SEND ? GRAPH_WANT_SEND :
 			    GRAPH_WANT_ID, res.http, res.transport[0] ?
 			    res.transport : NULL, res.body.p, res.body.len, &r);
-			if ((t == T_SEND ? send_result(s, i, &r, now_ms()) :
+			if ((t == T_SEND ? send_result(s, i, &r, clock_now_ms()) :
 			    upload_result(s, i, &r)) == -1)
 				rc = -1;
 		} else if (t == T_AGENT) {
@@ -900,7 +891,7 @@ start_calls(struct sender *s)
 long
 sender_step(struct sender *s, int dispatch_new)
 {
-	int64_t	 now = now_ms(), due, mdue;
+	int64_t	 now = clock_now_ms(), due, mdue;
 	long	 wait = IDLE_MS, w;
 
 	if (db_begin(s->db) != DB_OK)
