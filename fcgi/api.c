@@ -67,6 +67,8 @@ static void	contact_get(struct call *);
 static void	contact_export(struct call *);
 static void	contact_erase(struct call *);
 static void	send_post(struct call *);
+static void	send_template(struct call *);
+static void	queue_send(struct call *, const char *, size_t);
 
 /* The routes: path ("{id}" is a positive number), method, handler. */
 static const struct route {
@@ -96,6 +98,7 @@ static const struct route {
 	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1 },
 	{ "/contacts/{wa_id}/export", "GET", contact_export, 0 },
 	{ "/send", "POST", send_post, 1 },
+	{ "/send-template", "POST", send_template, 1 },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -1447,12 +1450,7 @@ static void
 send_post(struct call *c)
 {
 	static const char *const names[] = { NULL };
-	struct outbox_req	 o;
-	struct msg_err		 err;
-	const char		*key, *ct;
-	int64_t			 id;
-	int			 repeated, status;
-	json_t			*rows;
+	const char		*ct;
 
 	if (query_names(c, names) == -1)
 		return;
@@ -1478,6 +1476,20 @@ send_post(struct call *c)
 		    "The body was shorter than its Content-Length.");
 		return;
 	}
+	queue_send(c, c->r->body.p != NULL ? c->r->body.p : "", c->r->body.len);
+}
+
+/* Queues a send request and answers 202 with its row, or the refusal. */
+static void
+queue_send(struct call *c, const char *json, size_t len)
+{
+	struct outbox_req	 o;
+	struct msg_err		 err;
+	const char		*key;
+	int64_t			 id;
+	int			 repeated;
+	json_t			*rows;
+
 	key = req_param(c->r, "HTTP_IDEMPOTENCY_KEY");
 	if (key != NULL && (key[0] == '\0' || strlen(key) > 128)) {
 		fail_field(c, 400, "bad_header", "Idempotency-Key", "The "
@@ -1485,8 +1497,8 @@ send_post(struct call *c)
 		return;
 	}
 	memset(&o, 0, sizeof(o));
-	o.json = c->r->body.p != NULL ? c->r->body.p : "";
-	o.len = c->r->body.len;
+	o.json = json;
+	o.len = len;
 	o.pnid = c->cfg->phone_number_id;
 	o.source = "api";
 	o.idem_key = key;
@@ -1510,9 +1522,8 @@ send_post(struct call *c)
 	if (!repeated)
 		notify_send(c->wake, c->cfg->wake_path);
 	c->id = id;
-	if ((rows = json_array()) == NULL ||
-	    (status = db_api_outbox(c->db, c->cfg->phone_number_id, id,
-	    on_row, rows)) != 1) {
+	if ((rows = json_array()) == NULL || db_api_outbox(c->db,
+	    c->cfg->phone_number_id, id, on_row, rows) != 1) {
 		json_decref(rows);
 		reply_json(c, 202, json_pack("{s:I, s:s, s:b}", "id",
 		    (json_int_t)id, "state", "queued", "repeated", repeated));
@@ -1523,6 +1534,86 @@ send_post(struct call *c)
 	json_incref(json_array_get(rows, 0));
 	reply_json(c, 202, json_array_get(rows, 0));
 	json_decref(rows);
+}
+
+/*
+ * POST /send-template {"to", "name", "language", "body_parameters":
+ * [strings], "components": [...]}: the common case of POST /send without
+ * Meta's nesting.  body_parameters become the body component's text
+ * parameters; components (Meta's, reference 11.1) go as they are.
+ */
+static void
+send_template(struct call *c)
+{
+	static const char *const names[] = { NULL };
+	static const char *const keys[] = { "to", "name", "language",
+	    "body_parameters", "components", NULL };
+	json_t		*b, *x, *req = NULL, *comps = NULL, *params, *p;
+	const char	*k;
+	char		*s = NULL;
+	size_t		 i;
+
+	if (query_names(c, names) == -1 || (b = json_body(c, SEND_MAX)) == NULL)
+		return;
+	json_object_foreach(b, k, x) {
+		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
+			continue;
+		if (keys[i] == NULL) {
+			fail_field(c, 422, "unknown_field", k, "send-template "
+			    "takes to, name, language, body_parameters and "
+			    "components.");
+			goto done;
+		}
+	}
+	if (!json_is_string(json_object_get(b, "language"))) {
+		fail_field(c, 422, "required", "language", "language is "
+		    "required: the template's language code, e.g. en_US.");
+		goto done;
+	}
+	comps = json_object_get(b, "components") != NULL ?
+	    json_deep_copy(json_object_get(b, "components")) : json_array();
+	if ((x = json_object_get(b, "body_parameters")) != NULL) {
+		if (!json_is_array(x) || !json_is_array(comps)) {
+			fail_field(c, 422, "bad_type", "body_parameters",
+			    "body_parameters must be an array of strings.");
+			goto done;
+		}
+		if ((params = json_array()) == NULL)
+			goto oom;
+		json_array_foreach(x, i, p) {
+			if (!json_is_string(p)) {
+				json_decref(params);
+				fail_field(c, 422, "bad_type", "body_parameters",
+				    "body_parameters must be an array of "
+				    "strings.");
+				goto done;
+			}
+			(void)json_array_append_new(params, json_pack(
+			    "{s:s, s:O}", "type", "text", "text", p));
+		}
+		(void)json_array_append_new(comps, json_pack("{s:s, s:o}",
+		    "type", "body", "parameters", params));
+	}
+	req = json_pack("{s:O?, s:s, s:{s:O?, s:{s:O}}}", "to",
+	    json_object_get(b, "to"), "type", "template", "template", "name",
+	    json_object_get(b, "name"), "language", "code",
+	    json_object_get(b, "language"));
+	if (req == NULL)
+		goto oom;
+	if (json_array_size(comps) > 0 && json_object_set(json_object_get(req,
+	    "template"), "components", comps) == -1)
+		goto oom;
+	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto oom;
+	queue_send(c, s, strlen(s));
+	goto done;
+oom:
+	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+done:
+	free(s);
+	json_decref(req);
+	json_decref(comps);
+	json_decref(b);
 }
 
 /*

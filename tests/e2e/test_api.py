@@ -600,3 +600,28 @@ def test_conversations_search_and_embedded_messages(api):
             get(api, "/conversations?q=_")[1]["data"])
     assert "messages" not in get(api, "/conversations?q=0750000")[1]["data"][0]
     assert get(api, "/conversations?messages=21")[0] == 400
+
+
+def test_send_template(api):
+    who = "15550760000"
+    inbound(api, who, "hi", ts=int(time.time()) - 30 * 3600)    # window closed: templates only
+    api.wait_applied()
+    st, row = post_json(api, "/send-template", {"to": who, "name": "order_update", "language": "en_US",
+                                                "body_parameters": ["Alice", "A-1042"]},
+                        headers={"Idempotency-Key": "tmpl-1"})
+    assert st == 202 and row["kind"] == "template", row
+    body = json.loads(api.q("SELECT body FROM outbox WHERE id = ?", row["id"])[0]["body"])
+    assert body["template"] == {"name": "order_update", "language": {"code": "en_US"}, "components": [
+        {"type": "body", "parameters": [{"type": "text", "text": "Alice"}, {"type": "text", "text": "A-1042"}]}]}
+    assert post_json(api, "/send-template", {"to": who, "name": "order_update", "language": "en_US",
+                                             "body_parameters": ["Alice", "A-1042"]},
+                     headers={"Idempotency-Key": "tmpl-1"})[1]["id"] == row["id"]
+    st, e = post_json(api, "/send-template", {"to": who, "name": "Bad Name", "language": "en_US"})
+    assert st == 422 and e["error"]["field"] == "template.name"
+    st, e = post_json(api, "/send-template", {"to": who, "name": "x"})
+    assert st == 422 and e["error"]["field"] == "language"
+    st, e = post_json(api, "/send-template", {"to": who, "name": "x", "language": "en", "colour": 1})
+    assert st == 422 and e["error"]["code"] == "unknown_field"
+    st, e = post_json(api, "/send-template", {"to": who, "name": "x", "language": "en",
+                                              "body_parameters": [1]})
+    assert st == 422 and e["error"]["field"] == "body_parameters"
