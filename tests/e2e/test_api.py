@@ -152,6 +152,8 @@ def test_message_validation_errors(api, query, field):
 @pytest.mark.parametrize("value", ["1' OR '1'='1", "1; DROP TABLE messages", "\" OR 1=1 --",
                                    "%27%20UNION%20SELECT%20*%20FROM%20api_keys--"])
 def test_injection_attempts_are_refused_or_inert(api, value):
+    inbound(api, "15550600000", "still here")
+    api.wait_applied()
     for name in ("phone", "type", "conversation_id", "since", "cursor", "direction", "status"):
         st, body = get(api, "/messages?%s=%s" % (name, urllib.parse.quote(value, safe="%")))
         # type is free text: it simply matches nothing.
@@ -625,3 +627,21 @@ def test_send_template(api):
     st, e = post_json(api, "/send-template", {"to": who, "name": "x", "language": "en",
                                               "body_parameters": [1]})
     assert st == 422 and e["error"]["field"] == "body_parameters"
+
+
+@pytest.mark.parametrize("path,names", [
+    ("/conversations", ["unread", "assignee", "q", "messages", "cursor", "limit"]),
+    ("/contacts", ["q", "opted_out", "cursor", "limit"]),
+    ("/outbox", ["state", "cursor", "limit"]),
+    ("/webhook-events", ["result", "cursor", "limit"]),
+    ("/stats", ["since", "until"]),
+])
+def test_injection_in_every_list_parameter(api, path, names):
+    before = {t: api.q("SELECT count(*) n FROM %s" % t)[0]["n"] for t in ("contacts", "api_keys", "outbox")}
+    for value in ("1' OR '1'='1", "1; DROP TABLE contacts; --", "%' OR 1=1 --", "\\\" OR \"\"=\""):
+        for name in names:
+            st, body = get(api, "%s?%s=%s" % (path, name, urllib.parse.quote(value)))
+            # Refused as a bad value, or taken literally and matching nothing.
+            assert st == 400 or (st == 200 and body.get("data", []) == []), (path, name, value, st)
+    after = {t: api.q("SELECT count(*) n FROM %s" % t)[0]["n"] for t in ("contacts", "api_keys", "outbox")}
+    assert after == before
