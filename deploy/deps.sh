@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libfcgi-dev libjansson-dev
 libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libbsd-dev
-nginx-light spawn-fcgi multiwatch python3 python3-pytest curl openssl
+nginx-light spawn-fcgi multiwatch python3 python3-pytest curl jq openssl
 clang valgrind wrk"
 missing=""
 for p in $PKGS; do

@@ -1132,7 +1132,8 @@ stats_get(struct call *c)
 		} else
 			(void)json_object_set_new(out, parts[i], a);
 	}
-	qsort(dl.v, dl.n, sizeof(*dl.v), cmp_int64);
+	if (dl.n > 1)	/* qsort's pointer must not be NULL, even for 0 */
+		qsort(dl.v, dl.n, sizeof(*dl.v), cmp_int64);
 	(void)json_object_set_new(out, "first_reply_seconds", json_pack(
 	    "{s:o, s:o, s:I, s:I}",
 	    "p50", dl.n ? json_integer(dl.v[(dl.n - 1) / 2]) : json_null(),
