@@ -2235,8 +2235,8 @@ each_row(struct db *d, enum stmt k, int ncols,
 }
 
 /*
- * One order of customer wa_id: cb gets (number, status, expected) once,
- * then lines gets (item, quantity) per line.  1 found, 0 not, -1.
+ * One order of customer wa_id: cb receives (number, status, expected) once,
+ * then lines receives (item, quantity) per line.  1 found, 0 not, -1.
  */
 int
 db_order_get(struct db *d, const char *pnid, const char *wa_id,
