@@ -13,3 +13,4 @@ if [ -n "${missing:-}" ]; then
 fi
 BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/bench.py
 BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/send_bench.py
+BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/api_bench.py

@@ -493,6 +493,18 @@ messages_list(struct call *c)
 		    "one word to search for.");
 		goto done;
 	}
+	/*
+	 * A customer's messages are their conversation's (one per number
+	 * and contact): find it, so that its index drives the query.
+	 */
+	if (rc[0] == 1 && rc[1] == 0 && rc[8] == 0) {
+		if ((conv = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
+		    phone.p)) < 0) {
+			page(c, NULL, -1, 0);
+			goto done;
+		}
+		rc[1] = 1;	/* 0 matches nothing: an empty page */
+	}
 	f.q = rc[8] == 1 ? fts.p : NULL;
 	f.phone = rc[0] ? phone.p : NULL;
 	f.conversation = rc[1] ? &conv : NULL;

@@ -118,6 +118,9 @@ enum stmt {
 	STMT_API_CONVERSATION,
 	STMT_API_OUTBOX,
 	STMT_API_MESSAGES_Q,
+	STMT_API_MESSAGES_CONV,
+	STMT_API_MESSAGES_TIME,
+	STMT_API_MESSAGES_WINDOW,
 	STMT_API_OUTBOX_LIST,
 	STMT_API_OUTBOX_RETRY,
 	STMT_API_OUTBOX_CANCEL,
@@ -164,6 +167,21 @@ enum stmt {
 	STMT_PURGE_MEDIA,
 	STMT__MAX
 };
+
+/* GET /messages: the columns, and the filters every variant applies. */
+#define API_MSG_COLS \
+	"SELECT m.id, m.wamid, m.direction, m.conversation_id, " \
+	"coalesce(m.sender, m.recipient) AS phone, m.type, m.text, " \
+	"m.media_id, m.mime_type, m.filename, m.reply_id, m.reply_title, " \
+	"m.context_wamid, m.status, m.status_at, m.error_code, " \
+	"m.error_title, m.timestamp "
+#define API_MSG_FILTERS \
+	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
+	"AND (?4 IS NULL OR m.conversation_id = ?4) " \
+	"AND (?5 IS NULL OR m.type = ?5) AND (?6 IS NULL OR m.direction = ?6) " \
+	"AND (?7 IS NULL OR m.status = ?7) " \
+	"AND (?8 IS NULL OR m.timestamp >= ?8) " \
+	"AND (?9 IS NULL OR m.timestamp < ?9) "
 
 static const char *const stmts[STMT__MAX] = {
 	"BEGIN IMMEDIATE", /* STMT_BEGIN */
@@ -459,27 +477,22 @@ static const char *const stmts[STMT__MAX] = {
 	    "revoked_at IS NULL", /* STMT_APIKEY_REVOKE */
 	/*
 	 * Newest first by id, which only grows: a cursor (the last id seen)
-	 * pages stably while rows are added.  Every filter is optional
-	 * (NULL), so one prepared statement serves them all.
+	 * pages stably while rows are added.  Four variants, each driven by
+	 * an index (1M messages: a few ms): no filter walks the rowid
+	 * backwards (+ keeps the planner off other indexes), a conversation
+	 * its index, a time window messages_number_time, q the search
+	 * index; the other filters then apply as they come.
 	 */
-	"SELECT id, wamid, direction, conversation_id, "
-	    "coalesce(sender, recipient) AS phone, type, text, media_id, "
-	    "mime_type, filename, reply_id, reply_title, context_wamid, status, "
-	    "status_at, error_code, error_title, timestamp FROM messages "
-	    "WHERE (?1 IS NULL OR id < ?1) AND phone_number_id = ?2 AND "
-	    "(?3 IS NULL OR coalesce(sender, recipient) = ?3) AND "
-	    "(?4 IS NULL OR conversation_id = ?4) AND (?5 IS NULL OR type = ?5) "
-	    "AND (?6 IS NULL OR direction = ?6) AND (?7 IS NULL OR status = ?7) "
-	    "AND (?8 IS NULL OR timestamp >= ?8) AND "
-	    "(?9 IS NULL OR timestamp < ?9) ORDER BY id DESC LIMIT ?10",
-	    /* STMT_API_MESSAGES */
+	API_MSG_COLS "FROM messages m WHERE +m.phone_number_id = ?2 AND "
+	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10", /* STMT_API_MESSAGES */
 	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
 	    "v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
 	    "v.assigned_until, v.notes, v.customer_email, v.labels "
 	    "FROM conversations v JOIN contacts c ON "
-	    "c.id = v.contact_id WHERE (?1 IS NULL OR v.id < ?1) AND "
-	    "v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
+	    "c.id = v.contact_id WHERE v.id < coalesce(?1, 9223372036854775807) "
+	    "AND +v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
 	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
 	    "AND (?6 IS NULL OR c.wa_id LIKE ?6 ESCAPE '\\' OR "
 	    "c.profile_name LIKE ?6 ESCAPE '\\' OR v.notes LIKE ?6 ESCAPE "
@@ -495,23 +508,38 @@ static const char *const stmts[STMT__MAX] = {
 	    "error_code, error_title, error_details, wamid, message_id, source, "
 	    "created_at, sent_at FROM outbox WHERE id = ?1 AND "
 	    "phone_number_id = ?2", /* STMT_API_OUTBOX */
-	/* The same with q: ids from the full-text index (FTS5). */
-	"SELECT id, wamid, direction, conversation_id, "
-	    "coalesce(sender, recipient) AS phone, type, text, media_id, "
-	    "mime_type, filename, reply_id, reply_title, context_wamid, status, "
-	    "status_at, error_code, error_title, timestamp FROM messages "
-	    "WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts "
-	    "MATCH ?11) AND (?1 IS NULL OR id < ?1) AND phone_number_id = ?2 "
-	    "AND (?3 IS NULL OR coalesce(sender, recipient) = ?3) AND "
-	    "(?4 IS NULL OR conversation_id = ?4) AND (?5 IS NULL OR type = ?5) "
-	    "AND (?6 IS NULL OR direction = ?6) AND (?7 IS NULL OR status = ?7) "
-	    "AND (?8 IS NULL OR timestamp >= ?8) AND "
-	    "(?9 IS NULL OR timestamp < ?9) ORDER BY id DESC LIMIT ?10",
-	    /* STMT_API_MESSAGES_Q */
+	API_MSG_COLS "FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+	    "WHERE f.messages_fts MATCH ?11 AND "
+	    "f.rowid < coalesce(?1, 9223372036854775807) AND "
+	    "m.phone_number_id = ?2 " API_MSG_FILTERS
+	    "ORDER BY f.rowid DESC LIMIT ?10", /* STMT_API_MESSAGES_Q */
+	API_MSG_COLS "FROM messages m WHERE m.conversation_id = ?4 AND "
+	    "+m.phone_number_id = ?2 AND "
+	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10", /* STMT_API_MESSAGES_CONV */
+	API_MSG_COLS "FROM messages m WHERE m.phone_number_id = ?2 AND "
+	    "m.timestamp >= coalesce(?8, -9223372036854775807) AND "
+	    "m.timestamp < coalesce(?9, 9223372036854775807) AND "
+	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10", /* STMT_API_MESSAGES_TIME */
+	/*
+	 * A time window and nothing else: the page's ids come from the
+	 * (number, time) index alone, sorted there, then 50 rows are read;
+	 * a day of a busy number is thousands of ids, not rows.
+	 */
+	API_MSG_COLS "FROM messages m WHERE m.id IN (SELECT id FROM messages "
+	    "WHERE phone_number_id = ?2 AND "
+	    "timestamp >= coalesce(?8, -9223372036854775807) AND "
+	    "timestamp < coalesce(?9, 9223372036854775807) AND "
+	    "+id < coalesce(?1, 9223372036854775807) "
+	    "ORDER BY id DESC LIMIT ?10) AND ?3 IS NULL AND ?4 IS NULL AND "
+	    "?5 IS NULL AND ?6 IS NULL AND ?7 IS NULL ORDER BY m.id DESC",
+	    /* STMT_API_MESSAGES_WINDOW */
 	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
 	    "error_code, error_title, error_details, wamid, message_id, source, "
-	    "created_at, sent_at FROM outbox WHERE (?1 IS NULL OR id < ?1) AND "
-	    "phone_number_id = ?2 AND (?3 IS NULL OR state = ?3) "
+	    "created_at, sent_at FROM outbox WHERE "
+	    "id < coalesce(?1, 9223372036854775807) AND "
+	    "+phone_number_id = ?2 AND (?3 IS NULL OR state = ?3) "
 	    "ORDER BY id DESC LIMIT ?4", /* STMT_API_OUTBOX_LIST */
 	"UPDATE outbox SET state = 'queued', next_attempt_at = ?3, "
 	    "attempts = 0 WHERE id = ?1 AND phone_number_id = ?2 AND "
@@ -521,8 +549,8 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_API_OUTBOX_CANCEL */
 	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
 	    "items_total, items_applied, items_duplicate, items_failed, error "
-	    "FROM webhook_events WHERE (?1 IS NULL OR id < ?1) AND "
-	    "(?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3",
+	    "FROM webhook_events WHERE id < coalesce(?1, 9223372036854775807) "
+	    "AND (?2 IS NULL OR +state = ?2) ORDER BY id DESC LIMIT ?3",
 	    /* STMT_API_EVENTS */
 	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
 	    "items_total, items_applied, items_duplicate, items_failed, error, "
@@ -561,8 +589,9 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
 	    "c.profile_name, c.first_seen_at, c.last_seen_at, c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
-	    "conversations v ON v.contact_id = c.id WHERE (?1 IS NULL OR "
-	    "c.id < ?1) AND c.phone_number_id = ?2 AND (?3 IS NULL OR "
+	    "conversations v ON v.contact_id = c.id WHERE "
+	    "c.id < coalesce(?1, 9223372036854775807) AND "
+	    "+c.phone_number_id = ?2 AND (?3 IS NULL OR "
 	    "c.wa_id LIKE ?3 ESCAPE '\\' OR c.profile_name LIKE ?3 ESCAPE "
 	    "'\\') AND (?4 IS NULL OR c.opted_out = ?4) ORDER BY c.id DESC "
 	    "LIMIT ?5", /* STMT_API_CONTACTS */
@@ -573,13 +602,16 @@ static const char *const stmts[STMT__MAX] = {
 	    "AND c.wa_id = ?2", /* STMT_API_CONTACT */
 	"SELECT * FROM conversations WHERE contact_id = ?1",
 	    /* STMT_EXPORT_CONVERSATIONS */
-	"SELECT * FROM messages WHERE contact_id = ?1 ORDER BY id",
+	"SELECT * FROM messages WHERE conversation_id IN (SELECT id FROM "
+	    "conversations WHERE contact_id = ?1) ORDER BY id",
 	    /* STMT_EXPORT_MESSAGES */
 	"SELECT * FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
-	    "messages WHERE contact_id = ?1) OR recipient_id = ?2 ORDER BY id",
+	    "messages WHERE conversation_id IN (SELECT id FROM conversations "
+	    "WHERE contact_id = ?1)) OR recipient_id = ?2 ORDER BY id",
 	    /* STMT_EXPORT_STATUSES */
 	"SELECT * FROM media WHERE message_id IN (SELECT id FROM messages "
-	    "WHERE contact_id = ?1) ORDER BY id", /* STMT_EXPORT_MEDIA */
+	    "WHERE conversation_id IN (SELECT id FROM conversations WHERE "
+	    "contact_id = ?1)) ORDER BY id", /* STMT_EXPORT_MEDIA */
 	"SELECT t.*, (SELECT group_concat(media_id) FROM ticket_media m "
 	    "WHERE m.ticket_id = t.id) AS media_ids FROM tickets t "
 	    "WHERE contact_id = ?1 ORDER BY id", /* STMT_EXPORT_TICKETS */
@@ -2689,7 +2721,12 @@ db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
     void *arg)
 {
 	enum stmt	 k = f->q != NULL ? STMT_API_MESSAGES_Q :
-			    STMT_API_MESSAGES;
+			    f->conversation != NULL ? STMT_API_MESSAGES_CONV :
+			    (f->since != NULL || f->until != NULL) &&
+			    f->type == NULL && f->direction == NULL &&
+			    f->status == NULL ? STMT_API_MESSAGES_WINDOW :
+			    f->since != NULL || f->until != NULL ?
+			    STMT_API_MESSAGES_TIME : STMT_API_MESSAGES;
 	sqlite3_stmt	*s = st(d, k);
 
 	bind_opt_int(s, 1, f->before);
@@ -2702,7 +2739,7 @@ db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
 	bind_opt_int(s, 8, f->since);
 	bind_opt_int(s, 9, f->until);
 	sqlite3_bind_int(s, 10, f->limit);
-	if (f->q != NULL)
+	if (k == STMT_API_MESSAGES_Q)
 		bind_text(s, 11, f->q);
 	return each_typed(d, k, cb, arg, __func__);
 }

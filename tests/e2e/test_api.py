@@ -645,3 +645,26 @@ def test_injection_in_every_list_parameter(api, path, names):
             assert st == 400 or (st == 200 and body.get("data", []) == []), (path, name, value, st)
     after = {t: api.q("SELECT count(*) n FROM %s" % t)[0]["n"] for t in ("contacts", "api_keys", "outbox")}
     assert after == before
+
+
+def test_time_window_variants_agree_and_page(api):
+    now = int(time.time())
+    base = now - 5000
+    for i in range(9):
+        inbound(api, "1555077%04d" % i, "w%d" % i, ts=base + i)
+    api.wait_applied()
+
+    def all_pages(q):
+        ids, cursor = [], None
+        while True:
+            st, body = get(api, "/messages?%s&limit=4%s" % (q, "&cursor=" + cursor if cursor else ""))
+            assert st == 200, body
+            ids += [m["id"] for m in body["data"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return ids
+    window = all_pages("since=%d&until=%d" % (base, base + 9))          # ids from the time index
+    filtered = all_pages("since=%d&until=%d&direction=in" % (base, base + 9))  # the filtered variant
+    want = [r["id"] for r in api.q("SELECT id FROM messages WHERE timestamp >= ? AND timestamp < ? "
+                                   "ORDER BY id DESC", base, base + 9)]
+    assert window == want == filtered and len(want) == 9
