@@ -392,27 +392,34 @@ CREATE TABLE api_keys (
 );
 
 -- Full-text search over message text and captions (GET /messages?q=).
--- An external-content index: the text lives once, in messages.
+-- An external-content index: the text lives once, in messages.  The
+-- worker indexes new messages in chunks right after applying them (not
+-- in a trigger on every insert, which cost a third of its apply rate);
+-- search_state says how far it got, so deletes and edits touch the
+-- index only for rows it holds.
 CREATE VIRTUAL TABLE messages_fts USING fts5(
   text, content = 'messages', content_rowid = 'id',
   tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
-  WHEN new.text IS NOT NULL BEGIN
-  INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
-END;
+CREATE TABLE search_state (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_to INTEGER NOT NULL        -- every message with id <= this is in messages_fts
+);
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+INSERT INTO search_state VALUES (1, coalesce((SELECT max(id) FROM messages), 0));
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
-  WHEN old.text IS NOT NULL BEGIN
+  WHEN old.text IS NOT NULL AND
+       old.id <= (SELECT indexed_to FROM search_state WHERE id = 1) BEGIN
   INSERT INTO messages_fts (messages_fts, rowid, text)
     VALUES ('delete', old.id, old.text);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+  WHEN old.id <= (SELECT indexed_to FROM search_state WHERE id = 1) BEGIN
   INSERT INTO messages_fts (messages_fts, rowid, text)
     SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
   INSERT INTO messages_fts (rowid, text)
     SELECT new.id, new.text WHERE new.text IS NOT NULL;
 END;
-INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 
 -- What staff keep about a conversation (PATCH /conversations/{id}).
 ALTER TABLE conversations ADD COLUMN customer_email TEXT; -- as staff typed it

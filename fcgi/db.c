@@ -165,6 +165,9 @@ enum stmt {
 	STMT_PURGE_MEDIA_COUNT,
 	STMT_PURGE_MEDIA_PATHS,
 	STMT_PURGE_MEDIA,
+	STMT_SEARCH_UPTO,
+	STMT_SEARCH_INDEX,
+	STMT_SEARCH_DONE,
 	STMT__MAX
 };
 
@@ -692,6 +695,14 @@ static const char *const stmts[STMT__MAX] = {
 	"UPDATE media SET path = NULL, error = 'purged by retention' WHERE id "
 	    "IN (SELECT id FROM media WHERE path IS NOT NULL AND "
 	    "stored_at < ?1 / 1000 ORDER BY id LIMIT ?2)", /* STMT_PURGE_MEDIA */
+	"SELECT s.indexed_to, (SELECT max(id) FROM (SELECT id FROM messages "
+	    "WHERE id > s.indexed_to ORDER BY id LIMIT ?1)) FROM search_state s "
+	    "WHERE s.id = 1", /* STMT_SEARCH_UPTO */
+	"INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+	    "WHERE id > ?1 AND id <= ?2 AND text IS NOT NULL",
+	    /* STMT_SEARCH_INDEX */
+	"UPDATE search_state SET indexed_to = ?1 WHERE id = 1",
+	    /* STMT_SEARCH_DONE */
 };
 
 struct db {
@@ -3225,5 +3236,38 @@ db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
 fail:
 	db_rollback(d);
 	buf_clear(&files);
+	return -1;
+}
+
+/*
+ * Adds up to max of the newest unindexed messages to the search index,
+ * in one transaction.  Returns how many messages it covered (0: none
+ * left), or -1.
+ */
+int
+db_search_index(struct db *d, int max)
+{
+	sqlite3_stmt	*s;
+	int64_t		 from, upto;
+
+	if (db_begin(d) != DB_OK)
+		return -1;
+	s = st(d, STMT_SEARCH_UPTO);
+	sqlite3_bind_int(s, 1, max);
+	if (row(d, STMT_SEARCH_UPTO, __func__) != 1)
+		goto fail;
+	from = sqlite3_column_int64(s, 0);
+	upto = sqlite3_column_type(s, 1) == SQLITE_NULL ? from :
+	    sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (upto > from && (run_id(d, STMT_SEARCH_INDEX, from, 1, upto, 0,
+	    __func__) == -1 || run_id(d, STMT_SEARCH_DONE, upto, 0, 0, 0,
+	    __func__) == -1))
+		goto fail;
+	if (db_commit(d) == -1)
+		return -1;
+	return (int)(upto - from);
+fail:
+	db_rollback(d);
 	return -1;
 }

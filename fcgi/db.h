@@ -153,6 +153,7 @@ int		 db_heartbeat(struct db *, int64_t pid, int64_t started);
 int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
 int		 db_backup(struct db *, const char *path);
+int		 db_search_index(struct db *, int max);
 int64_t		 db_purge(struct db *, int what, int64_t cutoff, int limit,
 		    int dry, void (*)(void *, const char *), void *);
 void		 db_set_keywords(struct db *, const char *stop,

@@ -34,6 +34,7 @@
 #define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
 #define IDLE_MS		1000	/* look at the journal at least this often */
 #define PURGE_MS	60000	/* retention runs this often */
+#define SEARCH_CHUNK	5000	/* messages added to the search index at once */
 
 static volatile sig_atomic_t stop;
 static struct chat *chat;	/* the chatbot; answers what a batch stored */
@@ -192,7 +193,7 @@ main(int argc, char *argv[])
 	struct timespec		 ts;
 	char			 err[512], pidbuf[32];
 	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
-	int			 applied;
+	int			 applied, more;
 	int64_t			 pid = getpid(), started = time(NULL), t;
 	int64_t			 worked = 0, purged_at = 0, pn[3];
 	long			 wait;
@@ -267,8 +268,16 @@ main(int argc, char *argv[])
 			apply_one_by_one(d, pid, started);
 		if (stop)
 			break;
+		/*
+		 * The journal is drained: index what it added for search,
+		 * a chunk per pass, so a new webhook never waits long.
+		 */
+		if ((more = db_search_index(d, SEARCH_CHUNK)) == -1)
+			log_warnx("search index: update failed; retried");
 		/* Replies queued by the apply, the API or wactl go out now. */
 		wait = sender_step(snd, 1);
+		if (more > 0)
+			wait = 0;
 		if (sender_wait(snd, wake, wait < IDLE_MS ? wait : IDLE_MS) ==
 		    -1)
 			log_warnx("waiting for work failed");

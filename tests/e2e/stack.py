@@ -127,10 +127,13 @@ class Stack:
             return [dict(r) for r in c.execute(sql, args)]
 
     def wait_applied(self, timeout=10):
-        """Waits until the journal has no pending entry."""
+        """Waits until the journal has no pending entry and the worker has
+        indexed every message for search."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.q("SELECT count(*) n FROM webhook_events WHERE state='pending'")[0]["n"] == 0:
+            if self.q("SELECT (SELECT count(*) FROM webhook_events WHERE state='pending') + "
+                      "(SELECT count(*) FROM messages WHERE id > "
+                      "(SELECT indexed_to FROM search_state)) n")[0]["n"] == 0:
                 return
             time.sleep(0.02)
         raise AssertionError("journal not applied in time")
