@@ -1048,6 +1048,7 @@ status_get(struct call *c)
 	    "WA_SYNCHRONOUS", c->cfg->sync_full ? "FULL" : "NORMAL",
 	    "WA_BOT", c->cfg->bot, "custom_graph_url",
 	    strcmp(c->cfg->graph_url, "https://graph.facebook.com") != 0));
+	(void)json_object_set_new(o, "version", json_string(WA_VERSION));
 	(void)json_object_set_new(o, "schema_version",
 	    json_integer(db_schema_known()));
 	(void)json_object_set_new(o, "sqlite_version",

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#define WA_VERSION	"0.5.0"	/* the gateway's release */
+
 /* Which program asks: decides which secrets are required. */
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
 #define CFG_NEED_WORKER		0x02	/* access token, phone number id */

@@ -65,7 +65,7 @@ usage(void)
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
-	    "  version  print the schema and SQLite versions\n");
+	    "  version  print the gateway, schema and SQLite versions\n");
 	exit(2);
 }
 
@@ -491,8 +491,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[2], "--dry-run") == 0)))
 		return purge_cmd(argc == 3);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
-		(void)printf("schema %d, SQLite %s\n", db_schema_known(),
-		    db_sqlite_version());
+		(void)printf("wa-gateway %s, schema %d, SQLite %s\n", WA_VERSION,
+		    db_schema_known(), db_sqlite_version());
 		return 0;
 	}
 	usage();

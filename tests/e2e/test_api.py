@@ -371,6 +371,7 @@ def test_status_names_settings_never_values(api):
     text = json.dumps(body)
     assert api.secret not in text and api.verify_token not in text and "test-token" not in text
     assert body["journal_backlog"] >= 0 and body["schema_version"] >= 4
+    assert body["version"] == wactl(api, "version").stdout.split()[1].rstrip(",")
     assert "outbox_queued" in body and "last_webhook_at_ms" in body
 
 
