@@ -71,7 +71,7 @@ $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
     $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON_O)
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(COMMON_O) $(PKG_LIBS)
 
 $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)

@@ -878,28 +878,51 @@ mark_read(struct call *c)
 static const char *const outbox_states[] = { "queued", "sending",
 	"accepted", "failed", "cancelled", NULL };
 
+typedef int	(*list_fn)(struct call *, const int64_t *before,
+		    const char *word, int limit, json_t *rows);
+
+/*
+ * A list with one optional enumerated filter (names[0], one of set),
+ * limit and cursor (names[1], names[2]); fn reads the page.
+ */
+static void
+list_by_word(struct call *c, const char *const *names,
+    const char *const *set, list_fn fn)
+{
+	const char	*name = names[0];
+	struct buf	 word;
+	int64_t		 before, limit = LIMIT_DEFAULT;
+	int		 rw, rb;
+	json_t		*rows;
+
+	buf_init(&word);
+	if (query_names(c, names) == -1 ||
+	    (rw = param_enum(c, name, set, &word)) == -1 ||
+	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
+	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+		goto done;
+	if ((rows = json_array()) != NULL)
+		page(c, rows, fn(c, rb ? &before : NULL, rw ? word.p : NULL,
+		    (int)limit, rows), (int)limit);
+done:
+	buf_clear(&word);
+}
+
+static int
+outbox_page(struct call *c, const int64_t *before, const char *state,
+    int limit, json_t *rows)
+{
+	return db_api_outbox_list(c->db, c->cfg->phone_number_id, before,
+	    state, limit, on_row, rows);
+}
+
 /* GET /outbox */
 static void
 outbox_list(struct call *c)
 {
 	static const char *const names[] = { "state", "limit", "cursor", NULL };
-	struct buf	 state;
-	int64_t		 before, limit = LIMIT_DEFAULT;
-	int		 rs, rb;
-	json_t		*rows;
 
-	buf_init(&state);
-	if (query_names(c, names) == -1 ||
-	    (rs = param_enum(c, "state", outbox_states, &state)) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
-		goto done;
-	if ((rows = json_array()) != NULL)
-		page(c, rows, db_api_outbox_list(c->db, c->cfg->phone_number_id,
-		    rb ? &before : NULL, rs ? state.p : NULL, (int)limit, on_row,
-		    rows), (int)limit);
-done:
-	buf_clear(&state);
+	list_by_word(c, names, outbox_states, outbox_page);
 }
 
 /* POST /outbox/{id}/retry and DELETE /outbox/{id}. */
@@ -949,27 +972,20 @@ outbox_cancel(struct call *c)
 static const char *const event_states[] = { "pending", "applied",
 	"partial", "duplicate", "failed", NULL };
 
+static int
+events_page(struct call *c, const int64_t *before, const char *state,
+    int limit, json_t *rows)
+{
+	return db_api_events(c->db, 0, before, state, limit, on_row, rows);
+}
+
 /* GET /webhook-events */
 static void
 events_list(struct call *c)
 {
 	static const char *const names[] = { "result", "limit", "cursor", NULL };
-	struct buf	 state;
-	int64_t		 before, limit = LIMIT_DEFAULT;
-	int		 rs, rb;
-	json_t		*rows;
 
-	buf_init(&state);
-	if (query_names(c, names) == -1 ||
-	    (rs = param_enum(c, "result", event_states, &state)) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
-		goto done;
-	if ((rows = json_array()) != NULL)
-		page(c, rows, db_api_events(c->db, 0, rb ? &before : NULL,
-		    rs ? state.p : NULL, (int)limit, on_row, rows), (int)limit);
-done:
-	buf_clear(&state);
+	list_by_word(c, names, event_states, events_page);
 }
 
 /* GET /webhook-events/{id}: with the raw body as Meta sent it. */
