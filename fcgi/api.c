@@ -139,26 +139,6 @@ match(const char *pattern, const char *path, int64_t *id, char wa[24])
 	return 1;
 }
 
-/* An error with the field it is about (validation). */
-static void
-fail_field(struct call *c, int status, const char *code, const char *field,
-    const char *message)
-{
-	json_t	*o;
-	char	*s;
-
-	o = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message",
-	    message, "field", field);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
-		json_decref(o);
-		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
-		return;
-	}
-	(void)req_reply(c->r, status, "application/json", NULL, s, strlen(s));
-	free(s);
-	json_decref(o);
-}
-
 static void
 reply_json(struct call *c, int status, json_t *o)
 {
@@ -172,6 +152,15 @@ reply_json(struct call *c, int status, json_t *o)
 	(void)req_reply(c->r, status, "application/json", NULL, s, strlen(s));
 	free(s);
 	json_decref(o);
+}
+
+/* An error with the field it is about (validation). */
+static void
+fail_field(struct call *c, int status, const char *code, const char *field,
+    const char *message)
+{
+	reply_json(c, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
+	    code, "message", message, "field", field));
 }
 
 /*

@@ -168,6 +168,7 @@ enum stmt {
 	STMT_SEARCH_UPTO,
 	STMT_SEARCH_INDEX,
 	STMT_SEARCH_DONE,
+	STMT_AGENT_NEXT_DUE,
 	STMT__MAX
 };
 
@@ -703,6 +704,8 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_SEARCH_INDEX */
 	"UPDATE search_state SET indexed_to = ?1 WHERE id = 1",
 	    /* STMT_SEARCH_DONE */
+	"SELECT min(next_attempt_at) FROM agent_requests WHERE "
+	    "state = 'queued'", /* STMT_AGENT_NEXT_DUE */
 };
 
 struct db {
@@ -1851,7 +1854,10 @@ db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
 	return n;
 }
 
-/* Smallest value of the one-column query k: 0 when none, -1 on error. */
+/*
+ * Smallest value of the one-column query k: DB_NEVER when there is none
+ * (0 is a real time: rows due since ever), -1 on error.
+ */
 static int64_t
 min_of(struct db *d, enum stmt k, const char *fn)
 {
@@ -1860,13 +1866,13 @@ min_of(struct db *d, enum stmt k, const char *fn)
 
 	if (row(d, k, fn) != 1)
 		return -1;
-	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 :
+	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? DB_NEVER :
 	    sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return v;
 }
 
-/* When the next queued row falls due (unix ms), 0 when none, -1. */
+/* When the next queued row falls due (unix ms), DB_NEVER when none, -1. */
 int64_t
 db_outbox_next_due(struct db *d)
 {
@@ -2153,6 +2159,12 @@ int64_t
 db_media_next_due(struct db *d)
 {
 	return min_of(d, STMT_MEDIA_NEXT_DUE, __func__);
+}
+
+int64_t
+db_agent_next_due(struct db *d)
+{
+	return min_of(d, STMT_AGENT_NEXT_DUE, __func__);
 }
 
 /* Counts an attempt; if the worker dies, the row is due at retry_ms. */
@@ -3240,26 +3252,44 @@ fail:
 }
 
 /*
+ * The span of ids the next chunk of at most max messages covers: *from
+ * (indexed so far) to *upto, equal when nothing is left.  0 or -1.
+ */
+static int
+search_span(struct db *d, int max, int64_t *from, int64_t *upto)
+{
+	sqlite3_stmt *s = st(d, STMT_SEARCH_UPTO);
+
+	sqlite3_bind_int(s, 1, max);
+	if (row(d, STMT_SEARCH_UPTO, __func__) != 1)
+		return -1;
+	*from = sqlite3_column_int64(s, 0);
+	*upto = sqlite3_column_type(s, 1) == SQLITE_NULL ? *from :
+	    sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/*
  * Adds up to max of the newest unindexed messages to the search index,
- * in one transaction.  Returns how many messages it covered (0: none
- * left), or -1.
+ * in one transaction.  Looks first without the write lock: the worker
+ * calls this on every pass, and most passes have nothing to index.
+ * Returns how many ids it covered (0: none left), or -1.
  */
 int
 db_search_index(struct db *d, int max)
 {
-	sqlite3_stmt	*s;
-	int64_t		 from, upto;
+	int64_t from, upto;
 
+	if (search_span(d, max, &from, &upto) == -1)
+		return -1;
+	if (upto == from)
+		return 0;
 	if (db_begin(d) != DB_OK)
 		return -1;
-	s = st(d, STMT_SEARCH_UPTO);
-	sqlite3_bind_int(s, 1, max);
-	if (row(d, STMT_SEARCH_UPTO, __func__) != 1)
+	/* Again under the lock: nothing else indexes, but be exact. */
+	if (search_span(d, max, &from, &upto) == -1)
 		goto fail;
-	from = sqlite3_column_int64(s, 0);
-	upto = sqlite3_column_type(s, 1) == SQLITE_NULL ? from :
-	    sqlite3_column_int64(s, 1);
-	sqlite3_reset(s);
 	if (upto > from && (run_id(d, STMT_SEARCH_INDEX, from, 1, upto, 0,
 	    __func__) == -1 || run_id(d, STMT_SEARCH_DONE, upto, 0, 0, 0,
 	    __func__) == -1))

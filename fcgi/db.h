@@ -9,6 +9,8 @@
 
 struct db;
 
+#define DB_NEVER	INT64_MAX	/* a *_next_due() with nothing queued */
+
 enum db_role {
 	DB_ROLE_RESPONDER,	/* appends to the journal, reads; never checkpoints */
 	DB_ROLE_WORKER,		/* applies the journal; the only checkpointer */
@@ -197,6 +199,7 @@ int		 db_sender_list(struct db *, void (*)(void *, const char *pnid,
 int		 db_media_due(struct db *, int64_t now_ms,
 		    struct db_media_item *, int max);
 int64_t		 db_media_next_due(struct db *);
+int64_t		 db_agent_next_due(struct db *);
 int		 db_media_claim(struct db *, int64_t id, int64_t retry_ms);
 int		 db_media_stored(struct db *, int64_t id, const char *mime,
 		    const char *sha, int64_t size, const char *path);
