@@ -888,47 +888,12 @@ start_calls(struct sender *s)
  * One pass: record what finished, then (when dispatch) claim what is due.
  * Returns ms until the sender wants another pass.
  */
-/*
- * ms until the earliest outbox row, download or agent call is due (0:
- * now), IDLE_MS at most, or -1.  Read only: no write lock taken.  With
- * later, work due already is left out: the dispatch just saw it and
- * said when it can go (a rate limit, full slots).
- */
-static long
-next_work(struct sender *s, int64_t now, int later)
-{
-	int64_t	 due[3];
-	long	 wait = IDLE_MS;
-	int	 i;
-
-	due[0] = db_outbox_next_due(s->db);
-	due[1] = db_media_next_due(s->db);
-	due[2] = db_agent_next_due(s->db);
-	for (i = 0; i < 3; i++) {
-		if (due[i] < 0)
-			return -1;
-		if (due[i] == DB_NEVER || (later && due[i] <= now))
-			continue;
-		if (due[i] - now < wait)
-			wait = due[i] <= now ? 0 : (long)(due[i] - now);
-	}
-	return wait;
-}
-
 long
 sender_step(struct sender *s, int dispatch_new)
 {
-	int64_t	 now = clock_now_ms();
+	int64_t	 now = clock_now_ms(), due, mdue;
 	long	 wait = IDLE_MS, w;
 
-	/*
-	 * Nothing in flight and nothing due: no transaction.  The worker
-	 * passes here after every journal batch, and an empty write
-	 * transaction would still take the lock webhooks wait for.
-	 */
-	if (wa_running(s->wa) == 0 && s->nstart == 0 &&
-	    (!dispatch_new || (w = next_work(s, now, 0)) > 0))
-		return dispatch_new ? w : IDLE_MS;
 	if (db_begin(s->db) != DB_OK)
 		return 100;
 	if (reap(s) == -1)
@@ -939,8 +904,10 @@ sender_step(struct sender *s, int dispatch_new)
 			goto fail;
 		if (w < wait)
 			wait = w;
-		if ((w = next_work(s, now, 1)) >= 0 && w < wait)
-			wait = w;
+		if ((due = db_outbox_next_due(s->db)) > 0 && due - now < wait)
+			wait = (long)(due - now);
+		if ((mdue = db_media_next_due(s->db)) > 0 && mdue - now < wait)
+			wait = (long)(mdue - now);
 	}
 	if (db_commit(s->db) == -1) {
 		s->nstart = 0;
