@@ -1272,6 +1272,10 @@ metrics_get(struct call *c)
 		    "# HELP wa_webhooks_unstored_total Webhooks answered 503.\n"
 		    "# TYPE wa_webhooks_unstored_total counter\n"
 		    "wa_webhooks_unstored_total %llu\n"
+		    "# HELP wa_journal_commits_total Journal transactions "
+		    "that stored webhooks (acknowledged / this = group size).\n"
+		    "# TYPE wa_journal_commits_total counter\n"
+		    "wa_journal_commits_total %llu\n"
 		    "# HELP wa_send_refusals_total Sends refused before "
 		    "queueing.\n"
 		    "# TYPE wa_send_refusals_total counter\n"
@@ -1281,6 +1285,7 @@ metrics_get(struct call *c)
 		    (unsigned long long)val[CNT_ACK_COUNT],
 		    (unsigned long long)val[CNT_SIG_REFUSED],
 		    (unsigned long long)val[CNT_STORE_FAILED],
+		    (unsigned long long)val[CNT_JOURNAL_COMMITS],
 		    (unsigned long long)val[CNT_WINDOW_REFUSED],
 		    (unsigned long long)val[CNT_OPTOUT_REFUSED]) == -1;
 	}

@@ -17,6 +17,7 @@ enum counter {
 	CNT_STORE_FAILED,	/* webhooks answered 503 */
 	CNT_WINDOW_REFUSED,	/* sends refused: window closed */
 	CNT_OPTOUT_REFUSED,	/* sends refused: opted out */
+	CNT_JOURNAL_COMMITS,	/* journal transactions that stored webhooks */
 	CNT__MAX
 };
 

@@ -27,6 +27,14 @@ enum db_rc {
 	DB__MAX
 };
 
+/* One webhook body for db_event_insert(), which fills the rest. */
+struct db_event {
+	const void	*body;		/* borrowed */
+	size_t		 len;
+	char		 sha256[65];	/* lowercase hex */
+	int64_t		 id;		/* journal id, once stored */
+};
+
 struct db_health {
 	int	 schema_version;	/* PRAGMA user_version */
 	int64_t	 backlog;		/* journal entries still pending */
@@ -134,8 +142,7 @@ int		 db_migrate(struct db *, int *from, int *to);
 const char	*db_sqlite_version(void);
 int		 db_sqlite_version_ok(void);
 
-enum db_rc	 db_event_insert(struct db *, const void *body, size_t len,
-		    int64_t *id);
+enum db_rc	 db_event_insert(struct db *, struct db_event *, size_t n);
 int		 db_health_get(struct db *, struct db_health *);
 
 enum db_rc	 db_begin(struct db *);

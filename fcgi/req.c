@@ -1,11 +1,22 @@
 /*
- * req.c: the only file that includes libfcgi.  Accepts one request at a
- * time on the socket spawn-fcgi handed us as fd 0, reads exactly
- * CONTENT_LENGTH bytes with a ceiling, decodes query strings and writes
- * responses through the request's own stream (never fcgi_stdio.h).
+ * req.c: the only file that includes libfcgi.  Accepts requests on the
+ * socket spawn-fcgi handed us as fd 0, reads exactly CONTENT_LENGTH bytes
+ * with a ceiling, decodes query strings and writes responses through the
+ * request's own stream (never fcgi_stdio.h).
+ *
+ * The accept is ours, not libfcgi's: the listening socket is made
+ * non-blocking so that a responder can ask "is another request waiting?"
+ * without blocking, and hold several at once (see responder.c).  The
+ * connection is handed to libfcgi through FCGX_Request.ipcFd, which
+ * FCGX_Accept_r reads from when it is open (it only accepts when it is
+ * not).
  */
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,34 @@ static const char *const reasons[][2] = {
 	{ "500", "Internal Server Error" }, { "503", "Service Unavailable" },
 };
 
+#define LISTEN_FD	0	/* spawn-fcgi's socket (FastCGI spec 2.2) */
+
+/*
+ * Makes the listening socket non-blocking (once per process; every
+ * process of the pool shares it and runs this same code).  Returns 0, or
+ * -1 when fd 0 is not a listening socket: not started by spawn-fcgi.
+ */
+static int
+listen_init(void)
+{
+	int	 on = 0, fl;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    !on) {
+		log_warnx("fd 0 is not a listening socket: run wa-fcgi under "
+		    "spawn-fcgi");
+		return -1;
+	}
+	if ((fl = fcntl(LISTEN_FD, F_GETFL)) == -1 ||
+	    (!(fl & O_NONBLOCK) &&
+	    fcntl(LISTEN_FD, F_SETFL, fl | O_NONBLOCK) == -1)) {
+		log_warn("%s: fcntl", __func__);
+		return -1;
+	}
+	return 0;
+}
+
 /* Prepares r for req_accept().  Returns 0 or -1. */
 int
 req_init(struct req *r)
@@ -36,12 +75,13 @@ req_init(struct req *r)
 		log_warnx("%s: FCGX_Init failed", __func__);
 		return -1;
 	}
+	if (listen_init() == -1)
+		return -1;
 	if ((fr = calloc(1, sizeof(*fr))) == NULL) {
 		log_warn("%s: calloc", __func__);
 		return -1;
 	}
-	/* fd 0: the listening socket spawn-fcgi passes (FastCGI spec 2.2). */
-	if (FCGX_InitRequest(fr, 0, 0) != 0) {
+	if (FCGX_InitRequest(fr, LISTEN_FD, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		free(fr);
 		return -1;
@@ -52,21 +92,85 @@ req_init(struct req *r)
 }
 
 /*
- * Waits for the next request.  Returns 0, or -1 when accept failed or was
- * interrupted by a signal (the caller checks its stop flag).
+ * Takes the next connection from the listening socket: waits for one when
+ * wait is set.  Returns the descriptor, -2 when none is waiting (only
+ * without wait), -1 when interrupted by a signal or on error (logged).
  */
-int
-req_accept(struct req *r)
+static int
+next_conn(int wait)
 {
-	if (FCGX_Accept_r(r->fr) < 0)
-		return -1;
+	struct pollfd	 pfd = { LISTEN_FD, POLLIN, 0 };
+	int		 fd;
+
+	for (;;) {
+		if ((fd = accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC)) != -1)
+			return fd;
+		switch (errno) {
+		case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+		case EWOULDBLOCK:
+#endif
+			/* Another process of the pool took it, or none. */
+			if (!wait)
+				return -2;
+			if (poll(&pfd, 1, -1) == -1) {
+				if (errno != EINTR)
+					log_warn("%s: poll", __func__);
+				return -1;
+			}
+			break;
+		case ECONNABORTED:
+		case EPROTO:
+			break;		/* the client gave up; next one */
+		case EINTR:
+			return -1;
+		default:
+			log_warn("%s: accept", __func__);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Takes the next request: waits for one when wait is set.  Returns
+ * REQ_ACCEPT_OK, REQ_ACCEPT_NONE when none is waiting (only without
+ * wait), or REQ_ACCEPT_FAIL when interrupted by a signal or on error (the
+ * caller checks its stop flag).
+ */
+enum req_accept_rc
+req_accept(struct req *r, int wait)
+{
+	FCGX_Request	*fr = r->fr;
+	int		 fd;
+
+	for (;;) {
+		if ((fd = next_conn(wait)) == -2)
+			return REQ_ACCEPT_NONE;
+		if (fd == -1)
+			return REQ_ACCEPT_FAIL;
+		/*
+		 * keepConnection stops FCGX_Accept_r's opening "finish the
+		 * previous request" from closing the connection we hand it;
+		 * the request's own FCGI_BEGIN_REQUEST flags then set it.
+		 */
+		fr->ipcFd = fd;
+		fr->keepConnection = 1;
+		if (FCGX_Accept_r(fr) == 0)
+			break;
+		/*
+		 * Not a FastCGI request: libfcgi closed it and found no
+		 * other waiting on the non-blocking socket.
+		 */
+		if (!wait)
+			return REQ_ACCEPT_NONE;
+	}
 	if ((r->method = req_param(r, "REQUEST_METHOD")) == NULL)
 		r->method = "";
 	if ((r->path = req_param(r, "DOCUMENT_URI")) == NULL)
 		r->path = "";
 	if ((r->query = req_param(r, "QUERY_STRING")) == NULL)
 		r->query = "";
-	return 0;
+	return REQ_ACCEPT_OK;
 }
 
 /* Ends the request and releases its memory (each accept-loop pass). */

@@ -23,8 +23,15 @@ enum req_body_rc {
 	REQ_BODY__MAX
 };
 
+enum req_accept_rc {
+	REQ_ACCEPT_OK,
+	REQ_ACCEPT_NONE,	/* no request waiting (without wait) */
+	REQ_ACCEPT_FAIL,	/* interrupted by a signal, or an error */
+	REQ_ACCEPT__MAX
+};
+
 int		 req_init(struct req *);
-int		 req_accept(struct req *);
+enum req_accept_rc req_accept(struct req *, int wait);
 void		 req_finish(struct req *);
 void		 req_free(struct req *);
 const char	*req_param(const struct req *, const char *name);

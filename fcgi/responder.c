@@ -25,6 +25,7 @@
 #define PREFIX		"/api/whatsapp"
 #define WEBHOOK_MAX	(4u * 1024 * 1024)	/* Meta: up to 3 MB (ref. 3) */
 #define CHALLENGE_MAX	1024
+#define HOLD_MAX	32	/* webhooks stored by one transaction, at most */
 
 static volatile sig_atomic_t stop;
 
@@ -35,11 +36,18 @@ on_term(int sig)
 	stop = 1;
 }
 
+/* A request in hand: a webhook waits here for its COMMIT. */
+struct held {
+	struct req	 r;
+	struct timespec	 t0;	/* when it was taken, for the ack latency */
+};
+
 struct ctx {
 	struct cfg	 cfg;
 	struct db	*db;
 	int		 wake;	/* datagram socket to the worker */
 	time_t		 started;
+	struct held	 held[HOLD_MAX];
 };
 
 /*
@@ -100,24 +108,20 @@ is_json(const char *ctype)
 
 /*
  * POST /webhook: 415 wrong content type, 411 no length, 413 too large,
- * 400 short body, 403 bad or missing signature (nothing stored), 503 with
- * Retry-After when the journal cannot be written, 200 after COMMIT.
+ * 400 short body, 403 bad or missing signature (nothing stored).  A body
+ * that passes is held, unanswered: webhook_store() commits it and answers.
+ * Returns 1 when held, 0 when answered.
  */
-static void
+static int
 webhook_receive(struct ctx *c, struct req *r)
 {
 	enum sig_result	 sr;
-	enum db_rc	 rc;
-	struct timespec	 t0, t1;
-	int64_t		 id;
-	char		 out[64];
 	const char	*addr = req_param(r, "REMOTE_ADDR");
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!is_json(req_param(r, "CONTENT_TYPE"))) {
 		(void)req_error(r, 415, NULL, "unsupported_media_type",
 		    "Webhook bodies must be sent as application/json.");
-		return;
+		return 0;
 	}
 	switch (req_body(r, WEBHOOK_MAX)) {
 	case REQ_BODY_OK:
@@ -125,19 +129,19 @@ webhook_receive(struct ctx *c, struct req *r)
 	case REQ_BODY_NO_LENGTH:
 		(void)req_error(r, 411, NULL, "length_required",
 		    "A Content-Length header is required.");
-		return;
+		return 0;
 	case REQ_BODY_TOO_LARGE:
 		(void)req_error(r, 413, NULL, "payload_too_large",
 		    "Webhook bodies are limited to 4 MiB.");
-		return;
+		return 0;
 	case REQ_BODY_SHORT:
 		(void)req_error(r, 400, NULL, "short_body",
 		    "The body was shorter than its Content-Length.");
-		return;
+		return 0;
 	default:
 		(void)req_error(r, 503, "Retry-After: 5\r\n", "unavailable",
 		    "The gateway is out of memory; try again.");
-		return;
+		return 0;
 	}
 	sr = sig_verify(c->cfg.app_secret, req_param(r,
 	    "HTTP_X_HUB_SIGNATURE_256"), r->body.p, r->body.len);
@@ -149,24 +153,51 @@ webhook_receive(struct ctx *c, struct req *r)
 		(void)req_error(r, 403, NULL, "bad_signature",
 		    "X-Hub-Signature-256 is missing or does not match the body "
 		    "signed with WHATSAPP_APP_SECRET.");
-		return;
+		return 0;
 	}
-	rc = db_event_insert(c->db, r->body.p, r->body.len, &id);
-	if (rc != DB_OK) {
-		log_warnx("webhook not stored (%s), answered 503",
+	return 1;
+}
+
+/*
+ * Appends the n held webhooks to the journal in one transaction and
+ * answers each: 200 with its journal id only after COMMIT (DESIGN rule
+ * 1), else 503 with Retry-After for all of them (nothing was stored).
+ */
+static void
+webhook_store(struct ctx *c, struct held *h, size_t n)
+{
+	struct db_event	 ev[HOLD_MAX];
+	struct timespec	 t1;
+	enum db_rc	 rc;
+	char		 out[64];
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		ev[i].body = h[i].r.body.p;
+		ev[i].len = h[i].r.body.len;
+	}
+	if ((rc = db_event_insert(c->db, ev, n)) != DB_OK) {
+		log_warnx("%zu webhook%s not stored (%s), answered 503", n,
+		    n == 1 ? "" : "s",
 		    rc == DB_BUSY ? "database busy" : "database error");
-		counters_add(CNT_STORE_FAILED, 1);
-		(void)req_error(r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The webhook could not be stored; Meta will deliver it "
-		    "again.");
+		counters_add(CNT_STORE_FAILED, n);
+		for (i = 0; i < n; i++)
+			(void)req_error(&h[i].r, 503, "Retry-After: 2\r\n",
+			    "unavailable", "The webhook could not be stored; "
+			    "Meta will deliver it again.");
 		return;
 	}
+	counters_add(CNT_JOURNAL_COMMITS, 1);
 	notify_send(c->wake, c->cfg.wake_path);
-	(void)snprintf(out, sizeof(out), "{\"stored\":%lld}\n", (long long)id);
-	(void)req_reply(r, 200, "application/json", NULL, out, strlen(out));
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	counters_ack((uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000));
+	for (i = 0; i < n; i++) {
+		(void)snprintf(out, sizeof(out), "{\"stored\":%lld}\n",
+		    (long long)ev[i].id);
+		(void)req_reply(&h[i].r, 200, "application/json", NULL, out,
+		    strlen(out));
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		counters_ack((uint64_t)((t1.tv_sec - h[i].t0.tv_sec) *
+		    1000000 + (t1.tv_nsec - h[i].t0.tv_nsec) / 1000));
+	}
 }
 
 struct paused {
@@ -233,8 +264,11 @@ health(struct ctx *c, struct req *r)
 	buf_clear(&b);
 }
 
-/* Route: 404 unknown path, 405 wrong method, then the handler. */
-static void
+/*
+ * Route: 404 unknown path, 405 wrong method, then the handler.  Returns 1
+ * when the request is a webhook held for webhook_store(), 0 when answered.
+ */
+static int
 route(struct ctx *c, struct req *r)
 {
 	const char *p = r->path;
@@ -247,7 +281,7 @@ route(struct ctx *c, struct req *r)
 		if (strcmp(r->method, "GET") == 0)
 			webhook_verify(c, r);
 		else if (strcmp(r->method, "POST") == 0)
-			webhook_receive(c, r);
+			return webhook_receive(c, r);
 		else
 			(void)req_error(r, 405, "Allow: GET, POST\r\n",
 			    "method_not_allowed",
@@ -262,6 +296,42 @@ route(struct ctx *c, struct req *r)
 	} else if (*p == '\0' || !api_handle(c->db, &c->cfg, r, p, c->wake))
 		(void)req_error(r, 404, NULL, "not_found",
 		    "No such endpoint.");
+	return 0;
+}
+
+/*
+ * Serves requests until SIGTERM.  Webhooks that arrive while others wait
+ * for their COMMIT are stored together: after each request the responder
+ * takes those already queued on the socket (never waiting for more), up
+ * to HOLD_MAX, then commits what it holds in one transaction.  Under load
+ * this turns a lock, a WAL append and a flush per webhook into one per
+ * group; alone, a webhook is stored at once.
+ */
+static void
+serve(struct ctx *c)
+{
+	struct held	*h = c->held;
+	size_t		 n, i;
+
+	while (!stop) {
+		if (req_accept(&h[0].r, 1) != REQ_ACCEPT_OK)
+			break;
+		n = 0;
+		for (;;) {
+			(void)clock_gettime(CLOCK_MONOTONIC, &h[n].t0);
+			if (route(c, &h[n].r))
+				n++;
+			else
+				req_finish(&h[n].r);
+			if (n == 0 || n == HOLD_MAX || stop ||
+			    req_accept(&h[n].r, 0) != REQ_ACCEPT_OK)
+				break;
+		}
+		if (n > 0)
+			webhook_store(c, h, n);
+		for (i = 0; i < n; i++)
+			req_finish(&h[i].r);
+	}
 }
 
 static void
@@ -277,10 +347,10 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct ctx		 c;
-	struct req		 r;
+	static struct ctx	 c;	/* HOLD_MAX requests: not on the stack */
 	struct sigaction	 sa;
 	char			 err[512];
+	size_t			 i;
 	int			 ch, check = 0;
 
 	log_init("wa-fcgi");
@@ -323,16 +393,12 @@ main(int argc, char *argv[])
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatalx("sigaction failed");
-	if (req_init(&r) == -1)
-		fatalx("cannot initialise FastCGI");
-
-	while (!stop) {
-		if (req_accept(&r) == -1)
-			break;
-		route(&c, &r);
-		req_finish(&r);
-	}
-	req_free(&r);
+	for (i = 0; i < HOLD_MAX; i++)
+		if (req_init(&c.held[i].r) == -1)
+			fatalx("cannot initialise FastCGI");
+	serve(&c);
+	for (i = 0; i < HOLD_MAX; i++)
+		req_free(&c.held[i].r);
 	db_close(c.db);
 	if (c.wake != -1)
 		(void)close(c.wake);
