@@ -142,16 +142,17 @@ def journal_commits(s):
 
 def test_waiting_webhooks_stored_together_each_answered_with_its_own_row(own_stack):
     # While a transaction holds the write lock, webhooks pile up on the
-    # socket; once it ends, each responder stores those it finds waiting in
-    # one transaction, and each answer names the row holding its own body.
+    # socket (one client each); once it ends, each responder stores those
+    # it finds waiting in one transaction, and each answer names the row
+    # holding its own body.
     s = own_stack
-    bodies = [text_body("wamid.group.%d" % i, sender="1555003%04d" % i) for i in range(64)]
+    bodies = [text_body("wamid.group.%d" % i, sender="1555003%04d" % i) for i in range(32)]
     c = sqlite3.connect(os.path.join(s.state, "wa.db"), isolation_level=None, timeout=5,
                         check_same_thread=False)
     c.execute("BEGIN IMMEDIATE")
     t = threading.Timer(0.5, lambda: c.execute("ROLLBACK"))
     t.start()
-    res = post_all(s, bodies)
+    res = post_all(s, bodies, threads=len(bodies))
     t.join()
     c.close()
     assert [st for st, _ in res] == [200] * len(bodies)
