@@ -85,11 +85,15 @@ def run_mode(sync, bodies):
             env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(3)
         base = "http://127.0.0.1:%d" % s.port
-        res = {"ours": wrk(base + "/api/whatsapp/webhook", bodies),
-               "empty": wrk(base + "/bench/empty", bodies),
-               "python": wrk(base + "/py/webhook", bodies)}
+        res = {"ours": wrk(base + "/api/whatsapp/webhook", bodies)}
+        # The others run on an idle machine: our worker first catches up
+        # (it would otherwise take CPU from them and flatter our ratios).
+        t0 = time.time()
         s.wait_applied(120)
+        res["catch_up"] = time.time() - t0
         res["stored"] = s.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+        res["empty"] = wrk(base + "/bench/empty", bodies)
+        res["python"] = wrk(base + "/py/webhook", bodies)
         return res
     finally:
         for p in extra:
@@ -147,7 +151,8 @@ def main():
               % ("", e["rps"], e["p50"], e["p99"], o["rps"] / e["rps"]))
         print("  %-20s python %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d -> ours/python %.1f"
               % ("", p["rps"], p["p50"], p["p99"], p["errors"], o["rps"] / max(p["rps"], 1)))
-        print("  %-20s journal rows stored by ours: %d" % ("", r["stored"]))
+        print("  %-20s journal rows stored by ours: %d, all applied and searchable %.1f s "
+              "after the load" % ("", r["stored"], r["catch_up"]))
     msgs, dt, dt_search = worker_rate()
     print("worker: applied %d messages from a backlog in %.2f s = %.0f messages/s; "
           "all searchable after %.2f s = %.0f messages/s"

@@ -1,4 +1,7 @@
-/* clock.h: wall-clock time in milliseconds, as stored in the database. */
+/*
+ * clock.h: wall-clock time in milliseconds, as stored in the database, and
+ * monotonic milliseconds for intervals.
+ */
 #ifndef CLOCK_H
 #define CLOCK_H
 
@@ -13,6 +16,16 @@ clock_now_ms(void)
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		return (int64_t)time(NULL) * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds on the monotonic clock: for intervals, never stored. */
+static inline int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

@@ -29,6 +29,7 @@ extern const char schema_sql[];	/* schema.sql, embedded by the Makefile */
 
 enum stmt {
 	STMT_BEGIN,
+	STMT_BEGIN_READ,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	STMT_SAVEPOINT,
@@ -189,6 +190,7 @@ enum stmt {
 
 static const char *const stmts[STMT__MAX] = {
 	"BEGIN IMMEDIATE", /* STMT_BEGIN */
+	"BEGIN", /* STMT_BEGIN_READ */
 	"COMMIT", /* STMT_COMMIT */
 	"ROLLBACK", /* STMT_ROLLBACK */
 	"SAVEPOINT item", /* STMT_SAVEPOINT */
@@ -1079,6 +1081,17 @@ db_begin(struct db *d)
 {
 	(void)st(d, STMT_BEGIN);
 	return run(d, STMT_BEGIN, __func__);
+}
+
+/*
+ * Opens a read transaction: one snapshot for several reads, without the
+ * write lock.  End it with db_commit().
+ */
+enum db_rc
+db_begin_read(struct db *d)
+{
+	(void)st(d, STMT_BEGIN_READ);
+	return run(d, STMT_BEGIN_READ, __func__);
 }
 
 int

@@ -146,6 +146,7 @@ enum db_rc	 db_event_insert(struct db *, struct db_event *, size_t n);
 int		 db_health_get(struct db *, struct db_health *);
 
 enum db_rc	 db_begin(struct db *);
+enum db_rc	 db_begin_read(struct db *);
 int		 db_commit(struct db *);
 void		 db_rollback(struct db *);
 int		 db_savepoint(struct db *);

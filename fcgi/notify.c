@@ -88,12 +88,14 @@ notify_open_listener(const char *path)
 	return fd;
 }
 
-/* Reads every pending wake-up byte. */
-void
+/* Reads every pending wake-up; returns how many there were. */
+int
 notify_drain(int fd)
 {
 	char	 b[64];
+	int	 n = 0;
 
 	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
-		continue;
+		n++;
+	return n;
 }

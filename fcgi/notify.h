@@ -5,6 +5,6 @@
 int	 notify_open_sender(void);
 void	 notify_send(int fd, const char *path);
 int	 notify_open_listener(const char *path);
-void	 notify_drain(int fd);
+int	 notify_drain(int fd);
 
 #endif

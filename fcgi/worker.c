@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "counters.h"
 #include "chat.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
@@ -29,12 +30,16 @@
 #include "webhook.h"
 
 #define BATCH		256	/* journal entries per transaction, at most */
-#define BATCH_MS	8	/* ...and no longer than this holding the lock,
-				   so responders never wait long to append */
+#define PARSED_BYTES	(8u << 20) /* bodies held parsed, about at most */
+#define BATCH_US	8000	/* the write lock held at most this long... */
+#define SHARE_US	500	/* ...or this long while webhooks arrive, so a
+				   responder never waits long to append */
+#define SHARE_MS	100	/* "while": one came this recently */
 #define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
 #define IDLE_MS		1000	/* look at the journal at least this often */
 #define PURGE_MS	60000	/* retention runs this often */
 #define SEARCH_CHUNK	5000	/* messages added to the search index at once */
+#define SEARCH_SHARE	100	/* ...while webhooks arrive (about 1 ms) */
 
 static volatile sig_atomic_t stop;
 static struct chat *chat;	/* the chatbot; answers what a batch stored */
@@ -46,31 +51,97 @@ on_term(int sig)
 	stop = 1;
 }
 
-/* Applies one journal entry inside the open transaction.  Returns 0 or -1. */
-static int
-apply_event(struct db *d, int64_t id, const char *body, size_t len)
-{
+/* A pending journal entry, parsed before the write lock is taken. */
+struct entry {
+	int64_t		 id;
+	size_t		 len;		/* of the body */
+	int		 parsed;	/* 0: not JSON we know; err says why */
 	struct wh_batch	 b;
-	struct buf	 why;
 	char		 err[256];
+};
+
+/*
+ * Pending entries read and parsed ahead, in journal order: a ring of
+ * BATCH, kept across batches (only the worker changes an entry's state,
+ * so what was read pending stays pending until applied here).
+ */
+static struct {
+	struct entry	 e[BATCH];
+	int		 head, n;
+	size_t		 bytes;		/* sum of their body lengths */
+} ahead;
+
+#define AHEAD(i)	(&ahead.e[(ahead.head + (i)) % BATCH])
+
+/* Forgets the first k entries read ahead (applied, or all of them). */
+static void
+ahead_drop(int k)
+{
+	while (k-- > 0 && ahead.n > 0) {
+		ahead.bytes -= AHEAD(0)->len;
+		wh_batch_free(&AHEAD(0)->b);
+		ahead.head = (ahead.head + 1) % BATCH;
+		ahead.n--;
+	}
+}
+
+/*
+ * Reads and parses pending entries after those already ahead, up to
+ * BATCH of them and about PARSED_BYTES, in one read transaction: parsing,
+ * a sixth of the apply, happens while responders can still append.
+ * Returns 0 or -1.
+ */
+static int
+ahead_fill(struct db *d)
+{
+	struct entry	*e;
+	int64_t		 after = ahead.n > 0 ? AHEAD(ahead.n - 1)->id : 0;
+	char		*body;
+	size_t		 len;
+	int		 rc = 0;
+
+	if (ahead.n == BATCH || ahead.bytes >= PARSED_BYTES)
+		return 0;
+	if (db_begin_read(d) != DB_OK)
+		return -1;
+	while (ahead.n < BATCH && ahead.bytes < PARSED_BYTES &&
+	    (rc = db_event_next(d, after, &after, &body, &len)) == 1) {
+		e = AHEAD(ahead.n);
+		e->id = after;
+		e->len = len;
+		e->parsed = wh_parse(body, len, &e->b, e->err,
+		    sizeof(e->err)) == 0;
+		free(body);
+		ahead.n++;
+		ahead.bytes += len;
+	}
+	if (db_commit(d) == -1 || rc == -1)
+		return -1;
+	return 0;
+}
+
+/* Applies one parsed journal entry inside the open transaction.  0 or -1. */
+static int
+apply_entry(struct db *d, const struct entry *e)
+{
+	struct buf	 why;
 	const char	*state, *w;
-	int		 counts[4] = { 0, 0, 0, 0 }, rc;
+	int		 counts[4] = { 0, 0, 0, 0 };
 	size_t		 i;
 
-	buf_init(&why);
-	if (wh_parse(body, len, &b, err, sizeof(err)) == -1) {
-		log_warnx("journal entry %lld failed: %s", (long long)id, err);
-		rc = db_event_finish(d, id, "failed", counts, err);
-		wh_batch_free(&b);
-		return rc;
+	if (!e->parsed) {
+		log_warnx("journal entry %lld failed: %s", (long long)e->id,
+		    e->err);
+		return db_event_finish(d, e->id, "failed", counts, e->err);
 	}
-	for (i = 0; i < b.nitems; i++) {
-		const struct wh_item *it = &b.items[i];
+	buf_init(&why);
+	for (i = 0; i < e->b.nitems; i++) {
+		const struct wh_item *it = &e->b.items[i];
 
 		counts[0]++;
 		if (db_savepoint(d) == -1)
 			goto fail;
-		switch (db_apply_item(d, id, it, &w)) {
+		switch (db_apply_item(d, e->id, it, &w)) {
 		case DB_OK:
 			counts[1]++;
 			if (db_release(d) == -1 || chat_note(chat, it) == -1)
@@ -84,7 +155,7 @@ apply_event(struct db *d, int64_t id, const char *body, size_t len)
 		default:
 			counts[3]++;
 			db_rollback_to(d);
-			log_warnx("journal entry %lld: %s: %s", (long long)id,
+			log_warnx("journal entry %lld: %s: %s", (long long)e->id,
 			    it->path, w);
 			if (why.len < ERROR_MAX && buf_printf(&why, "%s%s: %s",
 			    why.len ? "; " : "", it->path, w) == -1)
@@ -98,53 +169,61 @@ apply_event(struct db *d, int64_t id, const char *body, size_t len)
 		state = "duplicate";
 	else
 		state = "applied";
-	rc = db_event_finish(d, id, state, counts, why.len ? why.p : NULL);
+	if (db_event_finish(d, e->id, state, counts, why.len ? why.p : NULL) ==
+	    -1)
+		goto fail;
 	buf_clear(&why);
-	wh_batch_free(&b);
-	return rc;
+	return 0;
 fail:
 	buf_clear(&why);
-	wh_batch_free(&b);
 	return -1;
 }
 
 /*
- * Applies up to max pending entries in one transaction.  Returns the
- * number applied, or -1 when the transaction failed (rolled back).
+ * Applies up to max pending entries in one transaction, holding the write
+ * lock at most budget_us.  Returns the number applied, or -1 when the
+ * transaction failed (rolled back, and what was read ahead forgotten).
  */
 static int
-apply_batch(struct db *d, int max, int64_t pid, int64_t started)
+apply_batch(struct db *d, int max, long budget_us, int64_t pid,
+    int64_t started)
 {
+	static int64_t	 beat;	/* when the heartbeat was last written */
 	struct timespec	 t0, t1;
-	int64_t		 id, after = 0;
-	char		*body;
-	size_t		 len;
-	int		 n = 0, rc;
+	int64_t		 now;
+	int		 k = 0;
 
-	if (db_begin(d) != DB_OK)
+	if (ahead_fill(d) == -1) {
+		ahead_drop(ahead.n);
 		return -1;
+	}
+	now = clock_mono_ms();
+	/* Nothing to apply: only the heartbeat, once a second, for /health. */
+	if (ahead.n == 0 && beat != 0 && now - beat < IDLE_MS)
+		return 0;
+	if (db_begin(d) != DB_OK)
+		goto fail;
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (n < max && !stop &&
-	    (rc = db_event_next(d, after, &id, &body, &len)) == 1) {
-		rc = apply_event(d, id, body, len);
-		free(body);
-		if (rc == -1)
+	while (k < ahead.n && k < max && !stop) {
+		if (apply_entry(d, AHEAD(k)) == -1)
 			goto fail;
-		after = id;
-		n++;
+		k++;
 		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-		if ((t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= BATCH_MS)
+		if ((t1.tv_sec - t0.tv_sec) * 1000000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000 >= budget_us)
 			break;
 	}
 	/* Replies ride in the transaction of their cause (rule 4). */
 	if (chat_run(chat) == -1 || db_heartbeat(d, pid, started) == -1 ||
 	    db_commit(d) == -1)
 		goto fail;
-	return n;
+	beat = now;
+	ahead_drop(k);
+	return k;
 fail:
 	chat_forget(chat);
 	db_rollback(d);
+	ahead_drop(ahead.n);
 	return -1;
 }
 
@@ -160,7 +239,7 @@ apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 	size_t	 len;
 	int	 counts[4] = { 0, 0, 0, 0 };
 
-	if (apply_batch(d, 1, pid, started) != -1)
+	if (apply_batch(d, 1, BATCH_US, pid, started) != -1)
 		return;
 	if (db_begin(d) != DB_OK)
 		return;
@@ -190,12 +269,12 @@ main(int argc, char *argv[])
 	struct db		*d;
 	struct sender		*snd;
 	struct sigaction	 sa;
-	struct timespec		 ts;
 	char			 err[512], pidbuf[32];
 	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
-	int			 applied, more;
+	int			 applied, more, share = 0;
 	int64_t			 pid = getpid(), started = time(NULL), t;
 	int64_t			 worked = 0, purged_at = 0, pn[3];
+	int64_t			 arrived = INT64_MIN / 2;
 	long			 wait;
 
 	log_init("wa-worker");
@@ -258,12 +337,23 @@ main(int argc, char *argv[])
 	log_info("applying the journal of %s", cfg.db_path);
 
 	while (!stop) {
-		/* Drain before applying: a wake-up that comes during the
-		 * batch stays queued and triggers another pass. */
-		notify_drain(wake);
+		/*
+		 * Drain before each batch: a wake-up that comes during it
+		 * stays queued and triggers another.  Wake-ups mean
+		 * responders are appending: while they come, the lock is
+		 * shared in short turns; a backlog alone is applied in long
+		 * ones.
+		 */
 		applied = 0;
-		while (!stop && (n = apply_batch(d, BATCH, pid, started)) > 0)
-			dirty = applied = 1;
+		do {
+			if (notify_drain(wake) > 0)
+				arrived = clock_mono_ms();
+			share = clock_mono_ms() - arrived < SHARE_MS;
+			n = apply_batch(d, BATCH, share ? SHARE_US : BATCH_US,
+			    pid, started);
+			if (n > 0)
+				dirty = applied = 1;
+		} while (n > 0 && !stop);
 		if (n == -1 && !stop)
 			apply_one_by_one(d, pid, started);
 		if (stop)
@@ -272,7 +362,8 @@ main(int argc, char *argv[])
 		 * The journal is drained: index what it added for search,
 		 * a chunk per pass, so a new webhook never waits long.
 		 */
-		if ((more = db_search_index(d, SEARCH_CHUNK)) == -1)
+		if ((more = db_search_index(d, share ? SEARCH_SHARE :
+		    SEARCH_CHUNK)) == -1)
 			log_warnx("search index: update failed; retried");
 		/* Replies queued by the apply, the API or wactl go out now. */
 		wait = sender_step(snd, 1);
@@ -281,8 +372,7 @@ main(int argc, char *argv[])
 		if (sender_wait(snd, wake, wait < IDLE_MS ? wait : IDLE_MS) ==
 		    -1)
 			log_warnx("waiting for work failed");
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		t = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		t = clock_mono_ms();
 		if (applied)
 			worked = t;
 		if (t - purged_at >= PURGE_MS) {
@@ -305,6 +395,7 @@ main(int argc, char *argv[])
 	(void)sender_step(snd, 0);
 	sender_free(snd);
 	chat_free(chat);
+	ahead_drop(ahead.n);
 	log_info("stopping: the batch in hand was finished");
 	db_checkpoint(d, 0);
 	db_close(d);
