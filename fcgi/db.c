@@ -46,7 +46,8 @@ enum stmt {
 	STMT_CONTACT_INSERT,
 	STMT_CONTACT_SEEN,
 	STMT_CONTACT_RENUMBER,
-	STMT_CONV_ENSURE,
+	STMT_CONV_FIND,
+	STMT_CONV_INSERT,
 	STMT_CONV_INBOUND,
 	STMT_MSG_EXISTS,
 	STMT_MSG_IN_INSERT,
@@ -232,10 +233,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
 	    "contacts.phone_number_id AND c.wa_id = ?2)",
 	    /* STMT_CONTACT_RENUMBER */
+	"SELECT id FROM conversations WHERE phone_number_id = ? AND "
+	    "contact_id = ?", /* STMT_CONV_FIND */
 	"INSERT INTO conversations (phone_number_id, contact_id, created_at) "
-	    "VALUES (?, ?, ?) ON CONFLICT (phone_number_id, contact_id) "
-	    "DO UPDATE SET phone_number_id = excluded.phone_number_id "
-	    "RETURNING id", /* STMT_CONV_ENSURE */
+	    "VALUES (?, ?, ?)", /* STMT_CONV_INSERT */
 	"UPDATE conversations SET message_count = message_count + 1, "
 	    "unread_count = unread_count + 1, "
 	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
@@ -1372,21 +1373,37 @@ contact_seen(struct db *d, const struct wh_item *it)
 	return id == 0 ? sqlite3_last_insert_rowid(d->h) : id;
 }
 
+/*
+ * The conversation of (number, contact), created when missing.  A lookup
+ * first: nearly every message belongs to a known one, and an upsert would
+ * rewrite its row (and, with RETURNING, build a temporary table) each
+ * time.  Returns the id or -1.
+ */
 static int64_t
 conversation_ensure(struct db *d, const char *pnid, int64_t contact)
 {
-	sqlite3_stmt	*s = st(d, STMT_CONV_ENSURE);
-	int64_t		 id = -1;
+	sqlite3_stmt	*s = st(d, STMT_CONV_FIND);
+	int64_t		 id = 0;
+	int		 rc;
 
 	bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, contact);
-	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
-	else
-		dberr(d, __func__, stmts[STMT_CONV_ENSURE]);
+	else if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_CONV_FIND]);
+		id = -1;
+	}
 	sqlite3_reset(s);
-	return id;
+	if (id != 0)
+		return id;
+	s = st(d, STMT_CONV_INSERT);
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, contact);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	if (run(d, STMT_CONV_INSERT, __func__) != DB_OK)
+		return -1;
+	return sqlite3_last_insert_rowid(d->h);
 }
 
 static int

@@ -30,7 +30,8 @@
 #include "webhook.h"
 
 #define BATCH		256	/* journal entries per transaction, at most */
-#define PARSED_BYTES	(8u << 20) /* bodies held parsed, about at most */
+#define AHEAD_MAX	32	/* entries parsed before the lock, at most */
+#define PARSED_BYTES	(8u << 20) /* ...and about this much of bodies */
 #define BATCH_US	8000	/* the write lock held at most this long... */
 #define SHARE_US	500	/* ...or this long while webhooks arrive, so a
 				   responder never waits long to append */
@@ -61,17 +62,18 @@ struct entry {
 };
 
 /*
- * Pending entries read and parsed ahead, in journal order: a ring of
- * BATCH, kept across batches (only the worker changes an entry's state,
- * so what was read pending stays pending until applied here).
+ * Pending entries read and parsed ahead, in journal order: a small ring
+ * kept across batches (only the worker changes an entry's state, so what
+ * was read pending stays pending until applied here).  Small, because
+ * each tree is freed right after its apply while still in the cache.
  */
 static struct {
-	struct entry	 e[BATCH];
+	struct entry	 e[AHEAD_MAX];
 	int		 head, n;
 	size_t		 bytes;		/* sum of their body lengths */
 } ahead;
 
-#define AHEAD(i)	(&ahead.e[(ahead.head + (i)) % BATCH])
+#define AHEAD(i)	(&ahead.e[(ahead.head + (i)) % AHEAD_MAX])
 
 /* Forgets the first k entries read ahead (applied, or all of them). */
 static void
@@ -80,19 +82,19 @@ ahead_drop(int k)
 	while (k-- > 0 && ahead.n > 0) {
 		ahead.bytes -= AHEAD(0)->len;
 		wh_batch_free(&AHEAD(0)->b);
-		ahead.head = (ahead.head + 1) % BATCH;
+		ahead.head = (ahead.head + 1) % AHEAD_MAX;
 		ahead.n--;
 	}
 }
 
 /*
  * Reads and parses pending entries after those already ahead, up to
- * BATCH of them and about PARSED_BYTES, in one read transaction: parsing,
- * a sixth of the apply, happens while responders can still append.
- * Returns 0 or -1.
+ * AHEAD_MAX of them and about PARSED_BYTES.  Outside a transaction it
+ * opens a read transaction of its own: parsing, a sixth of the apply,
+ * then happens while responders can still append.  Returns 0 or -1.
  */
 static int
-ahead_fill(struct db *d)
+ahead_fill(struct db *d, int in_txn)
 {
 	struct entry	*e;
 	int64_t		 after = ahead.n > 0 ? AHEAD(ahead.n - 1)->id : 0;
@@ -100,11 +102,11 @@ ahead_fill(struct db *d)
 	size_t		 len;
 	int		 rc = 0;
 
-	if (ahead.n == BATCH || ahead.bytes >= PARSED_BYTES)
+	if (ahead.n == AHEAD_MAX || ahead.bytes >= PARSED_BYTES)
 		return 0;
-	if (db_begin_read(d) != DB_OK)
+	if (!in_txn && db_begin_read(d) != DB_OK)
 		return -1;
-	while (ahead.n < BATCH && ahead.bytes < PARSED_BYTES &&
+	while (ahead.n < AHEAD_MAX && ahead.bytes < PARSED_BYTES &&
 	    (rc = db_event_next(d, after, &after, &body, &len)) == 1) {
 		e = AHEAD(ahead.n);
 		e->id = after;
@@ -115,7 +117,7 @@ ahead_fill(struct db *d)
 		ahead.n++;
 		ahead.bytes += len;
 	}
-	if (db_commit(d) == -1 || rc == -1)
+	if ((!in_txn && db_commit(d) == -1) || rc == -1)
 		return -1;
 	return 0;
 }
@@ -193,7 +195,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 	int64_t		 now;
 	int		 k = 0;
 
-	if (ahead_fill(d) == -1) {
+	if (ahead_fill(d, 0) == -1) {
 		ahead_drop(ahead.n);
 		return -1;
 	}
@@ -204,9 +206,18 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 	if (db_begin(d) != DB_OK)
 		goto fail;
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (k < ahead.n && k < max && !stop) {
-		if (apply_entry(d, AHEAD(k)) == -1)
+	while (k < max && !stop) {
+		/* A long batch reads on under the lock: no one waits. */
+		if (ahead.n == 0) {
+			if (ahead_fill(d, 1) == -1)
+				goto fail;
+			if (ahead.n == 0)
+				break;
+		}
+		if (apply_entry(d, AHEAD(0)) == -1)
 			goto fail;
+		/* Applied (or rolled back with the batch, then read again). */
+		ahead_drop(1);
 		k++;
 		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 		if ((t1.tv_sec - t0.tv_sec) * 1000000 +
@@ -218,7 +229,6 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 	    db_commit(d) == -1)
 		goto fail;
 	beat = now;
-	ahead_drop(k);
 	return k;
 fail:
 	chat_forget(chat);
