@@ -424,3 +424,32 @@ END;
 -- What staff keep about a conversation (PATCH /conversations/{id}).
 ALTER TABLE conversations ADD COLUMN customer_email TEXT; -- as staff typed it
 ALTER TABLE conversations ADD COLUMN labels TEXT;         -- JSON array of short strings
+
+-- migrate: 5
+
+-- A CHECK with an IN list of more than two values makes SQLite build a
+-- temporary index every time a row is inserted or updated: for the
+-- journal that is every webhook stored and every entry applied (a tenth
+-- of the worker's instructions).  The same constraints as OR chains are
+-- plain comparisons.  Only the schema text changes, no row is touched,
+-- following SQLite's documented procedure for changing constraints
+-- (writable_schema; `wactl migrate` then bumps the schema cookie so that
+-- every connection rereads the schema).
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql,
+  'CHECK (state IN (''pending'', ''applied'', ''partial'', ''duplicate'', ''failed''))',
+  'CHECK (state = ''pending'' OR state = ''applied'' OR state = ''partial'' OR state = ''duplicate'' OR state = ''failed'')')
+  WHERE type = 'table' AND name = 'webhook_events';
+UPDATE sqlite_schema SET sql = replace(sql,
+  'CHECK (state IN (''queued'', ''sending'', ''accepted'', ''failed'', ''cancelled''))',
+  'CHECK (state = ''queued'' OR state = ''sending'' OR state = ''accepted'' OR state = ''failed'' OR state = ''cancelled'')')
+  WHERE type = 'table' AND name = 'outbox';
+UPDATE sqlite_schema SET sql = replace(sql,
+  'CHECK (state IN (''pending'', ''stored'', ''failed''))',
+  'CHECK (state = ''pending'' OR state = ''stored'' OR state = ''failed'')')
+  WHERE type = 'table' AND name = 'media';
+UPDATE sqlite_schema SET sql = replace(sql,
+  'CHECK (state IN (''queued'', ''sending'', ''answered'', ''failed''))',
+  'CHECK (state = ''queued'' OR state = ''sending'' OR state = ''answered'' OR state = ''failed'')')
+  WHERE type = 'table' AND name = 'agent_requests';
+PRAGMA writable_schema = OFF;

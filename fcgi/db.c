@@ -912,6 +912,31 @@ exec(struct db *d, const char *sql)
 }
 
 /*
+ * Bumps the schema cookie inside the migration's transaction, so every
+ * connection rereads the schema: DDL does so itself, a migration that
+ * edits constraint text with writable_schema (SQLite's procedure for
+ * that) needs it done.  Returns 0 or -1.
+ */
+static int
+schema_bump(struct db *d)
+{
+	sqlite3_stmt	*s;
+	char		 sql[64];
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(d->h, "PRAGMA schema_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v < 0)
+		return -1;
+	(void)snprintf(sql, sizeof(sql), "PRAGMA schema_version = %d", v + 1);
+	return exec(d, sql);
+}
+
+/*
  * Applies every migration above the database's user_version, each in its
  * own transaction with the new version set inside it, so a failure leaves
  * the database at the last whole version.  Returns 0 or -1.
@@ -945,7 +970,7 @@ db_migrate(struct db *d, int *from, int *to)
 		if (exec(d, "BEGIN IMMEDIATE") == -1)
 			rc = -1;
 		else if (exec(d, chunk) == -1 || exec(d, pragma) == -1 ||
-		    exec(d, "COMMIT") == -1) {
+		    schema_bump(d) == -1 || exec(d, "COMMIT") == -1) {
 			(void)exec(d, "ROLLBACK");
 			rc = -1;
 		}

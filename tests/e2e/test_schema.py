@@ -1,0 +1,75 @@
+"""schema.sql migrations as `wactl migrate` applies them."""
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from stack import BUILD, TOP, Stack
+
+STATES = {"webhook_events": ("state", ["pending", "applied", "partial", "duplicate", "failed"]),
+          "outbox": ("state", ["queued", "sending", "accepted", "failed", "cancelled"]),
+          "media": ("state", ["pending", "stored", "failed"]),
+          "agent_requests": ("state", ["queued", "sending", "answered", "failed"])}
+
+
+@pytest.fixture
+def env():
+    s = Stack()
+    yield s
+    s.close()
+
+
+def migrate(s):
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout + r.stderr
+
+
+def check_state_constraints(db):
+    for table, (col, allowed) in STATES.items():
+        sql = db.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()[0]
+        # Plain comparisons, no IN list: SQLite builds no temporary index per row.
+        assert "%s IN (" % col not in sql, table
+        for v in allowed:
+            assert "%s = '%s'" % (col, v) in sql, (table, v)
+        ops = [r[1] for r in db.execute(
+            "EXPLAIN UPDATE %s SET %s = ? WHERE rowid = ?" % (table, col), ("x", 1))]
+        assert "OpenEphemeral" not in ops, table
+    assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+
+
+def test_fresh_database_gets_plain_state_checks(env):
+    migrate(env)
+    db = sqlite3.connect(os.path.join(env.state, "wa.db"))
+    check_state_constraints(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("INSERT INTO webhook_events (received_at, body, body_size, body_sha256, state) "
+                   "VALUES (1, x'7b7d', 2, 'x', 'bogus')")
+    db.execute("INSERT INTO webhook_events (received_at, body, body_size, body_sha256, state) "
+               "VALUES (1, x'7b7d', 2, 'x', 'duplicate')")
+
+
+def test_version_4_database_upgraded_in_place(env):
+    # A database as the previous release left it, with a row in it.
+    with open(os.path.join(TOP, "schema.sql")) as f:
+        text = f.read()
+    v4 = text[:text.index("\n-- migrate: 5")]
+    os.makedirs(env.state, exist_ok=True)
+    path = os.path.join(env.state, "wa.db")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(v4 + "\nPRAGMA user_version = 4;")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("INSERT INTO webhook_events (received_at, body, body_size, body_sha256, state) "
+               "VALUES (1, x'7b7d', 2, 'x', 'failed')")
+    cookie = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.close()
+    assert "from version 4 to 5" in migrate(env)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert db.execute("PRAGMA schema_version").fetchone()[0] > cookie
+    assert db.execute("SELECT state, body FROM webhook_events").fetchall() == [("failed", b"{}")]
+    check_state_constraints(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("UPDATE webhook_events SET state = 'bogus'")
