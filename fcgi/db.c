@@ -1000,6 +1000,24 @@ prepare_all(struct db *d)
 }
 
 /*
+ * Settings SQLite takes only before it initialises, on the first open.
+ * Its allocation statistics cost a global mutex and bookkeeping on every
+ * malloc and we never read them: off, the worker runs ~7% fewer
+ * instructions per message.
+ */
+static void
+library_init(void)
+{
+	static int	 done;
+
+	if (done)
+		return;
+	done = 1;
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_warnx("SQLite was initialised before its settings");
+}
+
+/*
  * Opens path for role.  Responders and the worker insist on the schema
  * version this program knows; the admin role opens any version (for
  * `wactl migrate`) and prepares statements only when it matches.
@@ -1017,6 +1035,7 @@ db_open(const char *path, enum db_role role, int sync_full, long busy_ms)
 		return NULL;
 	}
 	d->role = role;
+	library_init();
 	if (sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s: %s", __func__, path, d->h != NULL ?
