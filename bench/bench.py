@@ -44,7 +44,16 @@ def make_bodies(path, n):
                     + b"\t" + b + b"\n")
 
 
+def settle():
+    """Flushes what earlier phases left dirty (the bodies file, the last
+    run's database) so that its writeback does not land in the next
+    measurement's fsyncs."""
+    os.sync()
+    time.sleep(1)
+
+
 def wrk(url, bodies):
+    settle()
     env = dict(os.environ, BODIES=bodies, WRK_THREADS=str(THREADS))
     r = subprocess.run(["wrk", "-t%d" % THREADS, "-c%d" % CONNS, "-d%ds" % SECONDS, "--latency",
                         "-s", os.path.join(HERE, "post.lua"), url],
@@ -113,6 +122,7 @@ def worker_rate(n=50000):
             db.executemany("INSERT INTO webhook_events (received_at, body, body_size, body_sha256) "
                            "VALUES (0, ?, ?, '')", ((b, len(b)) for b in (body(i) for i in range(n))))
         db.close()
+        settle()
         t0 = time.time()
         w = subprocess.Popen([os.path.join(BUILD, "wa-worker")], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
