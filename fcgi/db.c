@@ -311,8 +311,8 @@ static const char *const stmts[STMT__MAX] = {
 	    "o.phone_number_id AND p.recipient = o.recipient AND "
 	    "p.state IN ('queued', 'sending') AND p.id < o.id) "
 	    "ORDER BY next_attempt_at, id LIMIT ?2", /* STMT_OUTBOX_DUE */
-	"SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'",
-	    /* STMT_OUTBOX_NEXT_DUE */
+	"SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued' AND "
+	    "next_attempt_at > ?1", /* STMT_OUTBOX_NEXT_DUE */
 	"UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
 	    "lease_until = ?2 WHERE id = ?1 AND state = 'queued'",
 	    /* STMT_OUTBOX_CLAIM */
@@ -385,7 +385,7 @@ static const char *const stmts[STMT__MAX] = {
 	    "AND m.next_attempt_at <= ?1 ORDER BY m.next_attempt_at, m.id "
 	    "LIMIT ?2", /* STMT_MEDIA_DUE */
 	"SELECT min(next_attempt_at) FROM media WHERE state = 'pending' AND "
-	    "direction = 'in'", /* STMT_MEDIA_NEXT_DUE */
+	    "direction = 'in' AND next_attempt_at > ?1", /* STMT_MEDIA_NEXT_DUE */
 	"UPDATE media SET attempts = attempts + 1, next_attempt_at = ?2 "
 	    "WHERE id = ?1", /* STMT_MEDIA_CLAIM */
 	"UPDATE media SET state = 'stored', mime_type = coalesce(?2, "
@@ -712,7 +712,7 @@ static const char *const stmts[STMT__MAX] = {
 	"UPDATE search_state SET indexed_to = ?1 WHERE id = 1",
 	    /* STMT_SEARCH_DONE */
 	"SELECT min(next_attempt_at) FROM agent_requests WHERE "
-	    "state = 'queued'", /* STMT_AGENT_NEXT_DUE */
+	    "state = 'queued' AND next_attempt_at > ?1", /* STMT_AGENT_NEXT_DUE */
 };
 
 struct db {
@@ -1983,15 +1983,19 @@ db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
 }
 
 /*
- * Smallest value of the one-column query k: DB_NEVER when there is none
- * (0 is a real time: rows due since ever), -1 on error.
+ * The earliest next_attempt_at after now in statement k (unix ms),
+ * DB_NEVER when none, -1 on error.  Rows already due are left out: the
+ * caller dispatches what it can, and what it could not waits on a slot,
+ * a call in flight or a bucket, each with its own wake-up; counting them
+ * here made the sender spin until then.
  */
 static int64_t
-min_of(struct db *d, enum stmt k, const char *fn)
+next_due(struct db *d, enum stmt k, int64_t now, const char *fn)
 {
 	sqlite3_stmt	*s = st(d, k);
 	int64_t		 v;
 
+	sqlite3_bind_int64(s, 1, now);
 	if (row(d, k, fn) != 1)
 		return -1;
 	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? DB_NEVER :
@@ -2000,11 +2004,11 @@ min_of(struct db *d, enum stmt k, const char *fn)
 	return v;
 }
 
-/* When the next queued row falls due (unix ms), DB_NEVER when none, -1. */
+/* When the next queued row falls due after now (unix ms); see next_due. */
 int64_t
-db_outbox_next_due(struct db *d)
+db_outbox_next_due(struct db *d, int64_t now)
 {
-	return min_of(d, STMT_OUTBOX_NEXT_DUE, __func__);
+	return next_due(d, STMT_OUTBOX_NEXT_DUE, now, __func__);
 }
 
 /* Marks a due row sending until lease_ms.  1 claimed, 0 gone, -1. */
@@ -2284,15 +2288,15 @@ db_media_due(struct db *d, int64_t now_ms, struct db_media_item *out,
 }
 
 int64_t
-db_media_next_due(struct db *d)
+db_media_next_due(struct db *d, int64_t now)
 {
-	return min_of(d, STMT_MEDIA_NEXT_DUE, __func__);
+	return next_due(d, STMT_MEDIA_NEXT_DUE, now, __func__);
 }
 
 int64_t
-db_agent_next_due(struct db *d)
+db_agent_next_due(struct db *d, int64_t now)
 {
-	return min_of(d, STMT_AGENT_NEXT_DUE, __func__);
+	return next_due(d, STMT_AGENT_NEXT_DUE, now, __func__);
 }
 
 /* Counts an attempt; if the worker dies, the row is due at retry_ms. */

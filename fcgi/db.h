@@ -182,7 +182,7 @@ enum db_rc	 db_outbox_insert(struct db *, const struct db_outbox_new *,
 int		 db_outbox_due(struct db *, int64_t now_ms,
 		    struct db_outbox_item *, int max);
 void		 db_outbox_item_clear(struct db_outbox_item *);
-int64_t		 db_outbox_next_due(struct db *);
+int64_t		 db_outbox_next_due(struct db *, int64_t now);
 int		 db_outbox_claim(struct db *, int64_t id, int64_t lease_ms);
 int		 db_outbox_retry(struct db *, int64_t id, int64_t next_ms,
 		    int64_t code, const char *title, const char *details);
@@ -206,8 +206,8 @@ int		 db_sender_list(struct db *, void (*)(void *, const char *pnid,
 		    int64_t resume_at), void *);
 int		 db_media_due(struct db *, int64_t now_ms,
 		    struct db_media_item *, int max);
-int64_t		 db_media_next_due(struct db *);
-int64_t		 db_agent_next_due(struct db *);
+int64_t		 db_media_next_due(struct db *, int64_t now);
+int64_t		 db_agent_next_due(struct db *, int64_t now);
 int		 db_media_claim(struct db *, int64_t id, int64_t retry_ms);
 int		 db_media_stored(struct db *, int64_t id, const char *mime,
 		    const char *sha, int64_t size, const char *path);

@@ -891,8 +891,9 @@ start_calls(struct sender *s)
 long
 sender_step(struct sender *s, int dispatch_new)
 {
-	int64_t	 now = clock_now_ms(), due, mdue;
+	int64_t	 now = clock_now_ms(), due[3];
 	long	 wait = IDLE_MS, w;
+	int	 k;
 
 	if (db_begin(s->db) != DB_OK)
 		return 100;
@@ -904,10 +905,17 @@ sender_step(struct sender *s, int dispatch_new)
 			goto fail;
 		if (w < wait)
 			wait = w;
-		if ((due = db_outbox_next_due(s->db)) > 0 && due - now < wait)
-			wait = (long)(due - now);
-		if ((mdue = db_media_next_due(s->db)) > 0 && mdue - now < wait)
-			wait = (long)(mdue - now);
+		/*
+		 * Rows that fall due later.  Those due now that could not go
+		 * wait on a free slot or a call in flight (sender_wait wakes
+		 * on their sockets) or on the number's bucket (dispatch's w).
+		 */
+		due[0] = db_outbox_next_due(s->db, now);
+		due[1] = db_media_next_due(s->db, now);
+		due[2] = db_agent_next_due(s->db, now);
+		for (k = 0; k < 3; k++)
+			if (due[k] > now && due[k] - now < wait)
+				wait = (long)(due[k] - now);
 	}
 	if (db_commit(s->db) == -1) {
 		s->nstart = 0;
@@ -918,7 +926,7 @@ sender_step(struct sender *s, int dispatch_new)
 fail:
 	db_rollback(s->db);
 	/* Claims were undone with the rest; forget their slots. */
-	for (int k = 0; k < s->nstart; k++) {
+	for (k = 0; k < s->nstart; k++) {
 		int i = s->start[k];
 
 		if (i < s->nslots)

@@ -585,3 +585,37 @@ def test_marketing_preference_webhook_opts_out_and_in(gw, fresh):
     # The change itself is kept whole too.
     assert gw.q("SELECT count(*) n FROM subscription_events WHERE field = 'user_preferences'")[0]["n"] == 2
     assert wactl(gw, "send", stdin=tmpl).returncode == 0
+
+
+def worker_cpu_s(s):
+    """CPU seconds the stack's wa-worker has used so far."""
+    for p in subprocess.run(["pgrep", "-x", "wa-worker"], capture_output=True, text=True).stdout.split():
+        try:
+            with open("/proc/%s/environ" % p, "rb") as f:
+                if ("WA_STATE_DIR=" + s.state).encode() not in f.read():
+                    continue
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    raise AssertionError("no wa-worker for " + s.state)
+
+
+def test_worker_idles_while_a_message_waits_behind_a_call(gw, fresh):
+    # The second message to a customer waits for the first, still at
+    # Meta.  Nothing can change by the clock alone, so the worker sleeps
+    # until the call ends instead of looking again and again.
+    inbound(gw, "15550004444")
+    fresh.inject(delay_ms=2500, times=1)
+    first = send(gw, {"to": "15550004444", "type": "text", "text": {"body": "one"}})
+    fresh.wait_requests(1, MSGS)
+    second = send(gw, {"to": "15550004444", "type": "text", "text": {"body": "two"}})
+    time.sleep(0.2)
+    cpu0 = worker_cpu_s(gw)
+    time.sleep(1.5)
+    used = worker_cpu_s(gw) - cpu0
+    assert outbox(gw, second)["state"] == "queued"
+    assert used < 0.3, "the worker used %.2f s of CPU in 1.5 s of waiting" % used
+    assert wait_state(gw, first, ("accepted",))["state"] == "accepted"
+    assert wait_state(gw, second, ("accepted",))["state"] == "accepted"
