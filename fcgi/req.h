@@ -32,7 +32,7 @@ enum req_accept_rc {
 
 int		 req_init(struct req *);
 enum req_accept_rc req_accept(struct req *, int wait);
-void		 req_finish(struct req *);
+void		 req_finish(struct req *, int quick);
 void		 req_free(struct req *);
 const char	*req_param(const struct req *, const char *name);
 enum req_body_rc req_body(struct req *, size_t max);

@@ -322,7 +322,7 @@ serve(struct ctx *c)
 			if (route(c, &h[n].r))
 				n++;
 			else
-				req_finish(&h[n].r);
+				req_finish(&h[n].r, 0);
 			if (n == 0 || n == HOLD_MAX || stop ||
 			    req_accept(&h[n].r, 0) != REQ_ACCEPT_OK)
 				break;
@@ -330,7 +330,7 @@ serve(struct ctx *c)
 		if (n > 0)
 			webhook_store(c, h, n);
 		for (i = 0; i < n; i++)
-			req_finish(&h[i].r);
+			req_finish(&h[i].r, 1);
 	}
 }
 
