@@ -19,14 +19,20 @@ clock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds on the monotonic clock: for intervals, never stored. */
+/* Microseconds on the monotonic clock: for intervals, never stored. */
 static inline int64_t
-clock_mono_ms(void)
+clock_mono_us(void)
 {
 	struct timespec ts;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline int64_t
+clock_mono_ms(void)
+{
+	return clock_mono_us() / 1000;
 }
 
 #endif

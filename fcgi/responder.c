@@ -15,6 +15,7 @@
 #include "api.h"
 #include "buf.h"
 #include "cfg.h"
+#include "clock.h"
 #include "counters.h"
 #include "db.h"
 #include "log.h"
@@ -39,7 +40,7 @@ on_term(int sig)
 /* A request in hand: a webhook waits here for its COMMIT. */
 struct held {
 	struct req	 r;
-	struct timespec	 t0;	/* when it was taken, for the ack latency */
+	int64_t		 t0_us;	/* when it was taken, for the ack latency */
 };
 
 struct ctx {
@@ -167,7 +168,6 @@ static void
 webhook_store(struct ctx *c, struct held *h, size_t n)
 {
 	struct db_event	 ev[HOLD_MAX];
-	struct timespec	 t1;
 	enum db_rc	 rc;
 	char		 out[64];
 	size_t		 i;
@@ -194,9 +194,7 @@ webhook_store(struct ctx *c, struct held *h, size_t n)
 		    (long long)ev[i].id);
 		(void)req_reply(&h[i].r, 200, "application/json", NULL, out,
 		    strlen(out));
-		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-		counters_ack((uint64_t)((t1.tv_sec - h[i].t0.tv_sec) *
-		    1000000 + (t1.tv_nsec - h[i].t0.tv_nsec) / 1000));
+		counters_ack((uint64_t)(clock_mono_us() - h[i].t0_us));
 	}
 }
 
@@ -318,7 +316,7 @@ serve(struct ctx *c)
 			break;
 		n = 0;
 		for (;;) {
-			(void)clock_gettime(CLOCK_MONOTONIC, &h[n].t0);
+			h[n].t0_us = clock_mono_us();
 			if (route(c, &h[n].r))
 				n++;
 			else

@@ -191,8 +191,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
     int64_t started)
 {
 	static int64_t	 beat;	/* when the heartbeat was last written */
-	struct timespec	 t0, t1;
-	int64_t		 now;
+	int64_t		 now, locked;
 	int		 k = 0;
 
 	if (ahead_fill(d, 0) == -1) {
@@ -205,7 +204,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 		return 0;
 	if (db_begin(d) != DB_OK)
 		goto fail;
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	locked = clock_mono_us();
 	while (k < max && !stop) {
 		/* A long batch reads on under the lock: no one waits. */
 		if (ahead.n == 0) {
@@ -219,9 +218,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 		/* Applied (or rolled back with the batch, then read again). */
 		ahead_drop(1);
 		k++;
-		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-		if ((t1.tv_sec - t0.tv_sec) * 1000000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000 >= budget_us)
+		if (clock_mono_us() - locked >= budget_us)
 			break;
 	}
 	/* Replies ride in the transaction of their cause (rule 4). */
