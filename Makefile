@@ -99,7 +99,7 @@ fuzz: $(COMMON_O)
 	    $(PKG_CFLAGS) -Ifcgi -o $(BUILD)/fuzz_webhook \
 	    tests/fuzz/fuzz_webhook.c fcgi/webhook.c fcgi/log.c $(PKG_LIBS)
 	mkdir -p $(BUILD)/fuzz-corpus
-	cp tests/fuzz/corpus/webhook/* ../shared/fixtures/webhooks/*.json \
+	cp tests/fuzz/corpus/webhook/* tests/fixtures/webhooks/*.json \
 	    $(BUILD)/fuzz-corpus/ 2>/dev/null || true
 	$(BUILD)/fuzz_webhook -max_total_time=$(FUZZ_SECONDS) \
 	    -dict=tests/fuzz/webhook.dict $(BUILD)/fuzz-corpus

@@ -140,7 +140,7 @@ def bot_latency(graph, n=300):
     try:
         s.start()
         graph.reset()
-        with open(os.path.join(os.path.dirname(HERE), "..", "shared", "fixtures", "webhooks",
+        with open(os.path.join(os.path.dirname(HERE), "tests", "fixtures", "webhooks",
                                "text.json"), "rb") as f:
             doc = json.load(f)
         lat = []

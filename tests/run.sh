@@ -21,7 +21,7 @@ for t in "$BUILD"/test_*; do
 	count
 done
 if "$BUILD/fuzz_webhook_replay" tests/fuzz/corpus/webhook \
-    ../shared/fixtures/webhooks >"$log" 2>&1; then
+    tests/fixtures/webhooks >"$log" 2>&1; then
 	echo "fuzz_webhook replay... ok"; pass=$((pass + 1))
 else
 	echo "fuzz_webhook replay... FAIL"; cat "$log"; fail=$((fail + 1))

@@ -3,10 +3,10 @@
 Meta's Graph API cannot be reached from the test machines, so wa-worker is
 pointed at this fake (WHATSAPP_GRAPH_URL=FakeGraph.url).  It runs as its own
 process (no GIL shared with the test driver) and answers the way the
-reference (../shared/reference/whatsapp-cloud-api.md sections 7-11) says
+reference (Meta's Cloud API docs, sending, errors, media) says
 Meta answers: the same JSON shapes, serialised like Meta (compact, ASCII
 only, "\\/"), errors in Graph's error shape with the fixture files of
-../shared/fixtures/graph/ where one exists.
+tests/fixtures/graph/ where one exists.
 
 Server:  python3 tests/e2e/fake_graph.py --port 0 --token TOKEN
              [--app-secret S] [--require-appsecret-proof] [--portfile F]
@@ -78,7 +78,7 @@ import time
 import urllib.parse
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GRAPH_FIXTURES = os.path.join(TOP, "..", "shared", "fixtures", "graph")
+GRAPH_FIXTURES = os.path.join(TOP, "tests", "fixtures", "graph")
 
 # Reference 8.2: code -> (HTTP status, message). Codes with a fixture file
 # are served from the file verbatim.

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIXTURES = os.path.join(os.path.dirname(TOP), "shared", "fixtures")
+FIXTURES = os.path.join(TOP, "tests", "fixtures")
 BUILD = os.environ.get("BUILD_DIR", os.path.join(TOP, "build"))
 
 

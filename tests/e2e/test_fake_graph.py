@@ -25,8 +25,8 @@ TOKEN = "test-token"
 PNID = "200300400500600"
 MSG = "/v23.0/%s/messages" % PNID
 MEDIA = "/v23.0/%s/media" % PNID
-GRAPH = os.path.join(fake_graph.TOP, "..", "shared", "fixtures", "graph")
-HOOKS = os.path.join(fake_graph.TOP, "..", "shared", "fixtures", "webhooks")
+GRAPH = os.path.join(fake_graph.TOP, "tests", "fixtures", "graph")
+HOOKS = os.path.join(fake_graph.TOP, "tests", "fixtures", "webhooks")
 
 
 def fixture(path):

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #ifndef FIXTURES
-#define FIXTURES "../shared/fixtures"
+#define FIXTURES "tests/fixtures"
 #endif
 /* Reads a whole file; caller frees.  NULL on error. */
 static char *
