@@ -50,6 +50,7 @@ enum stmt {
 	STMT_CONTACT_INSERT,
 	STMT_CONTACT_SEEN,
 	STMT_CONTACT_RENUMBER,
+	STMT_CONTACT_RE_UID,
 	STMT_CONV_FIND,
 	STMT_CONV_INSERT,
 	STMT_CONV_INBOUND,
@@ -191,7 +192,6 @@ enum stmt {
 	STMT_MERGE_CONV_MOVE,
 	STMT_MERGE_MSGS,
 	STMT_MERGE_UID_GET,
-	STMT_MERGE_UID_CLEAR,
 	STMT_MERGE_UID_SET,
 	STMT_MERGE_CONTACT,
 	STMT_MERGE_TICKETS,
@@ -285,6 +285,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
 	    "contacts.phone_number_id AND c.wa_id = ?2)",
 	    /* STMT_CONTACT_RENUMBER */
+	"UPDATE contacts SET user_id = ?2 WHERE id = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
+	    "contacts.phone_number_id AND c.user_id = ?2)",
+	    /* STMT_CONTACT_RE_UID */
 	"SELECT id FROM conversations WHERE phone_number_id = ? AND "
 	    "contact_id = ?", /* STMT_CONV_FIND */
 	"INSERT INTO conversations (phone_number_id, contact_id, created_at) "
@@ -820,11 +824,10 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_MERGE_CONV_MOVE */
 	"UPDATE messages SET contact_id = ?2 WHERE contact_id = ?1",
 	    /* STMT_MERGE_MSGS */
-	"SELECT user_id FROM contacts WHERE id = ?", /* STMT_MERGE_UID_GET */
-	"UPDATE contacts SET user_id = NULL WHERE id = ?1",
-	    /* STMT_MERGE_UID_CLEAR */
-	"UPDATE contacts SET user_id = coalesce(user_id, ?2) WHERE id = ?1",
-	    /* STMT_MERGE_UID_SET */
+	"SELECT user_id, wa_id FROM contacts WHERE id = ?",
+	    /* STMT_MERGE_UID_GET */
+	"UPDATE contacts SET user_id = coalesce(user_id, ?2), "
+	    "wa_id = coalesce(wa_id, ?3) WHERE id = ?1", /* STMT_MERGE_UID_SET */
 	"UPDATE contacts SET "
 	    "first_seen_at = min(contacts.first_seen_at, a.first_seen_at), "
 	    "last_seen_at = max(contacts.last_seen_at, a.last_seen_at), "
@@ -1609,7 +1612,7 @@ contact_seen(struct db *d, const struct wh_item *it)
 	int64_t		 id;
 	const char	*wa = it->outbound ? it->to : it->from;
 	const char	*uid = it->outbound ? it->to_user_id : it->from_user_id;
-	char		 nwa[72];
+	char		 nwa[72], nuid[72];
 	int		 rc;
 
 	id = contact_find(d, it->phone_number_id, wa, uid);
@@ -1619,6 +1622,15 @@ contact_seen(struct db *d, const struct wh_item *it)
 			return -1;
 		if (rc == 1) {
 			wa = nwa;
+			id = contact_find(d, it->phone_number_id, wa, uid);
+		}
+	}
+	if (id == 0 && uid != NULL) {
+		if ((rc = renamed_to(d, it->phone_number_id, uid, nuid,
+		    sizeof(nuid))) == -1)
+			return -1;
+		if (rc == 1) {
+			uid = nuid;
 			id = contact_find(d, it->phone_number_id, wa, uid);
 		}
 	}
@@ -1793,7 +1805,7 @@ static int
 contact_merge(struct db *d, const char *pnid, int64_t a, int64_t b)
 {
 	sqlite3_stmt	*s = st(d, STMT_MERGE_CONVS);
-	char		 uid[128];
+	char		 uid[128], wa[128];
 	int64_t		 ca = 0, cb = 0;
 	int		 rc;
 
@@ -1819,51 +1831,79 @@ contact_merge(struct db *d, const char *pnid, int64_t a, int64_t b)
 	sqlite3_bind_int64(s, 1, a);
 	if ((rc = row(d, STMT_MERGE_UID_GET, __func__)) == -1)
 		return -1;
-	uid[0] = '\0';
+	uid[0] = wa[0] = '\0';
 	if (rc == 1) {
 		col_copy(s, 0, uid, sizeof(uid));
+		col_copy(s, 1, wa, sizeof(wa));
 		sqlite3_reset(s);
 	}
-	if (run_id(d, STMT_MERGE_UID_CLEAR, a, 0, 0, 0, __func__) == -1)
-		return -1;
-	if (uid[0] != '\0') {
-		s = st(d, STMT_MERGE_UID_SET);
-		sqlite3_bind_int64(s, 1, b);
-		bind_text(s, 2, uid);
-		if (run(d, STMT_MERGE_UID_SET, __func__) != DB_OK)
-			return -1;
-	}
+	/* Everything moved first: deleting a cascades to what is left. */
 	if (run_id(d, STMT_MERGE_MSGS, a, 1, b, 0, __func__) == -1 ||
 	    run_id(d, STMT_MERGE_CONTACT, a, 1, b, 0, __func__) == -1 ||
 	    run_id(d, STMT_MERGE_TICKETS, a, 1, b, 0, __func__) == -1 ||
 	    run_id(d, STMT_MERGE_AGENT, a, 1, b, 0, __func__) == -1 ||
 	    run_id(d, STMT_MERGE_DELETE, a, 0, 0, 0, __func__) == -1)
 		return -1;
+	/*
+	 * a's ids are free once a is gone (each UNIQUE per number); b
+	 * takes those it lacks: a BSUID-only b gets the phone of a.
+	 */
+	s = st(d, STMT_MERGE_UID_SET);
+	sqlite3_bind_int64(s, 1, b);
+	bind_text(s, 2, uid[0] != '\0' ? uid : NULL);
+	bind_text(s, 3, wa[0] != '\0' ? wa : NULL);
+	if (run(d, STMT_MERGE_UID_SET, __func__) != DB_OK)
+		return -1;
 	return 0;
 }
 
 /*
- * The customer at old_id changed to new_id: the contact takes the new
- * id, or, when both are known already (messages from the new number came
- * first), the two become one.  0 or -1.
+ * The customer at old_id (a wa_id, or a BSUID when uid) changed to
+ * new_id: the contact takes the new id, or, when both are known already
+ * (messages from the new id came first), the two become one.  0 or -1.
  */
 static int
-contact_renumber(struct db *d, const char *pnid, const char *old_id,
-    const char *new_id)
+contact_renumber(struct db *d, const char *pnid, int uid,
+    const char *old_id, const char *new_id)
 {
 	sqlite3_stmt	*s;
+	enum stmt	 k = uid ? STMT_CONTACT_RE_UID : STMT_CONTACT_RENUMBER;
 	int64_t		 a, b;
 
-	if ((a = contact_find(d, pnid, old_id, NULL)) <= 0)
+	if ((a = contact_find(d, pnid, uid ? NULL : old_id,
+	    uid ? old_id : NULL)) <= 0)
 		return a == 0 ? 0 : -1;
-	if ((b = contact_find(d, pnid, new_id, NULL)) < 0)
+	if ((b = contact_find(d, pnid, uid ? NULL : new_id,
+	    uid ? new_id : NULL)) < 0)
 		return -1;
 	if (b > 0)
 		return a == b ? 0 : contact_merge(d, pnid, a, b);
-	s = st(d, STMT_CONTACT_RENUMBER);
+	s = st(d, k);
 	sqlite3_bind_int64(s, 1, a);
 	bind_text(s, 2, new_id);
-	return run(d, STMT_CONTACT_RENUMBER, __func__) == DB_OK ? 0 : -1;
+	return run(d, k, __func__) == DB_OK ? 0 : -1;
+}
+
+/* 1 when a system message changes id old to a different new one. */
+static int
+id_changed(const char *old, const char *new)
+{
+	return old != NULL && new != NULL && new[0] != '\0' &&
+	    strcmp(old, new) != 0;
+}
+
+/* Records that it's sender changed from old to new.  0 or -1. */
+static int
+rename_insert(struct db *d, const struct wh_item *it, const char *old,
+    const char *new)
+{
+	sqlite3_stmt *s = st(d, STMT_RENAME_INSERT);
+
+	bind_text(s, 1, it->phone_number_id);
+	bind_text(s, 2, old);
+	bind_text(s, 3, new);
+	sqlite3_bind_int64(s, 4, it->timestamp);
+	return run(d, STMT_RENAME_INSERT, __func__) == DB_OK ? 0 : -1;
 }
 
 static enum db_rc
@@ -1876,16 +1916,11 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	if ((k = wamid_known(d, it->wamid)) != 0)
 		return k == 1 ? DB_DUP : DB_ERR;
 	/* Reference 5.11: the change is known before anyone is looked up. */
-	if (it->new_wa_id != NULL && it->new_wa_id[0] != '\0' &&
-	    it->from != NULL && strcmp(it->from, it->new_wa_id) != 0) {
-		s = st(d, STMT_RENAME_INSERT);
-		bind_text(s, 1, it->phone_number_id);
-		bind_text(s, 2, it->from);
-		bind_text(s, 3, it->new_wa_id);
-		sqlite3_bind_int64(s, 4, it->timestamp);
-		if (run(d, STMT_RENAME_INSERT, __func__) != DB_OK)
-			return DB_ERR;
-	}
+	if ((id_changed(it->from, it->new_wa_id) &&
+	    rename_insert(d, it, it->from, it->new_wa_id) == -1) ||
+	    (id_changed(it->from_user_id, it->new_user_id) &&
+	    rename_insert(d, it, it->from_user_id, it->new_user_id) == -1))
+		return DB_ERR;
 	if ((contact = contact_seen(d, it)) < 0 ||
 	    (conv = conversation_ensure(d, it->phone_number_id, contact)) < 0)
 		return DB_ERR;
@@ -1995,11 +2030,14 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	sqlite3_bind_int64(s, 3, window);
 	if (run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
 		return DB_ERR;
-	/* Reference 5.11: a number change moves the contact to the new id. */
-	if (it->new_wa_id != NULL && it->new_wa_id[0] != '\0' &&
-	    it->from != NULL && strcmp(it->from, it->new_wa_id) != 0)
-		return contact_renumber(d, it->phone_number_id, it->from,
-		    it->new_wa_id) == 0 ? DB_OK : DB_ERR;
+	/* Reference 5.11: an id change moves the contact to the new id. */
+	if (id_changed(it->from, it->new_wa_id) && contact_renumber(d,
+	    it->phone_number_id, 0, it->from, it->new_wa_id) == -1)
+		return DB_ERR;
+	if (id_changed(it->from_user_id, it->new_user_id) &&
+	    contact_renumber(d, it->phone_number_id, 1, it->from_user_id,
+	    it->new_user_id) == -1)
+		return DB_ERR;
 	return DB_OK;
 }
 

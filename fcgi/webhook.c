@@ -208,7 +208,7 @@ edit_body(struct wh_item *it, const json_t *o)
 	it->type = type;
 	it->media_id = NULL;
 	it->context_wamid = it->context_from = NULL;
-	it->new_wa_id = NULL;	/* never a number change */
+	it->new_wa_id = it->new_user_id = NULL;	/* never an id change */
 }
 
 /* Fills the type-specific columns of a message item. */
@@ -289,6 +289,7 @@ message_body(struct wh_item *it, const json_t *m)
 	} else if (strcmp(it->type, "system") == 0) {
 		it->text = str(o, "body");
 		it->new_wa_id = str(o, "wa_id");
+		it->new_user_id = str(o, "user_id");
 	} else if (strcmp(it->type, "unsupported") == 0 ||
 	    json_is_array(json_object_get(m, "errors"))) {
 		first_error(it, json_object_get(m, "errors"));

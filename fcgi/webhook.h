@@ -54,6 +54,7 @@ struct wh_item {
 	int		 forwarded;	/* 1 forwarded, 2 frequently */
 	const char	*referral_source_id, *referral_ctwa_clid;
 	const char	*new_wa_id;	/* system: user changed number */
+	const char	*new_user_id;	/* system: user changed BSUID (2026) */
 	const char	*original_wamid; /* edit, revoke: the message changed */
 	int		 revoke;	/* 1: revoke (or deleted), 0: edit */
 	const char	*edit_type;	/* edit: the new content's type */

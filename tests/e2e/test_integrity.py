@@ -127,29 +127,50 @@ def test_names_same_in_every_order_even_on_the_same_second(gw):
 
 # 3. Number changes: the same contacts and attribution in every order.
 
-def test_number_change_same_result_in_every_order(gw):
+def by_uid(wamid, uid, ts, name=None):
+    contact = {"user_id": uid, "profile": {"name": name} if name else {}}
+    return body("messages", {"messaging_product": "whatsapp", "metadata": META,
+                             "contacts": [contact],
+                             "messages": [{"from_user_id": uid, "id": wamid,
+                                           "timestamp": str(ts), "type": "text",
+                                           "text": {"body": "hello"}}]})
+
+
+@pytest.mark.parametrize("kind", ["wa_id", "user_id"])
+def test_id_change_same_result_in_every_order(gw, kind):
+    # user_changed_number moves a wa_id; the 2026 BSUID shape
+    # (user_changed_user_id, reference 5.11) moves a user_id.
     shapes = set()
+    col = kind
     for k, order in enumerate(itertools.permutations(range(4))):
-        old, new = "155572%05d" % k, "155573%05d" % k
+        if kind == "wa_id":
+            old, new = "155572%05d" % k, "155573%05d" % k
+            send = lambda w, who, ts, name=None: msg(w, who, ts, name=name)
+            sysmsg = {"from": old, "system": {"body": "changed", "wa_id": new,
+                                              "type": "user_changed_number"}}
+        else:
+            old, new = "US.8%018d" % k, "US.9%018d" % k
+            send = by_uid
+            sysmsg = {"from_user_id": old, "system": {"body": "changed", "user_id": new,
+                                                      "type": "user_changed_user_id"}}
+        sysmsg.update({"id": "wamid.chg.%s.%d.sys" % (kind, k), "timestamp": "1767300000",
+                       "type": "system"})
         change = body("messages", {"messaging_product": "whatsapp", "metadata": META,
-                                   "messages": [{"from": old, "id": "wamid.chg.%d.sys" % k,
-                                                 "timestamp": "1767300000", "type": "system",
-                                                 "system": {"body": "changed", "wa_id": new,
-                                                            "type": "user_changed_number"}}]})
-        bodies = [msg("wamid.chg.%d.before" % k, old, 1767290000, name="Old Name"),
+                                   "messages": [sysmsg]})
+        w = "wamid.chg.%s.%d." % (kind, k)
+        bodies = [send(w + "before", old, 1767290000, name="Old Name"),
                   change,
-                  msg("wamid.chg.%d.after" % k, new, 1767310000, name="New Name"),
-                  msg("wamid.chg.%d.late" % k, old, 1767295000)]
+                  send(w + "after", new, 1767310000, name="New Name"),
+                  send(w + "late", old, 1767295000)]
         post_all(gw, [bodies[i] for i in order])
-        contacts = gw.q("SELECT wa_id, profile_name, first_seen_at, last_seen_at FROM contacts "
-                        "WHERE wa_id IN (?, ?)", old, new)
-        convs = gw.q("SELECT c.wa_id, v.message_count, v.unread_count, v.first_message_at, "
+        contacts = gw.q("SELECT %s id, profile_name, first_seen_at, last_seen_at FROM contacts "
+                        "WHERE %s IN (?, ?)" % (col, col), old, new)
+        convs = gw.q("SELECT c.%s id, v.message_count, v.unread_count, v.first_message_at, "
                      "v.last_message_at, v.last_inbound_at FROM conversations v JOIN contacts c "
-                     "ON c.id = v.contact_id WHERE c.wa_id IN (?, ?)", old, new)
-        msgs = gw.q("SELECT m.wamid, c.wa_id FROM messages m JOIN contacts c ON "
+                     "ON c.id = v.contact_id WHERE c.%s IN (?, ?)" % (col, col), old, new)
+        msgs = gw.q("SELECT m.wamid, c.%s id FROM messages m JOIN contacts c ON "
                     "c.id = m.contact_id JOIN conversations v ON v.id = m.conversation_id "
-                    "AND v.contact_id = c.id WHERE m.wamid LIKE ? ORDER BY 1",
-                    "wamid.chg.%d.%%" % k)
+                    "AND v.contact_id = c.id WHERE m.wamid LIKE ? ORDER BY 1" % col, w + "%")
         for r in msgs:
             r["wamid"] = r["wamid"].split(".")[-1]
         assert len(msgs) == 4, (order, msgs)
@@ -158,7 +179,7 @@ def test_number_change_same_result_in_every_order(gw):
                                for t in (contacts, convs, msgs)], sort_keys=True))
     assert len(shapes) == 1, shapes
     only = json.loads(shapes.pop())
-    assert [c["wa_id"] for c in only[0]] == ["NEW"]
+    assert [c["id"] for c in only[0]] == ["NEW"]
     assert only[0][0]["profile_name"] == "New Name"
     assert only[1][0]["message_count"] == 4
 

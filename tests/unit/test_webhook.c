@@ -245,6 +245,12 @@ TEST(sender_by_user_id_and_entry_time)
 	CHECK(it->from == NULL && strcmp(it->from_user_id, "US.13491208655302741918") == 0);
 	CHECK(strcmp(it->username, "dana.makes") == 0);
 	wh_batch_free(&b);
+	CHECK(parse_file("system_user_id_change.json", &b) == 0);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE && it->from == NULL);
+	CHECK(strcmp(it->new_user_id, "US.13491208655302749999") == 0);
+	CHECK(it->new_wa_id == NULL);
+	wh_batch_free(&b);
 	CHECK(parse_file("template_status_update.json", &b) == 0);
 	CHECK(b.items[0].entry_time == 1767273800);
 	CHECK(strcmp(b.items[0].waba_id, "100200300400500") == 0);
