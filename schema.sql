@@ -453,3 +453,51 @@ UPDATE sqlite_schema SET sql = replace(sql,
   'CHECK (state = ''queued'' OR state = ''sending'' OR state = ''answered'' OR state = ''failed'')')
   WHERE type = 'table' AND name = 'agent_requests';
 PRAGMA writable_schema = OFF;
+
+-- migrate: 6
+
+-- Names follow the newest message that carried one, each on its own
+-- clock, so that a message without a name, or an older one, never
+-- decides; NULL until a message brought the name (issue 10, item 2).
+ALTER TABLE contacts ADD COLUMN profile_name_at INTEGER; -- Meta time of the message that set profile_name
+ALTER TABLE contacts ADD COLUMN username_at INTEGER;     -- Meta time of the message that set username
+UPDATE contacts SET profile_name_at = last_seen_at WHERE profile_name IS NOT NULL;
+UPDATE contacts SET username_at = last_seen_at WHERE username IS NOT NULL;
+
+-- Number changes (reference 5.11): the old id of a contact maps to its
+-- new one, so that a late message from the old number, or an early one
+-- from the new, ends with the same contact whatever the arrival order.
+CREATE TABLE contact_renames (
+  phone_number_id TEXT NOT NULL,      -- business number
+  old_id          TEXT NOT NULL,      -- the wa_id (or BSUID) the contact had
+  new_id          TEXT NOT NULL,      -- the one it changed to
+  timestamp       INTEGER NOT NULL,   -- Meta time of the system message
+  PRIMARY KEY (phone_number_id, old_id)
+);
+
+-- Where a message came from besides the customer's own phone: NULL for
+-- webhooks and our own sends, 'echo' for one the business sent from the
+-- WhatsApp Business app (smb_message_echoes), 'history' for past chats
+-- imported at onboarding (reference 14.2).
+ALTER TABLE messages ADD COLUMN source TEXT;
+-- Edits and deletions by the customer (reference 14.1).
+ALTER TABLE messages ADD COLUMN original_text TEXT;  -- text before the first edit; NULL when never edited
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;   -- Meta time of the newest edit
+ALTER TABLE messages ADD COLUMN revoked_at INTEGER;  -- Meta time the customer deleted it; text is then NULL
+
+-- Every edit and deletion, keyed by its own wamid.  One whose original
+-- is not stored yet waits here and is applied when the original comes.
+CREATE TABLE message_edits (
+  id               INTEGER PRIMARY KEY,
+  phone_number_id  TEXT NOT NULL,     -- business number
+  wamid            TEXT NOT NULL UNIQUE CHECK (length(wamid) <= 128), -- the edit's own id
+  original_wamid   TEXT NOT NULL,     -- the message edited or deleted
+  kind             TEXT NOT NULL CHECK (kind = 'edit' OR kind = 'revoke'),
+  type             TEXT,              -- edit: the new content's type
+  text             TEXT,              -- edit: the new text or caption
+  timestamp        INTEGER NOT NULL,  -- Meta time of the edit
+  raw              TEXT NOT NULL,     -- the item as JSON
+  webhook_event_id INTEGER REFERENCES webhook_events (id) ON DELETE SET NULL,
+  created_at       INTEGER NOT NULL
+);
+CREATE INDEX message_edits_original ON message_edits (original_wamid, timestamp);

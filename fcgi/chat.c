@@ -673,9 +673,12 @@ handle(struct chat *c, const struct note *n, int64_t now)
 
 /*
  * Answers the messages noted in this batch, inside the caller's
- * transaction, each in its own savepoint: a database error on one rolls
- * back its replies only.  Returns 0, or -1 when the transaction itself is
- * unusable.  The notes are forgotten either way.
+ * transaction, each in its own savepoint.  A database error while
+ * answering one fails the whole batch (-1): committing the message
+ * without its reply would lose the reply for good, since a replay finds
+ * the message known and answers nothing.  Rolled back, the worker applies
+ * the entries one by one, and only the entry whose reply fails is marked
+ * failed, its body kept for replay.  The notes are forgotten either way.
  */
 int
 chat_run(struct chat *c)
@@ -693,9 +696,10 @@ chat_run(struct chat *c)
 			break;
 		}
 		if (handle(c, &c->notes[i], now) == -1) {
-			log_warnx("bot: %s not answered: database error",
-			    c->notes[i].wamid);
+			log_warnx("bot: %s not answered: database error; its "
+			    "batch is rolled back", c->notes[i].wamid);
 			db_rollback_to(c->db);
+			rc = -1;
 		} else if (db_release(c->db) == -1)
 			rc = -1;
 	}

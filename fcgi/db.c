@@ -50,6 +50,7 @@ enum stmt {
 	STMT_CONTACT_INSERT,
 	STMT_CONTACT_SEEN,
 	STMT_CONTACT_RENUMBER,
+	STMT_CONTACT_RE_UID,
 	STMT_CONV_FIND,
 	STMT_CONV_INSERT,
 	STMT_CONV_INBOUND,
@@ -175,6 +176,27 @@ enum stmt {
 	STMT_SEARCH_INDEX,
 	STMT_SEARCH_DONE,
 	STMT_AGENT_NEXT_DUE,
+	STMT_PREF_KNOWN,
+	STMT_EDIT_INSERT,
+	STMT_EDIT_LIST,
+	STMT_EDIT_PENDING,
+	STMT_MSG_EDITED,
+	STMT_CONV_PAST,
+	STMT_OUTBOX_LINK_WAMID,
+	STMT_RENAME_INSERT,
+	STMT_RENAME_GET,
+	STMT_MERGE_CONVS,
+	STMT_MERGE_CONV_MSGS,
+	STMT_MERGE_CONV_SUM,
+	STMT_MERGE_CONV_DELETE,
+	STMT_MERGE_CONV_MOVE,
+	STMT_MERGE_MSGS,
+	STMT_MERGE_UID_GET,
+	STMT_MERGE_UID_SET,
+	STMT_MERGE_CONTACT,
+	STMT_MERGE_TICKETS,
+	STMT_MERGE_AGENT,
+	STMT_MERGE_DELETE,
 	STMT__MAX
 };
 
@@ -184,7 +206,8 @@ enum stmt {
 	"coalesce(m.sender, m.recipient) AS phone, m.type, m.text, " \
 	"m.media_id, m.mime_type, m.filename, m.reply_id, m.reply_title, " \
 	"m.context_wamid, m.status, m.status_at, m.error_code, " \
-	"m.error_title, m.timestamp "
+	"m.error_title, m.timestamp, m.source, m.original_text, " \
+	"m.edited_at, m.revoked_at "
 #define API_MSG_FILTERS \
 	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
 	"AND (?4 IS NULL OR m.conversation_id = ?4) " \
@@ -192,6 +215,20 @@ enum stmt {
 	"AND (?7 IS NULL OR m.status = ?7) " \
 	"AND (?8 IS NULL OR m.timestamp >= ?8) " \
 	"AND (?9 IS NULL OR m.timestamp < ?9) "
+
+/* Name v (bound) seen at ?6 beats column c and its c_at clock. */
+#define NAME_NEWER(v, c) \
+	"(" v " IS NOT NULL AND (" c " IS NULL OR " c "_at IS NULL OR " \
+	"?6 > " c "_at OR (?6 = " c "_at AND " v " > " c ")))"
+
+/* f (min or max) of two nullable columns c, of the row of t and of a. */
+#define MERGE_TIME(f, t, c) \
+	f "(coalesce(a." c ", " t "." c "), coalesce(" t "." c ", a." c "))"
+/* Row a's name c beats the row's (same rule as NAME_NEWER). */
+#define NAME_MERGE(c) \
+	"(a." c " IS NOT NULL AND (contacts." c " IS NULL OR " \
+	"contacts." c "_at IS NULL OR a." c "_at > contacts." c "_at OR " \
+	"(a." c "_at = contacts." c "_at AND a." c " > contacts." c ")))"
 
 static const char *const stmts[STMT__MAX] = {
 	"BEGIN IMMEDIATE", /* STMT_BEGIN */
@@ -221,15 +258,26 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT id FROM contacts WHERE phone_number_id = ? AND user_id = ?",
 	    /* STMT_CONTACT_BY_UID */
 	"INSERT INTO contacts (phone_number_id, wa_id, user_id, username, "
-	    "profile_name, first_seen_at, last_seen_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", /* STMT_CONTACT_INSERT */
-	/* Names follow the newest message; ids are only ever filled in. */
+	    "profile_name, first_seen_at, last_seen_at, username_at, "
+	    "profile_name_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, "
+	    "CASE WHEN ?4 IS NOT NULL THEN ?6 END, "
+	    "CASE WHEN ?5 IS NOT NULL THEN ?6 END)", /* STMT_CONTACT_INSERT */
+	/*
+	 * Ids are only ever filled in.  A name is filled from any message
+	 * while unknown; once known, the newest message that carried one
+	 * wins, the greater name on the same second: (time, name) only
+	 * grows, so every arrival order ends with the same name.
+	 */
 	"UPDATE contacts SET wa_id = coalesce(wa_id, ?2), "
 	    "user_id = coalesce(user_id, ?3), "
-	    "username = CASE WHEN ?6 >= last_seen_at THEN "
-	    "coalesce(?4, username) ELSE username END, "
-	    "profile_name = CASE WHEN ?6 >= last_seen_at THEN "
-	    "coalesce(?5, profile_name) ELSE profile_name END, "
+	    "username = CASE WHEN " NAME_NEWER("?4", "username") " THEN ?4 "
+	    "ELSE username END, "
+	    "username_at = CASE WHEN " NAME_NEWER("?4", "username") " THEN ?6 "
+	    "ELSE username_at END, "
+	    "profile_name = CASE WHEN " NAME_NEWER("?5", "profile_name")
+	    " THEN ?5 ELSE profile_name END, "
+	    "profile_name_at = CASE WHEN " NAME_NEWER("?5", "profile_name")
+	    " THEN ?6 ELSE profile_name_at END, "
 	    "first_seen_at = min(first_seen_at, ?6), "
 	    "last_seen_at = max(last_seen_at, ?6) WHERE id = ?1",
 	    /* STMT_CONTACT_SEEN */
@@ -237,6 +285,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
 	    "contacts.phone_number_id AND c.wa_id = ?2)",
 	    /* STMT_CONTACT_RENUMBER */
+	"UPDATE contacts SET user_id = ?2 WHERE id = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
+	    "contacts.phone_number_id AND c.user_id = ?2)",
+	    /* STMT_CONTACT_RE_UID */
 	"SELECT id FROM conversations WHERE phone_number_id = ? AND "
 	    "contact_id = ?", /* STMT_CONV_FIND */
 	"INSERT INTO conversations (phone_number_id, contact_id, created_at) "
@@ -255,9 +307,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "location_address, interactive_type, reply_id, reply_title, "
 	    "reaction_to, reaction_emoji, context_wamid, context_from, "
 	    "forwarded, referral_source_id, referral_ctwa_clid, error_code, "
-	    "error_title, timestamp, raw, webhook_event_id, created_at) "
-	    "VALUES (?,?,'in',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	    "?,?,?,?,?,?)", /* STMT_MSG_IN_INSERT */
+	    "error_title, timestamp, raw, webhook_event_id, created_at, "
+	    "recipient, status, status_at, source) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	    "?,?,?,?,?,?,?,?,?)", /* STMT_MSG_IN_INSERT */
 	"INSERT INTO message_statuses (phone_number_id, wamid, status, "
 	    "timestamp, recipient_id, recipient_user_id, "
 	    "biz_opaque_callback_data, conversation_meta_id, "
@@ -682,12 +735,14 @@ static const char *const stmts[STMT__MAX] = {
 	    "WHERE phone_number_id = ?1 AND state IN ('accepted', 'failed') "
 	    "GROUP BY 1, 2", /* STMT_METRICS_SENDS */
 	/* Retention (WA_RETAIN_*): bodies of settled entries only. */
+	/* Pending, failed and partial entries keep theirs for replay. */
 	"SELECT count(*) FROM webhook_events WHERE body IS NOT NULL AND "
-	    "state != 'pending' AND received_at < ?1",
+	    "(state = 'applied' OR state = 'duplicate') AND received_at < ?1",
 	    /* STMT_PURGE_BODIES_COUNT */
 	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
-	    "webhook_events WHERE body IS NOT NULL AND state != 'pending' AND "
-	    "received_at < ?1 ORDER BY id LIMIT ?2)", /* STMT_PURGE_BODIES */
+	    "webhook_events WHERE body IS NOT NULL AND (state = 'applied' OR "
+	    "state = 'duplicate') AND received_at < ?1 ORDER BY id LIMIT ?2)",
+	    /* STMT_PURGE_BODIES */
 	"SELECT count(*) FROM messages WHERE timestamp < ?1",
 	    /* STMT_PURGE_MESSAGES_COUNT */
 	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
@@ -713,6 +768,89 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_SEARCH_DONE */
 	"SELECT min(next_attempt_at) FROM agent_requests WHERE "
 	    "state = 'queued' AND next_attempt_at > ?1", /* STMT_AGENT_NEXT_DUE */
+	/* A preference the contact's state already reflects: a redelivery. */
+	"SELECT 1 FROM contacts WHERE phone_number_id = ?1 AND wa_id = ?4 "
+	    "AND coalesce(opted_out_at, 0) >= ?3 AND (opted_out_at > ?3 OR "
+	    "opted_out = ?2) AND (?2 = 0 OR coalesce(last_stop_at, 0) >= ?3)",
+	    /* STMT_PREF_KNOWN */
+	"INSERT INTO message_edits (phone_number_id, wamid, original_wamid, "
+	    "kind, type, text, timestamp, raw, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (wamid) DO NOTHING",
+	    /* STMT_EDIT_INSERT */
+	"SELECT kind, text, timestamp FROM message_edits WHERE "
+	    "original_wamid = ? ORDER BY timestamp, wamid", /* STMT_EDIT_LIST */
+	"SELECT 1 FROM message_edits WHERE original_wamid = ? LIMIT 1",
+	    /* STMT_EDIT_PENDING */
+	/* Folds every edit and deletion in: the same in any order. */
+	"UPDATE messages SET original_text = CASE WHEN edited_at IS NULL AND "
+	    "revoked_at IS NULL THEN text ELSE original_text END, "
+	    "text = CASE WHEN ?4 IS NOT NULL THEN NULL ELSE ?2 END, "
+	    "edited_at = ?3, revoked_at = ?4 WHERE wamid = ?1 AND "
+	    "(?3 IS NOT NULL OR ?4 IS NOT NULL)", /* STMT_MSG_EDITED */
+	/* A message of the past (history): counted, never unread. */
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2), "
+	    "last_inbound_at = CASE WHEN ?3 THEN max(coalesce(last_inbound_at, "
+	    "?2), ?2) ELSE last_inbound_at END WHERE id = ?1",
+	    /* STMT_CONV_PAST */
+	"UPDATE outbox SET message_id = (SELECT id FROM messages WHERE "
+	    "wamid = ?2) WHERE id = ?1", /* STMT_OUTBOX_LINK_WAMID */
+	"INSERT INTO contact_renames (phone_number_id, old_id, new_id, "
+	    "timestamp) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (phone_number_id, "
+	    "old_id) DO UPDATE SET new_id = CASE WHEN ?4 > timestamp OR "
+	    "(?4 = timestamp AND ?3 > new_id) THEN ?3 ELSE new_id END, "
+	    "timestamp = max(timestamp, ?4)", /* STMT_RENAME_INSERT */
+	"SELECT new_id FROM contact_renames WHERE phone_number_id = ? AND "
+	    "old_id = ?", /* STMT_RENAME_GET */
+	/* Merging contact ?2 into ?3 after a number change (5.11). */
+	"SELECT a.id, b.id FROM conversations a LEFT JOIN conversations b ON "
+	    "b.phone_number_id = a.phone_number_id AND b.contact_id = ?3 "
+	    "WHERE a.phone_number_id = ?1 AND a.contact_id = ?2",
+	    /* STMT_MERGE_CONVS */
+	"UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1",
+	    /* STMT_MERGE_CONV_MSGS */
+	"UPDATE conversations SET "
+	    "message_count = conversations.message_count + a.message_count, "
+	    "unread_count = conversations.unread_count + a.unread_count, "
+	    "first_message_at = " MERGE_TIME("min", "conversations", "first_message_at") ", "
+	    "last_message_at = " MERGE_TIME("max", "conversations", "last_message_at") ", "
+	    "last_inbound_at = " MERGE_TIME("max", "conversations", "last_inbound_at") ", "
+	    "window_expires_at = " MERGE_TIME("max", "conversations", "window_expires_at") " "
+	    "FROM (SELECT * FROM conversations WHERE id = ?1) AS a "
+	    "WHERE conversations.id = ?2", /* STMT_MERGE_CONV_SUM */
+	"DELETE FROM conversations WHERE id = ?1", /* STMT_MERGE_CONV_DELETE */
+	"UPDATE conversations SET contact_id = ?2 WHERE id = ?1",
+	    /* STMT_MERGE_CONV_MOVE */
+	"UPDATE messages SET contact_id = ?2 WHERE contact_id = ?1",
+	    /* STMT_MERGE_MSGS */
+	"SELECT user_id, wa_id FROM contacts WHERE id = ?",
+	    /* STMT_MERGE_UID_GET */
+	"UPDATE contacts SET user_id = coalesce(user_id, ?2), "
+	    "wa_id = coalesce(wa_id, ?3) WHERE id = ?1", /* STMT_MERGE_UID_SET */
+	"UPDATE contacts SET "
+	    "first_seen_at = min(contacts.first_seen_at, a.first_seen_at), "
+	    "last_seen_at = max(contacts.last_seen_at, a.last_seen_at), "
+	    "profile_name = CASE WHEN " NAME_MERGE("profile_name") " THEN "
+	    "a.profile_name ELSE contacts.profile_name END, "
+	    "profile_name_at = CASE WHEN " NAME_MERGE("profile_name") " THEN "
+	    "a.profile_name_at ELSE contacts.profile_name_at END, "
+	    "username = CASE WHEN " NAME_MERGE("username") " THEN "
+	    "a.username ELSE contacts.username END, "
+	    "username_at = CASE WHEN " NAME_MERGE("username") " THEN "
+	    "a.username_at ELSE contacts.username_at END, "
+	    "opted_out = CASE WHEN coalesce(a.opted_out_at, 0) > "
+	    "coalesce(contacts.opted_out_at, 0) THEN a.opted_out ELSE "
+	    "contacts.opted_out END, "
+	    "opted_out_at = " MERGE_TIME("max", "contacts", "opted_out_at") ", "
+	    "last_stop_at = " MERGE_TIME("max", "contacts", "last_stop_at") " "
+	    "FROM (SELECT * FROM contacts WHERE id = ?1) AS a "
+	    "WHERE contacts.id = ?2", /* STMT_MERGE_CONTACT */
+	"UPDATE tickets SET contact_id = ?2 WHERE contact_id = ?1",
+	    /* STMT_MERGE_TICKETS */
+	"UPDATE agent_requests SET contact_id = ?2 WHERE contact_id = ?1",
+	    /* STMT_MERGE_AGENT */
+	"DELETE FROM contacts WHERE id = ?1", /* STMT_MERGE_DELETE */
 };
 
 struct db {
@@ -1431,14 +1569,71 @@ contact_find(struct db *d, const char *pnid, const char *wa_id,
 	return id;
 }
 
-/* Creates or refreshes the sender of it.  Returns the contact id or -1. */
+/*
+ * The id a customer's old wa_id changed to (reference 5.11), following a
+ * few changes, into buf; 0 when it never changed, 1 when it did, -1.
+ */
+static int
+renamed_to(struct db *d, const char *pnid, const char *wa, char *buf,
+    size_t sz)
+{
+	sqlite3_stmt	*s;
+	const char	*cur = wa;
+	int		 hops, rc, found = 0;
+
+	for (hops = 0; hops < 8; hops++) {
+		s = st(d, STMT_RENAME_GET);
+		bind_text(s, 1, pnid);
+		bind_text(s, 2, cur);
+		if ((rc = row(d, STMT_RENAME_GET, __func__)) == -1)
+			return -1;
+		if (rc == 0)
+			break;
+		col_copy(s, 0, buf, sz);
+		sqlite3_reset(s);
+		if (strcmp(buf, wa) == 0)
+			break;	/* changed back: a loop */
+		cur = buf;
+		found = 1;
+	}
+	return found;
+}
+
+/*
+ * Creates or refreshes the customer of it: the sender of an inbound
+ * message, the recipient of one the business wrote.  A customer not
+ * found under an old number is the one it changed to.  Returns the
+ * contact id or -1.
+ */
 static int64_t
 contact_seen(struct db *d, const struct wh_item *it)
 {
 	sqlite3_stmt	*s;
 	int64_t		 id;
+	const char	*wa = it->outbound ? it->to : it->from;
+	const char	*uid = it->outbound ? it->to_user_id : it->from_user_id;
+	char		 nwa[72], nuid[72];
+	int		 rc;
 
-	id = contact_find(d, it->phone_number_id, it->from, it->from_user_id);
+	id = contact_find(d, it->phone_number_id, wa, uid);
+	if (id == 0 && wa != NULL) {
+		if ((rc = renamed_to(d, it->phone_number_id, wa, nwa,
+		    sizeof(nwa))) == -1)
+			return -1;
+		if (rc == 1) {
+			wa = nwa;
+			id = contact_find(d, it->phone_number_id, wa, uid);
+		}
+	}
+	if (id == 0 && uid != NULL) {
+		if ((rc = renamed_to(d, it->phone_number_id, uid, nuid,
+		    sizeof(nuid))) == -1)
+			return -1;
+		if (rc == 1) {
+			uid = nuid;
+			id = contact_find(d, it->phone_number_id, wa, uid);
+		}
+	}
 	if (id < 0)
 		return -1;
 	s = st(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN);
@@ -1446,8 +1641,8 @@ contact_seen(struct db *d, const struct wh_item *it)
 		bind_text(s, 1, it->phone_number_id);
 	else
 		sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, it->from);
-	bind_text(s, 3, it->from_user_id);
+	bind_text(s, 2, wa);
+	bind_text(s, 3, uid);
 	bind_text(s, 4, it->username);
 	bind_text(s, 5, it->profile_name);
 	sqlite3_bind_int64(s, 6, it->timestamp);
@@ -1507,6 +1702,210 @@ wamid_known(struct db *d, const char *wamid)
 	return -1;
 }
 
+static int	status_reconcile(struct db *, const char *);
+
+/*
+ * Folds every edit and deletion stored for wamid into its message, in
+ * Meta's time order: the newest edit's text, the first deletion (text
+ * NULL), the text before either kept in original_text.  The same result
+ * whatever order they came in; no-op while the message is unknown.
+ */
+static int
+edits_fold(struct db *d, const char *wamid)
+{
+	sqlite3_stmt	*s = st(d, STMT_EDIT_LIST);
+	char		*text = NULL;
+	const char	*kind, *t;
+	int64_t		 edited = 0, revoked = 0, ts;
+	int		 rc;
+
+	bind_text(s, 1, wamid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		kind = (const char *)sqlite3_column_text(s, 0);
+		ts = sqlite3_column_int64(s, 2);
+		if (kind != NULL && strcmp(kind, "revoke") == 0) {
+			if (revoked == 0)
+				revoked = ts;
+			continue;
+		}
+		edited = ts;
+		free(text);
+		text = NULL;
+		if ((t = (const char *)sqlite3_column_text(s, 1)) != NULL &&
+		    (text = strdup(t)) == NULL) {
+			sqlite3_reset(s);
+			log_warn("%s: strdup", __func__);
+			return -1;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_EDIT_LIST]);
+		free(text);
+		return -1;
+	}
+	s = st(d, STMT_MSG_EDITED);
+	bind_text(s, 1, wamid);
+	bind_text(s, 2, text);
+	bind_nz(s, 3, edited);
+	bind_nz(s, 4, revoked);
+	rc = run(d, STMT_MSG_EDITED, __func__) == DB_OK ? 0 : -1;
+	free(text);
+	return rc;
+}
+
+/*
+ * Reference 14.1: an edit or deletion is kept in message_edits and
+ * folded into the original, now or when the original comes.
+ */
+static enum db_rc
+apply_edit(struct db *d, int64_t ev, const struct wh_item *it)
+{
+	sqlite3_stmt	*s = st(d, STMT_EDIT_INSERT);
+	int		 i = 1;
+
+	bind_text(s, i++, it->phone_number_id);
+	bind_text(s, i++, it->wamid);
+	bind_text(s, i++, it->original_wamid);
+	bind_text(s, i++, it->revoke ? "revoke" : "edit");
+	bind_text(s, i++, it->revoke ? NULL : it->edit_type);
+	bind_text(s, i++, it->revoke ? NULL : it->text);
+	sqlite3_bind_int64(s, i++, it->timestamp);
+	bind_text(s, i++, it->raw);
+	sqlite3_bind_int64(s, i++, ev);
+	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	if (run(d, STMT_EDIT_INSERT, __func__) != DB_OK)
+		return DB_ERR;
+	if (sqlite3_changes(d->h) == 0)
+		return DB_DUP;
+	return edits_fold(d, it->original_wamid) == 0 ? DB_OK : DB_ERR;
+}
+
+/* 1 when edits or deletions wait for wamid, 0 when none, -1. */
+static int
+edits_pending(struct db *d, const char *wamid)
+{
+	sqlite3_stmt	*s = st(d, STMT_EDIT_PENDING);
+	int		 rc;
+
+	bind_text(s, 1, wamid);
+	if ((rc = row(d, STMT_EDIT_PENDING, __func__)) == 1)
+		sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Moves everything of contact a into contact b (same number): their
+ * conversations become one (counts summed, times widened), messages,
+ * tickets and agent calls follow, names and opt-out keep the newest.
+ * Every step is a min, max, sum or newest-wins, so the result does not
+ * depend on which of the two was stored first.  0 or -1.
+ */
+static int
+contact_merge(struct db *d, const char *pnid, int64_t a, int64_t b)
+{
+	sqlite3_stmt	*s = st(d, STMT_MERGE_CONVS);
+	char		 uid[128], wa[128];
+	int64_t		 ca = 0, cb = 0;
+	int		 rc;
+
+	bind_text(s, 1, pnid);
+	sqlite3_bind_int64(s, 2, a);
+	sqlite3_bind_int64(s, 3, b);
+	if ((rc = row(d, STMT_MERGE_CONVS, __func__)) == -1)
+		return -1;
+	if (rc == 1) {
+		ca = sqlite3_column_int64(s, 0);
+		cb = sqlite3_column_int64(s, 1);
+		sqlite3_reset(s);
+	}
+	if (ca != 0 && cb != 0 && (run_id(d, STMT_MERGE_CONV_MSGS, ca, 1, cb,
+	    0, __func__) == -1 || run_id(d, STMT_MERGE_CONV_SUM, ca, 1, cb, 0,
+	    __func__) == -1 || run_id(d, STMT_MERGE_CONV_DELETE, ca, 0, 0, 0,
+	    __func__) == -1))
+		return -1;
+	if (ca != 0 && cb == 0 && run_id(d, STMT_MERGE_CONV_MOVE, ca, 1, b, 0,
+	    __func__) == -1)
+		return -1;
+	s = st(d, STMT_MERGE_UID_GET);
+	sqlite3_bind_int64(s, 1, a);
+	if ((rc = row(d, STMT_MERGE_UID_GET, __func__)) == -1)
+		return -1;
+	uid[0] = wa[0] = '\0';
+	if (rc == 1) {
+		col_copy(s, 0, uid, sizeof(uid));
+		col_copy(s, 1, wa, sizeof(wa));
+		sqlite3_reset(s);
+	}
+	/* Everything moved first: deleting a cascades to what is left. */
+	if (run_id(d, STMT_MERGE_MSGS, a, 1, b, 0, __func__) == -1 ||
+	    run_id(d, STMT_MERGE_CONTACT, a, 1, b, 0, __func__) == -1 ||
+	    run_id(d, STMT_MERGE_TICKETS, a, 1, b, 0, __func__) == -1 ||
+	    run_id(d, STMT_MERGE_AGENT, a, 1, b, 0, __func__) == -1 ||
+	    run_id(d, STMT_MERGE_DELETE, a, 0, 0, 0, __func__) == -1)
+		return -1;
+	/*
+	 * a's ids are free once a is gone (each UNIQUE per number); b
+	 * takes those it lacks: a BSUID-only b gets the phone of a.
+	 */
+	s = st(d, STMT_MERGE_UID_SET);
+	sqlite3_bind_int64(s, 1, b);
+	bind_text(s, 2, uid[0] != '\0' ? uid : NULL);
+	bind_text(s, 3, wa[0] != '\0' ? wa : NULL);
+	if (run(d, STMT_MERGE_UID_SET, __func__) != DB_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * The customer at old_id (a wa_id, or a BSUID when uid) changed to
+ * new_id: the contact takes the new id, or, when both are known already
+ * (messages from the new id came first), the two become one.  0 or -1.
+ */
+static int
+contact_renumber(struct db *d, const char *pnid, int uid,
+    const char *old_id, const char *new_id)
+{
+	sqlite3_stmt	*s;
+	enum stmt	 k = uid ? STMT_CONTACT_RE_UID : STMT_CONTACT_RENUMBER;
+	int64_t		 a, b;
+
+	if ((a = contact_find(d, pnid, uid ? NULL : old_id,
+	    uid ? old_id : NULL)) <= 0)
+		return a == 0 ? 0 : -1;
+	if ((b = contact_find(d, pnid, uid ? NULL : new_id,
+	    uid ? new_id : NULL)) < 0)
+		return -1;
+	if (b > 0)
+		return a == b ? 0 : contact_merge(d, pnid, a, b);
+	s = st(d, k);
+	sqlite3_bind_int64(s, 1, a);
+	bind_text(s, 2, new_id);
+	return run(d, k, __func__) == DB_OK ? 0 : -1;
+}
+
+/* 1 when a system message changes id old to a different new one. */
+static int
+id_changed(const char *old, const char *new)
+{
+	return old != NULL && new != NULL && new[0] != '\0' &&
+	    strcmp(old, new) != 0;
+}
+
+/* Records that it's sender changed from old to new.  0 or -1. */
+static int
+rename_insert(struct db *d, const struct wh_item *it, const char *old,
+    const char *new)
+{
+	sqlite3_stmt *s = st(d, STMT_RENAME_INSERT);
+
+	bind_text(s, 1, it->phone_number_id);
+	bind_text(s, 2, old);
+	bind_text(s, 3, new);
+	sqlite3_bind_int64(s, 4, it->timestamp);
+	return run(d, STMT_RENAME_INSERT, __func__) == DB_OK ? 0 : -1;
+}
+
 static enum db_rc
 apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 {
@@ -1516,17 +1915,29 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 
 	if ((k = wamid_known(d, it->wamid)) != 0)
 		return k == 1 ? DB_DUP : DB_ERR;
+	/* Reference 5.11: the change is known before anyone is looked up. */
+	if ((id_changed(it->from, it->new_wa_id) &&
+	    rename_insert(d, it, it->from, it->new_wa_id) == -1) ||
+	    (id_changed(it->from_user_id, it->new_user_id) &&
+	    rename_insert(d, it, it->from_user_id, it->new_user_id) == -1))
+		return DB_ERR;
 	if ((contact = contact_seen(d, it)) < 0 ||
 	    (conv = conversation_ensure(d, it->phone_number_id, contact)) < 0)
 		return DB_ERR;
 	s = st(d, STMT_MSG_IN_INSERT);
 	bind_text(s, i++, it->phone_number_id);
 	bind_text(s, i++, it->wamid);
+	bind_text(s, i++, it->outbound ? "out" : "in");
 	sqlite3_bind_int64(s, i++, conv);
 	sqlite3_bind_int64(s, i++, contact);
-	bind_text(s, i++, it->from != NULL ? it->from : it->from_user_id);
+	if (it->outbound)
+		i++;
+	else
+		bind_text(s, i++, it->from != NULL ? it->from :
+		    it->from_user_id);
 	bind_text(s, i++, it->type);
-	bind_text(s, i++, it->text);
+	/* An edit's text lives in the message it edits (and message_edits). */
+	bind_text(s, i++, it->original_wamid == NULL ? it->text : NULL);
 	bind_text(s, i++, it->media_id);
 	bind_text(s, i++, it->mime_type);
 	bind_text(s, i++, it->sha256);
@@ -1554,8 +1965,38 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	if (it->outbound) {
+		bind_text(s, i++, it->to != NULL ? it->to : it->to_user_id);
+		bind_text(s, i++, it->history_status);
+		if (it->history_status != NULL)
+			sqlite3_bind_int64(s, i, it->timestamp);
+		i++;
+	} else
+		i += 3;
+	bind_text(s, i++, it->source);
 	if (run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
 		return DB_ERR;
+	/*
+	 * An edit or deletion is a message of its own (its wamid keys
+	 * redeliveries) that changes the original, not the conversation.
+	 */
+	if (it->original_wamid != NULL)
+		return apply_edit(d, ev, it);
+	/* Edits or a deletion that came first (reference 14.1). */
+	if ((k = edits_pending(d, it->wamid)) == -1 ||
+	    (k == 1 && edits_fold(d, it->wamid) == -1))
+		return DB_ERR;
+	/* The business's own and past messages (reference 14.2). */
+	if (it->source != NULL) {
+		s = st(d, STMT_CONV_PAST);
+		sqlite3_bind_int64(s, 1, conv);
+		sqlite3_bind_int64(s, 2, it->timestamp);
+		sqlite3_bind_int(s, 3, !it->outbound);
+		if (run(d, STMT_CONV_PAST, __func__) != DB_OK)
+			return DB_ERR;
+		return it->outbound && status_reconcile(d, it->wamid) == -1 ?
+		    DB_ERR : DB_OK;
+	}
 	/* Media is downloaded later by the worker (reference 10). */
 	if (it->media_id != NULL) {
 		s = st(d, STMT_MEDIA_INSERT);
@@ -1589,14 +2030,14 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	sqlite3_bind_int64(s, 3, window);
 	if (run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
 		return DB_ERR;
-	/* Reference 5.11: a number change moves the contact to the new id. */
-	if (it->new_wa_id != NULL && it->new_wa_id[0] != '\0') {
-		s = st(d, STMT_CONTACT_RENUMBER);
-		sqlite3_bind_int64(s, 1, contact);
-		bind_text(s, 2, it->new_wa_id);
-		if (run(d, STMT_CONTACT_RENUMBER, __func__) != DB_OK)
-			return DB_ERR;
-	}
+	/* Reference 5.11: an id change moves the contact to the new id. */
+	if (id_changed(it->from, it->new_wa_id) && contact_renumber(d,
+	    it->phone_number_id, 0, it->from, it->new_wa_id) == -1)
+		return DB_ERR;
+	if (id_changed(it->from_user_id, it->new_user_id) &&
+	    contact_renumber(d, it->phone_number_id, 1, it->from_user_id,
+	    it->new_user_id) == -1)
+		return DB_ERR;
 	return DB_OK;
 }
 
@@ -1712,8 +2153,11 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 
 /*
  * SHA-256 of field, newline, raw JSON.  The field is hashed too: the same
- * value under two fields is two events.  The path is not: a redelivery may
- * batch differently.  Returns 0 or -1.
+ * value under two fields is two events.  For account events (any field
+ * but messages) the WABA (entry.id) and entry.time lead: the same value
+ * for two accounts, or again weeks later, is a new event (reference
+ * 14.3).  The path is not: a redelivery may batch differently.  Returns
+ * 0 or -1.
  */
 static int
 item_digest(const struct wh_item *it, char sha[65])
@@ -1722,9 +2166,14 @@ item_digest(const struct wh_item *it, char sha[65])
 	int		 rc = -1;
 
 	buf_init(&b);
+	if (it->kind == WH_OTHER && buf_printf(&b, "%s\n%lld\n",
+	    it->waba_id != NULL ? it->waba_id : "",
+	    (long long)it->entry_time) == -1)
+		goto done;
 	if (buf_puts(&b, it->field != NULL ? it->field : "") == 0 &&
 	    buf_append(&b, "\n", 1) == 0 && buf_puts(&b, it->raw) == 0)
 		rc = sig_sha256_hex(b.p, b.len, sha);
+done:
 	buf_clear(&b);
 	return rc;
 }
@@ -1771,12 +2220,28 @@ apply_stored(struct db *d, int64_t ev, const struct wh_item *it)
 static enum db_rc
 apply_preference(struct db *d, const struct wh_item *it)
 {
+	sqlite3_stmt	*s;
+	int		 out, rc;
+
 	if (it->pref_category != NULL &&
 	    strstr(it->pref_category, "marketing") == NULL)
 		return DB_DUP;
 	if (strcmp(it->pref_value, "stop") != 0 &&
 	    strcmp(it->pref_value, "resume") != 0)
 		return DB_DUP;
+	/* A redelivery (or an older signal) changes nothing: say so. */
+	out = strcmp(it->pref_value, "stop") == 0;
+	s = st(d, STMT_PREF_KNOWN);
+	bind_text(s, 1, it->phone_number_id);
+	sqlite3_bind_int(s, 2, out);
+	sqlite3_bind_int64(s, 3, it->timestamp);
+	bind_text(s, 4, it->from);
+	if ((rc = row(d, STMT_PREF_KNOWN, __func__)) == -1)
+		return DB_ERR;
+	if (rc == 1) {
+		sqlite3_reset(s);
+		return DB_DUP;
+	}
 	return db_opt_set(d, it->phone_number_id, it->from,
 	    strcmp(it->pref_value, "stop") == 0, it->timestamp) == 0 ?
 	    DB_OK : DB_ERR;
@@ -2139,6 +2604,13 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 		if (run_id(d, STMT_OUTBOX_LINK, id, 1, msg, 0, __func__) == -1 ||
 		    run_id(d, STMT_CONV_OUTBOUND, conv, 1, now_s, 0,
 		    __func__) == -1)
+			goto done;
+	} else {
+		/* An echo (reference 14.2) stored it first: one row, linked. */
+		s = st(d, STMT_OUTBOX_LINK_WAMID);
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, wamid);
+		if (run(d, STMT_OUTBOX_LINK_WAMID, __func__) != DB_OK)
 			goto done;
 	}
 	rc = status_reconcile(d, wamid);
@@ -2819,9 +3291,14 @@ each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
 
 	if (nc > 32)
 		nc = 32;
-	for (i = 0; i < nc; i++)
-		names[i] = sqlite3_column_name(s, i);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/*
+		 * Names after the step: a schema change (a migration, a
+		 * trigger) re-prepares the statement inside it, which frees
+		 * the names taken before.
+		 */
+		for (i = 0; n == 0 && i < nc; i++)
+			names[i] = sqlite3_column_name(s, i);
 		for (i = 0; i < nc; i++) {
 			memset(&vals[i], 0, sizeof(vals[i]));
 			switch (sqlite3_column_type(s, i)) {

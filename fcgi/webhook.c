@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bsd/string.h>
 #include <jansson.h>
@@ -177,6 +178,39 @@ first_error(struct wh_item *it, const json_t *errors)
 	it->err_details = str(json_object_get(e, "error_data"), "details");
 }
 
+static void	message_body(struct wh_item *, const json_t *);
+
+/*
+ * Reference 14.1: an edit names the original and carries the new content
+ * as a message object of its own; its text (body or caption) is parsed
+ * as that type's would be, the item keeping type "edit".
+ */
+static void
+edit_body(struct wh_item *it, const json_t *o)
+{
+	const json_t	*inner = json_object_get(o, "message");
+	const char	*type = it->type, *t = str(inner, "type");
+
+	it->original_wamid = str(o, "original_message_id");
+	if (it->original_wamid == NULL || it->original_wamid[0] == '\0') {
+		bad(it, "edit without original_message_id");
+		return;
+	}
+	if (!json_is_object(inner) || t == NULL || strcmp(t, "edit") == 0 ||
+	    strcmp(t, "revoke") == 0) {
+		bad(it, "edit without a message of a known shape");
+		return;
+	}
+	it->edit_type = t;
+	it->type = t;
+	message_body(it, inner);
+	/* The edit is no reply of its own and carries no media to fetch. */
+	it->type = type;
+	it->media_id = NULL;
+	it->context_wamid = it->context_from = NULL;
+	it->new_wa_id = it->new_user_id = NULL;	/* never an id change */
+}
+
 /* Fills the type-specific columns of a message item. */
 static void
 message_body(struct wh_item *it, const json_t *m)
@@ -244,9 +278,18 @@ message_body(struct wh_item *it, const json_t *m)
 			bad(it, "reaction without message_id");
 	} else if (strcmp(it->type, "order") == 0) {
 		it->text = str(o, "text");
+	} else if (strcmp(it->type, "edit") == 0) {
+		edit_body(it, o);
+	} else if (strcmp(it->type, "revoke") == 0 ||
+	    strcmp(it->type, "deleted") == 0) {
+		it->revoke = 1;
+		if ((it->original_wamid = str(o, "original_message_id")) ==
+		    NULL || it->original_wamid[0] == '\0')
+			bad(it, "revoke without original_message_id");
 	} else if (strcmp(it->type, "system") == 0) {
 		it->text = str(o, "body");
 		it->new_wa_id = str(o, "wa_id");
+		it->new_user_id = str(o, "user_id");
 	} else if (strcmp(it->type, "unsupported") == 0 ||
 	    json_is_array(json_object_get(m, "errors"))) {
 		first_error(it, json_object_get(m, "errors"));
@@ -265,12 +308,45 @@ message_body(struct wh_item *it, const json_t *m)
 	}
 }
 
+/*
+ * The profile of the customer with wa_id wa or BSUID uid in contacts,
+ * filling a missing BSUID from it.  Reference 14.4: a message naming
+ * neither belongs to the value's single contact when that one has a
+ * user_id.
+ */
 static void
-message(struct wh_item *it, const json_t *m, const json_t *contacts)
+contact_names(struct wh_item *it, const json_t *contacts, const char **wa,
+    const char **uid)
 {
 	const json_t	*c;
 	size_t		 i;
 
+	if (*wa == NULL && *uid == NULL) {
+		c = json_array_get(contacts, 0);
+		if (json_array_size(contacts) != 1 || str(c, "user_id") == NULL)
+			return;
+		*uid = str(c, "user_id");
+		*wa = str(c, "wa_id");
+	}
+	json_array_foreach(contacts, i, c) {
+		const char *cw = str(c, "wa_id"), *cu = str(c, "user_id");
+
+		if ((cw != NULL && *wa != NULL && strcmp(cw, *wa) == 0) ||
+		    (cu != NULL && *uid != NULL && strcmp(cu, *uid) == 0)) {
+			it->profile_name = str(json_object_get(c, "profile"),
+			    "name");
+			it->username = str(json_object_get(c, "profile"),
+			    "username");
+			if (*uid == NULL)
+				*uid = cu;
+			break;
+		}
+	}
+}
+
+static void
+message(struct wh_item *it, const json_t *m, const json_t *contacts)
+{
 	it->wamid = str(m, "id");
 	it->from = str(m, "from");
 	it->from_user_id = str(m, "from_user_id");
@@ -280,6 +356,13 @@ message(struct wh_item *it, const json_t *m, const json_t *contacts)
 		bad(it, "message is not an object");
 		return;
 	}
+	if (it->outbound) {
+		if (str(m, "to") != NULL)
+			it->to = str(m, "to");
+		it->to_user_id = str(m, "to_user_id");
+		contact_names(it, contacts, &it->to, &it->to_user_id);
+	} else
+		contact_names(it, contacts, &it->from, &it->from_user_id);
 	if (it->wamid == NULL || it->wamid[0] == '\0') {
 		bad(it, "message without an id");
 		return;
@@ -288,7 +371,11 @@ message(struct wh_item *it, const json_t *m, const json_t *contacts)
 		bad(it, "message id longer than 128 characters");
 		return;
 	}
-	if (it->from == NULL && it->from_user_id == NULL) {
+	if (it->outbound && it->to == NULL && it->to_user_id == NULL) {
+		bad(it, "message from the business without to or to_user_id");
+		return;
+	}
+	if (!it->outbound && it->from == NULL && it->from_user_id == NULL) {
 		bad(it, "message without from or from_user_id");
 		return;
 	}
@@ -299,22 +386,6 @@ message(struct wh_item *it, const json_t *m, const json_t *contacts)
 	if (it->type == NULL || it->type[0] == '\0') {
 		bad(it, "message without a type");
 		return;
-	}
-	json_array_foreach(contacts, i, c) {
-		const char *wa = str(c, "wa_id"), *uid = str(c, "user_id");
-
-		if ((wa != NULL && it->from != NULL &&
-		    strcmp(wa, it->from) == 0) || (uid != NULL &&
-		    it->from_user_id != NULL &&
-		    strcmp(uid, it->from_user_id) == 0)) {
-			it->profile_name = str(json_object_get(c, "profile"),
-			    "name");
-			it->username = str(json_object_get(c, "profile"),
-			    "username");
-			if (it->from_user_id == NULL)
-				it->from_user_id = uid;
-			break;
-		}
 	}
 	message_body(it, m);
 }
@@ -402,7 +473,7 @@ path3(char *p, size_t sz, size_t e, size_t c, const char *arr, size_t i)
  */
 static int
 preferences(struct wh_batch *b, const json_t *val, size_t e, size_t c,
-    const char *waba, const char *pnid)
+    const char *waba, const char *pnid, int64_t etime)
 {
 	const json_t	*x;
 	struct wh_item	*it;
@@ -415,6 +486,7 @@ preferences(struct wh_batch *b, const json_t *val, size_t e, size_t c,
 			return -1;
 		it->field = "user_preferences";
 		it->waba_id = waba;
+		it->entry_time = etime;
 		it->phone_number_id = pnid;
 		it->from = str(x, "wa_id");
 		it->pref_category = str(x, "category");
@@ -428,10 +500,100 @@ preferences(struct wh_batch *b, const json_t *val, size_t e, size_t c,
 	return 0;
 }
 
+/* Meta's upper-case history_context.status as our status name, or NULL. */
+static const char *
+history_status(const json_t *m)
+{
+	const char	*v = str(json_object_get(m, "history_context"), "status");
+	size_t		 i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
+		if (strcasecmp(ranks[i].name, v) == 0)
+			return ranks[i].name;
+	return NULL;
+}
+
+/*
+ * Reference 14.2: messages the business sent from the WhatsApp Business
+ * app (value.message_echoes[]) and past chats imported at onboarding
+ * (value.history[].threads[].messages[]), as message items with a
+ * source; a history message is the business's when it is not from the
+ * thread's customer.  Returns the number of items added, or -1.
+ */
+static int
+coexistence(struct wh_batch *b, const json_t *val, size_t e, size_t c,
+    const char *field, const char *waba, const char *pnid, int64_t etime)
+{
+	const json_t	*x, *h, *t, *contacts = json_object_get(val, "contacts");
+	const char	*thread;
+	struct wh_item	*it;
+	char		 p[128];
+	size_t		 i, j, k, first = b->nitems;
+	int		 echo = json_is_array(json_object_get(val,
+			    "message_echoes"));
+
+	if (echo) {
+		json_array_foreach(json_object_get(val, "message_echoes"), i,
+		    x) {
+			if ((it = item_new(b, WH_MESSAGE, x, path3(p,
+			    sizeof(p), e, c, "message_echoes", i))) == NULL)
+				return -1;
+			it->field = field;
+			it->waba_id = waba;
+			it->phone_number_id = pnid;
+			it->entry_time = etime;
+			it->source = "echo";
+			it->outbound = 1;
+			message(it, x, contacts);
+			if (pnid == NULL && it->kind != WH_BAD)
+				bad(it, "change without "
+				    "metadata.phone_number_id");
+		}
+		return (int)(b->nitems - first);
+	}
+	json_array_foreach(json_object_get(val, "history"), i, h) {
+		json_array_foreach(json_object_get(h, "threads"), j, t) {
+			thread = str(t, "id");
+			json_array_foreach(json_object_get(t, "messages"), k,
+			    x) {
+				/* Indices are below WH_MAX_ITEMS: it fits. */
+				if (snprintf(p, sizeof(p), "entry[%zu]."
+				    "changes[%zu].value.history[%zu]."
+				    "threads[%zu].messages[%zu]", e, c, i, j,
+				    k) >= (int)sizeof(p))
+					return -1;
+				if ((it = item_new(b, WH_MESSAGE, x, p)) ==
+				    NULL)
+					return -1;
+				it->field = field;
+				it->waba_id = waba;
+				it->phone_number_id = pnid;
+				it->entry_time = etime;
+				it->source = "history";
+				it->outbound = thread != NULL &&
+				    str(x, "from") != NULL &&
+				    strcmp(str(x, "from"), thread) != 0;
+				if (it->outbound)
+					it->to = thread;
+				message(it, x, contacts);
+				it->history_status = history_status(x);
+				if (it->kind != WH_BAD && (pnid == NULL ||
+				    thread == NULL))
+					bad(it, "history without "
+					    "metadata.phone_number_id or "
+					    "thread id");
+			}
+		}
+	}
+	return (int)(b->nitems - first);
+}
+
 /* Adds the items of one change.  Returns 0 or -1 (out of memory/too many). */
 static int
 change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
-    const char *waba)
+    const char *waba, int64_t etime)
 {
 	static const char *const arrays[] = { "messages", "statuses", "errors" };
 	static const enum wh_kind kinds[] = { WH_MESSAGE, WH_STATUS, WH_ERROR };
@@ -440,6 +602,7 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 	struct wh_item	*it;
 	char		 p[128];
 	size_t		 a, i, first = b->nitems;
+	int		 n;
 
 	field = str(ch, "field");
 	val = json_object_get(ch, "value");
@@ -449,6 +612,7 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 		    NULL, 0))) == NULL)
 			return -1;
 		it->waba_id = waba;
+		it->entry_time = etime;
 		bad(it, field == NULL ? "change without a field" :
 		    "change without an object value");
 		return 0;
@@ -464,6 +628,7 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 				it->field = field;
 				it->waba_id = waba;
 				it->phone_number_id = pnid;
+				it->entry_time = etime;
 				if (kinds[a] == WH_MESSAGE)
 					message(it, x, contacts);
 				else if (kinds[a] == WH_STATUS)
@@ -480,6 +645,15 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 		if (b->nitems > first)
 			return 0;
 	}
+	if (strcmp(field, "smb_message_echoes") == 0 ||
+	    strcmp(field, "message_echoes") == 0 ||
+	    strcmp(field, "history") == 0) {
+		if ((n = coexistence(b, val, e, c, field, waba, pnid,
+		    etime)) == -1)
+			return -1;
+		if (n > 0)
+			return 0;
+	}
 	/* Any other field, or a messages change with no items: keep it. */
 	if ((it = item_new(b, WH_OTHER, val, path3(p, sizeof(p), e, c, NULL,
 	    0))) == NULL)
@@ -487,9 +661,10 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 	it->field = field;
 	it->waba_id = waba;
 	it->phone_number_id = pnid;
+	it->entry_time = etime;
 	it->event = str(val, "event");
 	if (strcmp(field, "user_preferences") == 0)
-		return preferences(b, val, e, c, waba, pnid);
+		return preferences(b, val, e, c, waba, pnid, etime);
 	return 0;
 }
 
@@ -506,6 +681,7 @@ wh_parse(const char *body, size_t len, struct wh_batch *b, char *err,
 	json_error_t	 je;
 	json_t		*root, *ent, *ch, *changes;
 	const char	*obj, *waba;
+	int64_t		 etime;
 	size_t		 e, c;
 
 	memset(b, 0, sizeof(*b));
@@ -544,8 +720,10 @@ wh_parse(const char *body, size_t len, struct wh_batch *b, char *err,
 			bad(it, "entry without a changes array");
 			continue;
 		}
+		etime = epoch(json_object_get(ent, "time"));
 		json_array_foreach(changes, c, ch)
-			if (change(b, ch, e, c, waba) == -1)
+			if (change(b, ch, e, c, waba, etime > 0 ? etime : 0) ==
+			    -1)
 				goto oom;
 	}
 	return 0;

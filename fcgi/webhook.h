@@ -33,6 +33,7 @@ struct wh_item {
 	const char	*field;		/* changes[].field */
 	const char	*waba_id;	/* entry[].id */
 	const char	*phone_number_id; /* value.metadata.phone_number_id */
+	int64_t		 entry_time;	/* entry[].time, 0 when absent */
 	int64_t		 timestamp;	/* Meta's time, epoch seconds */
 
 	/* WH_MESSAGE */
@@ -53,6 +54,14 @@ struct wh_item {
 	int		 forwarded;	/* 1 forwarded, 2 frequently */
 	const char	*referral_source_id, *referral_ctwa_clid;
 	const char	*new_wa_id;	/* system: user changed number */
+	const char	*new_user_id;	/* system: user changed BSUID (2026) */
+	const char	*original_wamid; /* edit, revoke: the message changed */
+	int		 revoke;	/* 1: revoke (or deleted), 0: edit */
+	const char	*edit_type;	/* edit: the new content's type */
+	const char	*source;	/* NULL, "echo" or "history" (ref 14.2) */
+	int		 outbound;	/* echo/history: the business wrote it */
+	const char	*to, *to_user_id; /* outbound: the customer */
+	const char	*history_status; /* history_context.status */
 
 	/* WH_STATUS (wamid above is the status's message) */
 	const char	*status;

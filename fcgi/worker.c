@@ -41,6 +41,9 @@
 #define PURGE_MS	60000	/* retention runs this often */
 #define SEARCH_CHUNK	5000	/* messages added to the search index at once */
 #define SEARCH_SHARE	100	/* ...while webhooks arrive (about 1 ms) */
+#define BUSY		(-2)	/* apply_batch(): the lock was not had */
+#define BACKOFF_MIN_MS	50	/* busy: first wait before trying again... */
+#define BACKOFF_MAX_MS	2000	/* ...doubling up to this */
 
 static volatile sig_atomic_t stop;
 static struct chat *chat;	/* the chatbot; answers what a batch stored */
@@ -146,7 +149,15 @@ apply_entry(struct db *d, const struct entry *e)
 		switch (db_apply_item(d, e->id, it, &w)) {
 		case DB_OK:
 			counts[1]++;
-			if (db_release(d) == -1 || chat_note(chat, it) == -1)
+			if (db_release(d) == -1)
+				goto fail;
+			/*
+			 * The bot answers the customer's new messages only:
+			 * not edits, deletions, the business's own (echoes)
+			 * or the past (history).
+			 */
+			if (it->original_wamid == NULL && it->source == NULL &&
+			    chat_note(chat, it) == -1)
 				goto fail;
 			break;
 		case DB_DUP:
@@ -183,8 +194,11 @@ fail:
 
 /*
  * Applies up to max pending entries in one transaction, holding the write
- * lock at most budget_us.  Returns the number applied, or -1 when the
- * transaction failed (rolled back, and what was read ahead forgotten).
+ * lock at most budget_us.  Returns the number applied, -1 when the
+ * transaction failed (rolled back, and what was read ahead forgotten), or
+ * BUSY when the journal could not be read or the write lock not taken:
+ * another writer (an import, an erase, a migration) holds it, which is
+ * no fault of any entry.
  */
 static int
 apply_batch(struct db *d, int max, long budget_us, int64_t pid,
@@ -192,18 +206,24 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 {
 	static int64_t	 beat;	/* when the heartbeat was last written */
 	int64_t		 now, locked;
+	enum db_rc	 rc;
 	int		 k = 0;
 
 	if (ahead_fill(d, 0) == -1) {
 		ahead_drop(ahead.n);
-		return -1;
+		return BUSY;
 	}
 	now = clock_mono_ms();
 	/* Nothing to apply: only the heartbeat, once a second, for /health. */
 	if (ahead.n == 0 && beat != 0 && now - beat < IDLE_MS)
 		return 0;
-	if (db_begin(d) != DB_OK)
+	if ((rc = db_begin(d)) != DB_OK) {
+		if (rc == DB_BUSY) {
+			ahead_drop(ahead.n);
+			return BUSY;
+		}
 		goto fail;
+	}
 	locked = clock_mono_us();
 	while (k < max && !stop) {
 		/* A long batch reads on under the lock: no one waits. */
@@ -236,20 +256,23 @@ fail:
 
 /*
  * Marks entry-by-entry what a whole batch could not do, so that one entry
- * that trips the database cannot block the journal behind it.
+ * that trips the database cannot block the journal behind it.  Only an
+ * error of the entry's own apply marks it failed: when the lock cannot
+ * be had, nothing is marked and the caller waits and tries again.
+ * Returns BUSY in that case, else 0.
  */
-static void
+static int
 apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 {
 	int64_t	 id;
 	char	*body;
 	size_t	 len;
-	int	 counts[4] = { 0, 0, 0, 0 };
+	int	 n, counts[4] = { 0, 0, 0, 0 };
 
-	if (apply_batch(d, 1, BATCH_US, pid, started) != -1)
-		return;
+	if ((n = apply_batch(d, 1, BATCH_US, pid, started)) != -1)
+		return n == BUSY ? BUSY : 0;
 	if (db_begin(d) != DB_OK)
-		return;
+		return BUSY;
 	if (db_event_next(d, 0, &id, &body, &len) == 1) {
 		free(body);
 		log_warnx("journal entry %lld failed on a database error; "
@@ -259,6 +282,7 @@ apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 	}
 	if (db_commit(d) == -1)
 		db_rollback(d);
+	return 0;
 }
 
 static void
@@ -282,7 +306,7 @@ main(int argc, char *argv[])
 	int64_t			 pid = getpid(), started = time(NULL), t;
 	int64_t			 worked = 0, purged_at = 0, pn[3];
 	int64_t			 arrived = INT64_MIN / 2;
-	long			 wait;
+	long			 wait, backoff = 0;
 
 	log_init("wa-worker");
 	while ((ch = getopt(argc, argv, "n")) != -1) {
@@ -362,7 +386,16 @@ main(int argc, char *argv[])
 				dirty = applied = 1;
 		} while (n > 0 && !stop);
 		if (n == -1 && !stop)
-			apply_one_by_one(d, pid, started);
+			n = apply_one_by_one(d, pid, started);
+		/* Busy is not the entries' fault: wait, then try again. */
+		if (n == BUSY) {
+			backoff = backoff == 0 ? BACKOFF_MIN_MS :
+			    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff * 2;
+			log_warnx("journal: the database is locked by another "
+			    "writer; trying again in %ld ms", backoff);
+		} else
+			backoff = 0;
 		if (stop)
 			break;
 		/*
@@ -376,6 +409,8 @@ main(int argc, char *argv[])
 		wait = sender_step(snd, 1);
 		if (more > 0)
 			wait = 0;
+		if (backoff > 0 && wait > backoff)
+			wait = backoff;
 		if (sender_wait(snd, wake, wait < IDLE_MS ? wait : IDLE_MS) ==
 		    -1)
 			log_warnx("waiting for work failed");

@@ -65,11 +65,42 @@ def test_version_4_database_upgraded_in_place(env):
                "VALUES (1, x'7b7d', 2, 'x', 'failed')")
     cookie = db.execute("PRAGMA schema_version").fetchone()[0]
     db.close()
-    assert "from version 4 to 5" in migrate(env)
+    assert "from version 4 to 6" in migrate(env)
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
     assert db.execute("PRAGMA schema_version").fetchone()[0] > cookie
     assert db.execute("SELECT state, body FROM webhook_events").fetchall() == [("failed", b"{}")]
     check_state_constraints(db)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         db.execute("UPDATE webhook_events SET state = 'bogus'")
+
+
+def test_version_5_database_upgraded_to_6(env):
+    # A database as the previous release left it: a contact with a name.
+    with open(os.path.join(TOP, "schema.sql")) as f:
+        text = f.read()
+    v5 = text[:text.index("\n-- migrate: 6")]
+    os.makedirs(env.state, exist_ok=True)
+    path = os.path.join(env.state, "wa.db")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(v5 + "\nPRAGMA user_version = 5;")
+    db.execute("INSERT INTO contacts (phone_number_id, wa_id, profile_name, first_seen_at, "
+               "last_seen_at) VALUES ('p', '1555', 'Ann', 100, 200)")
+    db.execute("INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, last_seen_at) "
+               "VALUES ('p', '1666', 100, 300)")
+    db.close()
+    assert "from version 5 to 6" in migrate(env)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    # A known name keeps its clock (the newest message seen), an unknown none.
+    assert db.execute("SELECT wa_id, profile_name, profile_name_at, username_at FROM contacts "
+                      "ORDER BY wa_id").fetchall() == [("1555", "Ann", 200, None),
+                                                       ("1666", None, None, None)]
+    cols = {r[1] for r in db.execute("PRAGMA table_info(messages)")}
+    assert {"source", "original_text", "edited_at", "revoked_at"} <= cols
+    for t in ("message_edits", "contact_renames"):
+        assert db.execute("SELECT count(*) FROM sqlite_schema WHERE name = ?", (t,)).fetchone()[0]
+    check_state_constraints(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("INSERT INTO message_edits (phone_number_id, wamid, original_wamid, kind, "
+                   "timestamp, raw, created_at) VALUES ('p', 'w', 'o', 'bogus', 1, '{}', 1)")

@@ -29,6 +29,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (it->kind == WH_STATUS &&
 			    wh_status_merge("sent", it->status) == NULL)
 				abort();
+			/* The business's own messages name their customer. */
+			if (it->kind == WH_MESSAGE && it->outbound &&
+			    it->to == NULL && it->to_user_id == NULL)
+				abort();
+			if (it->kind == WH_MESSAGE && it->type != NULL &&
+			    (strcmp(it->type, "edit") == 0 ||
+			    strcmp(it->type, "revoke") == 0) &&
+			    it->original_wamid == NULL)
+				abort();
 		}
 	} else if (err[0] == '\0')
 		abort();

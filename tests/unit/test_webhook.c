@@ -163,6 +163,103 @@ TEST(status_rule)
 		}
 }
 
+TEST(edits_and_revokes)
+{
+	struct wh_batch b;
+	const struct wh_item *it;
+
+	CHECK(parse_file("edit_text.json", &b) == 0);
+	CHECK(b.nitems == 1);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE && strcmp(it->type, "edit") == 0);
+	CHECK(it->revoke == 0 && strcmp(it->edit_type, "text") == 0);
+	CHECK(it->original_wamid != NULL && strncmp(it->original_wamid,
+	    "wamid.HBgLMTU1NTAwMDIyMjIVAgASGBQzQTBG", 38) == 0);
+	CHECK(it->text != NULL && strcmp(it->text, "Hi! Are you open on Sunday?") == 0);
+	wh_batch_free(&b);
+	CHECK(parse_file("revoke.json", &b) == 0);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE && it->revoke == 1);
+	CHECK(it->original_wamid != NULL && it->text == NULL);
+	wh_batch_free(&b);
+}
+
+TEST(edit_without_original_is_bad)
+{
+	struct wh_batch b;
+	char err[256];
+	const char *body = "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\","
+	    "\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"2\"},"
+	    "\"messages\":[{\"from\":\"3\",\"id\":\"wamid.e\",\"timestamp\":\"5\",\"type\":\"edit\",\"edit\":{}},"
+	    "{\"from\":\"3\",\"id\":\"wamid.r\",\"timestamp\":\"5\",\"type\":\"revoke\",\"revoke\":{}},"
+	    "{\"from\":\"3\",\"id\":\"wamid.f\",\"timestamp\":\"5\",\"type\":\"edit\",\"edit\":"
+	    "{\"original_message_id\":\"wamid.x\",\"message\":{\"type\":\"edit\"}}}]}}]}]}";
+
+	CHECK(wh_parse(body, strlen(body), &b, err, sizeof(err)) == 0);
+	CHECK(b.nitems == 3);
+	CHECK(b.items[0].kind == WH_BAD && strstr(b.items[0].error, "original_message_id") != NULL);
+	CHECK(b.items[1].kind == WH_BAD && strstr(b.items[1].error, "original_message_id") != NULL);
+	CHECK(b.items[2].kind == WH_BAD);
+	wh_batch_free(&b);
+}
+
+TEST(echoes_and_history)
+{
+	struct wh_batch b;
+	const struct wh_item *it;
+
+	CHECK(parse_file("smb_message_echoes.json", &b) == 0);
+	CHECK(b.nitems == 1);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE && it->outbound == 1);
+	CHECK(it->source != NULL && strcmp(it->source, "echo") == 0);
+	CHECK(it->to != NULL && strcmp(it->to, "15550002222") == 0);
+	CHECK(it->profile_name != NULL && strcmp(it->profile_name, "Alice Example") == 0);
+	wh_batch_free(&b);
+	CHECK(parse_file("history.json", &b) == 0);
+	CHECK(b.nitems == 3);
+	CHECK(b.items[0].kind == WH_MESSAGE && b.items[0].outbound == 0);
+	CHECK(b.items[1].kind == WH_MESSAGE && b.items[1].outbound == 1);
+	CHECK(strcmp(b.items[1].to, "15550005555") == 0);
+	CHECK(strcmp(b.items[1].history_status, "read") == 0);
+	CHECK(strcmp(b.items[2].type, "media_placeholder") == 0);
+	CHECK(strstr(b.items[2].path, "history[0].threads[0].messages[2]") != NULL);
+	for (size_t i = 0; i < b.nitems; i++)
+		CHECK(strcmp(b.items[i].source, "history") == 0);
+	wh_batch_free(&b);
+	/* Contacts only: kept as an event. */
+	CHECK(parse_file("smb_app_state_sync.json", &b) == 0);
+	CHECK(b.nitems == 1 && b.items[0].kind == WH_OTHER);
+	wh_batch_free(&b);
+}
+
+TEST(sender_by_user_id_and_entry_time)
+{
+	struct wh_batch b;
+	const struct wh_item *it;
+
+	CHECK(parse_file("sender_user_id_only.json", &b) == 0);
+	CHECK(b.nitems == 1);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE);
+	CHECK(it->from == NULL && strcmp(it->from_user_id, "US.13491208655302741918") == 0);
+	CHECK(strcmp(it->username, "dana.makes") == 0);
+	wh_batch_free(&b);
+	CHECK(parse_file("system_user_id_change.json", &b) == 0);
+	it = &b.items[0];
+	CHECK(it->kind == WH_MESSAGE && it->from == NULL);
+	CHECK(strcmp(it->new_user_id, "US.13491208655302749999") == 0);
+	CHECK(it->new_wa_id == NULL);
+	wh_batch_free(&b);
+	CHECK(parse_file("template_status_update.json", &b) == 0);
+	CHECK(b.items[0].entry_time == 1767273800);
+	CHECK(strcmp(b.items[0].waba_id, "100200300400500") == 0);
+	wh_batch_free(&b);
+	CHECK(parse_file("text.json", &b) == 0);
+	CHECK(b.items[0].entry_time == 0);
+	wh_batch_free(&b);
+}
+
 int
 main(void)
 {
@@ -171,5 +268,9 @@ main(void)
 	RUN(types);
 	RUN(bad_items_stand_alone);
 	RUN(status_rule);
+	RUN(edits_and_revokes);
+	RUN(edit_without_original_is_bad);
+	RUN(echoes_and_history);
+	RUN(sender_by_user_id_and_entry_time);
 	return CHECK_DONE();
 }
