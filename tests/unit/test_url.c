@@ -1,6 +1,8 @@
 /* test_url.c: the strict URL parser, the host rules and the escaper. */
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "cfg.h"
 #include "url.h"
 
 static int
@@ -132,6 +134,67 @@ TEST(escape_keeps_ids_in_their_segment)
 	CHECK(url_escape("/", out, 3) == -1);
 }
 
+/* Loads the configuration with WA_AGENTS and the Graph URL set so. */
+static int
+load_with(struct cfg *c, const char *agents, const char *graph)
+{
+	char err[512];
+
+	unsetenv("WA_ENV_FILE");
+	setenv("WHATSAPP_APP_SECRET", "topsecretvalue", 1);
+	setenv("WHATSAPP_VERIFY_TOKEN", "verifyme", 1);
+	setenv("WHATSAPP_ACCESS_TOKEN", "EAAtoken", 1);
+	setenv("WHATSAPP_PHONE_NUMBER_ID", "200300400500600", 1);
+	setenv("WA_STATE_DIR", "/tmp/x", 1);
+	setenv("WA_AGENTS", agents, 1);
+	setenv("WHATSAPP_GRAPH_URL", graph, 1);
+	return cfg_load(c, CFG_NEED_RESPONDER | CFG_NEED_WORKER, err,
+	    sizeof(err));
+}
+
+TEST(cfg_agents_by_name_or_url)
+{
+	struct cfg	c;
+	char		url[600];
+
+	CHECK(load_with(&c, "sales=https://a.example/x,ops=http://127.0.0.1:9/y",
+	    "https://graph.facebook.com") == 0);
+	CHECK(cfg_agent_find(&c, "sales", url, sizeof(url)) == 1 &&
+	    strcmp(url, "https://a.example/x") == 0);
+	CHECK(cfg_agent_find(&c, "http://127.0.0.1:9/y", url, sizeof(url)) == 1 &&
+	    strcmp(url, "http://127.0.0.1:9/y") == 0);
+	CHECK(cfg_agent_find(&c, "https://evil.example/x", url,
+	    sizeof(url)) == 0);
+	CHECK(cfg_agent_find(&c, "sale", url, sizeof(url)) == 0);
+	CHECK(cfg_agent_find(&c, "", url, sizeof(url)) == 0);
+	CHECK(c.allow_local == 0 && c.media_min_free_mb == 1024);
+	cfg_clear(&c);
+	CHECK(load_with(&c, "", "https://graph.facebook.com") == 0);
+	CHECK(cfg_agent_find(&c, "sales", url, sizeof(url)) == 0);
+	cfg_clear(&c);
+}
+
+TEST(cfg_refuses_bad_agents_and_graph_urls)
+{
+	struct cfg c;
+
+	CHECK(load_with(&c, "sales=http://localhost:80@evil.example/",
+	    "https://graph.facebook.com") == -1);
+	CHECK(load_with(&c, "sales=http://a.example/", "https://g.example") ==
+	    -1);
+	CHECK(load_with(&c, "https://a.example/", "https://g.example") == -1);
+	CHECK(load_with(&c, "a=https://a.example/,a=https://b.example/",
+	    "https://g.example") == -1);
+	CHECK(load_with(&c, "a b=https://a.example/", "https://g.example") ==
+	    -1);
+	CHECK(load_with(&c, "", "http://graph.example") == -1);
+	CHECK(load_with(&c, "", "https://u@graph.example") == -1);
+	CHECK(load_with(&c, "", "http://127.0.0.1:9") == 0);
+	cfg_clear(&c);
+	unsetenv("WA_AGENTS");
+	unsetenv("WHATSAPP_GRAPH_URL");
+}
+
 int
 main(void)
 {
@@ -142,5 +205,7 @@ main(void)
 	RUN(host_in_domain);
 	RUN(agent_rules);
 	RUN(escape_keeps_ids_in_their_segment);
+	RUN(cfg_agents_by_name_or_url);
+	RUN(cfg_refuses_bad_agents_and_graph_urls);
 	return CHECK_DONE();
 }
