@@ -7,8 +7,11 @@
  * out-of-range value or a missing secret is an error whose message names
  * the variable and where to get it.
  */
+#include <sys/statvfs.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,4 +569,24 @@ cfg_keyword_match(const char *list, const char *text)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * 1 when the media directory's file system (the state dir's, before the
+ * first download) has less than WA_MEDIA_MIN_FREE_MB free or cannot be
+ * asked, 0 when there is room or no floor is set.  The worker waits with
+ * downloads while it is 1; /health says so.
+ */
+int
+cfg_media_disk_low(const struct cfg *c)
+{
+	struct statvfs v;
+
+	if (c->media_min_free_mb <= 0)
+		return 0;
+	if (statvfs(c->media_dir, &v) == -1 && (errno != ENOENT ||
+	    statvfs(c->state_dir, &v) == -1))
+		return 1;
+	return (uint64_t)v.f_bavail * v.f_frsize / (1024 * 1024) <
+	    (uint64_t)c->media_min_free_mb;
 }
