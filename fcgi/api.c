@@ -30,7 +30,6 @@
 #include "outbox.h"
 #include "req.h"
 #include "sig.h"
-#include "url.h"
 
 #define LIMIT_DEFAULT	50
 #define LIMIT_MAX	200
@@ -704,33 +703,6 @@ str_member(struct call *c, json_t *o, const char *key, size_t max,
 }
 
 /*
- * 1 when x names an agent the operator configured (DESIGN rule 9): a
- * WA_AGENTS name or URL, or the flow file's agent_url, and its URL is
- * allowed by WA_ALLOW_LOCAL_URLS.  A URL from a request is never
- * trusted by itself; the worker checks again before each call.
- */
-static int
-agent_known(struct call *c, const char *x)
-{
-	json_error_t	 je;
-	json_t		*root;
-	const char	*flow_url, *why;
-	char		 url[600];
-	int		 ok = 0;
-
-	if (cfg_agent_find(c->cfg, x, url, sizeof(url)))
-		return url_agent_ok(url, c->cfg->allow_local, &why);
-	/* The worker checked the whole flow when it loaded it. */
-	if ((root = json_load_file(c->cfg->flow_file, 0, &je)) == NULL)
-		return 0;
-	flow_url = json_string_value(json_object_get(root, "agent_url"));
-	if (flow_url != NULL && strcmp(flow_url, x) == 0)
-		ok = url_agent_ok(flow_url, c->cfg->allow_local, &why);
-	json_decref(root);
-	return ok;
-}
-
-/*
  * PATCH /conversations/{id}: notes, customer_email, labels (up to 20
  * strings of 1-40 bytes) and assignee ("bot", "person", "person:NAME" or
  * "agent:NAME" of a configured agent, 422 unknown_agent otherwise);
@@ -745,7 +717,7 @@ conversation_patch(struct call *c)
 	struct db_conv_patch	 p;
 	json_t			*o, *l, *x, *rows;
 	const char		*k, *who;
-	char			*labels = NULL;
+	char			*labels = NULL, url[600];
 	size_t			 i;
 	int			 rc;
 
@@ -781,7 +753,9 @@ conversation_patch(struct call *c)
 			    "be bot, person, person:NAME or agent:NAME.");
 			goto done;
 		}
-		if (strncmp(who, "agent:", 6) == 0 && !agent_known(c, who + 6)) {
+		/* The worker checks again before each call (sender.c). */
+		if (strncmp(who, "agent:", 6) == 0 && !cfg_agent_known(c->cfg,
+		    who + 6, url, sizeof(url))) {
 			fail_field(c, 422, "unknown_agent", "assignee", "assignee "
 			    "agent:NAME must name an agent the operator "
 			    "configured (WA_AGENTS, or the flow's agent_url).");

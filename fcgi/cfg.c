@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <bsd/string.h>
+#include <jansson.h>
 
 #include "cfg.h"
 #include "url.h"
@@ -589,4 +590,31 @@ cfg_media_disk_low(const struct cfg *c)
 		return 1;
 	return (uint64_t)v.f_bavail * v.f_frsize / (1024 * 1024) <
 	    (uint64_t)c->media_min_free_mb;
+}
+
+/*
+ * 1 when x names an agent the operator configured (DESIGN rule 9): a
+ * WA_AGENTS name or URL, or the agent_url of the flow file (read now,
+ * so an edited flow counts), and its URL passes WA_ALLOW_LOCAL_URLS.
+ * The URL is copied to url.  0 otherwise.
+ */
+int
+cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+{
+	json_error_t	 je;
+	json_t		*root;
+	const char	*flow_url, *why;
+	int		 ok = 0;
+
+	if (cfg_agent_find(c, x, url, urlsz))
+		return url_agent_ok(url, c->allow_local, &why);
+	if (c->flow_file == NULL ||
+	    (root = json_load_file(c->flow_file, 0, &je)) == NULL)
+		return 0;
+	flow_url = json_string_value(json_object_get(root, "agent_url"));
+	if (flow_url != NULL && strcmp(flow_url, x) == 0 &&
+	    strlcpy(url, flow_url, urlsz) < urlsz)
+		ok = url_agent_ok(url, c->allow_local, &why);
+	json_decref(root);
+	return ok;
 }

@@ -950,13 +950,34 @@ static int
 dispatch_agents(struct sender *s, int64_t now)
 {
 	struct db_agent_item	 due[AGENT_SLOTS];
-	int			 nd, k, i;
+	char			 url[600];
+	int			 nd, k, i, rc;
 
 	for (i = 0, k = 0; i < AGENT_SLOTS; i++)
 		k += !s->aslots[i].used;
 	if (k == 0 || (nd = db_agent_due(s->db, now, due, k)) <= 0)
 		return k == 0 ? 0 : nd;
 	for (k = 0; k < nd; k++) {
+		/*
+		 * DESIGN rule 9: only a configured agent is called, whatever
+		 * a row queued earlier (or by an older version) names.
+		 */
+		if (!cfg_agent_known(s->cfg, due[k].url, url, sizeof(url))) {
+			log_warnx("agent call %" PRId64 ": its URL is not a "
+			    "configured agent (WA_AGENTS, the flow's agent_url); "
+			    "not called", due[k].id);
+			rc = chat_agent_answer(s->db, due[k].pnid,
+			    due[k].recipient, NULL) == -1 || db_agent_finish(s->db,
+			    due[k].id, "failed", 0, "the agent is not configured "
+			    "(WA_AGENTS, the flow's agent_url); not called") == -1;
+			db_agent_item_clear(&due[k]);
+			if (rc) {
+				while (++k < nd)
+					db_agent_item_clear(&due[k]);
+				return -1;
+			}
+			continue;
+		}
 		for (i = 0; i < AGENT_SLOTS && s->aslots[i].used; i++)
 			continue;
 		if (db_agent_claim(s->db, due[k].id) != 1) {

@@ -298,6 +298,30 @@ def test_old_row_naming_an_unknown_agent_is_not_called(env):
     assert s.q("SELECT count(*) n FROM agent_requests WHERE url = ?", STRANGER.url)[0]["n"] == 0
 
 
+def test_queued_call_to_an_unknown_agent_is_not_made(env):
+    """An agent call queued before agents were checked (or to an agent
+    since removed) is dropped by the worker: a person takes over."""
+    s, graph, agent = env
+    who = "15550407001"
+    say(s, who, "hi")
+    n0 = len(texts_to(graph, who, 1))
+    cid = s.q("SELECT id FROM contacts WHERE wa_id = ?", who)[0]["id"]
+    now = int(time.time() * 1000)
+    with s.db() as c:
+        c.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, body, "
+                  "next_attempt_at, created_at) VALUES (?, ?, ?, ?, '{}', ?, ?)",
+                  (PNID, cid, who, STRANGER.url, now, now))
+    deadline = time.time() + 10
+    while time.time() < deadline and s.q("SELECT state FROM agent_requests WHERE url = ?",
+                                         STRANGER.url)[0]["state"] == "queued":
+        time.sleep(0.02)
+    row = s.q("SELECT state, error FROM agent_requests WHERE url = ?", STRANGER.url)[0]
+    assert row["state"] == "failed" and "not configured" in row["error"]
+    assert STRANGER.calls == []
+    assert texts_to(graph, who, n0 + 1)[-1]["text"]["body"].startswith("Sorry, our assistant")
+    assert assignee(s, who) == "person"
+
+
 def test_local_agent_needs_the_setting(tmp_path):
     path = tmp_path / "flow.json"
     path.write_text(json.dumps(flow("http://127.0.0.1:9/answer")))
