@@ -59,8 +59,8 @@ Control endpoints (never used by Meta, JSON in and out, never recorded):
                      media_url_host: the host the media-info url names
                      (default 127.0.0.1; "localhost" is another host that
                      reaches this same fake); redirect_host: /lookaside/
-                     requests whose Host differs answer 302 to the same
-                     path and query on that host ("" or null: off)
+                     requests answer 302 to the same path and query plus
+                     "&hop=1" on that host, once ("" or null: off)
   POST /_fake/reset                  forget requests, faults, delay, media
                                      hosts; end hangs
 
@@ -940,9 +940,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def lookaside(self, rec, mid):
         st = self.state
-        host = rec["headers"].get("host", "").rsplit(":", 1)[0]
-        if st.redirect_host and host != st.redirect_host:
-            where = "http://%s:%d%s" % (st.redirect_host, st.port, self.path)
+        if st.redirect_host and "hop" not in rec["query"]:
+            where = "http://%s:%d%s&hop=1" % (st.redirect_host, st.port, self.path)
             return 302, b"", "text/html; charset=utf-8", [("Location", where)]
         if not self.authorised(rec):
             return 401, HTML_401, "text/html; charset=utf-8", ()

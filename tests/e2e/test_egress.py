@@ -136,6 +136,19 @@ def test_redirect_to_another_host_is_not_followed(gw, fresh):
     assert leftovers(gw) == []
 
 
+def test_redirect_on_the_graph_host_is_followed(gw, fresh):
+    data = os.urandom(3000)
+    mid = new_mid()
+    fresh.add_media(mid, data, "image/jpeg")
+    fresh.set_media_hosts(redirect_host="127.0.0.1")
+    inbound_media(gw, "15550700014", mid, data)
+    row = wait_row(gw, mid, lambda r: r["state"] != "pending" or r["error"])
+    assert row["state"] == "stored", row
+    hits = fresh.requests("/lookaside/" + mid)
+    assert [r["status"] for r in hits] == [302, 200] and "hop" in hits[1]["query"]
+    assert all(r["headers"]["authorization"] == "Bearer test-token" for r in hits)
+
+
 def test_expired_url_gets_a_fresh_one_at_once(gw, fresh):
     data = os.urandom(4000)
     mid = new_mid()
