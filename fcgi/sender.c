@@ -921,9 +921,10 @@ dispatch_media(struct sender *s, int64_t now)
 
 	for (i = 0, k = 0; i < MEDIA_SLOTS; i++)
 		k += !s->mslots[i].used;
-	if (k == 0 || disk_low(s) || (nd = db_media_due(s->db, now, due, k))
-	    <= 0)
-		return k == 0 || s->disk_low ? 0 : nd;
+	if (k == 0 || disk_low(s))
+		return 0;	/* the floor: they wait, unclaimed */
+	if ((nd = db_media_due(s->db, now, due, k)) <= 0)
+		return nd;
 	for (k = 0; k < nd; k++) {
 		if ((rc = over_contact_cap(s, &due[k], now)) == -1)
 			return -1;
