@@ -21,6 +21,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -320,8 +321,36 @@ sender_free(struct sender *s)
 }
 
 /*
- * At start: rows a crashed worker left sending are requeued, and a pause
- * for a token that has since been replaced is lifted.  0 or -1.
+ * Removes the temporary download files a stopped worker left in the
+ * media directory (one worker runs at a time: none is in use now).
+ */
+static void
+media_sweep(const struct sender *s)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[4400];
+	int		 n;
+
+	if ((d = opendir(s->cfg->media_dir)) == NULL)
+		return;		/* none yet */
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".part-", 6) != 0)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", s->cfg->media_dir,
+		    e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (unlink(path) == -1)
+			log_warn("%s: unlink %s", __func__, path);
+	}
+	(void)closedir(d);
+}
+
+/*
+ * At start: rows a crashed worker left sending are requeued, a pause
+ * for a token that has since been replaced is lifted, and half-done
+ * downloads are removed.  0 or -1.
  */
 int
 sender_start(struct sender *s)
@@ -329,6 +358,7 @@ sender_start(struct sender *s)
 	struct db_pause	 p;
 	int		 n, rc;
 
+	media_sweep(s);
 	if (db_begin(s->db) != DB_OK)
 		return -1;
 	if ((n = db_outbox_recover(s->db, clock_now_ms())) < 0 ||

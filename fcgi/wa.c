@@ -96,8 +96,7 @@ wa_new(const struct wa_opts *o)
 	    (!w->graph.https && !url_is_loopback(&w->graph))) {
 		log_warnx("%s: the Graph URL %s", __func__, why != NULL ? why :
 		    "must be https:// (http:// only to this machine)");
-		free(w);
-		return NULL;
+		goto fail;
 	}
 	w->protos = w->graph.https ? "https" : "http,https";
 	n = snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", o->token);

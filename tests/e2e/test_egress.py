@@ -292,3 +292,16 @@ def test_disk_floor_holds_downloads_and_recovers_without_restart(graph, tmp_path
         if os.path.exists(filler):
             os.unlink(filler)
         s.close()
+
+
+def test_half_done_download_is_removed_at_start(graph):
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_BOT": "off"})
+    stale = os.path.join(s.state, "media", ".part-AbC123")
+    os.makedirs(os.path.dirname(stale))
+    with open(stale, "wb") as f:
+        f.write(b"cut off by a crash")
+    try:
+        s.start()                       # returns once the worker's heartbeat is in
+        assert not os.path.exists(stale)
+    finally:
+        s.close()
