@@ -981,6 +981,7 @@ static int
 dispatch_agents(struct sender *s, int64_t now)
 {
 	struct db_agent_item	 due[AGENT_SLOTS];
+	const char		*why;
 	char			 url[600];
 	int			 nd, k, i, rc;
 
@@ -993,14 +994,19 @@ dispatch_agents(struct sender *s, int64_t now)
 		 * DESIGN rule 9: only a configured agent is called, whatever
 		 * a row queued earlier (or by an older version) names.
 		 */
-		if (!cfg_agent_known(s->cfg, due[k].url, url, sizeof(url))) {
-			log_warnx("agent call %" PRId64 ": its URL is not a "
-			    "configured agent (WA_AGENTS, the flow's agent_url); "
-			    "not called", due[k].id);
+		why = NULL;
+		if (s->cfg->agent_secret == NULL ||
+		    s->cfg->agent_secret[0] == '\0')
+			why = "WA_AGENT_SECRET is not set, so the call could "
+			    "not be signed; not called";
+		else if (!cfg_agent_known(s->cfg, due[k].url, url, sizeof(url)))
+			why = "the agent is not configured (WA_AGENTS, the "
+			    "flow's agent_url); not called";
+		if (why != NULL) {
+			log_warnx("agent call %" PRId64 ": %s", due[k].id, why);
 			rc = chat_agent_answer(s->db, due[k].pnid,
 			    due[k].recipient, NULL) == -1 || db_agent_finish(s->db,
-			    due[k].id, "failed", 0, "the agent is not configured "
-			    "(WA_AGENTS, the flow's agent_url); not called") == -1;
+			    due[k].id, "failed", 0, why) == -1;
 			db_agent_item_clear(&due[k]);
 			if (rc) {
 				while (++k < nd)

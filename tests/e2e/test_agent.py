@@ -322,6 +322,33 @@ def test_queued_call_to_an_unknown_agent_is_not_made(env):
     assert assignee(s, who) == "person"
 
 
+def test_agent_call_without_a_secret_is_not_made():
+    """No WA_AGENT_SECRET (the bot off, so nothing refused the start): a
+    queued call would go out signed with an empty key; it is dropped."""
+    graph = FakeGraph(token="test-token")
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_BOT": "off",
+                         "WA_ALLOW_LOCAL_URLS": "on", "WA_AGENTS": "helper=" + NAMED.url})
+    try:
+        s.start()
+        who = "15550408001"
+        say(s, who, "hi")
+        cid = s.q("SELECT id FROM contacts WHERE wa_id = ?", who)[0]["id"]
+        calls0, now = len(NAMED.calls), int(time.time() * 1000)
+        with s.db() as c:
+            c.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, "
+                      "body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, '{}', ?, ?)",
+                      (PNID, cid, who, NAMED.url, now, now))
+        deadline = time.time() + 10
+        while time.time() < deadline and s.q("SELECT state FROM agent_requests")[0]["state"] == "queued":
+            time.sleep(0.02)
+        row = s.q("SELECT state, error FROM agent_requests")[0]
+        assert row["state"] == "failed" and "WA_AGENT_SECRET" in row["error"]
+        assert len(NAMED.calls) == calls0
+    finally:
+        s.close()
+        graph.close()
+
+
 def test_local_agent_needs_the_setting(tmp_path):
     path = tmp_path / "flow.json"
     path.write_text(json.dumps(flow("http://127.0.0.1:9/answer")))
