@@ -28,11 +28,12 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters
+COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
-	  $(BUILD)/test_req $(BUILD)/test_msg $(BUILD)/test_flow $(BUILD)/test_bot
+	  $(BUILD)/test_req $(BUILD)/test_msg $(BUILD)/test_flow $(BUILD)/test_bot \
+	  $(BUILD)/test_url
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
 .PHONY: all deps run test unit e2e fuzz bench install clean

@@ -705,7 +705,8 @@ str_member(struct call *c, json_t *o, const char *key, size_t max,
 /*
  * PATCH /conversations/{id}: notes, customer_email, labels (up to 20
  * strings of 1-40 bytes) and assignee ("bot", "person", "person:NAME" or
- * "agent:https://..."); fields left out stay.  200 with the row.
+ * "agent:NAME" of a configured agent, 422 unknown_agent otherwise);
+ * fields left out stay.  200 with the row.
  */
 static void
 conversation_patch(struct call *c)
@@ -716,7 +717,7 @@ conversation_patch(struct call *c)
 	struct db_conv_patch	 p;
 	json_t			*o, *l, *x, *rows;
 	const char		*k, *who;
-	char			*labels = NULL;
+	char			*labels = NULL, url[600];
 	size_t			 i;
 	int			 rc;
 
@@ -747,10 +748,17 @@ conversation_patch(struct call *c)
 	if (p.set_assignee) {
 		if (who == NULL || !(strcmp(who, "bot") == 0 ||
 		    strcmp(who, "person") == 0 || (strncmp(who, "person:", 7) ==
-		    0 && who[7] != '\0') || strncmp(who, "agent:https://", 14) ==
-		    0)) {
+		    0 && who[7] != '\0') || strncmp(who, "agent:", 6) == 0)) {
 			fail_field(c, 422, "invalid", "assignee", "assignee must "
-			    "be bot, person, person:NAME or agent:https://...");
+			    "be bot, person, person:NAME or agent:NAME.");
+			goto done;
+		}
+		/* The worker checks again before each call (sender.c). */
+		if (strncmp(who, "agent:", 6) == 0 && !cfg_agent_known(c->cfg,
+		    who + 6, url, sizeof(url))) {
+			fail_field(c, 422, "unknown_agent", "assignee", "assignee "
+			    "agent:NAME must name an agent the operator "
+			    "configured (WA_AGENTS, or the flow's agent_url).");
 			goto done;
 		}
 		p.assignee = who;

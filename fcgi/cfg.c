@@ -7,16 +7,21 @@
  * out-of-range value or a missing secret is an error whose message names
  * the variable and where to get it.
  */
+#include <sys/statvfs.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <bsd/string.h>
+#include <jansson.h>
 
 #include "cfg.h"
+#include "url.h"
 
 enum ctype {
 	CT_SECRET,	/* non-empty token without spaces, never printed */
@@ -29,6 +34,7 @@ enum ctype {
 	CT_SYNC,	/* FULL or NORMAL */
 	CT_WORDS,	/* comma-separated keywords */
 	CT_BOOL,	/* on or off */
+	CT_AGENTS,	/* name=https://url,... */
 	CT__MAX
 };
 
@@ -60,7 +66,8 @@ static const struct ckey keys[] = {
 	{ "WHATSAPP_API_VERSION", CT_VERSION, "v23.0", 0, 0, 0,
 	  "a Graph API version such as v23.0", OFF(api_version) },
 	{ "WHATSAPP_GRAPH_URL", CT_URL, "https://graph.facebook.com", 0, 0, 0,
-	  "the Graph API base URL", OFF(graph_url) },
+	  "the Graph API base URL (https://, http:// only to this machine)",
+	  OFF(graph_url) },
 	{ "WA_STATE_DIR", CT_PATH, "./var", 0, 0, 0,
 	  "a writable directory for the database, media and sockets",
 	  OFF(state_dir) },
@@ -132,6 +139,19 @@ static const struct ckey keys[] = {
 	{ "WA_AGENT_TIMEOUT_MS", CT_INT, "8000", 0, 100, 60000,
 	  "how long the AI agent may take to answer, in milliseconds",
 	  OFF(agent_timeout_ms) },
+	/* DESIGN rule 9: agents are only those the operator names. */
+	{ "WA_AGENTS", CT_AGENTS, "", 0, 0, 0,
+	  "comma-separated name=https://url pairs, the AI agents a "
+	  "conversation may be assigned to (agent:name)", OFF(agents) },
+	{ "WA_ALLOW_LOCAL_URLS", CT_BOOL, "off", 0, 0, 0,
+	  "off, or on to let agents live on this machine or a private "
+	  "address (tests, a same-host agent)", OFF(allow_local) },
+	{ "WA_MEDIA_MIN_FREE_MB", CT_INT, "1024", 0, 0, 10000000,
+	  "megabytes that must stay free on the media disk; below it "
+	  "downloads wait (0: no floor)", OFF(media_min_free_mb) },
+	{ "WA_MEDIA_MAX_PER_CONTACT_DAY", CT_INT, "100", 0, 0, 1000000,
+	  "media files downloaded per contact per day; the rest are "
+	  "skipped (0: no cap)", OFF(media_per_contact_day) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -145,6 +165,50 @@ key_find(const char *name, size_t len)
 		if (strlen(keys[i].name) == len &&
 		    strncmp(keys[i].name, name, len) == 0)
 			return &keys[i];
+	return NULL;
+}
+
+/*
+ * Checks a WA_AGENTS list: name=url pairs split by commas, names of
+ * 1-32 letters, digits, - and _, each once; each URL strict (url.c),
+ * https or http to this machine.  Whether this machine or a private
+ * address is allowed is decided by WA_ALLOW_LOCAL_URLS at use.  NULL
+ * or a phrase.
+ */
+static const char *
+agents_check(const char *v)
+{
+	char		 url[600];
+	const char	*w, *e, *eq, *why, *o;
+	size_t		 n;
+	struct url	 u;
+
+	if (strlen(v) > 4000)
+		return "is longer than 4000 characters";
+	for (w = v; *w != '\0'; w = *e ? e + 1 : e) {
+		e = w + strcspn(w, ",");
+		if ((eq = memchr(w, '=', (size_t)(e - w))) == NULL ||
+		    eq == w || eq - w > 32)
+			return "must be name=https://url pairs split by commas";
+		for (o = w; o < eq; o++)
+			if (!isalnum((unsigned char)*o) && *o != '-' &&
+			    *o != '_')
+				return "has an agent name that is not letters, "
+				    "digits, - or _";
+		for (o = v; o < w; o = o + strcspn(o, ",") + 1)
+			if (strncmp(o, w, (size_t)(eq - w + 1)) == 0)
+				return "names one agent twice";
+		n = (size_t)(e - eq - 1);
+		if (n >= sizeof(url))
+			return "has an agent URL longer than 512 characters";
+		memcpy(url, eq + 1, n);
+		url[n] = '\0';
+		if (url_parse(url, &u, &why) == -1)
+			return "has an agent URL that is not a plain "
+			    "https://host/path URL (no user@, no fragment)";
+		if (!u.https && !url_is_loopback(&u))
+			return "has an agent URL that is not https://";
+	}
 	return NULL;
 }
 
@@ -184,16 +248,22 @@ check(const struct ckey *k, const char *v, long *num)
 		if (strchr(v, '.') == NULL || strlen(v) > 16)
 			return "must look like v23.0";
 		return NULL;
-	case CT_URL:
-		if (strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "http://", 7) != 0)
-			return "must start with https:// or http://";
+	case CT_URL: {
+		struct url u;
+
 		if (strlen(v) > 512)
 			return "is longer than 512 characters";
-		for (p = v; *p; p++)
-			if (!isgraph((unsigned char)*p))
-				return "contains spaces or control characters";
+		if (url_parse(v, &u, &p) == -1)
+			return p;
+		/* The access token travels to it: https, or this machine. */
+		if (!u.https && !url_is_loopback(&u))
+			return "must be https:// (http:// only to this machine)";
+		if (strpbrk(v + (u.https ? 8 : 7), "?#") != NULL)
+			return "must not have a query";
 		return NULL;
+	}
+	case CT_AGENTS:
+		return agents_check(v);
 	case CT_PATH:
 		if (*v == '\0' || strlen(v) > 3000)
 			return "must be a path of 1 to 3000 bytes";
@@ -438,6 +508,38 @@ cfg_clear(struct cfg *c)
 	wipe(&c->start_words);
 	wipe(&c->flow_file);
 	wipe(&c->agent_secret);
+	wipe(&c->agents);
+}
+
+/*
+ * Looks up an agent of WA_AGENTS by its name or its exact URL.  Returns
+ * 1 with its URL copied to url, 0 when none matches (or it does not fit).
+ */
+int
+cfg_agent_find(const struct cfg *c, const char *name_or_url, char *url,
+    size_t urlsz)
+{
+	const char	*w, *e, *eq;
+	size_t		 nl, ul, len = strlen(name_or_url);
+
+	if (c->agents == NULL || len == 0)
+		return 0;
+	for (w = c->agents; *w != '\0'; w = *e ? e + 1 : e) {
+		e = w + strcspn(w, ",");
+		if ((eq = memchr(w, '=', (size_t)(e - w))) == NULL)
+			continue;
+		nl = (size_t)(eq - w);
+		ul = (size_t)(e - eq - 1);
+		if (!((nl == len && strncmp(w, name_or_url, len) == 0) ||
+		    (ul == len && strncmp(eq + 1, name_or_url, len) == 0)))
+			continue;
+		if (ul >= urlsz)
+			return 0;
+		memcpy(url, eq + 1, ul);
+		url[ul] = '\0';
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -468,4 +570,51 @@ cfg_keyword_match(const char *list, const char *text)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * 1 when the media directory's file system (the state dir's, before the
+ * first download) has less than WA_MEDIA_MIN_FREE_MB free or cannot be
+ * asked, 0 when there is room or no floor is set.  The worker waits with
+ * downloads while it is 1; /health says so.
+ */
+int
+cfg_media_disk_low(const struct cfg *c)
+{
+	struct statvfs v;
+
+	if (c->media_min_free_mb <= 0)
+		return 0;
+	if (statvfs(c->media_dir, &v) == -1 && (errno != ENOENT ||
+	    statvfs(c->state_dir, &v) == -1))
+		return 1;
+	return (uint64_t)v.f_bavail * v.f_frsize / (1024 * 1024) <
+	    (uint64_t)c->media_min_free_mb;
+}
+
+/*
+ * 1 when x names an agent the operator configured (DESIGN rule 9): a
+ * WA_AGENTS name or URL, or the agent_url of the flow file (read now,
+ * so an edited flow counts), and its URL passes WA_ALLOW_LOCAL_URLS.
+ * The URL is copied to url.  0 otherwise.
+ */
+int
+cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+{
+	json_error_t	 je;
+	json_t		*root;
+	const char	*flow_url, *why;
+	int		 ok = 0;
+
+	if (cfg_agent_find(c, x, url, urlsz))
+		return url_agent_ok(url, c->allow_local, &why);
+	if (c->flow_file == NULL ||
+	    (root = json_load_file(c->flow_file, 0, &je)) == NULL)
+		return 0;
+	flow_url = json_string_value(json_object_get(root, "agent_url"));
+	if (flow_url != NULL && strcmp(flow_url, x) == 0 &&
+	    strlcpy(url, flow_url, urlsz) < urlsz)
+		ok = url_agent_ok(url, c->allow_local, &why);
+	json_decref(root);
+	return ok;
 }

@@ -40,6 +40,10 @@ struct cfg {
 	long	 handoff_hours;		/* WA_HANDOFF_HOURS: back to the bot */
 	char	*agent_secret;		/* WA_AGENT_SECRET: signs agent calls */
 	long	 agent_timeout_ms;	/* WA_AGENT_TIMEOUT_MS */
+	char	*agents;		/* WA_AGENTS: name=url,... ("" none) */
+	int	 allow_local;		/* WA_ALLOW_LOCAL_URLS: 1 on */
+	long	 media_min_free_mb;	/* WA_MEDIA_MIN_FREE_MB: disk floor */
+	long	 media_per_contact_day;	/* WA_MEDIA_MAX_PER_CONTACT_DAY */
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
@@ -50,5 +54,10 @@ struct cfg {
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
 int	 cfg_keyword_match(const char *list, const char *text);
+int	 cfg_media_disk_low(const struct cfg *);
+int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
+	    char *url, size_t urlsz);
+int	 cfg_agent_find(const struct cfg *, const char *name_or_url,
+	    char *url, size_t urlsz);
 
 #endif

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "webhook.h"
+#include "url.h"
 
 #define WINDOW_S	(24 * 3600)	/* reference 9.4 */
 #define HISTORY		20		/* messages sent to an agent */
@@ -143,6 +144,34 @@ chat_check_file(const char *path)
 }
 
 /*
+ * Every WA_AGENTS URL must be allowed by WA_ALLOW_LOCAL_URLS (cfg.c
+ * checked their form).  0, or -1 with a sentence in err.
+ */
+static int
+agents_check(const struct cfg *cfg, char *err, size_t errsz)
+{
+	char		 url[600];
+	const char	*w, *e, *eq, *why;
+	size_t		 n;
+
+	for (w = cfg->agents != NULL ? cfg->agents : ""; *w != '\0';
+	    w = *e ? e + 1 : e) {
+		e = w + strcspn(w, ",");
+		if ((eq = memchr(w, '=', (size_t)(e - w))) == NULL ||
+		    (n = (size_t)(e - eq - 1)) >= sizeof(url))
+			continue;
+		memcpy(url, eq + 1, n);
+		url[n] = '\0';
+		if (!url_agent_ok(url, cfg->allow_local, &why)) {
+			(void)snprintf(err, errsz, "WA_AGENTS: agent %.*s %s",
+			    (int)(eq - w), w, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Loads WA_FLOW_FILE.  A flow that names an AI agent needs
  * WA_AGENT_SECRET.  Returns the chat (caller frees with chat_free()) or
  * NULL with a sentence in err.
@@ -150,7 +179,8 @@ chat_check_file(const char *path)
 struct chat *
 chat_new(struct db *d, const struct cfg *cfg, char *err, size_t errsz)
 {
-	struct chat *c;
+	struct chat	*c;
+	const char	*why;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		(void)snprintf(err, errsz, "out of memory");
@@ -162,10 +192,24 @@ chat_new(struct db *d, const struct cfg *cfg, char *err, size_t errsz)
 		free(c);
 		return NULL;
 	}
-	if (c->flow->agent_url != NULL && cfg->agent_secret[0] == '\0') {
+	if ((c->flow->agent_url != NULL || (cfg->agents != NULL &&
+	    cfg->agents[0] != '\0')) &&
+	    cfg->agent_secret[0] == '\0') {
 		(void)snprintf(err, errsz, "%s names an AI agent: set "
 		    "WA_AGENT_SECRET to a random string shared with it, so it "
-		    "can check that calls come from us", cfg->flow_file);
+		    "can check that calls come from us",
+		    c->flow->agent_url != NULL ? cfg->flow_file : "WA_AGENTS");
+		chat_free(c);
+		return NULL;
+	}
+	if (c->flow->agent_url != NULL && !url_agent_ok(c->flow->agent_url,
+	    cfg->allow_local, &why)) {
+		(void)snprintf(err, errsz, "%s: agent_url %s", cfg->flow_file,
+		    why);
+		chat_free(c);
+		return NULL;
+	}
+	if (agents_check(cfg, err, errsz) == -1) {
 		chat_free(c);
 		return NULL;
 	}
@@ -543,6 +587,26 @@ agent_request(struct chat *c, const struct note *n, int64_t contact,
 	return rc;
 }
 
+/*
+ * The URL of the agent a conversation names (assignee "agent:X"): X is
+ * a WA_AGENTS name or URL, or the flow's agent_url, and the URL passes
+ * WA_ALLOW_LOCAL_URLS.  DESIGN rule 9: a URL that came from a request
+ * is never called.  1 with url filled, or 0.
+ */
+static int
+agent_resolve(struct chat *c, const char *x, char *url, size_t urlsz)
+{
+	const char *why;
+
+	if (!cfg_agent_find(c->cfg, x, url, urlsz)) {
+		if (c->flow->agent_url == NULL ||
+		    strcmp(c->flow->agent_url, x) != 0 ||
+		    strlcpy(url, x, urlsz) >= urlsz)
+			return 0;
+	}
+	return url_agent_ok(url, c->cfg->allow_local, &why);
+}
+
 /* Does what the bot asked besides its replies. */
 static int
 act(struct chat *c, const struct note *n, int64_t contact,
@@ -581,7 +645,7 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	struct bot_in	 in;
 	struct bot_out	 out;
 	struct ask	 a;
-	char		 who[600];
+	char		 who[600], url[600];
 	int64_t		 until;
 	size_t		 i;
 	int		 rc, stop, start;
@@ -616,9 +680,18 @@ handle(struct chat *c, const struct note *n, int64_t now)
 			if (db_conv_assign(c->db, n->pnid, peer.contact_id,
 			    "bot", 0) == -1)
 				return -1;
-		} else if (strncmp(who, "agent:", 6) == 0)
-			return agent_request(c, n, peer.contact_id, who + 6);
-		else
+		} else if (strncmp(who, "agent:", 6) == 0) {
+			if (agent_resolve(c, who + 6, url, sizeof(url)))
+				return agent_request(c, n, peer.contact_id,
+				    url);
+			/* Written before agents were checked, or since
+			 * removed from the configuration: nothing leaves. */
+			log_warnx("%s: message %s: the conversation's agent is "
+			    "not configured (WA_AGENTS, the flow's agent_url); "
+			    "handed to a person", __func__, n->wamid);
+			return db_conv_assign(c->db, n->pnid, peer.contact_id,
+			    "person", 0);
+		} else
 			return 0;	/* a person answers */
 	}
 

@@ -197,6 +197,7 @@ enum stmt {
 	STMT_MERGE_TICKETS,
 	STMT_MERGE_AGENT,
 	STMT_MERGE_DELETE,
+	STMT_MEDIA_CONTACT_RECENT,
 	STMT__MAX
 };
 
@@ -851,6 +852,14 @@ static const char *const stmts[STMT__MAX] = {
 	"UPDATE agent_requests SET contact_id = ?2 WHERE contact_id = ?1",
 	    /* STMT_MERGE_AGENT */
 	"DELETE FROM contacts WHERE id = ?1", /* STMT_MERGE_DELETE */
+	/* Through messages_conversation and media's UNIQUE index. */
+	"SELECT count(*) FROM messages g JOIN media m ON m.phone_number_id = "
+	    "g.phone_number_id AND m.media_id = g.media_id AND m.direction = "
+	    "'in' WHERE g.conversation_id = (SELECT g2.conversation_id FROM "
+	    "media m2 JOIN messages g2 ON g2.id = m2.message_id WHERE m2.id = "
+	    "?1) AND g.timestamp >= ?2 AND g.direction = 'in' AND "
+	    "(m.state = 'stored' OR (m.state = 'pending' AND m.id < ?1))",
+	    /* STMT_MEDIA_CONTACT_RECENT */
 };
 
 struct db {
@@ -3909,4 +3918,24 @@ db_search_index(struct db *d, int max)
 fail:
 	db_rollback(d);
 	return -1;
+}
+
+/*
+ * How many inbound media files of the conversation of media row id sent
+ * at or after since (unix seconds) are stored or wait before it, for
+ * WA_MEDIA_MAX_PER_CONTACT_DAY.  Returns the count, or -1.
+ */
+int64_t
+db_media_contact_recent(struct db *d, int64_t id, int64_t since)
+{
+	sqlite3_stmt	*s = st(d, STMT_MEDIA_CONTACT_RECENT);
+	int64_t		 n;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, since);
+	if (row(d, STMT_MEDIA_CONTACT_RECENT, __func__) != 1)
+		return -1;
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return n;
 }

@@ -76,6 +76,7 @@
 
 #include "flow.h"
 #include "msg.h"
+#include "url.h"
 
 /* Meta's limits (reference 7.2, 9.5). */
 #define MAX_BUTTONS	3
@@ -797,22 +798,22 @@ load_hours(struct ld *l, json_t *root)
 }
 
 /*
- * The agent's endpoint: https anywhere, or plain http to this machine
- * only (an agent on the same host), where nothing crosses a network.
+ * The agent's endpoint: a strict https URL, or plain http to this
+ * machine only (an agent on the same host), where nothing crosses a
+ * network.  The URL is parsed (url.c), so "http://localhost:80@evil/"
+ * is the host evil, and refused.  Whether this machine or a private
+ * address may be called at all is the worker's setting
+ * (WA_ALLOW_LOCAL_URLS), checked when it loads the flow.
  */
 static int
 agent_url_ok(const char *s)
 {
-	static const char *const local[] = { "http://127.0.0.1:",
-	    "http://127.0.0.1/", "http://localhost:", "http://localhost/" };
-	size_t i;
+	struct url	 u;
+	const char	*why;
 
-	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0')
-		return 1;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (strncmp(s, local[i], strlen(local[i])) == 0)
-			return 1;
-	return 0;
+	if (url_parse(s, &u, &why) == -1)
+		return 0;
+	return u.https || url_is_loopback(&u);
 }
 
 static void
@@ -839,8 +840,8 @@ load_top(struct ld *l, json_t *root)
 	if (str_get(l, root, "agent_url", 0, MAX_URL, &s) == 0 && s != NULL) {
 		if (!agent_url_ok(s))
 			problem_at(l, "agent_url", "must be an https:// URL "
-			    "(http:// only to this machine: 127.0.0.1, "
-			    "localhost)");
+			    "without user@ (http:// only to this machine: "
+			    "127.0.0.1, localhost)");
 		else
 			f->agent_url = s;
 	}

@@ -224,7 +224,9 @@ health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
 /*
  * GET /health: 200 with the state of things, 503 when the database
  * fails.  sending.paused lists numbers the sender stopped (an invalid
- * token until it changes, a spam breaker until resume_at).
+ * token until it changes, a spam breaker until resume_at).  media says
+ * whether downloads wait for disk space (WA_MEDIA_MIN_FREE_MB); the
+ * status is then degraded.
  */
 static void
 health(struct ctx *c, struct req *r)
@@ -233,7 +235,7 @@ health(struct ctx *c, struct req *r)
 	struct buf	 b;
 	struct paused	 p = { &b, 0, 0 };
 	time_t		 now = time(NULL);
-	int		 ok;
+	int		 ok, low = cfg_media_disk_low(&c->cfg);
 
 	ok = db_health_get(c->db, &h) == 0;
 	buf_init(&b);
@@ -241,7 +243,7 @@ health(struct ctx *c, struct req *r)
 	    "\"uptime_s\":%lld},\"database\":\"%s\",\"sqlite_version\":\"%s\","
 	    "\"schema_version\":%d,\"journal_backlog\":%lld,"
 	    "\"worker\":{\"pid\":%lld,\"heartbeat_age_s\":",
-	    ok ? "ok" : "degraded", (int)getpid(),
+	    ok && !low ? "ok" : "degraded", (int)getpid(),
 	    (long long)(now - c->started), ok ? "ok" : "error",
 	    db_sqlite_version(), h.schema_version, (long long)h.backlog,
 	    (long long)h.worker_pid) == -1 ||
@@ -252,7 +254,10 @@ health(struct ctx *c, struct req *r)
 	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
 	    1000) : 0LL) == -1 ||
 	    (ok && db_sender_list(c->db, health_paused, &p) == -1) ||
-	    p.err || buf_puts(&b, "]}}\n") == -1) {
+	    p.err || buf_puts(&b, low ? "]},\"media\":{\"downloads\":"
+	    "\"waiting\",\"reason\":\"less free disk space than "
+	    "WA_MEDIA_MIN_FREE_MB\"}}\n" : "]},\"media\":{\"downloads\":"
+	    "\"ok\"}}\n") == -1) {
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
 		buf_clear(&b);
 		return;

@@ -10,9 +10,18 @@
  * reference 9.1) and one per recipient (WA_PAIR_BURST, then one every
  * WA_PAIR_INTERVAL_MS, reference 9.2).  A recipient's rows go out in id
  * order, one at a time, so a chatty customer waits alone.
+ *
+ * Media: a file is streamed to a temporary file in the media directory
+ * and hashed while written, then renamed into its content-addressed
+ * place once the digest and size match (nothing half-written is ever
+ * visible there).  Downloads wait while the disk has less than
+ * WA_MEDIA_MIN_FREE_MB free, and a contact's files past
+ * WA_MEDIA_MAX_PER_CONTACT_DAY in 24 hours are skipped, recorded failed
+ * with the reason, so a chatty or hostile sender cannot fill the disk.
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +44,7 @@
 #include "outbox.h"
 #include "sender.h"
 #include "sig.h"
+#include "url.h"
 #include "wa.h"
 
 #define MEDIA_SLOTS	4		/* downloads at once */
@@ -82,6 +92,11 @@ struct mslot {
 	char			 mime[128];
 	char			 sha[129];	/* from the media API */
 	int64_t			 size;		/* from the media API, -1 */
+	int			 fd;		/* the temporary file, -1 */
+	char			 tmp[4200];	/* its path, "" none */
+	struct sig_sha256	*hash;		/* of what was written */
+	int64_t			 written;	/* bytes in the file */
+	int			 reasked;	/* asked again for a fresh URL */
 };
 
 struct aslot {
@@ -102,6 +117,7 @@ struct sender {
 	struct number		 numbers[NUMBERS];
 	struct pair		*pairs;		/* PAIR_SLOTS of them */
 	int			 npairs;
+	int			 disk_low;	/* below WA_MEDIA_MIN_FREE_MB */
 	int			*start;		/* slots to start after commit */
 	int			 nstart;
 };
@@ -247,6 +263,8 @@ sender_new(struct db *d, const struct cfg *cfg)
 	s->db = d;
 	s->cfg = cfg;
 	s->nslots = (int)cfg->send_inflight;
+	for (int i = 0; i < MEDIA_SLOTS; i++)
+		s->mslots[i].fd = -1;
 	memset(&o, 0, sizeof(o));
 	o.graph_url = cfg->graph_url;
 	o.version = cfg->api_version;
@@ -266,6 +284,21 @@ sender_new(struct db *d, const struct cfg *cfg)
 	return s;
 }
 
+/* Closes and removes a slot's temporary file, if any. */
+static void
+media_discard(struct mslot *ms)
+{
+	if (ms->fd != -1)
+		(void)close(ms->fd);
+	ms->fd = -1;
+	if (ms->tmp[0] != '\0' && unlink(ms->tmp) == -1 && errno != ENOENT)
+		log_warn("%s: unlink %s", __func__, ms->tmp);
+	ms->tmp[0] = '\0';
+	sig_sha256_free(ms->hash);
+	ms->hash = NULL;
+	ms->written = 0;
+}
+
 void
 sender_free(struct sender *s)
 {
@@ -274,6 +307,8 @@ sender_free(struct sender *s)
 	if (s == NULL)
 		return;
 	wa_free(s->wa);
+	for (i = 0; i < MEDIA_SLOTS; i++)
+		media_discard(&s->mslots[i]);
 	for (i = 0; s->slots != NULL && i < s->nslots; i++)
 		db_outbox_item_clear(&s->slots[i].it);
 	for (i = 0; i < AGENT_SLOTS; i++)
@@ -286,8 +321,36 @@ sender_free(struct sender *s)
 }
 
 /*
- * At start: rows a crashed worker left sending are requeued, and a pause
- * for a token that has since been replaced is lifted.  0 or -1.
+ * Removes the temporary download files a stopped worker left in the
+ * media directory (one worker runs at a time: none is in use now).
+ */
+static void
+media_sweep(const struct sender *s)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[4400];
+	int		 n;
+
+	if ((d = opendir(s->cfg->media_dir)) == NULL)
+		return;		/* none yet */
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".part-", 6) != 0)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", s->cfg->media_dir,
+		    e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (unlink(path) == -1)
+			log_warn("%s: unlink %s", __func__, path);
+	}
+	(void)closedir(d);
+}
+
+/*
+ * At start: rows a crashed worker left sending are requeued, a pause
+ * for a token that has since been replaced is lifted, and half-done
+ * downloads are removed.  0 or -1.
  */
 int
 sender_start(struct sender *s)
@@ -295,6 +358,7 @@ sender_start(struct sender *s)
 	struct db_pause	 p;
 	int		 n, rc;
 
+	media_sweep(s);
 	if (db_begin(s->db) != DB_OK)
 		return -1;
 	if ((n = db_outbox_recover(s->db, clock_now_ms())) < 0 ||
@@ -497,64 +561,125 @@ media_failed(struct sender *s, struct mslot *ms, int final, const char *why)
 	    ms->it.attempts));
 
 	final = final || ms->it.attempts + 1 >= MEDIA_TRIES;
-	log_warnx("media %s: %s%s", ms->it.media_id, why, final ?
+	log_warnx("media row %" PRId64 ": %s%s", ms->it.id, why, final ?
 	    "; given up" : "; will retry");
+	media_discard(ms);
 	ms->used = 0;
 	return db_media_retry(s->db, ms->it.id, final, next, why);
 }
 
+/* Takes downloaded bytes: into the temporary file and the digest. */
+static int
+media_sink(void *arg, const void *p, size_t n)
+{
+	struct mslot	*ms = arg;
+	const char	*c = p;
+	size_t		 off;
+	ssize_t		 w;
+
+	for (off = 0; off < n; off += (size_t)w)
+		if ((w = write(ms->fd, c + off, n - off)) <= 0) {
+			log_warn("%s: write %s", __func__, ms->tmp);
+			return -1;
+		}
+	ms->written += (int64_t)n;
+	return sig_sha256_update(ms->hash, p, n);
+}
+
 /*
- * Writes a downloaded file content-addressed under media_dir: ab/<sha>.
- * Returns 0 with rel set, or -1.
+ * Opens a temporary file for slot ms in the media directory (so the
+ * final rename stays on one file system).  0 or -1, logged.
  */
 static int
-media_write(struct sender *s, const struct buf *b, const char *sha,
-    char *rel, size_t relsz)
+media_open(struct sender *s, struct mslot *ms)
 {
-	char	 dir[4200], path[4400], tmp[4500];
-	int	 fd = -1, n;
-	size_t	 off;
-	ssize_t	 w;
+	int n;
 
-	if (snprintf(rel, relsz, "%.2s/%s", sha, sha) >= (int)relsz ||
+	n = snprintf(ms->tmp, sizeof(ms->tmp), "%s/.part-XXXXXX",
+	    s->cfg->media_dir);
+	if (n < 0 || (size_t)n >= sizeof(ms->tmp)) {
+		ms->tmp[0] = '\0';
+		return -1;
+	}
+	if (mkdir(s->cfg->media_dir, 0750) == -1 && errno != EEXIST) {
+		log_warn("%s: mkdir %s", __func__, s->cfg->media_dir);
+		ms->tmp[0] = '\0';
+		return -1;
+	}
+	if ((ms->fd = mkostemp(ms->tmp, O_CLOEXEC)) == -1) {
+		log_warn("%s: mkstemp %s", __func__, ms->tmp);
+		ms->tmp[0] = '\0';
+		return -1;
+	}
+	if (fchmod(ms->fd, 0640) == -1 || (ms->hash = sig_sha256_new()) ==
+	    NULL) {
+		media_discard(ms);
+		return -1;
+	}
+	ms->written = 0;
+	return 0;
+}
+
+/*
+ * Moves the finished temporary file to its content-addressed place under
+ * media_dir, ab/<sha>.  Returns 0 with rel set, or -1 (logged).
+ */
+static int
+media_keep(struct sender *s, struct mslot *ms, const char *sha, char *rel,
+    size_t relsz)
+{
+	char	 dir[4200], path[4400];
+	int	 n;
+
+	if ((n = snprintf(rel, relsz, "%.2s/%s", sha, sha)) < 0 ||
+	    (size_t)n >= relsz ||
 	    (n = snprintf(dir, sizeof(dir), "%s/%.2s", s->cfg->media_dir,
 	    sha)) < 0 || (size_t)n >= sizeof(dir) ||
 	    (n = snprintf(path, sizeof(path), "%s/%s", s->cfg->media_dir,
-	    rel)) < 0 || (size_t)n >= sizeof(path) ||
-	    (n = snprintf(tmp, sizeof(tmp), "%s.tmp", path)) < 0 ||
-	    (size_t)n >= sizeof(tmp))
+	    rel)) < 0 || (size_t)n >= sizeof(path))
 		return -1;
-	if ((mkdir(s->cfg->media_dir, 0750) == -1 && errno != EEXIST) ||
-	    (mkdir(dir, 0750) == -1 && errno != EEXIST)) {
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 		log_warn("%s: mkdir %s", __func__, dir);
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) ==
-	    -1) {
-		log_warn("%s: open %s", __func__, tmp);
+	if (fsync(ms->fd) == -1) {
+		log_warn("%s: fsync %s", __func__, ms->tmp);
 		return -1;
 	}
-	for (off = 0; off < b->len; off += (size_t)w)
-		if ((w = write(fd, b->p + off, b->len - off)) <= 0) {
-			log_warn("%s: write %s", __func__, tmp);
-			goto fail;
-		}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		log_warn("%s: %s", __func__, tmp);
-		goto fail;
+	if (close(ms->fd) == -1) {
+		ms->fd = -1;
+		log_warn("%s: close %s", __func__, ms->tmp);
+		return -1;
 	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
+	ms->fd = -1;
+	if (rename(ms->tmp, path) == -1) {
 		log_warn("%s: rename %s", __func__, path);
-		goto fail;
+		return -1;
 	}
+	ms->tmp[0] = '\0';
 	return 0;
-fail:
-	if (fd != -1)
-		(void)close(fd);
-	(void)unlink(tmp);
-	return -1;
+}
+
+/*
+ * Starts the media-info call of slot i (reference 10.1), the ids escaped
+ * so one from a webhook body cannot change the path or query the access
+ * token goes to.  0 or -1.
+ */
+static int
+media_ask(struct sender *s, int i)
+{
+	struct mslot	*ms = &s->mslots[i];
+	char		 id[400], pnid[130], path[600];
+	int		 n;
+
+	if (url_escape(ms->it.media_id, id, sizeof(id)) == -1 ||
+	    url_escape(ms->it.pnid, pnid, sizeof(pnid)) == -1 ||
+	    (n = snprintf(path, sizeof(path), "/%s?phone_number_id=%s", id,
+	    pnid)) < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	ms->stage = T_MINFO;
+	return wa_get(s->wa, (uint64_t)T_MINFO << 32 | (uint64_t)i, path,
+	    64 * 1024, s->cfg->send_timeout_ms);
 }
 
 /* A media download step came back (info, then the file itself). */
@@ -563,7 +688,9 @@ media_result(struct sender *s, int i, struct wa_result *res)
 {
 	struct mslot		*ms = &s->mslots[i];
 	struct graph_reply	 r;
-	char			 sha[65], rel[200];
+	const char		*why;
+	char			 sha[65], rel[200], msg[300];
+	int64_t			 size;
 
 	if (ms->stage == T_MINFO) {
 		graph_reply_parse(GRAPH_WANT_MEDIA, res->http, res->transport[0] ?
@@ -577,29 +704,60 @@ media_result(struct sender *s, int i, struct wa_result *res)
 		if (r.file_size > (int64_t)media_cap(r.mime))
 			return media_failed(s, ms, 1, "file larger than Meta "
 			    "allows for its type");
+		if (!wa_token_url_ok(s->wa, r.url, &why)) {
+			(void)snprintf(msg, sizeof(msg), "the media URL %s",
+			    why);
+			return media_failed(s, ms, 0, msg);
+		}
+		if (media_open(s, ms) == -1)
+			return media_failed(s, ms, 0, "cannot create a "
+			    "temporary file in the media directory");
 		ms->stage = T_MFILE;
-		if (wa_get(s->wa, (uint64_t)T_MFILE << 32 | (uint64_t)i, r.url,
-		    media_cap(r.mime), MEDIA_TIMEOUT) == -1)
+		if (wa_download(s->wa, (uint64_t)T_MFILE << 32 | (uint64_t)i,
+		    r.url, (int64_t)media_cap(r.mime), MEDIA_TIMEOUT, media_sink,
+		    ms) == -1)
 			return media_failed(s, ms, 0, "cannot start the "
 			    "download");
 		return 0;
 	}
-	/* Reference 10.2: an expired URL (401/404) means asking again. */
-	if (res->http != 200)
-		return media_failed(s, ms, 0, res->transport[0] ?
-		    res->transport : "the download URL did not answer 200");
-	if (sig_sha256_hex(res->body.p, res->body.len, sha) == -1)
+	if (res->transport[0] != '\0')
+		return media_failed(s, ms, 0, res->transport);
+	/*
+	 * Reference 10.2: an expired URL (401/404) means asking again, once
+	 * within this attempt; a media host that keeps refusing the token
+	 * is retried later with backoff, not hammered.
+	 */
+	if (res->http != 200) {
+		if ((res->http == 401 || res->http == 403 || res->http == 404 ||
+		    res->http == 410) && !ms->reasked) {
+			media_discard(ms);
+			ms->reasked = 1;
+			if (media_ask(s, i) == 0)
+				return 0;
+			return media_failed(s, ms, 0, "cannot ask for a fresh "
+			    "download URL");
+		}
+		(void)snprintf(msg, sizeof(msg), res->http == 401 ||
+		    res->http == 403 ? "the media host refused the access "
+		    "token (HTTP %ld)" : res->http == 404 || res->http == 410 ?
+		    "the download URL expired or is gone (HTTP %ld)" :
+		    "the download URL answered HTTP %ld", res->http);
+		return media_failed(s, ms, 0, msg);
+	}
+	if (sig_sha256_final(ms->hash, sha) == -1)
 		return media_failed(s, ms, 0, "cannot hash the file");
 	if ((ms->sha[0] && !sig_digest_matches(ms->sha, sha)) ||
 	    (ms->it.sha[0] && !sig_digest_matches(ms->it.sha, sha)))
 		return media_failed(s, ms, 0, "sha256 does not match");
-	if (ms->size >= 0 && (int64_t)res->body.len != ms->size)
+	if (ms->size >= 0 && ms->written != ms->size)
 		return media_failed(s, ms, 0, "size does not match file_size");
-	if (media_write(s, &res->body, sha, rel, sizeof(rel)) == -1)
+	if (media_keep(s, ms, sha, rel, sizeof(rel)) == -1)
 		return media_failed(s, ms, 0, "cannot write the file");
+	size = ms->written;
+	media_discard(ms);
 	ms->used = 0;
 	return db_media_stored(s->db, ms->it.id, ms->mime[0] ? ms->mime : NULL,
-	    sha, (int64_t)res->body.len, rel);
+	    sha, size, rel);
 }
 
 /* Reaps every finished call.  0, or -1 on a database error. */
@@ -741,24 +899,74 @@ fail:
 	return -1;
 }
 
+/*
+ * 1 when the media disk has less than WA_MEDIA_MIN_FREE_MB free (or its
+ * free space cannot be read); logs when that changes.
+ */
+static int
+disk_low(struct sender *s)
+{
+	int low = cfg_media_disk_low(s->cfg);
+
+	if (low != s->disk_low)
+		log_warnx(low ? "less than WA_MEDIA_MIN_FREE_MB (%ld MB) free "
+		    "on the media disk: downloads wait" : "the media disk has "
+		    "%ld MB free again: downloads resume",
+		    s->cfg->media_min_free_mb);
+	return s->disk_low = low;
+}
+
+/*
+ * 1 when media row it is past WA_MEDIA_MAX_PER_CONTACT_DAY (it is then
+ * recorded failed with the reason, never retried), 0 when it may be
+ * fetched, -1 on a database error.
+ */
+static int
+over_contact_cap(struct sender *s, const struct db_media_item *it,
+    int64_t now)
+{
+	int64_t n;
+
+	if (s->cfg->media_per_contact_day <= 0)
+		return 0;
+	if ((n = db_media_contact_recent(s->db, it->id, now / 1000 - 86400)) <
+	    0)
+		return -1;
+	if (n < s->cfg->media_per_contact_day)
+		return 0;
+	log_warnx("media row %" PRId64 ": skipped, the contact sent more than "
+	    "WA_MEDIA_MAX_PER_CONTACT_DAY (%ld) files in 24 hours", it->id,
+	    s->cfg->media_per_contact_day);
+	return db_media_retry(s->db, it->id, 1, 0, "skipped: the contact "
+	    "sent more files in 24 hours than WA_MEDIA_MAX_PER_CONTACT_DAY "
+	    "allows") == -1 ? -1 : 1;
+}
+
 /* Claims due media downloads.  0 or -1. */
 static int
 dispatch_media(struct sender *s, int64_t now)
 {
 	struct db_media_item	 due[MEDIA_SLOTS];
-	int			 nd, k, i;
+	int			 nd, k, i, rc;
 
 	for (i = 0, k = 0; i < MEDIA_SLOTS; i++)
 		k += !s->mslots[i].used;
-	if (k == 0 || (nd = db_media_due(s->db, now, due, k)) <= 0)
-		return k == 0 ? 0 : nd;
+	if (k == 0 || disk_low(s))
+		return 0;	/* the floor: they wait, unclaimed */
+	if ((nd = db_media_due(s->db, now, due, k)) <= 0)
+		return nd;
 	for (k = 0; k < nd; k++) {
+		if ((rc = over_contact_cap(s, &due[k], now)) == -1)
+			return -1;
+		if (rc == 1)
+			continue;
 		for (i = 0; i < MEDIA_SLOTS && s->mslots[i].used; i++)
 			continue;
 		/* Due again in 10 minutes should this worker die. */
 		if (db_media_claim(s->db, due[k].id, now + 600000) == -1)
 			return -1;
 		memset(&s->mslots[i], 0, sizeof(s->mslots[i]));
+		s->mslots[i].fd = -1;
 		s->mslots[i].used = 1;
 		s->mslots[i].stage = T_MINFO;
 		s->mslots[i].it = due[k];
@@ -773,13 +981,40 @@ static int
 dispatch_agents(struct sender *s, int64_t now)
 {
 	struct db_agent_item	 due[AGENT_SLOTS];
-	int			 nd, k, i;
+	const char		*why;
+	char			 url[600];
+	int			 nd, k, i, rc;
 
 	for (i = 0, k = 0; i < AGENT_SLOTS; i++)
 		k += !s->aslots[i].used;
 	if (k == 0 || (nd = db_agent_due(s->db, now, due, k)) <= 0)
 		return k == 0 ? 0 : nd;
 	for (k = 0; k < nd; k++) {
+		/*
+		 * DESIGN rule 9: only a configured agent is called, whatever
+		 * a row queued earlier (or by an older version) names.
+		 */
+		why = NULL;
+		if (s->cfg->agent_secret == NULL ||
+		    s->cfg->agent_secret[0] == '\0')
+			why = "WA_AGENT_SECRET is not set, so the call could "
+			    "not be signed; not called";
+		else if (!cfg_agent_known(s->cfg, due[k].url, url, sizeof(url)))
+			why = "the agent is not configured (WA_AGENTS, the "
+			    "flow's agent_url); not called";
+		if (why != NULL) {
+			log_warnx("agent call %" PRId64 ": %s", due[k].id, why);
+			rc = chat_agent_answer(s->db, due[k].pnid,
+			    due[k].recipient, NULL) == -1 || db_agent_finish(s->db,
+			    due[k].id, "failed", 0, why) == -1;
+			db_agent_item_clear(&due[k]);
+			if (rc) {
+				while (++k < nd)
+					db_agent_item_clear(&due[k]);
+				return -1;
+			}
+			continue;
+		}
 		for (i = 0; i < AGENT_SLOTS && s->aslots[i].used; i++)
 			continue;
 		if (db_agent_claim(s->db, due[k].id) != 1) {
@@ -850,12 +1085,7 @@ start_calls(struct sender *s)
 		}
 		if (i >= s->nslots) {
 			ms = &s->mslots[i - s->nslots];
-			(void)snprintf(path, sizeof(path),
-			    "/%s?phone_number_id=%s", ms->it.media_id,
-			    ms->it.pnid);
-			if (wa_get(s->wa, (uint64_t)T_MINFO << 32 |
-			    (uint64_t)(i - s->nslots), path, 64 * 1024,
-			    s->cfg->send_timeout_ms) == -1)
+			if (media_ask(s, i - s->nslots) == -1)
 				ms->used = 0;	/* due again later */
 			continue;
 		}

@@ -5,6 +5,7 @@
  * and offers SHA-256 digests and constant-time string comparison.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -152,4 +153,58 @@ sig_random_hex(char *out, size_t nbytes)
 	hexify(raw, nbytes, out);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return 0;
+}
+
+/* A SHA-256 computed piece by piece (a download hashed while written). */
+struct sig_sha256 {
+	EVP_MD_CTX	*ctx;
+};
+
+/* Returns a started digest (caller frees with sig_sha256_free()) or NULL. */
+struct sig_sha256 *
+sig_sha256_new(void)
+{
+	struct sig_sha256 *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		log_warnx("%s: digest failed", __func__);
+		sig_sha256_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* Adds len bytes.  0 or -1. */
+int
+sig_sha256_update(struct sig_sha256 *h, const void *p, size_t len)
+{
+	return EVP_DigestUpdate(h->ctx, p, len) == 1 ? 0 : -1;
+}
+
+/* The lowercase hex digest of everything added.  0 or -1. */
+int
+sig_sha256_final(struct sig_sha256 *h, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen != 32) {
+		log_warnx("%s: digest failed", __func__);
+		return -1;
+	}
+	hexify(md, mdlen, out);
+	return 0;
+}
+
+/* Accepts NULL. */
+void
+sig_sha256_free(struct sig_sha256 *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
 }

@@ -23,4 +23,10 @@ int		 sig_streq(const char *a, size_t alen, const char *b, size_t blen);
 int		 sig_digest_matches(const char *given, const char hex[65]);
 int		 sig_random_hex(char *out, size_t nbytes);
 
+struct sig_sha256;
+struct sig_sha256 *sig_sha256_new(void);
+int		 sig_sha256_update(struct sig_sha256 *, const void *, size_t);
+int		 sig_sha256_final(struct sig_sha256 *, char out[65]);
+void		 sig_sha256_free(struct sig_sha256 *);
+
 #endif

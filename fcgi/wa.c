@@ -4,6 +4,13 @@
  * at once; each request has a connect and a total timeout.  The access
  * token travels only in the Authorization header, is never logged, and
  * is wiped when the handle is freed.
+ *
+ * DESIGN rule 9: the token goes only over https to the Graph host and
+ * Meta's media hosts (*.fbsbx.com, *.whatsapp.net, *.facebook.com), or
+ * to the configured Graph URL's own host (how tests point us at a fake,
+ * over http only when that is this machine).  Downloads never let
+ * libcurl follow redirects: wa_done() follows one itself only to a host
+ * that may get the token, and refuses any other.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +20,20 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "url.h"
 #include "wa.h"
 
 #define CONNECT_MS	5000	/* TCP + TLS handshake at most */
 #define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
+#define HOPS_MAX	5		/* redirects a download follows */
 
 struct wa {
 	CURLM			*multi;
 	struct curl_slist	*auth;		/* Authorization only */
 	struct curl_slist	*json;		/* Authorization + Content-Type */
 	char			*base;		/* graph_url/version */
+	struct url		 graph;		/* graph_url, parsed */
+	const char		*protos;	/* schemes the token may use */
 	long			 timeout_ms;
 	int			 running;	/* transfers in flight */
 	struct xfer		*head;		/* every transfer, for wa_free */
@@ -38,6 +49,11 @@ struct xfer {
 	char		 err[CURL_ERROR_SIZE];
 	curl_mime	*mime;		/* uploads only */
 	struct curl_slist *hdrs;	/* its own headers, or NULL */
+	wa_sink		 sink;		/* downloads: where 2xx bytes go */
+	void		*sink_arg;
+	int64_t		 got;		/* bytes given to sink */
+	long		 timeout_ms;	/* downloads: for a redirect */
+	int		 hops;		/* downloads: redirects followed */
 };
 
 static int	global_done;
@@ -60,6 +76,7 @@ wa_new(const struct wa_opts *o)
 {
 	struct wa		*w;
 	struct curl_slist	*t;
+	const char		*why = NULL;
 	char			 hdr[1200];
 	int			 n;
 
@@ -75,6 +92,13 @@ wa_new(const struct wa_opts *o)
 		return NULL;
 	}
 	w->timeout_ms = o->timeout_ms;
+	if (url_parse(o->graph_url, &w->graph, &why) == -1 ||
+	    (!w->graph.https && !url_is_loopback(&w->graph))) {
+		log_warnx("%s: the Graph URL %s", __func__, why != NULL ? why :
+		    "must be https:// (http:// only to this machine)");
+		goto fail;
+	}
+	w->protos = w->graph.https ? "https" : "http,https";
 	n = snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", o->token);
 	if (n < 0 || (size_t)n >= sizeof(hdr)) {
 		log_warnx("%s: access token too long", __func__);
@@ -156,7 +180,20 @@ on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer	*x = arg;
 	size_t		 len = size * n;
+	long		 code = 0;
 
+	if (x->sink != NULL) {
+		/* Only a 2xx body is the file; a 3xx or error page is not. */
+		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code < 200 || code > 299)
+			return len;
+		if ((int64_t)len > (int64_t)x->max - x->got)
+			return 0;	/* over the ceiling: CURLE_WRITE_ERROR */
+		if (x->sink(x->sink_arg, p, len) == -1)
+			return 0;
+		x->got += (int64_t)len;
+		return len;
+	}
 	if (x->body.len + len > x->max)
 		return 0;	/* over the ceiling: CURLE_WRITE_ERROR */
 	if (buf_append(&x->body, p, len) == -1)
@@ -164,10 +201,13 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* A configured easy handle for url with its xfer, or NULL. */
+/*
+ * A configured easy handle for url with its xfer, or NULL.  protos: the
+ * schemes libcurl may use (libcurl follows no redirect here).
+ */
 static CURL *
 easy_new(struct wa *w, uint64_t tag, const char *url, size_t max,
-    long timeout_ms, struct curl_slist *hdrs)
+    long timeout_ms, struct curl_slist *hdrs, const char *protos)
 {
 	CURL		*e;
 	struct xfer	*x;
@@ -187,8 +227,10 @@ easy_new(struct wa *w, uint64_t tag, const char *url, size_t max,
 	w->head = x;
 	if (curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protos) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protos) !=
 	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    timeout_ms < CONNECT_MS ? timeout_ms : (long)CONNECT_MS) !=
@@ -227,7 +269,7 @@ wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 	int	 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
 
 	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
-	    REPLY_MAX, w->timeout_ms, w->json)) == NULL) {
+	    REPLY_MAX, w->timeout_ms, w->json, w->protos)) == NULL) {
 		log_warnx("%s: cannot start a request", __func__);
 		return -1;
 	}
@@ -239,31 +281,98 @@ wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 }
 
 /*
- * GETs a Graph path (starting with '/') or an absolute URL (a media
- * download, reference 10.2: same bearer, follow redirects), keeping at
- * most max_bytes of the reply.  0 or -1.
+ * 1 when url may be sent the access token (DESIGN rule 9): the Graph
+ * URL's own scheme, host and port, or https to Meta's media hosts
+ * (reference 10.1: lookaside.fbsbx.com).  0 with why set otherwise.
  */
 int
-wa_get(struct wa *w, uint64_t tag, const char *path_or_url, size_t max_bytes,
+wa_token_url_ok(const struct wa *w, const char *url, const char **why)
+{
+	static const char *const meta[] = { "fbsbx.com", "whatsapp.net",
+	    "facebook.com" };
+	struct url	 u;
+	size_t		 i;
+
+	if (url_parse(url, &u, why) == -1)
+		return 0;
+	if (strcmp(u.host, w->graph.host) == 0 && u.port == w->graph.port &&
+	    u.https == w->graph.https)
+		return 1;
+	if (u.https && u.port == 443)
+		for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+			if (url_host_in(u.host, meta[i]))
+				return 1;
+	*why = "is neither the Graph host nor an https Meta media host "
+	    "(*.fbsbx.com, *.whatsapp.net, *.facebook.com): the access token "
+	    "is not sent there";
+	return 0;
+}
+
+/*
+ * GETs a Graph path (starting with '/'), keeping at most max_bytes of
+ * the reply.  0 or -1.
+ */
+int
+wa_get(struct wa *w, uint64_t tag, const char *path, size_t max_bytes,
     long timeout_ms)
 {
 	CURL	*e;
 	char	 url[4096];
-	int	 n, abs = path_or_url[0] != '/';
+	int	 n;
 
-	n = snprintf(url, sizeof(url), "%s%s", abs ? "" : w->base,
-	    path_or_url);
-	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
-	    max_bytes, timeout_ms, w->auth)) == NULL) {
+	n = snprintf(url, sizeof(url), "%s%s", w->base, path);
+	if (path[0] != '/' || n < 0 || (size_t)n >= sizeof(url) ||
+	    (e = easy_new(w, tag, url, max_bytes, timeout_ms, w->auth,
+	    w->protos)) == NULL) {
 		log_warnx("%s: cannot start a request", __func__);
 		return -1;
 	}
-	if (abs && (curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) !=
-	    CURLE_OK || curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L) !=
-	    CURLE_OK)) {
+	return start(w, e);
+}
+
+/* A download of url with hops redirects behind it; the handle or NULL. */
+static CURL *
+download_new(struct wa *w, uint64_t tag, const char *url, int64_t max_bytes,
+    long timeout_ms, wa_sink sink, void *arg, int hops)
+{
+	CURL		*e;
+	struct xfer	*x = NULL;
+	const char	*why;
+
+	if (!wa_token_url_ok(w, url, &why) || max_bytes <= 0 ||
+	    (e = easy_new(w, tag, url, (size_t)max_bytes, timeout_ms, w->auth,
+	    w->protos)) == NULL)
+		return NULL;
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	x->sink = sink;
+	x->sink_arg = arg;
+	x->timeout_ms = timeout_ms;
+	x->hops = hops;
+	if (curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)max_bytes) != CURLE_OK) {
 		xfer_free(w, e);
-		return -1;
+		return NULL;
 	}
+	return e;
+}
+
+/*
+ * GETs a media file (reference 10.2: the same bearer) from url, which
+ * wa_token_url_ok() must accept, giving the bytes of a 2xx answer to
+ * sink as they arrive: at most max_bytes, never held whole in memory.
+ * A redirect is followed (up to 5) only to a URL that may get the
+ * token; any other ends the transfer, reported by wa_done() with the
+ * 3xx status and a sentence in transport.  0 or -1.
+ */
+int
+wa_download(struct wa *w, uint64_t tag, const char *url, int64_t max_bytes,
+    long timeout_ms, wa_sink sink, void *arg)
+{
+	CURL *e;
+
+	if ((e = download_new(w, tag, url, max_bytes, timeout_ms, sink, arg,
+	    0)) == NULL)
+		return -1;
 	return start(w, e);
 }
 
@@ -283,7 +392,7 @@ wa_upload(struct wa *w, uint64_t tag, const char *pnid, const char *file,
 
 	n = snprintf(url, sizeof(url), "%s/%s/media", w->base, pnid);
 	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
-	    REPLY_MAX, w->timeout_ms * 4, w->auth)) == NULL)
+	    REPLY_MAX, w->timeout_ms * 4, w->auth, w->protos)) == NULL)
 		return -1;
 	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
 	if ((x->mime = curl_mime_init(e)) == NULL ||
@@ -317,8 +426,12 @@ wa_post_ext(struct wa *w, uint64_t tag, const char *url, const char *json,
 	CURL			*e;
 	struct xfer		*x = NULL;
 	struct curl_slist	*t;
+	struct url		 u;
+	const char		*why;
 
-	if ((e = easy_new(w, tag, url, REPLY_MAX, timeout_ms, NULL)) == NULL)
+	/* The caller (chat.c) checked url is a configured agent. */
+	if (url_parse(url, &u, &why) == -1 || (e = easy_new(w, tag, url,
+	    REPLY_MAX, timeout_ms, NULL, u.https ? "https" : "http")) == NULL)
 		return -1;
 	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
 	if ((x->hdrs = curl_slist_append(NULL,
@@ -361,8 +474,47 @@ wa_wait(struct wa *w, int fd, long timeout_ms)
 }
 
 /*
+ * A download answered 3xx: starts the next hop when its Location may get
+ * the token (the finished transfer is then freed and 1 returned), else
+ * fills r->transport with why it was not followed and returns 0.
+ */
+static int
+redirect(struct wa *w, CURL *e, struct xfer *x, struct wa_result *r)
+{
+	CURL		*next;
+	char		*loc = NULL, *copy;
+	const char	*why = "has no Location";
+
+	(void)curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &loc);
+	if (x->hops >= HOPS_MAX)
+		why = "is one redirect too many";
+	else if (loc != NULL && wa_token_url_ok(w, loc, &why)) {
+		if ((copy = strdup(loc)) == NULL)
+			why = "cannot be followed: out of memory";
+		else {
+			next = download_new(w, x->tag, copy, (int64_t)x->max,
+			    x->timeout_ms, x->sink, x->sink_arg, x->hops + 1);
+			free(copy);
+			if (next != NULL && curl_multi_add_handle(w->multi,
+			    next) == CURLM_OK) {
+				(void)curl_multi_remove_handle(w->multi, e);
+				xfer_free(w, e);
+				return 1;
+			}
+			if (next != NULL)
+				xfer_free(w, next);
+			why = "cannot be followed";
+		}
+	}
+	(void)snprintf(r->transport, sizeof(r->transport), "HTTP %ld: the "
+	    "redirect %.200s; not followed", r->http, why);
+	return 0;
+}
+
+/*
  * Hands out one finished transfer.  Returns 1 with r filled (the caller
- * clears r->body), 0 when none has finished.
+ * clears r->body), 0 when none has finished.  A download that ends in a
+ * 3xx not followed has transport set.
  */
 int
 wa_done(struct wa *w, struct wa_result *r)
@@ -380,6 +532,10 @@ wa_done(struct wa *w, struct wa_result *r)
 		(void)curl_easy_getinfo(m->easy_handle,
 		    CURLINFO_RESPONSE_CODE, &r->http);
 		r->tag = x->tag;
+		if (x->sink != NULL && m->data.result == CURLE_OK &&
+		    r->http >= 300 && r->http <= 399 &&
+		    redirect(w, m->easy_handle, x, r) == 1)
+			continue;	/* the next hop runs in its place */
 		if (m->data.result != CURLE_OK) {
 			/* A cut reply is no answer: the outcome is unknown. */
 			r->http = 0;

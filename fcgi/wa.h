@@ -28,12 +28,19 @@ struct wa_result {
 	struct buf	 body;		/* the reply; the caller clears it */
 };
 
+/* Takes n bytes of a download; 0, or -1 to stop it. */
+typedef int (*wa_sink)(void *arg, const void *p, size_t n);
+
 struct wa	*wa_new(const struct wa_opts *);
 void		 wa_free(struct wa *);
 int		 wa_post_json(struct wa *, uint64_t tag, const char *path,
 		    const char *json);
-int		 wa_get(struct wa *, uint64_t tag, const char *path_or_url,
+int		 wa_get(struct wa *, uint64_t tag, const char *path,
 		    size_t max_bytes, long timeout_ms);
+int		 wa_token_url_ok(const struct wa *, const char *url,
+		    const char **why);
+int		 wa_download(struct wa *, uint64_t tag, const char *url,
+		    int64_t max_bytes, long timeout_ms, wa_sink, void *arg);
 int		 wa_post_ext(struct wa *, uint64_t tag, const char *url,
 		    const char *json, const char *header, long timeout_ms);
 int		 wa_upload(struct wa *, uint64_t tag, const char *pnid,

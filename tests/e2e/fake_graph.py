@@ -51,9 +51,18 @@ Control endpoints (never used by Meta, JSON in and out, never recorded):
   POST /_fake/inject  {fault}        queue a fault (see FakeGraph.inject)
   GET  /_fake/faults                 faults still queued
   POST /_fake/delay   {"ms": N}      delay every Graph answer
-  POST /_fake/media   {"id","data_b64","mime","phone_number_id"?}
-  POST /_fake/config  {"token"?, "media_url_ttl_s"?, "require_appsecret_proof"?}
-  POST /_fake/reset                  forget requests, faults, delay; end hangs
+  POST /_fake/media   {"id","data_b64","mime","phone_number_id"?,
+                      "sha256"?, "file_size"?}   (the last two: what the
+                      media-info call claims instead of the truth)
+  POST /_fake/config  {"token"?, "media_url_ttl_s"?, "require_appsecret_proof"?,
+                      "media_url_host"?, "redirect_host"?}
+                     media_url_host: the host the media-info url names
+                     (default 127.0.0.1; "localhost" is another host that
+                     reaches this same fake); redirect_host: /lookaside/
+                     requests answer 302 to the same path and query plus
+                     "&hop=1" on that host, once ("" or null: off)
+  POST /_fake/reset                  forget requests, faults, delay, media
+                                     hosts; end hangs
 
 FakeGraph (below) starts the server as a subprocess and wraps the control
 endpoints; it also builds, signs and posts status webhooks to the gateway.
@@ -600,6 +609,8 @@ class State:
         self.delay_ms = 0
         self.media = {}
         self.media_ttl = 300
+        self.media_url_host = "127.0.0.1"
+        self.redirect_host = None
         self.url_key = os.urandom(16)
         self.hang_cancel = threading.Event()
         self.wamid_prefix = os.urandom(3).hex().upper()
@@ -856,9 +867,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m == "GET":
             exp = int(time.time()) + st.media_ttl
             q = urllib.parse.urlencode({"mid": mid, "ext": exp, "hash": st.url_hash(mid, exp)})
-            return self.ok(path, {"url": "http://127.0.0.1:%d/lookaside/%s?%s" % (st.port, mid, q),
-                                  "mime_type": med["mime"], "sha256": med["sha256"],
-                                  "file_size": len(med["data"]), "id": mid,
+            return self.ok(path, {"url": "http://%s:%d/lookaside/%s?%s" % (st.media_url_host, st.port,
+                                                                            mid, q),
+                                  "mime_type": med["mime"],
+                                  "sha256": med.get("claim_sha256") or med["sha256"],
+                                  "file_size": med.get("claim_size", len(med["data"])), "id": mid,
                                   "messaging_product": "whatsapp"})
         if m == "DELETE":
             with st.lock:
@@ -927,6 +940,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def lookaside(self, rec, mid):
         st = self.state
+        if st.redirect_host and "hop" not in rec["query"]:
+            where = "http://%s:%d%s&hop=1" % (st.redirect_host, st.port, self.path)
+            return 302, b"", "text/html; charset=utf-8", [("Location", where)]
         if not self.authorised(rec):
             return 401, HTML_401, "text/html; charset=utf-8", ()
         with st.lock:
@@ -984,6 +1000,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = base64.b64decode(arg["data_b64"])
             med = {"data": data, "mime": arg["mime"], "sha256": hashlib.sha256(data).hexdigest(),
                    "phone_number_id": arg.get("phone_number_id"), "filename": arg.get("filename")}
+            if arg.get("sha256"):
+                med["claim_sha256"] = str(arg["sha256"])
+            if arg.get("file_size") is not None:
+                med["claim_size"] = int(arg["file_size"])
             with st.lock:
                 st.media[str(arg["id"])] = med
             out = {"id": str(arg["id"]), "mime_type": med["mime"], "sha256": med["sha256"],
@@ -995,12 +1015,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.media_ttl = int(arg["media_url_ttl_s"])
             if "require_appsecret_proof" in arg:
                 st.require_proof = bool(arg["require_appsecret_proof"])
+            if "media_url_host" in arg:
+                st.media_url_host = str(arg["media_url_host"] or "127.0.0.1")
+            if "redirect_host" in arg:
+                st.redirect_host = arg["redirect_host"] or None
         elif what == "reset":
             with st.lock:
                 st.records = []
                 st.dropped = 0
                 st.faults = []
                 st.delay_ms = 0
+                st.media_url_host = "127.0.0.1"
+                st.redirect_host = None
                 st.hang_cancel.set()
                 st.hang_cancel = threading.Event()
         else:
@@ -1219,10 +1245,19 @@ class FakeGraph:
     def set_media_url_ttl(self, seconds):
         self._ctl("POST", "config", {"media_url_ttl_s": seconds})
 
-    def add_media(self, media_id, data, mime, phone_number_id=None, filename=None):
+    def set_media_hosts(self, media_url_host=None, redirect_host=None):
+        """Where media-info urls point (None: 127.0.0.1) and where
+        /lookaside/ redirects to (None: nowhere)."""
+        self._ctl("POST", "config", {"media_url_host": media_url_host, "redirect_host": redirect_host})
+
+    def add_media(self, media_id, data, mime, phone_number_id=None, filename=None, claim_sha256=None,
+                  claim_size=None):
+        """claim_sha256 / claim_size: what the media-info call reports
+        instead of the true digest and size."""
         return self._ctl("POST", "media", {"id": str(media_id), "data_b64": base64.b64encode(data).decode(),
                                            "mime": mime, "phone_number_id": phone_number_id,
-                                           "filename": filename})
+                                           "filename": filename, "sha256": claim_sha256,
+                                           "file_size": claim_size})
 
     def reset(self):
         self._ctl("POST", "reset", {})

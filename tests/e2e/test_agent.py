@@ -69,6 +69,10 @@ def flow(agent_url):
             {"id": "person", "title": "Talk to a person", "action": "hand_off_person"}]}}}
 
 
+NAMED = Agent()      # the operator's named agent (WA_AGENTS=helper=...)
+STRANGER = Agent()   # an agent nobody configured: must never be called
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     agent = Agent()
@@ -77,14 +81,29 @@ def env(tmp_path_factory):
     path.write_text(json.dumps(flow(agent.url)))
     s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_FLOW_FILE": str(path),
                          "WA_AGENT_SECRET": SECRET, "WA_AGENT_TIMEOUT_MS": "700",
-                         "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0"})
+                         "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0",
+                         "WA_ALLOW_LOCAL_URLS": "on", "WA_AGENTS": "helper=" + NAMED.url})
     try:
         s.start()
+        s.key = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", "agents"],
+                               env=s.env, capture_output=True, text=True,
+                               check=True).stdout.strip().splitlines()[-1]
         yield s, graph, agent
     finally:
         s.close()
         graph.close()
         agent.close()
+
+
+def conv_id(s, who):
+    return s.q("SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id "
+               "WHERE c.wa_id = ?", who)[0]["id"]
+
+
+def patch(s, cid, doc):
+    st, _, b = s.request("PATCH", "/api/whatsapp/conversations/%d" % cid, json.dumps(doc).encode(),
+                         {"Authorization": "Bearer " + s.key, "Content-Type": "application/json"})
+    return st, json.loads(b)
 
 
 def say(s, who, text=None, tap=None):
@@ -222,5 +241,128 @@ def test_agent_flow_needs_a_secret(tmp_path):
         r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=s.env, capture_output=True,
                            text=True, timeout=10)
         assert r.returncode != 0 and "WA_AGENT_SECRET" in r.stderr
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("target", [
+    STRANGER.url,                                   # any URL a key holder picks
+    "https://agent.example/answer",
+    "http://localhost:80@evil.example/",            # reads like localhost, is not
+    "nosuchagent"])
+def test_assigning_an_unconfigured_agent_is_refused(env, target):
+    s, graph, agent = env
+    who = "15550404%03d" % (int(hashlib.sha256(target.encode()).hexdigest(), 16) % 1000)
+    say(s, who, "hi")
+    texts_to(graph, who, 1)
+    st, e = patch(s, conv_id(s, who), {"assignee": "agent:" + target})
+    assert st == 422, e
+    assert e["error"]["code"] == "unknown_agent" and e["error"]["field"] == "assignee"
+    assert "configured" in e["error"]["message"]
+    assert assignee(s, who) == "bot"                    # nothing half-written
+
+
+def test_assigning_a_named_or_flow_agent_works(env):
+    s, graph, agent = env
+    who = "15550405001"
+    say(s, who, "hi")
+    n0 = len(texts_to(graph, who, 1))
+    st, row = patch(s, conv_id(s, who), {"assignee": "agent:helper"})
+    assert st == 200 and row["assignee"] == "agent:helper"
+    calls0 = len(NAMED.calls)
+    say(s, who, "question for the helper")
+    got = texts_to(graph, who, n0 + 1)
+    assert got[-1]["text"]["body"] == "Agent says: you asked 'question for the helper'"
+    assert len(NAMED.calls) == calls0 + 1 and NAMED.calls[-1]["sig_ok"]
+    # The flow's own agent, and a configured agent by its exact URL, are fine too.
+    assert patch(s, conv_id(s, who), {"assignee": "agent:" + agent.url})[0] == 200
+    assert patch(s, conv_id(s, who), {"assignee": "agent:" + NAMED.url})[0] == 200
+
+
+def test_old_row_naming_an_unknown_agent_is_not_called(env):
+    """A conversation assigned before agents were checked (or to an agent
+    since removed) must not make the worker send anything to that URL."""
+    s, graph, agent = env
+    who = "15550406001"
+    say(s, who, "hi")
+    texts_to(graph, who, 1)
+    with s.db() as c:
+        c.execute("UPDATE conversations SET assignee = ? WHERE id = ?",
+                  ("agent:" + STRANGER.url, conv_id(s, who)))
+    say(s, who, "my order details, please")
+    deadline = time.time() + 10
+    while time.time() < deadline and assignee(s, who) != "person":
+        time.sleep(0.02)
+    assert assignee(s, who) == "person"                 # a person sees it instead
+    assert STRANGER.calls == []
+    assert s.q("SELECT count(*) n FROM agent_requests WHERE url = ?", STRANGER.url)[0]["n"] == 0
+
+
+def test_queued_call_to_an_unknown_agent_is_not_made(env):
+    """An agent call queued before agents were checked (or to an agent
+    since removed) is dropped by the worker: a person takes over."""
+    s, graph, agent = env
+    who = "15550407001"
+    say(s, who, "hi")
+    n0 = len(texts_to(graph, who, 1))
+    cid = s.q("SELECT id FROM contacts WHERE wa_id = ?", who)[0]["id"]
+    now = int(time.time() * 1000)
+    with s.db() as c:
+        c.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, body, "
+                  "next_attempt_at, created_at) VALUES (?, ?, ?, ?, '{}', ?, ?)",
+                  (PNID, cid, who, STRANGER.url, now, now))
+    deadline = time.time() + 10
+    while time.time() < deadline and s.q("SELECT state FROM agent_requests WHERE url = ?",
+                                         STRANGER.url)[0]["state"] == "queued":
+        time.sleep(0.02)
+    row = s.q("SELECT state, error FROM agent_requests WHERE url = ?", STRANGER.url)[0]
+    assert row["state"] == "failed" and "not configured" in row["error"]
+    assert STRANGER.calls == []
+    assert texts_to(graph, who, n0 + 1)[-1]["text"]["body"].startswith("Sorry, our assistant")
+    assert assignee(s, who) == "person"
+
+
+def test_agent_call_without_a_secret_is_not_made():
+    """No WA_AGENT_SECRET (the bot off, so nothing refused the start): a
+    queued call would go out signed with an empty key; it is dropped."""
+    graph = FakeGraph(token="test-token")
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_BOT": "off",
+                         "WA_ALLOW_LOCAL_URLS": "on", "WA_AGENTS": "helper=" + NAMED.url})
+    try:
+        s.start()
+        who = "15550408001"
+        say(s, who, "hi")
+        cid = s.q("SELECT id FROM contacts WHERE wa_id = ?", who)[0]["id"]
+        calls0, now = len(NAMED.calls), int(time.time() * 1000)
+        with s.db() as c:
+            c.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, "
+                      "body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, '{}', ?, ?)",
+                      (PNID, cid, who, NAMED.url, now, now))
+        deadline = time.time() + 10
+        while time.time() < deadline and s.q("SELECT state FROM agent_requests")[0]["state"] == "queued":
+            time.sleep(0.02)
+        row = s.q("SELECT state, error FROM agent_requests")[0]
+        assert row["state"] == "failed" and "WA_AGENT_SECRET" in row["error"]
+        assert len(NAMED.calls) == calls0
+    finally:
+        s.close()
+        graph.close()
+
+
+def test_local_agent_needs_the_setting(tmp_path):
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(flow("http://127.0.0.1:9/answer")))
+    s = Stack(extra_env={"WA_FLOW_FILE": str(path), "WA_AGENT_SECRET": SECRET,
+                         "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9"})
+    try:
+        subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, check=True,
+                       capture_output=True)
+        r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=s.env, capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode != 0 and "WA_ALLOW_LOCAL_URLS" in r.stderr
+        bad = dict(s.env, WA_ALLOW_LOCAL_URLS="on", WA_AGENTS="x=http://localhost:80@evil.example/")
+        r = subprocess.run([os.path.join(BUILD, "wa-worker")], env=bad, capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode != 0 and "WA_AGENTS" in r.stderr
     finally:
         s.close()

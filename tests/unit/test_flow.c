@@ -519,6 +519,12 @@ TEST(agent)
 	CHECK(good(fill(t, "'agent_url':'https://agent.example/x',")));
 	CHECK(bad(fill(t, "'agent_url':'http://agent.example/x',"),
 	    "agent_url: must be an https:// URL"));
+	/* The host is evil.example: parsed, not matched by prefix. */
+	CHECK(bad(fill(t, "'agent_url':'http://localhost:80@evil.example/',"),
+	    "agent_url: must be an https:// URL"));
+	CHECK(bad(fill(t, "'agent_url':'http://127.0.0.1.evil.example/',"),
+	    "agent_url: must be an https:// URL"));
+	CHECK(good(fill(t, "'agent_url':'http://127.0.0.1:8080/x',")));
 	gc();
 }
 
