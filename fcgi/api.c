@@ -34,6 +34,7 @@
 #define LIMIT_DEFAULT	50
 #define LIMIT_MAX	200
 #define SEND_MAX	(64 * 1024)
+#define STATS_SPAN_MAX	(366 * 86400)	/* /stats: one request, at most */
 
 struct call {
 	struct db		*db;
@@ -155,6 +156,23 @@ reply_json(struct call *c, int status, json_t *o)
 }
 
 /* An error with the field it is about (validation). */
+/*
+ * 503 for a query that failed: query_too_slow when WA_API_QUERY_MS ran
+ * out (db_budget_begin() in api_handle()), else unavailable with what.
+ */
+static void
+db_trouble(struct call *c, const char *what)
+{
+	if (db_budget_spent(c->db))
+		(void)req_error(c->r, 503, "Retry-After: 5\r\n",
+		    "query_too_slow", "The query took longer than "
+		    "WA_API_QUERY_MS allows; narrow it (a shorter period, a "
+		    "filter) or raise the setting.");
+	else
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n",
+		    "unavailable", what);
+}
+
 static void
 fail_field(struct call *c, int status, const char *code, const char *field,
     const char *message)
@@ -397,8 +415,7 @@ page(struct call *c, json_t *rows, int n, int limit)
 
 	if (n < 0) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	if (n == limit && last != NULL) {
@@ -601,8 +618,7 @@ one(struct call *c, int n, json_t *rows, const char *what)
 
 	if (n < 0) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 	} else if (n == 0) {
 		json_decref(rows);
 		(void)snprintf(msg, sizeof(msg), "No %s has id %lld.", what,
@@ -1022,30 +1038,31 @@ event_replay(struct call *c)
 
 /*
  * GET /status: which settings are present (never their values), the
- * queues, the journal, the sender's state, versions.
+ * queues, the journal, the sender's state, process ids, versions.  The
+ * access token is not listed: responders never hold it (the worker does).
  */
 static void
 status_get(struct call *c)
 {
 	static const char *const names[] = { NULL };
+	struct db_health h;
 	json_t	*rows, *o;
 
 	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
 		return;
 	if (db_api_status(c->db, c->cfg->phone_number_id, on_row, rows) != 1 ||
-	    (o = json_array_get(rows, 0)) == NULL) {
+	    (o = json_array_get(rows, 0)) == NULL ||
+	    db_health_get(c->db, &h) == -1) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	json_incref(o);
 	json_decref(rows);
 	(void)json_object_set_new(o, "settings", json_pack(
-	    "{s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:b, s:b}",
+	    "{s:b, s:b, s:b, s:b, s:s, s:s, s:b, s:b}",
 	    "WHATSAPP_APP_SECRET", c->cfg->app_secret != NULL,
 	    "WHATSAPP_VERIFY_TOKEN", c->cfg->verify_token != NULL,
-	    "WHATSAPP_ACCESS_TOKEN", c->cfg->access_token != NULL,
 	    "WHATSAPP_PHONE_NUMBER_ID", c->cfg->phone_number_id != NULL,
 	    "WA_AGENT_SECRET", c->cfg->agent_secret != NULL &&
 	    c->cfg->agent_secret[0] != '\0',
@@ -1053,6 +1070,10 @@ status_get(struct call *c)
 	    "WA_SYNCHRONOUS", c->cfg->sync_full ? "FULL" : "NORMAL",
 	    "WA_BOT", c->cfg->bot, "custom_graph_url",
 	    strcmp(c->cfg->graph_url, "https://graph.facebook.com") != 0));
+	/* Process ids stay here, behind a key; /health does not show them. */
+	(void)json_object_set_new(o, "responder_pid", json_integer(getpid()));
+	(void)json_object_set_new(o, "worker_pid", h.worker_pid > 0 ?
+	    json_integer((json_int_t)h.worker_pid) : json_null());
 	(void)json_object_set_new(o, "version", json_string(WA_VERSION));
 	(void)json_object_set_new(o, "schema_version",
 	    json_integer(db_schema_known()));
@@ -1098,8 +1119,8 @@ on_delay(void *arg, int nc, const char *const *names, const struct db_val *v)
 }
 
 /*
- * GET /stats?since=&until= (default: the last 7 days): messages by day,
- * direction, type and status; unique and new contacts; seconds from a
+ * GET /stats?since=&until= (default: the last 7 days; at most 366 days,
+ * since is moved up past that): messages by day, direction, type and status; unique and new contacts; seconds from a
  * customer's message to the next reply (p50, p95); failures by Meta
  * code; the most chosen menu options.
  */
@@ -1111,7 +1132,7 @@ stats_get(struct call *c)
 	    "failures", "menu_options" };
 	struct delays	 dl;
 	int64_t		 since, until = (int64_t)time(NULL) + 1;
-	int		 rs;
+	int		 rs, capped;
 	size_t		 i;
 	json_t		*out, *a;
 
@@ -1127,8 +1148,14 @@ stats_get(struct call *c)
 		    "before until.");
 		return;
 	}
-	if ((out = json_pack("{s:I, s:I}", "since", (json_int_t)since, "until",
-	    (json_int_t)until)) == NULL)
+	/*
+	 * One request covers at most 366 days, so its cost is bounded; the
+	 * answer's since and capped say what was covered.
+	 */
+	if ((capped = until - since > STATS_SPAN_MAX))
+		since = until - STATS_SPAN_MAX;
+	if ((out = json_pack("{s:I, s:I, s:b}", "since", (json_int_t)since,
+	    "until", (json_int_t)until, "capped", capped)) == NULL)
 		goto oom;
 	for (i = 0; i < 5; i++) {
 		if (i == 2) {
@@ -1164,8 +1191,7 @@ stats_get(struct call *c)
 fail:
 	free(dl.v);
 	json_decref(out);
-	(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-	    "The statistics could not be read; try again.");
+	db_trouble(c, "The statistics could not be read; try again.");
 	return;
 oom:
 	free(dl.v);
@@ -1242,8 +1268,7 @@ metrics_get(struct call *c)
 		if (db_api_metrics(c->db, c->cfg->phone_number_id, i, on_metric,
 		    &p) == -1) {
 			buf_clear(&b);
-			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
-			    "unavailable", "The metrics could not be read.");
+			db_trouble(c, "The metrics could not be read.");
 			return;
 		}
 	}
@@ -1385,8 +1410,7 @@ contact_export(struct call *c)
 		    (int)i, on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
-			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
-			    "unavailable", "The export could not be read.");
+			db_trouble(c, "The export could not be read.");
 			return;
 		}
 		(void)json_object_set_new(out, parts[i], a);
@@ -1433,8 +1457,7 @@ contact_erase(struct call *c)
 		return;
 	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
 	    erase_file, &e)) == -1) {
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "Nothing was erased; try again.");
+		db_trouble(c, "Nothing was erased; try again.");
 		return;
 	}
 	if (rc == 0) {
@@ -1734,6 +1757,9 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 		    "may only read; create one without --read-only to write.");
 		return 1;
 	}
+	/* A time budget, so one costly query cannot hold this responder. */
+	db_budget_begin(d, cfg->api_query_ms);
 	hit->fn(&c);
+	db_budget_end(d);
 	return 1;
 }

@@ -723,6 +723,8 @@ struct db {
 	const char	*stop_words;	/* borrowed: opt-out keywords, or NULL */
 	const char	*start_words;	/* borrowed: opt-in keywords, or NULL */
 	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
+	int64_t		 budget_end_us;	/* API budget: interrupt after this */
+	int		 budget_hit;	/* the budget interrupted a statement */
 };
 
 /*
@@ -3156,6 +3158,47 @@ db_api_contacts(struct db *d, const char *pnid, const char *wa_id,
 		sqlite3_bind_int(s, 5, limit);
 	}
 	return each_typed(d, k, cb, arg, __func__);
+}
+
+/* Progress handler: interrupts the statement once the budget is spent. */
+static int
+budget_check(void *arg)
+{
+	struct db *d = arg;
+
+	if (clock_mono_us() < d->budget_end_us)
+		return 0;
+	d->budget_hit = 1;
+	return 1;
+}
+
+/*
+ * Gives what follows until db_budget_end() ms milliseconds of the
+ * database: a statement still running then is interrupted (SQLITE_
+ * INTERRUPT, its transaction rolled back) and db_budget_spent() says so.
+ * For the management API, so a costly query cannot hold a responder.
+ */
+void
+db_budget_begin(struct db *d, long ms)
+{
+	d->budget_hit = 0;
+	d->budget_end_us = clock_mono_us() + (int64_t)ms * 1000;
+	/* About every 50 us of work: the clock is cheap next to that. */
+	sqlite3_progress_handler(d->h, 1000, budget_check, d);
+}
+
+/* Lifts the budget of db_budget_begin(). */
+void
+db_budget_end(struct db *d)
+{
+	sqlite3_progress_handler(d->h, 0, NULL, NULL);
+}
+
+/* 1 when the budget interrupted a statement since db_budget_begin(). */
+int
+db_budget_spent(const struct db *d)
+{
+	return d->budget_hit;
 }
 
 /*

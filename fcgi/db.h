@@ -164,6 +164,9 @@ int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
 int		 db_backup(struct db *, const char *path);
 int		 db_search_index(struct db *, int max);
+void		 db_budget_begin(struct db *, long ms);
+void		 db_budget_end(struct db *);
+int		 db_budget_spent(const struct db *);
 int64_t		 db_purge(struct db *, int what, int64_t cutoff, int limit,
 		    int dry, void (*)(void *, const char *), void *);
 void		 db_set_keywords(struct db *, const char *stop,

@@ -3,7 +3,10 @@
  * Meta's webhook handshake, appends signed webhook bodies to the journal
  * and acknowledges them only after COMMIT (DESIGN rule 1), and serves
  * /health.  Stateless between requests; never talks to the network beyond
- * its FastCGI socket (and the worker's wake-up socket).
+ * its FastCGI socket (and the worker's wake-up socket).  Two pools run it:
+ * `-r webhook` behind the webhook location, `-r api` behind the management
+ * API's (issue 10, item 13), so a slow API request never delays the
+ * acknowledgement of a webhook; without -r one pool serves everything.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +33,14 @@
 
 static volatile sig_atomic_t stop;
 
+/* Which routes this pool answers (-r). */
+enum role {
+	ROLE_ALL,	/* no -r: everything */
+	ROLE_WEBHOOK,	/* /webhook and /health */
+	ROLE_API,	/* the management API and /health */
+	ROLE__MAX
+};
+
 static void
 on_term(int sig)
 {
@@ -48,6 +59,9 @@ struct ctx {
 	struct db	*db;
 	int		 wake;	/* datagram socket to the worker */
 	time_t		 started;
+	enum role	 role;
+	time_t		 refused_at;	/* when a refusal was last logged */
+	unsigned long	 refused;	/* refusals since then, unlogged */
 	struct held	 held[HOLD_MAX];
 };
 
@@ -147,9 +161,20 @@ webhook_receive(struct ctx *c, struct req *r)
 	sr = sig_verify(c->cfg.app_secret, req_param(r,
 	    "HTTP_X_HUB_SIGNATURE_256"), r->body.p, r->body.len);
 	if (sr != SIG_OK) {
-		/* One line, never the body (reference 2.1 item 7). */
-		log_warnx("webhook refused: signature %s, %zu bytes from %s",
-		    sig_result_names[sr], r->body.len, addr ? addr : "-");
+		/*
+		 * Never the body (reference 2.1 item 7), and at most one
+		 * line a second with a count, so a flood of forged posts
+		 * cannot fill the disk; /metrics counts every one.
+		 */
+		c->refused++;
+		if (time(NULL) != c->refused_at) {
+			c->refused_at = time(NULL);
+			log_warnx("webhook refused: signature %s, %zu bytes "
+			    "from %s (%lu refused since the last such line)",
+			    sig_result_names[sr], r->body.len, addr ? addr :
+			    "-", c->refused);
+			c->refused = 0;
+		}
 		counters_add(CNT_SIG_REFUSED, 1);
 		(void)req_error(r, 403, NULL, "bad_signature",
 		    "X-Hub-Signature-256 is missing or does not match the body "
@@ -204,47 +229,52 @@ struct paused {
 	int		 err;	/* out of memory */
 };
 
-/* Adds one paused number to the /health JSON (arg is a struct paused). */
+/*
+ * Adds one paused number to the /health JSON (arg is a struct paused):
+ * why and until when, not which number (that is on /status, behind a key).
+ */
 static void
 health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
     int64_t paused_at, int64_t resume_at)
 {
 	struct paused *p = arg;
 
-	/* pnid and reason are digits and fixed words: no escaping needed. */
-	if (buf_printf(p->b, "%s{\"phone_number_id\":\"%s\",\"reason\":"
-	    "\"%s\",\"code\":%lld,\"since\":%lld,\"resume_at\":",
-	    p->n++ ? "," : "", pnid ? pnid : "", reason ? reason : "",
+	(void)pnid;
+	/* reason is a fixed word: no escaping needed. */
+	if (buf_printf(p->b, "%s{\"reason\":\"%s\",\"code\":%lld,\"since\":"
+	    "%lld,\"resume_at\":", p->n++ ? "," : "", reason ? reason : "",
 	    (long long)code, (long long)paused_at) == -1 ||
 	    (resume_at > 0 ? buf_printf(p->b, "%lld}", (long long)resume_at) :
 	    buf_puts(p->b, "null}")) == -1)
 		p->err = 1;
 }
 
+#define HEARTBEAT_LATE	30	/* s: a worker this quiet is not running */
+
 /*
- * GET /health: 200 with the state of things, 503 when the database
- * fails.  sending.paused lists numbers the sender stopped (an invalid
- * token until it changes, a spam breaker until resume_at).
+ * GET /health, public: up or degraded and why (reasons: database_error,
+ * worker_not_running, sending_paused), the journal backlog, the outbox.
+ * No process ids, no phone numbers: those are on /status behind a key.
+ * 200, or 503 when the database fails.
  */
 static void
 health(struct ctx *c, struct req *r)
 {
 	struct db_health h;
-	struct buf	 b;
+	struct buf	 b, why;
 	struct paused	 p = { &b, 0, 0 };
 	time_t		 now = time(NULL);
-	int		 ok;
+	int		 ok, err;
 
+	memset(&h, 0, sizeof(h));
 	ok = db_health_get(c->db, &h) == 0;
 	buf_init(&b);
-	if (buf_printf(&b, "{\"status\":\"%s\",\"process\":{\"pid\":%d,"
-	    "\"uptime_s\":%lld},\"database\":\"%s\",\"sqlite_version\":\"%s\","
-	    "\"schema_version\":%d,\"journal_backlog\":%lld,"
-	    "\"worker\":{\"pid\":%lld,\"heartbeat_age_s\":",
-	    ok ? "ok" : "degraded", (int)getpid(),
-	    (long long)(now - c->started), ok ? "ok" : "error",
-	    db_sqlite_version(), h.schema_version, (long long)h.backlog,
-	    (long long)h.worker_pid) == -1 ||
+	buf_init(&why);
+	err = buf_printf(&b, "\"database\":\"%s\",\"sqlite_version\":\"%s\","
+	    "\"schema_version\":%d,\"journal_backlog\":%lld,\"process\":"
+	    "{\"uptime_s\":%lld},\"worker\":{\"heartbeat_age_s\":",
+	    ok ? "ok" : "error", db_sqlite_version(), h.schema_version,
+	    (long long)h.backlog, (long long)(now - c->started)) == -1 ||
 	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
 	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1 ||
 	    buf_printf(&b, "\"sending\":{\"queued\":%lld,"
@@ -252,14 +282,35 @@ health(struct ctx *c, struct req *r)
 	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
 	    1000) : 0LL) == -1 ||
 	    (ok && db_sender_list(c->db, health_paused, &p) == -1) ||
-	    p.err || buf_puts(&b, "]}}\n") == -1) {
+	    p.err || buf_puts(&b, "]}}\n") == -1;
+	if (!err && !ok)
+		err = buf_puts(&why, ",\"database_error\"") == -1;
+	if (!err && ok && (h.heartbeat_at <= 0 ||
+	    now - h.heartbeat_at > HEARTBEAT_LATE))
+		err = buf_puts(&why, ",\"worker_not_running\"") == -1;
+	if (!err && p.n > 0)
+		err = buf_puts(&why, ",\"sending_paused\"") == -1;
+	if (err) {
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
-		buf_clear(&b);
-		return;
+		goto done;
 	}
-	(void)req_reply(r, ok ? 200 : 503, "application/json", NULL, b.p,
-	    b.len);
+	{
+		struct buf out;
+
+		buf_init(&out);
+		if (buf_printf(&out, "{\"status\":\"%s\",\"reasons\":[%s],",
+		    why.len ? "degraded" : "ok", why.len ? why.p + 1 : "") ==
+		    -1 || buf_append(&out, b.p, b.len) == -1)
+			(void)req_error(r, 503, NULL, "unavailable",
+			    "Out of memory.");
+		else
+			(void)req_reply(r, ok ? 200 : 503, "application/json",
+			    NULL, out.p, out.len);
+		buf_clear(&out);
+	}
+done:
 	buf_clear(&b);
+	buf_clear(&why);
 }
 
 /*
@@ -275,7 +326,10 @@ route(struct ctx *c, struct req *r)
 		p += sizeof(PREFIX) - 1;
 	else
 		p = "";
-	if (strcmp(p, "/webhook") == 0) {
+	if (strcmp(p, "/webhook") == 0 && c->role == ROLE_API)
+		(void)req_error(r, 404, NULL, "not_found", "This pool serves "
+		    "the management API; webhooks go to the webhook pool.");
+	else if (strcmp(p, "/webhook") == 0) {
 		if (strcmp(r->method, "GET") == 0)
 			webhook_verify(c, r);
 		else if (strcmp(r->method, "POST") == 0)
@@ -291,7 +345,8 @@ route(struct ctx *c, struct req *r)
 		else
 			(void)req_error(r, 405, "Allow: GET\r\n",
 			    "method_not_allowed", "Use GET.");
-	} else if (*p == '\0' || !api_handle(c->db, &c->cfg, r, p, c->wake))
+	} else if (*p == '\0' || c->role == ROLE_WEBHOOK ||
+	    !api_handle(c->db, &c->cfg, r, p, c->wake))
 		(void)req_error(r, 404, NULL, "not_found",
 		    "No such endpoint.");
 	return 0;
@@ -335,8 +390,10 @@ serve(struct ctx *c)
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-fcgi [-n]\n"
+	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api]\n"
 	    "  -n  check the configuration and exit\n"
+	    "  -r  serve only webhooks or only the management API (and "
+	    "/health)\n"
 	    "Run under spawn-fcgi; configuration comes from the environment "
 	    "and WA_ENV_FILE.\n");
 	exit(2);
@@ -352,13 +409,17 @@ main(int argc, char *argv[])
 	int			 ch, check = 0;
 
 	log_init("wa-fcgi");
-	while ((ch = getopt(argc, argv, "n")) != -1) {
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt(argc, argv, "nr:")) != -1) {
 		if (ch == 'n')
 			check = 1;
+		else if (ch == 'r' && strcmp(optarg, "webhook") == 0)
+			c.role = ROLE_WEBHOOK;
+		else if (ch == 'r' && strcmp(optarg, "api") == 0)
+			c.role = ROLE_API;
 		else
 			usage();
 	}
-	memset(&c, 0, sizeof(c));
 	if (cfg_load(&c.cfg, CFG_NEED_RESPONDER, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (check) {

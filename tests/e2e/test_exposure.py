@@ -1,0 +1,435 @@
+"""Secrets and data that can leave the box (issue 10, items 12 to 16), on
+the real stack: nginx's memory under slow uploads and its per-address
+webhook connection limit, the management API's own responder pool and
+time budget, the metrics allow list, export and erase of a contact,
+retention, file modes, the responders' environment, the refused-signature
+log rate and what public /health says."""
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from stack import BUILD, TOP, Stack, fixture
+
+API = "/api/whatsapp"
+PNID = "200300400500600"
+
+
+def wactl(s, *args, umask=None):
+    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+
+
+def new_key(s, name="exposure"):
+    r = wactl(s, "apikey", "create", name)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().splitlines()[-1]
+
+
+def get(s, path, key, timeout=30, source=None):
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=timeout,
+                                   source_address=(source, 0) if source else None)
+    try:
+        c.request("GET", path, headers={"Authorization": "Bearer " + key} if key else {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def started(extra_env=None, umask=None):
+    s = Stack(extra_env=extra_env)
+    old = os.umask(umask) if umask is not None else None
+    try:
+        s.start()
+    except Exception:
+        s.close()
+        raise
+    finally:
+        if old is not None:
+            os.umask(old)
+    return s
+
+
+def procs(s, name):
+    """Pids of this stack's processes called name (by WA_STATE_DIR)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                if f.read().strip() != name:
+                    continue
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if ("WA_STATE_DIR=" + s.state).encode() in env.split(b"\0"):
+            out.append(int(pid))
+    return out
+
+
+def nginx_pids(s):
+    with open(os.path.join(s.state, "nginx", "nginx.pid")) as f:
+        master = int(f.read())
+    pids = [master]
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                    pids.append(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def rss_kb(pids):
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/status" % pid) as f:
+            total += int(re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M).group(1))
+    return total
+
+
+def temp_body_bytes(s, pids):
+    """Bytes of request bodies nginx holds in its temp files (unlinked)."""
+    total, where = 0, os.path.join(s.state, "nginx", "body")
+    for pid in pids:
+        d = "/proc/%d/fd" % pid
+        for fd in os.listdir(d):
+            try:
+                if os.readlink(os.path.join(d, fd)).startswith(where):
+                    total += os.stat(os.path.join(d, fd)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def slow_upload(s, size, sent):
+    """A signed webhook POST whose body stops one byte short of size."""
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(("POST %s/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "X-Hub-Signature-256: sha256=00\r\nContent-Length: %d\r\n\r\n"
+                  % (API, size)).encode())
+    if sent:
+        sock.sendall(b" " * sent)
+    return sock
+
+
+# Item 12 ------------------------------------------------------------------
+
+def test_slow_uploads_do_not_grow_nginx_by_their_bodies():
+    n, size = 32, 4 * 1024 * 1024
+    s = started({"WA_WEBHOOK_CONNS": "64"})
+    socks = []
+    try:
+        pids = nginx_pids(s)
+        before = rss_kb(pids)
+        for _ in range(n):
+            socks.append(slow_upload(s, size, size - 1))
+        # Wait until nginx holds (nearly) every body, in memory or on disk;
+        # 4 MB each in RAM would be 128 MB more.
+        bound_kb = 48 * 1024
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            grown = rss_kb(pids) - before
+            assert grown < bound_kb, "nginx grew by %d KB for %d slow uploads" % (grown, n)
+            if temp_body_bytes(s, pids) >= n * (size - 1 - 128 * 1024):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("nginx did not take the bodies in time")
+        assert rss_kb(pids) - before < bound_kb
+    finally:
+        for k in socks:
+            k.close()
+        s.close()
+
+
+def test_webhook_connections_per_address_are_limited():
+    s = started({"WA_WEBHOOK_CONNS": "3"})
+    socks = []
+    try:
+        body = fixture("text.json")
+        for _ in range(3):
+            socks.append(slow_upload(s, 1000, 10))
+        # The three hold their slot once nginx reads their headers.
+        deadline = time.time() + 10
+        while True:
+            st, _, b = s.post(body)
+            if st == 429 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert st == 429, (st, b)
+        assert json.loads(b)["error"]["code"] == "rate_limited"
+        for k in socks:
+            k.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, _, b = s.post(body)
+            if st != 429:
+                break
+            time.sleep(0.05)
+        assert st == 200, (st, b)
+    finally:
+        for k in socks:
+            k.close()
+        s.close()
+
+
+# Item 13 ------------------------------------------------------------------
+
+def slow_history(s, n=20000):
+    """One customer with n messages and no reply: /stats's reply delays
+    cost n^2/2 index steps over them."""
+    t0 = 1790000000
+    with s.db() as c:
+        c.execute("INSERT INTO contacts (id, phone_number_id, wa_id, first_seen_at, last_seen_at) "
+                  "VALUES (9001, ?, '15550009999', ?, ?)", (PNID, t0, t0))
+        c.execute("INSERT INTO conversations (id, phone_number_id, contact_id, created_at) "
+                  "VALUES (9001, ?, 9001, ?)", (PNID, t0))
+        c.executemany("INSERT INTO messages (phone_number_id, wamid, direction, conversation_id, "
+                      "contact_id, sender, type, timestamp, raw, created_at) VALUES "
+                      "(?, ?, 'in', 9001, 9001, '15550009999', 'text', ?, '{}', ?)",
+                      [(PNID, "wamid.slow%d" % i, t0 + i, t0) for i in range(n)])
+    return "%s/stats?since=%d&until=%d" % (API, t0, t0 + n)
+
+
+def running(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "R"
+    except OSError:
+        return False
+
+
+def test_webhook_is_acknowledged_while_every_api_responder_is_busy():
+    s = started({"WA_RESPONDERS": "2", "WA_API_RESPONDERS": "2", "WA_API_QUERY_MS": "4000"})
+    try:
+        key = new_key(s)
+        path = slow_history(s)
+        answers = []
+
+        def slow():
+            answers.append(get(s, path, key, timeout=60))
+        threads = [threading.Thread(target=slow) for _ in range(3)]
+        for t in threads:
+            t.start()
+        # Wait until two responders run the slow query (every API one).
+        deadline = time.time() + 20
+        while sum(running(p) for p in procs(s, "wa-fcgi")) < 2:
+            assert time.time() < deadline, "the slow queries did not start"
+            time.sleep(0.01)
+        st, _, b = s.post(fixture("text.json"))
+        assert st == 200, b
+        assert any(t.is_alive() for t in threads), "the API answered first"
+        for t in threads:
+            t.join(60)
+        assert len(answers) == 3
+        for st, b in answers:
+            assert st == 503, b
+            assert json.loads(b)["error"]["code"] == "query_too_slow"
+        assert "WA_API_QUERY_MS" in json.loads(answers[0][1])["error"]["message"]
+    finally:
+        s.close()
+
+
+def test_query_over_its_budget_answers_503_query_too_slow():
+    s = started({"WA_API_QUERY_MS": "300"})
+    try:
+        key = new_key(s)
+        path = slow_history(s)
+        st, b = get(s, path, key, timeout=60)
+        assert st == 503, b
+        err = json.loads(b)["error"]
+        assert err["code"] == "query_too_slow" and "narrow" in err["message"]
+        # The responder is free again and cheap queries still answer.
+        st, b = get(s, API + "/stats", key)
+        assert st == 200, b
+    finally:
+        s.close()
+
+
+def test_stats_covers_at_most_366_days():
+    s = started()
+    try:
+        key = new_key(s)
+        st, b = get(s, API + "/stats?since=0&until=1790000000", key)
+        assert st == 200, b
+        doc = json.loads(b)
+        assert doc["capped"] is True and doc["since"] == 1790000000 - 366 * 86400
+        st, b = get(s, API + "/stats?since=1780000000&until=1790000000", key)
+        doc = json.loads(b)
+        assert doc["capped"] is False and doc["since"] == 1780000000
+    finally:
+        s.close()
+
+
+def test_metrics_only_from_allowed_addresses():
+    s = started()
+    try:
+        key = new_key(s)
+        st, b = get(s, API + "/metrics", key, source="127.0.0.2")
+        assert st == 403, b
+        assert json.loads(b)["error"]["code"] == "forbidden"
+        st, b = get(s, API + "/metrics", key, source="127.0.0.1")
+        assert st == 200 and b"wa_webhooks" in b
+    finally:
+        s.close()
+
+
+def test_production_site_config_passes_nginx_t(tmp_path):
+    site = open(os.path.join(TOP, "nginx", "wa-gateway.conf")).read()
+    assert re.search(r"location = /api/whatsapp/metrics \{[^}]*allow 127\.0\.0\.1;[^}]*"
+                     r"include /etc/nginx/wa-metrics-allow\.conf;[^}]*deny all;", site)
+    assert "http2_max_concurrent_streams" in site
+    assert "client_body_buffer_size 128k" in site and "limit_conn wa_hook" in site
+    assert "unix:/run/wa-gateway/api.sock" in site
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=wa.example.com", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+    (tmp_path / "allow.conf").write_text("allow 192.0.2.10;\n")
+    p80, p443 = 0, 0
+    with socket.socket() as a, socket.socket() as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        p80, p443 = a.getsockname()[1], b.getsockname()[1]
+    site = (site.replace("/etc/nginx/wa_fastcgi_params", os.path.join(TOP, "nginx", "wa_fastcgi_params"))
+            .replace("/etc/nginx/wa-metrics-allow.conf", str(tmp_path / "allow.conf"))
+            .replace("/etc/letsencrypt/live/wa.example.com/fullchain.pem", str(tmp_path / "cert.pem"))
+            .replace("/etc/letsencrypt/live/wa.example.com/privkey.pem", str(tmp_path / "key.pem"))
+            .replace("/var/log/nginx/", str(tmp_path) + "/")
+            .replace("listen 80;", "listen 127.0.0.1:%d;" % p80)
+            .replace("listen [::]:80;", "")
+            .replace("listen 443 ssl", "listen 127.0.0.1:%d ssl" % p443)
+            .replace("listen [::]:443 ssl http2;", ""))
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        "pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n"
+        "client_body_temp_path %s/body;\nproxy_temp_path %s/p;\nfastcgi_temp_path %s/f;\n"
+        "uwsgi_temp_path %s/u;\nscgi_temp_path %s/s;\ninclude %s/site.conf;\n}\n"
+        % ((tmp_path,) * 7 + (tmp_path,)))
+    r = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-e",
+                        str(tmp_path / "error.log")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+# Item 15 ------------------------------------------------------------------
+
+def test_files_are_owner_only_whatever_the_umask():
+    s = started(umask=0)
+    try:
+        for name in ("wa.db", "wa.db-wal"):
+            mode = os.stat(os.path.join(s.state, name)).st_mode & 0o777
+            assert mode == 0o600, (name, oct(mode))
+        for name in ("fcgi.sock", "api.sock"):
+            mode = os.stat(os.path.join(s.state, name)).st_mode & 0o777
+            assert mode == 0o660, (name, oct(mode))
+        out = os.path.join(s.state, "backup.db")
+        r = wactl(s, "backup", out, umask=0)
+        assert r.returncode == 0, r.stderr
+        assert os.stat(out).st_mode & 0o777 == 0o600
+    finally:
+        s.close()
+
+
+# Item 16 ------------------------------------------------------------------
+
+def memory_holds(pid, needle):
+    """1 when needle is in any private writable mapping of pid."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if "rw" not in parts[1] or hi - lo > 256 * 1024 * 1024:
+                continue
+            if len(parts) > 5 and parts[5].startswith("/") and not parts[5].startswith("/dev/zero"):
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+def test_responders_never_hold_the_access_token(tmp_path):
+    token = "EAAG" + os.urandom(16).hex()
+    env = tmp_path / "wa.env"
+    env.write_text("WHATSAPP_ACCESS_TOKEN=%s\n" % token)
+    env.chmod(0o600)
+    s = Stack(extra_env={"WA_ENV_FILE": str(env), "WHATSAPP_ACCESS_TOKEN": token})
+    try:
+        s.start()
+        responders = procs(s, "wa-fcgi")
+        assert len(responders) >= 2
+        for pid in responders:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                assert b"WHATSAPP_ACCESS_TOKEN" not in f.read()
+            assert not memory_holds(pid, token.encode()), "responder %d holds the token" % pid
+        # The worker still has it: it is the one that calls Meta.
+        worker = procs(s, "wa-worker")
+        assert worker and memory_holds(worker[0], token.encode())
+        assert token not in s.logtext()
+    finally:
+        s.close()
+
+
+def test_refused_signatures_are_logged_once_a_second_with_a_count():
+    s = started()
+    try:
+        n, t0 = 0, time.time()
+        while n < 300 or time.time() - t0 < 2:
+            assert s.post(b'{"object":"whatsapp_business_account"}', signature="sha256=" + "0" * 64)[0] == 403
+            n += 1
+        seconds = time.time() - t0
+        lines = [l for l in s.logtext().splitlines() if "webhook refused" in l]
+        # Two webhook responders: each logs at most once a second.
+        assert 1 <= len(lines) <= 2 * (int(seconds) + 2), (len(lines), n)
+        counts = [int(re.search(r"\((\d+) refused since the last such line\)", l).group(1)) for l in lines]
+        assert max(counts) > 1 and sum(counts) <= n
+        key = new_key(s)
+        st, b = get(s, API + "/metrics", key)
+        assert b"wa_webhooks_refused_total %d\n" % n in b
+    finally:
+        s.close()
+
+
+def test_public_health_has_no_pid_nor_number():
+    s = started()
+    try:
+        with s.db() as c:
+            c.execute("INSERT INTO sender_status (phone_number_id, paused_reason, paused_code, "
+                      "paused_at, resume_at, updated_at) VALUES (?, 'spam_limit', 131048, 1, "
+                      "4102444800, 1)", (PNID,))
+        st, _, b = s.request("GET", API + "/health")
+        assert st == 200
+        doc = json.loads(b)
+        text = b.decode()
+        assert '"pid"' not in text and PNID not in text
+        assert doc["status"] == "degraded" and doc["reasons"] == ["sending_paused"]
+        assert doc["sending"]["paused"][0]["reason"] == "spam_limit"
+        # The details are on /status, behind a key.
+        key = new_key(s)
+        st, b = get(s, API + "/status", key)
+        doc = json.loads(b)
+        assert doc["worker_pid"] in procs(s, "wa-worker") and doc["responder_pid"] in procs(s, "wa-fcgi")
+        with s.db() as c:
+            c.execute("DELETE FROM sender_status")
+        doc = json.loads(s.request("GET", API + "/health")[2])
+        assert doc["status"] == "ok" and doc["reasons"] == []
+    finally:
+        s.close()
