@@ -1379,15 +1379,20 @@ contact_get(struct call *c)
 
 /*
  * GET /contacts/{wa_id}/export: everything held about the contact, for a
- * privacy request: the contact, conversations, messages, statuses, media
- * rows, tickets and what was queued to them.
+ * privacy request, every column of every row: the contact, conversations,
+ * messages, statuses, media rows, tickets, what was queued to them, agent
+ * calls, bot state, orders and their lines, and the journal entries,
+ * webhook errors and subscription events that name them (db_api_export()
+ * parts, in this order).
  */
 static void
 contact_export(struct call *c)
 {
 	static const char *const names[] = { NULL };
 	static const char *const parts[] = { "conversations", "messages",
-	    "statuses", "media", "tickets", "outbox" };
+	    "statuses", "media", "tickets", "outbox", "contacts",
+	    "agent_requests", "bot_state", "orders", "order_lines",
+	    "webhook_events", "webhook_errors", "subscription_events" };
 	json_t	*rows, *out, *a;
 	size_t	 i;
 	int64_t	 contact;
@@ -1443,8 +1448,10 @@ erase_file(void *arg, const char *rel)
 }
 
 /*
- * DELETE /contacts/{wa_id}: erases the contact's messages, media files,
- * the journal bodies that carried them, tickets and state.
+ * DELETE /contacts/{wa_id}: erases the contact's messages, statuses,
+ * media files, outbox rows, agent calls, tickets, orders, state, every
+ * journal body that names them (applied or not) and the raw items of
+ * webhook errors and subscription events that do (db_api_erase()).
  */
 static void
 contact_erase(struct call *c)

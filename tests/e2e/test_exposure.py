@@ -433,3 +433,188 @@ def test_public_health_has_no_pid_nor_number():
         assert doc["status"] == "ok" and doc["reasons"] == []
     finally:
         s.close()
+
+
+# Item 14 ------------------------------------------------------------------
+
+WHO, NAME, WORDS = "15550774411", "Zebulon Quillfeather", "zanzibar marmalade"
+OTHER = "15550774422"
+
+
+def inbound(s, who, name, text, ts=None):
+    doc = json.loads(fixture("text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["contacts"][0].update({"wa_id": who, "profile": {"name": name}})
+    m = v["messages"][0]
+    m.update({"from": who, "timestamp": str(ts or int(time.time())),
+              "id": "wamid.exp.%s" % os.urandom(8).hex()})
+    m["text"]["body"] = text
+    st, _, b = s.post(json.dumps(doc).encode())
+    assert st == 200, b
+    return m["id"]
+
+
+def status(s, who, wamid, ts=None):
+    doc = json.loads(fixture("status_delivered.json"))
+    st_ = doc["entry"][0]["changes"][0]["value"]["statuses"][0]
+    st_.update({"id": wamid, "recipient_id": who, "timestamp": str(ts or int(time.time()))})
+    assert s.post(json.dumps(doc).encode())[0] == 200
+
+
+def everything_about(s, who, name, words, ts=None):
+    """Puts the contact in every table that can hold them."""
+    inbound(s, who, name, "%s %s" % (words, os.urandom(2).hex()), ts)
+    s.wait_applied()
+    c = s.q("SELECT id FROM contacts WHERE wa_id = ?", who)[0]["id"]
+    mid = s.q("SELECT id, wamid FROM messages WHERE sender = ?", who)[0]
+    out = "wamid.out.%s" % os.urandom(6).hex()
+    now = ts or int(time.time())
+    with s.db() as db:
+        db.execute("INSERT INTO messages (phone_number_id, wamid, direction, conversation_id, contact_id, "
+                   "recipient, type, text, timestamp, raw, created_at) SELECT ?, ?, 'out', id, ?, ?, 'text', "
+                   "?, ?, ?, ? FROM conversations WHERE contact_id = ?",
+                   (PNID, out, c, who, "about your " + words, now, json.dumps({"to": who}), now, c))
+        db.execute("INSERT INTO outbox (phone_number_id, recipient, kind, body, text, free_form, source, "
+                   "state, next_attempt_at, created_at) VALUES (?, ?, 'text', ?, ?, 1, 'api', 'accepted', 0, ?)",
+                   (PNID, who, json.dumps({"to": who, "text": {"body": words}}), words, now * 1000))
+        db.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, body, state, "
+                   "next_attempt_at, created_at) VALUES (?, ?, ?, 'http://127.0.0.1:9/agent', ?, 'answered', "
+                   "0, ?)", (PNID, c, who, json.dumps({"contact": who, "message": words}), now * 1000))
+        db.execute("INSERT INTO media (phone_number_id, media_id, direction, message_id, state, created_at) "
+                   "VALUES (?, ?, 'in', ?, 'pending', ?)", (PNID, "media-" + who, mid["id"], now))
+        t = db.execute("INSERT INTO tickets (phone_number_id, number, contact_id, customer_wa_id, description, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (PNID, "T-" + who, c, who, words, now, now)).lastrowid
+        db.execute("INSERT INTO ticket_media (ticket_id, media_id) VALUES (?, ?)", (t, "media-" + who))
+        o = db.execute("INSERT INTO orders (phone_number_id, number, customer_wa_id, status, updated_at) "
+                       "VALUES (?, ?, ?, 'shipped', ?)", (PNID, "A-" + who, who, now)).lastrowid
+        db.execute("INSERT INTO order_lines (order_id, line_no, item) VALUES (?, 1, 'gate')", (o,))
+        db.execute("INSERT OR REPLACE INTO bot_state (phone_number_id, contact_id, node, vars, last_active) "
+                   "VALUES (?, ?, 'menu', ?, ?)", (PNID, c, json.dumps({"said": words}), now))
+        raw = json.dumps({"code": 131051, "title": "Unsupported", "recipient_id": who, "details": words})
+        db.execute("INSERT INTO webhook_errors (phone_number_id, code, title, message, details, raw, "
+                   "item_sha256, created_at) VALUES (?, 131051, 'Unsupported', ?, ?, ?, ?, ?)",
+                   (PNID, words, words, raw, os.urandom(32).hex(), now))
+        db.execute("INSERT INTO subscription_events (phone_number_id, field, raw, item_sha256, created_at) "
+                   "VALUES (?, 'user_preferences', ?, ?, ?)",
+                   (PNID, json.dumps({"wa_id": who, "detail": words}), os.urandom(32).hex(), now))
+    status(s, who, out, ts)
+    s.wait_applied()
+    return out
+
+
+def traces(s, needles):
+    """(table, column, needle) for every text or blob column holding one."""
+    found = []
+    with s.db() as c:
+        tables = [r[0] for r in c.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'messages_fts%'")]
+        for t in tables:
+            for col in [r[1] for r in c.execute("PRAGMA table_info(%s)" % t)]:
+                for n in needles:
+                    if c.execute('SELECT count(*) FROM "%s" WHERE instr(CAST("%s" AS TEXT), ?) > 0'
+                                 % (t, col), (n,)).fetchone()[0]:
+                        found.append((t, col, n))
+    return found
+
+
+TABLES = {"contacts": "contacts", "conversations": "conversations", "messages": "messages",
+          "statuses": "message_statuses", "media": "media", "tickets": "tickets", "outbox": "outbox",
+          "agent_requests": "agent_requests", "bot_state": "bot_state", "orders": "orders",
+          "order_lines": "order_lines", "webhook_events": "webhook_events",
+          "webhook_errors": "webhook_errors", "subscription_events": "subscription_events"}
+
+
+def test_export_has_every_column_of_every_table_that_holds_the_contact():
+    s = started({"WA_BOT": "off"})
+    try:
+        key = new_key(s)
+        everything_about(s, WHO, NAME, WORDS)
+        st, b = get(s, API + "/contacts/%s/export" % WHO, key)
+        assert st == 200, b
+        ex = json.loads(b)
+        for part, table in TABLES.items():
+            cols = {r["name"] for r in s.q("SELECT name FROM pragma_table_info(?)", table)}
+            assert ex[part], "export has no %s" % part
+            for row in ex[part]:
+                assert cols <= set(row), (part, sorted(cols - set(row)))
+        msg = next(m for m in ex["messages"] if m["direction"] == "in")
+        assert WORDS in msg["text"] and WORDS in msg["raw"] and "status_at" in msg
+        assert any(WORDS in e["body"] for e in ex["webhook_events"])
+    finally:
+        s.close()
+
+
+def test_erase_leaves_no_trace_even_of_what_is_not_applied_yet():
+    s = started({"WA_BOT": "off"})
+    try:
+        key = new_key(s)
+        everything_about(s, WHO, NAME, WORDS)
+        everything_about(s, OTHER, "Someone Else", "ordinary words")
+        # One more message waits in the journal while the worker is stopped.
+        worker = procs(s, "wa-worker")
+        assert worker
+        os.kill(worker[0], 19)          # SIGSTOP
+        try:
+            inbound(s, WHO, NAME, WORDS + " late")
+            assert s.q("SELECT count(*) n FROM webhook_events WHERE state = 'pending'")[0]["n"] == 1
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            c.request("DELETE", API + "/contacts/" + WHO, headers={"Authorization": "Bearer " + key})
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            assert r.status == 200, body
+        finally:
+            os.kill(worker[0], 18)      # SIGCONT
+        s.wait_applied()
+        assert traces(s, [WHO, NAME, WORDS]) == []
+        assert json.loads(get(s, API + "/messages?q=zanzibar", key)[1])["data"] == []
+        # The other customer is untouched.
+        assert traces(s, [OTHER, "ordinary words"])
+        assert get(s, API + "/contacts/" + OTHER, key)[0] == 200
+    finally:
+        s.close()
+
+
+def test_message_retention_covers_every_copy_of_the_words():
+    s = started({"WA_BOT": "off", "WA_RETAIN_MESSAGES_DAYS": "1"})
+    try:
+        old = int(time.time()) - 10 * 86400
+        everything_about(s, WHO, NAME, WORDS, ts=old)
+        everything_about(s, OTHER, "Someone Else", "recent words")
+        # The journal received the old customer's webhooks ten days ago.
+        with s.db() as c:
+            c.execute("UPDATE webhook_events SET received_at = received_at - 10 * 86400000 "
+                      "WHERE instr(body, ?) > 0", (WHO.encode(),))
+        assert traces(s, [WORDS])
+        r = wactl(s, "purge")
+        assert r.returncode == 0, r.stderr
+        # Tickets (a business record the staff keep) and the bot's live
+        # state are not messages: retention leaves them.
+        assert [t for t in traces(s, [WORDS]) if t[0] not in ("tickets", "bot_state")] == []
+        assert traces(s, ["recent words"])
+    finally:
+        s.close()
+
+
+def test_media_files_no_row_names_are_swept_after_an_hour():
+    s = started({"WA_BOT": "off"})
+    try:
+        d = os.path.join(s.state, "media", "ab")
+        os.makedirs(d, exist_ok=True)
+        for name in ("orphan", "fresh", "named"):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(b"photo")
+        past = time.time() - 2 * 3600
+        for name in ("orphan", "named"):
+            os.utime(os.path.join(d, name), (past, past))
+        with s.db() as c:
+            c.execute("INSERT INTO media (phone_number_id, media_id, direction, path, state, created_at) "
+                      "VALUES (?, 'm-named', 'in', 'ab/named', 'stored', 0)", (PNID,))
+        r = wactl(s, "purge")
+        assert r.returncode == 0, r.stderr
+        assert not os.path.exists(os.path.join(d, "orphan"))
+        assert os.path.exists(os.path.join(d, "fresh")) and os.path.exists(os.path.join(d, "named"))
+    finally:
+        s.close()
