@@ -324,6 +324,31 @@ def test_production_site_config_passes_nginx_t(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_production_units_keep_the_token_and_the_database_from_nginx_and_responders(tmp_path):
+    units = {n: open(os.path.join(TOP, "deploy", n)).read()
+             for n in ("wa-fcgi.service", "wa-fcgi-api.service")}
+    for name, text in units.items():
+        assert "UnsetEnvironment=WHATSAPP_ACCESS_TOKEN" in text, name
+        assert "-M 0660" in text and "0666" not in text, name
+        assert "RuntimeDirectoryMode=2750" in text and "chgrp www-data /run/wa-gateway" in text
+    assert "-s /run/wa-gateway/api.sock" in units["wa-fcgi-api.service"]
+    assert "wa-fcgi -r api" in units["wa-fcgi-api.service"]
+    assert "wa-fcgi -r webhook" in units["wa-fcgi.service"]
+    install = open(os.path.join(TOP, "deploy", "install.sh")).read()
+    assert not re.search(r"usermod[^\n]*www-data", install)
+    assert "gpasswd -d www-data" in install and "wa-fcgi-api.service" in install
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    for name, text in units.items():
+        (tmp_path / name).write_text(text.replace("/usr/local/bin/", BUILD + "/"))
+    r = subprocess.run([analyze, "verify", "--man=no"] + [str(tmp_path / n) for n in units],
+                       capture_output=True, text=True, timeout=60)
+    bad = [l for l in (r.stdout + r.stderr).splitlines()
+           if str(tmp_path) in l and re.search(r"Unknown|Invalid|Failed|rror", l)]
+    assert r.returncode == 0 and bad == [], r.stdout + r.stderr
+
+
 # Item 15 ------------------------------------------------------------------
 
 def test_files_are_owner_only_whatever_the_umask():
