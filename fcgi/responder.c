@@ -8,6 +8,8 @@
  * API's (issue 10, item 13), so a slow API request never delays the
  * acknowledgement of a webhook; without -r one pool serves everything.
  */
+#include <sys/prctl.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,65 +254,57 @@ health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
 #define HEARTBEAT_LATE	30	/* s: a worker this quiet is not running */
 
 /*
- * GET /health, public: up or degraded and why (reasons: database_error,
- * worker_not_running, sending_paused), the journal backlog, the outbox.
- * No process ids, no phone numbers: those are on /status behind a key.
- * 200, or 503 when the database fails.
+ * GET /health, public: ok or degraded and why (reasons: database_error,
+ * worker_not_running, sending_paused), the journal backlog, the outbox,
+ * and why and until when sending is paused.  No process ids, no phone
+ * numbers: those are on /status, behind a key.  200, or 503 when the
+ * database fails.
  */
 static void
 health(struct ctx *c, struct req *r)
 {
 	struct db_health h;
-	struct buf	 b, why;
-	struct paused	 p = { &b, 0, 0 };
+	struct buf	 b, paused;
+	struct paused	 p = { &paused, 0, 0 };
+	const char	*why[3];
 	time_t		 now = time(NULL);
-	int		 ok, err;
+	int		 ok, err, nwhy = 0, i;
 
 	memset(&h, 0, sizeof(h));
-	ok = db_health_get(c->db, &h) == 0;
 	buf_init(&b);
-	buf_init(&why);
-	err = buf_printf(&b, "\"database\":\"%s\",\"sqlite_version\":\"%s\","
-	    "\"schema_version\":%d,\"journal_backlog\":%lld,\"process\":"
-	    "{\"uptime_s\":%lld},\"worker\":{\"heartbeat_age_s\":",
+	buf_init(&paused);
+	ok = db_health_get(c->db, &h) == 0 &&
+	    db_sender_list(c->db, health_paused, &p) == 0;
+	if (!ok)
+		why[nwhy++] = "database_error";
+	else if (h.heartbeat_at <= 0 || now - h.heartbeat_at > HEARTBEAT_LATE)
+		why[nwhy++] = "worker_not_running";
+	if (p.n > 0)
+		why[nwhy++] = "sending_paused";
+	err = p.err || buf_printf(&b, "{\"status\":\"%s\",\"reasons\":[",
+	    nwhy ? "degraded" : "ok") == -1;
+	for (i = 0; i < nwhy; i++)	/* fixed words: no escaping needed */
+		err |= buf_printf(&b, "%s\"%s\"", i ? "," : "", why[i]) == -1;
+	err |= buf_printf(&b, "],\"database\":\"%s\",\"sqlite_version\":"
+	    "\"%s\",\"schema_version\":%d,\"journal_backlog\":%lld,"
+	    "\"process\":{\"uptime_s\":%lld},\"worker\":{\"heartbeat_age_s\":",
 	    ok ? "ok" : "error", db_sqlite_version(), h.schema_version,
-	    (long long)h.backlog, (long long)(now - c->started)) == -1 ||
-	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
-	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1 ||
-	    buf_printf(&b, "\"sending\":{\"queued\":%lld,"
+	    (long long)h.backlog, (long long)(now - c->started)) == -1;
+	err |= (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
+	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1;
+	err |= buf_printf(&b, "\"sending\":{\"queued\":%lld,"
 	    "\"oldest_age_s\":%lld,\"paused\":[", (long long)h.outbox_depth,
 	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
-	    1000) : 0LL) == -1 ||
-	    (ok && db_sender_list(c->db, health_paused, &p) == -1) ||
-	    p.err || buf_puts(&b, "]}}\n") == -1;
-	if (!err && !ok)
-		err = buf_puts(&why, ",\"database_error\"") == -1;
-	if (!err && ok && (h.heartbeat_at <= 0 ||
-	    now - h.heartbeat_at > HEARTBEAT_LATE))
-		err = buf_puts(&why, ",\"worker_not_running\"") == -1;
-	if (!err && p.n > 0)
-		err = buf_puts(&why, ",\"sending_paused\"") == -1;
-	if (err) {
+	    1000) : 0LL) == -1;
+	err |= (paused.len > 0 && buf_append(&b, paused.p, paused.len) == -1) ||
+	    buf_puts(&b, "]}}\n") == -1;
+	if (err)
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
-		goto done;
-	}
-	{
-		struct buf out;
-
-		buf_init(&out);
-		if (buf_printf(&out, "{\"status\":\"%s\",\"reasons\":[%s],",
-		    why.len ? "degraded" : "ok", why.len ? why.p + 1 : "") ==
-		    -1 || buf_append(&out, b.p, b.len) == -1)
-			(void)req_error(r, 503, NULL, "unavailable",
-			    "Out of memory.");
-		else
-			(void)req_reply(r, ok ? 200 : 503, "application/json",
-			    NULL, out.p, out.len);
-		buf_clear(&out);
-	}
-done:
+	else
+		(void)req_reply(r, ok ? 200 : 503, "application/json", NULL,
+		    b.p, b.len);
 	buf_clear(&b);
-	buf_clear(&why);
+	buf_clear(&paused);
 }
 
 /*
@@ -420,6 +414,10 @@ main(int argc, char *argv[])
 		else
 			usage();
 	}
+	/* ps, top and pgrep tell the pools apart: wa-fcgi and wa-fcgi-api. */
+	if (c.role == ROLE_API && prctl(PR_SET_NAME, "wa-fcgi-api", 0, 0, 0) ==
+	    -1)
+		log_warn("prctl PR_SET_NAME");
 	if (cfg_load(&c.cfg, CFG_NEED_RESPONDER, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (check) {

@@ -227,7 +227,7 @@ def test_webhook_is_acknowledged_while_every_api_responder_is_busy():
             t.start()
         # Wait until two responders run the slow query (every API one).
         deadline = time.time() + 20
-        while sum(running(p) for p in procs(s, "wa-fcgi")) < 2:
+        while sum(running(p) for p in procs(s, "wa-fcgi-api")) < 2:
             assert time.time() < deadline, "the slow queries did not start"
             time.sleep(0.01)
         st, _, b = s.post(fixture("text.json"))
@@ -399,8 +399,8 @@ def test_responders_never_hold_the_access_token(tmp_path):
     s = Stack(extra_env={"WA_ENV_FILE": str(env), "WHATSAPP_ACCESS_TOKEN": token})
     try:
         s.start()
-        responders = procs(s, "wa-fcgi")
-        assert len(responders) >= 2
+        responders = procs(s, "wa-fcgi") + procs(s, "wa-fcgi-api")
+        assert len(responders) == 4
         for pid in responders:
             with open("/proc/%d/environ" % pid, "rb") as f:
                 assert b"WHATSAPP_ACCESS_TOKEN" not in f.read()
@@ -451,7 +451,7 @@ def test_public_health_has_no_pid_nor_number():
         key = new_key(s)
         st, b = get(s, API + "/status", key)
         doc = json.loads(b)
-        assert doc["worker_pid"] in procs(s, "wa-worker") and doc["responder_pid"] in procs(s, "wa-fcgi")
+        assert doc["worker_pid"] in procs(s, "wa-worker") and doc["responder_pid"] in procs(s, "wa-fcgi-api")
         with s.db() as c:
             c.execute("DELETE FROM sender_status")
         doc = json.loads(s.request("GET", API + "/health")[2])
