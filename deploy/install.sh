@@ -50,7 +50,8 @@ die() { printf '%s\n' "install.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run me as root"
 for f in nginx/wa_fastcgi_params nginx/wa-gateway.conf \
-    deploy/wa-fcgi.service deploy/wa-worker.service deploy/wa.env.example; do
+    deploy/wa-fcgi.service deploy/wa-fcgi-api.service \
+    deploy/wa-worker.service deploy/wa.env.example; do
 	[ -f "$SRC/$f" ] || die "$SRC/$f is missing; run me from a checkout"
 done
 if [ -n "$DOMAIN" ]; then
@@ -83,14 +84,13 @@ else
 	say "created system user $USER_NAME"
 fi
 
-# nginx (www-data) must connect to /run/wa-gateway/fcgi.sock (wa:wa, 0660)
-# and, for media, read /var/lib/wa-gateway: put it in group wa.  Workers
-# started after this (nginx reload) pick the group up.
+# nginx (www-data) reaches the sockets in /run/wa-gateway, which the
+# units make group www-data (setgid, so each socket is wa:www-data 0660).
+# It must never reach the database in /var/lib/wa-gateway (wa:wa 0750):
+# www-data stays out of group wa.  Earlier versions put it there; undo it.
 if id -nG www-data | tr ' ' '\n' | grep -qx "$USER_NAME"; then
-	say "www-data is in group $USER_NAME"
-else
-	usermod -a -G "$USER_NAME" www-data
-	say "added www-data to group $USER_NAME"
+	gpasswd -d www-data "$USER_NAME" >/dev/null
+	say "removed www-data from group $USER_NAME (it reaches the sockets only)"
 fi
 
 # systemd's StateDirectory= creates this too; doing it here lets you run
@@ -103,20 +103,34 @@ if [ -e "$ENV_FILE" ]; then
 	say "$ENV_FILE exists, left as it is"
 else
 	# root only: systemd reads EnvironmentFile= as root before it drops
-	# to user wa, so neither the services nor www-data (which is in group
-	# wa for the socket) can read the secrets from disk.
+	# to user wa, so neither the services nor www-data can read the
+	# secrets from disk.  The responders' units also unset
+	# WHATSAPP_ACCESS_TOKEN: only the worker gets it.
 	install -o root -g root -m 0600 "$SRC/deploy/wa.env.example" \
 	    "$ENV_FILE"
 	say "created $ENV_FILE from the example: fill in the secrets"
 fi
 
 # --- nginx ------------------------------------------------------------------
+tmp=$(mktemp)
+tmp_allow=$(mktemp)
+trap 'rm -f "$tmp" "$tmp_allow"' EXIT
 install -o root -g root -m 0644 "$SRC/nginx/wa_fastcgi_params" \
     "$NGINX_DIR/wa_fastcgi_params"
 say "installed $NGINX_DIR/wa_fastcgi_params"
+# Who may read /api/whatsapp/metrics besides loopback: yours to edit.
+METRICS_ALLOW=$NGINX_DIR/wa-metrics-allow.conf
+if [ -e "$METRICS_ALLOW" ]; then
+	say "$METRICS_ALLOW exists, left as it is"
+else
+	printf '%s\n' "# Addresses allowed to read /api/whatsapp/metrics besides loopback," \
+	    "# one \"allow ADDRESS;\" or \"allow NETWORK/BITS;\" a line, e.g." \
+	    "#   allow 192.0.2.10;" \
+	    "# then: nginx -t && systemctl reload nginx" >"$tmp_allow"
+	install -o root -g root -m 0644 "$tmp_allow" "$METRICS_ALLOW"
+	say "created $METRICS_ALLOW (metrics: loopback only until you add addresses)"
+fi
 
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
 if [ -n "$DOMAIN" ]; then
 	sed "s/wa\\.example\\.com/$DOMAIN/g" "$SRC/nginx/wa-gateway.conf" >"$tmp"
 else
@@ -158,6 +172,8 @@ install -o root -g root -m 0644 "$SRC/deploy/wa-worker.service" \
     "$UNIT_DIR/wa-worker.service"
 install -o root -g root -m 0644 "$SRC/deploy/wa-fcgi.service" \
     "$UNIT_DIR/wa-fcgi.service"
+install -o root -g root -m 0644 "$SRC/deploy/wa-fcgi-api.service" \
+    "$UNIT_DIR/wa-fcgi-api.service"
 systemctl daemon-reload
 say "installed the units in $UNIT_DIR and reloaded systemd"
 
@@ -210,10 +226,10 @@ fi
 cat <<EOF
 
  3. Start the gateway (wa-worker migrates the database first):
-      systemctl enable --now wa-worker wa-fcgi
-      journalctl -u wa-worker -u wa-fcgi -e
+      systemctl enable --now wa-worker wa-fcgi wa-fcgi-api
+      journalctl -u wa-worker -u wa-fcgi -u wa-fcgi-api -e
 
- 4. Load the site (this also gives nginx's workers the new group):
+ 4. Load the site:
       nginx -t && systemctl reload nginx
 
  5. Check, then point Meta at it (App Dashboard > WhatsApp > Configuration:

@@ -9,7 +9,12 @@
 # WA_FCGI_WRAPPER (tests only) runs each responder under a command such
 # as valgrind; WA_NGINX_EXTRA (bench only) adds locations to the server;
 # WA_API_RATE (tests, bench) is the management API's requests/s per client.
+# WA_API_RESPONDERS sizes the API's own pool, WA_WEBHOOK_CONNS the webhook
+# connections nginx takes at once from one address.
 set -eu
+# Everything made here (database, WAL, sockets, nginx files) is the
+# owner's alone; the sockets are then opened to the group (-M 0660).
+umask 077
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
 WA_STATE_DIR=${WA_STATE_DIR:-$top/var}
@@ -20,7 +25,6 @@ export WA_STATE_DIR
 if [ -z "${WA_ENV_FILE:-}" ]; then
 	WA_ENV_FILE=$WA_STATE_DIR/dev.env
 	if [ ! -f "$WA_ENV_FILE" ]; then
-		umask 077
 		{
 			echo "# development secrets made by make run; not for production"
 			echo "WHATSAPP_APP_SECRET=$(openssl rand -hex 16)"
@@ -28,7 +32,6 @@ if [ -z "${WA_ENV_FILE:-}" ]; then
 			echo "WHATSAPP_ACCESS_TOKEN=dev-$(openssl rand -hex 20)"
 			echo "WHATSAPP_PHONE_NUMBER_ID=200300400500600"
 		} > "$WA_ENV_FILE"
-		umask 022
 	fi
 fi
 export WA_ENV_FILE
@@ -37,6 +40,10 @@ getv() { eval "v=\${$1:-}"; [ -n "$v" ] && { echo "$v"; return; }
 	sed -n "s/^$1=//p" "$WA_ENV_FILE" | tail -n 1; }
 WA_LISTEN=$(getv WA_LISTEN); WA_LISTEN=${WA_LISTEN:-127.0.0.1:8080}
 WA_RESPONDERS=$(getv WA_RESPONDERS); WA_RESPONDERS=${WA_RESPONDERS:-4}
+WA_API_RESPONDERS=$(getv WA_API_RESPONDERS)
+WA_API_RESPONDERS=${WA_API_RESPONDERS:-2}
+WA_WEBHOOK_CONNS=$(getv WA_WEBHOOK_CONNS)
+WA_WEBHOOK_CONNS=${WA_WEBHOOK_CONNS:-64}
 # The chatbot's flow: the repository's default unless configured.
 [ -n "$(getv WA_FLOW_FILE)" ] ||
 	export WA_FLOW_FILE="$top/deploy/flows/default.json"
@@ -49,6 +56,7 @@ sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
     -e "s|@NGINX@|$top/nginx|g" -e "s|@USER@|$(id -un)|g" \
     -e "s|@EXTRA@|${WA_NGINX_EXTRA:-}|" \
     -e "s|@API_RATE@|${WA_API_RATE:-50}|" \
+    -e "s|@WEBHOOK_CONNS@|$WA_WEBHOOK_CONNS|" \
     "$top/nginx/local.conf.in" > "$WA_STATE_DIR/nginx/nginx.conf"
 nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
 
@@ -57,7 +65,7 @@ cleanup() {
 	trap - INT TERM EXIT
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	rm -f "$WA_STATE_DIR/fcgi.sock"
+	rm -f "$WA_STATE_DIR/fcgi.sock" "$WA_STATE_DIR/api.sock"
 }
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
@@ -73,10 +81,18 @@ trap cleanup EXIT
 	done
 ) &
 pids="$pids $!"
-rm -f "$WA_STATE_DIR/fcgi.sock"
-spawn-fcgi -n -s "$WA_STATE_DIR/fcgi.sock" -M 0666 -- \
+# Two pools: webhooks, and the management API (and /health) on its own
+# socket.  Responders never get the access token (they never call Meta).
+rm -f "$WA_STATE_DIR/fcgi.sock" "$WA_STATE_DIR/api.sock"
+env -u WHATSAPP_ACCESS_TOKEN \
+    spawn-fcgi -n -s "$WA_STATE_DIR/fcgi.sock" -M 0660 -- \
     "$(command -v multiwatch)" -f "$WA_RESPONDERS" -s TERM -- \
-    ${WA_FCGI_WRAPPER:-} "$BUILD/wa-fcgi" &
+    ${WA_FCGI_WRAPPER:-} "$BUILD/wa-fcgi" -r webhook &
+pids="$pids $!"
+env -u WHATSAPP_ACCESS_TOKEN \
+    spawn-fcgi -n -s "$WA_STATE_DIR/api.sock" -M 0660 -- \
+    "$(command -v multiwatch)" -f "$WA_API_RESPONDERS" -s TERM -- \
+    ${WA_FCGI_WRAPPER:-} "$BUILD/wa-fcgi" -r api &
 pids="$pids $!"
 nginx -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log" &
 pids="$pids $!"

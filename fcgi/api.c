@@ -34,6 +34,7 @@
 #define LIMIT_DEFAULT	50
 #define LIMIT_MAX	200
 #define SEND_MAX	(64 * 1024)
+#define STATS_SPAN_MAX	(366 * 86400)	/* /stats: one request, at most */
 
 struct call {
 	struct db		*db;
@@ -155,6 +156,23 @@ reply_json(struct call *c, int status, json_t *o)
 }
 
 /* An error with the field it is about (validation). */
+/*
+ * 503 for a query that failed: query_too_slow when WA_API_QUERY_MS ran
+ * out (db_budget_begin() in api_handle()), else unavailable with what.
+ */
+static void
+db_trouble(struct call *c, const char *what)
+{
+	if (db_budget_spent(c->db))
+		(void)req_error(c->r, 503, "Retry-After: 5\r\n",
+		    "query_too_slow", "The query took longer than "
+		    "WA_API_QUERY_MS allows; narrow it (a shorter period, a "
+		    "filter) or raise the setting.");
+	else
+		(void)req_error(c->r, 503, "Retry-After: 2\r\n",
+		    "unavailable", what);
+}
+
 static void
 fail_field(struct call *c, int status, const char *code, const char *field,
     const char *message)
@@ -397,8 +415,7 @@ page(struct call *c, json_t *rows, int n, int limit)
 
 	if (n < 0) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	if (n == limit && last != NULL) {
@@ -601,8 +618,7 @@ one(struct call *c, int n, json_t *rows, const char *what)
 
 	if (n < 0) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 	} else if (n == 0) {
 		json_decref(rows);
 		(void)snprintf(msg, sizeof(msg), "No %s has id %lld.", what,
@@ -1030,30 +1046,31 @@ event_replay(struct call *c)
 
 /*
  * GET /status: which settings are present (never their values), the
- * queues, the journal, the sender's state, versions.
+ * queues, the journal, the sender's state, process ids, versions.  The
+ * access token is not listed: responders never hold it (the worker does).
  */
 static void
 status_get(struct call *c)
 {
 	static const char *const names[] = { NULL };
+	struct db_health h;
 	json_t	*rows, *o;
 
 	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
 		return;
 	if (db_api_status(c->db, c->cfg->phone_number_id, on_row, rows) != 1 ||
-	    (o = json_array_get(rows, 0)) == NULL) {
+	    (o = json_array_get(rows, 0)) == NULL ||
+	    db_health_get(c->db, &h) == -1) {
 		json_decref(rows);
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "The database could not answer; try again.");
+		db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	json_incref(o);
 	json_decref(rows);
 	(void)json_object_set_new(o, "settings", json_pack(
-	    "{s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:b, s:b}",
+	    "{s:b, s:b, s:b, s:b, s:s, s:s, s:b, s:b}",
 	    "WHATSAPP_APP_SECRET", c->cfg->app_secret != NULL,
 	    "WHATSAPP_VERIFY_TOKEN", c->cfg->verify_token != NULL,
-	    "WHATSAPP_ACCESS_TOKEN", c->cfg->access_token != NULL,
 	    "WHATSAPP_PHONE_NUMBER_ID", c->cfg->phone_number_id != NULL,
 	    "WA_AGENT_SECRET", c->cfg->agent_secret != NULL &&
 	    c->cfg->agent_secret[0] != '\0',
@@ -1061,6 +1078,10 @@ status_get(struct call *c)
 	    "WA_SYNCHRONOUS", c->cfg->sync_full ? "FULL" : "NORMAL",
 	    "WA_BOT", c->cfg->bot, "custom_graph_url",
 	    strcmp(c->cfg->graph_url, "https://graph.facebook.com") != 0));
+	/* Process ids stay here, behind a key; /health does not show them. */
+	(void)json_object_set_new(o, "responder_pid", json_integer(getpid()));
+	(void)json_object_set_new(o, "worker_pid", h.worker_pid > 0 ?
+	    json_integer((json_int_t)h.worker_pid) : json_null());
 	(void)json_object_set_new(o, "version", json_string(WA_VERSION));
 	(void)json_object_set_new(o, "schema_version",
 	    json_integer(db_schema_known()));
@@ -1106,8 +1127,8 @@ on_delay(void *arg, int nc, const char *const *names, const struct db_val *v)
 }
 
 /*
- * GET /stats?since=&until= (default: the last 7 days): messages by day,
- * direction, type and status; unique and new contacts; seconds from a
+ * GET /stats?since=&until= (default: the last 7 days; at most 366 days,
+ * since is moved up past that): messages by day, direction, type and status; unique and new contacts; seconds from a
  * customer's message to the next reply (p50, p95); failures by Meta
  * code; the most chosen menu options.
  */
@@ -1119,7 +1140,7 @@ stats_get(struct call *c)
 	    "failures", "menu_options" };
 	struct delays	 dl;
 	int64_t		 since, until = (int64_t)time(NULL) + 1;
-	int		 rs;
+	int		 rs, capped;
 	size_t		 i;
 	json_t		*out, *a;
 
@@ -1135,8 +1156,14 @@ stats_get(struct call *c)
 		    "before until.");
 		return;
 	}
-	if ((out = json_pack("{s:I, s:I}", "since", (json_int_t)since, "until",
-	    (json_int_t)until)) == NULL)
+	/*
+	 * One request covers at most 366 days, so its cost is bounded; the
+	 * answer's since and capped say what was covered.
+	 */
+	if ((capped = until - since > STATS_SPAN_MAX))
+		since = until - STATS_SPAN_MAX;
+	if ((out = json_pack("{s:I, s:I, s:b}", "since", (json_int_t)since,
+	    "until", (json_int_t)until, "capped", capped)) == NULL)
 		goto oom;
 	for (i = 0; i < 5; i++) {
 		if (i == 2) {
@@ -1172,8 +1199,7 @@ stats_get(struct call *c)
 fail:
 	free(dl.v);
 	json_decref(out);
-	(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-	    "The statistics could not be read; try again.");
+	db_trouble(c, "The statistics could not be read; try again.");
 	return;
 oom:
 	free(dl.v);
@@ -1250,8 +1276,7 @@ metrics_get(struct call *c)
 		if (db_api_metrics(c->db, c->cfg->phone_number_id, i, on_metric,
 		    &p) == -1) {
 			buf_clear(&b);
-			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
-			    "unavailable", "The metrics could not be read.");
+			db_trouble(c, "The metrics could not be read.");
 			return;
 		}
 	}
@@ -1362,15 +1387,20 @@ contact_get(struct call *c)
 
 /*
  * GET /contacts/{wa_id}/export: everything held about the contact, for a
- * privacy request: the contact, conversations, messages, statuses, media
- * rows, tickets and what was queued to them.
+ * privacy request, every column of every row: the contact, conversations,
+ * messages, statuses, media rows, tickets, what was queued to them, agent
+ * calls, bot state, orders and their lines, and the journal entries,
+ * webhook errors and subscription events that name them (db_api_export()
+ * parts, in this order).
  */
 static void
 contact_export(struct call *c)
 {
 	static const char *const names[] = { NULL };
 	static const char *const parts[] = { "conversations", "messages",
-	    "statuses", "media", "tickets", "outbox" };
+	    "statuses", "media", "tickets", "outbox", "contacts",
+	    "agent_requests", "bot_state", "orders", "order_lines",
+	    "webhook_events", "webhook_errors", "subscription_events" };
 	json_t	*rows, *out, *a;
 	size_t	 i;
 	int64_t	 contact;
@@ -1393,8 +1423,7 @@ contact_export(struct call *c)
 		    (int)i, on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
-			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
-			    "unavailable", "The export could not be read.");
+			db_trouble(c, "The export could not be read.");
 			return;
 		}
 		(void)json_object_set_new(out, parts[i], a);
@@ -1427,8 +1456,10 @@ erase_file(void *arg, const char *rel)
 }
 
 /*
- * DELETE /contacts/{wa_id}: erases the contact's messages, media files,
- * the journal bodies that carried them, tickets and state.
+ * DELETE /contacts/{wa_id}: erases the contact's messages, statuses,
+ * media files, outbox rows, agent calls, tickets, orders, state, every
+ * journal body that names them (applied or not) and the raw items of
+ * webhook errors and subscription events that do (db_api_erase()).
  */
 static void
 contact_erase(struct call *c)
@@ -1441,8 +1472,7 @@ contact_erase(struct call *c)
 		return;
 	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
 	    erase_file, &e)) == -1) {
-		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
-		    "Nothing was erased; try again.");
+		db_trouble(c, "Nothing was erased; try again.");
 		return;
 	}
 	if (rc == 0) {
@@ -1742,6 +1772,9 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 		    "may only read; create one without --read-only to write.");
 		return 1;
 	}
+	/* A time budget, so one costly query cannot hold this responder. */
+	db_budget_begin(d, cfg->api_query_ms);
 	hit->fn(&c);
+	db_budget_end(d);
 	return 1;
 }

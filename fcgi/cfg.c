@@ -75,6 +75,17 @@ static const struct ckey keys[] = {
 	  "the address nginx listens on, host:port", OFF(listen) },
 	{ "WA_RESPONDERS", CT_INT, "4", 0, 1, 256,
 	  "the number of wa-fcgi processes", OFF(responders) },
+	{ "WA_API_RESPONDERS", CT_INT, "2", 0, 1, 256,
+	  "the number of wa-fcgi processes serving the management API "
+	  "(a pool of its own, so API requests never delay webhooks)",
+	  OFF(api_responders) },
+	{ "WA_API_QUERY_MS", CT_INT, "2000", 0, 10, 60000,
+	  "how long one management API request may spend in the database, "
+	  "in milliseconds, before it answers 503 query_too_slow",
+	  OFF(api_query_ms) },
+	{ "WA_WEBHOOK_CONNS", CT_INT, "64", 0, 1, 100000,
+	  "webhook connections nginx accepts at once from one address",
+	  OFF(webhook_conns) },
 	{ "WA_SYNCHRONOUS", CT_SYNC, "FULL", 0, 0, 0,
 	  "FULL (an acknowledged webhook survives power loss) or NORMAL",
 	  OFF(sync_full) },
@@ -322,13 +333,20 @@ static int
 read_file(const char *path, char **vals, char *err, size_t errsz)
 {
 	FILE		*f;
-	char		 line[4096], *k, *v, *eq, *e;
+	char		 line[4096], iobuf[8192], *k, *v, *eq, *e;
 	size_t		 lineno = 0, len;
 	const struct ckey *ck;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		(void)snprintf(err, errsz, "WA_ENV_FILE %s: %s", path,
 		    strerror(errno));
+		return -1;
+	}
+	/* Our buffer, wiped below: stdio's own would keep the secrets. */
+	if (setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)) != 0) {
+		(void)snprintf(err, errsz, "WA_ENV_FILE %s: setvbuf failed",
+		    path);
+		(void)fclose(f);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -379,10 +397,12 @@ read_file(const char *path, char **vals, char *err, size_t errsz)
 	}
 	explicit_bzero(line, sizeof(line));
 	(void)fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
 	return 0;
 fail:
 	explicit_bzero(line, sizeof(line));
 	(void)fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
 	return -1;
 }
 
@@ -412,6 +432,19 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 	    read_file(file, vals, err, errsz) == -1)
 		goto fail;
 	for (i = 0; i < NKEYS; i++) {
+		/*
+		 * The responders face the Internet and never call Meta: they
+		 * do not keep the access token even when the file or the
+		 * environment offers it (issue 10, item 16).
+		 */
+		if ((need & CFG_NEED_RESPONDER) &&
+		    keys[i].off == OFF(access_token)) {
+			if (vals[i] != NULL)
+				explicit_bzero(vals[i], strlen(vals[i]));
+			free(vals[i]);
+			vals[i] = NULL;
+			continue;
+		}
 		if ((env = getenv(keys[i].name)) != NULL) {
 			free(vals[i]);
 			if ((vals[i] = strdup(env)) == NULL)

@@ -20,6 +20,9 @@ struct cfg {
 	char	*state_dir;		/* WA_STATE_DIR */
 	char	*listen;		/* WA_LISTEN host:port (make run) */
 	long	 responders;		/* WA_RESPONDERS */
+	long	 api_responders;	/* WA_API_RESPONDERS: the API's own pool */
+	long	 api_query_ms;		/* WA_API_QUERY_MS: an API request's budget */
+	long	 webhook_conns;		/* WA_WEBHOOK_CONNS: per address (nginx) */
 	int	 sync_full;		/* WA_SYNCHRONOUS: 1 FULL, 0 NORMAL */
 	long	 busy_timeout_ms;	/* WA_BUSY_TIMEOUT_MS */
 	long	 send_rate;		/* WA_SEND_RATE: messages/s per number */

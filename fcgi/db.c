@@ -147,6 +147,18 @@ enum stmt {
 	STMT_EXPORT_MEDIA,
 	STMT_EXPORT_TICKETS,
 	STMT_EXPORT_OUTBOX,
+	STMT_EXPORT_CONTACT,
+	STMT_EXPORT_AGENT,
+	STMT_EXPORT_BOT,
+	STMT_EXPORT_ORDERS,
+	STMT_EXPORT_ORDER_LINES,
+	STMT_EXPORT_EVENTS,
+	STMT_EXPORT_WEBHOOK_ERRORS,
+	STMT_EXPORT_SUBSCRIPTIONS,
+	STMT_ERASE_WHO,
+	STMT_ERASE_LAST_EVENT,
+	STMT_ERASE_FIND_BODIES,
+	STMT_ERASE_BODY,
 	STMT_ERASE_PATHS,
 	STMT_ERASE_BODIES,
 	STMT_ERASE_STATUSES,
@@ -154,6 +166,10 @@ enum stmt {
 	STMT_ERASE_TICKETS,
 	STMT_ERASE_AGENT,
 	STMT_ERASE_BOT,
+	STMT_ERASE_ERRORS,
+	STMT_ERASE_SUBSCRIPTIONS,
+	STMT_ERASE_ORDERS,
+	STMT_ERASE_MESSAGES,
 	STMT_ERASE_CONTACT,
 	STMT_PATH_USED,
 	STMT_STATS_VOLUME,
@@ -172,6 +188,19 @@ enum stmt {
 	STMT_PURGE_MEDIA_COUNT,
 	STMT_PURGE_MEDIA_PATHS,
 	STMT_PURGE_MEDIA,
+	STMT_PURGE_STATUSES_COUNT,
+	STMT_PURGE_STATUSES,
+	STMT_PURGE_OUTBOX_COUNT,
+	STMT_PURGE_OUTBOX,
+	STMT_PURGE_AGENT_COUNT,
+	STMT_PURGE_AGENT,
+	STMT_PURGE_ERRORS_COUNT,
+	STMT_PURGE_ERRORS,
+	STMT_PURGE_SUBSCRIPTIONS_COUNT,
+	STMT_PURGE_SUBSCRIPTIONS,
+	STMT_PURGE_OLD_BODIES_COUNT,
+	STMT_PURGE_OLD_BODIES,
+	STMT_MEDIA_PATHS,
 	STMT_SEARCH_UPTO,
 	STMT_SEARCH_INDEX,
 	STMT_SEARCH_DONE,
@@ -667,22 +696,60 @@ static const char *const stmts[STMT__MAX] = {
 	    "AND c.wa_id = ?2", /* STMT_API_CONTACT */
 	"SELECT * FROM conversations WHERE contact_id = ?1",
 	    /* STMT_EXPORT_CONVERSATIONS */
-	"SELECT * FROM messages WHERE conversation_id IN (SELECT id FROM "
-	    "conversations WHERE contact_id = ?1) ORDER BY id",
+	"SELECT * FROM messages WHERE contact_id = ?1 OR conversation_id IN "
+	    "(SELECT id FROM conversations WHERE contact_id = ?1) ORDER BY id",
 	    /* STMT_EXPORT_MESSAGES */
 	"SELECT * FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
 	    "messages WHERE conversation_id IN (SELECT id FROM conversations "
-	    "WHERE contact_id = ?1)) OR recipient_id = ?2 ORDER BY id",
-	    /* STMT_EXPORT_STATUSES */
+	    "WHERE contact_id = ?1)) OR recipient_id = ?2 OR "
+	    "recipient_user_id = (SELECT user_id FROM contacts WHERE id = ?1) "
+	    "ORDER BY id", /* STMT_EXPORT_STATUSES */
 	"SELECT * FROM media WHERE message_id IN (SELECT id FROM messages "
 	    "WHERE conversation_id IN (SELECT id FROM conversations WHERE "
 	    "contact_id = ?1)) ORDER BY id", /* STMT_EXPORT_MEDIA */
 	"SELECT t.*, (SELECT group_concat(media_id) FROM ticket_media m "
 	    "WHERE m.ticket_id = t.id) AS media_ids FROM tickets t "
 	    "WHERE contact_id = ?1 ORDER BY id", /* STMT_EXPORT_TICKETS */
-	"SELECT id, kind, body, state, attempts, error_code, error_title, "
-	    "wamid, created_at, sent_at FROM outbox WHERE recipient = ?2 AND "
-	    "phone_number_id = ?3 ORDER BY id", /* STMT_EXPORT_OUTBOX */
+	"SELECT * FROM outbox WHERE phone_number_id = ?3 AND (recipient = ?2 "
+	    "OR recipient = (SELECT user_id FROM contacts WHERE id = ?1)) "
+	    "ORDER BY id", /* STMT_EXPORT_OUTBOX */
+	"SELECT * FROM contacts WHERE id = ?1", /* STMT_EXPORT_CONTACT */
+	"SELECT * FROM agent_requests WHERE contact_id = ?1 ORDER BY id",
+	    /* STMT_EXPORT_AGENT */
+	"SELECT * FROM bot_state WHERE contact_id = ?1", /* STMT_EXPORT_BOT */
+	"SELECT * FROM orders WHERE phone_number_id = ?3 AND "
+	    "customer_wa_id = ?2 ORDER BY id", /* STMT_EXPORT_ORDERS */
+	"SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.order_id "
+	    "WHERE o.phone_number_id = ?3 AND o.customer_wa_id = ?2 "
+	    "ORDER BY l.id", /* STMT_EXPORT_ORDER_LINES */
+	/* Journal entries whose raw body names the contact (as a JSON
+	 * string: "15550001111"), applied or not. */
+	"SELECT * FROM webhook_events WHERE body IS NOT NULL AND "
+	    "(instr(body, CAST('\"' || ?2 || '\"' AS BLOB)) > 0 OR "
+	    "instr(body, CAST('\"' || (SELECT user_id FROM contacts WHERE "
+	    "id = ?1) || '\"' AS BLOB)) > 0) ORDER BY id",
+	    /* STMT_EXPORT_EVENTS */
+	"SELECT * FROM webhook_errors WHERE instr(raw, '\"' || ?2 || '\"') > 0 "
+	    "OR instr(raw, '\"' || (SELECT user_id FROM contacts WHERE id = ?1) "
+	    "|| '\"') > 0 ORDER BY id", /* STMT_EXPORT_WEBHOOK_ERRORS */
+	"SELECT * FROM subscription_events WHERE instr(raw, '\"' || ?2 || "
+	    "'\"') > 0 OR instr(raw, '\"' || (SELECT user_id FROM contacts "
+	    "WHERE id = ?1) || '\"') > 0 ORDER BY id",
+	    /* STMT_EXPORT_SUBSCRIPTIONS */
+	"SELECT id, user_id FROM contacts WHERE phone_number_id = ?1 AND "
+	    "wa_id = ?2", /* STMT_ERASE_WHO */
+	"SELECT coalesce(max(id), 0) FROM webhook_events",
+	    /* STMT_ERASE_LAST_EVENT */
+	"SELECT id FROM webhook_events WHERE id > ?1 AND id <= ?2 AND "
+	    "body IS NOT NULL AND (instr(body, CAST('\"' || ?3 || '\"' AS "
+	    "BLOB)) > 0 OR (?4 IS NOT NULL AND instr(body, CAST('\"' || ?4 || "
+	    "'\"' AS BLOB)) > 0))", /* STMT_ERASE_FIND_BODIES */
+	/* An entry not yet applied is settled as failed: the worker must
+	 * not bring the erased contact back from it. */
+	"UPDATE webhook_events SET body = NULL, error = CASE WHEN state = "
+	    "'pending' THEN 'erased on request before it was applied' ELSE "
+	    "error END, state = CASE WHEN state = 'pending' THEN 'failed' "
+	    "ELSE state END WHERE id = ?1", /* STMT_ERASE_BODY */
 	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
 	    "message_id IN (SELECT id FROM messages WHERE contact_id = ?1)",
 	    /* STMT_ERASE_PATHS */
@@ -691,14 +758,28 @@ static const char *const stmts[STMT__MAX] = {
 	    "webhook_event_id FROM message_statuses WHERE recipient_id = ?2)",
 	    /* STMT_ERASE_BODIES */
 	"DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
-	    "messages WHERE contact_id = ?1) OR recipient_id = ?2",
+	    "messages WHERE contact_id = ?1) OR recipient_id = ?2 OR "
+	    "recipient_user_id = (SELECT user_id FROM contacts WHERE id = ?1)",
 	    /* STMT_ERASE_STATUSES */
-	"DELETE FROM outbox WHERE recipient = ?2 AND phone_number_id = ?3",
+	"DELETE FROM outbox WHERE phone_number_id = ?3 AND (recipient = ?2 OR "
+	    "recipient = (SELECT user_id FROM contacts WHERE id = ?1))",
 	    /* STMT_ERASE_OUTBOX */
 	"DELETE FROM tickets WHERE contact_id = ?1", /* STMT_ERASE_TICKETS */
 	"DELETE FROM agent_requests WHERE contact_id = ?1",
 	    /* STMT_ERASE_AGENT */
 	"DELETE FROM bot_state WHERE contact_id = ?1", /* STMT_ERASE_BOT */
+	"UPDATE webhook_errors SET raw = '{\"erased\":true}', title = NULL, "
+	    "message = NULL, details = NULL WHERE instr(raw, '\"' || ?2 || "
+	    "'\"') > 0 OR instr(raw, '\"' || (SELECT user_id FROM contacts "
+	    "WHERE id = ?1) || '\"') > 0", /* STMT_ERASE_ERRORS */
+	"UPDATE subscription_events SET raw = '{\"erased\":true}' WHERE "
+	    "instr(raw, '\"' || ?2 || '\"') > 0 OR instr(raw, '\"' || (SELECT "
+	    "user_id FROM contacts WHERE id = ?1) || '\"') > 0",
+	    /* STMT_ERASE_SUBSCRIPTIONS */
+	"DELETE FROM orders WHERE phone_number_id = ?3 AND customer_wa_id = ?2",
+	    /* STMT_ERASE_ORDERS */
+	"DELETE FROM messages WHERE phone_number_id = ?3 AND (sender = ?2 OR "
+	    "recipient = ?2)", /* STMT_ERASE_MESSAGES */
 	/* Conversations, messages (and their search index), media rows
 	 * go with it (ON DELETE CASCADE). */
 	"DELETE FROM contacts WHERE id = ?1", /* STMT_ERASE_CONTACT */
@@ -759,6 +840,44 @@ static const char *const stmts[STMT__MAX] = {
 	"UPDATE media SET path = NULL, error = 'purged by retention' WHERE id "
 	    "IN (SELECT id FROM media WHERE path IS NOT NULL AND "
 	    "stored_at < ?1 / 1000 ORDER BY id LIMIT ?2)", /* STMT_PURGE_MEDIA */
+	/* WA_RETAIN_MESSAGES_DAYS also covers every copy of a message's
+	 * words or its customer's number (cutoff in unix seconds). */
+	"SELECT count(*) FROM message_statuses WHERE timestamp < ?1",
+	    /* STMT_PURGE_STATUSES_COUNT */
+	"DELETE FROM message_statuses WHERE id IN (SELECT id FROM "
+	    "message_statuses WHERE timestamp < ?1 ORDER BY id LIMIT ?2)",
+	    /* STMT_PURGE_STATUSES */
+	"SELECT count(*) FROM outbox WHERE state IN ('accepted', 'failed', "
+	    "'cancelled') AND created_at < ?1 * 1000",
+	    /* STMT_PURGE_OUTBOX_COUNT */
+	"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
+	    "('accepted', 'failed', 'cancelled') AND created_at < ?1 * 1000 "
+	    "ORDER BY id LIMIT ?2)", /* STMT_PURGE_OUTBOX */
+	"SELECT count(*) FROM agent_requests WHERE state IN ('answered', "
+	    "'failed') AND created_at < ?1 * 1000", /* STMT_PURGE_AGENT_COUNT */
+	"DELETE FROM agent_requests WHERE id IN (SELECT id FROM agent_requests "
+	    "WHERE state IN ('answered', 'failed') AND created_at < ?1 * 1000 "
+	    "ORDER BY id LIMIT ?2)", /* STMT_PURGE_AGENT */
+	"SELECT count(*) FROM webhook_errors WHERE created_at < ?1",
+	    /* STMT_PURGE_ERRORS_COUNT */
+	"DELETE FROM webhook_errors WHERE id IN (SELECT id FROM webhook_errors "
+	    "WHERE created_at < ?1 ORDER BY id LIMIT ?2)", /* STMT_PURGE_ERRORS */
+	"SELECT count(*) FROM subscription_events WHERE created_at < ?1",
+	    /* STMT_PURGE_SUBSCRIPTIONS_COUNT */
+	"DELETE FROM subscription_events WHERE id IN (SELECT id FROM "
+	    "subscription_events WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+	    /* STMT_PURGE_SUBSCRIPTIONS */
+	/* Settled bodies of any state: message retention is the privacy
+	 * promise, stronger than keeping failed entries for replay. */
+	"SELECT count(*) FROM webhook_events WHERE body IS NOT NULL AND "
+	    "state != 'pending' AND received_at < ?1 * 1000",
+	    /* STMT_PURGE_OLD_BODIES_COUNT */
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
+	    "webhook_events WHERE body IS NOT NULL AND state != 'pending' AND "
+	    "received_at < ?1 * 1000 ORDER BY id LIMIT ?2)",
+	    /* STMT_PURGE_OLD_BODIES */
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL ORDER BY path",
+	    /* STMT_MEDIA_PATHS */
 	"SELECT s.indexed_to, (SELECT max(id) FROM (SELECT id FROM messages "
 	    "WHERE id > s.indexed_to ORDER BY id LIMIT ?1)) FROM search_state s "
 	    "WHERE s.id = 1", /* STMT_SEARCH_UPTO */
@@ -870,6 +989,8 @@ struct db {
 	const char	*stop_words;	/* borrowed: opt-out keywords, or NULL */
 	const char	*start_words;	/* borrowed: opt-in keywords, or NULL */
 	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
+	int64_t		 budget_end_us;	/* API budget: interrupt after this */
+	int		 budget_hit;	/* the budget interrupted a statement */
 };
 
 /*
@@ -3288,26 +3409,38 @@ db_apikey_revoke(struct db *d, const char *name)
 	return sqlite3_changes(d->h) > 0;
 }
 
-/* Calls cb with every row of the bound statement k, typed.  n or -1. */
+/*
+ * Calls cb with every row of the bound statement k, typed, with every
+ * column however wide the row (an export takes them all).  n or -1.
+ */
 static int
 each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
     const char *const *, const struct db_val *), void *arg, const char *fn)
 {
 	sqlite3_stmt	*s = d->s[k];
-	const char	*names[32];
-	struct db_val	 vals[32];
-	int		 n = 0, i, nc = sqlite3_column_count(s), rc;
+	const char	*names_a[32], **names = names_a;
+	struct db_val	 vals_a[32], *vals = vals_a;
+	int		 n = 0, i, nc, rc;
 
-	if (nc > 32)
-		nc = 32;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/*
-		 * Names after the step: a schema change (a migration, a
-		 * trigger) re-prepares the statement inside it, which frees
-		 * the names taken before.
-		 */
-		for (i = 0; n == 0 && i < nc; i++)
-			names[i] = sqlite3_column_name(s, i);
+	/*
+	 * Count and names after the first step: a schema change (a
+	 * migration, a trigger) re-prepares the statement inside it, which
+	 * frees the names taken before and may change a SELECT *'s width.
+	 */
+	rc = sqlite3_step(s);
+	nc = sqlite3_column_count(s);
+	if (nc > 32 && ((names = reallocarray(NULL, (size_t)nc,
+	    sizeof(*names))) == NULL || (vals = reallocarray(NULL, (size_t)nc,
+	    sizeof(*vals))) == NULL)) {
+		if (names != names_a)
+			free(names);
+		sqlite3_reset(s);
+		log_warnx("%s: out of memory for %d columns", fn, nc);
+		return -1;
+	}
+	for (i = 0; i < nc; i++)
+		names[i] = sqlite3_column_name(s, i);
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
 		for (i = 0; i < nc; i++) {
 			memset(&vals[i], 0, sizeof(vals[i]));
 			switch (sqlite3_column_type(s, i)) {
@@ -3334,6 +3467,10 @@ each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
 		n++;
 	}
 	sqlite3_reset(s);
+	if (names != names_a) {
+		free(names);
+		free(vals);
+	}
 	if (rc != SQLITE_DONE) {
 		dberr(d, fn, stmts[k]);
 		return -1;
@@ -3644,10 +3781,54 @@ db_api_contacts(struct db *d, const char *pnid, const char *wa_id,
 	return each_typed(d, k, cb, arg, __func__);
 }
 
+/* Progress handler: interrupts the statement once the budget is spent. */
+static int
+budget_check(void *arg)
+{
+	struct db *d = arg;
+
+	if (clock_mono_us() < d->budget_end_us)
+		return 0;
+	d->budget_hit = 1;
+	return 1;
+}
+
 /*
- * One part of everything held about a contact (GET .../export): part is
- * 0 conversations, 1 messages, 2 statuses, 3 media, 4 tickets, 5 outbox.
- * n or -1.
+ * Gives what follows until db_budget_end() ms milliseconds of the
+ * database: a statement still running then is interrupted (SQLITE_
+ * INTERRUPT, its transaction rolled back) and db_budget_spent() says so.
+ * For the management API, so a costly query cannot hold a responder.
+ */
+void
+db_budget_begin(struct db *d, long ms)
+{
+	d->budget_hit = 0;
+	d->budget_end_us = clock_mono_us() + (int64_t)ms * 1000;
+	/* About every 50 us of work: the clock is cheap next to that. */
+	sqlite3_progress_handler(d->h, 1000, budget_check, d);
+}
+
+/* Lifts the budget of db_budget_begin(). */
+void
+db_budget_end(struct db *d)
+{
+	sqlite3_progress_handler(d->h, 0, NULL, NULL);
+}
+
+/* 1 when the budget interrupted a statement since db_budget_begin(). */
+int
+db_budget_spent(const struct db *d)
+{
+	return d->budget_hit;
+}
+
+/*
+ * One part of everything held about a contact (GET .../export), every
+ * column of every row: part is 0 conversations, 1 messages, 2 statuses,
+ * 3 media, 4 tickets, 5 outbox, 6 the contacts row, 7 agent requests,
+ * 8 bot state, 9 orders, 10 order lines, 11 journal entries whose body
+ * names the contact, 12 webhook errors and 13 subscription events that
+ * name them.  n or -1.
  */
 int
 db_api_export(struct db *d, const char *pnid, int64_t contact,
@@ -3655,7 +3836,10 @@ db_api_export(struct db *d, const char *pnid, int64_t contact,
 {
 	static const enum stmt parts[] = { STMT_EXPORT_CONVERSATIONS,
 	    STMT_EXPORT_MESSAGES, STMT_EXPORT_STATUSES, STMT_EXPORT_MEDIA,
-	    STMT_EXPORT_TICKETS, STMT_EXPORT_OUTBOX };
+	    STMT_EXPORT_TICKETS, STMT_EXPORT_OUTBOX, STMT_EXPORT_CONTACT,
+	    STMT_EXPORT_AGENT, STMT_EXPORT_BOT, STMT_EXPORT_ORDERS,
+	    STMT_EXPORT_ORDER_LINES, STMT_EXPORT_EVENTS,
+	    STMT_EXPORT_WEBHOOK_ERRORS, STMT_EXPORT_SUBSCRIPTIONS };
 	sqlite3_stmt	*s;
 	int		 n;
 
@@ -3716,11 +3900,46 @@ release_paths(struct db *d, const struct buf *files,
 }
 
 /*
- * Erases a contact for a privacy request, in one transaction: statuses,
- * outbox rows, tickets, agent calls, bot state, the journal bodies that
- * carried their messages, then the contact (conversations, messages and
- * media rows cascade).  Media files no other row uses are named through
- * file_cb after the commit, for the caller to unlink.  1 erased, 0 no
+ * Journal entries between after and upto (ids) whose body names wa_id or
+ * user_id as a JSON string, appended to ids (int64_t each).  0 or -1.
+ */
+static int
+erase_find_bodies(struct db *d, int64_t after, int64_t upto,
+    const char *wa_id, const char *user_id, struct buf *ids)
+{
+	sqlite3_stmt	*s = st(d, STMT_ERASE_FIND_BODIES);
+	int64_t		 id;
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, upto);
+	bind_text(s, 3, wa_id);
+	bind_text(s, 4, user_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		if (buf_append(ids, &id, sizeof(id)) == -1)
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		dberr(d, __func__, stmts[STMT_ERASE_FIND_BODIES]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Erases a contact for a privacy request: statuses, outbox rows, tickets,
+ * agent calls, bot state, orders, the raw items of webhook errors and
+ * subscription events that name them, every journal body that names them
+ * (an entry not yet applied is settled as failed, so the worker cannot
+ * bring the contact back), then the contact (conversations, messages and
+ * media rows cascade).  The journal is searched first without the write
+ * lock (it can be large; webhooks must not wait behind it), then again
+ * under it for what arrived meanwhile; everything else is one
+ * transaction.  Media files no other row uses are named through file_cb
+ * after the commit, for the caller to unlink.  A download in flight
+ * lands on no row: purge_run() removes such orphans.  1 erased, 0 no
  * such contact, -1 (nothing changed).
  */
 int
@@ -3729,19 +3948,49 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 {
 	static const enum stmt steps[] = { STMT_ERASE_BODIES,
 	    STMT_ERASE_STATUSES, STMT_ERASE_OUTBOX, STMT_ERASE_TICKETS,
-	    STMT_ERASE_AGENT, STMT_ERASE_BOT, STMT_ERASE_CONTACT };
+	    STMT_ERASE_AGENT, STMT_ERASE_BOT, STMT_ERASE_ERRORS,
+	    STMT_ERASE_SUBSCRIPTIONS, STMT_ERASE_ORDERS, STMT_ERASE_MESSAGES,
+	    STMT_ERASE_CONTACT };
 	sqlite3_stmt	*s;
-	struct buf	 paths;
-	int64_t		 contact;
+	struct buf	 paths, ids;
+	char		*user_id = NULL;
+	int64_t		 contact, last, id;
 	size_t		 i;
-	int		 n;
+	int		 n, r;
 
 	buf_init(&paths);
-	if (db_begin(d) != DB_OK)
+	buf_init(&ids);
+	s = st(d, STMT_ERASE_WHO);
+	bind_text(s, 1, pnid);
+	bind_text(s, 2, wa_id);
+	if ((r = row(d, STMT_ERASE_WHO, __func__)) != 1)
+		return r == 0 ? 0 : -1;
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL && (user_id =
+	    strdup((const char *)sqlite3_column_text(s, 1))) == NULL) {
+		sqlite3_reset(s);
 		return -1;
+	}
+	sqlite3_reset(s);
+	if (row(d, STMT_ERASE_LAST_EVENT, __func__) != 1)
+		goto out;
+	last = sqlite3_column_int64(st(d, STMT_ERASE_LAST_EVENT), 0);
+	sqlite3_reset(st(d, STMT_ERASE_LAST_EVENT));
+	if (erase_find_bodies(d, 0, last, wa_id, user_id, &ids) == -1)
+		goto out;
+	if (db_begin(d) != DB_OK)
+		goto out;
 	if ((contact = contact_find(d, pnid, wa_id, NULL)) <= 0) {
 		db_rollback(d);
+		buf_clear(&ids);
+		free(user_id);
 		return contact == 0 ? 0 : -1;
+	}
+	if (erase_find_bodies(d, last, INT64_MAX, wa_id, user_id, &ids) == -1)
+		goto fail;
+	for (i = 0; i + sizeof(id) <= ids.len; i += sizeof(id)) {
+		memcpy(&id, ids.p + i, sizeof(id));
+		if (run_id(d, STMT_ERASE_BODY, id, 0, 0, 0, __func__) == -1)
+			goto fail;
 	}
 	s = st(d, STMT_ERASE_PATHS);
 	sqlite3_bind_int64(s, 1, contact);
@@ -3762,10 +4011,15 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 		goto fail;
 	release_paths(d, &paths, file_cb, arg);
 	buf_clear(&paths);
+	buf_clear(&ids);
+	free(user_id);
 	return 1;
 fail:
 	db_rollback(d);
+out:
 	buf_clear(&paths);
+	buf_clear(&ids);
+	free(user_id);
 	return -1;
 }
 
@@ -3813,25 +4067,35 @@ db_api_metrics(struct db *d, const char *pnid, int part, db_row_cb cb,
 /*
  * Retention: what is older than cutoff goes, at most limit rows in one
  * transaction.  what: 0 journal bodies (cutoff unix ms), 1 messages (unix
- * seconds, their media rows cascade), 2 media files (unix ms).  dry only
- * counts.  Files no row uses any more are named through file_cb after
- * the commit.  Returns the number of rows (that would go), or -1.
+ * seconds, their media rows cascade), 2 media files (unix ms), and with
+ * the messages' cutoff (unix seconds) what else holds their words or
+ * their customers' numbers: 3 statuses, 4 finished outbox rows, 5
+ * finished agent calls, 6 webhook errors, 7 subscription events, 8
+ * settled journal bodies.  dry only counts.  Files no row uses any more
+ * are named through file_cb after the commit.  Returns the number of
+ * rows (that would go), or -1.
  */
 int64_t
 db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
     void (*file_cb)(void *, const char *), void *arg)
 {
 	static const enum stmt counts[] = { STMT_PURGE_BODIES_COUNT,
-	    STMT_PURGE_MESSAGES_COUNT, STMT_PURGE_MEDIA_COUNT };
+	    STMT_PURGE_MESSAGES_COUNT, STMT_PURGE_MEDIA_COUNT,
+	    STMT_PURGE_STATUSES_COUNT, STMT_PURGE_OUTBOX_COUNT,
+	    STMT_PURGE_AGENT_COUNT, STMT_PURGE_ERRORS_COUNT,
+	    STMT_PURGE_SUBSCRIPTIONS_COUNT, STMT_PURGE_OLD_BODIES_COUNT };
 	static const enum stmt paths[] = { STMT__MAX,
-	    STMT_PURGE_MESSAGES_PATHS, STMT_PURGE_MEDIA_PATHS };
+	    STMT_PURGE_MESSAGES_PATHS, STMT_PURGE_MEDIA_PATHS, STMT__MAX,
+	    STMT__MAX, STMT__MAX, STMT__MAX, STMT__MAX, STMT__MAX };
 	static const enum stmt purges[] = { STMT_PURGE_BODIES,
-	    STMT_PURGE_MESSAGES, STMT_PURGE_MEDIA };
+	    STMT_PURGE_MESSAGES, STMT_PURGE_MEDIA, STMT_PURGE_STATUSES,
+	    STMT_PURGE_OUTBOX, STMT_PURGE_AGENT, STMT_PURGE_ERRORS,
+	    STMT_PURGE_SUBSCRIPTIONS, STMT_PURGE_OLD_BODIES };
 	sqlite3_stmt	*s;
 	struct buf	 files;
 	int64_t		 n;
 
-	if (what < 0 || what > 2)
+	if (what < 0 || what >= DB_PURGE__MAX)
 		return -1;
 	if (dry) {
 		s = st(d, counts[what]);
@@ -3867,6 +4131,17 @@ fail:
 	db_rollback(d);
 	buf_clear(&files);
 	return -1;
+}
+
+/*
+ * Every media path a row still names, sorted (binary collation, so
+ * strcmp() order), each NUL-terminated, appended to files.  0 or -1.
+ */
+int
+db_media_paths(struct db *d, struct buf *files)
+{
+	(void)st(d, STMT_MEDIA_PATHS);
+	return collect_paths(d, STMT_MEDIA_PATHS, files);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include "webhook.h"
 
+struct buf;
 struct db;
 
 #define DB_NEVER	INT64_MAX	/* a *_next_due() with nothing queued */
@@ -164,6 +165,24 @@ int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
 int		 db_backup(struct db *, const char *path);
 int		 db_search_index(struct db *, int max);
+void		 db_budget_begin(struct db *, long ms);
+void		 db_budget_end(struct db *);
+int		 db_budget_spent(const struct db *);
+/* db_purge()'s what: retention steps (see db.c). */
+enum db_purge {
+	DB_PURGE_BODIES,	/* settled journal bodies (journal days) */
+	DB_PURGE_MESSAGES,	/* messages, media rows cascade */
+	DB_PURGE_MEDIA,		/* media files */
+	DB_PURGE_STATUSES,	/* then, with the messages' cutoff: */
+	DB_PURGE_OUTBOX,
+	DB_PURGE_AGENT,
+	DB_PURGE_ERRORS,
+	DB_PURGE_SUBSCRIPTIONS,
+	DB_PURGE_OLD_BODIES,
+	DB_PURGE__MAX
+};
+
+int		 db_media_paths(struct db *, struct buf *);
 int64_t		 db_purge(struct db *, int what, int64_t cutoff, int limit,
 		    int dry, void (*)(void *, const char *), void *);
 void		 db_set_keywords(struct db *, const char *stop,

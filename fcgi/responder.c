@@ -3,8 +3,13 @@
  * Meta's webhook handshake, appends signed webhook bodies to the journal
  * and acknowledges them only after COMMIT (DESIGN rule 1), and serves
  * /health.  Stateless between requests; never talks to the network beyond
- * its FastCGI socket (and the worker's wake-up socket).
+ * its FastCGI socket (and the worker's wake-up socket).  Two pools run it:
+ * `-r webhook` behind the webhook location, `-r api` behind the management
+ * API's (issue 10, item 13), so a slow API request never delays the
+ * acknowledgement of a webhook; without -r one pool serves everything.
  */
+#include <sys/prctl.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,14 @@
 
 static volatile sig_atomic_t stop;
 
+/* Which routes this pool answers (-r). */
+enum role {
+	ROLE_ALL,	/* no -r: everything */
+	ROLE_WEBHOOK,	/* /webhook and /health */
+	ROLE_API,	/* the management API and /health */
+	ROLE__MAX
+};
+
 static void
 on_term(int sig)
 {
@@ -48,6 +61,9 @@ struct ctx {
 	struct db	*db;
 	int		 wake;	/* datagram socket to the worker */
 	time_t		 started;
+	enum role	 role;
+	time_t		 refused_at;	/* when a refusal was last logged */
+	unsigned long	 refused;	/* refusals since then, unlogged */
 	struct held	 held[HOLD_MAX];
 };
 
@@ -147,9 +163,20 @@ webhook_receive(struct ctx *c, struct req *r)
 	sr = sig_verify(c->cfg.app_secret, req_param(r,
 	    "HTTP_X_HUB_SIGNATURE_256"), r->body.p, r->body.len);
 	if (sr != SIG_OK) {
-		/* One line, never the body (reference 2.1 item 7). */
-		log_warnx("webhook refused: signature %s, %zu bytes from %s",
-		    sig_result_names[sr], r->body.len, addr ? addr : "-");
+		/*
+		 * Never the body (reference 2.1 item 7), and at most one
+		 * line a second with a count, so a flood of forged posts
+		 * cannot fill the disk; /metrics counts every one.
+		 */
+		c->refused++;
+		if (time(NULL) != c->refused_at) {
+			c->refused_at = time(NULL);
+			log_warnx("webhook refused: signature %s, %zu bytes "
+			    "from %s (%lu refused since the last such line)",
+			    sig_result_names[sr], r->body.len, addr ? addr :
+			    "-", c->refused);
+			c->refused = 0;
+		}
 		counters_add(CNT_SIG_REFUSED, 1);
 		(void)req_error(r, 403, NULL, "bad_signature",
 		    "X-Hub-Signature-256 is missing or does not match the body "
@@ -204,67 +231,85 @@ struct paused {
 	int		 err;	/* out of memory */
 };
 
-/* Adds one paused number to the /health JSON (arg is a struct paused). */
+/*
+ * Adds one paused number to the /health JSON (arg is a struct paused):
+ * why and until when, not which number (that is on /status, behind a key).
+ */
 static void
 health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
     int64_t paused_at, int64_t resume_at)
 {
 	struct paused *p = arg;
 
-	/* pnid and reason are digits and fixed words: no escaping needed. */
-	if (buf_printf(p->b, "%s{\"phone_number_id\":\"%s\",\"reason\":"
-	    "\"%s\",\"code\":%lld,\"since\":%lld,\"resume_at\":",
-	    p->n++ ? "," : "", pnid ? pnid : "", reason ? reason : "",
+	(void)pnid;
+	/* reason is a fixed word: no escaping needed. */
+	if (buf_printf(p->b, "%s{\"reason\":\"%s\",\"code\":%lld,\"since\":"
+	    "%lld,\"resume_at\":", p->n++ ? "," : "", reason ? reason : "",
 	    (long long)code, (long long)paused_at) == -1 ||
 	    (resume_at > 0 ? buf_printf(p->b, "%lld}", (long long)resume_at) :
 	    buf_puts(p->b, "null}")) == -1)
 		p->err = 1;
 }
 
+#define HEARTBEAT_LATE	30	/* s: a worker this quiet is not running */
+
 /*
- * GET /health: 200 with the state of things, 503 when the database
- * fails.  sending.paused lists numbers the sender stopped (an invalid
- * token until it changes, a spam breaker until resume_at).  media says
- * whether downloads wait for disk space (WA_MEDIA_MIN_FREE_MB); the
- * status is then degraded.
+ * GET /health, public: ok or degraded and why (reasons: database_error,
+ * worker_not_running, sending_paused, media_disk_low), the journal
+ * backlog, the outbox, why and until when sending is paused, and whether
+ * media downloads wait for disk space (WA_MEDIA_MIN_FREE_MB).  No
+ * process ids, no phone numbers: those are on /status, behind a key.
+ * 200, or 503 when the database fails.
  */
 static void
 health(struct ctx *c, struct req *r)
 {
 	struct db_health h;
-	struct buf	 b;
-	struct paused	 p = { &b, 0, 0 };
+	struct buf	 b, paused;
+	struct paused	 p = { &paused, 0, 0 };
+	const char	*why[4];
 	time_t		 now = time(NULL);
-	int		 ok, low = cfg_media_disk_low(&c->cfg);
+	int		 ok, err, nwhy = 0, i, low = cfg_media_disk_low(&c->cfg);
 
-	ok = db_health_get(c->db, &h) == 0;
+	memset(&h, 0, sizeof(h));
 	buf_init(&b);
-	if (buf_printf(&b, "{\"status\":\"%s\",\"process\":{\"pid\":%d,"
-	    "\"uptime_s\":%lld},\"database\":\"%s\",\"sqlite_version\":\"%s\","
-	    "\"schema_version\":%d,\"journal_backlog\":%lld,"
-	    "\"worker\":{\"pid\":%lld,\"heartbeat_age_s\":",
-	    ok && !low ? "ok" : "degraded", (int)getpid(),
-	    (long long)(now - c->started), ok ? "ok" : "error",
-	    db_sqlite_version(), h.schema_version, (long long)h.backlog,
-	    (long long)h.worker_pid) == -1 ||
-	    (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
-	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1 ||
-	    buf_printf(&b, "\"sending\":{\"queued\":%lld,"
+	buf_init(&paused);
+	ok = db_health_get(c->db, &h) == 0 &&
+	    db_sender_list(c->db, health_paused, &p) == 0;
+	if (!ok)
+		why[nwhy++] = "database_error";
+	else if (h.heartbeat_at <= 0 || now - h.heartbeat_at > HEARTBEAT_LATE)
+		why[nwhy++] = "worker_not_running";
+	if (p.n > 0)
+		why[nwhy++] = "sending_paused";
+	if (low)
+		why[nwhy++] = "media_disk_low";
+	err = p.err || buf_printf(&b, "{\"status\":\"%s\",\"reasons\":[",
+	    nwhy ? "degraded" : "ok") == -1;
+	for (i = 0; i < nwhy; i++)	/* fixed words: no escaping needed */
+		err |= buf_printf(&b, "%s\"%s\"", i ? "," : "", why[i]) == -1;
+	err |= buf_printf(&b, "],\"database\":\"%s\",\"sqlite_version\":"
+	    "\"%s\",\"schema_version\":%d,\"journal_backlog\":%lld,"
+	    "\"process\":{\"uptime_s\":%lld},\"worker\":{\"heartbeat_age_s\":",
+	    ok ? "ok" : "error", db_sqlite_version(), h.schema_version,
+	    (long long)h.backlog, (long long)(now - c->started)) == -1;
+	err |= (h.heartbeat_at > 0 ? buf_printf(&b, "%lld},",
+	    (long long)(now - h.heartbeat_at)) : buf_puts(&b, "null},")) == -1;
+	err |= buf_printf(&b, "\"sending\":{\"queued\":%lld,"
 	    "\"oldest_age_s\":%lld,\"paused\":[", (long long)h.outbox_depth,
 	    h.outbox_oldest_ms > 0 ? (long long)(now - h.outbox_oldest_ms /
-	    1000) : 0LL) == -1 ||
-	    (ok && db_sender_list(c->db, health_paused, &p) == -1) ||
-	    p.err || buf_puts(&b, low ? "]},\"media\":{\"downloads\":"
-	    "\"waiting\",\"reason\":\"less free disk space than "
-	    "WA_MEDIA_MIN_FREE_MB\"}}\n" : "]},\"media\":{\"downloads\":"
-	    "\"ok\"}}\n") == -1) {
+	    1000) : 0LL) == -1;
+	err |= (paused.len > 0 && buf_append(&b, paused.p, paused.len) == -1) ||
+	    buf_puts(&b, low ? "]},\"media\":{\"downloads\":\"waiting\","
+	    "\"reason\":\"less free disk space than WA_MEDIA_MIN_FREE_MB\"}}\n" :
+	    "]},\"media\":{\"downloads\":\"ok\"}}\n") == -1;
+	if (err)
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
-		buf_clear(&b);
-		return;
-	}
-	(void)req_reply(r, ok ? 200 : 503, "application/json", NULL, b.p,
-	    b.len);
+	else
+		(void)req_reply(r, ok ? 200 : 503, "application/json", NULL,
+		    b.p, b.len);
 	buf_clear(&b);
+	buf_clear(&paused);
 }
 
 /*
@@ -280,7 +325,10 @@ route(struct ctx *c, struct req *r)
 		p += sizeof(PREFIX) - 1;
 	else
 		p = "";
-	if (strcmp(p, "/webhook") == 0) {
+	if (strcmp(p, "/webhook") == 0 && c->role == ROLE_API)
+		(void)req_error(r, 404, NULL, "not_found", "This pool serves "
+		    "the management API; webhooks go to the webhook pool.");
+	else if (strcmp(p, "/webhook") == 0) {
 		if (strcmp(r->method, "GET") == 0)
 			webhook_verify(c, r);
 		else if (strcmp(r->method, "POST") == 0)
@@ -296,7 +344,8 @@ route(struct ctx *c, struct req *r)
 		else
 			(void)req_error(r, 405, "Allow: GET\r\n",
 			    "method_not_allowed", "Use GET.");
-	} else if (*p == '\0' || !api_handle(c->db, &c->cfg, r, p, c->wake))
+	} else if (*p == '\0' || c->role == ROLE_WEBHOOK ||
+	    !api_handle(c->db, &c->cfg, r, p, c->wake))
 		(void)req_error(r, 404, NULL, "not_found",
 		    "No such endpoint.");
 	return 0;
@@ -340,8 +389,10 @@ serve(struct ctx *c)
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-fcgi [-n]\n"
+	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api]\n"
 	    "  -n  check the configuration and exit\n"
+	    "  -r  serve only webhooks or only the management API (and "
+	    "/health)\n"
 	    "Run under spawn-fcgi; configuration comes from the environment "
 	    "and WA_ENV_FILE.\n");
 	exit(2);
@@ -357,13 +408,21 @@ main(int argc, char *argv[])
 	int			 ch, check = 0;
 
 	log_init("wa-fcgi");
-	while ((ch = getopt(argc, argv, "n")) != -1) {
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt(argc, argv, "nr:")) != -1) {
 		if (ch == 'n')
 			check = 1;
+		else if (ch == 'r' && strcmp(optarg, "webhook") == 0)
+			c.role = ROLE_WEBHOOK;
+		else if (ch == 'r' && strcmp(optarg, "api") == 0)
+			c.role = ROLE_API;
 		else
 			usage();
 	}
-	memset(&c, 0, sizeof(c));
+	/* ps, top and pgrep tell the pools apart: wa-fcgi and wa-fcgi-api. */
+	if (c.role == ROLE_API && prctl(PR_SET_NAME, "wa-fcgi-api", 0, 0, 0) ==
+	    -1)
+		log_warn("prctl PR_SET_NAME");
 	if (cfg_load(&c.cfg, CFG_NEED_RESPONDER, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (check) {

@@ -409,10 +409,16 @@ backup_cmd(const char *path)
 		log_warnx("%s", err);
 		return 1;
 	}
+	/* The copy holds every message: owner only, whatever the umask. */
+	(void)umask(077);
 	if ((d = open_current(&cfg)) != NULL && db_backup(d, path) == 0) {
-		(void)printf("backed up %s to %s (integrity_check ok)\n",
-		    cfg.db_path, path);
-		rc = 0;
+		if (chmod(path, 0600) == -1)
+			log_warn("chmod 0600 %s", path);
+		else {
+			(void)printf("backed up %s to %s (integrity_check ok, "
+			    "mode 0600)\n", cfg.db_path, path);
+			rc = 0;
+		}
 	}
 	db_close(d);
 	cfg_clear(&cfg);
@@ -460,6 +466,11 @@ int
 main(int argc, char *argv[])
 {
 	log_init("wactl");
+	/*
+	 * What wactl creates (the database at migrate, its -wal and -shm,
+	 * backups) holds messages and key hashes: owner only.
+	 */
+	(void)umask(077);
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
