@@ -1,7 +1,7 @@
 -- post.lua: wrk script posting distinct, correctly signed webhooks read
 -- from the file in env BODIES ("signature<TAB>body" lines).  Thread t of
--- T takes lines t, t+T, t+2T...: no two requests repeat a body while the
--- file lasts.  It counts the answers that are not 2xx itself (wrk's own
+-- T keeps and sends lines t, t+T, t+2T... in order: no two requests repeat
+-- a body while the file lasts.  It counts the answers that are not 2xx itself (wrk's own
 -- count lets 3xx pass as success) and says when the file ran out and
 -- bodies were sent again; done() prints one line:
 --   post.lua: non2xx=N wrapped=0|1
@@ -11,24 +11,27 @@ function setup(thread)
   table.insert(threads, thread)
   thread:set("tid", #threads)
 end
-local sigs, bodies, n, i, step = {}, {}, 0, 0, 1
+local sigs, bodies, n, i = {}, {}, 0, 0
 non2xx, wrapped = 0, 0
 function init(args)
-  step = tonumber(os.getenv("WRK_THREADS") or "1")
+  local step = tonumber(os.getenv("WRK_THREADS") or "1")
+  local line_no = 0
   for line in io.lines(path) do
-    local tab = line:find("\t", 1, true)
-    n = n + 1
-    sigs[n] = line:sub(1, tab - 1)
-    bodies[n] = line:sub(tab + 1)
+    if line_no % step == tid - 1 then
+      local tab = line:find("\t", 1, true)
+      n = n + 1
+      sigs[n] = line:sub(1, tab - 1)
+      bodies[n] = line:sub(tab + 1)
+    end
+    line_no = line_no + 1
   end
-  i = tid
 end
 function request()
+  i = i + 1
   if i > n then
     wrapped = 1
   end
   local k = (i - 1) % n + 1
-  i = i + step
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
     ["X-Hub-Signature-256"] = sigs[k] }, bodies[k])
