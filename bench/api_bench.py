@@ -1,30 +1,39 @@
 """make bench, management API part: GET /api/whatsapp/messages and
 /conversations through the real nginx + spawn-fcgi + wa-fcgi against a
 database of one million messages in ten thousand conversations.  Prints
-p50 and p99 per case and whether every p99 is under the target; asserts
-nothing (it is not a test).
+p50 and p99 per case, once from a cold page cache and once warm, and
+whether every warm p99 is under the target; asserts nothing (it is not a
+test).
 
 The database: `wactl migrate` makes the schema in a fresh state dir, then
 contacts, conversations and messages are inserted directly with sqlite3
 (both directions, mostly text with some images, documents, audio,
 locations, button replies and templates, customers chatting in sessions
-over 90 days, ids growing with time as the gateway assigns them).  The
-messages table's secondary indexes, and any full-text index fed by
-triggers on it, are dropped for the load and built again after it; then
-the WAL is checkpointed and the database left in WAL mode as the gateway
-keeps it.  No ANALYZE: the gateway never runs one either.
+over 90 days, ids growing with time as the gateway assigns them, wamids
+random as Meta's).  They go in as the gateway writes them: in time order,
+customers interleaved, in small transactions with every index live, the
+search index fed in the worker's chunks with the worker's statement; no
+pre-sorted bulk load and no index built afterwards, so the B-trees are as
+fragmented as in production.  Then the WAL is checkpointed and the
+database left in WAL mode as the gateway keeps it.  No ANALYZE: the
+gateway never runs one either.
 
 The stack runs with WA_BOT=off, BENCH_API_RESPONDERS responders (4) and
 WA_API_RATE raised so that nginx's per-client limit (50 requests a second
-in production) never answers 429 to the bench.  Each case sends
-BENCH_API_REQUESTS requests (2,000; after two uncounted ones per
-connection) from BENCH_API_CONNECTIONS keep-alive HTTP/1.1 connections
-(4), each in its own thread, one request at a time per connection, for at
-most BENCH_API_CASE_SECONDS (30) so that a slow case ends with fewer;
-parameters rotate over 200 customers, days and pages, so no single hot
-row is measured.  The full-text cases (`q`) are measured when the server
-accepts the parameter.  BENCH_API_SQL (optional) is run on the loaded
-database before the stack starts, e.g. a candidate index to compare."""
+in production) never answers 429 to the bench.  Every request draws its
+parameters afresh from the data set (customers, conversations, days,
+recent and deep pages, common words and rare order numbers of the
+loaded texts), so no case repeats one URL or one hot row.  Cold pass:
+BENCH_API_COLD_REQUESTS (200) a case, the database files evicted from
+the page cache (posix_fadvise) before each case.  Warm pass: the files
+read once, then BENCH_API_REQUESTS (2,000; after two uncounted ones per
+connection) a case.  Both from BENCH_API_CONNECTIONS keep-alive HTTP/1.1
+connections (4), each in its own thread, one request at a time per
+connection, for at most BENCH_API_CASE_SECONDS (30) a case so that a
+slow case ends with fewer.  The full-text cases (`q`) are measured when
+the server accepts the parameter.  BENCH_API_SQL (optional) is run on the
+loaded database before the stack starts, e.g. a candidate index to
+compare.  BENCH_QUICK=1: 100,000 messages, fewer requests."""
 import http.client
 import json
 import math
@@ -41,12 +50,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
 from stack import BUILD, Stack  # noqa: E402
 
-N_MESSAGES = int(os.environ.get("BENCH_API_MESSAGES", "1000000"))
-N_CONVERSATIONS = int(os.environ.get("BENCH_API_CONVERSATIONS", "10000"))
-REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "2000"))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+N_MESSAGES = int(os.environ.get("BENCH_API_MESSAGES", "100000" if QUICK else "1000000"))
+N_CONVERSATIONS = int(os.environ.get("BENCH_API_CONVERSATIONS", "2000" if QUICK else "10000"))
+REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "300" if QUICK else "2000"))
+COLD_REQUESTS = int(os.environ.get("BENCH_API_COLD_REQUESTS", "50" if QUICK else "200"))
 CONNS = int(os.environ.get("BENCH_API_CONNECTIONS", "4"))
 RESPONDERS = os.environ.get("BENCH_API_RESPONDERS", "4")
-CASE_SECONDS = float(os.environ.get("BENCH_API_CASE_SECONDS", "30"))
+CASE_SECONDS = float(os.environ.get("BENCH_API_CASE_SECONDS", "10" if QUICK else "30"))
+BATCH = 256             # messages a load transaction, as a busy worker commits them
+SEARCH_CHUNK = 5000     # worker.c: messages added to the search index at once
 TARGET_MS = 20.0
 DAYS = 90
 PNID = "200300400500600"   # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -156,7 +169,7 @@ def generate(now):
     conv = [[0, 0, None, None, None] for _ in range(N_CONVERSATIONS)]
     for mid, (ts, c, d) in enumerate(ev, 1):
         phone = wa_id(c + 1)
-        wamid = "wamid.HBgNNDkxNTEbench%010dAA" % mid
+        wamid = "wamid.HBgNNDkxNTE%024XAA" % rnd.getrandbits(96)   # random, as Meta's
         media = mime = sha = fname = status = status_at = err = errt = None
         lat = lon = itype = rid = rtitle = None
         r = rnd_r()
@@ -241,59 +254,81 @@ def generate(now):
 
 
 def load(db_path, now):
-    """Fills a migrated wa.db; returns the seconds per phase."""
+    """Fills a migrated wa.db the way the gateway fills it: every index
+    and the search index present from the start, messages inserted in
+    time order in the worker's batches (customers interleaved, wamids as
+    random as Meta's), contacts and conversations when first seen, the
+    search index fed in the worker's chunks with its own statement.  No
+    pre-sorted bulk load and no index built after it: the B-trees are as
+    fragmented as the gateway's own.  Returns the seconds per phase."""
     t0 = time.time()
     contacts, convs, msgs = generate(now)
     t1 = time.time()
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -1048576")
-    db.execute("PRAGMA temp_store = MEMORY")
-    # Secondary indexes on messages and triggers feeding a full-text index
-    # are built again after the load: sorting once beats a million
-    # random B-tree inserts.
-    later = db.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'messages' "
-                       "AND type IN ('index', 'trigger') AND sql IS NOT NULL").fetchall()
-    fts = [name for name, sql in db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND "
-        "sql LIKE 'CREATE VIRTUAL TABLE%fts5%'")
-        if re.search(r"content\s*=\s*['\"]?messages['\"]?\s*[,)]", sql)]
-    db.execute("BEGIN")
-    for typ, name, _ in later:
-        db.execute('DROP %s "%s"' % (typ.upper(), name))
-    db.executemany("INSERT INTO contacts (id, phone_number_id, wa_id, profile_name, first_seen_at, "
-                   "last_seen_at, opted_out, opted_out_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", contacts)
-    db.executemany("INSERT INTO conversations (id, phone_number_id, contact_id, message_count, "
-                   "unread_count, first_message_at, last_message_at, last_inbound_at, "
-                   "window_expires_at, assignee, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   convs)
-    db.executemany("INSERT INTO messages (id, phone_number_id, wamid, direction, conversation_id, "
-                   "contact_id, sender, recipient, type, text, media_id, mime_type, sha256, filename, "
-                   "latitude, longitude, location_address, interactive_type, reply_id, reply_title, "
-                   "timestamp, status, status_at, error_code, error_title, raw, created_at) "
-                   "VALUES (%s)" % ", ".join("?" * 27), msgs)
-    db.execute("COMMIT")
+    db.execute("PRAGMA synchronous = OFF")     # the load's durability is not measured
+    db.execute("PRAGMA cache_size = -65536")   # the worker's
+    first = {}                                 # conversation index -> first message
+    for k, m in enumerate(msgs):
+        first.setdefault(m[4], k)
+    by_first = sorted(range(len(convs)), key=lambda c: first.get(c + 1, len(msgs)))
+    new_at = {}                                # message index -> conversations first seen there
+    for c in by_first:
+        new_at.setdefault(first.get(c + 1, len(msgs) - 1), []).append(c)
+    ins_contact = ("INSERT INTO contacts (id, phone_number_id, wa_id, profile_name, first_seen_at, "
+                   "last_seen_at, opted_out, opted_out_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    ins_conv = ("INSERT INTO conversations (id, phone_number_id, contact_id, message_count, "
+                "unread_count, first_message_at, last_message_at, last_inbound_at, "
+                "window_expires_at, assignee, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    ins_msg = ("INSERT INTO messages (id, phone_number_id, wamid, direction, conversation_id, "
+               "contact_id, sender, recipient, type, text, media_id, mime_type, sha256, filename, "
+               "latitude, longitude, location_address, interactive_type, reply_id, reply_title, "
+               "timestamp, status, status_at, error_code, error_title, raw, created_at) "
+               "VALUES (%s)" % ", ".join("?" * 27))
+    indexed = 0
+    for b in range(0, len(msgs), BATCH):
+        db.execute("BEGIN")
+        for k in range(b, min(b + BATCH, len(msgs))):
+            for c in new_at.get(k, ()):
+                db.execute(ins_contact, contacts[c])
+                db.execute(ins_conv, convs[c])
+        db.executemany(ins_msg, msgs[b:b + BATCH])
+        top = msgs[min(b + BATCH, len(msgs)) - 1][0]
+        if top - indexed >= SEARCH_CHUNK or b + BATCH >= len(msgs):
+            db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+                       "WHERE id > ? AND id <= ? AND text IS NOT NULL", (indexed, top))
+            db.execute("UPDATE search_state SET indexed_to = ? WHERE id = 1", (top,))
+            indexed = top
+        db.execute("COMMIT")
     t2 = time.time()
-    db.execute("BEGIN")
-    for typ, _, sql in later:
-        if typ == "index":
-            db.execute(sql)
-    t3 = time.time()
-    for name in fts:
-        db.execute('INSERT INTO "%s" ("%s") VALUES (\'rebuild\')' % (name, name))
-    for typ, _, sql in later:
-        if typ == "trigger":
-            db.execute(sql)
-    db.execute("COMMIT")
-    t4 = time.time()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("PRAGMA synchronous = FULL")
     mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     db.close()
-    return {"generate": t1 - t0, "insert": t2 - t1, "indexes": t3 - t2, "fulltext": t4 - t3,
-            "checkpoint": time.time() - t4, "total": time.time() - t0, "journal_mode": mode,
-            "fts": fts, "size_mb": os.path.getsize(db_path) / 1e6}
+    return {"generate": t1 - t0, "insert": t2 - t1, "checkpoint": time.time() - t2,
+            "total": time.time() - t0, "journal_mode": mode,
+            "size_mb": os.path.getsize(db_path) / 1e6}
+
+
+def drop_cache(state):
+    """Evicts the database files from the page cache (they are clean after
+    the sync): the next reads come from the disk.  Returns the MB still
+    resident."""
+    os.sync()
+    left = 0
+    for name in ("wa.db", "wa.db-wal"):
+        path = os.path.join(state, name)
+        if not os.path.exists(path):
+            continue
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        r = subprocess.run(["fincore", "--bytes", "--noheadings", "-o", "RES", path],
+                           capture_output=True, text=True)
+        left += int(r.stdout.split()[0]) if r.returncode == 0 and r.stdout.split() else 0
+    return left / 1e6
 
 
 def pct(xs, p):
@@ -303,9 +338,10 @@ def pct(xs, p):
 
 
 def measure(port, key, paths, n=REQUESTS):
-    """GETs paths round robin from CONNS keep-alive connections, after two
-    uncounted requests on each, until n answers or the time budget is
-    spent; sorted latencies in ms and the answers that were not 200."""
+    """GETs paths from CONNS keep-alive connections, after two uncounted
+    requests on each (the last 2 * CONNS paths), each path once, until n
+    answers or the time budget is spent; sorted latencies in ms and the
+    answers that were not 200."""
     hdr = {"Authorization": "Bearer " + key}
     lock = threading.Lock()
     ready = threading.Barrier(CONNS)
@@ -327,7 +363,7 @@ def measure(port, key, paths, n=REQUESTS):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
             for k in range(2):
-                one(c, paths[(w * 2 + k) % len(paths)])
+                one(c, paths[n + w * 2 + k])
             if ready.wait() == 0:
                 st["deadline"] = time.time() + CASE_SECONDS
             ready.wait()
@@ -337,7 +373,7 @@ def measure(port, key, paths, n=REQUESTS):
                     if i >= n or time.time() > st["deadline"]:
                         return
                     st["next"] = i + 1
-                ms, status = one(c, paths[i % len(paths)])
+                ms, status = one(c, paths[i])
                 with lock:
                     st["lat"].append(ms)
                     if status != 200:
@@ -362,90 +398,152 @@ def get(port, key, path):
         c.close()
 
 
+def vocabulary(db):
+    """Search words drawn from the loaded texts: common ones (in at least
+    1 % of a sample of texts) and rare ones (order numbers, the rare
+    word), with how many of the sampled texts hold each."""
+    texts = [t for (t,) in db.execute("SELECT text FROM messages WHERE id % 20 = 0 "
+                                      "AND text IS NOT NULL")]
+    words = {}
+    for t in texts:
+        for w in set(re.findall(r"[a-z0-9]+", t.lower())):
+            words[w] = words.get(w, 0) + 1
+    domain = set(" ".join(ITEMS + PARTS + DEFECTS).split()) | {
+        COMMON_WORD, "delivery", "invoice", "photo", "colour", "call", "production", "deposit"}
+    common = sorted(w for w in domain if words.get(w, 0) >= 0.01 * len(texts))
+    rare = sorted(w for w, n in words.items() if re.fullmatch(r"\d{5}", w) and n <= 2)
+    if words.get(RARE_WORD):
+        rare.append(RARE_WORD)
+    return common, rare
+
+
 def cases(db_path, now):
-    """(name, paths, probe first) per case; parameters drawn from the
-    loaded data, many values per case."""
-    rnd = random.Random(SEED + 1)
+    """(name, draw, probe first) per case; draw(rnd) makes one request's
+    path from parameters drawn from the loaded data: every request of a
+    case asks for something else."""
     db = sqlite3.connect(db_path)
     convs = db.execute("SELECT v.id, c.wa_id FROM conversations v JOIN contacts c "
                        "ON c.id = v.contact_id").fetchall()
     top = db.execute("SELECT max(id) FROM messages").fetchone()[0]
+    top_conv = db.execute("SELECT max(id) FROM conversations").fetchone()[0]
+    common, rare = vocabulary(db)
     db.close()
-    who = rnd.sample(convs, 200)
     m = API + "/messages?"
     day0 = now - DAYS * 86400
-    windows = []
-    for _ in range(200):
+
+    def one_day(rnd):
         s = rnd.randint(day0, now - 86400)
-        windows.append("since=%d&until=%d" % (s, s + 86400))
-    deep = [rnd.randint(1000, top // 5) for _ in range(200)]
+        return m + "since=%d&until=%d&limit=50" % (s, s + 86400)
     return [
-        ("messages", [m + "limit=50"], False),
-        ("messages?phone=", [m + "phone=%s&limit=50" % w for _, w in who], False),
-        ("messages?conversation_id=", [m + "conversation_id=%d&limit=50" % v for v, _ in who], False),
-        ("messages?since=&until= (one day)", [m + w + "&limit=50" for w in windows], False),
-        ("messages?cursor= (deep page)", [m + "cursor=%d&limit=50" % d for d in deep], False),
-        ("conversations", [API + "/conversations?limit=50"], False),
-        ("conversations?unread=true", [API + "/conversations?unread=true&limit=50"], False),
-        ("messages?q=%s (common word)" % COMMON_WORD, [m + "q=%s&limit=50" % COMMON_WORD], True),
-        ("messages?q=%s (rare word)" % RARE_WORD, [m + "q=%s&limit=50" % RARE_WORD], True),
+        ("messages?cursor= (recent page)",
+         lambda rnd: m + "cursor=%d&limit=50" % (top - rnd.randint(0, 5000)), False),
+        ("messages?phone=", lambda rnd: m + "phone=%s&limit=50" % rnd.choice(convs)[1], False),
+        ("messages?conversation_id=",
+         lambda rnd: m + "conversation_id=%d&limit=50" % rnd.choice(convs)[0], False),
+        ("messages?since=&until= (one day)", one_day, False),
+        ("messages?cursor= (deep page)",
+         lambda rnd: m + "cursor=%d&limit=50" % rnd.randint(1000, top // 5), False),
+        ("conversations?cursor=",
+         lambda rnd: API + "/conversations?cursor=%d&limit=50" % rnd.randint(2, top_conv + 1),
+         False),
+        ("conversations?unread=true&cursor=",
+         lambda rnd: API + "/conversations?unread=true&cursor=%d&limit=50"
+         % rnd.randint(2, top_conv + 1), False),
+        ("messages?q= (%d common words)" % len(common),
+         lambda rnd: m + "q=%s&limit=50" % rnd.choice(common), True),
+        ("messages?q= (%d rare words)" % len(rare),
+         lambda rnd: m + "q=%s&limit=50" % rnd.choice(rare), True),
     ]
+
+
+def warm_cache(state):
+    """Reads the database files once: the warm pass starts from a page
+    cache that holds them, as on a server that has been running."""
+    for name in ("wa.db", "wa.db-wal"):
+        path = os.path.join(state, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                while f.read(1 << 20):
+                    pass
+
+
+def run_case(port, key, name, draw, k, n, cold_state=None):
+    """One case: n requests, each path drawn afresh; a line printed."""
+    rnd = random.Random(SEED + 100 * k + (1 if cold_state else 2))
+    paths = [draw(rnd) for _ in range(n + 2 * CONNS)]
+    extra = ""
+    if cold_state:
+        extra = ", %.1f MB of the database in the page cache at start" % drop_cache(cold_state)
+    lat, bad = measure(port, key, paths, n)
+    p50, p99 = pct(lat, 50), pct(lat, 99)
+    print("api: %-4s %-36s p50 %7.2f ms  p99 %7.2f ms  (%d requests%s%s)"
+          % ("cold" if cold_state else "warm", name, p50, p99, len(lat),
+             ", not 200: %s" % bad if bad else "", extra))
+    sys.stdout.flush()
+    return not p99 < TARGET_MS or bad
 
 
 def main():
     now = int(time.time())
-    s = Stack(extra_env={"WA_BOT": "off", "WA_RESPONDERS": RESPONDERS, "WA_API_RATE": "100000"})
+    # WA_BOT=off and a Graph URL on loopback nobody listens on: nothing
+    # here sends, and nothing may leave the machine.
+    s = Stack(extra_env={"WA_BOT": "off", "WA_RESPONDERS": RESPONDERS, "WA_API_RATE": "100000",
+                         "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9"})
     try:
         subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, check=True,
                        capture_output=True)
         db_path = os.path.join(s.state, "wa.db")
         ld = load(db_path, now)
-        print("api: loaded %d messages in %d conversations in %.1f s (generate %.1f, insert %.1f, "
-              "indexes %.1f, full-text %.1f); %.0f MB, journal_mode %s"
+        print("api: loaded %d messages in %d conversations in %.1f s (generate %.1f, insert in "
+              "time order with every index live %.1f); %.0f MB, journal_mode %s"
               % (N_MESSAGES, N_CONVERSATIONS, ld["total"], ld["generate"], ld["insert"],
-                 ld["indexes"], ld["fulltext"], ld["size_mb"], ld["journal_mode"]))
+                 ld["size_mb"], ld["journal_mode"]))
         extra_sql = os.environ.get("BENCH_API_SQL")
         if extra_sql:       # e.g. a candidate index, to compare
             db = sqlite3.connect(db_path)
             db.executescript(extra_sql)
             db.close()
             print("api: ran BENCH_API_SQL: %s" % extra_sql)
+        todo = cases(db_path, now)
         # The 500 MB just written would otherwise be flushed to disk
         # during the measurement (bench.py does the same between phases).
         os.sync()
         s.start()
-        # The worker first adds the loaded messages to the search index;
-        # measure the steady state, not that catch-up.
         s.wait_applied(300)
         r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", "bench"],
                            env=s.env, capture_output=True, text=True, check=True)
         key = r.stdout.strip().splitlines()[-1]
-        print("api: %d requests a case (at most %.0f s each) from %d keep-alive connections, "
-              "%s responders" % (REQUESTS, CASE_SECONDS, CONNS, RESPONDERS))
-        over, measured = [], 0
-        for name, paths, probe in cases(db_path, now):
+        print("api: every request draws its parameters from the data set; cold: %d requests a "
+              "case, the database evicted from the page cache before each case; warm: %d "
+              "requests a case after reading the database once (at most %.0f s a case), from %d "
+              "keep-alive connections, %s responders"
+              % (COLD_REQUESTS, REQUESTS, CASE_SECONDS, CONNS, RESPONDERS))
+        live = []
+        for k, (name, draw, probe) in enumerate(todo):
             if probe:           # a parameter that may not exist yet
-                st, b = get(s.port, key, paths[0])
+                st, b = get(s.port, key, draw(random.Random(SEED)))
                 if st != 200:
                     try:
                         why = json.loads(b)["error"]["code"]
                     except (ValueError, KeyError, TypeError):
                         why = b[:60].decode("utf-8", "replace")
-                    print("api: %-36s not available yet (status %d, %s)" % (name, st, why))
+                    print("api: %-41s not available yet (status %d, %s)" % (name, st, why))
                     continue
-            lat, bad = measure(s.port, key, paths)
-            p50, p99 = pct(lat, 50), pct(lat, 99)
-            print("api: %-36s p50 %7.2f ms  p99 %7.2f ms  (%d requests%s)"
-                  % (name, p50, p99, len(lat), ", not 200: %s" % bad if bad else ""))
-            sys.stdout.flush()
-            measured += 1
-            if not p99 < TARGET_MS or bad:
-                over.append(name)
+            live.append((k, name, draw))
+        cold_over = [name for k, name, draw in live
+                     if run_case(s.port, key, name, draw, k, COLD_REQUESTS, s.state)]
+        warm_cache(s.state)
+        over = [name for k, name, draw in live
+                if run_case(s.port, key, name, draw, k, REQUESTS)]
+        print("api: cold: %d of %d cases with p99 over %.0f ms or failing%s"
+              % (len(cold_over), len(live), TARGET_MS,
+                 ": " + ", ".join(cold_over) if cold_over else ""))
         if over:
-            print("api: every p99 under the %.0f ms target: no, %d of %d cases over it or failing: %s"
-                  % (TARGET_MS, len(over), measured, ", ".join(over)))
+            print("api: every warm p99 under the %.0f ms target: no, %d of %d cases over it or "
+                  "failing: %s" % (TARGET_MS, len(over), len(live), ", ".join(over)))
         else:
-            print("api: every p99 under the %.0f ms target: yes (%d cases)" % (TARGET_MS, measured))
+            print("api: every warm p99 under the %.0f ms target: yes (%d cases)"
+                  % (TARGET_MS, len(live)))
     finally:
         s.close()
 

@@ -1,9 +1,11 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
-# missing (bench only), then runs bench/bench.py.
+# missing (bench only), builds the open-loop load generator, then runs
+# bench/bench.py, send_bench.py and api_bench.py.  BENCH_QUICK=1 shrinks
+# every duration and data set (to check the bench, not for figures).
 set -eu
 cd "$(dirname "$0")/.."
-for p in python3-fastapi python3-sqlalchemy uvicorn wrk; do
+for p in python3-fastapi python3-sqlalchemy uvicorn python3-uvloop python3-httptools wrk; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="${missing:-} $p"
 done
@@ -11,6 +13,9 @@ if [ -n "${missing:-}" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null
 fi
-BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/bench.py
-BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/send_bench.py
-BUILD_DIR=$(pwd)/${BUILD:-build} /usr/bin/python3 bench/api_bench.py
+build=$(pwd)/${BUILD:-build}
+# wrk2 is not packaged in Debian 12: bench/openloop.c does its open loop.
+${CC:-cc} -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/openloop" bench/openloop.c
+BUILD_DIR=$build /usr/bin/python3 bench/bench.py
+BUILD_DIR=$build /usr/bin/python3 bench/send_bench.py
+BUILD_DIR=$build /usr/bin/python3 bench/api_bench.py
