@@ -31,8 +31,16 @@ CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
-UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
-	  $(BUILD)/test_req $(BUILD)/test_msg $(BUILD)/test_flow $(BUILD)/test_bot
+# One name a line, so that branches adding tests merge cleanly.
+UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_sig \
+	  $(BUILD)/test_webhook \
+	  $(BUILD)/test_cfg \
+	  $(BUILD)/test_req \
+	  $(BUILD)/test_msg \
+	  $(BUILD)/test_flow \
+	  $(BUILD)/test_bot \
+	  $(BUILD)/test_buf
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
 .PHONY: all deps run test unit e2e fuzz bench install clean
@@ -76,6 +84,11 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMM
 
 $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
+
+# test_buf includes buf.c itself, to put a failing realloc() under it.
+$(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \
+    $(BUILD)/log.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/log.o $(PKG_LIBS)
 
 $(FUZZ_REPLAY): tests/fuzz/fuzz_webhook.c tests/fuzz/replay.c $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ tests/fuzz/fuzz_webhook.c \
