@@ -40,6 +40,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_msg \
 	  $(BUILD)/test_flow \
 	  $(BUILD)/test_bot \
+	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
@@ -84,6 +85,9 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMM
 
 $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
+
+$(BUILD)/test_csv: tests/unit/test_csv.c tests/unit/check.h $(BUILD)/csv.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/csv.o $(PKG_LIBS)
 
 # test_buf includes buf.c itself, to put a failing realloc() under it.
 $(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \
