@@ -41,7 +41,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_flow \
 	  $(BUILD)/test_bot \
 	  $(BUILD)/test_csv \
-	  $(BUILD)/test_buf
+	  $(BUILD)/test_buf \
+	  $(BUILD)/test_counters
 FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
 
 .PHONY: all deps run test unit e2e fuzz bench install clean
