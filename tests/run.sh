@@ -42,17 +42,20 @@ for t in "$BUILD"/test_*; do
 	p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	pass=$((pass + p)); fail=$((fail + f)); units=$((units + p + f))
-	asserts=$((asserts + ${a%% assertions*}))
+	a=${a%% assertions*}
+	asserts=$((asserts + ${a:-0}))
 done
 
 # Fuzz corpus replays: one per directory of tests/fuzz/corpus.  A missing
 # replay binary or an empty corpus is a failure, not a silent skip.
 for d in tests/fuzz/corpus/*/; do
+	[ -d "$d" ] || continue
 	name=$(basename "$d")
 	bin="$BUILD/fuzz_${name}_replay"
 	extra=
 	[ "$name" = webhook ] && extra=tests/fixtures/webhooks
 	targets=$((targets + 1))
+	: >"$log"
 	if [ -x "$bin" ] && "$bin" "$d" $extra >"$log" 2>&1; then
 		n=$(sed -n 's/^.*corpus replay: \([0-9][0-9]*\) inputs$/\1/p' \
 		    "$log" | tail -n 1)
@@ -97,12 +100,13 @@ EOF
 # shellcheck disable=SC2086
 set -- $counts
 if [ $# -ne 6 ]; then
-	echo "pytest wrote no readable report (exit $prc)"
-	set -- 0 1 0 0 0 0
+	echo "pytest wrote no readable report (exit $prc): one failure"
+	set -- 0 0 0 0 0 0
+	fail=$((fail + 1))
 elif [ "$prc" -ne 0 ] && [ "$2" -eq 0 ]; then
 	# 5: no tests collected; 2-4: interrupted, internal or usage error.
-	echo "pytest exited $prc with no failed test: counted as one failure"
-	set -- "$1" 1 "$3" "$4" "$5" "$6"
+	echo "pytest exited $prc with no failed test: one failure"
+	fail=$((fail + 1))
 fi
 pass=$((pass + $1)); fail=$((fail + $2)); skip=$((skip + $3))
 e2e=$(($1 + $2 + $3))
