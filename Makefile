@@ -60,7 +60,7 @@ FUZZ_SRC_flow	 = fcgi/flow.c fcgi/msg.c
 FUZZ_SRC_csv	 = fcgi/csv.c
 FUZZ_SRC_query	 = fcgi/req.c fcgi/buf.c fcgi/log.c
 
-.PHONY: all deps run test unit e2e fuzz bench install clean
+.PHONY: all deps run test unit e2e fuzz valgrind bench install clean
 all: $(PROGS)
 
 deps:
@@ -124,6 +124,23 @@ test: deps
 
 unit: $(UNITS)
 	@for t in $(UNITS); do $$t || exit 1; done
+
+e2e: all
+	@BUILD_DIR=$(CURDIR)/$(BUILD) /usr/bin/python3 -m pytest -q \
+	    -p no:cacheprovider tests/e2e
+
+# Unit binaries and corpus replays under valgrind (not with SANITIZE=1:
+# valgrind cannot run ASan binaries); any report fails.  The responders
+# are run under valgrind by tests/e2e/test_memory.py.
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full \
+	   --errors-for-leak-kinds=definite,indirect \
+	   --suppressions=tests/valgrind.supp
+valgrind: $(UNITS) $(FUZZ_REPLAY)
+	@for t in $(UNITS); do echo "$$t"; \
+	    $(VALGRIND) $$t >/dev/null 2>&1 || { $(VALGRIND) $$t; exit 1; }; done
+	@for t in $(FUZZ); do echo "fuzz_$$t replay"; \
+	    $(VALGRIND) $(BUILD)/fuzz_$${t}_replay tests/fuzz/corpus/$$t \
+	    >/dev/null || exit 1; done
 
 # libFuzzer with clang: `make fuzz FUZZ_SECONDS=60`, each target in
 # turn, or one: `make fuzz-msg`.  New finds land in build/fuzz-corpus/,
