@@ -153,7 +153,7 @@ fuzz-%: $(BUILD)/.dir
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	    $(PKG_CFLAGS) -Ifcgi -o $(BUILD)/fuzz_$* \
 	    tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) $(PKG_LIBS)
-	rm -rf $(BUILD)/fuzz-corpus/$* && mkdir -p $(BUILD)/fuzz-corpus/$*
+	mkdir -p $(BUILD)/fuzz-corpus/$*
 	cp tests/fuzz/corpus/$*/* $(BUILD)/fuzz-corpus/$*/
 	if [ $* = webhook ]; then cp tests/fixtures/webhooks/*.json \
 	    $(BUILD)/fuzz-corpus/$*/; fi
