@@ -31,12 +31,37 @@ CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
-UNITS	= $(BUILD)/test_graph $(BUILD)/test_sig $(BUILD)/test_webhook $(BUILD)/test_cfg \
-	  $(BUILD)/test_req $(BUILD)/test_msg $(BUILD)/test_flow $(BUILD)/test_bot \
+# One name a line, so that branches adding tests merge cleanly.
+UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_sig \
+	  $(BUILD)/test_webhook \
+	  $(BUILD)/test_cfg \
+	  $(BUILD)/test_req \
+	  $(BUILD)/test_msg \
+	  $(BUILD)/test_flow \
+	  $(BUILD)/test_bot \
+	  $(BUILD)/test_csv \
+	  $(BUILD)/test_buf \
+	  $(BUILD)/test_counters \
 	  $(BUILD)/test_url
-FUZZ_REPLAY = $(BUILD)/fuzz_webhook_replay
+# Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
+# Each links a plain main() (replay.c) that `make test` runs over the
+# corpus; `make fuzz` runs them under clang's libFuzzer.
+FUZZ	= webhook \
+	  msg \
+	  flow \
+	  csv \
+	  query
+FUZZ_REPLAY = $(FUZZ:%=$(BUILD)/fuzz_%_replay)
+FUZZ_O	= $(COMMON_O) $(BUILD)/csv.o $(BUILD)/req.o
+# What each target needs under clang (no SQLite, no libcurl: pure parsers).
+FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c
+FUZZ_SRC_msg	 = fcgi/msg.c
+FUZZ_SRC_flow	 = fcgi/flow.c fcgi/msg.c fcgi/url.c
+FUZZ_SRC_csv	 = fcgi/csv.c
+FUZZ_SRC_query	 = fcgi/req.c fcgi/buf.c fcgi/log.c
 
-.PHONY: all deps run test unit e2e fuzz bench install clean
+.PHONY: all deps run test unit e2e fuzz valgrind bench install clean
 all: $(PROGS)
 
 deps:
@@ -78,9 +103,17 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMM
 $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
 
-$(FUZZ_REPLAY): tests/fuzz/fuzz_webhook.c tests/fuzz/replay.c $(COMMON_O)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ tests/fuzz/fuzz_webhook.c \
-	    tests/fuzz/replay.c $(COMMON_O) $(PKG_LIBS)
+$(BUILD)/test_csv: tests/unit/test_csv.c tests/unit/check.h $(BUILD)/csv.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/csv.o $(PKG_LIBS)
+
+# test_buf includes buf.c itself, to put a failing realloc() under it.
+$(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \
+    $(BUILD)/log.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/log.o $(PKG_LIBS)
+
+$(BUILD)/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_O)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< tests/fuzz/replay.c \
+	    $(FUZZ_O) $(PKG_LIBS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -93,17 +126,41 @@ test: deps
 unit: $(UNITS)
 	@for t in $(UNITS); do $$t || exit 1; done
 
-# libFuzzer with clang: `make fuzz FUZZ_SECONDS=60`.
+e2e: all
+	@BUILD_DIR=$(CURDIR)/$(BUILD) /usr/bin/python3 -m pytest -q \
+	    -p no:cacheprovider tests/e2e
+
+# Unit binaries and corpus replays under valgrind (not with SANITIZE=1:
+# valgrind cannot run ASan binaries); any report fails.  The responders
+# are run under valgrind by tests/e2e/test_memory.py.
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full \
+	   --errors-for-leak-kinds=definite,indirect \
+	   --suppressions=tests/valgrind.supp
+valgrind: $(UNITS) $(FUZZ_REPLAY)
+	@for t in $(UNITS); do echo "$$t"; \
+	    $(VALGRIND) $$t >/dev/null 2>&1 || { $(VALGRIND) $$t; exit 1; }; done
+	@for t in $(FUZZ); do echo "fuzz_$$t replay"; \
+	    $(VALGRIND) $(BUILD)/fuzz_$${t}_replay tests/fuzz/corpus/$$t \
+	    >/dev/null || exit 1; done
+
+# libFuzzer with clang: `make fuzz FUZZ_SECONDS=60`, each target in
+# turn, or one: `make fuzz-msg`.  New finds land in build/fuzz-corpus/,
+# never in the repository: copy the ones worth keeping by hand.
 FUZZ_SECONDS ?= 30
-fuzz: $(COMMON_O)
+fuzz:
+	@for t in $(FUZZ); do $(MAKE) --no-print-directory fuzz-$$t || exit 1; done
+
+fuzz-%: $(BUILD)/.dir
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-	    $(PKG_CFLAGS) -Ifcgi -o $(BUILD)/fuzz_webhook \
-	    tests/fuzz/fuzz_webhook.c fcgi/webhook.c fcgi/log.c $(PKG_LIBS)
-	mkdir -p $(BUILD)/fuzz-corpus
-	cp tests/fuzz/corpus/webhook/* tests/fixtures/webhooks/*.json \
-	    $(BUILD)/fuzz-corpus/ 2>/dev/null || true
-	$(BUILD)/fuzz_webhook -max_total_time=$(FUZZ_SECONDS) \
-	    -dict=tests/fuzz/webhook.dict $(BUILD)/fuzz-corpus
+	    $(PKG_CFLAGS) -Ifcgi -o $(BUILD)/fuzz_$* \
+	    tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) $(PKG_LIBS)
+	mkdir -p $(BUILD)/fuzz-corpus/$*
+	cp tests/fuzz/corpus/$*/* $(BUILD)/fuzz-corpus/$*/
+	if [ $* = webhook ]; then cp tests/fixtures/webhooks/*.json \
+	    $(BUILD)/fuzz-corpus/$*/; fi
+	$(BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+	    $(if $(wildcard tests/fuzz/$*.dict),-dict=tests/fuzz/$*.dict) \
+	    $(BUILD)/fuzz-corpus/$*
 
 $(BUILD)/empty_fcgi: bench/empty_fcgi.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)

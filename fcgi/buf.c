@@ -49,6 +49,8 @@ buf_reserve(struct buf *b, size_t extra)
 	}
 	b->p = np;
 	b->cap = ncap;
+	/* A fresh buffer is "" at once, as buf.h promises. */
+	b->p[b->len] = '\0';
 	return 0;
 }
 

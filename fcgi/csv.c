@@ -10,9 +10,10 @@
 #include "csv.h"
 
 /*
- * Splits line (its trailing CR/LF removed first) into at most max
- * fields, pointers into line.  Returns the number of fields, or -1 with
- * *err set to a phrase.
+ * Splits line (its trailing CR/LF removed first, and a leading UTF-8 byte
+ * order mark skipped: spreadsheets write one before the header) into at
+ * most max fields, pointers into line.  Returns the number of fields, or
+ * -1 with *err set to a phrase.
  */
 int
 csv_split(char *line, char **fields, int max, const char **err)
@@ -23,6 +24,8 @@ csv_split(char *line, char **fields, int max, const char **err)
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		r += 3;
 	for (;;) {
 		if (n == max) {
 			*err = "too many columns";

@@ -1,43 +1,121 @@
 #!/bin/sh
-# run.sh: every test of `make test`: unit binaries, the fuzz corpus replay
-# and the end-to-end suite on the real stack.  Prints "name... ok|FAIL" per
-# suite and ends with one line "N passed, N failed".
+# run.sh: every test of `make test`: unit binaries, the fuzz corpus
+# replays and the end-to-end suite on the real stack.  Prints
+# "name... ok|FAIL" per binary, a line saying what was counted, and ends
+# with one line "N passed, N failed" (", N skipped" appended when any
+# test was skipped).  Exits non-zero when anything failed or did not run.
+#
+# What one test is:
+# - unit: one TEST function run by RUN (tests/unit/check.h); its CHECKs
+#   are assertions, reported on the line before the summary, not in N.
+# - fuzz: one target's corpus replay (tests/fuzz/replay.c) is one test;
+#   the number of inputs it fed is reported apart.
+# - e2e: one pytest item.  The fake Graph's own tests
+#   (tests/e2e/test_fake_graph.py) test the test double, not the
+#   product; they are in N all the same, because a broken fake makes
+#   every send test meaningless, so its failures must fail the run, and
+#   N passed + N failed should add up to the tests that ran.  The line
+#   before the summary says how many of them there are.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 BUILD=${BUILD:-build}
-pass=0 fail=0
+pass=0 fail=0 skip=0
+units=0 asserts=0 targets=0 inputs=0
 log=$(mktemp)
-count() { # adds the "N passed, N failed" last line of $log
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-	p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
-	if [ -z "$line" ]; then fail=$((fail + 1)); return; fi
-	pass=$((pass + p)); fail=$((fail + f))
-}
+xml=$(mktemp)
+trap 'rm -f "$log" "$xml"' EXIT
+
+# Unit binaries: check.h prints "N assertions, N failed" and then
+# "N passed, N failed" (tests).  A binary that dies before its last
+# line, or exits non-zero with no failure counted, is one failed test.
 for t in "$BUILD"/test_*; do
-	[ -x "$t" ] || continue
-	if "$t" >"$log" 2>&1; then echo "$(basename "$t")... ok"
-	else echo "$(basename "$t")... FAIL"; cat "$log"; fi
-	count
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	if "$t" >"$log" 2>&1; then rc=0; echo "$(basename "$t")... ok"
+	else rc=1; echo "$(basename "$t")... FAIL"; cat "$log"; fi
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	a=$(grep -E '^[0-9]+ assertions, [0-9]+ failed$' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		fail=$((fail + 1))
+		continue
+	fi
+	p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	pass=$((pass + p)); fail=$((fail + f)); units=$((units + p + f))
+	a=${a%% assertions*}
+	asserts=$((asserts + ${a:-0}))
 done
-if "$BUILD/fuzz_webhook_replay" tests/fuzz/corpus/webhook \
-    tests/fixtures/webhooks >"$log" 2>&1; then
-	echo "fuzz_webhook replay... ok"; pass=$((pass + 1))
-else
-	echo "fuzz_webhook replay... FAIL"; cat "$log"; fail=$((fail + 1))
-fi
-# End to end: pytest prints its own summary; we fold it into ours.
+
+# Fuzz corpus replays: one per directory of tests/fuzz/corpus.  A missing
+# replay binary or an empty corpus is a failure, not a silent skip.
+for d in tests/fuzz/corpus/*/; do
+	[ -d "$d" ] || continue
+	name=$(basename "$d")
+	bin="$BUILD/fuzz_${name}_replay"
+	extra=
+	[ "$name" = webhook ] && extra=tests/fixtures/webhooks
+	targets=$((targets + 1))
+	: >"$log"
+	if [ -x "$bin" ] && "$bin" "$d" $extra >"$log" 2>&1; then
+		n=$(sed -n 's/^.*corpus replay: \([0-9][0-9]*\) inputs$/\1/p' \
+		    "$log" | tail -n 1)
+		if [ "${n:-0}" -gt 0 ]; then
+			echo "fuzz_$name replay ($n inputs)... ok"
+			pass=$((pass + 1)); inputs=$((inputs + n))
+			continue
+		fi
+	fi
+	echo "fuzz_$name replay... FAIL"
+	[ -x "$bin" ] || echo "  $bin is missing"
+	tail -n 40 "$log"
+	fail=$((fail + 1))
+done
+
+# End to end: pytest prints its own summary; its JUnit XML gives us each
+# item's outcome, so skips and the fake Graph's tests can be told apart.
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-BUILD_DIR=$top/$BUILD "$PY" -m pytest -q -p no:cacheprovider tests/e2e \
-    2>&1 | tee "$log"
-line=$(grep -E '[0-9]+ (passed|failed|errors?)' "$log" | tail -n 1)
-p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-f=0
-for n in $(echo "$line" | grep -oE '[0-9]+ (failed|errors?)' | grep -oE '[0-9]+'); do
-	f=$((f + n))
-done
-[ -n "$line" ] || f=1
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
-rm -f "$log"
-echo "$pass passed, $fail failed"
+: >"$xml"
+BUILD_DIR=$top/$BUILD "$PY" -m pytest -q -p no:cacheprovider \
+    --junitxml="$xml" tests/e2e
+prc=$?
+# Prints: passed failed skipped fake-passed fake-failed fake-skipped.
+counts=$("$PY" - "$xml" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+n = [0] * 6
+try:
+    cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
+except Exception:
+    print("x")
+    sys.exit(0)
+for c in cases:
+    tags = {ch.tag for ch in c}
+    k = 1 if tags & {"failure", "error"} else 2 if "skipped" in tags else 0
+    n[k] += 1
+    if "test_fake_graph" in c.get("classname", "").split("."):
+        n[3 + k] += 1
+print(*n)
+EOF
+)
+# shellcheck disable=SC2086
+set -- $counts
+if [ $# -ne 6 ]; then
+	echo "pytest wrote no readable report (exit $prc): one failure"
+	set -- 0 0 0 0 0 0
+	fail=$((fail + 1))
+elif [ "$prc" -ne 0 ] && [ "$2" -eq 0 ]; then
+	# 5: no tests collected; 2-4: interrupted, internal or usage error.
+	echo "pytest exited $prc with no failed test: one failure"
+	fail=$((fail + 1))
+fi
+pass=$((pass + $1)); fail=$((fail + $2)); skip=$((skip + $3))
+e2e=$(($1 + $2 + $3))
+echo "unit: $units tests, $asserts assertions; fuzz: $targets targets," \
+    "$inputs inputs; e2e: $((e2e - $4 - $5 - $6)) product tests," \
+    "$(($4 + $5 + $6)) fake-Graph tests"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

@@ -82,6 +82,29 @@ bad(const char *q, const char *want)
 	return 0;
 }
 
+/* Refused with exactly one problem, the line want. */
+static int
+only(const char *q, const char *want)
+{
+	struct flow_report	 r;
+	struct flow		*f = load(q, &r);
+
+	if (f != NULL) {
+		flow_free(f);
+		fprintf(stderr, "  accepted; wanted %s\n", want);
+		return 0;
+	}
+	if (r.total == 1 && r.n == 1 && strcmp(r.lines[0], want) == 0)
+		return 1;
+	fprintf(stderr, "  wanted only \"%s\" in:\n", want);
+	dump(&r);
+	return 0;
+}
+
+/* The end of the sentence refusing an opening-hours string. */
+#define HOURS_LIKE "; expected a day or days and hours like \"Mon-Fri " \
+	"08:00-17:00\" or \"Sat 09:00-12:00\""
+
 /* A start menu whose one button leads to node t, plus more nodes. */
 #define FLOW(more) "{'start':'m','nodes':{'m':{'kind':'buttons','body':"   \
 	"'Hi','options':[{'id':'a','title':'A','goto':'t'}]},"		    \
@@ -580,12 +603,19 @@ TEST(hours_parse)
 	    "\"Mon-Fri 8:00-17:00\"; expected"));
 	CHECK(bad(fill(t, "'Mon 08:00-17:00','Funday 08:00-09:00'"),
 	    "hours.open[1]: is \"Funday"));
-	CHECK(bad(fill(t, "'Mon 10:00-10:00'"), "hours.open[0]:"));
-	CHECK(bad(fill(t, "'Mon 24:00-10:00'"), "hours.open[0]:"));
-	CHECK(bad(fill(t, "'Mon 08:60-10:00'"), "hours.open[0]:"));
-	CHECK(bad(fill(t, "'Mon 08:00-25:00'"), "hours.open[0]:"));
-	CHECK(bad(fill(t, "'Mon 08:00-10:00 '"), "hours.open[0]:"));
-	CHECK(bad(fill(t, "'Mon08:00-10:00'"), "hours.open[0]:"));
+	/* Each refused for its hours, and for nothing else. */
+	CHECK(only(fill(t, "'Mon 10:00-10:00'"), "hours.open[0]: is \"Mon "
+	    "10:00-10:00\"" HOURS_LIKE));
+	CHECK(only(fill(t, "'Mon 24:00-10:00'"), "hours.open[0]: is \"Mon "
+	    "24:00-10:00\"" HOURS_LIKE));
+	CHECK(only(fill(t, "'Mon 08:60-10:00'"), "hours.open[0]: is \"Mon "
+	    "08:60-10:00\"" HOURS_LIKE));
+	CHECK(only(fill(t, "'Mon 08:00-25:00'"), "hours.open[0]: is \"Mon "
+	    "08:00-25:00\"" HOURS_LIKE));
+	CHECK(only(fill(t, "'Mon 08:00-10:00 '"), "hours.open[0]: is \"Mon "
+	    "08:00-10:00 \"" HOURS_LIKE));
+	CHECK(only(fill(t, "'Mon08:00-10:00'"), "hours.open[0]: is "
+	    "\"Mon08:00-10:00\"" HOURS_LIKE));
 	CHECK(bad(fill(t, "7"), "hours.open[0]: must be a string"));
 	CHECK(bad(fill(t, ""), "hours.open: must be a list of 1 to 16"));
 	CHECK(bad("{'start':'m','hours':{'utc_offset_minutes':900,'open':"

@@ -959,21 +959,36 @@ TEST(length_limits)
 		{ "{\"type\":\"read\",\"message_id\":\"$$\"}", "w", 128,
 		  "message_id" },
 	};
-	size_t	i;
-	int	at, over;
+	struct msg	m;
+	struct msg_err	e;
+	char		*in, head[200], tail[40];
+	size_t		 i, hl, tl, ml;
+	int		 at, over, says;
 
 	for (i = 0; i < sizeof(lims) / sizeof(lims[0]); i++) {
 		at = ok(fill(lims[i].tmpl, rep(lims[i].unit, lims[i].max)), 0,
 		    NULL);
-		over = no(fill(lims[i].tmpl, rep(lims[i].unit, lims[i].max + 1)),
-		    0, "too_long", lims[i].field);
-		if (!at || !over)
-			fprintf(stderr, "  limit of %s\n", lims[i].field);
+		in = fill(lims[i].tmpl, rep(lims[i].unit, lims[i].max + 1));
+		over = no(in, 0, "too_long", lims[i].field);
+		/* The sentence names the field, the size and the limit. */
+		(void)snprintf(head, sizeof(head), "%s is %zu ", lims[i].field,
+		    lims[i].max + 1);
+		(void)snprintf(tail, sizeof(tail), " at most %zu.",
+		    lims[i].max);
+		hl = strlen(head);
+		tl = strlen(tail);
+		says = msg_parse(in, strlen(in), 0, &m, &e) == -1 &&
+		    (ml = strlen(e.message)) > hl + tl &&
+		    strncmp(e.message, head, hl) == 0 &&
+		    strcmp(e.message + ml - tl, tail) == 0;
+		if (!at || !over || !says)
+			fprintf(stderr, "  limit of %s: %s\n", lims[i].field,
+			    e.message);
 		CHECK(at);
 		CHECK(over);
+		CHECK(says);
 		gc();
 	}
-	CHECK(i > 25);
 }
 
 /* The error a person reads names the field and the limit. */
