@@ -1,0 +1,200 @@
+"""Failures the gateway must survive or refuse clearly, on the real stack:
+the responder's own length checks (past nginx, over FastCGI), a worker
+killed between a webhook's commit and its reply, a full disk, a corrupt
+database file.  Also the test harness's own guard: no test stack may
+reach a host outside loopback."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import fcgi_client
+from fake_graph import FakeGraph
+from stack import (BUILD, DEAD_GRAPH_URL, WATCH, Stack, fixture, outside_peer,
+                   parse_proc_net)
+from test_worker import pids
+
+PNID = "200300400500600"
+MSGS = "/v23.0/%s/messages" % PNID
+
+
+def wait_for(cond, timeout=15, what="condition"):
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+def text_body(sender, text="hello", ts=None, wamid=None):
+    doc = json.loads(fixture("text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["contacts"][0]["wa_id"] = sender
+    m = v["messages"][0]
+    m.update({"from": sender, "timestamp": str(ts if ts is not None else int(time.time())),
+              "id": wamid or "wamid.fail.%s" % os.urandom(8).hex()})
+    m["text"]["body"] = text
+    return json.dumps(doc).encode(), m["id"]
+
+
+# ------------------------------------------------------- loopback guard
+
+@pytest.mark.parametrize("url", ["https://graph.facebook.com", "http://192.0.2.1:8080",
+                                 "http://[2001:db8::1]:80", "http://10.0.0.1", "ftp://127.0.0.1",
+                                 "http://127.0.0.1.example.com"])
+def test_stack_refuses_a_graph_url_outside_loopback(url):
+    with pytest.raises(ValueError, match="loopback"):
+        Stack(extra_env={"WHATSAPP_GRAPH_URL": url})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8123", "http://127.9.9.9:1", "http://[::1]:8123",
+                                 "http://localhost:8123"])
+def test_stack_takes_a_loopback_graph_url(url):
+    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": url})
+    try:
+        assert s.env["WHATSAPP_GRAPH_URL"] == url
+    finally:
+        s.close()
+
+
+def test_stack_without_a_graph_url_points_at_a_dead_loopback_port():
+    s = Stack()
+    try:
+        assert s.env["WHATSAPP_GRAPH_URL"] == DEAD_GRAPH_URL
+    finally:
+        s.close()
+
+
+# Lines as the kernel prints them (4-byte words little-endian): a worker's
+# connection to the fake on loopback, a listener, a SYN_SENT to
+# 192.0.2.1:443, an IPv6 loopback peer, a v4-mapped loopback peer, a UDP
+# socket connected to 198.51.100.7:53 and an unconnected one.
+PROC_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1001 1
+   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1002 1
+   2: 0200000A:D431 010200C0:01BB 02 00000000:00000000 01:00000100 00000002     0        0 1003 1
+"""
+PROC_TCP6 = """\
+  sl  local_address                         remote_address                        st tx_queue rx_queue
+   0: 00000000000000000000000001000000:9C41 00000000000000000000000001000000:1F90 01 0:0 0:0 0 0 0 2001 1
+   1: 0000000000000000FFFF00000100007F:9C42 0000000000000000FFFF00000100007F:1F90 01 0:0 0:0 0 0 0 2002 1
+"""
+PROC_UDP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+ 10: 0200000A:B095 076433C6:0035 01 00000000:00000000 00:00000000 00000000     0        0 3001 2
+ 11: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 3002 2
+"""
+
+
+def test_egress_parser_flags_only_peers_outside_loopback():
+    rows = (parse_proc_net(PROC_TCP, "tcp") + parse_proc_net(PROC_TCP6, "tcp6") +
+            parse_proc_net(PROC_UDP, "udp"))
+    by = {r["inode"]: r for r in rows}
+    assert str(by[1001]["remote"][0]) == "127.0.0.1" and by[1001]["remote"][1] == 8080
+    assert by[1003]["state"] == "SYN_SENT" and str(by[1003]["remote"][0]) == "192.0.2.1"
+    assert str(by[2001]["remote"][0]) == "::1"
+    assert str(by[3001]["remote"][0]) == "198.51.100.7" and by[3001]["remote"][1] == 53
+    assert sorted(r["inode"] for r in rows if outside_peer(r)) == [1003, 3001]
+
+
+def test_egress_watch_catches_a_stack_process_with_a_peer_outside_loopback():
+    """A process of a Stack (found by its WA_STATE_DIR) holding a UDP socket
+    connected to 198.51.100.7 (TEST-NET-2).  connect() on a datagram socket
+    only sets the peer: not one packet is sent."""
+    s = Stack()
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import socket, sys\n"
+         "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+         "u.connect(('198.51.100.7', 53))\n"
+         "print(u.getsockname()[1], flush=True)\n"
+         "sys.stdin.read()\n"],
+        env=s.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(child.stdout.readline())
+        found = WATCH.sample()
+        assert [(v["pid"], v["proto"], v["remote"]) for v in found] == \
+            [(child.pid, "udp", "198.51.100.7:53")], found
+        assert found[0]["local"].endswith(":%d" % port) and found[0]["stack"] == s.state
+    finally:
+        child.stdin.close()
+        child.wait(10)
+        WATCH.take(s.state)        # expected here: not a failure of this test
+        s.close()
+    # A process outside every Stack is none of the watch's business.
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.connect(("198.51.100.7", 53))
+        assert WATCH.sample() == []
+    finally:
+        u.close()
+
+
+# --------------------------------------------- the responder's own checks
+
+@pytest.fixture(scope="module")
+def gw():
+    s = Stack(extra_env={"WA_BOT": "off"})
+    try:
+        s.start()
+    except Exception:
+        s.close()
+        raise
+    yield s
+    s.close()
+
+
+def fcgi(s, params, body=b""):
+    st, h, b = fcgi_client.request(os.path.join(s.state, "fcgi.sock"), params, body)
+    return st, h, json.loads(b) if b else None
+
+
+@pytest.mark.parametrize("length", [None, "", "abc", "-1", "12x", "+5"])
+def test_webhook_without_a_usable_length_is_411(gw, length):
+    body, _ = text_body("15550900001")
+    n0 = gw.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+    p = fcgi_client.webhook_params(length=length, signature=gw.sign(body))
+    st, h, doc = fcgi(gw, p, body)
+    assert st == 411, doc
+    assert doc["error"]["code"] == "length_required"
+    assert doc["error"]["message"] == "A Content-Length header is required."
+    assert gw.q("SELECT count(*) n FROM webhook_events")[0]["n"] == n0
+
+
+def test_webhook_over_4_mib_is_413_from_the_responder(gw):
+    # nginx stops these first (test_webhook.py); the responder must too.
+    n0 = gw.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+    st, _, doc = fcgi(gw, fcgi_client.webhook_params(length=4 * 1024 * 1024 + 1,
+                                                     signature="sha256=" + "0" * 64))
+    assert st == 413 and doc["error"]["code"] == "payload_too_large"
+    assert doc["error"]["message"] == "Webhook bodies are limited to 4 MiB."
+    assert gw.q("SELECT count(*) n FROM webhook_events")[0]["n"] == n0
+
+
+def test_webhook_of_exactly_4_mib_is_read_and_checked(gw):
+    # The limit itself passes the length check: the signature decides.
+    body = b"{" + b" " * (4 * 1024 * 1024 - 2) + b"}"
+    st, _, doc = fcgi(gw, fcgi_client.webhook_params(length=len(body), signature="sha256=" + "0" * 64),
+                      body)
+    assert st == 403 and doc["error"]["code"] == "bad_signature"
+
+
+def test_webhook_shorter_than_its_length_is_400_and_not_stored(gw):
+    body, wamid = text_body("15550900002")
+    n0 = gw.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+    st, _, doc = fcgi(gw, fcgi_client.webhook_params(length=len(body) + 10, signature=gw.sign(body)),
+                      body)
+    assert st == 400 and doc["error"]["code"] == "short_body"
+    assert gw.q("SELECT count(*) n FROM webhook_events")[0]["n"] == n0
+    # The same bytes with their true length are taken: the client works.
+    st, _, doc = fcgi(gw, fcgi_client.webhook_params(length=len(body), signature=gw.sign(body)), body)
+    assert st == 200 and doc["stored"] > n0
