@@ -16,6 +16,16 @@
 #include "wa.h"
 
 #define CONNECT_MS	5000	/* TCP + TLS handshake at most */
+/*
+ * A send never reuses a connection idle this long.  Meta documents no
+ * keep-alive idle timeout; common front ends close idle connections
+ * after 60 s (load balancers) or 75 s (nginx), the e2e fake after 120 s,
+ * and libcurl's own default (118 s) is above most of them.  A POST on a
+ * connection the server is closing is resent by libcurl after the server
+ * may have read it: a possible double message.  Staying well below those
+ * timeouts makes that race rare; wa_result.resent counts what is left.
+ */
+#define SEND_MAXAGE_S	20L
 #define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
 
 struct wa {
@@ -38,6 +48,7 @@ struct xfer {
 	char		 err[CURL_ERROR_SIZE];
 	curl_mime	*mime;		/* uploads only */
 	struct curl_slist *hdrs;	/* its own headers, or NULL */
+	int		 sends;		/* times the request went out (sends) */
 };
 
 static int	global_done;
@@ -164,6 +175,25 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * libcurl's debug hook, on sends only: counts each time the request's
+ * headers go out.  More than once means libcurl resent the request on a
+ * new connection after a reused one closed without an answer ("Connection
+ * died, retrying a fresh connect"), which Meta may have read.
+ */
+static int
+on_debug(CURL *e, curl_infotype type, char *data, size_t len, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)e;
+	(void)data;
+	(void)len;
+	if (type == CURLINFO_HEADER_OUT)
+		x->sends++;
+	return 0;
+}
+
 /* A configured easy handle for url with its xfer, or NULL. */
 static CURL *
 easy_new(struct wa *w, uint64_t tag, const char *url, size_t max,
@@ -222,8 +252,9 @@ start(struct wa *w, CURL *e)
 int
 wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 {
-	CURL	*e;
-	char	 url[2048];
+	CURL		*e;
+	struct xfer	*x = NULL;
+	char		 url[2048];
 	int	 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
 
 	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
@@ -231,7 +262,13 @@ wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 		log_warnx("%s: cannot start a request", __func__);
 		return -1;
 	}
-	if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK) {
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, SEND_MAXAGE_S) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_DEBUGDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L) != CURLE_OK) {
 		xfer_free(w, e);
 		return -1;
 	}
@@ -380,6 +417,7 @@ wa_done(struct wa *w, struct wa_result *r)
 		(void)curl_easy_getinfo(m->easy_handle,
 		    CURLINFO_RESPONSE_CODE, &r->http);
 		r->tag = x->tag;
+		r->resent = x->sends > 1 ? x->sends - 1 : 0;
 		if (m->data.result != CURLE_OK) {
 			/* A cut reply is no answer: the outcome is unknown. */
 			r->http = 0;
