@@ -85,13 +85,14 @@ def _addr(hexaddr):
     return ipaddress.ip_address(raw), int(port, 16)
 
 
-def parse_proc_net(text, proto):
+def parse_proc_net(text, proto, inodes=None):
     """Rows of a /proc/net/{tcp,tcp6,udp,udp6} text as dicts: proto, inode,
-    local, remote ((ip_address, port) each), state."""
+    local, remote ((ip_address, port) each), state; only those whose
+    inode is in inodes, when given."""
     out = []
     for line in text.splitlines()[1:]:
         f = line.split()
-        if len(f) < 10:
+        if len(f) < 10 or (inodes is not None and int(f[9]) not in inodes):
             continue
         st = int(f[3], 16)
         out.append({"proto": proto, "inode": int(f[9]), "local": _addr(f[1]),
@@ -117,7 +118,7 @@ class EgressWatch:
     sample() runs once; start() samples every `period` seconds in a thread
     until stop()."""
 
-    def __init__(self, period=0.1):
+    def __init__(self, period=0.5):
         self.period = period
         self.lock = threading.Lock()
         self.stacks = {}          # state dir -> session id (None until started)
@@ -167,6 +168,9 @@ class EgressWatch:
     def sample(self):
         """Looks once; returns the violations found by this look."""
         mine = {}                 # socket inode -> (state dir, pid)
+        with self.lock:
+            if not self.stacks:
+                return []
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or int(pid) == os.getpid():
                 continue
@@ -190,7 +194,7 @@ class EgressWatch:
         for proto in ("tcp", "tcp6", "udp", "udp6"):
             try:
                 with open("/proc/net/" + proto) as f:
-                    rows = parse_proc_net(f.read(), proto)
+                    rows = parse_proc_net(f.read(), proto, mine)
             except OSError:
                 continue
             for r in rows:
