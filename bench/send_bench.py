@@ -5,9 +5,7 @@ nothing (it is not a test).
   1. accepted messages per second with the rate limit raised to 1,000/s;
   2. the achieved rate against the default 80/s over 30 seconds;
   3. queue-to-Graph latency of single messages (outbox commit -> fake Graph);
-  4. a webhook's 200 to the chatbot's reply arriving at the fake Graph;
-  5. the worker's CPU while a message waits behind a call Meta holds (it
-     should sleep until the call ends, not look again and again).
+  4. a webhook's 200 to the chatbot's reply arriving at the fake Graph.
 
 Rows are queued straight into the outbox table for 1 and 2 (the sender is
 what is measured, not wactl's process start-up); 3 goes through wactl."""
@@ -168,48 +166,6 @@ def bot_latency(graph, n=300):
         s.close()
 
 
-def worker_cpu_s(s):
-    """CPU seconds the stack's wa-worker has used so far."""
-    for p in subprocess.run(["pgrep", "-x", "wa-worker"], capture_output=True, text=True).stdout.split():
-        try:
-            with open("/proc/%s/environ" % p, "rb") as f:
-                if ("WA_STATE_DIR=" + s.state).encode() not in f.read():
-                    continue
-            with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            continue
-    raise RuntimeError("no wa-worker for " + s.state)
-
-
-def idle_cpu(graph, hold_s=3.0):
-    """Worker CPU seconds while a second message to a customer waits
-    behind the first, held at the fake for hold_s."""
-    s = stack(graph)
-    try:
-        s.start()
-        now = int(time.time())
-        with s.db() as db:
-            cur = db.execute("INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, last_seen_at) "
-                             "VALUES (?, '15557770001', ?, ?)", (PNID, now, now))
-            db.execute("INSERT INTO conversations (phone_number_id, contact_id, last_inbound_at, "
-                       "window_expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                       (PNID, cur.lastrowid, now, now + 86400, now))
-        graph.reset()
-        graph.inject(delay_ms=int(hold_s * 1000) + 1000, times=1)
-        for text in ("one", "two"):
-            subprocess.run([os.path.join(BUILD, "wactl"), "send", "--to", "15557770001", "--text", text],
-                           env=s.env, capture_output=True, check=True)
-        graph.wait_requests(1, MSGS)
-        time.sleep(0.2)
-        cpu0 = worker_cpu_s(s)
-        time.sleep(hold_s)
-        return worker_cpu_s(s) - cpu0, hold_s
-    finally:
-        s.close()
-
-
 def main():
     graph = FakeGraph(token="test-token")
     try:
@@ -225,8 +181,6 @@ def main():
         p50, p99 = bot_latency(graph)
         print("chatbot, webhook 200 -> reply at Graph (one customer at a time): p50 %.1f ms  "
               "p99 %.1f ms" % (p50, p99))
-        used, held = idle_cpu(graph)
-        print("sender, waiting %.1f s behind a held call: worker CPU %.3f s" % (held, used))
     finally:
         graph.close()
 
