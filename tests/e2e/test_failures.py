@@ -198,3 +198,59 @@ def test_webhook_shorter_than_its_length_is_400_and_not_stored(gw):
     # The same bytes with their true length are taken: the client works.
     st, _, doc = fcgi(gw, fcgi_client.webhook_params(length=len(body), signature=gw.sign(body)), body)
     assert st == 200 and doc["stored"] > n0
+
+
+# ----------------------------------------------------- a corrupt database
+
+def corrupt_garbage(path):
+    with open(path, "wb") as f:
+        f.write(os.urandom(64 * 1024))
+
+
+def corrupt_schema_page(path):
+    # The header stays valid; the first page's b-tree (the schema) is not.
+    with open(path, "r+b") as f:
+        f.seek(100)
+        f.write(b"\x00\xff" * 1000)
+
+
+def corrupt_truncated(path):
+    os.truncate(path, 20000)
+
+
+@pytest.mark.parametrize("damage,reason", [
+    (corrupt_garbage, "file is not a database"),
+    (corrupt_schema_page, "database disk image is malformed"),
+    (corrupt_truncated, "database disk image is malformed"),
+])
+def test_corrupt_database_refused_at_start_with_a_sentence(damage, reason):
+    s = Stack()
+    try:
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, capture_output=True,
+                           text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+        db = os.path.join(s.state, "wa.db")
+        for extra in ("-wal", "-shm"):
+            assert not os.path.exists(db + extra)
+        damage(db)
+        before = open(db, "rb").read()
+        runs = {
+            "wactl migrate": [os.path.join(BUILD, "wactl"), "migrate"],
+            "wactl apikey list": [os.path.join(BUILD, "wactl"), "apikey", "list"],
+            "wa-worker": [os.path.join(BUILD, "wa-worker")],
+            # Not under spawn-fcgi: it must stop at the database first.
+            "wa-fcgi": [os.path.join(BUILD, "wa-fcgi")],
+        }
+        for name, cmd in runs.items():
+            r = subprocess.run(cmd, env=s.env, capture_output=True, text=True, timeout=20,
+                               stdin=subprocess.DEVNULL)
+            # Exit 1 with a sentence naming the file and SQLite's reason;
+            # never a signal (a crash), never a sanitizer report.
+            assert r.returncode == 1, (name, r.returncode, r.stderr)
+            assert "cannot open the database %s" % db in r.stderr, (name, r.stderr)
+            assert reason in r.stderr, (name, r.stderr)
+            assert "ERROR: AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr
+        # Nobody "repaired" it by writing over it.
+        assert open(db, "rb").read() == before
+    finally:
+        s.close()
