@@ -248,9 +248,12 @@ WATCH = EgressWatch()
 
 
 class Stack:
-    def __init__(self, secret="0f1e2d3c4b5a69788796a5b4c3d2e1f0", extra_env=None):
+    def __init__(self, secret="0f1e2d3c4b5a69788796a5b4c3d2e1f0", extra_env=None, state_dir=None):
+        """state_dir: an existing directory to use as WA_STATE_DIR (say, a
+        small tmpfs); by default a fresh temporary one.  The stack's own
+        log is kept in a temporary directory either way."""
         self.tmp = tempfile.TemporaryDirectory(prefix="wa-e2e-")
-        self.state = self.tmp.name
+        self.state = state_dir or self.tmp.name
         self.port = free_port()
         self.secret = secret
         self.verify_token = "verify-" + os.urandom(6).hex()
@@ -276,7 +279,7 @@ class Stack:
         require_loopback_url(self.env["WHATSAPP_GRAPH_URL"])
         self.proc = None
         WATCH.register(self)
-        self.log = open(os.path.join(self.state, "stack.log"), "wb")
+        self.log = open(os.path.join(self.tmp.name, "stack.log"), "wb")
 
     def start(self):
         self.proc = subprocess.Popen(
@@ -299,7 +302,7 @@ class Stack:
 
     def logtext(self):
         self.log.flush()
-        with open(os.path.join(self.state, "stack.log"), "rb") as f:
+        with open(os.path.join(self.tmp.name, "stack.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):

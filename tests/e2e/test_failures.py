@@ -3,6 +3,7 @@ the responder's own length checks (past nginx, over FastCGI), a worker
 killed between a webhook's commit and its reply, a full disk, a corrupt
 database file.  Also the test harness's own guard: no test stack may
 reach a host outside loopback."""
+import errno
 import json
 import os
 import signal
@@ -350,3 +351,76 @@ def test_bot_reply_survives_a_worker_killed_before_sending(bot, graph):
     assert len(got) == 2 and [r["status"] for r in got] == [200, 200]
     assert bot.q("SELECT count(*) n FROM outbox WHERE recipient = ?", who)[0]["n"] == 2
     assert got[0]["json"]["biz_opaque_callback_data"] == "outbox:%d" % rows[0]["id"]
+
+
+# ------------------------------------------------------------- disk full
+
+def fill(path):
+    """Writes path until the file system is full; returns bytes written."""
+    n = 0
+    chunk = b"\0" * 65536
+    with open(path, "wb", buffering=0) as f:
+        for size in (65536, 4096, 512, 1):
+            while True:
+                try:
+                    n += f.write(chunk[:size])
+                except OSError as e:
+                    if e.errno != errno.ENOSPC:
+                        raise
+                    break
+    return n
+
+
+def test_disk_full_answers_503_then_recovers_without_a_restart(tmp_path):
+    """The state dir on a 24 MB tmpfs, filled up: webhooks get 503 with
+    Retry-After (Meta delivers them again) and nothing half-written; once
+    space is freed the same processes take them again."""
+    mnt = str(tmp_path / "state")
+    os.mkdir(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m,mode=0755", "tmpfs", mnt], check=True)
+    s = None
+    try:
+        s = Stack(extra_env={"WA_BOT": "off"}, state_dir=mnt)
+        s.start()
+        body, wamid = text_body("15550920001", "before")
+        assert s.post(body)[0] == 200
+        s.wait_applied()
+        procs = (sorted(pids("wa-fcgi", s.state)), pids("wa-worker", s.state))
+        # An empty WAL, then a full disk: every commit needs new blocks, it
+        # cannot reuse the WAL's old ones (a write ahead of the fill takes
+        # a frame or two, less than a webhook's commit needs).
+        with s.db() as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        filler = os.path.join(mnt, "filler")
+        assert fill(filler) > 0
+        n0 = s.q("SELECT count(*) n FROM webhook_events")[0]["n"]
+        refused = []
+        for i in range(3):
+            b, w = text_body("15550920002", "during %d" % i)
+            st, h, reply = s.post(b)
+            assert st == 503, (st, reply)
+            assert int(h["Retry-After"]) > 0
+            err = json.loads(reply)["error"]
+            assert err["code"] == "unavailable" and err["message"].endswith(".")
+            refused.append((b, w))
+        # Nothing half-written: no row, and the file is sound.
+        assert s.q("SELECT count(*) n FROM webhook_events")[0]["n"] == n0
+        with s.db() as c:
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        os.unlink(filler)
+        # Space again: the same bodies are taken and applied, once each,
+        # by the same processes (no restart).
+        for b, w in refused:
+            assert s.post(b)[0] == 200
+        s.wait_applied(30)
+        for _, w in refused:
+            assert s.q("SELECT count(*) n FROM messages WHERE wamid = ?", w)[0]["n"] == 1
+        assert s.q("SELECT count(*) n FROM webhook_events WHERE state != 'applied'")[0]["n"] == 0
+        assert (sorted(pids("wa-fcgi", s.state)), pids("wa-worker", s.state)) == procs
+        st, _, h = s.request("GET", "/api/whatsapp/health")
+        assert st == 200 and json.loads(h)["database"] == "ok"
+    finally:
+        if s is not None:
+            s.close()
+        if subprocess.run(["umount", mnt]).returncode != 0:
+            subprocess.run(["umount", "-l", mnt])
