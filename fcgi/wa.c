@@ -48,7 +48,7 @@ struct xfer {
 	char		 err[CURL_ERROR_SIZE];
 	curl_mime	*mime;		/* uploads only */
 	struct curl_slist *hdrs;	/* its own headers, or NULL */
-	int		 sends;		/* times the request went out (sends) */
+	int		 sends;		/* times its headers went out (sends) */
 };
 
 static int	global_done;
@@ -255,7 +255,7 @@ wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 	CURL		*e;
 	struct xfer	*x = NULL;
 	char		 url[2048];
-	int	 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
+	int		 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
 
 	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
 	    REPLY_MAX, w->timeout_ms, w->json)) == NULL) {
