@@ -70,6 +70,7 @@ enum stmt {
 	STMT_OUTBOX_CLAIM,
 	STMT_OUTBOX_RETRY,
 	STMT_OUTBOX_DEFER,
+	STMT_OUTBOX_RESENT,
 	STMT_OUTBOX_FAIL,
 	STMT_OUTBOX_GET,
 	STMT_OUTBOX_ACCEPT,
@@ -405,6 +406,8 @@ static const char *const stmts[STMT__MAX] = {
 	    /* STMT_OUTBOX_RETRY */
 	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND "
 	    "state = 'queued'", /* STMT_OUTBOX_DEFER */
+	"UPDATE outbox SET attempts = attempts + ?2 WHERE id = ?1 AND "
+	    "state = 'sending'", /* STMT_OUTBOX_RESENT */
 	"UPDATE outbox SET state = 'failed', lease_until = NULL, "
 	    "error_code = ?2, error_title = ?3, error_details = ?4 "
 	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
@@ -2633,6 +2636,13 @@ int
 db_outbox_defer(struct db *d, int64_t id, int64_t next_ms)
 {
 	return run_id(d, STMT_OUTBOX_DEFER, id, 1, next_ms, 0, __func__);
+}
+
+/* Counts n more attempts on a row in flight (libcurl's own resends). */
+int
+db_outbox_resent(struct db *d, int64_t id, int n)
+{
+	return run_id(d, STMT_OUTBOX_RESENT, id, 1, n, 0, __func__);
 }
 
 int

@@ -206,6 +206,7 @@ int		 db_outbox_claim(struct db *, int64_t id, int64_t lease_ms);
 int		 db_outbox_retry(struct db *, int64_t id, int64_t next_ms,
 		    int64_t code, const char *title, const char *details);
 int		 db_outbox_defer(struct db *, int64_t id, int64_t next_ms);
+int		 db_outbox_resent(struct db *, int64_t id, int n);
 int		 db_outbox_fail(struct db *, int64_t id, int64_t code,
 		    const char *title, const char *details);
 int		 db_outbox_accept(struct db *, int64_t id, const char *wamid,

@@ -772,6 +772,17 @@ reap(struct sender *s)
 	while (wa_done(s->wa, &res) == 1) {
 		t = (enum tag)(res.tag >> 32);
 		i = (int)(res.tag & 0xffffffff);
+		if (t == T_SEND && res.resent > 0) {
+			/* Meta may have the message twice: count each. */
+			log_warnx("outbox %" PRId64 ": libcurl sent the request "
+			    "%d more time(s) on a new connection after a reused "
+			    "one closed unanswered", s->slots[i].it.id,
+			    res.resent);
+			s->slots[i].it.attempts += res.resent;
+			if (db_outbox_resent(s->db, s->slots[i].it.id,
+			    res.resent) == -1)
+				rc = -1;
+		}
 		if (t == T_SEND || t == T_UPLOAD) {
 			graph_reply_parse(t == T_SEND ? GRAPH_WANT_SEND :
 			    GRAPH_WANT_ID, res.http, res.transport[0] ?

@@ -24,6 +24,16 @@
 #include "wa.h"
 
 #define CONNECT_MS	5000	/* TCP + TLS handshake at most */
+/*
+ * A send never reuses a connection idle this long.  Meta documents no
+ * keep-alive idle timeout; common front ends close idle connections
+ * after 60 s (load balancers) or 75 s (nginx), the e2e fake after 120 s,
+ * and libcurl's own default (118 s) is above most of them.  A POST on a
+ * connection the server is closing is resent by libcurl after the server
+ * may have read it: a possible double message.  Staying well below those
+ * timeouts makes that race rare; wa_result.resent counts what is left.
+ */
+#define SEND_MAXAGE_S	20L
 #define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
 #define HOPS_MAX	5		/* redirects a download follows */
 
@@ -54,6 +64,7 @@ struct xfer {
 	int64_t		 got;		/* bytes given to sink */
 	long		 timeout_ms;	/* downloads: for a redirect */
 	int		 hops;		/* downloads: redirects followed */
+	int		 sends;		/* times its headers went out (sends) */
 };
 
 static int	global_done;
@@ -202,6 +213,25 @@ on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
+ * libcurl's debug hook, on sends only: counts each time the request's
+ * headers go out.  More than once means libcurl resent the request on a
+ * new connection after a reused one closed without an answer ("Connection
+ * died, retrying a fresh connect"), which Meta may have read.
+ */
+static int
+on_debug(CURL *e, curl_infotype type, char *data, size_t len, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)e;
+	(void)data;
+	(void)len;
+	if (type == CURLINFO_HEADER_OUT)
+		x->sends++;
+	return 0;
+}
+
+/*
  * A configured easy handle for url with its xfer, or NULL.  protos: the
  * schemes libcurl may use (libcurl follows no redirect here).
  */
@@ -264,16 +294,23 @@ start(struct wa *w, CURL *e)
 int
 wa_post_json(struct wa *w, uint64_t tag, const char *path, const char *json)
 {
-	CURL	*e;
-	char	 url[2048];
-	int	 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
+	CURL		*e;
+	struct xfer	*x = NULL;
+	char		 url[2048];
+	int		 n = snprintf(url, sizeof(url), "%s%s", w->base, path);
 
 	if (n < 0 || (size_t)n >= sizeof(url) || (e = easy_new(w, tag, url,
 	    REPLY_MAX, w->timeout_ms, w->json, w->protos)) == NULL) {
 		log_warnx("%s: cannot start a request", __func__);
 		return -1;
 	}
-	if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK) {
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, json) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, SEND_MAXAGE_S) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_DEBUGDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L) != CURLE_OK) {
 		xfer_free(w, e);
 		return -1;
 	}
@@ -536,6 +573,7 @@ wa_done(struct wa *w, struct wa_result *r)
 		    r->http >= 300 && r->http <= 399 &&
 		    redirect(w, m->easy_handle, x, r) == 1)
 			continue;	/* the next hop runs in its place */
+		r->resent = x->sends > 1 ? x->sends - 1 : 0;
 		if (m->data.result != CURLE_OK) {
 			/* A cut reply is no answer: the outcome is unknown. */
 			r->http = 0;

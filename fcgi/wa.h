@@ -25,6 +25,7 @@ struct wa_result {
 	uint64_t	 tag;		/* as given when started */
 	long		 http;		/* HTTP status, 0 when none came */
 	char		 transport[256]; /* libcurl's error, "" when HTTP answered */
+	int		 resent;	/* sends only: times libcurl sent it again */
 	struct buf	 body;		/* the reply; the caller clears it */
 };
 

@@ -88,6 +88,8 @@ migrate(void)
 	}
 	if ((d = db_open(cfg.db_path, DB_ROLE_ADMIN, cfg.sync_full,
 	    cfg.busy_timeout_ms)) == NULL) {
+		/* As wa-fcgi and wa-worker say it: the file, after the why. */
+		log_warnx("cannot open the database %s", cfg.db_path);
 		cfg_clear(&cfg);
 		return 1;
 	}
@@ -261,8 +263,10 @@ open_current(const struct cfg *cfg)
 	int		 v;
 
 	if ((d = db_open(cfg->db_path, DB_ROLE_ADMIN, cfg->sync_full,
-	    cfg->busy_timeout_ms)) == NULL)
+	    cfg->busy_timeout_ms)) == NULL) {
+		log_warnx("cannot open the database %s", cfg->db_path);
 		return NULL;
+	}
 	if (db_user_version(d, &v) == -1 || v != db_schema_known()) {
 		log_warnx("%s is not at schema version %d: run `wactl "
 		    "migrate` first", cfg->db_path, db_schema_known());

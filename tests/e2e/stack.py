@@ -1,17 +1,26 @@
 """The real stack for end-to-end tests: deploy/run-local.sh (nginx,
 spawn-fcgi + multiwatch + wa-fcgi, wa-worker) on a free loopback port with
 a fresh state dir, plus helpers to sign and post webhooks and read the
-SQLite file the gateway writes."""
+SQLite file the gateway writes.
+
+No test may ever reach a host outside loopback: a Stack refuses a
+WHATSAPP_GRAPH_URL whose host is not loopback and, given none, points the
+worker at a dead loopback port (DEAD_GRAPH_URL).  EgressWatch (armed for
+the whole session by conftest.py) looks at the sockets of every process a
+Stack started and records any peer outside loopback."""
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(TOP, "tests", "fixtures")
@@ -29,10 +38,222 @@ def fixture(name):
         return f.read()
 
 
+# Nothing listens on the discard port of loopback: a worker pointed here
+# fails its calls at once, and no byte leaves the machine.
+DEAD_GRAPH_URL = "http://127.0.0.1:9"
+
+
+def is_loopback_host(host):
+    """True for localhost, 127.0.0.0/8 and ::1 (also as ::ffff:127.x)."""
+    if host is None:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        a = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if a.version == 6 and a.ipv4_mapped is not None:
+        a = a.ipv4_mapped
+    return a.is_loopback
+
+
+def require_loopback_url(url, name="WHATSAPP_GRAPH_URL"):
+    """Raises ValueError unless url is http(s) to a loopback host."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme not in ("http", "https") or not is_loopback_host(u.hostname):
+        raise ValueError("%s=%r: tests may only talk to loopback (127.0.0.0/8, ::1, "
+                         "localhost), never to a host outside the machine" % (name, url))
+    return url
+
+
+# ------------------------------------------------------------ egress watch
+
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+              6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
+              11: "CLOSING"}
+
+
+def _addr(hexaddr):
+    """'0100007F:1F90' (or a 32-digit IPv6 one) from /proc/net/* to
+    (ip_address, port).  The kernel prints each 32-bit word in host byte
+    order (little-endian here)."""
+    h, port = hexaddr.split(":")
+    raw = bytes.fromhex(h)
+    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    return ipaddress.ip_address(raw), int(port, 16)
+
+
+def parse_proc_net(text, proto, inodes=None):
+    """Rows of a /proc/net/{tcp,tcp6,udp,udp6} text as dicts: proto, inode,
+    local, remote ((ip_address, port) each), state; only those whose
+    inode is in inodes, when given."""
+    out = []
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        if len(f) < 10 or (inodes is not None and int(f[9]) not in inodes):
+            continue
+        st = int(f[3], 16)
+        out.append({"proto": proto, "inode": int(f[9]), "local": _addr(f[1]),
+                    "remote": _addr(f[2]),
+                    "state": TCP_STATES.get(st, str(st)) if proto.startswith("tcp") else str(st)})
+    return out
+
+
+def outside_peer(row):
+    """True when a socket row has a peer that is neither unset nor loopback."""
+    ip, port = row["remote"]
+    if ip.is_unspecified and port == 0:
+        return False                  # listening, or an unconnected datagram socket
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_loopback
+
+
+class EgressWatch:
+    """Samples the sockets of every process that belongs to a registered
+    Stack (its session, or WA_STATE_DIR=<its state dir> in the process's
+    environment) and records each one whose peer is outside loopback.
+    sample() runs once; start() samples every `period` seconds in a thread
+    until stop()."""
+
+    def __init__(self, period=0.5):
+        self.period = period
+        self.lock = threading.Lock()
+        self.stacks = {}          # state dir -> session id (None until started)
+        self.violations = []      # dicts: state, pid, comm, proto, local, remote, state
+        self.seen = set()
+        self._stop = threading.Event()
+        self._thread = None
+        self._owner = {}          # (pid, starttime) -> state dir or None
+
+    def register(self, stack):
+        with self.lock:
+            self.stacks[stack.state] = stack.proc.pid if stack.proc else None
+
+    def unregister(self, stack):
+        self.sample()             # a last look before its processes are gone
+        with self.lock:
+            self.stacks.pop(stack.state, None)
+
+    def _owner_of(self, pid):
+        try:
+            with open("/proc/%s/stat" % pid, "rb") as f:
+                stat = f.read()
+        except OSError:
+            return None
+        rest = stat.rsplit(b")", 1)[1].split()
+        sid, start = int(rest[3]), rest[19]
+        with self.lock:
+            stacks = dict(self.stacks)
+        for state, s in stacks.items():
+            if s is not None and sid == s:
+                return state
+        key = (pid, start)
+        if key not in self._owner:
+            try:
+                with open("/proc/%s/environ" % pid, "rb") as f:
+                    env = f.read().split(b"\0")
+            except OSError:
+                env = []
+            self._owner[key] = None
+            for e in env:
+                if e.startswith(b"WA_STATE_DIR="):
+                    self._owner[key] = e[len(b"WA_STATE_DIR="):].decode("utf-8", "replace")
+                    break
+        owner = self._owner[key]
+        return owner if owner in stacks else None
+
+    def sample(self):
+        """Looks once; returns the violations found by this look."""
+        mine = {}                 # socket inode -> (state dir, pid)
+        with self.lock:
+            if not self.stacks:
+                return []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            state = self._owner_of(pid)
+            if state is None:
+                continue
+            try:
+                fds = os.listdir("/proc/%s/fd" % pid)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    mine[int(link[8:-1])] = (state, int(pid))
+        found = []
+        if not mine:
+            return found
+        for proto in ("tcp", "tcp6", "udp", "udp6"):
+            try:
+                with open("/proc/net/" + proto) as f:
+                    rows = parse_proc_net(f.read(), proto, mine)
+            except OSError:
+                continue
+            for r in rows:
+                if r["inode"] in mine and outside_peer(r):
+                    state, pid = mine[r["inode"]]
+                    try:
+                        with open("/proc/%d/comm" % pid) as f:
+                            comm = f.read().strip()
+                    except OSError:
+                        comm = "?"
+                    v = {"stack": state, "pid": pid, "comm": comm, "proto": proto,
+                         "local": "%s:%d" % r["local"], "remote": "%s:%d" % r["remote"],
+                         "state": r["state"]}
+                    key = (pid, r["inode"])
+                    with self.lock:
+                        if key not in self.seen:
+                            self.seen.add(key)
+                            self.violations.append(v)
+                    found.append(v)
+        return found
+
+    def take(self, state=None):
+        """Removes and returns the violations recorded so far (of one
+        Stack's state dir, or all)."""
+        with self.lock:
+            got = [v for v in self.violations if state is None or v["stack"] == state]
+            self.violations = [v for v in self.violations if v not in got]
+            return got
+
+    def _run(self):
+        while not self._stop.wait(self.period):
+            try:
+                self.sample()
+            except Exception as e:   # a process vanished mid-look: look again
+                if not isinstance(e, (OSError, ValueError, IndexError)):
+                    raise
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="egress-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.sample()
+
+
+WATCH = EgressWatch()
+
+
 class Stack:
-    def __init__(self, secret="0f1e2d3c4b5a69788796a5b4c3d2e1f0", extra_env=None):
+    def __init__(self, secret="0f1e2d3c4b5a69788796a5b4c3d2e1f0", extra_env=None, state_dir=None):
+        """state_dir: an existing directory to use as WA_STATE_DIR (say, a
+        small tmpfs); by default a fresh temporary one.  The stack's own
+        log is kept in a temporary directory either way."""
         self.tmp = tempfile.TemporaryDirectory(prefix="wa-e2e-")
-        self.state = self.tmp.name
+        self.state = state_dir or self.tmp.name
         self.port = free_port()
         self.secret = secret
         self.verify_token = "verify-" + os.urandom(6).hex()
@@ -53,14 +274,19 @@ class Stack:
             "BUILD": BUILD,
         })
         self.env.update(extra_env or {})
+        if not self.env.get("WHATSAPP_GRAPH_URL"):
+            self.env["WHATSAPP_GRAPH_URL"] = DEAD_GRAPH_URL
+        require_loopback_url(self.env["WHATSAPP_GRAPH_URL"])
         self.proc = None
-        self.log = open(os.path.join(self.state, "stack.log"), "wb")
+        WATCH.register(self)
+        self.log = open(os.path.join(self.tmp.name, "stack.log"), "wb")
 
     def start(self):
         self.proc = subprocess.Popen(
             ["sh", os.path.join(TOP, "deploy", "run-local.sh")],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
+        WATCH.register(self)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -76,11 +302,12 @@ class Stack:
 
     def logtext(self):
         self.log.flush()
-        with open(os.path.join(self.state, "stack.log"), "rb") as f:
+        with open(os.path.join(self.tmp.name, "stack.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            WATCH.sample()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
@@ -91,6 +318,7 @@ class Stack:
 
     def close(self):
         self.stop()
+        WATCH.unregister(self)
         self.tmp.cleanup()
 
     # HTTP

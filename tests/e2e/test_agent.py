@@ -132,6 +132,16 @@ def texts_to(graph, who, n, timeout=10):
     raise AssertionError("%d messages to %s, wanted %d" % (len(got), who, n))
 
 
+def queued(s, who):
+    return s.q("SELECT count(*) n FROM outbox WHERE recipient = ?", who)[0]["n"]
+
+
+def release(s, who):
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "release", who], env=s.env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def assignee(s, who):
     return s.q("SELECT v.assignee FROM conversations v JOIN contacts c ON c.id = v.contact_id "
                "WHERE c.wa_id = ?", who)[0]["assignee"]
@@ -178,9 +188,16 @@ def test_agent_timeout_or_failure_falls_back_to_a_person(env, mode):
     assert row["state"] == "failed" and row["attempts"] == 2 and row["error"]
     assert assignee(s, who) == "person"
     agent.mode = "answer"
+    calls1 = len(agent.calls)
     say(s, who, "hello?")                                 # a person answers now: bot silent
-    time.sleep(0.5)
-    assert len(texts_to(graph, who, n0 + 1)) == n0 + 1
+    # Applied (say waits): nothing was queued for it.  The marker: handed
+    # back, the next message is answered, and it is the only new reply.
+    release(s, who)
+    say(s, who, "hi")
+    assert queued(s, who) == n0 + 2        # replies ride with their cause
+    got = texts_to(graph, who, n0 + 2)
+    assert len(got) == n0 + 2 and got[-1]["type"] == "interactive"
+    assert len(agent.calls) == calls1
 
 
 def test_hand_off_to_person_and_release(env):
@@ -190,15 +207,14 @@ def test_hand_off_to_person_and_release(env):
     say(s, who, tap=("main:person", "Talk to a person"))
     n = len(texts_to(graph, who, 2))
     assert assignee(s, who) == "person"
-    say(s, who, "hello?")
-    time.sleep(0.5)
-    assert len(texts_to(graph, who, n)) == n              # the bot stays silent
-    r = subprocess.run([os.path.join(BUILD, "wactl"), "release", who], env=s.env,
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    say(s, who, "hello?")                                 # the bot stays silent
+    release(s, who)
     assert assignee(s, who) == "bot"
     say(s, who, "hi")
-    assert texts_to(graph, who, n + 1)[-1]["type"] == "interactive"
+    # The marker: the menu for "hi" arrived, and nothing came for "hello?".
+    assert queued(s, who) == n + 1         # replies ride with their cause
+    got = texts_to(graph, who, n + 1)
+    assert len(got) == n + 1 and got[-1]["type"] == "interactive"
     r = subprocess.run([os.path.join(BUILD, "wactl"), "release", "15559999999"], env=s.env,
                        capture_output=True, text=True)
     assert r.returncode == 1 and "no conversation" in r.stderr

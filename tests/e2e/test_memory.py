@@ -20,7 +20,7 @@ ALL = ["text.json", "image.json", "unicode_emoji.min.json", "batch_multi_entry.j
 @pytest.mark.skipif(os.path.basename(BUILD) == "build-san",
                     reason="valgrind cannot run ASan binaries; plain `make test` runs this")
 def test_responders_under_valgrind():
-    s = Stack()
+    s = Stack(extra_env={"WA_BOT": "off"})      # fixtures are old; no calendar dependence
     logs = os.path.join(s.state, "vg.%p.log")
     assert shutil.which("valgrind"), "valgrind is installed by deploy/deps.sh"
     s.env["WA_FCGI_WRAPPER"] = (
@@ -45,9 +45,20 @@ def test_responders_under_valgrind():
             assert s.request("GET", "/api/whatsapp/health")[0] == 200
         s.wait_applied()
         s.stop()
-        time.sleep(0.5)
+        # valgrind writes its summary as each responder exits: wait for
+        # that, not for a fixed time.
         found = glob.glob(os.path.join(s.state, "vg.*.log"))
         assert len(found) >= 2
+
+        def summarised():
+            for f in found:
+                with open(f) as fh:
+                    if "ERROR SUMMARY:" not in fh.read():
+                        return False
+            return True
+        deadline = time.time() + 60
+        while not summarised() and time.time() < deadline:
+            time.sleep(0.05)
         for f in found:
             text = open(f).read()
             assert "ERROR SUMMARY: 0 errors" in text, text
@@ -59,7 +70,7 @@ def test_responders_under_valgrind():
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed")
 def test_responder_memory_flat_over_100k_requests():
-    env = {}
+    env = {"WA_BOT": "off"}
     if os.path.basename(BUILD) == "build-san":
         # ASan keeps freed memory in a 256 MB quarantine: the resident
         # size then grows until that fills, whatever our code does.  A
@@ -95,11 +106,13 @@ def test_responder_memory_flat_over_100k_requests():
 
         run(8)                      # warm caches, fill SQLite's page cache
         before = rss()
-        n, t0 = 0, time.time()
-        while n < 100000 and time.time() - t0 < 120:
-            n += run(10)
+        # 100,000 requests however long they take (speed is the bench's).
+        n = 0
+        while n < 100000:
+            got = run(10)
+            assert got > 0, "wrk made no request"
+            n += got
         after = rss()
-        assert n >= 100000, n
         assert set(before) == set(after), "a responder was replaced (crashed?)"
         for p in before:
             # Under 1 KiB per 100 requests handled by this process would

@@ -252,9 +252,10 @@ def test_transient_errors_retried_then_accepted(gw, fresh):
     oid = send(gw, {"to": "15550002222", "type": "text", "text": {"body": "try again"}})
     row = wait_state(gw, oid, ("accepted",), timeout=30)
     assert [r["status"] for r in sends_for(fresh, oid)] == [500, 502, 0, 200]
-    # libcurl itself retries a request once when a reused connection
-    # closes before any answer, so the drop may not cost an attempt.
-    assert row["attempts"] in (3, 4) and row["error_code"] is None
+    # Four requests reached Meta, four attempts on the row: libcurl's own
+    # resend after the dropped connection (it had been reused) counts as
+    # one, since Meta may have read the dropped one.
+    assert row["attempts"] == 4 and row["error_code"] is None
 
 
 def test_throughput_limit_retried(gw, fresh):
@@ -273,8 +274,12 @@ def test_policy_and_validation_errors_fail_at_once(gw, fresh, code):
     row = wait_state(gw, oid)
     assert row["state"] == "failed" and row["error_code"] == code and row["attempts"] == 1
     assert row["error_title"]
-    time.sleep(1.5)
-    assert len(sends_for(fresh, oid)) == 1
+    # The next message to the same customer waits for this one to settle
+    # (order per recipient): once it is sent, no retry of the refused one
+    # can be pending.
+    nxt = send(gw, {"to": "15550002222", "type": "text", "text": {"body": "after"}})
+    assert wait_state(gw, nxt, ("accepted",))["state"] == "accepted"
+    assert len(sends_for(fresh, oid)) == 1 and outbox(gw, oid)["attempts"] == 1
 
 
 def test_stop_marketing_error_records_opt_out(gw, fresh):
@@ -286,9 +291,30 @@ def test_stop_marketing_error_records_opt_out(gw, fresh):
     assert gw.q("SELECT opted_out FROM contacts WHERE wa_id = ?", who)[0]["opted_out"] == 1
 
 
-def test_pair_limit_paces_one_recipient_while_others_flow(graph):
+def test_pair_limit_paces_one_recipient(graph):
     graph.reset()
     s = make_stack(graph, WA_PAIR_BURST="2", WA_PAIR_INTERVAL_MS="1000")
+    try:
+        inbound(s, "15550002222")
+        chatty = [send(s, {"to": "15550002222", "type": "text", "text": {"body": "part %d" % i}})
+                  for i in range(5)]
+        for oid in chatty:
+            wait_state(s, oid, ("accepted",), timeout=20)
+        t = [sends_for(graph, oid)[0]["t"] for oid in chatty]
+        # Order kept; after the burst of 2, at least a second apart (lower
+        # bounds only: a loaded machine may be slower, never faster).
+        assert t == sorted(t)
+        assert t[2] - t[0] >= 0.8
+        assert t[4] - t[2] >= 1.8
+    finally:
+        s.close()
+
+
+def test_pair_limit_holds_one_recipient_while_others_flow(graph):
+    # An interval of 10 minutes: the third message to the chatty customer
+    # cannot go during this test, so "the others went first" needs no clock.
+    graph.reset()
+    s = make_stack(graph, WA_PAIR_BURST="2", WA_PAIR_INTERVAL_MS="600000")
     try:
         others = ["1555010%04d" % i for i in range(6)]
         for who in ["15550002222"] + others:
@@ -296,15 +322,18 @@ def test_pair_limit_paces_one_recipient_while_others_flow(graph):
         chatty = [send(s, {"to": "15550002222", "type": "text", "text": {"body": "part %d" % i}})
                   for i in range(5)]
         rest = [send(s, {"to": who, "type": "text", "text": {"body": "hi"}}) for who in others]
-        for oid in chatty + rest:
+        # Queued after the chatty ones, and all sent: the marker after
+        # which the held rows' silence means something.
+        for oid in chatty[:2] + rest:
             wait_state(s, oid, ("accepted",), timeout=20)
-        t = {oid: sends_for(graph, oid)[0]["t"] for oid in chatty + rest}
-        # Order kept per recipient; after the burst of 2, one a second.
-        assert [t[o] for o in chatty] == sorted(t[o] for o in chatty)
-        assert t[chatty[2]] - t[chatty[0]] >= 0.8
-        assert t[chatty[4]] - t[chatty[2]] >= 1.8
-        # Nobody else waited for the chatty one.
-        assert max(t[o] for o in rest) < t[chatty[3]]
+        rows = [outbox(s, oid) for oid in chatty[2:]]
+        assert [r["state"] for r in rows] == ["queued"] * 3
+        assert [r["attempts"] for r in rows] == [0] * 3
+        assert all(sends_for(graph, oid) == [] for oid in chatty[2:])
+        # Held by the pair limit for about one interval, not failed.
+        assert rows[0]["next_attempt_at"] >= (time.time() + 500) * 1000
+        t = [sends_for(graph, oid)[0]["t"] for oid in chatty[:2]]
+        assert t == sorted(t)
     finally:
         s.close()
 
@@ -340,16 +369,17 @@ def test_token_refused_pauses_until_it_changes(graph, tmp_path):
         assert h["sending"]["paused"][0]["reason"] == "token_invalid"
         assert h["sending"]["paused"][0]["code"] == 190
         assert "old-token" not in json.dumps(h) and "old-token" not in s.logtext()
-        time.sleep(1.5)
+        # The worker keeps working while paused (it applies this webhook),
+        # and sends nothing: the marker for "no more calls".
+        inbound(s, "15550002223")
+        inbound(s, "15550002224")
         assert outbox(s, oid)["state"] == "queued"
         n = len(sends_for(graph, oid))
         assert n == 1          # paused: no more calls
         envfile.write_text("WHATSAPP_ACCESS_TOKEN=test-token\n")
-        worker = subprocess.run(["pgrep", "-f", "-n", "wa-worker"], capture_output=True, text=True)
-        for pid in worker.stdout.split():
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                if ("WA_STATE_DIR=" + s.state).encode() in f.read():
-                    os.kill(int(pid), signal.SIGTERM)
+        # This stack's worker (pgrep -n's newest wa-worker may belong to
+        # another stack on the machine).
+        os.kill(worker_pid(s), signal.SIGTERM)
         assert wait_state(s, oid, ("accepted",), timeout=15)["state"] == "accepted"
         h = json.loads(s.request("GET", "/api/whatsapp/health")[2])
         assert h["sending"]["paused"] == []
@@ -373,7 +403,10 @@ def test_reply_lost_status_webhook_prevents_resend(graph):
         assert st == 200
         row = wait_state(s, oid, ("accepted",))
         assert row["wamid"] == wamid
-        time.sleep(3)
+        # The marker: the worker has dealt with the timed-out call (it logs
+        # it); the row is settled, so nothing can send it again after that.
+        wait_until(lambda: ("outbox %d: " % oid) in s.logtext(), what="the timeout in the log")
+        assert outbox(s, oid)["state"] == "accepted"
         assert len(sends_for(graph, oid)) == 1
         msg = s.q("SELECT status FROM messages WHERE wamid = ?", wamid)[0]
         assert msg["status"] == "sent"
@@ -398,6 +431,28 @@ def test_status_before_send_reply(gw, fresh):
     assert gw.q("SELECT status FROM messages WHERE wamid = ?", wamid)[0]["status"] == "delivered"
 
 
+def worker_pid(s):
+    for pid in subprocess.run(["pgrep", "-x", "wa-worker"], capture_output=True, text=True).stdout.split():
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if ("WA_STATE_DIR=" + s.state).encode() in f.read():
+                    return int(pid)
+        except OSError:
+            pass
+    return None
+
+
+def wait_until(cond, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.01)
+
+
 def test_sigkill_mid_send_loses_nothing(graph):
     graph.reset()
     s = make_stack(graph)
@@ -405,25 +460,46 @@ def test_sigkill_mid_send_loses_nothing(graph):
         who = ["1555020%04d" % i for i in range(40)]
         for w in who:
             inbound(s, w)
-        graph.set_delay(150)
-        ids = [send(s, {"to": who[i % 40], "type": "text", "text": {"body": "n%d" % i}}) for i in range(120)]
-        kills = 0
+        graph.set_delay(400)
+        # Queued while the worker is stopped, so the kills below find the
+        # sends still going on.
+        first = worker_pid(s)
+        os.kill(first, signal.SIGSTOP)
+        try:
+            ids = [send(s, {"to": who[i % 40], "type": "text", "text": {"body": "n%d" % i}})
+                   for i in range(120)]
+        finally:
+            os.kill(first, signal.SIGCONT)
+        kills, last, cut = 0, None, []
         for _ in range(3):
-            time.sleep(0.4)
-            for pid in subprocess.run(["pgrep", "-x", "wa-worker"], capture_output=True,
-                                      text=True).stdout.split():
-                with open("/proc/%s/environ" % pid, "rb") as f:
-                    if ("WA_STATE_DIR=" + s.state).encode() in f.read():
-                        os.kill(int(pid), signal.SIGKILL)
-                        kills += 1
+            # Each kill hits a worker (a new one after the first: the
+            # supervisor restarts it after 0.2 s) while calls that reached
+            # the fake are still unanswered.  Stopped first, so the rows in
+            # flight at the kill are known exactly.
+            pid = wait_until(lambda: (worker_pid(s) or 0) not in (0, last) and worker_pid(s),
+                             what="a new wa-worker")
+            seen = graph.count()
+            wait_until(lambda: graph.count() > seen and
+                       s.q("SELECT count(*) n FROM outbox WHERE state = 'sending'")[0]["n"] > 0,
+                       what="a call in flight")
+            os.kill(pid, signal.SIGSTOP)
+            cut.append({r["id"] for r in s.q("SELECT id FROM outbox WHERE state = 'sending'")})
+            os.kill(pid, signal.SIGKILL)
+            kills += 1
+            last = pid
         graph.set_delay(0)
         for oid in ids:
             wait_state(s, oid, ("accepted",), timeout=60)
-        assert kills == 3
-        per = [len(sends_for(graph, oid)) for oid in ids]
-        assert min(per) >= 1
-        # A crash can repeat only the calls it cut off, once each.
-        assert max(per) <= 1 + kills
+        assert kills == 3 and all(cut)
+        extra = {oid: len(sends_for(graph, oid)) - 1 for oid in ids}
+        assert min(extra.values()) >= 0
+        # A crash repeats only the calls it cut off, each at most once: a
+        # row's duplicates are at most the kills that found it in flight,
+        # and in all at most the calls in flight at the kills.  (Not one
+        # per kill: every call in flight at a crash may be sent again.)
+        for oid, n in extra.items():
+            assert n <= sum(oid in c for c in cut), (oid, n, cut)
+        assert sum(extra.values()) <= sum(len(c) for c in cut)
         assert s.q("SELECT count(*) n FROM messages WHERE direction = 'out'")[0]["n"] == 120
         assert s.q("SELECT count(DISTINCT wamid) n FROM outbox")[0]["n"] == 120
     finally:
@@ -587,35 +663,25 @@ def test_marketing_preference_webhook_opts_out_and_in(gw, fresh):
     assert wactl(gw, "send", stdin=tmpl).returncode == 0
 
 
-def worker_cpu_s(s):
-    """CPU seconds the stack's wa-worker has used so far."""
-    for p in subprocess.run(["pgrep", "-x", "wa-worker"], capture_output=True, text=True).stdout.split():
-        try:
-            with open("/proc/%s/environ" % p, "rb") as f:
-                if ("WA_STATE_DIR=" + s.state).encode() not in f.read():
-                    continue
-            with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            continue
-    raise AssertionError("no wa-worker for " + s.state)
-
-
-def test_worker_idles_while_a_message_waits_behind_a_call(gw, fresh):
-    # The second message to a customer waits for the first, still at
-    # Meta.  Nothing can change by the clock alone, so the worker sleeps
-    # until the call ends instead of looking again and again.
+def test_second_message_waits_behind_a_call_in_flight(gw, fresh):
+    # The second message to a customer waits for the first, still at Meta
+    # (the fake holds the call until released), then follows it.  How
+    # little CPU the worker uses while it waits is measured by `make bench`
+    # (bench/send_bench.py), not asserted here.
     inbound(gw, "15550004444")
-    fresh.inject(delay_ms=2500, times=1)
+    fresh.inject(hang_s=60, times=1)
     first = send(gw, {"to": "15550004444", "type": "text", "text": {"body": "one"}})
     fresh.wait_requests(1, MSGS)
     second = send(gw, {"to": "15550004444", "type": "text", "text": {"body": "two"}})
-    time.sleep(0.2)
-    cpu0 = worker_cpu_s(gw)
-    time.sleep(1.5)
-    used = worker_cpu_s(gw) - cpu0
-    assert outbox(gw, second)["state"] == "queued"
-    assert used < 0.3, "the worker used %.2f s of CPU in 1.5 s of waiting" % used
+    # A marker that the worker has looked at the queue since "two" was
+    # committed: a message to someone else, queued after it, is sent.
+    inbound(gw, "15550004445")
+    other = send(gw, {"to": "15550004445", "type": "text", "text": {"body": "meanwhile"}})
+    assert wait_state(gw, other, ("accepted",))["state"] == "accepted"
+    assert [outbox(gw, first)["state"], outbox(gw, second)["state"]] == ["sending", "queued"]
+    assert sends_for(fresh, second) == []
+    fresh.reset()                      # releases the held call: no answer, closed
     assert wait_state(gw, first, ("accepted",))["state"] == "accepted"
-    assert wait_state(gw, second, ("accepted",))["state"] == "accepted"
+    row = wait_state(gw, second, ("accepted",))
+    assert row["attempts"] == 1
+    assert sends_for(fresh, first)[-1]["t"] <= sends_for(fresh, second)[0]["t"]

@@ -1,8 +1,10 @@
 """Webhooks through nginx, spawn-fcgi, wa-fcgi, the journal and wa-worker."""
 import json
 import os
+import signal
 
-from stack import FIXTURES, fixture
+from stack import FIXTURES, TOP, fixture
+from test_worker import pids
 
 ALL = sorted(f for f in os.listdir(os.path.join(FIXTURES, "webhooks"))
              if f.endswith(".json") and f != "signature_vectors.json")
@@ -86,17 +88,29 @@ def test_reserialised_body_fails(stack):
 
 
 def test_same_body_ten_times_one_message(stack):
-    body = fixture("text_reply_context.json")
-    wamid = json.loads(body)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    # A body never posted before in this module (fresh wamid, own bytes),
+    # so the first post is the one applied and the nine others are
+    # duplicates, whatever ran before.
+    doc = json.loads(fixture("text_reply_context.json"))
+    m = doc["entry"][0]["changes"][0]["value"]["messages"][0]
+    m["id"] = wamid = "wamid.tentimes." + os.urandom(8).hex()
+    body = json.dumps(doc).encode()
+    ids = []
     for _ in range(10):
-        assert stack.post(body)[0] == 200
+        st, _, reply = stack.post(body)
+        assert st == 200
+        ids.append(json.loads(reply)["stored"])
     stack.wait_applied()
     assert stack.q("SELECT count(*) n FROM messages WHERE wamid=?", wamid)[0]["n"] == 1
     conv = stack.q("SELECT c.message_count FROM conversations c JOIN messages m "
                    "ON m.conversation_id=c.id WHERE m.wamid=?", wamid)[0]
-    states = stack.q("SELECT state FROM webhook_events ORDER BY id DESC LIMIT 10")
-    assert sum(1 for s in states if s["state"] == "duplicate") >= 9
-    assert conv["message_count"] >= 1
+    states = [r["state"] for r in stack.q("SELECT state FROM webhook_events WHERE id IN (%s) ORDER BY id"
+                                          % ",".join("?" * len(ids)), *ids)]
+    assert len(set(ids)) == 10 and states == ["applied"] + ["duplicate"] * 9
+    assert stack.q("SELECT count(*) n FROM webhook_events WHERE body = ?", body)[0]["n"] == 10
+    assert conv["message_count"] == stack.q(
+        "SELECT count(*) n FROM messages WHERE conversation_id = (SELECT conversation_id FROM messages "
+        "WHERE wamid = ?)", wamid)[0]["n"]
 
 
 def test_signed_non_json_stored_and_failed(stack):
@@ -149,8 +163,25 @@ def test_health(stack):
     assert st == 200
     doc = json.loads(body)
     assert doc["database"] == "ok"
-    assert doc["schema_version"] >= 1
-    assert doc["journal_backlog"] >= 0
+    with open(os.path.join(TOP, "schema.sql")) as f:
+        newest = max(int(l.split(":")[1]) for l in f if l.startswith("-- migrate:"))
+    assert doc["schema_version"] == newest
+    # The backlog counts what is stored and not yet applied: exactly the
+    # three bodies posted while the worker is stopped, then none.
+    stack.wait_applied()
+    worker = pids("wa-worker", stack.state)
+    assert len(worker) == 1
+    os.kill(worker[0], signal.SIGSTOP)
+    try:
+        for i in range(3):
+            d = json.loads(fixture("text.json"))
+            d["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.backlog.%d" % i
+            assert stack.post(json.dumps(d).encode())[0] == 200
+        assert json.loads(stack.request("GET", "/api/whatsapp/health")[2])["journal_backlog"] == 3
+    finally:
+        os.kill(worker[0], signal.SIGCONT)
+    stack.wait_applied()
+    assert json.loads(stack.request("GET", "/api/whatsapp/health")[2])["journal_backlog"] == 0
     assert doc["worker"]["heartbeat_age_s"] is not None
     assert stack.secret not in body.decode()
     assert stack.verify_token not in body.decode()

@@ -16,7 +16,9 @@ from stack import BUILD, Stack, fixture
 
 @pytest.fixture
 def own_stack(request):
-    extra = getattr(request, "param", None)
+    # The bot off: the bodies below are stamped in January 2026, and no
+    # test here may depend on the calendar making the bot silent.
+    extra = dict({"WA_BOT": "off"}, **(getattr(request, "param", None) or {}))
     s = Stack(extra_env=extra)
     try:
         s.start()
@@ -111,7 +113,11 @@ def test_sigterm_stops_everything(own_stack):
     assert s.post(text_body("wamid.term.1"))[0] == 200
     s.stop()
     assert s.proc.returncode == 0
-    time.sleep(0.2)
+    # run-local.sh waits for what it started; give a killed child's exit
+    # a moment to be reaped, then nothing of this stack may be left.
+    deadline = time.time() + 10
+    while (pids("wa-fcgi", s.state) or pids("wa-worker", s.state)) and time.time() < deadline:
+        time.sleep(0.02)
     assert pids("wa-fcgi", s.state) == [] and pids("wa-worker", s.state) == []
     assert not os.path.exists(os.path.join(s.state, "fcgi.sock"))
 
@@ -141,27 +147,52 @@ def journal_commits(s):
     return int(re.search(r"^wa_journal_commits_total (\d+)$", body.decode(), re.M).group(1))
 
 
+def fcgi_arrived(s):
+    """Requests nginx has handed to the responders' socket so far: those
+    waiting in its accept queue plus those a responder has taken."""
+    sock = os.path.join(s.state, "fcgi.sock")
+    out = subprocess.run(["ss", "-xanH"], capture_output=True, text=True).stdout
+    n = 0
+    for line in out.splitlines():
+        f = line.split()
+        if sock not in f:
+            continue
+        n += int(f[2]) if f[1] == "LISTEN" else 1     # Recv-Q of a listener: its queue
+    return n
+
+
+@pytest.mark.parametrize("own_stack", [{"WA_BUSY_TIMEOUT_MS": "60000"}], indirect=True)
 def test_waiting_webhooks_stored_together_each_answered_with_its_own_row(own_stack):
     # While a transaction holds the write lock, webhooks pile up on the
     # socket (one client each); once it ends, each responder stores those
     # it finds waiting in one transaction, and each answer names the row
-    # holding its own body.
+    # holding its own body.  The lock is let go once every webhook has
+    # reached the responders' socket (not after a fixed time).
     s = own_stack
     bodies = [text_body("wamid.group.%d" % i, sender="1555003%04d" % i) for i in range(32)]
     c = sqlite3.connect(os.path.join(s.state, "wa.db"), isolation_level=None, timeout=5,
                         check_same_thread=False)
     c.execute("BEGIN IMMEDIATE")
-    t = threading.Timer(0.5, lambda: c.execute("ROLLBACK"))
+    res = []
+    t = threading.Thread(target=lambda: res.extend(post_all(s, bodies, threads=len(bodies))))
     t.start()
-    res = post_all(s, bodies, threads=len(bodies))
-    t.join()
-    c.close()
+    try:
+        deadline = time.time() + 30
+        while fcgi_arrived(s) < len(bodies) and time.time() < deadline:
+            time.sleep(0.02)
+        assert fcgi_arrived(s) == len(bodies)
+    finally:
+        c.execute("ROLLBACK")
+        t.join()
+        c.close()
     assert [st for st, _ in res] == [200] * len(bodies)
     ids = [j["stored"] for _, j in res]
     rows = {r["id"]: bytes(r["body"]) for r in s.q("SELECT id, body FROM webhook_events")}
     assert len(rows) == len(bodies) and sorted(ids) == sorted(rows)
     assert all(rows[i] == b for i, b in zip(ids, bodies))
-    assert journal_commits(s) <= len(bodies) // 4, "webhooks were not stored in groups"
+    # Two responders: each stores what it held when the lock came free,
+    # then everything it finds waiting; nothing arrives later.
+    assert journal_commits(s) <= 4, "webhooks were not stored in groups"
     s.wait_applied()
     assert s.q("SELECT count(*) n FROM messages WHERE wamid LIKE 'wamid.group.%'")[0]["n"] == len(bodies)
 
@@ -290,6 +321,9 @@ def test_other_fields_and_value_errors_stored_once(stack):
     assert stack.q("SELECT count(*) n FROM webhook_errors WHERE code=130429")[0]["n"] == 1
 
 
+WAL_WEBHOOKS = int(os.environ.get("WAL_WEBHOOKS", "40000"))
+
+
 @pytest.mark.parametrize("own_stack", [{"WA_SYNCHRONOUS": "NORMAL", "WA_RESPONDERS": "4",
                                         "WA_BOT": "off"}], indirect=True)
 def test_wal_stays_bounded_while_webhooks_keep_coming(own_stack):
@@ -297,18 +331,20 @@ def test_wal_stays_bounded_while_webhooks_keep_coming(own_stack):
     # WAL, so passive checkpoints alone never start it over: it grew by
     # ~12 MB a second here.  The worker's restart checkpoints keep it near
     # 16 MB (CKPT_RESTART frames in db.c).
+    # A fixed amount of load, however long it takes (no throughput floor:
+    # speed is the bench's business).  Checked by building with
+    # CKPT_RESTART out of reach: these 40,000 webhooks then grew the WAL to
+    # 67 MB on a 2-core VM, against 19-31 MB with the restart checkpoints.
     s = own_stack
     doc = json.loads(fixture("text.json"))
-    until = time.time() + 8
+    total, clients = WAL_WEBHOOKS, 16
     errors = []
 
     def client(k):
-        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
-        i = 0
-        while time.time() < until:
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        for i in range(k, total, clients):
             d = json.loads(json.dumps(doc))
-            d["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.wal.%d.%d" % (k, i)
-            i += 1
+            d["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.wal.%d" % i
             b = json.dumps(d).encode()
             c.request("POST", "/api/whatsapp/webhook", b,
                       {"Content-Type": "application/json", "X-Hub-Signature-256": s.sign(b)})
@@ -317,18 +353,18 @@ def test_wal_stays_bounded_while_webhooks_keep_coming(own_stack):
             if r.status != 200:
                 errors.append(r.status)
         c.close()
-    ts = [threading.Thread(target=client, args=(k,)) for k in range(16)]
+    ts = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     for t in ts:
         t.start()
+    wal = os.path.join(s.state, "wa.db-wal")
     biggest = 0
     while any(t.is_alive() for t in ts):
-        try:
-            biggest = max(biggest, os.path.getsize(os.path.join(s.state, "wa.db-wal")))
-        except OSError:
-            pass
+        # In WAL mode the file exists while any connection is open (the
+        # responders keep theirs): a missing file is a failure, not 0.
+        biggest = max(biggest, os.path.getsize(wal))
         time.sleep(0.05)
     assert errors == []
-    stored = s.q("SELECT count(*) n FROM webhook_events")[0]["n"]
-    assert stored > 5000, "too little load to tell"
-    assert biggest < 48e6, "WAL reached %.0f MB after %d webhooks" % (biggest / 1e6, stored)
-    s.wait_applied(60)
+    assert s.q("SELECT count(*) n FROM webhook_events")[0]["n"] == total
+    assert biggest < 48e6, "WAL reached %.0f MB after %d webhooks" % (biggest / 1e6, total)
+    s.wait_applied(120)
+    assert os.path.getsize(wal) < 48e6
