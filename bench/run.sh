@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
 # missing (bench only), builds the open-loop load generator, then runs
-# bench/bench.py, send_bench.py and api_bench.py.  BENCH_QUICK=1 shrinks
+# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py.  BENCH_QUICK=1 shrinks
 # every duration and data set (to check the bench, not for figures).
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,3 +19,4 @@ ${CC:-cc} -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/openloop" bench
 BUILD_DIR=$build /usr/bin/python3 bench/bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/send_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/api_bench.py
+BUILD_DIR=$build /usr/bin/python3 bench/idle_bench.py
