@@ -1,8 +1,9 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
 # missing (bench only), builds the open-loop load generator, then runs
-# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py.  BENCH_QUICK=1 shrinks
-# every duration and data set (to check the bench, not for figures).
+# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py.
+# BENCH_QUICK=1 shrinks every duration and data set (to check the bench,
+# not for figures).
 set -eu
 cd "$(dirname "$0")/.."
 for p in python3-fastapi python3-sqlalchemy uvicorn python3-uvloop python3-httptools wrk; do
