@@ -34,15 +34,29 @@ int
 counters_open(const char *path)
 {
 	struct layout	*m;
+	struct stat	 sb;
+	uint64_t	 magic = 0;
 	int		 fd;
 
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
 		log_warn("%s: %s (metrics counters off)", __func__, path);
 		return -1;
 	}
+	/*
+	 * Look before touching: a file that is not ours (a wrong path in
+	 * the configuration) is refused whole, never grown or cut.
+	 */
+	if (fstat(fd, &sb) == -1 || (sb.st_size > 0 &&
+	    (pread(fd, &magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    magic != MAGIC))) {
+		log_warnx("%s: %s is not a counters file (metrics counters "
+		    "off)", __func__, path);
+		(void)close(fd);
+		return -1;
+	}
 	/* Growing a file is idempotent; a new one reads as zeros. */
-	if (ftruncate(fd, sizeof(*m)) == -1 ||
-	    (m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
+	if ((sb.st_size < (off_t)sizeof(*m) && ftruncate(fd, sizeof(*m)) ==
+	    -1) || (m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0)) == MAP_FAILED) {
 		log_warn("%s: %s (metrics counters off)", __func__, path);
 		(void)close(fd);

@@ -6,6 +6,7 @@
  * The module keeps one mapping per process, so the tests run in this
  * order: refusals first, while the counters are still off.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -60,17 +61,22 @@ TEST(off_until_opened)
 	/* A path that cannot be opened: still off. */
 	CHECK(counters_open("/nonexistent-dir/counters") == -1);
 	CHECK(counters_read(bk, v) == -1);
-	/*
-	 * Some other file: refused, counters stay off.  (counters_open()
-	 * truncates it to its own size before it looks: not asserted here,
-	 * reported for the module's owner.)
-	 */
+	/* Some other file: refused untouched, counters stay off. */
 	memset(junk, 'j', sizeof(junk));
 	CHECK((fd = open(bad, O_RDWR | O_CREAT | O_EXCL, 0600)) != -1 &&
 	    write(fd, junk, sizeof(junk)) == (ssize_t)sizeof(junk) &&
 	    close(fd) == 0);
 	CHECK(counters_open(bad) == -1);
 	CHECK(counters_read(bk, v) == -1);
+	{
+		struct stat	 sb;
+		char		 back[sizeof(junk)];
+
+		CHECK(stat(bad, &sb) == 0 && sb.st_size == (off_t)sizeof(junk));
+		CHECK((fd = open(bad, O_RDONLY)) != -1 &&
+		    read(fd, back, sizeof(back)) == (ssize_t)sizeof(back) &&
+		    close(fd) == 0 && memcmp(back, junk, sizeof(junk)) == 0);
+	}
 }
 
 TEST(adds_exact)
