@@ -71,6 +71,7 @@ enum stmt {
 	STMT_OUTBOX_RETRY,
 	STMT_OUTBOX_DEFER,
 	STMT_OUTBOX_RESENT,
+	STMT_OUTBOX_OWNS,
 	STMT_OUTBOX_FAIL,
 	STMT_OUTBOX_GET,
 	STMT_OUTBOX_ACCEPT,
@@ -408,6 +409,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "state = 'queued'", /* STMT_OUTBOX_DEFER */
 	"UPDATE outbox SET attempts = attempts + ?2 WHERE id = ?1 AND "
 	    "state = 'sending'", /* STMT_OUTBOX_RESENT */
+	/* Outbox ids can be reused once the newest rows are erased. */
+	"SELECT 1 FROM outbox WHERE id = ?1 AND phone_number_id = ?2 AND "
+	    "(recipient = ?3 OR recipient = ?4)", /* STMT_OUTBOX_OWNS */
 	"UPDATE outbox SET state = 'failed', lease_until = NULL, "
 	    "error_code = ?2, error_title = ?3, error_details = ?4 "
 	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
@@ -2234,12 +2238,35 @@ outbox_ref(const char *v)
 	return n;
 }
 
+/*
+ * 1 when outbox row id is the one a status's callback names: same
+ * number and recipient.  Row ids are not AUTOINCREMENT, so erasing the
+ * newest rows lets a new row take an old id; a late status for the old
+ * message must not settle the new one unsent.  0 no, -1 error.
+ */
+static int
+outbox_owns(struct db *d, int64_t id, const struct wh_item *it)
+{
+	sqlite3_stmt	*s = st(d, STMT_OUTBOX_OWNS);
+	int		 rc;
+
+	if (it->recipient_id == NULL && it->recipient_user_id == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, it->phone_number_id);
+	bind_text(s, 3, it->recipient_id);
+	bind_text(s, 4, it->recipient_user_id);
+	rc = row(d, STMT_OUTBOX_OWNS, __func__);
+	sqlite3_reset(s);
+	return rc;
+}
+
 static enum db_rc
 apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 {
 	sqlite3_stmt	*s = st(d, STMT_STATUS_INSERT);
 	int64_t		 ob;
-	int		 i = 1;
+	int		 i = 1, k;
 
 	bind_text(s, i++, it->phone_number_id);
 	bind_text(s, i++, it->wamid);
@@ -2274,7 +2301,8 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 	 * a crash), so it is not sent again.
 	 */
 	if (it->biz_opaque != NULL && (ob = outbox_ref(it->biz_opaque)) > 0 &&
-	    db_outbox_accept(d, ob, it->wamid, clock_now_ms()) == -1)
+	    (k = outbox_owns(d, ob, it)) != 0 && (k == -1 ||
+	    db_outbox_accept(d, ob, it->wamid, clock_now_ms()) == -1))
 		return DB_ERR;
 	/* Reference 8.2: 131050, the user stopped marketing messages. */
 	if (it->err_code == 131050 && it->recipient_id != NULL &&

@@ -685,3 +685,31 @@ def test_second_message_waits_behind_a_call_in_flight(gw, fresh):
     row = wait_state(gw, second, ("accepted",))
     assert row["attempts"] == 1
     assert sends_for(fresh, first)[-1]["t"] <= sends_for(fresh, second)[0]["t"]
+
+
+def test_callback_for_another_recipient_does_not_settle_the_row(graph):
+    """Outbox ids can be taken again once the newest rows are erased, so a
+    late status naming outbox:N for someone else (the erased customer's
+    old message) must not mark row N accepted unsent."""
+    graph.reset()
+    s = make_stack(graph, WA_SEND_TIMEOUT_MS="800")
+    try:
+        inbound(s, "15550002222")
+        graph.inject(hang_s=3, times=1)
+        oid = send(s, {"to": "15550002222", "type": "text", "text": {"body": "hello"}})
+        graph.wait_requests(1, MSGS)
+        wamid = "wamid.otherone" + os.urandom(4).hex()
+        st = graph.post_status("http://127.0.0.1:%d" % s.port, s.secret, wamid, "sent",
+                               recipient="15550009999", biz_opaque="outbox:%d" % oid)
+        assert st == 200
+        s.wait_applied()
+        # The status is kept (it is Meta's word about wamid) but settles nothing.
+        assert s.q("SELECT status FROM message_statuses WHERE wamid = ?", wamid) == [
+            {"status": "sent"}]
+        assert outbox(s, oid)["wamid"] is None
+        # The call timed out; the row is sent again and accepted with its own wamid.
+        row = wait_state(s, oid, ("accepted",), timeout=20)
+        assert row["wamid"] != wamid and row["wamid"].startswith("wamid.")
+        assert len(sends_for(graph, oid)) == 2
+    finally:
+        s.close()
