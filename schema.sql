@@ -501,3 +501,13 @@ CREATE TABLE message_edits (
   created_at       INTEGER NOT NULL
 );
 CREATE INDEX message_edits_original ON message_edits (original_wamid, timestamp);
+
+-- migrate: 7
+
+-- The business's own address book (smb_app_state_sync, coexistence with
+-- the WhatsApp Business app): the name the business saved for a contact,
+-- set or cleared by the newest entry.  A contact known only from there
+-- has no message yet; its first_seen_at/last_seen_at then span the times
+-- the business's phone reported it (and messages widen them as usual).
+ALTER TABLE contacts ADD COLUMN saved_name TEXT;       -- the business's name for the contact; NULL none or removed
+ALTER TABLE contacts ADD COLUMN saved_name_at INTEGER; -- Meta time of the address-book entry that decided saved_name

@@ -72,6 +72,8 @@ enum stmt {
 	STMT_OUTBOX_DEFER,
 	STMT_OUTBOX_RESENT,
 	STMT_OUTBOX_OWNS,
+	STMT_SYNC_INSERT,
+	STMT_SYNC_SET,
 	STMT_OUTBOX_FAIL,
 	STMT_OUTBOX_GET,
 	STMT_OUTBOX_ACCEPT,
@@ -262,6 +264,11 @@ enum stmt {
 	"contacts." c "_at IS NULL OR a." c "_at > contacts." c "_at OR " \
 	"(a." c "_at = contacts." c "_at AND a." c " > contacts." c ")))"
 
+/* An address-book entry (?2 time, ?3 name or NULL) newer than the kept one. */
+#define SYNC_NEWER \
+	"(saved_name_at IS NULL OR ?2 > saved_name_at OR (?2 = saved_name_at " \
+	"AND saved_name IS NOT NULL AND (?3 IS NULL OR ?3 > saved_name)))"
+
 static const char *const stmts[STMT__MAX] = {
 	"BEGIN IMMEDIATE", /* STMT_BEGIN */
 	"BEGIN", /* STMT_BEGIN_READ */
@@ -412,6 +419,20 @@ static const char *const stmts[STMT__MAX] = {
 	/* Outbox ids can be reused once the newest rows are erased. */
 	"SELECT 1 FROM outbox WHERE id = ?1 AND phone_number_id = ?2 AND "
 	    "(recipient = ?3 OR recipient = ?4)", /* STMT_OUTBOX_OWNS */
+	/* The business's address book (smb_app_state_sync, ref 14.2). */
+	"INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, "
+	    "last_seen_at) VALUES (?1, ?2, ?3, ?3)", /* STMT_SYNC_INSERT */
+	/*
+	 * The newest entry wins, whatever the arrival order; on the same
+	 * second a removal beats an addition, and of two names the greater.
+	 * No change (a redelivery) updates no row.
+	 */
+	"UPDATE contacts SET first_seen_at = min(first_seen_at, ?2), "
+	    "last_seen_at = max(last_seen_at, ?2), "
+	    "saved_name = CASE WHEN " SYNC_NEWER " THEN ?3 ELSE saved_name END, "
+	    "saved_name_at = CASE WHEN " SYNC_NEWER " THEN ?2 ELSE "
+	    "saved_name_at END WHERE id = ?1 AND (" SYNC_NEWER " OR "
+	    "first_seen_at > ?2 OR last_seen_at < ?2)", /* STMT_SYNC_SET */
 	"UPDATE outbox SET state = 'failed', lease_until = NULL, "
 	    "error_code = ?2, error_title = ?3, error_details = ?4 "
 	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
@@ -688,7 +709,8 @@ static const char *const stmts[STMT__MAX] = {
 	    "v.contact_id WHERE v.phone_number_id = ? AND c.wa_id = ?",
 	    /* STMT_API_CONV_BY_PHONE */
 	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
-	    "c.profile_name, c.first_seen_at, c.last_seen_at, c.opted_out, "
+	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
+	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
 	    "conversations v ON v.contact_id = c.id WHERE "
 	    "c.id < coalesce(?1, 9223372036854775807) AND "
@@ -697,7 +719,8 @@ static const char *const stmts[STMT__MAX] = {
 	    "'\\') AND (?4 IS NULL OR c.opted_out = ?4) ORDER BY c.id DESC "
 	    "LIMIT ?5", /* STMT_API_CONTACTS */
 	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
-	    "c.profile_name, c.first_seen_at, c.last_seen_at, c.opted_out, "
+	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
+	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
 	    "conversations v ON v.contact_id = c.id WHERE c.phone_number_id = ?1 "
 	    "AND c.wa_id = ?2", /* STMT_API_CONTACT */
@@ -2409,6 +2432,38 @@ apply_preference(struct db *d, const struct wh_item *it)
 }
 
 /*
+ * An address-book entry of the business's phone (reference 14.2): the
+ * contact is created when unknown, and its saved name set or cleared by
+ * the newest entry.  DB_DUP when it changes nothing (a redelivery).
+ */
+static enum db_rc
+apply_contact_sync(struct db *d, const struct wh_item *it)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id;
+
+	if ((id = contact_find(d, it->phone_number_id, it->sync_phone,
+	    NULL)) < 0)
+		return DB_ERR;
+	if (id == 0) {
+		s = st(d, STMT_SYNC_INSERT);
+		bind_text(s, 1, it->phone_number_id);
+		bind_text(s, 2, it->sync_phone);
+		sqlite3_bind_int64(s, 3, it->timestamp);
+		if (run(d, STMT_SYNC_INSERT, __func__) != DB_OK)
+			return DB_ERR;
+		id = sqlite3_last_insert_rowid(d->h);
+	}
+	s = st(d, STMT_SYNC_SET);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, it->timestamp);
+	bind_text(s, 3, it->sync_remove ? NULL : it->sync_name);
+	if (run(d, STMT_SYNC_SET, __func__) != DB_OK)
+		return DB_ERR;
+	return sqlite3_changes(d->h) == 0 ? DB_DUP : DB_OK;
+}
+
+/*
  * Applies one item of journal entry ev inside the caller's transaction.
  * Returns DB_OK, DB_DUP (already known) or DB_ERR with a phrase in *why;
  * on DB_ERR the caller rolls back to its savepoint.
@@ -2433,6 +2488,9 @@ db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
 		break;
 	case WH_PREFERENCE:
 		rc = apply_preference(d, it);
+		break;
+	case WH_CONTACT_SYNC:
+		rc = apply_contact_sync(d, it);
 		break;
 	case WH_BAD:
 		*why = it->error;

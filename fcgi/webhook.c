@@ -25,6 +25,7 @@ const char *const wh_kind_names[WH__MAX] = {
 	"error",	/* WH_ERROR */
 	"other",	/* WH_OTHER */
 	"preference",	/* WH_PREFERENCE */
+	"contact_sync",	/* WH_CONTACT_SYNC */
 	"bad",		/* WH_BAD */
 };
 
@@ -500,6 +501,65 @@ preferences(struct wh_batch *b, const json_t *val, size_t e, size_t c,
 	return 0;
 }
 
+/*
+ * Reference 14.2: smb_app_state_sync carries the address book of the
+ * business's own phone, value.state_sync[] of {type, contact {full_name,
+ * first_name, phone_number}, action add|remove, metadata {timestamp}}:
+ * one item per contact entry (other types stay in the change kept
+ * whole).  The phone number is reduced to its digits, the form of a
+ * wa_id ("+1 555-000 2222" is 15550002222).  Returns 0 or -1.
+ */
+static int
+state_sync(struct wh_batch *b, const json_t *val, size_t e, size_t c,
+    const char *waba, const char *pnid, int64_t etime)
+{
+	const json_t	*x, *ct;
+	const char	*type, *phone, *action;
+	struct wh_item	*it;
+	char		 p[128];
+	size_t		 i, n;
+
+	json_array_foreach(json_object_get(val, "state_sync"), i, x) {
+		if ((type = str(x, "type")) == NULL ||
+		    strcmp(type, "contact") != 0)
+			continue;
+		if ((it = item_new(b, WH_CONTACT_SYNC, x, path3(p, sizeof(p),
+		    e, c, "state_sync", i))) == NULL)
+			return -1;
+		it->field = "smb_app_state_sync";
+		it->waba_id = waba;
+		it->entry_time = etime;
+		it->phone_number_id = pnid;
+		ct = json_object_get(x, "contact");
+		if ((it->sync_name = str(ct, "full_name")) == NULL ||
+		    it->sync_name[0] == '\0')
+			it->sync_name = str(ct, "first_name");
+		action = str(x, "action");
+		it->sync_remove = action != NULL &&
+		    strcmp(action, "remove") == 0;
+		it->timestamp = epoch(json_object_get(json_object_get(x,
+		    "metadata"), "timestamp"));
+		n = 0;
+		for (phone = str(ct, "phone_number"); phone != NULL &&
+		    *phone != '\0'; phone++) {
+			if (*phone >= '0' && *phone <= '9') {
+				if (n + 1 >= sizeof(it->sync_phone))
+					break;
+				it->sync_phone[n++] = *phone;
+			} else if (strchr("+ -().", *phone) == NULL)
+				break;
+		}
+		it->sync_phone[n] = '\0';
+		if (pnid == NULL || (phone != NULL && *phone != '\0') ||
+		    n < 5 || action == NULL || (strcmp(action, "add") != 0 &&
+		    !it->sync_remove) || it->timestamp < 0)
+			bad(it, "state sync contact without phone_number_id, a "
+			    "phone number of digits, action add or remove, or "
+			    "metadata.timestamp");
+	}
+	return 0;
+}
+
 /* Meta's upper-case history_context.status as our status name, or NULL. */
 static const char *
 history_status(const json_t *m)
@@ -665,6 +725,8 @@ change(struct wh_batch *b, const json_t *ch, size_t e, size_t c,
 	it->event = str(val, "event");
 	if (strcmp(field, "user_preferences") == 0)
 		return preferences(b, val, e, c, waba, pnid, etime);
+	if (strcmp(field, "smb_app_state_sync") == 0)
+		return state_sync(b, val, e, c, waba, pnid, etime);
 	return 0;
 }
 

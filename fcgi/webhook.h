@@ -15,6 +15,7 @@ enum wh_kind {
 	WH_ERROR,	/* value.errors[i] */
 	WH_OTHER,	/* a change of any field but "messages" */
 	WH_PREFERENCE,	/* value.user_preferences[i]: marketing stop/resume */
+	WH_CONTACT_SYNC, /* value.state_sync[i] of type contact (ref 14.2) */
 	WH_BAD,		/* an item that cannot be applied: see error */
 	WH__MAX
 };
@@ -81,6 +82,14 @@ struct wh_item {
 	/* WH_PREFERENCE (from is the customer, timestamp Meta's time) */
 	const char	*pref_category;	/* e.g. marketing_messages */
 	const char	*pref_value;	/* stop or resume */
+
+	/*
+	 * WH_CONTACT_SYNC: an address-book entry of the business's phone
+	 * (smb_app_state_sync); timestamp is metadata.timestamp.
+	 */
+	char		 sync_phone[24]; /* contact.phone_number, digits only */
+	const char	*sync_name;	/* full_name, else first_name */
+	int		 sync_remove;	/* action remove (else add) */
 };
 
 struct wh_batch {

@@ -301,6 +301,71 @@ def test_echoes_and_history_are_messages_of_their_conversations(keyed):
     assert s.q("SELECT count(*) n FROM messages WHERE source = 'history'")[0]["n"] == 3
 
 
+def sync_entry(phone, ts, action="add", name=None):
+    e = {"type": "contact", "action": action, "metadata": {"timestamp": str(ts)},
+         "contact": {"phone_number": phone}}
+    if name is not None:
+        e["contact"].update(full_name=name, first_name=name.split()[0])
+    return e
+
+
+def sync_body(*entries):
+    return body("smb_app_state_sync", {"messaging_product": "whatsapp", "metadata": META,
+                                       "state_sync": list(entries)})
+
+
+def test_business_address_book_names_contacts_in_any_order(keyed):
+    """smb_app_state_sync (reference 14.2): the business's phone tells us
+    the names it saved; the newest entry decides in every arrival order,
+    a removal clears the name, a redelivery changes nothing."""
+    s = keyed
+    entries = [lambda p: sync_entry(p, 1767300100, name="Dora D"),
+               lambda p: sync_entry(p, 1767300200, name="Dora Dee"),
+               lambda p: sync_entry(p, 1767300150, action="remove")]
+    for n, order in enumerate(itertools.permutations(range(3))):
+        wa = "1555071000%d" % n
+        # Written as a person types it into a phone book.
+        phone = "+1 555-071-000%d" % n
+        post_all(s, [sync_body(entries[i](phone)) for i in order])
+        row = s.q("SELECT saved_name, saved_name_at, profile_name, first_seen_at, last_seen_at "
+                  "FROM contacts WHERE wa_id = ?", wa)
+        assert row == [{"saved_name": "Dora Dee", "saved_name_at": 1767300200,
+                        "profile_name": None, "first_seen_at": 1767300100,
+                        "last_seen_at": 1767300200}], order
+    # Known only from the address book: no conversation, no message.
+    assert s.q("SELECT count(*) n FROM conversations v JOIN contacts c ON c.id = v.contact_id "
+               "WHERE c.wa_id = '15550710000'")[0]["n"] == 0
+    assert api_get(s, "/contacts/15550710000")["saved_name"] == "Dora Dee"
+    # The same second: a removal wins over an addition, in both orders.
+    for n, pair in enumerate(([0, 1], [1, 0])):
+        phone, both = "1555071010%d" % n, [
+            sync_entry("1555071010%d" % n, 1767300300, name="Eve"),
+            sync_entry("1555071010%d" % n, 1767300300, action="remove")]
+        post_all(s, [sync_body(both[i]) for i in pair])
+        assert s.q("SELECT saved_name FROM contacts WHERE wa_id = ?", phone) == [
+            {"saved_name": None}]
+    # A later removal clears the name; its redelivery is a duplicate.
+    rm = sync_body(sync_entry("15550710000", 1767300400, action="remove"))
+    post_all(s, [rm])
+    assert last_event(s)["state"] == "applied"
+    assert s.q("SELECT saved_name FROM contacts WHERE wa_id = '15550710000'") == [
+        {"saved_name": None}]
+    post_all(s, [rm])
+    assert last_event(s)["state"] == "duplicate"
+    # A message later brings the profile name beside the saved one.
+    post_all(s, [msg("wamid.sync.1", "15550710001", 1767300500, name="Dora (profile)")])
+    assert s.q("SELECT saved_name, profile_name, last_seen_at FROM contacts WHERE wa_id = "
+               "'15550710001'") == [{"saved_name": "Dora Dee", "profile_name": "Dora (profile)",
+                                     "last_seen_at": 1767300500}]
+    # An entry that names no usable number is refused on its own.
+    post_all(s, [sync_body(sync_entry("call me", 1767300600, name="X"),
+                           sync_entry("15550710009", 1767300600, name="Fay"))])
+    ev = last_event(s)
+    assert ev["state"] == "partial" and "state_sync[0]" in ev["error"]
+    assert s.q("SELECT saved_name FROM contacts WHERE wa_id = '15550710009'") == [
+        {"saved_name": "Fay"}]
+
+
 def test_echo_and_our_own_send_are_one_row_whichever_comes_first(gw):
     s = gw
     for k, echo_first in enumerate((True, False)):

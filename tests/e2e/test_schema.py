@@ -7,6 +7,10 @@ import pytest
 
 from stack import BUILD, TOP, Stack
 
+# The newest migration schema.sql has: what `wactl migrate` must reach.
+with open(os.path.join(TOP, "schema.sql")) as _f:
+    LATEST = max(int(line.split(":")[1]) for line in _f if line.startswith("-- migrate: "))
+
 STATES = {"webhook_events": ("state", ["pending", "applied", "partial", "duplicate", "failed"]),
           "outbox": ("state", ["queued", "sending", "accepted", "failed", "cancelled"]),
           "media": ("state", ["pending", "stored", "failed"]),
@@ -65,9 +69,9 @@ def test_version_4_database_upgraded_in_place(env):
                "VALUES (1, x'7b7d', 2, 'x', 'failed')")
     cookie = db.execute("PRAGMA schema_version").fetchone()[0]
     db.close()
-    assert "from version 4 to 6" in migrate(env)
+    assert "from version 4 to %d" % LATEST in migrate(env)
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
     assert db.execute("PRAGMA schema_version").fetchone()[0] > cookie
     assert db.execute("SELECT state, body FROM webhook_events").fetchall() == [("failed", b"{}")]
     check_state_constraints(db)
@@ -75,7 +79,7 @@ def test_version_4_database_upgraded_in_place(env):
         db.execute("UPDATE webhook_events SET state = 'bogus'")
 
 
-def test_version_5_database_upgraded_to_6(env):
+def test_version_5_database_upgraded_to_latest(env):
     # A database as the previous release left it: a contact with a name.
     with open(os.path.join(TOP, "schema.sql")) as f:
         text = f.read()
@@ -89,9 +93,9 @@ def test_version_5_database_upgraded_to_6(env):
     db.execute("INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, last_seen_at) "
                "VALUES ('p', '1666', 100, 300)")
     db.close()
-    assert "from version 5 to 6" in migrate(env)
+    assert "from version 5 to %d" % LATEST in migrate(env)
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
     # A known name keeps its clock (the newest message seen), an unknown none.
     assert db.execute("SELECT wa_id, profile_name, profile_name_at, username_at FROM contacts "
                       "ORDER BY wa_id").fetchall() == [("1555", "Ann", 200, None),
@@ -104,3 +108,21 @@ def test_version_5_database_upgraded_to_6(env):
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         db.execute("INSERT INTO message_edits (phone_number_id, wamid, original_wamid, kind, "
                    "timestamp, raw, created_at) VALUES ('p', 'w', 'o', 'bogus', 1, '{}', 1)")
+
+
+def test_version_6_database_upgraded_to_7(env):
+    # Migration 7: the business's saved name for a contact, empty at first.
+    with open(os.path.join(TOP, "schema.sql")) as f:
+        text = f.read()
+    v6 = text[:text.index("\n-- migrate: 7")]
+    os.makedirs(env.state, exist_ok=True)
+    path = os.path.join(env.state, "wa.db")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(v6 + "\nPRAGMA user_version = 6;")
+    db.execute("INSERT INTO contacts (phone_number_id, wa_id, profile_name, first_seen_at, "
+               "last_seen_at) VALUES ('p', '1555', 'Ann', 100, 200)")
+    db.close()
+    assert "from version 6 to %d" % LATEST in migrate(env)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT wa_id, profile_name, saved_name, saved_name_at FROM contacts"
+                      ).fetchall() == [("1555", "Ann", None, None)]

@@ -265,9 +265,47 @@ TEST(echoes_and_history)
 	for (size_t i = 0; i < b.nitems; i++)
 		CHECK(strcmp(b.items[i].source, "history") == 0);
 	wh_batch_free(&b);
-	/* Contacts only: kept as an event. */
+	/* The address book: kept as an event, and one item per contact. */
 	CHECK(parse_file("smb_app_state_sync.json", &b) == 0);
-	CHECK(b.nitems == 1 && b.items[0].kind == WH_OTHER);
+	CHECK(b.nitems == 2 && b.items[0].kind == WH_OTHER);
+	CHECK(b.items[1].kind == WH_CONTACT_SYNC);
+	CHECK(strcmp(b.items[1].sync_phone, "15550005555") == 0);
+	CHECK(strcmp(b.items[1].sync_name, "Carol Customer") == 0);
+	CHECK(b.items[1].sync_remove == 0 && b.items[1].timestamp == 1767268000);
+	CHECK(strcmp(b.items[1].path,
+	    "entry[0].changes[0].value.state_sync[0]") == 0);
+	wh_batch_free(&b);
+}
+
+TEST(state_sync_entries)
+{
+	static const char body[] = "{\"object\":\"whatsapp_business_account\","
+	    "\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":"
+	    "\"smb_app_state_sync\",\"value\":{\"metadata\":{"
+	    "\"phone_number_id\":\"2\"},\"state_sync\":["
+	    "{\"type\":\"contact\",\"action\":\"remove\",\"contact\":"
+	    "{\"phone_number\":\"+1 (555) 000-2222\"},\"metadata\":"
+	    "{\"timestamp\":\"7\"}},"
+	    "{\"type\":\"contact\",\"action\":\"add\",\"contact\":"
+	    "{\"first_name\":\"Bo\",\"phone_number\":\"555 call me\"},"
+	    "\"metadata\":{\"timestamp\":\"7\"}},"
+	    "{\"type\":\"contact\",\"action\":\"rename\",\"contact\":"
+	    "{\"phone_number\":\"15550002222\"},\"metadata\":"
+	    "{\"timestamp\":\"7\"}},"
+	    "{\"type\":\"label\"}]}}]}]}";
+	struct wh_batch	b;
+	char		err[256];
+
+	CHECK(wh_parse(body, sizeof(body) - 1, &b, err, sizeof(err)) == 0);
+	/* The change itself, then three contact entries; the label is not one. */
+	CHECK(b.nitems == 4);
+	if (b.nitems == 4) {
+		CHECK(b.items[1].kind == WH_CONTACT_SYNC);
+		CHECK(strcmp(b.items[1].sync_phone, "15550002222") == 0);
+		CHECK(b.items[1].sync_remove == 1 && b.items[1].timestamp == 7);
+		/* Letters in the number, an unknown action: refused alone. */
+		CHECK(b.items[2].kind == WH_BAD && b.items[3].kind == WH_BAD);
+	}
 	wh_batch_free(&b);
 }
 
@@ -310,5 +348,6 @@ main(void)
 	RUN(edit_without_original_is_bad);
 	RUN(echoes_and_history);
 	RUN(sender_by_user_id_and_entry_time);
+	RUN(state_sync_entries);
 	return CHECK_DONE();
 }
