@@ -3004,6 +3004,10 @@ db_media_claim(struct db *d, int64_t id, int64_t retry_ms)
 	return run_id(d, STMT_MEDIA_CLAIM, id, 1, retry_ms, 0, __func__);
 }
 
+/*
+ * Records a downloaded file on its media row.  1 stored, 0 when the row
+ * is gone (its contact was erased during the download), -1 on error.
+ */
 int
 db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
     int64_t size, const char *path)
@@ -3016,7 +3020,22 @@ db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
 	sqlite3_bind_int64(s, 4, size);
 	bind_text(s, 5, path);
 	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
-	return run(d, STMT_MEDIA_STORED, __func__) == DB_OK ? 0 : -1;
+	if (run(d, STMT_MEDIA_STORED, __func__) != DB_OK)
+		return -1;
+	return sqlite3_changes(d->h) > 0;
+}
+
+/* 1 when some media row names the file at path (relative), 0 not, -1. */
+int
+db_media_path_used(struct db *d, const char *path)
+{
+	sqlite3_stmt	*s = st(d, STMT_PATH_USED);
+	int		 rc;
+
+	bind_text(s, 1, path);
+	rc = row(d, STMT_PATH_USED, __func__);
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* Records a failed attempt: retried at next_ms, or failed for good. */

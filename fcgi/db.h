@@ -231,6 +231,7 @@ int64_t		 db_agent_next_due(struct db *, int64_t now);
 int		 db_media_claim(struct db *, int64_t id, int64_t retry_ms);
 int		 db_media_stored(struct db *, int64_t id, const char *mime,
 		    const char *sha, int64_t size, const char *path);
+int		 db_media_path_used(struct db *, const char *path);
 int64_t		 db_media_contact_recent(struct db *, int64_t id,
 		    int64_t since);
 int		 db_media_retry(struct db *, int64_t id, int failed,

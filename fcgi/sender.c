@@ -689,8 +689,9 @@ media_result(struct sender *s, int i, struct wa_result *res)
 	struct mslot		*ms = &s->mslots[i];
 	struct graph_reply	 r;
 	const char		*why;
-	char			 sha[65], rel[200], msg[300];
+	char			 sha[65], rel[200], msg[300], path[4400];
 	int64_t			 size;
+	int			 rc, n;
 
 	if (ms->stage == T_MINFO) {
 		graph_reply_parse(GRAPH_WANT_MEDIA, res->http, res->transport[0] ?
@@ -756,8 +757,23 @@ media_result(struct sender *s, int i, struct wa_result *res)
 	size = ms->written;
 	media_discard(ms);
 	ms->used = 0;
-	return db_media_stored(s->db, ms->it.id, ms->mime[0] ? ms->mime : NULL,
-	    sha, size, rel);
+	if ((rc = db_media_stored(s->db, ms->it.id, ms->mime[0] ? ms->mime :
+	    NULL, sha, size, rel)) != 0)
+		return rc == 1 ? 0 : -1;
+	/*
+	 * The contact was erased while the file came in (issue 10, item
+	 * 14): the file must not outlive its row, unless another row has
+	 * the same content.
+	 */
+	if ((rc = db_media_path_used(s->db, rel)) == -1)
+		return -1;
+	if (rc == 0 && (n = snprintf(path, sizeof(path), "%s/%s",
+	    s->cfg->media_dir, rel)) > 0 && (size_t)n < sizeof(path) &&
+	    unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: unlink %s", __func__, path);
+	log_info("media %lld: its row was erased during the download; the "
+	    "file was not kept", (long long)ms->it.id);
+	return 0;
 }
 
 /* Reaps every finished call.  0, or -1 on a database error. */

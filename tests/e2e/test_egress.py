@@ -305,3 +305,39 @@ def test_half_done_download_is_removed_at_start(graph):
         assert not os.path.exists(stale)
     finally:
         s.close()
+
+
+def test_erase_during_a_download_keeps_no_file(gw, fresh):
+    """A contact erased while its photo is coming in (issue 10, item 14):
+    the download ends, finds its row gone, and the file is not kept."""
+    import subprocess
+    from stack import BUILD
+    data = os.urandom(5000)
+    sha = hashlib.sha256(data).hexdigest()
+    mid = new_mid()
+    who = "15550700020"
+    fresh.add_media(mid, data, "image/jpeg")
+    fresh.inject(delay_ms=2500, match={"path": "/lookaside/" + mid}, times=1)
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", "erase-" + mid],
+                       env=gw.env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    inbound_media(gw, who, mid, data)
+    # The media-info call is answered: the file's GET is now held.
+    deadline = time.time() + 10
+    while not info_calls(fresh, mid) and time.time() < deadline:
+        time.sleep(0.02)
+    assert info_calls(fresh, mid)
+    st, _, b = gw.request("DELETE", "/api/whatsapp/contacts/" + who,
+                          headers={"Authorization": "Bearer " + key})
+    assert st == 200, b
+    assert gw.q("SELECT count(*) n FROM media WHERE media_id = ?", mid)[0]["n"] == 0
+    # The marker: the worker says it dropped the file it had fetched.
+    deadline = time.time() + 15
+    while "its row was erased during the download" not in gw.logtext() and \
+            time.time() < deadline:
+        time.sleep(0.05)
+    assert "its row was erased during the download" in gw.logtext()
+    assert [q for q in fresh.requests() if q["path"] == "/lookaside/" + mid]
+    assert not os.path.exists(os.path.join(gw.state, "media", sha[:2], sha))
+    assert leftovers(gw) == []
