@@ -1148,12 +1148,13 @@ start_calls(struct sender *s)
 long
 sender_step(struct sender *s, int dispatch_new)
 {
-	int64_t	 now = clock_now_ms(), due[3];
+	int64_t	 now = clock_now_ms(), due[3], locked;
 	long	 wait = IDLE_MS, w;
 	int	 k;
 
 	if (db_begin(s->db) != DB_OK)
 		return 100;
+	locked = clock_mono_us();
 	if (reap(s) == -1)
 		goto fail;
 	if (dispatch_new) {
@@ -1178,6 +1179,10 @@ sender_step(struct sender *s, int dispatch_new)
 		s->nstart = 0;
 		return 100;
 	}
+	/* Responders wait while the lock is held: say when it was long. */
+	if ((w = (long)((clock_mono_us() - locked) / 1000)) >= 100)
+		log_warnx("sender: the write lock was held %ld ms for one pass",
+		    w);
 	start_calls(s);
 	return wait < 0 ? 0 : wait;
 fail:

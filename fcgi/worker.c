@@ -42,6 +42,7 @@
 #define SEARCH_CHUNK	5000	/* messages added to the search index at once */
 #define SEARCH_SHARE	100	/* ...while webhooks arrive (about 1 ms) */
 #define BUSY		(-2)	/* apply_batch(): the lock was not had */
+#define SLOW_US		100000	/* a lock held longer is logged */
 #define BACKOFF_MIN_MS	50	/* busy: first wait before trying again... */
 #define BACKOFF_MAX_MS	2000	/* ...doubling up to this */
 
@@ -205,7 +206,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
     int64_t started)
 {
 	static int64_t	 beat;	/* when the heartbeat was last written */
-	int64_t		 now, locked;
+	int64_t		 now, locked, applied_us, done_us;
 	enum db_rc	 rc;
 	int		 k = 0;
 
@@ -242,10 +243,18 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 			break;
 	}
 	/* Replies ride in the transaction of their cause (rule 4). */
+	applied_us = clock_mono_us();
 	if (chat_run(chat) == -1 || db_heartbeat(d, pid, started) == -1 ||
 	    db_commit(d) == -1)
 		goto fail;
 	beat = now;
+	/* Responders wait while the lock is held: say when it was long. */
+	if ((done_us = clock_mono_us()) - locked >= SLOW_US)
+		log_warnx("journal: the write lock was held %lld ms for %d "
+		    "entries (apply %lld ms, replies and commit %lld ms)",
+		    (long long)(done_us - locked) / 1000, k,
+		    (long long)(applied_us - locked) / 1000,
+		    (long long)(done_us - applied_us) / 1000);
 	return k;
 fail:
 	chat_forget(chat);
