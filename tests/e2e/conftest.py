@@ -4,7 +4,8 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from stack import WATCH, Stack  # noqa: E402
+from fake_graph import FakeGraph  # noqa: E402
+from stack import WATCH, started  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,11 +34,14 @@ def stack():
     # The fixtures' messages are stamped January 2026: the bot is off so
     # that no test here depends on them being old by now (a bot reply to
     # a fresh one would be sent, and fail, at the dead Graph URL).
-    s = Stack(extra_env={"WA_BOT": "off"})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WA_BOT": "off"})
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def graph():
+    """A fake Graph API for the module's stacks (tests/e2e/fake_graph.py)."""
+    g = FakeGraph(token="test-token")
+    yield g
+    g.close()

@@ -365,3 +365,20 @@ class Stack:
                 return
             time.sleep(0.02)
         raise AssertionError("journal not applied in time")
+
+
+def started(extra_env=None, umask=None, **kw):
+    """A Stack already started (closed again when it cannot start), as the
+    test modules' fixtures want it; umask, when given, is the one its
+    processes are started under."""
+    s = Stack(extra_env=extra_env, **kw)
+    old = os.umask(umask) if umask is not None else None
+    try:
+        s.start()
+    except Exception:
+        s.close()
+        raise
+    finally:
+        if old is not None:
+            os.umask(old)
+    return s

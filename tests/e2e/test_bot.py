@@ -20,8 +20,7 @@ import time
 
 import pytest
 
-from fake_graph import FakeGraph
-from stack import BUILD, TOP, Stack, fixture
+from stack import BUILD, TOP, fixture, started
 
 PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
@@ -292,21 +291,9 @@ def wactl(s, *args):
 # ----------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def graph():
-    g = FakeGraph(token="test-token")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
 def gw(graph):
-    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45",
-                         "WA_PAIR_INTERVAL_MS": "0"})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45",
+                           "WA_PAIR_INTERVAL_MS": "0"})
     yield s
     s.close()
 

@@ -11,29 +11,16 @@ import time
 
 import pytest
 
-from fake_graph import FakeGraph
-from stack import Stack, fixture
+from stack import Stack, fixture, started
 
 PNID = "200300400500600"
 CAP = 2          # WA_MEDIA_MAX_PER_CONTACT_DAY of the module's stack
 
 
 @pytest.fixture(scope="module")
-def graph():
-    g = FakeGraph(token="test-token")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
 def gw(graph):
-    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_BOT": "off",
-                         "WA_MEDIA_MAX_PER_CONTACT_DAY": str(CAP)})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_BOT": "off",
+                           "WA_MEDIA_MAX_PER_CONTACT_DAY": str(CAP)})
     yield s
     s.close()
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from stack import BUILD, TOP, Stack, fixture
+from stack import BUILD, TOP, Stack, fixture, started
 
 API = "/api/whatsapp"
 PNID = "200300400500600"
@@ -44,20 +44,6 @@ def get(s, path, key, timeout=30, source=None):
         return r.status, r.read()
     finally:
         c.close()
-
-
-def started(extra_env=None, umask=None):
-    s = Stack(extra_env=extra_env)
-    old = os.umask(umask) if umask is not None else None
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
-    finally:
-        if old is not None:
-            os.umask(old)
-    return s
 
 
 def procs(s, name):

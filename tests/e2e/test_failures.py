@@ -15,9 +15,8 @@ import time
 import pytest
 
 import fcgi_client
-from fake_graph import FakeGraph
 from stack import (BUILD, DEAD_GRAPH_URL, WATCH, Stack, fixture, outside_peer,
-                   parse_proc_net)
+                   parse_proc_net, started)
 from test_worker import pids
 
 PNID = "200300400500600"
@@ -144,12 +143,7 @@ def test_egress_watch_catches_a_stack_process_with_a_peer_outside_loopback():
 
 @pytest.fixture(scope="module")
 def gw():
-    s = Stack(extra_env={"WA_BOT": "off"})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WA_BOT": "off"})
     yield s
     s.close()
 
@@ -260,21 +254,9 @@ def test_corrupt_database_refused_at_start_with_a_sentence(damage, reason):
 # -------------------------------------------- bot replies across a crash
 
 @pytest.fixture(scope="module")
-def graph():
-    g = FakeGraph(token="test-token")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
 def bot(graph):
-    s = Stack(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45",
-                         "WA_PAIR_INTERVAL_MS": "0"})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45",
+                           "WA_PAIR_INTERVAL_MS": "0"})
     yield s
     s.close()
 

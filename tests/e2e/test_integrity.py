@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from stack import BUILD, FIXTURES, Stack, fixture
+from stack import BUILD, FIXTURES, fixture, started
 
 PNID = "200300400500600"
 WABA = "100200300400500"
@@ -28,12 +28,7 @@ def start(extra=None):
     # Nothing here sends: the Graph API is a closed loopback port.
     env = {"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9"}
     env.update(extra or {})
-    s = Stack(extra_env=env)
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env=env)
     return s
 
 

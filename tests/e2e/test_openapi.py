@@ -17,7 +17,7 @@ import urllib.parse
 
 import pytest
 
-from stack import BUILD, TOP, Stack, fixture, free_port
+from stack import BUILD, TOP, fixture, free_port, started
 
 DOC = os.path.join(TOP, "docs", "openapi.yaml")
 SRC = os.path.join(TOP, "fcgi")
@@ -299,13 +299,8 @@ def customer_writes(s, wa_id):
 @pytest.fixture(scope="module")
 def gw():
     # Nothing listens on the Graph URL: queued sends go nowhere.
-    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000",
-                         "WHATSAPP_GRAPH_URL": "http://127.0.0.1:%d" % free_port()})
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000",
+                           "WHATSAPP_GRAPH_URL": "http://127.0.0.1:%d" % free_port()})
     s.key = new_key(s, "openapi")
     s.ro_key = new_key(s, "openapi-ro", "--read-only")
     # A customer who wrote (the one the document's send example writes to),

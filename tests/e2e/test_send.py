@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from fake_graph import FakeGraph
-from stack import BUILD, Stack, fixture
+from stack import BUILD, Stack, fixture, started
 
 PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
@@ -69,24 +68,12 @@ def sends_for(g, oid):
             == "outbox:%d" % oid]
 
 
-@pytest.fixture(scope="module")
-def graph():
-    g = FakeGraph(token="test-token")
-    yield g
-    g.close()
-
-
 def make_stack(graph, **env):
     # The chatbot would answer the inbound messages these tests post.
     extra = {"WHATSAPP_GRAPH_URL": graph.url, "WA_PAIR_BURST": "45", "WA_PAIR_INTERVAL_MS": "0",
              "WA_BOT": "off"}
     extra.update(env)
-    s = Stack(extra_env=extra)
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env=extra)
     return s
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from stack import BUILD, Stack, fixture
+from stack import BUILD, fixture, started
 
 
 @pytest.fixture
@@ -19,12 +19,7 @@ def own_stack(request):
     # The bot off: the bodies below are stamped in January 2026, and no
     # test here may depend on the calendar making the bot silent.
     extra = dict({"WA_BOT": "off"}, **(getattr(request, "param", None) or {}))
-    s = Stack(extra_env=extra)
-    try:
-        s.start()
-    except Exception:
-        s.close()
-        raise
+    s = started(extra_env=extra)
     yield s
     s.close()
 
