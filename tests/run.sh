@@ -46,6 +46,15 @@ for t in "$BUILD"/test_*; do
 	asserts=$((asserts + ${a:-0}))
 done
 
+# The layers the build keeps (tests/layers.sh), one test: the real build
+# passes, and the check itself catches modules that do I/O (sig, buf).
+if sh tests/layers.sh "$BUILD" >"$log" 2>&1 &&
+    ! sh tests/layers.sh "$BUILD" sig buf >/dev/null 2>&1; then
+	echo "layers... ok"; pass=$((pass + 1))
+else
+	echo "layers... FAIL"; cat "$log"; fail=$((fail + 1))
+fi
+
 # Fuzz corpus replays: one per directory of tests/fuzz/corpus.  A missing
 # replay binary or an empty corpus is a failure, not a silent skip.
 for d in tests/fuzz/corpus/*/; do
