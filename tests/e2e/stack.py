@@ -382,3 +382,16 @@ def started(extra_env=None, umask=None, **kw):
         if old is not None:
             os.umask(old)
     return s
+
+
+def wait_until(cond, timeout=30, what="condition", step=0.02):
+    """cond()'s first true value, polled every step seconds; fails the
+    test after timeout seconds, naming what it waited for."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(step)

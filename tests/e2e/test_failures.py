@@ -16,22 +16,11 @@ import pytest
 
 import fcgi_client
 from stack import (BUILD, DEAD_GRAPH_URL, WATCH, Stack, fixture, outside_peer,
-                   parse_proc_net, started)
+                   parse_proc_net, started, wait_until)
 from test_worker import pids
 
 PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
-
-
-def wait_for(cond, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
 
 
 def text_body(sender, text="hello", ts=None, wamid=None):
@@ -266,7 +255,7 @@ def replies_to(graph, who):
 
 
 def new_worker(s, old):
-    return wait_for(lambda: [p for p in pids("wa-worker", s.state) if p != old],
+    return wait_until(lambda: [p for p in pids("wa-worker", s.state) if p != old],
                     what="the supervisor to start a new wa-worker")[0]
 
 
@@ -288,7 +277,7 @@ def test_bot_reply_survives_a_worker_killed_before_applying(bot, graph):
     bot.wait_applied()
     rows = bot.q("SELECT id, state FROM outbox WHERE recipient = ?", who)
     assert len(rows) == 1
-    wait_for(lambda: bot.q("SELECT state FROM outbox WHERE id = ?", rows[0]["id"])[0]["state"] == "accepted",
+    wait_until(lambda: bot.q("SELECT state FROM outbox WHERE id = ?", rows[0]["id"])[0]["state"] == "accepted",
              what="the reply accepted")
     got = replies_to(graph, who)
     assert len(got) == 1 and got[0]["json"]["type"] == "interactive"
@@ -321,14 +310,14 @@ def test_bot_reply_survives_a_worker_killed_before_sending(bot, graph):
     with bot.db() as c:
         c.execute("UPDATE sender_status SET resume_at = 1")
     new_worker(bot, worker)
-    wait_for(lambda: bot.q("SELECT state FROM outbox WHERE id = ?", rows[0]["id"])[0]["state"] == "accepted",
+    wait_until(lambda: bot.q("SELECT state FROM outbox WHERE id = ?", rows[0]["id"])[0]["state"] == "accepted",
              what="the reply accepted")
     # A later message is answered too: the marker after which a second
     # copy of the first reply would have shown.
     body2, _ = text_body(who, "1")
     assert bot.post(body2)[0] == 200
     bot.wait_applied()
-    wait_for(lambda: len(replies_to(graph, who)) >= 2, what="the second reply")
+    wait_until(lambda: len(replies_to(graph, who)) >= 2, what="the second reply")
     got = replies_to(graph, who)
     assert len(got) == 2 and [r["status"] for r in got] == [200, 200]
     assert bot.q("SELECT count(*) n FROM outbox WHERE recipient = ?", who)[0]["n"] == 2

@@ -55,15 +55,23 @@ def test_fresh_database_gets_plain_state_checks(env):
                "VALUES (1, x'7b7d', 2, 'x', 'duplicate')")
 
 
-def test_version_4_database_upgraded_in_place(env):
-    # A database as the previous release left it, with a row in it.
+def database_at(env, version):
+    """A database in env's state dir as schema.sql's migrations up to
+    version left it (what an older release made); its path and an
+    autocommit connection."""
     with open(os.path.join(TOP, "schema.sql")) as f:
         text = f.read()
-    v4 = text[:text.index("\n-- migrate: 5")]
     os.makedirs(env.state, exist_ok=True)
     path = os.path.join(env.state, "wa.db")
     db = sqlite3.connect(path, isolation_level=None)
-    db.executescript(v4 + "\nPRAGMA user_version = 4;")
+    db.executescript(text[:text.index("\n-- migrate: %d" % (version + 1))] +
+                     "\nPRAGMA user_version = %d;" % version)
+    return path, db
+
+
+def test_version_4_database_upgraded_in_place(env):
+    # A database as the previous release left it, with a row in it.
+    path, db = database_at(env, 4)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("INSERT INTO webhook_events (received_at, body, body_size, body_sha256, state) "
                "VALUES (1, x'7b7d', 2, 'x', 'failed')")
@@ -81,13 +89,7 @@ def test_version_4_database_upgraded_in_place(env):
 
 def test_version_5_database_upgraded_to_latest(env):
     # A database as the previous release left it: a contact with a name.
-    with open(os.path.join(TOP, "schema.sql")) as f:
-        text = f.read()
-    v5 = text[:text.index("\n-- migrate: 6")]
-    os.makedirs(env.state, exist_ok=True)
-    path = os.path.join(env.state, "wa.db")
-    db = sqlite3.connect(path, isolation_level=None)
-    db.executescript(v5 + "\nPRAGMA user_version = 5;")
+    path, db = database_at(env, 5)
     db.execute("INSERT INTO contacts (phone_number_id, wa_id, profile_name, first_seen_at, "
                "last_seen_at) VALUES ('p', '1555', 'Ann', 100, 200)")
     db.execute("INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, last_seen_at) "
@@ -112,13 +114,7 @@ def test_version_5_database_upgraded_to_latest(env):
 
 def test_version_6_database_upgraded_to_7(env):
     # Migration 7: the business's saved name for a contact, empty at first.
-    with open(os.path.join(TOP, "schema.sql")) as f:
-        text = f.read()
-    v6 = text[:text.index("\n-- migrate: 7")]
-    os.makedirs(env.state, exist_ok=True)
-    path = os.path.join(env.state, "wa.db")
-    db = sqlite3.connect(path, isolation_level=None)
-    db.executescript(v6 + "\nPRAGMA user_version = 6;")
+    path, db = database_at(env, 6)
     db.execute("INSERT INTO contacts (phone_number_id, wa_id, profile_name, first_seen_at, "
                "last_seen_at) VALUES ('p', '1555', 'Ann', 100, 200)")
     db.close()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from stack import BUILD, Stack, fixture, started
+from stack import BUILD, Stack, fixture, started, wait_until
 
 PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
@@ -374,16 +374,24 @@ def test_token_refused_pauses_until_it_changes(graph, tmp_path):
         s.close()
 
 
+def send_unanswered(s, graph):
+    """Queues a text to a customer in their window whose Graph call the
+    fake holds unanswered for 3 s (past WA_SEND_TIMEOUT_MS); returns the
+    outbox id once the call has reached the fake."""
+    inbound(s, "15550002222")
+    graph.inject(hang_s=3, times=1)
+    oid = send(s, {"to": "15550002222", "type": "text", "text": {"body": "hello"}})
+    graph.wait_requests(1, MSGS)
+    return oid
+
+
 def test_reply_lost_status_webhook_prevents_resend(graph):
     """The call times out (no answer), then Meta's status webhook with our
     outbox id arrives: the row is accepted from it and not sent again."""
     graph.reset()
     s = make_stack(graph, WA_SEND_TIMEOUT_MS="800")
     try:
-        inbound(s, "15550002222")
-        graph.inject(hang_s=3, times=1)
-        oid = send(s, {"to": "15550002222", "type": "text", "text": {"body": "hello"}})
-        graph.wait_requests(1, MSGS)
+        oid = send_unanswered(s, graph)
         wamid = "wamid.statusfirst" + os.urandom(4).hex()
         st = graph.post_status("http://127.0.0.1:%d" % s.port, s.secret, wamid, "sent",
                                biz_opaque="outbox:%d" % oid)
@@ -427,17 +435,6 @@ def worker_pid(s):
         except OSError:
             pass
     return None
-
-
-def wait_until(cond, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.01)
 
 
 def test_sigkill_mid_send_loses_nothing(graph):
@@ -681,10 +678,7 @@ def test_callback_for_another_recipient_does_not_settle_the_row(graph):
     graph.reset()
     s = make_stack(graph, WA_SEND_TIMEOUT_MS="800")
     try:
-        inbound(s, "15550002222")
-        graph.inject(hang_s=3, times=1)
-        oid = send(s, {"to": "15550002222", "type": "text", "text": {"body": "hello"}})
-        graph.wait_requests(1, MSGS)
+        oid = send_unanswered(s, graph)
         wamid = "wamid.otherone" + os.urandom(4).hex()
         st = graph.post_status("http://127.0.0.1:%d" % s.port, s.secret, wamid, "sent",
                                recipient="15550009999", biz_opaque="outbox:%d" % oid)
