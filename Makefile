@@ -43,7 +43,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
-	  $(BUILD)/test_url
+	  $(BUILD)/test_url \
+	  $(BUILD)/test_param
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
@@ -105,6 +106,12 @@ $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COM
 
 $(BUILD)/test_csv: tests/unit/test_csv.c tests/unit/check.h $(BUILD)/csv.o
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/csv.o $(PKG_LIBS)
+
+# param.c is pure: its test links it with buf and log only.
+$(BUILD)/test_param: tests/unit/test_param.c tests/unit/check.h \
+    $(BUILD)/param.o $(BUILD)/buf.o $(BUILD)/log.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/param.o \
+	    $(BUILD)/buf.o $(BUILD)/log.o $(PKG_LIBS)
 
 # test_buf includes buf.c itself, to put a failing realloc() under it.
 $(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \
