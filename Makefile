@@ -86,6 +86,9 @@ $(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
 $(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(BUILD)/api.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The API's declared parameters (param.c): wa-fcgi's alone.
+$(BUILD)/wa-fcgi: $(BUILD)/param.o
+
 $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
