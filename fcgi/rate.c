@@ -66,7 +66,12 @@ rate_pair_limit(struct rate_limit *l, long burst, long interval_ms)
 	l->cap = (int64_t)burst * l->per;
 }
 
-/* Refills b up to now; a new bucket (or one that never refills) is full. */
+/*
+ * Refills b up to now; a new bucket (or one that never refills) is full.
+ * A wall clock that went back (NTP, a resumed VM) adds nothing and takes
+ * nothing: b refills from the new now, rather than owing the difference
+ * (an hour back would otherwise stop the number for an hour).
+ */
 void
 rate_refill(struct rate_bucket *b, const struct rate_limit *l, int64_t now)
 {
@@ -74,7 +79,7 @@ rate_refill(struct rate_bucket *b, const struct rate_limit *l, int64_t now)
 
 	if (b->at == 0 || l->add <= 0 || d > (l->cap - b->units) / l->add)
 		b->units = l->cap;
-	else
+	else if (d > 0)
 		b->units += d * l->add;
 	b->at = now;
 }

@@ -165,6 +165,47 @@ TEST(number_clock_still)
 	CHECK(rate_ready_at(&b, &l, T0) == T0 + 13);
 }
 
+/*
+ * The wall clock stepped back (NTP, a VM resumed): the bucket keeps what
+ * it had and refills from the new now, instead of owing the hour back.
+ */
+TEST(number_clock_backwards)
+{
+	struct rate_limit	l;
+	struct rate_bucket	b;
+	const int64_t		back = T0 - 3600 * 1000LL;
+
+	rate_number_limit(&l, 80);
+	memset(&b, 0, sizeof(b));
+	CHECK(drain(&b, &l, T0) == 8);
+	CHECK(take(&b, &l, T0 + 13) == 1);
+	CHECK(b.units == 40);
+	rate_refill(&b, &l, back);
+	CHECK(b.units == 40 && b.at == back);
+	CHECK(rate_ready_at(&b, &l, back) == back + 12);
+	CHECK(take(&b, &l, back + 11) == 0);
+	CHECK(take(&b, &l, back + 12) == 1);
+	/* A full bucket stays full: a whole burst right after the step. */
+	memset(&b, 0, sizeof(b));
+	rate_refill(&b, &l, T0);
+	CHECK(drain(&b, &l, back) == 8);
+}
+
+/* The same for a recipient: its next message 6 s on, not an hour. */
+TEST(pair_clock_backwards)
+{
+	struct rate_limit	l;
+	struct rate_bucket	b;
+	const int64_t		back = T0 - 3600 * 1000LL;
+
+	rate_pair_limit(&l, 5, 6000);
+	memset(&b, 0, sizeof(b));
+	CHECK(drain(&b, &l, T0) == 5);
+	CHECK(rate_ready_at(&b, &l, back) == back + 6000);
+	CHECK(take(&b, &l, back) == 0);
+	CHECK(take(&b, &l, back + 6000) == 1);
+}
+
 /* A throttled number (130429's backoff) waits for blocked, tokens or not. */
 TEST(number_blocked)
 {
@@ -396,11 +437,13 @@ main(void)
 	RUN(number_80_a_second);
 	RUN(number_idle_caps_at_burst);
 	RUN(number_clock_still);
+	RUN(number_clock_backwards);
 	RUN(number_blocked);
 	RUN(pair_burst_then_interval);
 	RUN(pair_others_not_slowed);
 	RUN(pair_refused_backoff);
 	RUN(pair_interval_off);
+	RUN(pair_clock_backwards);
 	RUN(pair_prune_forgets_full);
 	RUN(pair_table_full);
 	return CHECK_DONE();
