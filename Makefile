@@ -134,6 +134,10 @@ fuzz_o	= $(patsubst fcgi/%.c,$(BUILD)/%.o,$(FUZZ_SRC_$(1)))
 .PHONY: all deps run test unit e2e fuzz valgrind bench install clean
 all: $(PROGS)
 
+# `make -s print-NAME` prints a list (tests/layers.sh reads PURE).
+print-%:
+	@echo $($*)
+
 deps:
 	@sh deploy/deps.sh
 
@@ -152,29 +156,31 @@ $(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
 $(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/wa-fcgi: $(call o,$(FCGI))
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# Programs, tests and replays are linked again when the Makefile (where
+# their lists are) changes.
+$(BUILD)/wa-fcgi: $(call o,$(FCGI)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/wa-worker: $(call o,$(WORKER))
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+$(BUILD)/wa-worker: $(call o,$(WORKER)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/wactl: $(call o,$(WACTL))
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+$(BUILD)/wactl: $(call o,$(WACTL)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
 
 # Unit tests and replays link the objects their LINK_ or FUZZ_SRC_ list
 # names (test_buf includes buf.c itself, to put a failing realloc()
 # under it; -MMD records that).
 .SECONDEXPANSION:
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h \
-    $$(call o,$$(LINK_test_$$*)) $(BUILD)/.dir
+    $$(call o,$$(LINK_test_$$*)) Makefile $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(filter %.o,$^) \
 	    $(PKG_LIBS)
 
 $(BUILD)/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
-    $$(call fuzz_o,$$*) $(BUILD)/.dir
+    $$(call fuzz_o,$$*) Makefile $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< tests/fuzz/replay.c \
 	    $(filter %.o,$^) $(PKG_LIBS)
 
