@@ -29,6 +29,14 @@ CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url
+# Storage: db.c and one file per job (db_int.h is private to them).
+COMMON	+= db_sql \
+	   db_journal \
+	   db_apply \
+	   db_outbox \
+	   db_bot \
+	   db_api \
+	   db_retain
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
