@@ -51,7 +51,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
-	  $(BUILD)/test_url
+	  $(BUILD)/test_url \
+	  $(BUILD)/test_db_open
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

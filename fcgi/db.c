@@ -294,11 +294,24 @@ db_migrate(struct db *d, int *from, int *to)
 	return 0;
 }
 
+/*
+ * Prepares every statement of db_sql.c's table.  A slot its designated
+ * initializers left empty (an enum value without its SQL) fails start-up
+ * here, with its number, rather than as a NULL handed to SQLite (which
+ * crashes on it unless built with SQLITE_ENABLE_API_ARMOR).  Returns 0
+ * or -1, logged.
+ */
 static int
 prepare_all(struct db *d)
 {
 	int i;
 
+	for (i = 0; i < STMT__MAX; i++)
+		if (stmts[i] == NULL) {
+			log_warnx("%s: statement %d of enum stmt has no SQL "
+			    "in db_sql.c", __func__, i);
+			return -1;
+		}
 	for (i = 0; i < STMT__MAX; i++)
 		if (sqlite3_prepare_v3(d->h, stmts[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &d->s[i], NULL) != SQLITE_OK) {
