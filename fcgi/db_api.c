@@ -305,26 +305,32 @@ db_api_contacts(struct db *d, const char *pnid, const char *wa_id,
 
 /*
  * One part of everything held about a contact (GET .../export), every
- * column of every row: part is 0 conversations, 1 messages, 2 statuses,
- * 3 media, 4 tickets, 5 outbox, 6 the contacts row, 7 agent requests,
- * 8 bot state, 9 orders, 10 order lines, 11 journal entries whose body
- * names the contact, 12 webhook errors and 13 subscription events that
- * name them.  n or -1.
+ * column of every row (enum db_export says which).  n or -1.
  */
 int
 db_api_export(struct db *d, const char *pnid, int64_t contact,
-    const char *wa_id, int part, db_row_cb cb, void *arg)
+    const char *wa_id, enum db_export part, db_row_cb cb, void *arg)
 {
-	static const enum stmt parts[] = { STMT_EXPORT_CONVERSATIONS,
-	    STMT_EXPORT_MESSAGES, STMT_EXPORT_STATUSES, STMT_EXPORT_MEDIA,
-	    STMT_EXPORT_TICKETS, STMT_EXPORT_OUTBOX, STMT_EXPORT_CONTACT,
-	    STMT_EXPORT_AGENT, STMT_EXPORT_BOT, STMT_EXPORT_ORDERS,
-	    STMT_EXPORT_ORDER_LINES, STMT_EXPORT_EVENTS,
-	    STMT_EXPORT_WEBHOOK_ERRORS, STMT_EXPORT_SUBSCRIPTIONS };
+	static const enum stmt parts[DB_EXPORT__MAX] = {
+		[DB_EXPORT_CONVERSATIONS] = STMT_EXPORT_CONVERSATIONS,
+		[DB_EXPORT_MESSAGES] = STMT_EXPORT_MESSAGES,
+		[DB_EXPORT_STATUSES] = STMT_EXPORT_STATUSES,
+		[DB_EXPORT_MEDIA] = STMT_EXPORT_MEDIA,
+		[DB_EXPORT_TICKETS] = STMT_EXPORT_TICKETS,
+		[DB_EXPORT_OUTBOX] = STMT_EXPORT_OUTBOX,
+		[DB_EXPORT_CONTACT] = STMT_EXPORT_CONTACT,
+		[DB_EXPORT_AGENT] = STMT_EXPORT_AGENT,
+		[DB_EXPORT_BOT] = STMT_EXPORT_BOT,
+		[DB_EXPORT_ORDERS] = STMT_EXPORT_ORDERS,
+		[DB_EXPORT_ORDER_LINES] = STMT_EXPORT_ORDER_LINES,
+		[DB_EXPORT_EVENTS] = STMT_EXPORT_EVENTS,
+		[DB_EXPORT_WEBHOOK_ERRORS] = STMT_EXPORT_WEBHOOK_ERRORS,
+		[DB_EXPORT_SUBSCRIPTIONS] = STMT_EXPORT_SUBSCRIPTIONS,
+	};
 	sqlite3_stmt	*s;
 	int		 n;
 
-	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+	if ((int)part < 0 || part >= DB_EXPORT__MAX)
 		return -1;
 	s = st(d, parts[part]);
 	n = sqlite3_bind_parameter_count(s);
@@ -337,21 +343,24 @@ db_api_export(struct db *d, const char *pnid, int64_t contact,
 }
 
 /*
- * GET /stats parts between since and until (unix seconds): 0 volume by
- * day, direction, type and status; 1 contacts; 2 reply delays (one row
- * per customer message, seconds or NULL); 3 failures by Meta code; 4 the
- * most chosen menu options.  n or -1.
+ * GET /stats parts (enum db_stats) between since and until (unix
+ * seconds); DB_STATS_REPLY is one row per customer message, seconds or
+ * NULL.  n or -1.
  */
 int
 db_api_stats(struct db *d, const char *pnid, int64_t since, int64_t until,
-    int part, db_row_cb cb, void *arg)
+    enum db_stats part, db_row_cb cb, void *arg)
 {
-	static const enum stmt parts[] = { STMT_STATS_VOLUME,
-	    STMT_STATS_CONTACTS, STMT_STATS_REPLY, STMT_STATS_FAILURES,
-	    STMT_STATS_CHOICES };
+	static const enum stmt parts[DB_STATS__MAX] = {
+		[DB_STATS_VOLUME] = STMT_STATS_VOLUME,
+		[DB_STATS_CONTACTS] = STMT_STATS_CONTACTS,
+		[DB_STATS_REPLY] = STMT_STATS_REPLY,
+		[DB_STATS_FAILURES] = STMT_STATS_FAILURES,
+		[DB_STATS_CHOICES] = STMT_STATS_CHOICES,
+	};
 	sqlite3_stmt *s;
 
-	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+	if ((int)part < 0 || part >= DB_STATS__MAX)
 		return -1;
 	s = st(d, parts[part]);
 	bind_text(s, 1, pnid);
@@ -360,16 +369,19 @@ db_api_stats(struct db *d, const char *pnid, int64_t since, int64_t until,
 	return each_typed(d, parts[part], cb, arg, __func__);
 }
 
-/* GET /metrics parts: 0 journal by state, 1 outbox by state, 2 sends. */
+/* GET /metrics parts (enum db_metrics).  n or -1. */
 int
-db_api_metrics(struct db *d, const char *pnid, int part, db_row_cb cb,
-    void *arg)
+db_api_metrics(struct db *d, const char *pnid, enum db_metrics part,
+    db_row_cb cb, void *arg)
 {
-	static const enum stmt parts[] = { STMT_METRICS_EVENTS,
-	    STMT_METRICS_OUTBOX, STMT_METRICS_SENDS };
+	static const enum stmt parts[DB_METRICS__MAX] = {
+		[DB_METRICS_EVENTS] = STMT_METRICS_EVENTS,
+		[DB_METRICS_OUTBOX] = STMT_METRICS_OUTBOX,
+		[DB_METRICS_SENDS] = STMT_METRICS_SENDS,
+	};
 	sqlite3_stmt *s;
 
-	if (part < 0 || part >= (int)(sizeof(parts) / sizeof(parts[0])))
+	if ((int)part < 0 || part >= DB_METRICS__MAX)
 		return -1;
 	s = st(d, parts[part]);
 	if (sqlite3_bind_parameter_count(s) >= 1)

@@ -115,18 +115,19 @@ db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
 	return 1;
 }
 
-/* Records what became of a journal entry.  counts: total, applied, dup, failed. */
+/* Records what became of a journal entry and its items. */
 int
 db_event_finish(struct db *d, int64_t id, const char *state,
-    const int counts[4], const char *error)
+    const struct db_tally *t, const char *error)
 {
 	sqlite3_stmt	*s = st(d, STMT_EVENT_FINISH);
-	int		 i;
 
 	bind_text(s, 1, state);
 	sqlite3_bind_int64(s, 2, clock_now_ms());
-	for (i = 0; i < 4; i++)
-		sqlite3_bind_int(s, 3 + i, counts[i]);
+	sqlite3_bind_int(s, 3, t->total);
+	sqlite3_bind_int(s, 4, t->applied);
+	sqlite3_bind_int(s, 5, t->duplicate);
+	sqlite3_bind_int(s, 6, t->failed);
 	bind_text(s, 7, error);
 	sqlite3_bind_int64(s, 8, id);
 	return run(d, STMT_EVENT_FINISH, __func__) == DB_OK ? 0 : -1;

@@ -195,41 +195,52 @@ out:
 
 /*
  * Retention: what is older than cutoff goes, at most limit rows in one
- * transaction.  what: 0 journal bodies (cutoff unix ms), 1 messages (unix
- * seconds, their media rows cascade), 2 media files (unix ms), and with
- * the messages' cutoff (unix seconds) what else holds their words or
- * their customers' numbers: 3 statuses, 4 finished outbox rows, 5
- * finished agent calls, 6 webhook errors, 7 subscription events, 8
- * settled journal bodies.  dry only counts.  Files no row uses any more
- * are named through file_cb after the commit.  Returns the number of
- * rows (that would go), or -1.
+ * transaction.  what: DB_PURGE_BODIES journal bodies (cutoff unix ms),
+ * DB_PURGE_MESSAGES messages (unix seconds, their media rows cascade),
+ * DB_PURGE_MEDIA media files (unix ms), and with the messages' cutoff
+ * (unix seconds) what else holds their words or their customers'
+ * numbers: statuses, finished outbox rows, finished agent calls, webhook
+ * errors, subscription events, settled journal bodies.  dry only counts.
+ * Files no row uses any more are named through file_cb after the commit.
+ * Returns the number of rows (that would go), or -1.
  */
 int64_t
-db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
-    void (*file_cb)(void *, const char *), void *arg)
+db_purge(struct db *d, enum db_purge what, int64_t cutoff, int limit,
+    int dry, void (*file_cb)(void *, const char *), void *arg)
 {
-	static const enum stmt counts[] = { STMT_PURGE_BODIES_COUNT,
-	    STMT_PURGE_MESSAGES_COUNT, STMT_PURGE_MEDIA_COUNT,
-	    STMT_PURGE_STATUSES_COUNT, STMT_PURGE_OUTBOX_COUNT,
-	    STMT_PURGE_AGENT_COUNT, STMT_PURGE_ERRORS_COUNT,
-	    STMT_PURGE_SUBSCRIPTIONS_COUNT, STMT_PURGE_OLD_BODIES_COUNT };
-	static const enum stmt paths[] = { STMT__MAX,
-	    STMT_PURGE_MESSAGES_PATHS, STMT_PURGE_MEDIA_PATHS, STMT__MAX,
-	    STMT__MAX, STMT__MAX, STMT__MAX, STMT__MAX, STMT__MAX };
-	static const enum stmt purges[] = { STMT_PURGE_BODIES,
-	    STMT_PURGE_MESSAGES, STMT_PURGE_MEDIA, STMT_PURGE_STATUSES,
-	    STMT_PURGE_OUTBOX, STMT_PURGE_AGENT, STMT_PURGE_ERRORS,
-	    STMT_PURGE_SUBSCRIPTIONS, STMT_PURGE_OLD_BODIES };
+	/* Per step: count (dry), the paths it frees or STMT__MAX, purge. */
+	static const struct {
+		enum stmt	 count, paths, purge;
+	} steps[DB_PURGE__MAX] = {
+		[DB_PURGE_BODIES] = { STMT_PURGE_BODIES_COUNT, STMT__MAX,
+		    STMT_PURGE_BODIES },
+		[DB_PURGE_MESSAGES] = { STMT_PURGE_MESSAGES_COUNT,
+		    STMT_PURGE_MESSAGES_PATHS, STMT_PURGE_MESSAGES },
+		[DB_PURGE_MEDIA] = { STMT_PURGE_MEDIA_COUNT,
+		    STMT_PURGE_MEDIA_PATHS, STMT_PURGE_MEDIA },
+		[DB_PURGE_STATUSES] = { STMT_PURGE_STATUSES_COUNT, STMT__MAX,
+		    STMT_PURGE_STATUSES },
+		[DB_PURGE_OUTBOX] = { STMT_PURGE_OUTBOX_COUNT, STMT__MAX,
+		    STMT_PURGE_OUTBOX },
+		[DB_PURGE_AGENT] = { STMT_PURGE_AGENT_COUNT, STMT__MAX,
+		    STMT_PURGE_AGENT },
+		[DB_PURGE_ERRORS] = { STMT_PURGE_ERRORS_COUNT, STMT__MAX,
+		    STMT_PURGE_ERRORS },
+		[DB_PURGE_SUBSCRIPTIONS] = { STMT_PURGE_SUBSCRIPTIONS_COUNT,
+		    STMT__MAX, STMT_PURGE_SUBSCRIPTIONS },
+		[DB_PURGE_OLD_BODIES] = { STMT_PURGE_OLD_BODIES_COUNT,
+		    STMT__MAX, STMT_PURGE_OLD_BODIES },
+	};
 	sqlite3_stmt	*s;
 	struct buf	 files;
 	int64_t		 n;
 
-	if (what < 0 || what >= DB_PURGE__MAX)
+	if ((int)what < 0 || what >= DB_PURGE__MAX)
 		return -1;
 	if (dry) {
-		s = st(d, counts[what]);
+		s = st(d, steps[what].count);
 		sqlite3_bind_int64(s, 1, cutoff);
-		if (row(d, counts[what], __func__) != 1)
+		if (row(d, steps[what].count, __func__) != 1)
 			return -1;
 		n = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
@@ -238,17 +249,17 @@ db_purge(struct db *d, int what, int64_t cutoff, int limit, int dry,
 	buf_init(&files);
 	if (db_begin(d) != DB_OK)
 		return -1;
-	if (paths[what] != STMT__MAX) {
-		s = st(d, paths[what]);
+	if (steps[what].paths != STMT__MAX) {
+		s = st(d, steps[what].paths);
 		sqlite3_bind_int64(s, 1, cutoff);
 		sqlite3_bind_int(s, 2, limit);
-		if (collect_paths(d, paths[what], &files) == -1)
+		if (collect_paths(d, steps[what].paths, &files) == -1)
 			goto fail;
 	}
-	s = st(d, purges[what]);
+	s = st(d, steps[what].purge);
 	sqlite3_bind_int64(s, 1, cutoff);
 	sqlite3_bind_int(s, 2, limit);
-	if (run(d, purges[what], __func__) != DB_OK)
+	if (run(d, steps[what].purge, __func__) != DB_OK)
 		goto fail;
 	n = sqlite3_changes(d->h);
 	if (db_commit(d) == -1)
