@@ -41,6 +41,8 @@ state dir: loaded when missing, reused as it is when it holds the
 BENCH_API_MESSAGES and BENCH_API_CONVERSATIONS asked for, refused
 otherwise.  The 10 M load (minutes) is then paid once:
     make bench-api BENCH_API_MESSAGES=10000000 BENCH_API_DB=/srv/bench/api-10m.db
+BENCH_API_SQL changes the kept file for good: it is noted in the .json
+and named by every later run (to compare, run it on a copy of both).
 Each run adds one API key to it, revoked at the end.  Without it (`make bench`)
 nothing changes: a fresh load in a temporary directory."""
 import http.client
@@ -557,6 +559,8 @@ def kept_db(path, env, now):
         print("api: reusing %s: %d messages in %d conversations, loaded %s in %.1f s; %.0f MB"
               % (path, n, c, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(info["now"])),
                  info["load"]["total"], os.path.getsize(path) / 1e6))
+        for sql in info.get("sql", []):
+            print("api: BENCH_API_SQL run on it by an earlier run: %s" % sql)
         sys.stdout.flush()
         return info["now"]
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -577,6 +581,19 @@ def kept_db(path, env, now):
     return now
 
 
+def kept_sql(path, sql):
+    """Records in BENCH_API_DB's .json that sql was run on the file."""
+    meta = os.path.abspath(path) + ".json"
+    with open(meta) as f:
+        info = json.load(f)
+    info["sql"] = info.get("sql", []) + [sql]
+    with open(meta + ".tmp", "w") as f:
+        json.dump(info, f)
+    os.rename(meta + ".tmp", meta)
+    print("api: BENCH_API_SQL stays in %s (noted in %s): copy both first to compare"
+          % (path, meta))
+
+
 def main():
     now = int(time.time())
     # WA_BOT=off and a Graph URL on loopback nobody listens on: nothing
@@ -595,14 +612,13 @@ def main():
                            capture_output=True)
             loaded(load(db_path, now))
         extra_sql = os.environ.get("BENCH_API_SQL")
-        if extra_sql and KEEP:
-            sys.exit("api: BENCH_API_SQL would change the kept BENCH_API_DB for every later run: "
-                     "copy the file (and its .json) and name the copy")
         if extra_sql:       # e.g. a candidate index, to compare
             db = sqlite3.connect(db_path)
             db.executescript(extra_sql)
             db.close()
             print("api: ran BENCH_API_SQL: %s" % extra_sql)
+            if KEEP:        # it stays in the kept file: every later run says so
+                kept_sql(KEEP, extra_sql)
         todo = cases(db_path, now)
         # The 500 MB just written would otherwise be flushed to disk
         # during the measurement (bench.py does the same between phases).
