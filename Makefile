@@ -255,6 +255,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/empty_fcgi
 	@sh bench/run.sh
 
+# Only the management API part of the bench (docs/scaling.md): e.g.
+# make bench-api BENCH_API_MESSAGES=10000000 BENCH_API_DB=/srv/bench/api-10m.db
+.PHONY: bench-api
+bench-api: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh api
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
