@@ -23,6 +23,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "clock.h"
 #include "cfg.h"
 #include "counters.h"
 #include "db.h"
@@ -880,7 +881,7 @@ outbox_change(struct call *c, int retry)
 	int	 rc;
 
 	if ((rc = db_api_outbox_change(c->db, c->cfg->phone_number_id, c->id,
-	    retry)) == -1) {
+	    retry, clock_now_ms())) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The change could not be saved; try again.");
 		return;
@@ -1575,7 +1576,8 @@ authorised(struct call *c, int *read_only)
 		return 0;
 	}
 	if (sig_sha256_hex(h + 7, strlen(h + 7), sha) == -1 ||
-	    (rc = db_apikey_check(c->db, sha, &id, read_only)) == -1) {
+	    (rc = db_apikey_check(c->db, sha, (int64_t)time(NULL), &id,
+	    read_only)) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The key could not be checked; try again.");
 		return 0;

@@ -203,7 +203,7 @@ webhook_store(struct ctx *c, struct held *h, size_t n)
 		ev[i].body = h[i].r.body.p;
 		ev[i].len = h[i].r.body.len;
 	}
-	if ((rc = db_event_insert(c->db, ev, n)) != DB_OK) {
+	if ((rc = db_event_insert(c->db, ev, n, clock_now_ms())) != DB_OK) {
 		log_warnx("%zu webhook%s not stored (%s), answered 503", n,
 		    n == 1 ? "" : "s",
 		    rc == DB_BUSY ? "database busy" : "database error");
