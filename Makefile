@@ -28,7 +28,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url
+COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url \
+	  policy
 COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
@@ -43,7 +44,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
-	  $(BUILD)/test_url
+	  $(BUILD)/test_url \
+	  $(BUILD)/test_policy
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
@@ -55,7 +57,7 @@ FUZZ	= webhook \
 FUZZ_REPLAY = $(FUZZ:%=$(BUILD)/fuzz_%_replay)
 FUZZ_O	= $(COMMON_O) $(BUILD)/csv.o $(BUILD)/req.o
 # What each target needs under clang (no SQLite, no libcurl: pure parsers).
-FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c
+FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c fcgi/policy.c
 FUZZ_SRC_msg	 = fcgi/msg.c
 FUZZ_SRC_flow	 = fcgi/flow.c fcgi/msg.c fcgi/url.c
 FUZZ_SRC_csv	 = fcgi/csv.c
@@ -105,6 +107,11 @@ $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COM
 
 $(BUILD)/test_csv: tests/unit/test_csv.c tests/unit/check.h $(BUILD)/csv.o
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/csv.o $(PKG_LIBS)
+
+# policy is pure: its test links policy.o and nothing else.
+$(BUILD)/test_policy: tests/unit/test_policy.c tests/unit/check.h \
+    $(BUILD)/policy.o
+	$(CC) $(CFLAGS) -Ifcgi -o $@ $< $(BUILD)/policy.o
 
 # test_buf includes buf.c itself, to put a failing realloc() under it.
 $(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # layers.sh: the build keeps the layers (DESIGN, STYLE section 1).
 # - wa-fcgi never calls out: no libcurl symbol in it at all.
-# - The pure modules (webhook, msg, graph, flow, bot, url, csv) reference
+# - The pure modules (webhook, msg, graph, flow, bot, url, csv, policy) reference
 #   no SQLite, libfcgi, libcurl, logging, file or socket I/O, clock or
 #   randomness: bytes or values in, values out, so their unit tests and
 #   fuzzers need neither socket nor database.
@@ -11,7 +11,7 @@
 set -u
 build=${1:?usage: layers.sh BUILD_DIR [MODULE...]}
 shift
-pure=${*:-webhook msg graph flow bot url csv}
+pure=${*:-webhook msg graph flow bot url csv policy}
 bad=0
 # Undefined symbols a pure object must not have (exact names, or a prefix
 # ending in _); the _chk forms are what _FORTIFY_SOURCE makes of them.
