@@ -23,8 +23,6 @@
 #include "outbox.h"
 #include "policy.h"
 
-#define DAY_MS		(24LL * 3600 * 1000)
-
 static void
 refuse(struct msg_err *err, const char *code, const char *field,
     const char *message)
@@ -141,10 +139,10 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 	    m->free_form, now / 1000, r->optout_ack, &bi, err)) != OUTBOX_OK)
 		return rc;
 	if (bi && r->tier_limit > 0) {
-		if (db_tier_count(d, r->pnid, m->to, now - DAY_MS, &count,
-		    &already) == -1)
+		if (db_tier_count(d, r->pnid, m->to, now - POLICY_TIER_SPAN_S *
+		    1000LL, &count, &already) == -1)
 			return OUTBOX_ERROR;
-		if (!already && count >= r->tier_limit) {
+		if (policy_tier_refuses(count, already, r->tier_limit)) {
 			refuse(err, "tier_limit", "to", "The messaging tier's "
 			    "limit of contacts reached with templates in 24 "
 			    "hours is used up (WA_TIER_LIMIT); try later.");

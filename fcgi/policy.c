@@ -4,7 +4,8 @@
  * test_policy.c can hold every edge of every rule:
  * - the customer-service window: 24 hours from the customer's message,
  *   72 after an ad referral, and whether a send at a given time may be
- *   free-form or must be a template (reference 5.13, 9.4);
+ *   free-form or must be a template (reference 5.13, 9.4), and the
+ *   messaging tier's reach outside it (reference 9.3);
  * - who opted out: the STOP and START words (WA_STOP_KEYWORDS,
  *   WA_START_KEYWORDS) and what an opt-out refuses (DESIGN rule 5);
  * - the order of delivery statuses (reference 6; DESIGN rule 3);
@@ -75,6 +76,18 @@ policy_send(const struct policy_peer *p, int is_template, int free_form,
 		return POLICY_SEND_OPTED_OUT;
 	*business_initiated = is_template && !open;
 	return POLICY_SEND_OK;
+}
+
+/*
+ * 1 when a business-initiated send to a new contact must wait: the
+ * messaging tier's limit of unique contacts reached in POLICY_TIER_SPAN_S
+ * (reached, not counting this one; already when this contact is one of
+ * them) is used up (reference 9.3).  limit 0 or less: no limit.
+ */
+int
+policy_tier_refuses(int64_t reached, int already, int64_t limit)
+{
+	return limit > 0 && !already && reached >= limit;
 }
 
 /*

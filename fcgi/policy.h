@@ -12,6 +12,7 @@
 #define POLICY_WINDOW_S		(24 * 3600)	/* reference 9.4 */
 #define POLICY_WINDOW_AD_S	(72 * 3600)	/* reference 5.13, 9.4 */
 #define POLICY_WINDOW_MARGIN_S	60		/* reference 9.4: a margin */
+#define POLICY_TIER_SPAN_S	(24 * 3600)	/* reference 9.3: rolling 24 h */
 
 /* What a send may do given the peer's window and opt-out (reference 9.4). */
 enum policy_send {
@@ -55,6 +56,8 @@ int		 policy_inbound_late(int64_t inbound_at, int64_t now_s);
 enum policy_send policy_send(const struct policy_peer *, int is_template,
 		    int free_form, int optout_ack, int64_t now_s,
 		    int *business_initiated);
+int		 policy_tier_refuses(int64_t reached, int already,
+		    int64_t limit);
 
 int		 policy_keyword_match(const char *list, const char *text);
 enum policy_opt	 policy_opt_word(const char *type, const char *text,

@@ -144,6 +144,21 @@ TEST(send_opted_out)
 	    bi == 0);
 }
 
+/* Reference 9.3: unique contacts reached outside the window, rolling 24 h. */
+TEST(tier_limit)
+{
+	CHECK(POLICY_TIER_SPAN_S == 24 * HOUR);
+	CHECK(policy_tier_refuses(0, 0, 250) == 0);
+	CHECK(policy_tier_refuses(249, 0, 250) == 0);
+	CHECK(policy_tier_refuses(250, 0, 250) == 1);
+	CHECK(policy_tier_refuses(251, 0, 250) == 1);
+	/* A contact already reached today costs nothing more. */
+	CHECK(policy_tier_refuses(250, 1, 250) == 0);
+	/* 0: no limit. */
+	CHECK(policy_tier_refuses(1000000, 0, 0) == 0);
+	CHECK(policy_tier_refuses(1, 0, 1) == 1);
+}
+
 /* Whole message, trimmed, ASCII case ignored; nothing more. */
 TEST(keywords_that_match)
 {
@@ -377,6 +392,7 @@ main(void)
 	RUN(inbound_late_after_24_hours);
 	RUN(send_free_form_or_template);
 	RUN(send_opted_out);
+	RUN(tier_limit);
 	RUN(keywords_that_match);
 	RUN(keywords_that_do_not_match);
 	RUN(opt_words);
