@@ -116,7 +116,7 @@ UNITS	= $(BUILD)/test_graph \
 LINK_test_graph	= graph policy
 LINK_test_sig	= sig log
 LINK_test_webhook = webhook policy
-LINK_test_cfg	= cfg url policy
+LINK_test_cfg	= cfg url
 LINK_test_req	= req buf log
 LINK_test_msg	= msg
 LINK_test_flow	= flow msg url
@@ -124,7 +124,7 @@ LINK_test_bot	= bot flow msg url buf log
 LINK_test_csv	= csv
 LINK_test_buf	= log
 LINK_test_counters = counters log
-LINK_test_url	= url cfg policy
+LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
 # Storage tests: the database and what it calls.

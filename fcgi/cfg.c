@@ -20,7 +20,6 @@
 #include <jansson.h>
 
 #include "cfg.h"
-#include "policy.h"
 #include "url.h"
 
 enum ctype {
@@ -573,13 +572,6 @@ cfg_agent_find(const struct cfg *c, const char *name_or_url, char *url,
 		return 1;
 	}
 	return 0;
-}
-
-/* 1 when text is one of list's words: policy_keyword_match(). */
-int
-cfg_keyword_match(const char *list, const char *text)
-{
-	return policy_keyword_match(list, text);
 }
 
 /*

@@ -29,13 +29,6 @@ const char *const wh_kind_names[WH__MAX] = {
 	"bad",		/* WH_BAD */
 };
 
-/* The status after incoming arrives on current: policy_status_merge(). */
-const char *
-wh_status_merge(const char *current, const char *incoming)
-{
-	return policy_status_merge(current, incoming);
-}
-
 /* A string member, or NULL when absent or not a string. */
 static const char *
 str(const json_t *o, const char *key)

@@ -103,7 +103,4 @@ int	 wh_parse(const char *body, size_t len, struct wh_batch *,
 	    char *err, size_t errsz);
 void	 wh_batch_free(struct wh_batch *);
 
-/* The order of delivery statuses lives in policy.c (reference 6). */
-const char	*wh_status_merge(const char *current, const char *incoming);
-
 #endif
