@@ -212,20 +212,20 @@ static const struct {
 	enum policy_err	class;
 } codes[] = {
 	{ 0, POLICY_ERR_PAUSE_TOKEN },		/* AuthException */
-	{ 1, POLICY_ERR_RETRY },		/* API unknown: maybe a server error */
-	{ 2, POLICY_ERR_RETRY },		/* service temporarily unavailable */
-	{ 4, POLICY_ERR_RETRY_NUMBER },		/* app-level call rate limit */
-	{ 190, POLICY_ERR_PAUSE_TOKEN },	/* access token expired or invalid */
+	{ 1, POLICY_ERR_RETRY },		/* API unknown: maybe 5xx */
+	{ 2, POLICY_ERR_RETRY },		/* service unavailable */
+	{ 4, POLICY_ERR_RETRY_NUMBER },		/* app call rate limit */
+	{ 190, POLICY_ERR_PAUSE_TOKEN },	/* token expired or invalid */
 	{ 80007, POLICY_ERR_RETRY_NUMBER },	/* WABA rate limit */
-	{ 130429, POLICY_ERR_RETRY_NUMBER },	/* throughput limit of the number */
+	{ 130429, POLICY_ERR_RETRY_NUMBER },	/* the number's throughput */
 	{ 131000, POLICY_ERR_RETRY },		/* something went wrong */
 	{ 131016, POLICY_ERR_RETRY },		/* service unavailable */
 	{ 131048, POLICY_ERR_BREAKER },		/* spam rate limit: quality */
-	{ 131050, POLICY_ERR_OPTED_OUT },	/* user stopped marketing messages */
+	{ 131050, POLICY_ERR_OPTED_OUT },	/* stopped marketing messages */
 	{ 131052, POLICY_ERR_RETRY },		/* media download error */
 	{ 131056, POLICY_ERR_RETRY_PAIR },	/* pair rate limit */
-	{ 131057, POLICY_ERR_RETRY },		/* account in maintenance mode */
-	{ 133004, POLICY_ERR_RETRY },		/* server temporarily unavailable */
+	{ 131057, POLICY_ERR_RETRY },		/* account in maintenance */
+	{ 133004, POLICY_ERR_RETRY },		/* server unavailable */
 };
 
 /*

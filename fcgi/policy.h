@@ -12,7 +12,7 @@
 #define POLICY_WINDOW_S		(24 * 3600)	/* reference 9.4 */
 #define POLICY_WINDOW_AD_S	(72 * 3600)	/* reference 5.13, 9.4 */
 #define POLICY_WINDOW_MARGIN_S	60		/* reference 9.4: a margin */
-#define POLICY_TIER_SPAN_S	(24 * 3600)	/* reference 9.3: rolling 24 h */
+#define POLICY_TIER_SPAN_S	(24 * 3600)	/* reference 9.3: 24 h */
 
 /* What a send may do given the peer's window and opt-out (reference 9.4). */
 enum policy_send {
@@ -41,11 +41,11 @@ enum policy_opt {
 /* The class of a Meta error code (reference 8.2, column Retry). */
 enum policy_err {
 	POLICY_ERR_RETRY,	/* transient: back off, try again */
-	POLICY_ERR_RETRY_NUMBER, /* throughput (130429, 80007, 4): slow the number */
+	POLICY_ERR_RETRY_NUMBER, /* 130429, 80007, 4: slow the number */
 	POLICY_ERR_RETRY_PAIR,	/* 131056: back off this recipient */
 	POLICY_ERR_FAIL,	/* policy or validation: never retried as is */
 	POLICY_ERR_OPTED_OUT,	/* 131050: fail and record the opt-out */
-	POLICY_ERR_PAUSE_TOKEN,	/* 190 or 0: no sending until the token changes */
+	POLICY_ERR_PAUSE_TOKEN,	/* 190 or 0: stop until the token changes */
 	POLICY_ERR_BREAKER,	/* 131048: pause the number for a while */
 	POLICY_ERR__MAX
 };
