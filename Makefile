@@ -67,7 +67,8 @@ SEND	= graph \
 	  sender
 # API: the management API and the only libfcgi user.
 API	= req \
-	  api
+	  api \
+	  param
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
@@ -83,6 +84,7 @@ PURE	= webhook \
 	  url \
 	  csv \
 	  rate \
+	  param \
 	  policy
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
@@ -109,6 +111,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_url \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
+	  $(BUILD)/test_param \
 	  $(BUILD)/test_policy
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
@@ -130,6 +133,7 @@ LINK_test_policy = policy
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
 LINK_test_db_open = $(STORE_LINK)
+LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
@@ -254,6 +258,13 @@ $(BUILD)/empty_fcgi: bench/empty_fcgi.c $(BUILD)/.dir
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/empty_fcgi
 	@sh bench/run.sh
+
+# Only the management API part of the bench (docs/scaling.md): e.g.
+# make bench-api BENCH_API_MESSAGES=10000000 BENCH_API_DB=/srv/bench/api-10m.db
+.PHONY: bench-api
+bench-api: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh api
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway

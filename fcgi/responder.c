@@ -389,8 +389,9 @@ serve(struct ctx *c)
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api]\n"
+	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api] | -P\n"
 	    "  -n  check the configuration and exit\n"
+	    "  -P  print the API's declared parameters as JSON and exit\n"
 	    "  -r  serve only webhooks or only the management API (and "
 	    "/health)\n"
 	    "Run under spawn-fcgi; configuration comes from the environment "
@@ -409,7 +410,9 @@ main(int argc, char *argv[])
 
 	log_init("wa-fcgi");
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "nr:")) != -1) {
+	while ((ch = getopt(argc, argv, "nPr:")) != -1) {
+		if (ch == 'P')
+			return api_params_print() == 0 ? 0 : 1;
 		if (ch == 'n')
 			check = 1;
 		else if (ch == 'r' && strcmp(optarg, "webhook") == 0)
