@@ -51,7 +51,8 @@ CORE	= log \
 	  $(DB) \
 	  notify \
 	  counters \
-	  outbox
+	  outbox \
+	  policy
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
 RETAIN	= purge
 # BOT: the chatbot, and its run inside the worker's transaction.
@@ -83,7 +84,8 @@ PURE	= webhook \
 	  url \
 	  csv \
 	  rate \
-	  param
+	  param \
+	  policy
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -109,13 +111,14 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_url \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
-	  $(BUILD)/test_param
+	  $(BUILD)/test_param \
+	  $(BUILD)/test_policy
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
-LINK_test_graph	= graph
+LINK_test_graph	= graph policy
 LINK_test_sig	= sig log
-LINK_test_webhook = webhook
+LINK_test_webhook = webhook policy
 LINK_test_cfg	= cfg url
 LINK_test_req	= req buf log
 LINK_test_msg	= msg
@@ -126,8 +129,9 @@ LINK_test_buf	= log
 LINK_test_counters = counters log
 LINK_test_url	= url cfg
 LINK_test_rate	= rate
+LINK_test_policy = policy
 # Storage tests: the database and what it calls.
-STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters
+STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
 LINK_test_db_open = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
@@ -141,7 +145,7 @@ FUZZ	= webhook \
 FUZZ_REPLAY = $(FUZZ:%=$(BUILD)/fuzz_%_replay)
 # What each target needs (no SQLite, no libcurl: pure parsers), under
 # clang as sources and in its replay as objects.
-FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c
+FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c fcgi/policy.c
 FUZZ_SRC_msg	 = fcgi/msg.c
 FUZZ_SRC_flow	 = fcgi/flow.c fcgi/msg.c fcgi/url.c
 FUZZ_SRC_csv	 = fcgi/csv.c

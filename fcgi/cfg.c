@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <bsd/string.h>
 #include <jansson.h>
@@ -571,36 +570,6 @@ cfg_agent_find(const struct cfg *c, const char *name_or_url, char *url,
 		memcpy(url, eq + 1, ul);
 		url[ul] = '\0';
 		return 1;
-	}
-	return 0;
-}
-
-/*
- * 1 when text, trimmed, is one of the comma-separated words of list
- * (ASCII case ignored): "stop", " Stop " and "STOP" all opt out.
- */
-int
-cfg_keyword_match(const char *list, const char *text)
-{
-	const char	*w, *e, *t, *te;
-	size_t		 n;
-
-	if (list == NULL || text == NULL)
-		return 0;
-	for (t = text; isspace((unsigned char)*t); t++)
-		continue;
-	for (te = t + strlen(t); te > t && isspace((unsigned char)te[-1]); te--)
-		continue;
-	for (w = list; *w != '\0'; w = *e ? e + 1 : e) {
-		if ((e = strchr(w, ',')) == NULL)
-			e = w + strlen(w);
-		while (w < e && isspace((unsigned char)*w))
-			w++;
-		n = (size_t)(e - w);
-		while (n > 0 && isspace((unsigned char)w[n - 1]))
-			n--;
-		if (n > 0 && n == (size_t)(te - t) && strncasecmp(w, t, n) == 0)
-			return 1;
 	}
 	return 0;
 }

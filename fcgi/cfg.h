@@ -56,7 +56,6 @@ struct cfg {
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
-int	 cfg_keyword_match(const char *list, const char *text);
 int	 cfg_media_disk_low(const struct cfg *);
 int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);

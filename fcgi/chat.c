@@ -30,10 +30,10 @@
 #include "flow.h"
 #include "log.h"
 #include "outbox.h"
+#include "policy.h"
 #include "webhook.h"
 #include "url.h"
 
-#define WINDOW_S	(24 * 3600)	/* reference 9.4 */
 #define HISTORY		20		/* messages sent to an agent */
 #define RECENT_ORDERS	5
 
@@ -274,7 +274,7 @@ chat_note(struct chat *c, const struct wh_item *it)
 	    it->phone_number_id == NULL)
 		return 0;	/* a BSUID-only sender: nothing to answer yet */
 	/* A late redelivery: answering it now would confuse (reference 3). */
-	if (it->timestamp < (int64_t)time(NULL) - WINDOW_S)
+	if (policy_inbound_late(it->timestamp, (int64_t)time(NULL)))
 		return 0;
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 64;
@@ -649,16 +649,15 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	char		 who[600], url[600];
 	int64_t		 until;
 	size_t		 i;
-	int		 rc, stop, start;
+	enum policy_opt	 opt;
+	int		 rc;
 
-	if (n->ts < now - WINDOW_S)
+	if (policy_inbound_late(n->ts, now))
 		return 0;	/* went late while its batch was applied */
 	if (db_peer_get(c->db, n->pnid, n->from, &peer) == -1)
 		return -1;
-	stop = n->type != NULL && strcmp(n->type, "text") == 0 &&
-	    cfg_keyword_match(c->cfg->stop_words, n->text);
-	start = n->type != NULL && strcmp(n->type, "text") == 0 &&
-	    cfg_keyword_match(c->cfg->start_words, n->text);
+	opt = policy_opt_word(n->type, n->text, c->cfg->stop_words,
+	    c->cfg->start_words);
 	/*
 	 * The apply already recorded the choice (the newest signal wins).
 	 * A STOP is always confirmed, even when a newer START of the same
@@ -666,10 +665,11 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	 * and the contact had opted out before it; from someone who never
 	 * left it is an ordinary message (the menu word "start").
 	 */
-	if (stop)
+	if (opt == POLICY_OPT_STOP)
 		return say(c->db, n->pnid, n->from, stop_ack, 1);
-	if (start && !peer.opted_out && peer.opted_out_at == n->ts &&
-	    peer.last_stop_at > 0 && peer.last_stop_at <= n->ts)
+	if (opt == POLICY_OPT_START && !peer.opted_out &&
+	    peer.opted_out_at == n->ts && peer.last_stop_at > 0 &&
+	    peer.last_stop_at <= n->ts)
 		return say(c->db, n->pnid, n->from, start_ack, 0);
 	if (peer.opted_out)
 		return 0;

@@ -13,10 +13,10 @@
 #include <sqlite3.h>
 
 #include "buf.h"
-#include "cfg.h"
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
+#include "policy.h"
 #include "sig.h"
 
 /* Looks a contact up by wa_id, then by BSUID.  Returns id, 0 none, -1. */
@@ -389,6 +389,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 {
 	sqlite3_stmt	*s;
 	int64_t		 contact, conv, window;
+	enum policy_opt	 opt;
 	int		 k, i = 1;
 
 	if ((k = wamid_known(d, it->wamid)) != 0)
@@ -489,20 +490,15 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 		if (run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 	}
-	/* Opt-out and opt-in keywords (DESIGN rule 5). */
-	if (it->type != NULL && strcmp(it->type, "text") == 0 &&
-	    (cfg_keyword_match(d->stop_words, it->text) ||
-	    cfg_keyword_match(d->start_words, it->text)) &&
-	    run_id(d, STMT_OPT_SET, contact, 2,
-	    cfg_keyword_match(d->stop_words, it->text), it->timestamp,
-	    __func__) == -1)
+	/* Opt-out and opt-in keywords (DESIGN rule 5): policy decides. */
+	opt = policy_opt_word(it->type, it->text, d->stop_words,
+	    d->start_words);
+	if (opt != POLICY_OPT_NONE && run_id(d, STMT_OPT_SET, contact, 2,
+	    opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1)
 		return DB_ERR;
-	/*
-	 * Reference 9.4: the window runs 24 hours from the user's message
-	 * time, 72 hours when the message came from a Click-to-WhatsApp ad.
-	 */
-	window = it->timestamp + (it->referral_ctwa_clid != NULL ||
-	    it->referral_source_id != NULL ? 72 : 24) * 3600;
+	/* The window's end (reference 9.4); a referral is an ad's (5.13). */
+	window = policy_window_expires(it->timestamp,
+	    it->referral_ctwa_clid != NULL || it->referral_source_id != NULL);
 	s = st(d, STMT_CONV_INBOUND);
 	sqlite3_bind_int64(s, 1, conv);
 	sqlite3_bind_int64(s, 2, it->timestamp);
@@ -522,8 +518,8 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 
 /*
  * Sets an outbound message's current status from every status stored for
- * its wamid, folded with wh_status_merge(): the same result whatever order
- * they came in (DESIGN rule 3).  No-op while the message is unknown.
+ * its wamid, folded with policy_status_merge(): the same result whatever
+ * order they came in (DESIGN rule 3).  No-op while the message is unknown.
  */
 int
 status_reconcile(struct db *d, const char *wamid)
@@ -537,7 +533,7 @@ status_reconcile(struct db *d, const char *wamid)
 	bind_text(s, 1, wamid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(s, 0);
-		m = wh_status_merge(cur[0] ? cur : NULL, name);
+		m = policy_status_merge(cur[0] ? cur : NULL, name);
 		if (m == NULL || m == cur)
 			continue;
 		(void)strlcpy(cur, m, sizeof(cur)); /* known names are short */
@@ -647,8 +643,8 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it,
 	    (k = outbox_owns(d, ob, it)) != 0 && (k == -1 ||
 	    db_outbox_accept(d, ob, it->wamid, now_ms) == -1))
 		return DB_ERR;
-	/* Reference 8.2: 131050, the user stopped marketing messages. */
-	if (it->err_code == 131050 && it->recipient_id != NULL &&
+	/* Reference 8.2: the user stopped marketing messages (131050). */
+	if (policy_error_opts_out(it->err_code) && it->recipient_id != NULL &&
 	    db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
 	    it->timestamp) == -1)
 		return DB_ERR;

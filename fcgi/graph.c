@@ -1,8 +1,9 @@
 /*
  * graph.c: turns a Graph API reply into a decision for the sender.  Meta
  * asks callers to act on error.code, not on the HTTP status or the text
- * (reference 8.1), so the table below is keyed by code; the HTTP status
- * only decides for replies with no usable JSON (an edge proxy's 5xx).
+ * (reference 8.1): policy_error_class() classifies the code (the HTTP
+ * status only decides for replies with no usable JSON, an edge proxy's
+ * 5xx) and graph_classify() turns the class into the sender's action.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "graph.h"
+#include "policy.h"
 
 const char *const graph_action_names[GRAPH__MAX] = {
 	"ok",			/* GRAPH_OK */
@@ -23,45 +25,26 @@ const char *const graph_action_names[GRAPH__MAX] = {
 	"breaker",		/* GRAPH_BREAKER */
 };
 
-/* Reference 8.2: every code that is not a plain "do not retry". */
-static const struct {
-	int64_t			code;
-	enum graph_action	action;
-} codes[] = {
-	{ 0, GRAPH_PAUSE_TOKEN },	/* AuthException */
-	{ 1, GRAPH_RETRY },		/* API unknown: possibly a server error */
-	{ 2, GRAPH_RETRY },		/* service temporarily unavailable */
-	{ 4, GRAPH_RETRY_NUMBER },	/* app-level call rate limit */
-	{ 190, GRAPH_PAUSE_TOKEN },	/* access token expired or invalid */
-	{ 80007, GRAPH_RETRY_NUMBER },	/* WABA rate limit */
-	{ 130429, GRAPH_RETRY_NUMBER },	/* throughput limit of the number */
-	{ 131000, GRAPH_RETRY },	/* something went wrong */
-	{ 131016, GRAPH_RETRY },	/* service unavailable */
-	{ 131048, GRAPH_BREAKER },	/* spam rate limit: quality */
-	{ 131050, GRAPH_OPTED_OUT },	/* user stopped marketing messages */
-	{ 131052, GRAPH_RETRY },	/* media download error */
-	{ 131056, GRAPH_RETRY_PAIR },	/* pair rate limit */
-	{ 131057, GRAPH_RETRY },	/* account in maintenance mode */
-	{ 133004, GRAPH_RETRY },	/* server temporarily unavailable */
+/* What the sender does for each class of error code (policy.c). */
+static const enum graph_action actions[POLICY_ERR__MAX] = {
+	[POLICY_ERR_RETRY] = GRAPH_RETRY,
+	[POLICY_ERR_RETRY_NUMBER] = GRAPH_RETRY_NUMBER,
+	[POLICY_ERR_RETRY_PAIR] = GRAPH_RETRY_PAIR,
+	[POLICY_ERR_FAIL] = GRAPH_FAIL,
+	[POLICY_ERR_OPTED_OUT] = GRAPH_OPTED_OUT,
+	[POLICY_ERR_PAUSE_TOKEN] = GRAPH_PAUSE_TOKEN,
+	[POLICY_ERR_BREAKER] = GRAPH_BREAKER,
 };
 
-/* The action for Meta error code (-1 when none) with HTTP status http. */
+/*
+ * The action for Meta error code (-1 when none) with HTTP status http:
+ * the code's class comes from policy_error_class(), the one table of
+ * Meta's codes (reference 8.2).
+ */
 enum graph_action
 graph_classify(int64_t code, long http)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (codes[i].code == code)
-			return codes[i].action;
-	if (code >= 0)
-		return GRAPH_FAIL;
-	/* No code: the status decides (reference 8.2, last paragraph). */
-	if (http >= 500 || http == 429 || http == 408 || http == 0)
-		return GRAPH_RETRY;
-	if (http == 401)
-		return GRAPH_PAUSE_TOKEN;
-	return GRAPH_FAIL;
+	return actions[policy_error_class(code, http)];
 }
 
 static void

@@ -21,10 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
-
-/* Reference 9.4: gate on the window with a margin of a minute. */
-#define WINDOW_MARGIN_S	60
-#define DAY_MS		(24LL * 3600 * 1000)
+#include "policy.h"
 
 static void
 refuse(struct msg_err *err, const char *code, const char *field,
@@ -36,16 +33,17 @@ refuse(struct msg_err *err, const char *code, const char *field,
 }
 
 /*
- * Window and opt-out for a send of kind to recipient at now_s; *bi is set
- * when the send is business-initiated (a template outside the window).
+ * Window and opt-out for a send of kind to recipient at now_s, as
+ * policy_send() decides them; *bi is set when the send is
+ * business-initiated (a template outside the window).
  */
 static enum outbox_rc
 check(struct db *d, const char *pnid, const char *recipient,
     const char *kind, int free_form, int64_t now_s, int ack, int *bi,
     struct msg_err *err)
 {
-	struct db_peer	 p;
-	int		 open, tmpl = strcmp(kind, "template") == 0;
+	struct db_peer		 p;
+	struct policy_peer	 pp;
 
 	*bi = 0;
 	if (recipient == NULL || recipient[0] == '\0' ||
@@ -53,29 +51,27 @@ check(struct db *d, const char *pnid, const char *recipient,
 		return OUTBOX_OK;
 	if (db_peer_get(d, pnid, recipient, &p) == -1)
 		return OUTBOX_ERROR;
-	open = p.window_expires_at > now_s + WINDOW_MARGIN_S;
-	if (free_form && !open) {
+	pp.window_expires_at = p.window_expires_at;
+	pp.last_inbound_at = p.last_inbound_at;
+	pp.opted_out_at = p.opted_out_at;
+	pp.opted_out = p.opted_out;
+	switch (policy_send(&pp, strcmp(kind, "template") == 0, free_form, ack,
+	    now_s, bi)) {
+	case POLICY_SEND_WINDOW_CLOSED:
 		refuse(err, "window_closed", "to", "The customer has not "
 		    "written in the last 24 hours, so only an approved "
 		    "template may be sent to them; send a template instead.");
 		counters_add(CNT_WINDOW_REFUSED, 1);
 		return OUTBOX_WINDOW_CLOSED;
-	}
-	/*
-	 * An opted-out contact gets no template, and no free-form message
-	 * unless they wrote to us again after opting out (then it is a
-	 * reply to them, not a business-initiated message).
-	 */
-	if (p.opted_out && !(ack && !tmpl) &&
-	    (tmpl || p.last_inbound_at <= p.opted_out_at)) {
+	case POLICY_SEND_OPTED_OUT:
 		refuse(err, "opted_out", "to", "The customer opted out of "
 		    "business messages (they sent a stop keyword or turned "
 		    "marketing off); nothing is sent until they opt back in.");
 		counters_add(CNT_OPTOUT_REFUSED, 1);
 		return OUTBOX_OPTED_OUT;
+	default:
+		return OUTBOX_OK;
 	}
-	*bi = tmpl && !open;
-	return OUTBOX_OK;
 }
 
 /* The sender's last look before calling Meta.  OUTBOX_OK to send. */
@@ -143,10 +139,10 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 	    m->free_form, now / 1000, r->optout_ack, &bi, err)) != OUTBOX_OK)
 		return rc;
 	if (bi && r->tier_limit > 0) {
-		if (db_tier_count(d, r->pnid, m->to, now - DAY_MS, &count,
-		    &already) == -1)
+		if (db_tier_count(d, r->pnid, m->to, now - POLICY_TIER_SPAN_S *
+		    1000LL, &count, &already) == -1)
 			return OUTBOX_ERROR;
-		if (!already && count >= r->tier_limit) {
+		if (policy_tier_refuses(count, already, r->tier_limit)) {
 			refuse(err, "tier_limit", "to", "The messaging tier's "
 			    "limit of contacts reached with templates in 24 "
 			    "hours is used up (WA_TIER_LIMIT); try later.");

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <bsd/string.h>
 #include <jansson.h>
 
+#include "policy.h"
 #include "webhook.h"
 
 #define WH_MAX_ITEMS	20000	/* a 3 MB body holds far fewer */
@@ -28,54 +28,6 @@ const char *const wh_kind_names[WH__MAX] = {
 	"contact_sync",	/* WH_CONTACT_SYNC */
 	"bad",		/* WH_BAD */
 };
-
-/* Reference section 6: accepted < sent < delivered < read < played. */
-static const struct {
-	const char	*name;
-	int		 rank;
-} ranks[] = {
-	{ "accepted", 0 },
-	{ "sent", 10 },
-	/*
-	 * failed sits between sent and delivered: it replaces accepted or
-	 * sent, never delivered/read/played, and a later sent never undoes
-	 * it.  Ranking it so makes the merge a max, the same in any order.
-	 */
-	{ "failed", 15 },
-	{ "delivered", 20 },
-	{ "read", 30 },
-	{ "played", 40 },
-};
-
-int
-wh_status_rank(const char *status)
-{
-	size_t i;
-
-	if (status == NULL)
-		return -1;
-	for (i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
-		if (strcmp(ranks[i].name, status) == 0)
-			return ranks[i].rank;
-	return -1;
-}
-
-/*
- * The status a message has after incoming arrives when it had current
- * (either may be NULL).  Unknown statuses change nothing.  Commutative and
- * idempotent, so statuses may arrive in any order and any number of times.
- */
-const char *
-wh_status_merge(const char *current, const char *incoming)
-{
-	int rc = wh_status_rank(current), ri = wh_status_rank(incoming);
-
-	if (ri < 0)
-		return current;
-	if (rc < 0 || ri > rc)
-		return incoming;
-	return current;
-}
 
 /* A string member, or NULL when absent or not a string. */
 static const char *
@@ -564,15 +516,8 @@ state_sync(struct wh_batch *b, const json_t *val, size_t e, size_t c,
 static const char *
 history_status(const json_t *m)
 {
-	const char	*v = str(json_object_get(m, "history_context"), "status");
-	size_t		 i;
-
-	if (v == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
-		if (strcasecmp(ranks[i].name, v) == 0)
-			return ranks[i].name;
-	return NULL;
+	return policy_status_name(str(json_object_get(m, "history_context"),
+	    "status"));
 }
 
 /*

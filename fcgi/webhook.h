@@ -103,8 +103,4 @@ int	 wh_parse(const char *body, size_t len, struct wh_batch *,
 	    char *err, size_t errsz);
 void	 wh_batch_free(struct wh_batch *);
 
-/* Delivery status ranks (reference section 6); -1 for unknown names. */
-int		 wh_status_rank(const char *status);
-const char	*wh_status_merge(const char *current, const char *incoming);
-
 #endif

@@ -276,6 +276,23 @@ def test_failed_after_sent_and_late_sent(stack):
     assert row["status"] == "failed" and row["error_code"] == 131047
 
 
+def test_failed_status_131050_records_opt_out(stack):
+    # Reference 8.2: 131050 (the user stopped marketing messages) often
+    # comes as a failed status after Meta's 200; only that code opts out.
+    base = json.loads(fixture("status_failed.json"))
+    for who, code in (("15550004950", 131050), ("15550004949", 131049)):
+        doc = json.loads(json.dumps(base))
+        st = doc["entry"][0]["changes"][0]["value"]["statuses"][0]
+        st.update(id="wamid.optout.%s" % who, recipient_id=who)
+        st["errors"] = [{"code": code, "title": "Marketing message not delivered"}]
+        assert stack.post(json.dumps(doc).encode())[0] == 200
+    stack.wait_applied()
+    out = {r["wa_id"]: r["opted_out"] for r in stack.q(
+        "SELECT wa_id, opted_out FROM contacts WHERE wa_id IN ('15550004950', '15550004949')")}
+    assert out.get("15550004950") == 1
+    assert not out.get("15550004949")
+
+
 def test_status_for_unknown_wamid_kept(stack):
     assert stack.post(fixture("status_delivered.json"))[0] == 200
     stack.wait_applied()
@@ -294,6 +311,21 @@ def test_conversation_window_and_contact(stack):
     assert conv["first_message_at"] == 1767260000
     assert conv["last_inbound_at"] == 1767270000
     assert conv["window_expires_at"] == 1767270000 + 86400
+
+
+def test_window_after_ad_referral_is_72_hours(stack):
+    # Reference 5.13, 9.4: a message from a Click-to-WhatsApp ad opens a
+    # 72-hour window; the customer's next plain message cannot shorten it.
+    doc = json.loads(fixture("referral_ad.json"))
+    m = doc["entry"][0]["changes"][0]["value"]["messages"][0]
+    ts = int(m["timestamp"])
+    assert stack.post(json.dumps(doc).encode())[0] == 200
+    assert stack.post(text_body("wamid.win.ad.1", sender=m["from"], ts=ts + 60))[0] == 200
+    stack.wait_applied()
+    conv = stack.q("SELECT c.* FROM conversations c JOIN contacts k ON k.id=c.contact_id "
+                   "WHERE k.wa_id=?", m["from"])[0]
+    assert conv["message_count"] == 2
+    assert conv["window_expires_at"] == ts + 72 * 3600
 
 
 def test_number_change_moves_contact(stack):

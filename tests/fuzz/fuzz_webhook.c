@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "webhook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (it->kind == WH_BAD && it->error == NULL))
 				abort();
 			if (it->kind == WH_STATUS &&
-			    wh_status_merge("sent", it->status) == NULL)
+			    policy_status_merge("sent", it->status) == NULL)
 				abort();
 			/* The business's own messages name their customer. */
 			if (it->kind == WH_MESSAGE && it->outbound &&

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "check.h"
 #include "util.h"
+#include "policy.h"
 #include "webhook.h"
 
 static int
@@ -183,20 +184,20 @@ TEST(status_rule)
 	const char *s;
 	size_t i, j;
 
-	CHECK(strcmp(wh_status_merge(NULL, "sent"), "sent") == 0);
-	CHECK(strcmp(wh_status_merge("delivered", "sent"), "delivered") == 0);
-	CHECK(strcmp(wh_status_merge("sent", "failed"), "failed") == 0);
-	CHECK(strcmp(wh_status_merge("accepted", "failed"), "failed") == 0);
-	CHECK(strcmp(wh_status_merge("failed", "sent"), "failed") == 0);
-	CHECK(strcmp(wh_status_merge("delivered", "failed"), "delivered") == 0);
-	CHECK(strcmp(wh_status_merge("read", "failed"), "read") == 0);
-	CHECK(strcmp(wh_status_merge("read", "played"), "played") == 0);
-	CHECK(strcmp(wh_status_merge("sent", "deleted"), "sent") == 0);
-	CHECK(wh_status_merge(NULL, "warning") == NULL);
+	CHECK(strcmp(policy_status_merge(NULL, "sent"), "sent") == 0);
+	CHECK(strcmp(policy_status_merge("delivered", "sent"), "delivered") == 0);
+	CHECK(strcmp(policy_status_merge("sent", "failed"), "failed") == 0);
+	CHECK(strcmp(policy_status_merge("accepted", "failed"), "failed") == 0);
+	CHECK(strcmp(policy_status_merge("failed", "sent"), "failed") == 0);
+	CHECK(strcmp(policy_status_merge("delivered", "failed"), "delivered") == 0);
+	CHECK(strcmp(policy_status_merge("read", "failed"), "read") == 0);
+	CHECK(strcmp(policy_status_merge("read", "played"), "played") == 0);
+	CHECK(strcmp(policy_status_merge("sent", "deleted"), "sent") == 0);
+	CHECK(policy_status_merge(NULL, "warning") == NULL);
 	/* Any order of the same pair gives its one right answer. */
 	for (i = 0; i < 4; i++)
 		for (j = 0; j < 4; j++) {
-			s = wh_status_merge(wh_status_merge(NULL, order[i]), order[j]);
+			s = policy_status_merge(policy_status_merge(NULL, order[i]), order[j]);
 			CHECK(s != NULL && strcmp(s, want[i][j]) == 0);
 		}
 }
