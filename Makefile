@@ -43,6 +43,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
+	  $(BUILD)/test_db_apply \
 	  $(BUILD)/test_db_journal \
 	  $(BUILD)/test_url
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
