@@ -365,7 +365,8 @@ static const char *const stmts[STMT__MAX] = {
 	    "error_code = coalesce(?4, error_code), "
 	    "error_title = coalesce(?5, error_title) "
 	    "WHERE wamid = ?1 AND direction = 'out' AND "
-	    "(status IS NOT ?2 OR status_at IS NOT ?3)",
+	    "(status IS NOT ?2 OR status_at IS NOT ?3 OR "
+	    "coalesce(?4, error_code) IS NOT error_code)",
 	    /* STMT_MSG_STATUS_SET */
 	"INSERT INTO webhook_errors (phone_number_id, code, title, message, "
 	    "details, raw, item_sha256, webhook_event_id, created_at) "
@@ -2218,16 +2219,21 @@ status_reconcile(struct db *d, const char *wamid)
 	bind_text(s, 1, wamid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(s, 0);
+		/*
+		 * The failure is kept whether or not the message got
+		 * further: taken only when failed became the status, it
+		 * was kept in 8 of the 24 orders of four statuses.
+		 */
+		if (name != NULL && strcmp(name, "failed") == 0) {
+			code = sqlite3_column_int64(s, 2);
+			m = (const char *)sqlite3_column_text(s, 3);
+			(void)strlcpy(title, m ? m : "", sizeof(title));
+		}
 		m = wh_status_merge(cur[0] ? cur : NULL, name);
 		if (m == NULL || m == cur)
 			continue;
 		(void)strlcpy(cur, m, sizeof(cur)); /* known names are short */
 		at = sqlite3_column_int64(s, 1);
-		if (strcmp(cur, "failed") == 0) {
-			code = sqlite3_column_int64(s, 2);
-			m = (const char *)sqlite3_column_text(s, 3);
-			(void)strlcpy(title, m ? m : "", sizeof(title));
-		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

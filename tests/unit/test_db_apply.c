@@ -332,6 +332,45 @@ TEST(every_status_order_ends_at_the_highest_rank)
 	tdb_close(&t);
 }
 
+/*
+ * The failure of a message that later got further is kept the same way
+ * whatever the order: the failed status's code is on the message in
+ * every one of the 24 orders, or in none.
+ */
+TEST(every_status_order_keeps_the_same_error)
+{
+	struct tdb	 t;
+	char		 w[64];
+	int		 p[4], i, j, k, with = 0, n = 0;
+
+	CHECK(tdb_open(&t) == 0);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			for (k = 0; k < 4; k++) {
+				if (i == j || j == k || i == k)
+					continue;
+				p[0] = i;
+				p[1] = j;
+				p[2] = k;
+				p[3] = 6 - i - j - k;
+				(void)snprintf(w, sizeof(w), "wamid.ERR%d%d%d%d",
+				    p[0], p[1], p[2], p[3]);
+				CHECK(send_as(&t, w, 1767269990000LL) == 0);
+				CHECK(status_for(&t, w, p[0]) == 0);
+				CHECK(status_for(&t, w, p[1]) == 0);
+				CHECK(status_for(&t, w, p[2]) == 0);
+				CHECK(status_for(&t, w, p[3]) == 0);
+				with += q_int(&t, "SELECT error_code IS NOT NULL "
+				    "FROM messages WHERE wamid = '%s'", w) == 1;
+				n++;
+			}
+	CHECK(n == 24);
+	CHECK(with == 0 || with == 24);
+	if (with != 0 && with != 24)
+		fprintf(stderr, "  error_code set in %d of 24 orders\n", with);
+	tdb_close(&t);
+}
+
 /* Statuses for a message not known yet are kept, then folded in. */
 TEST(statuses_before_their_message_are_reconciled)
 {
@@ -694,6 +733,7 @@ main(void)
 	RUN(redelivery_of_every_fixture_changes_nothing);
 	RUN(batch_applies_each_item_under_its_number);
 	RUN(every_status_order_ends_at_the_highest_rank);
+	RUN(every_status_order_keeps_the_same_error);
 	RUN(statuses_before_their_message_are_reconciled);
 	RUN(status_with_our_callback_accepts_the_outbox_row);
 	RUN(edit_after_its_message);
