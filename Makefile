@@ -46,6 +46,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_apply \
 	  $(BUILD)/test_db_journal \
 	  $(BUILD)/test_db_outbox \
+	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

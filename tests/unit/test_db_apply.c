@@ -163,9 +163,10 @@ snapshot(struct tdb *t, char *buf, size_t sz)
 	    "(SELECT coalesce(sum(unread_count), 0) FROM conversations), "
 	    "(SELECT coalesce(sum(opted_out), 0) FROM contacts), "
 	    "(SELECT group_concat(coalesce(saved_name, '-') || "
-	    "coalesce(profile_name, '-') || last_seen_at, ',') FROM contacts), "
+	    "coalesce(profile_name, '-') || last_seen_at, ',') FROM (SELECT * "
+	    "FROM contacts ORDER BY id)), "
 	    "(SELECT group_concat(coalesce(text, '-') || coalesce(status, "
-	    "'-'), ',') FROM messages))");
+	    "'-'), ',') FROM (SELECT * FROM messages ORDER BY id)))");
 }
 
 /*

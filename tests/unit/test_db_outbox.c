@@ -178,7 +178,8 @@ TEST(recover_requeues_leased_rows)
 	CHECK(db_outbox_recover(t.db, T0 + 500) == 2);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT group_concat(id || ':' "
 	    "|| state || ':' || attempts || ':' || next_attempt_at || ':' || "
-	    "coalesce(lease_until, '-'), ' ') FROM outbox"),
+	    "coalesce(lease_until, '-'), ' ') FROM (SELECT * FROM outbox "
+	    "ORDER BY id)"),
 	    "1:queued:1:1767269000500:- 2:queued:3:1767269000500:- "
 	    "3:queued:0:1767269000000:-") == 0);
 	CHECK(db_outbox_due(t.db, T0 + 500, it, 4) == 3);
