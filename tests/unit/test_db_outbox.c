@@ -58,6 +58,7 @@ TEST(insert_queues_a_row_due_now)
 	char			 b[256];
 
 	CHECK(tdb_open(&t) == 0);
+	memset(&it, 0, sizeof(it));
 	CHECK(queue(&t, ALICE, T0, NULL) == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT state || ' ' || "
 	    "attempts || ' ' || next_attempt_at || ' ' || created_at || ' ' || "
@@ -167,6 +168,7 @@ TEST(recover_requeues_leased_rows)
 	struct tdb		 t;
 	struct db_outbox_item	 it[4];
 	char			 b[128];
+	int			 n;
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(queue(&t, ALICE, T0, NULL) == 1);
@@ -182,13 +184,13 @@ TEST(recover_requeues_leased_rows)
 	    "ORDER BY id)"),
 	    "1:queued:1:1767269000500:- 2:queued:3:1767269000500:- "
 	    "3:queued:0:1767269000000:-") == 0);
-	CHECK(db_outbox_due(t.db, T0 + 500, it, 4) == 3);
+	memset(it, 0, sizeof(it));
+	CHECK((n = db_outbox_due(t.db, T0 + 500, it, 4)) == 3);
 	CHECK(it[0].id == 3 && it[0].attempts == 0);
 	CHECK(it[1].id == 1 && it[1].attempts == 1);
 	CHECK(it[2].id == 2 && it[2].attempts == 3);
-	db_outbox_item_clear(&it[0]);
-	db_outbox_item_clear(&it[1]);
-	db_outbox_item_clear(&it[2]);
+	while (n > 0)
+		db_outbox_item_clear(&it[--n]);
 	/* Nothing left sending: a second recovery finds none. */
 	CHECK(db_outbox_recover(t.db, T0 + 600) == 0);
 	tdb_close(&t);
@@ -437,6 +439,7 @@ TEST(media_download_lifecycle)
 	char			 b[256];
 
 	CHECK(tdb_open(&t) == 0);
+	memset(m, 0, sizeof(m));
 	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.ok == 1);
 	CHECK(db_media_due(t.db, 0, m, 2) == 1);
 	CHECK(m[0].id == 1 && m[0].attempts == 0);
