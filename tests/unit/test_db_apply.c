@@ -409,7 +409,7 @@ TEST(status_with_our_callback_accepts_the_outbox_row)
 	struct tdb		 t;
 	struct applied		 a;
 	struct db_outbox_new	 n;
-	char			 b[2048];
+	char			 b[2048], cb[64], v[64];
 	int64_t			 id, other;
 
 	CHECK(tdb_open(&t) == 0);
@@ -425,19 +425,19 @@ TEST(status_with_our_callback_accepts_the_outbox_row)
 	CHECK(db_outbox_claim(t.db, id, 1767269015000LL) == 1);
 	CHECK(db_outbox_claim(t.db, other, 1767269015000LL) == 1);
 	/* Row other is Bob's: a status for Alice naming it is not its. */
-	(void)snprintf(b, sizeof(b), "outbox:%lld", (long long)other);
-	CHECK(apply_str(&t, hook_status(b + 100, sizeof(b) - 100, "wamid.X1",
-	    "sent", 1767269001, ALICE, b), &a) == 0 && a.ok == 1);
-	CHECK(strcmp(q_text(&t, b, 64, "SELECT state FROM outbox WHERE "
+	(void)snprintf(cb, sizeof(cb), "outbox:%lld", (long long)other);
+	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.X1", "sent",
+	    1767269001, ALICE, cb), &a) == 0 && a.ok == 1);
+	CHECK(strcmp(q_text(&t, v, sizeof(v), "SELECT state FROM outbox WHERE "
 	    "id = %lld", (long long)other), "sending") == 0);
-	(void)snprintf(b, sizeof(b), "outbox:%lld", (long long)id);
-	CHECK(apply_str(&t, hook_status(b + 100, sizeof(b) - 100, "wamid.X2",
-	    "delivered", 1767269003, ALICE, b), &a) == 0 && a.ok == 1);
-	CHECK(strcmp(q_text(&t, b, 64, "SELECT state || ' ' || wamid FROM "
-	    "outbox WHERE id = %lld", (long long)id), "accepted wamid.X2") ==
-	    0);
-	CHECK(strcmp(q_text(&t, b, 64, "SELECT status FROM messages WHERE "
-	    "wamid = 'wamid.X2'"), "delivered") == 0);
+	(void)snprintf(cb, sizeof(cb), "outbox:%lld", (long long)id);
+	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.X2", "delivered",
+	    1767269003, ALICE, cb), &a) == 0 && a.ok == 1);
+	CHECK(strcmp(q_text(&t, v, sizeof(v), "SELECT state || ' ' || wamid "
+	    "FROM outbox WHERE id = %lld", (long long)id),
+	    "accepted wamid.X2") == 0);
+	CHECK(strcmp(q_text(&t, v, sizeof(v), "SELECT status FROM messages "
+	    "WHERE wamid = 'wamid.X2'"), "delivered") == 0);
 	CHECK(q_int(&t, "SELECT message_id = (SELECT id FROM messages WHERE "
 	    "wamid = 'wamid.X2') FROM outbox WHERE id = %lld",
 	    (long long)id) == 1);
