@@ -138,7 +138,8 @@ apply_entry(struct db *d, const struct entry *e)
 	if (!e->parsed) {
 		log_warnx("journal entry %lld failed: %s", (long long)e->id,
 		    e->err);
-		return db_event_finish(d, e->id, "failed", counts, e->err);
+		return db_event_finish(d, e->id, "failed",
+		    &(struct db_tally){ .total = 0 }, e->err);
 	}
 	buf_init(&why);
 	for (i = 0; i < e->b.nitems; i++) {
@@ -183,8 +184,10 @@ apply_entry(struct db *d, const struct entry *e)
 		state = "duplicate";
 	else
 		state = "applied";
-	if (db_event_finish(d, e->id, state, counts, why.len ? why.p : NULL) ==
-	    -1)
+	if (db_event_finish(d, e->id, state, &(struct db_tally){
+	    .total = counts[0], .applied = counts[1],
+	    .duplicate = counts[2], .failed = counts[3] },
+	    why.len ? why.p : NULL) == -1)
 		goto fail;
 	buf_clear(&why);
 	return 0;
@@ -276,7 +279,7 @@ apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 	int64_t	 id;
 	char	*body;
 	size_t	 len;
-	int	 n, counts[4] = { 0, 0, 0, 0 };
+	int	 n;
 
 	if ((n = apply_batch(d, 1, BATCH_US, pid, started)) != -1)
 		return n == BUSY ? BUSY : 0;
@@ -286,7 +289,8 @@ apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 		free(body);
 		log_warnx("journal entry %lld failed on a database error; "
 		    "marked failed for replay", (long long)id);
-		(void)db_event_finish(d, id, "failed", counts,
+		(void)db_event_finish(d, id, "failed",
+		    &(struct db_tally){ .total = 0 },
 		    "database error while applying; replay it");
 	}
 	if (db_commit(d) == -1)

@@ -3,8 +3,7 @@
  * (test_db_*.c).  Each test opens a file in its own mkdtemp() directory
  * (WAL needs a file), built from the embedded schema by db_migrate(), and
  * tests through db.h; a second, plain SQLite connection reads back what
- * was committed.  The few db.h calls whose signatures are being changed
- * (db_event_finish, db_purge) are wrapped here, once.
+ * was committed.
  */
 #ifndef DBT_H
 #define DBT_H
@@ -159,22 +158,14 @@ journal_add(struct tdb *t, const char *body, size_t len)
 	return ev.id;
 }
 
-/* What became of a journal entry's items (counts[4] in db.h today). */
-struct applied {
-	int	 total, ok, dup, failed;
-};
-
-/* db_event_finish() with named counts. */
+/* db_event_finish(), as the worker calls it. */
 static inline int
 journal_finish(struct tdb *t, int64_t id, const char *state,
-    const struct applied *a, const char *error)
+    const struct db_tally *a, const char *error)
 {
-	const int counts[4] = { a->total, a->ok, a->dup, a->failed };
-
-	return db_event_finish(t->db, id, state, counts, error);
+	return db_event_finish(t->db, id, state, a, error);
 }
 
-/* db_purge() with the step named. */
 static inline int64_t
 purge(struct tdb *t, enum db_purge what, int64_t cutoff, int limit, int dry,
     void (*file_cb)(void *, const char *), void *arg)
@@ -188,7 +179,7 @@ purge(struct tdb *t, enum db_purge what, int64_t cutoff, int limit, int dry,
  */
 static inline int
 apply_batch(struct tdb *t, int64_t ev, const struct wh_batch *b,
-    struct applied *a)
+    struct db_tally *a)
 {
 	const char	*why;
 	size_t		 i;
@@ -202,12 +193,12 @@ apply_batch(struct tdb *t, int64_t ev, const struct wh_batch *b,
 			goto fail;
 		switch (db_apply_item(t->db, ev, &b->items[i], &why)) {
 		case DB_OK:
-			a->ok++;
+			a->applied++;
 			if (db_release(t->db) == -1)
 				goto fail;
 			break;
 		case DB_DUP:
-			a->dup++;
+			a->duplicate++;
 			if (db_release(t->db) == -1)
 				goto fail;
 			break;
@@ -225,7 +216,7 @@ fail:
 
 /* Journals body, parses it and applies it.  0 or -1. */
 static inline int
-apply_body(struct tdb *t, const char *body, size_t len, struct applied *a)
+apply_body(struct tdb *t, const char *body, size_t len, struct db_tally *a)
 {
 	struct wh_batch	 b;
 	char		 err[256];
@@ -245,14 +236,14 @@ apply_body(struct tdb *t, const char *body, size_t len, struct applied *a)
 }
 
 static inline int
-apply_str(struct tdb *t, const char *body, struct applied *a)
+apply_str(struct tdb *t, const char *body, struct db_tally *a)
 {
 	return apply_body(t, body, strlen(body), a);
 }
 
 /* Journals and applies tests/fixtures/webhooks/NAME.  0 or -1. */
 static inline int
-apply_fixture(struct tdb *t, const char *name, struct applied *a)
+apply_fixture(struct tdb *t, const char *name, struct db_tally *a)
 {
 	char	 path[256], *body;
 	size_t	 len;

@@ -67,17 +67,17 @@ static const struct {
 TEST(every_message_type_is_stored)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[256];
 	size_t		 i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		CHECK(tdb_open(&t) == 0);
 		CHECK(apply_fixture(&t, types[i].file, &a) == 0);
-		if (a.total != 1 || a.ok != 1)
+		if (a.total != 1 || a.applied != 1)
 			fprintf(stderr, "  %s: %d items, %d applied\n",
-			    types[i].file, a.total, a.ok);
-		CHECK(a.total == 1 && a.ok == 1);
+			    types[i].file, a.total, a.applied);
+		CHECK(a.total == 1 && a.applied == 1);
 		CHECK(q_int(&t, "SELECT count(*) FROM messages") == 1);
 		CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT type FROM "
 		    "messages"), types[i].type) == 0);
@@ -111,11 +111,11 @@ TEST(every_message_type_is_stored)
 TEST(location_keeps_its_coordinates)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[128];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "location.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "location.json", &a) == 0 && a.applied == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT printf('%%.6f %%.6f', "
 	    "latitude, longitude) FROM messages"), "52.520008 13.404954") == 0);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT location_address FROM "
@@ -127,11 +127,11 @@ TEST(location_keeps_its_coordinates)
 TEST(window_is_24_hours_or_72_after_an_ad)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "referral_ad.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "referral_ad.json", &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT v.window_expires_at FROM conversations v "
 	    "JOIN contacts c ON c.id = v.contact_id WHERE c.wa_id = '"
 	    ALICE "'") == 1767268800LL + 24 * 3600);
@@ -184,7 +184,7 @@ TEST(redelivery_of_every_fixture_changes_nothing)
 	    "status_delivered.json", "status_read.json", "status_failed.json",
 	    "status_sent_legacy_conversation.json", "text_new_number.json" };
 	struct tdb	 t;
-	struct applied	 a, a2;
+	struct db_tally	 a, a2;
 	char		 s1[2048], s2[2048];
 	const char	*f;
 	size_t		 i, n = sizeof(types) / sizeof(types[0]);
@@ -197,13 +197,13 @@ TEST(redelivery_of_every_fixture_changes_nothing)
 		snapshot(&t, s1, sizeof(s1));
 		CHECK(apply_fixture(&t, f, &a2) == 0);
 		CHECK(a2.total == a.total && a2.total > 0);
-		CHECK(a2.dup == a2.total);
-		CHECK(a2.ok == 0 && a2.failed == 0);
+		CHECK(a2.duplicate == a2.total);
+		CHECK(a2.applied == 0 && a2.failed == 0);
 		snapshot(&t, s2, sizeof(s2));
 		CHECK(strcmp(s1, s2) == 0);
-		if (a2.dup != a2.total || strcmp(s1, s2) != 0)
+		if (a2.duplicate != a2.total || strcmp(s1, s2) != 0)
 			fprintf(stderr, "  %s: %d of %d duplicate\n  %s\n  %s\n",
-			    f, a2.dup, a2.total, s1, s2);
+			    f, a2.duplicate, a2.total, s1, s2);
 	}
 	/* Each item once: the batch's four messages and four statuses. */
 	CHECK(q_int(&t, "SELECT count(*) FROM message_statuses WHERE wamid = "
@@ -214,11 +214,11 @@ TEST(redelivery_of_every_fixture_changes_nothing)
 TEST(batch_applies_each_item_under_its_number)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "batch_multi_entry.json", &a) == 0);
-	CHECK(a.total == 8 && a.ok == 8);
+	CHECK(a.total == 8 && a.applied == 8);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages") == 4);
 	CHECK(q_int(&t, "SELECT count(*) FROM message_statuses") == 4);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages WHERE "
@@ -267,11 +267,11 @@ static const long long four_at[4] = { 1767270000, 1767270002, 1767270060,
 static int
 status_for(struct tdb *t, const char *w, int k)
 {
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	if (apply_str(t, hook_status(b, sizeof(b), w, four[k], four_at[k],
-	    ALICE, NULL), &a) == -1 || a.ok != 1)
+	    ALICE, NULL), &a) == -1 || a.applied != 1)
 		return -1;
 	return 0;
 }
@@ -376,20 +376,20 @@ TEST(every_status_order_keeps_the_same_error)
 TEST(statuses_before_their_message_are_reconciled)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), W_ECHO, "delivered",
-	    1767269105, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    1767269105, ALICE, NULL), &a) == 0 && a.applied == 1);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), W_ECHO, "sent",
-	    1767269101, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    1767269101, ALICE, NULL), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages") == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM message_statuses WHERE "
 	    "wamid = '" W_ECHO "'") == 2);
 	/* The business's own message from its app comes after them. */
 	CHECK(apply_fixture(&t, "smb_message_echoes.json", &a) == 0);
-	CHECK(a.ok == 1);
+	CHECK(a.applied == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT direction || ' ' || "
 	    "recipient || ' ' || source FROM messages WHERE wamid = '" W_ECHO
 	    "'"), "out " ALICE " echo") == 0);
@@ -407,7 +407,7 @@ TEST(statuses_before_their_message_are_reconciled)
 TEST(status_with_our_callback_accepts_the_outbox_row)
 {
 	struct tdb		 t;
-	struct applied		 a;
+	struct db_tally		 a;
 	struct db_outbox_new	 n;
 	char			 b[2048], cb[64], v[64];
 	int64_t			 id, other;
@@ -427,12 +427,12 @@ TEST(status_with_our_callback_accepts_the_outbox_row)
 	/* Row other is Bob's: a status for Alice naming it is not its. */
 	(void)snprintf(cb, sizeof(cb), "outbox:%lld", (long long)other);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.X1", "sent",
-	    1767269001, ALICE, cb), &a) == 0 && a.ok == 1);
+	    1767269001, ALICE, cb), &a) == 0 && a.applied == 1);
 	CHECK(strcmp(q_text(&t, v, sizeof(v), "SELECT state FROM outbox WHERE "
 	    "id = %lld", (long long)other), "sending") == 0);
 	(void)snprintf(cb, sizeof(cb), "outbox:%lld", (long long)id);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.X2", "delivered",
-	    1767269003, ALICE, cb), &a) == 0 && a.ok == 1);
+	    1767269003, ALICE, cb), &a) == 0 && a.applied == 1);
 	CHECK(strcmp(q_text(&t, v, sizeof(v), "SELECT state || ' ' || wamid "
 	    "FROM outbox WHERE id = %lld", (long long)id),
 	    "accepted wamid.X2") == 0);
@@ -448,12 +448,12 @@ TEST(status_with_our_callback_accepts_the_outbox_row)
 TEST(edit_after_its_message)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[256];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.applied == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT text FROM messages "
 	    "WHERE wamid = '" W_TEXT "'"), "Hi! Are you open on Sunday?") == 0);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT original_text FROM "
@@ -472,14 +472,14 @@ TEST(edit_after_its_message)
 TEST(edit_before_its_message_ends_the_same)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[256];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages WHERE wamid = '"
 	    W_TEXT "'") == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT text FROM messages "
 	    "WHERE wamid = '" W_TEXT "'"), "Hi! Are you open on Sunday?") == 0);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT original_text FROM "
@@ -494,7 +494,7 @@ TEST(edit_before_its_message_ends_the_same)
 TEST(revoke_before_or_after_its_message)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[256];
 	int		 first;
 
@@ -502,12 +502,12 @@ TEST(revoke_before_or_after_its_message)
 		CHECK(tdb_open(&t) == 0);
 		if (first)
 			CHECK(apply_fixture(&t, "revoke.json", &a) == 0 &&
-			    a.ok == 1);
+			    a.applied == 1);
 		CHECK(apply_fixture(&t, "text_reply_context.json", &a) == 0 &&
-		    a.ok == 1);
+		    a.applied == 1);
 		if (!first)
 			CHECK(apply_fixture(&t, "revoke.json", &a) == 0 &&
-			    a.ok == 1);
+			    a.applied == 1);
 		CHECK(q_int(&t, "SELECT text IS NULL FROM messages WHERE "
 		    "wamid = '" W_REPLY "'") == 1);
 		CHECK(q_int(&t, "SELECT revoked_at FROM messages WHERE wamid = "
@@ -525,13 +525,13 @@ TEST(revoke_before_or_after_its_message)
 TEST(number_change_moves_the_contact)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "system_number_change.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM contacts") == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT wa_id FROM contacts"),
 	    "15550008888") == 0);
@@ -539,7 +539,7 @@ TEST(number_change_moves_the_contact)
 	    "contact_renames WHERE old_id = '" BOB "'"), "15550008888") == 0);
 	/* A late message from the old number joins the same contact. */
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.LATE1", BOB,
-	    "Bob Sample", 1767269700, "still here"), &a) == 0 && a.ok == 1);
+	    "Bob Sample", 1767269700, "still here"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM contacts") == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM conversations") == 1);
 	CHECK(q_int(&t, "SELECT message_count FROM conversations") == 3);
@@ -550,16 +550,16 @@ TEST(number_change_moves_the_contact)
 TEST(number_change_after_the_new_number_merges)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[128];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "text_new_number.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM contacts") == 2);
 	CHECK(apply_fixture(&t, "system_number_change.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM contacts") == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT wa_id FROM contacts"),
 	    "15550008888") == 0);
@@ -577,7 +577,7 @@ TEST(number_change_after_the_new_number_merges)
 TEST(profile_name_follows_the_newest_message)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 	int		 order;
 
@@ -586,11 +586,11 @@ TEST(profile_name_follows_the_newest_message)
 		CHECK(apply_str(&t, hook_text(b, sizeof(b), order ?
 		    "wamid.N2" : "wamid.N1", ALICE, order ? "Alice New" :
 		    "Alice Old", order ? 1767270000 : 1767260000, "hi"),
-		    &a) == 0 && a.ok == 1);
+		    &a) == 0 && a.applied == 1);
 		CHECK(apply_str(&t, hook_text(b, sizeof(b), order ?
 		    "wamid.N1" : "wamid.N2", ALICE, order ? "Alice Old" :
 		    "Alice New", order ? 1767260000 : 1767270000, "hi"),
-		    &a) == 0 && a.ok == 1);
+		    &a) == 0 && a.applied == 1);
 		CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT profile_name "
 		    "FROM contacts"), "Alice New") == 0);
 		CHECK(q_int(&t, "SELECT first_seen_at FROM contacts") ==
@@ -605,13 +605,13 @@ TEST(profile_name_follows_the_newest_message)
 TEST(address_book_sets_the_saved_name)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[128];
 
 	CHECK(tdb_open(&t) == 0);
 	/* The change itself is kept too, as an account event. */
 	CHECK(apply_fixture(&t, "smb_app_state_sync.json", &a) == 0);
-	CHECK(a.total == 2 && a.ok == 2);
+	CHECK(a.total == 2 && a.applied == 2);
 	CHECK(q_int(&t, "SELECT count(*) FROM subscription_events WHERE "
 	    "field = 'smb_app_state_sync'") == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT saved_name FROM "
@@ -625,17 +625,17 @@ TEST(address_book_sets_the_saved_name)
 TEST(errors_and_account_events_are_kept)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[128];
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "value_level_errors.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(q_int(&t, "SELECT code FROM webhook_errors") == 130429);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT title FROM "
 	    "webhook_errors"), "Rate limit hit") == 0);
 	CHECK(apply_fixture(&t, "template_status_update.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT field || ' ' || event "
 	    "|| ' ' || waba_id FROM subscription_events"),
 	    "message_template_status_update APPROVED 100200300400500") == 0);
@@ -667,28 +667,28 @@ TEST(bad_item_fails_with_its_reason)
 TEST(stop_and_start_words_opt_out_and_in)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
 	db_set_keywords(t.db, "STOP, UNSUBSCRIBE", "START");
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S1", ALICE, "A",
-	    1767270000, "please stop sending"), &a) == 0 && a.ok == 1);
+	    1767270000, "please stop sending"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 0);
 	CHECK(q_int(&t, "SELECT opted_out_at FROM contacts") == Q_NONE);
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S2", ALICE, "A",
-	    1767270100, "  unsubscribe "), &a) == 0 && a.ok == 1);
+	    1767270100, "  unsubscribe "), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 1);
 	CHECK(q_int(&t, "SELECT opted_out_at FROM contacts") == 1767270100);
 	CHECK(q_int(&t, "SELECT last_stop_at FROM contacts") == 1767270100);
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S3", ALICE, "A",
-	    1767270200, "Start"), &a) == 0 && a.ok == 1);
+	    1767270200, "Start"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 0);
 	CHECK(q_int(&t, "SELECT opted_out_at FROM contacts") == 1767270200);
 	CHECK(q_int(&t, "SELECT last_stop_at FROM contacts") == 1767270100);
 	/* A STOP older than the START, come late, changes nothing. */
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S4", ALICE, "A",
-	    1767270150, "STOP"), &a) == 0 && a.ok == 1);
+	    1767270150, "STOP"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 0);
 	CHECK(q_int(&t, "SELECT opted_out_at FROM contacts") == 1767270200);
 	CHECK(q_int(&t, "SELECT last_stop_at FROM contacts") == 1767270150);
@@ -699,12 +699,12 @@ TEST(stop_and_start_words_opt_out_and_in)
 TEST(stop_without_keywords_is_a_word)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S1", ALICE, "A",
-	    1767270000, "STOP"), &a) == 0 && a.ok == 1);
+	    1767270000, "STOP"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 0);
 	CHECK(q_int(&t, "SELECT last_stop_at FROM contacts") == Q_NONE);
 	tdb_close(&t);
@@ -714,11 +714,11 @@ TEST(stop_without_keywords_is_a_word)
 TEST(marketing_preference_opts_out)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "user_preferences.json", &a) == 0);
-	CHECK(a.total == 2 && a.ok == 2);
+	CHECK(a.total == 2 && a.applied == 2);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts WHERE wa_id = "
 	    "'15550005555'") == 1);
 	CHECK(q_int(&t, "SELECT opted_out_at FROM contacts") == 1767268500);

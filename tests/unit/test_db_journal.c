@@ -156,7 +156,7 @@ TEST(next_returns_a_copy_of_the_body)
 TEST(next_follows_id_order_and_skips_settled)
 {
 	struct tdb	 t;
-	struct applied	 a = { 1, 1, 0, 0 };
+	struct db_tally	 a = { 1, 1, 0, 0 };
 	char		*body = NULL;
 	size_t		 len;
 	int64_t		 id = 0;
@@ -204,7 +204,7 @@ TEST(finish_stores_state_counts_and_error)
 {
 	static const struct {
 		const char	*state;
-		struct applied	 a;
+		struct db_tally	 a;
 		const char	*error;
 	} f[] = {
 		{ "applied", { 3, 3, 0, 0 }, NULL },
@@ -233,9 +233,9 @@ TEST(finish_stores_state_counts_and_error)
 		CHECK(q_int(&t, "SELECT items_total FROM webhook_events "
 		    "WHERE id = %lld", (long long)id) == f[i].a.total);
 		CHECK(q_int(&t, "SELECT items_applied FROM webhook_events "
-		    "WHERE id = %lld", (long long)id) == f[i].a.ok);
+		    "WHERE id = %lld", (long long)id) == f[i].a.applied);
 		CHECK(q_int(&t, "SELECT items_duplicate FROM webhook_events "
-		    "WHERE id = %lld", (long long)id) == f[i].a.dup);
+		    "WHERE id = %lld", (long long)id) == f[i].a.duplicate);
 		CHECK(q_int(&t, "SELECT items_failed FROM webhook_events "
 		    "WHERE id = %lld", (long long)id) == f[i].a.failed);
 		CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT error FROM "
@@ -254,7 +254,7 @@ TEST(finish_stores_state_counts_and_error)
 TEST(finish_refuses_an_unknown_state)
 {
 	struct tdb	 t;
-	struct applied	 a = { 1, 1, 0, 0 };
+	struct db_tally	 a = { 1, 1, 0, 0 };
 	char		 b[64];
 
 	CHECK(tdb_open(&t) == 0);
@@ -290,7 +290,7 @@ TEST(health_reports_backlog_heartbeat_and_outbox)
 	struct tdb		 t;
 	struct db_health	 h;
 	struct db_outbox_new	 n;
-	struct applied		 a = { 0, 0, 0, 0 };
+	struct db_tally		 a = { 0, 0, 0, 0 };
 	int64_t			 id, t0 = (int64_t)time(NULL);
 
 	CHECK(tdb_open(&t) == 0);

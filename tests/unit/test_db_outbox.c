@@ -434,13 +434,13 @@ TEST(sender_pause_and_resume)
 TEST(media_download_lifecycle)
 {
 	struct tdb		 t;
-	struct applied		 a;
+	struct db_tally		 a;
 	struct db_media_item	 m[2];
 	char			 b[256];
 
 	CHECK(tdb_open(&t) == 0);
 	memset(m, 0, sizeof(m));
-	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
 	CHECK(db_media_due(t.db, 0, m, 2) == 1);
 	CHECK(m[0].id == 1 && m[0].attempts == 0);
 	CHECK(strcmp(m[0].pnid, PNID) == 0);
@@ -473,12 +473,12 @@ TEST(media_download_lifecycle)
 TEST(media_download_fails_for_good)
 {
 	struct tdb		 t;
-	struct applied		 a;
+	struct db_tally		 a;
 	struct db_media_item	 m[2];
 	char			 b[128];
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
 	CHECK(db_media_retry(t.db, 1, 1, 0, "skipped: too many") == 0);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT state || ' ' || error "
 	    "FROM media"), "failed skipped: too many") == 0);
@@ -511,13 +511,13 @@ TEST(media_upload_is_recorded_once)
 TEST(peer_and_opt_out)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	struct db_peer	 p;
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(db_peer_get(t.db, PNID, ALICE, &p) == 0);
 	CHECK(p.contact_id == 0 && p.window_expires_at == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
 	CHECK(db_peer_get(t.db, PNID, ALICE, &p) == 0);
 	CHECK(p.contact_id == 1);
 	CHECK(p.window_expires_at == 1767268800LL + 86400);

@@ -32,7 +32,7 @@ name_cb(void *arg, const char *path)
 static int64_t
 settled(struct tdb *t, const char *state, int64_t received_ms)
 {
-	struct applied	 a = { 1, 0, 0, 0 };
+	struct db_tally	 a = { 1, 0, 0, 0 };
 	int64_t		 id;
 	char		 sql[160];
 
@@ -101,25 +101,25 @@ static int
 say(struct tdb *t, const char *wamid, const char *from, long long ts,
     const char *text)
 {
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	return apply_str(t, hook_text(b, sizeof(b), wamid, from, "X", ts,
-	    text), &a) == 0 && a.ok == 1 ? 0 : -1;
+	    text), &a) == 0 && a.applied == 1 ? 0 : -1;
 }
 
 /* Messages: older ones go with their media rows; shared files stay. */
 TEST(purge_messages_takes_older_ones_and_their_files)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	struct names	 nm;
 	char		 b[128];
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(say(&t, "wamid.OLD1", ALICE, 1000, "old words") == 0);
-	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
 	CHECK(say(&t, "wamid.NEW1", ALICE, 1767300000, "new words") == 0);
 	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
 	    1);
@@ -165,14 +165,14 @@ TEST(purge_messages_takes_older_ones_and_their_files)
 TEST(purge_media_clears_old_files)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	struct names	 nm;
 	char		 b[128];
 	int64_t		 now = (int64_t)time(NULL);
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
 	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
 	    1);
 	CHECK(db_media_stored(t.db, 2, "video/mp4", "bb22", 10, "bb/22") == 1);
@@ -201,16 +201,16 @@ TEST(purge_media_clears_old_files)
 TEST(purge_statuses_takes_older_ones)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.S1", "sent",
-	    1000, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    1000, ALICE, NULL), &a) == 0 && a.applied == 1);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.S1", "read",
-	    3000, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    3000, ALICE, NULL), &a) == 0 && a.applied == 1);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.S2", "sent",
-	    1999, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    1999, ALICE, NULL), &a) == 0 && a.applied == 1);
 	CHECK(purge(&t, DB_PURGE_STATUSES, 2000, 100, 1, NULL, NULL) == 2);
 	CHECK(purge(&t, DB_PURGE_STATUSES, 2000, 100, 0, NULL, NULL) == 2);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT wamid || ' ' || status "
@@ -255,16 +255,16 @@ TEST(purge_outbox_takes_finished_rows)
 TEST(purge_errors_and_subscriptions_by_age)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 	int64_t		 now = (int64_t)time(NULL);
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "value_level_errors.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(apply_fixture(&t, "template_status_update.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(apply_fixture(&t, "template_status_rejected.json", &a) == 0 &&
-	    a.ok == 1);
+	    a.applied == 1);
 	CHECK(sqlite3_exec(t.h, "UPDATE subscription_events SET created_at = "
 	    "1000 WHERE id = 1", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(purge(&t, DB_PURGE_ERRORS, now - 3600, 100, 1, NULL, NULL) == 0);
@@ -296,16 +296,16 @@ TEST(purge_refuses_an_unknown_step)
 TEST(erase_removes_every_copy_of_the_contact)
 {
 	struct tdb		 t;
-	struct applied		 a;
+	struct db_tally		 a;
 	struct names		 nm;
 	struct db_outbox_new	 n;
 	char			 b[2048];
 	int64_t			 id, pending;
 
 	CHECK(tdb_open(&t) == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.applied == 1);
 	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
 	    1);
 	CHECK(db_media_stored(t.db, 2, "application/pdf", "cc33", 10,
@@ -322,7 +322,7 @@ TEST(erase_removes_every_copy_of_the_contact)
 	CHECK(db_outbox_accept(t.db, id, "wamid.TOALICE", 1767269001000LL) ==
 	    0);
 	CHECK(apply_str(&t, hook_status(b, sizeof(b), "wamid.TOALICE", "read",
-	    1767269100, ALICE, NULL), &a) == 0 && a.ok == 1);
+	    1767269100, ALICE, NULL), &a) == 0 && a.applied == 1);
 	/* A delivery naming her, not applied yet. */
 	(void)hook_text(b, sizeof(b), "wamid.PENDING", ALICE, "Alice Example",
 	    1767269200, "Saturday again");
@@ -369,13 +369,13 @@ TEST(erase_removes_every_copy_of_the_contact)
 TEST(search_index_covers_new_messages_in_chunks)
 {
 	struct tdb	 t;
-	struct applied	 a;
+	struct db_tally	 a;
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(db_search_index(t.db, 10) == 0);
-	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.ok == 1);
-	CHECK(apply_fixture(&t, "reaction.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
+	CHECK(apply_fixture(&t, "reaction.json", &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages_fts WHERE "
 	    "messages_fts MATCH 'saturday'") == 0);
 	CHECK(db_search_index(t.db, 2) == 2);
@@ -388,7 +388,7 @@ TEST(search_index_covers_new_messages_in_chunks)
 	CHECK(q_int(&t, "SELECT indexed_to FROM search_state") == 3);
 	CHECK(db_search_index(t.db, 2) == 0);
 	/* An edit of an indexed message moves its words in the index. */
-	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.ok == 1);
+	CHECK(apply_fixture(&t, "edit_text.json", &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages_fts WHERE "
 	    "messages_fts MATCH 'saturday'") == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages_fts WHERE "
