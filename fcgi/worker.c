@@ -139,7 +139,7 @@ apply_entry(struct db *d, const struct entry *e)
 		log_warnx("journal entry %lld failed: %s", (long long)e->id,
 		    e->err);
 		return db_event_finish(d, e->id, "failed",
-		    &(struct db_tally){ .total = 0 }, e->err);
+		    &(struct db_tally){ .total = 0 }, e->err, clock_now_ms());
 	}
 	buf_init(&why);
 	for (i = 0; i < e->b.nitems; i++) {
@@ -148,7 +148,7 @@ apply_entry(struct db *d, const struct entry *e)
 		counts[0]++;
 		if (db_savepoint(d) == -1)
 			goto fail;
-		switch (db_apply_item(d, e->id, it, &w)) {
+		switch (db_apply_item(d, e->id, it, clock_now_ms(), &w)) {
 		case DB_OK:
 			counts[1]++;
 			if (db_release(d) == -1)
@@ -187,7 +187,7 @@ apply_entry(struct db *d, const struct entry *e)
 	if (db_event_finish(d, e->id, state, &(struct db_tally){
 	    .total = counts[0], .applied = counts[1],
 	    .duplicate = counts[2], .failed = counts[3] },
-	    why.len ? why.p : NULL) == -1)
+	    why.len ? why.p : NULL, clock_now_ms()) == -1)
 		goto fail;
 	buf_clear(&why);
 	return 0;
@@ -247,7 +247,8 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 	}
 	/* Replies ride in the transaction of their cause (rule 4). */
 	applied_us = clock_mono_us();
-	if (chat_run(chat) == -1 || db_heartbeat(d, pid, started) == -1 ||
+	if (chat_run(chat) == -1 ||
+	    db_heartbeat(d, pid, started, (int64_t)time(NULL)) == -1 ||
 	    db_commit(d) == -1)
 		goto fail;
 	beat = now;
@@ -291,7 +292,8 @@ apply_one_by_one(struct db *d, int64_t pid, int64_t started)
 		    "marked failed for replay", (long long)id);
 		(void)db_event_finish(d, id, "failed",
 		    &(struct db_tally){ .total = 0 },
-		    "database error while applying; replay it");
+		    "database error while applying; replay it",
+		    clock_now_ms());
 	}
 	if (db_commit(d) == -1)
 		db_rollback(d);

@@ -22,6 +22,9 @@
 #include "webhook.h"
 
 #define PNID	"200300400500600"	/* the fixtures' business number */
+/* The time the tests pass into storage (it never reads the clock). */
+#define NOW_MS	1767300000123LL		/* unix ms */
+#define NOW_S	(NOW_MS / 1000)		/* unix s */
 #define Q_NONE	INT64_MIN		/* q_int(): no row, or NULL */
 
 struct tdb {
@@ -144,18 +147,24 @@ q_text(struct tdb *t, char *buf, size_t sz, const char *fmt, ...)
 	return buf;
 }
 
-/* Appends one body to the journal; its id, or -1. */
+/* Appends one body to the journal, received at ms; its id, or -1. */
 static inline int64_t
-journal_add(struct tdb *t, const char *body, size_t len)
+journal_add_at(struct tdb *t, const char *body, size_t len, int64_t ms)
 {
 	struct db_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.body = body;
 	ev.len = len;
-	if (db_event_insert(t->db, &ev, 1) != DB_OK)
+	if (db_event_insert(t->db, &ev, 1, ms) != DB_OK)
 		return -1;
 	return ev.id;
+}
+
+static inline int64_t
+journal_add(struct tdb *t, const char *body, size_t len)
+{
+	return journal_add_at(t, body, len, NOW_MS);
 }
 
 /* db_event_finish(), as the worker calls it. */
@@ -163,7 +172,7 @@ static inline int
 journal_finish(struct tdb *t, int64_t id, const char *state,
     const struct db_tally *a, const char *error)
 {
-	return db_event_finish(t->db, id, state, a, error);
+	return db_event_finish(t->db, id, state, a, error, NOW_MS);
 }
 
 static inline int64_t
@@ -191,7 +200,7 @@ apply_batch(struct tdb *t, int64_t ev, const struct wh_batch *b,
 		a->total++;
 		if (db_savepoint(t->db) == -1)
 			goto fail;
-		switch (db_apply_item(t->db, ev, &b->items[i], &why)) {
+		switch (db_apply_item(t->db, ev, &b->items[i], NOW_MS, &why)) {
 		case DB_OK:
 			a->applied++;
 			if (db_release(t->db) == -1)

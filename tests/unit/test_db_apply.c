@@ -92,6 +92,7 @@ TEST(every_message_type_is_stored)
 			    types[i].col, b);
 		/* The journal entry it came from, and its raw item. */
 		CHECK(q_int(&t, "SELECT webhook_event_id FROM messages") == 1);
+		CHECK(q_int(&t, "SELECT created_at FROM messages") == NOW_S);
 		CHECK(q_int(&t, "SELECT json_valid(raw) FROM messages") == 1);
 		CHECK(q_int(&t, "SELECT count(*) FROM media WHERE "
 		    "direction = 'in' AND state = 'pending' AND message_id = "
@@ -656,7 +657,7 @@ TEST(bad_item_fails_with_its_reason)
 	it.kind = WH_BAD;
 	it.error = "message without id";
 	CHECK(db_begin(t.db) == DB_OK);
-	CHECK(db_apply_item(t.db, 0, &it, &why) == DB_ERR);
+	CHECK(db_apply_item(t.db, 0, &it, NOW_MS, &why) == DB_ERR);
 	CHECK(why != NULL && strcmp(why, "message without id") == 0);
 	CHECK(db_commit(t.db) == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages") == 0);

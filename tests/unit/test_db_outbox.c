@@ -387,9 +387,9 @@ paused_cb(void *arg, const char *pnid, const char *reason, int64_t code,
 	char *out = arg;
 	size_t len = strlen(out);
 
-	(void)paused_at;
-	(void)snprintf(out + len, 256 - len, "%s %s %lld %lld;", pnid, reason,
-	    (long long)code, (long long)resume_at);
+	(void)snprintf(out + len, 256 - len, "%s %s %lld %lld %lld;", pnid,
+	    reason, (long long)code, (long long)paused_at,
+	    (long long)resume_at);
 }
 
 TEST(sender_pause_and_resume)
@@ -401,9 +401,9 @@ TEST(sender_pause_and_resume)
 	CHECK(tdb_open(&t) == 0);
 	CHECK(db_sender_get(t.db, PNID, &p) == 0);
 	CHECK(db_sender_pause(t.db, PNID, "token_invalid", 190, 0,
-	    "abc123") == 0);
+	    "abc123", 1767200000) == 0);
 	CHECK(db_sender_pause(t.db, "200300400500777", "spam_limit", 131048,
-	    1767300000, NULL) == 0);
+	    1767300000, NULL, 1767200001) == 0);
 	CHECK(db_sender_get(t.db, PNID, &p) == 1);
 	CHECK(strcmp(p.reason, "token_invalid") == 0);
 	CHECK(p.code == 190 && p.resume_at == 0);
@@ -412,18 +412,20 @@ TEST(sender_pause_and_resume)
 	CHECK(strcmp(p.reason, "spam_limit") == 0);
 	CHECK(p.resume_at == 1767300000 && p.token_sha[0] == '\0');
 	CHECK(db_sender_list(t.db, paused_cb, list) == 0);
-	CHECK(strcmp(list, PNID " token_invalid 190 0;200300400500777 "
-	    "spam_limit 131048 1767300000;") == 0);
-	CHECK(db_sender_resume(t.db, PNID) == 0);
+	CHECK(strcmp(list, PNID " token_invalid 190 1767200000 0;"
+	    "200300400500777 spam_limit 131048 1767200001 1767300000;") == 0);
+	CHECK(db_sender_resume(t.db, PNID, 1767200002) == 0);
+	CHECK(q_int(&t, "SELECT updated_at FROM sender_status WHERE "
+	    "phone_number_id = '" PNID "'") == 1767200002);
 	CHECK(db_sender_get(t.db, PNID, &p) == 0);
 	CHECK(p.reason[0] == '\0');
 	list[0] = '\0';
 	CHECK(db_sender_list(t.db, paused_cb, list) == 0);
-	CHECK(strcmp(list, "200300400500777 spam_limit 131048 1767300000;") ==
-	    0);
+	CHECK(strcmp(list, "200300400500777 spam_limit 131048 1767200001 "
+	    "1767300000;") == 0);
 	/* Pausing again overwrites the one row. */
 	CHECK(db_sender_pause(t.db, PNID, "spam_limit", 131048, 1767309999,
-	    NULL) == 0);
+	    NULL, 1767200003) == 0);
 	CHECK(db_sender_get(t.db, PNID, &p) == 1);
 	CHECK(strcmp(p.reason, "spam_limit") == 0 && p.resume_at == 1767309999);
 	CHECK(q_int(&t, "SELECT count(*) FROM sender_status") == 2);
@@ -457,16 +459,17 @@ TEST(media_download_lifecycle)
 	CHECK(m[0].attempts == 1);
 	CHECK(db_media_path_used(t.db, "ab/abcdef") == 0);
 	CHECK(db_media_stored(t.db, 1, "image/jpeg", "abcdef", 1234,
-	    "ab/abcdef") == 1);
+	    "ab/abcdef", NOW_S) == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT state || ' ' || path || "
 	    "' ' || size || ' ' || sha256 || ' ' || coalesce(error, '-') FROM "
 	    "media"), "stored ab/abcdef 1234 abcdef -") == 0);
-	CHECK(q_int(&t, "SELECT stored_at > 0 FROM media") == 1);
+	CHECK(q_int(&t, "SELECT stored_at FROM media") == NOW_S);
 	CHECK(db_media_path_used(t.db, "ab/abcdef") == 1);
 	CHECK(db_media_due(t.db, T0 + 99999, m, 2) == 0);
 	CHECK(db_media_next_due(t.db, T0) == DB_NEVER);
 	/* A row that is gone (erased meanwhile) stores nothing. */
-	CHECK(db_media_stored(t.db, 42, "image/jpeg", "x", 1, "x/x") == 0);
+	CHECK(db_media_stored(t.db, 42, "image/jpeg", "x", 1, "x/x", NOW_S) ==
+	    0);
 	tdb_close(&t);
 }
 
@@ -494,14 +497,14 @@ TEST(media_upload_is_recorded_once)
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(db_media_out_insert(t.db, PNID, "88001", "image/png", "cafe",
-	    2048) == 0);
+	    2048, NOW_S) == 0);
 	CHECK(db_media_out_insert(t.db, PNID, "88001", "image/png", "cafe",
-	    2048) == 0);
+	    2048, NOW_S + 9) == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM media") == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT direction || ' ' || "
 	    "state || ' ' || mime_type || ' ' || sha256 || ' ' || size || ' ' "
-	    "|| coalesce(message_id, '-') FROM media"),
-	    "out stored image/png cafe 2048 -") == 0);
+	    "|| coalesce(message_id, '-') || ' ' || stored_at FROM media"),
+	    "out stored image/png cafe 2048 - 1767300000") == 0);
 	/* Uploads are not downloads. */
 	CHECK(db_media_next_due(t.db, 0) == DB_NEVER);
 	tdb_close(&t);

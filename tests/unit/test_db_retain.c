@@ -5,8 +5,6 @@
  * named once no row uses them, db_api_erase (every copy of a contact's
  * words gone, the neighbours' kept) and db_search_index.
  */
-#include <time.h>
-
 #include "dbt.h"
 
 #define ALICE	"15550002222"
@@ -34,17 +32,13 @@ settled(struct tdb *t, const char *state, int64_t received_ms)
 {
 	struct db_tally	 a = { 1, 0, 0, 0 };
 	int64_t		 id;
-	char		 sql[160];
 
-	if ((id = journal_add(t, "{\"x\":1}", 7)) < 0)
+	if ((id = journal_add_at(t, "{\"x\":1}", 7, received_ms)) < 0)
 		return -1;
 	if (strcmp(state, "pending") != 0 &&
 	    journal_finish(t, id, state, &a, NULL) == -1)
 		return -1;
-	(void)snprintf(sql, sizeof(sql), "UPDATE webhook_events SET "
-	    "received_at = %lld WHERE id = %lld", (long long)received_ms,
-	    (long long)id);
-	return sqlite3_exec(t->h, sql, NULL, NULL, NULL) == SQLITE_OK ? id : -1;
+	return id;
 }
 
 /* Journal bodies (journal days): settled ones only, older only. */
@@ -121,12 +115,13 @@ TEST(purge_messages_takes_older_ones_and_their_files)
 	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
 	CHECK(say(&t, "wamid.NEW1", ALICE, 1767300000, "new words") == 0);
-	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
-	    1);
-	CHECK(db_media_stored(t.db, 2, "video/mp4", "bb22", 10, "bb/22") == 1);
+	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11",
+	    NOW_S) == 1);
+	CHECK(db_media_stored(t.db, 2, "video/mp4", "bb22", 10, "bb/22",
+	    NOW_S) == 1);
 	/* The new message's own download is the same file as the image. */
 	CHECK(db_media_out_insert(t.db, PNID, "9001", "image/jpeg", "aa11",
-	    10) == 0);
+	    10, NOW_S) == 0);
 	CHECK(sqlite3_exec(t.h, "UPDATE media SET path = 'aa/11' WHERE "
 	    "media_id = '9001'", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(db_search_index(t.db, 100) == 4);
@@ -168,23 +163,21 @@ TEST(purge_media_clears_old_files)
 	struct db_tally	 a;
 	struct names	 nm;
 	char		 b[128];
-	int64_t		 now = (int64_t)time(NULL);
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "video.json", &a) == 0 && a.applied == 1);
-	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
-	    1);
-	CHECK(db_media_stored(t.db, 2, "video/mp4", "bb22", 10, "bb/22") == 1);
-	CHECK(sqlite3_exec(t.h, "UPDATE media SET stored_at = 1000 WHERE "
-	    "id = 1", NULL, NULL, NULL) == SQLITE_OK);
-	/* Cutoff in unix ms: only the file stored at 1000 s is older. */
-	CHECK(purge(&t, DB_PURGE_MEDIA, (now - 3600) * 1000, 100, 1, NULL,
+	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11",
+	    NOW_S - 7200) == 1);
+	CHECK(db_media_stored(t.db, 2, "video/mp4", "bb22", 10, "bb/22",
+	    NOW_S) == 1);
+	/* Cutoff in unix ms: only the file stored two hours ago is older. */
+	CHECK(purge(&t, DB_PURGE_MEDIA, (NOW_S - 3600) * 1000, 100, 1, NULL,
 	    NULL) == 1);
-	CHECK(purge(&t, DB_PURGE_MEDIA, (now + 3600) * 1000, 100, 1, NULL,
+	CHECK(purge(&t, DB_PURGE_MEDIA, (NOW_S + 3600) * 1000, 100, 1, NULL,
 	    NULL) == 2);
 	memset(&nm, 0, sizeof(nm));
-	CHECK(purge(&t, DB_PURGE_MEDIA, (now - 3600) * 1000, 100, 0, name_cb,
+	CHECK(purge(&t, DB_PURGE_MEDIA, (NOW_S - 3600) * 1000, 100, 0, name_cb,
 	    &nm) == 1);
 	CHECK(strcmp(nm.s, "aa/11;") == 0);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT coalesce(path, '-') || "
@@ -256,7 +249,6 @@ TEST(purge_errors_and_subscriptions_by_age)
 {
 	struct tdb	 t;
 	struct db_tally	 a;
-	int64_t		 now = (int64_t)time(NULL);
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(apply_fixture(&t, "value_level_errors.json", &a) == 0 &&
@@ -267,14 +259,14 @@ TEST(purge_errors_and_subscriptions_by_age)
 	    a.applied == 1);
 	CHECK(sqlite3_exec(t.h, "UPDATE subscription_events SET created_at = "
 	    "1000 WHERE id = 1", NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(purge(&t, DB_PURGE_ERRORS, now - 3600, 100, 1, NULL, NULL) == 0);
-	CHECK(purge(&t, DB_PURGE_SUBSCRIPTIONS, now - 3600, 100, 1, NULL,
+	CHECK(purge(&t, DB_PURGE_ERRORS, NOW_S - 3600, 100, 1, NULL, NULL) == 0);
+	CHECK(purge(&t, DB_PURGE_SUBSCRIPTIONS, NOW_S - 3600, 100, 1, NULL,
 	    NULL) == 1);
-	CHECK(purge(&t, DB_PURGE_SUBSCRIPTIONS, now - 3600, 100, 0, NULL,
+	CHECK(purge(&t, DB_PURGE_SUBSCRIPTIONS, NOW_S - 3600, 100, 0, NULL,
 	    NULL) == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM subscription_events") == 1);
 	CHECK(q_int(&t, "SELECT id FROM subscription_events") == 2);
-	CHECK(purge(&t, DB_PURGE_ERRORS, now + 3600, 100, 0, NULL, NULL) == 1);
+	CHECK(purge(&t, DB_PURGE_ERRORS, NOW_S + 3600, 100, 0, NULL, NULL) == 1);
 	CHECK(q_int(&t, "SELECT count(*) FROM webhook_errors") == 0);
 	tdb_close(&t);
 }
@@ -306,10 +298,10 @@ TEST(erase_removes_every_copy_of_the_contact)
 	CHECK(apply_fixture(&t, "text.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "image.json", &a) == 0 && a.applied == 1);
 	CHECK(apply_fixture(&t, "document.json", &a) == 0 && a.applied == 1);
-	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11") ==
-	    1);
+	CHECK(db_media_stored(t.db, 1, "image/jpeg", "aa11", 10, "aa/11",
+	    NOW_S) == 1);
 	CHECK(db_media_stored(t.db, 2, "application/pdf", "cc33", 10,
-	    "cc/33") == 1);
+	    "cc/33", NOW_S) == 1);
 	memset(&n, 0, sizeof(n));
 	n.pnid = PNID;
 	n.recipient = ALICE;
