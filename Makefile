@@ -108,6 +108,10 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
+	  $(BUILD)/test_db_apply \
+	  $(BUILD)/test_db_journal \
+	  $(BUILD)/test_db_outbox \
+	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
@@ -133,6 +137,10 @@ LINK_test_policy = policy
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
 LINK_test_db_open = $(STORE_LINK)
+LINK_test_db_apply = $(STORE_LINK)
+LINK_test_db_journal = $(STORE_LINK)
+LINK_test_db_outbox = $(STORE_LINK)
+LINK_test_db_retain = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

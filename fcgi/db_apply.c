@@ -533,16 +533,21 @@ status_reconcile(struct db *d, const char *wamid)
 	bind_text(s, 1, wamid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(s, 0);
+		/*
+		 * The failure is kept whether or not the message got
+		 * further: taken only when failed became the status, it
+		 * was kept in 8 of the 24 orders of four statuses.
+		 */
+		if (name != NULL && strcmp(name, "failed") == 0) {
+			code = sqlite3_column_int64(s, 2);
+			m = (const char *)sqlite3_column_text(s, 3);
+			(void)strlcpy(title, m ? m : "", sizeof(title));
+		}
 		m = policy_status_merge(cur[0] ? cur : NULL, name);
 		if (m == NULL || m == cur)
 			continue;
 		(void)strlcpy(cur, m, sizeof(cur)); /* known names are short */
 		at = sqlite3_column_int64(s, 1);
-		if (strcmp(cur, "failed") == 0) {
-			code = sqlite3_column_int64(s, 2);
-			m = (const char *)sqlite3_column_text(s, 3);
-			(void)strlcpy(title, m ? m : "", sizeof(title));
-		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

@@ -162,7 +162,8 @@ const char *const stmts[STMT__MAX] = {
 	    "error_code = coalesce(?4, error_code), "
 	    "error_title = coalesce(?5, error_title) "
 	    "WHERE wamid = ?1 AND direction = 'out' AND "
-	    "(status IS NOT ?2 OR status_at IS NOT ?3)",
+	    "(status IS NOT ?2 OR status_at IS NOT ?3 OR "
+	    "coalesce(?4, error_code) IS NOT error_code)",
 	[STMT_ERROR_INSERT] =
 	"INSERT INTO webhook_errors (phone_number_id, code, title, message, "
 	    "details, raw, item_sha256, webhook_event_id, created_at) "
