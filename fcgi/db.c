@@ -58,14 +58,14 @@ busy_wait(void *arg, int tries)
 
 /* Logs the failed call with the statement text and SQLite's message. */
 void
-dberr(struct db *d, const char *fn, const char *sql)
+dbi_err(struct db *d, const char *fn, const char *sql)
 {
 	log_warnx("%s: %s: %s (%d)", fn, sql != NULL ? sql : "-",
 	    sqlite3_errmsg(d->h), sqlite3_extended_errcode(d->h));
 }
 
 sqlite3_stmt *
-st(struct db *d, enum stmt k)
+dbi_st(struct db *d, enum stmt k)
 {
 	sqlite3_reset(d->s[k]);
 	sqlite3_clear_bindings(d->s[k]);
@@ -73,7 +73,7 @@ st(struct db *d, enum stmt k)
 }
 
 int
-bind_text(sqlite3_stmt *s, int i, const char *v)
+dbi_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	return v == NULL ? sqlite3_bind_null(s, i) :
 	    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -81,17 +81,17 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 
 /* Binds v, or NULL when v is 0 (absent codes and times). */
 int
-bind_nz(sqlite3_stmt *s, int i, int64_t v)
+dbi_bind_nz(sqlite3_stmt *s, int i, int64_t v)
 {
 	return v == 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, v);
 }
 
 /*
- * Steps a statement that returns no row (or whose rows are not wanted).
+ * Steps a statement that returns no dbi_row (or whose rows are not wanted).
  * Returns DB_OK, DB_DUP on a constraint violation, DB_BUSY or DB_ERR.
  */
 enum db_rc
-run(struct db *d, enum stmt k, const char *fn)
+dbi_run(struct db *d, enum stmt k, const char *fn)
 {
 	int rc = sqlite3_step(d->s[k]);
 
@@ -100,7 +100,7 @@ run(struct db *d, enum stmt k, const char *fn)
 		return DB_OK;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return DB_DUP;
-	dberr(d, fn, stmts[k]);
+	dbi_err(d, fn, dbi_stmts[k]);
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return DB_BUSY;
 	return DB_ERR;
@@ -108,7 +108,7 @@ run(struct db *d, enum stmt k, const char *fn)
 
 /* Steps a one-row query; returns 1 row, 0 none, -1 error (logged). */
 int
-row(struct db *d, enum stmt k, const char *fn)
+dbi_row(struct db *d, enum stmt k, const char *fn)
 {
 	int rc = sqlite3_step(d->s[k]);
 
@@ -117,12 +117,12 @@ row(struct db *d, enum stmt k, const char *fn)
 	sqlite3_reset(d->s[k]);
 	if (rc == SQLITE_DONE)
 		return 0;
-	dberr(d, fn, stmts[k]);
+	dbi_err(d, fn, dbi_stmts[k]);
 	return -1;
 }
 
 void
-col_copy(sqlite3_stmt *s, int i, char *dst, size_t sz)
+dbi_col_copy(sqlite3_stmt *s, int i, char *dst, size_t sz)
 {
 	const char *v = (const char *)sqlite3_column_text(s, i);
 
@@ -131,7 +131,7 @@ col_copy(sqlite3_stmt *s, int i, char *dst, size_t sz)
 }
 
 char *
-col_dup(sqlite3_stmt *s, int i, int *oom)
+dbi_col_dup(sqlite3_stmt *s, int i, int *oom)
 {
 	const char	*v = (const char *)sqlite3_column_text(s, i);
 	char		*p;
@@ -145,17 +145,17 @@ col_dup(sqlite3_stmt *s, int i, int *oom)
 
 /* Runs k bound to an id and up to two integers; 0 or -1. */
 int
-run_id(struct db *d, enum stmt k, int64_t id, int nargs, int64_t a,
+dbi_run_id(struct db *d, enum stmt k, int64_t id, int nargs, int64_t a,
     int64_t b, const char *fn)
 {
-	sqlite3_stmt *s = st(d, k);
+	sqlite3_stmt *s = dbi_st(d, k);
 
 	sqlite3_bind_int64(s, 1, id);
 	if (nargs > 0)
 		sqlite3_bind_int64(s, 2, a);
 	if (nargs > 1)
 		sqlite3_bind_int64(s, 3, b);
-	return run(d, k, fn) == DB_OK ? 0 : -1;
+	return dbi_run(d, k, fn) == DB_OK ? 0 : -1;
 }
 
 const char *
@@ -195,13 +195,13 @@ db_user_version(struct db *d, int *v)
 
 	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		dberr(d, __func__, "PRAGMA user_version");
+		dbi_err(d, __func__, "PRAGMA user_version");
 		return -1;
 	}
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*v = sqlite3_column_int(s, 0);
 	else
-		dberr(d, __func__, "PRAGMA user_version");
+		dbi_err(d, __func__, "PRAGMA user_version");
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -307,15 +307,15 @@ prepare_all(struct db *d)
 	int i;
 
 	for (i = 0; i < STMT__MAX; i++)
-		if (stmts[i] == NULL) {
+		if (dbi_stmts[i] == NULL) {
 			log_warnx("%s: statement %d of enum stmt has no SQL "
 			    "in db_sql.c", __func__, i);
 			return -1;
 		}
 	for (i = 0; i < STMT__MAX; i++)
-		if (sqlite3_prepare_v3(d->h, stmts[i], -1,
+		if (sqlite3_prepare_v3(d->h, dbi_stmts[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &d->s[i], NULL) != SQLITE_OK) {
-			dberr(d, __func__, stmts[i]);
+			dbi_err(d, __func__, dbi_stmts[i]);
 			return -1;
 		}
 	return 0;
@@ -345,13 +345,13 @@ wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 		return SQLITE_OK;
 	if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL) != SQLITE_OK && sqlite3_errcode(h) != SQLITE_BUSY)
-		dberr(d, __func__, "passive checkpoint");
+		dbi_err(d, __func__, "passive checkpoint");
 	if (frames < CKPT_RESTART)
 		return SQLITE_OK;
 	d->busy_ms = RESTART_WAIT_MS;
 	if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_RESTART,
 	    NULL, NULL) != SQLITE_OK && sqlite3_errcode(h) != SQLITE_BUSY)
-		dberr(d, __func__, "restart checkpoint");
+		dbi_err(d, __func__, "restart checkpoint");
 	d->busy_ms = busy;
 	return SQLITE_OK;
 }
@@ -482,8 +482,8 @@ db_close(struct db *d)
 enum db_rc
 db_begin(struct db *d)
 {
-	(void)st(d, STMT_BEGIN);
-	return run(d, STMT_BEGIN, __func__);
+	(void)dbi_st(d, STMT_BEGIN);
+	return dbi_run(d, STMT_BEGIN, __func__);
 }
 
 /*
@@ -493,15 +493,15 @@ db_begin(struct db *d)
 enum db_rc
 db_begin_read(struct db *d)
 {
-	(void)st(d, STMT_BEGIN_READ);
-	return run(d, STMT_BEGIN_READ, __func__);
+	(void)dbi_st(d, STMT_BEGIN_READ);
+	return dbi_run(d, STMT_BEGIN_READ, __func__);
 }
 
 int
 db_commit(struct db *d)
 {
-	(void)st(d, STMT_COMMIT);
-	if (run(d, STMT_COMMIT, __func__) != DB_OK) {
+	(void)dbi_st(d, STMT_COMMIT);
+	if (dbi_run(d, STMT_COMMIT, __func__) != DB_OK) {
 		db_rollback(d);
 		return -1;
 	}
@@ -514,30 +514,30 @@ db_rollback(struct db *d)
 {
 	if (sqlite3_get_autocommit(d->h))
 		return;
-	(void)st(d, STMT_ROLLBACK);
-	(void)run(d, STMT_ROLLBACK, __func__);
+	(void)dbi_st(d, STMT_ROLLBACK);
+	(void)dbi_run(d, STMT_ROLLBACK, __func__);
 }
 
 int
 db_savepoint(struct db *d)
 {
-	(void)st(d, STMT_SAVEPOINT);
-	return run(d, STMT_SAVEPOINT, __func__) == DB_OK ? 0 : -1;
+	(void)dbi_st(d, STMT_SAVEPOINT);
+	return dbi_run(d, STMT_SAVEPOINT, __func__) == DB_OK ? 0 : -1;
 }
 
 int
 db_release(struct db *d)
 {
-	(void)st(d, STMT_RELEASE);
-	return run(d, STMT_RELEASE, __func__) == DB_OK ? 0 : -1;
+	(void)dbi_st(d, STMT_RELEASE);
+	return dbi_run(d, STMT_RELEASE, __func__) == DB_OK ? 0 : -1;
 }
 
 /* Undoes the item's changes and closes its savepoint. */
 void
 db_rollback_to(struct db *d)
 {
-	(void)st(d, STMT_ROLLBACK_TO);
-	(void)run(d, STMT_ROLLBACK_TO, __func__);
+	(void)dbi_st(d, STMT_ROLLBACK_TO);
+	(void)dbi_run(d, STMT_ROLLBACK_TO, __func__);
 	(void)db_release(d);
 }
 
@@ -546,7 +546,7 @@ db_rollback_to(struct db *d)
  * every frame committed so far, ours included, survives power loss.
  */
 enum db_rc
-wal_sync(struct db *d)
+dbi_wal_sync(struct db *d)
 {
 	sqlite3_file *f = NULL;
 
@@ -573,18 +573,18 @@ db_health_get(struct db *d, struct db_health *h)
 	if (db_user_version(d, &h->schema_version) == -1 ||
 	    (h->backlog = db_backlog(d)) < 0)
 		return -1;
-	s = st(d, STMT_HEARTBEAT_GET);
+	s = dbi_st(d, STMT_HEARTBEAT_GET);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		h->worker_pid = sqlite3_column_int64(s, 0);
 		h->heartbeat_at = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_HEARTBEAT_GET]);
+		dbi_err(d, __func__, dbi_stmts[STMT_HEARTBEAT_GET]);
 		return -1;
 	}
-	s = st(d, STMT_OUTBOX_DEPTH);
-	if (row(d, STMT_OUTBOX_DEPTH, __func__) != 1)
+	s = dbi_st(d, STMT_OUTBOX_DEPTH);
+	if (dbi_row(d, STMT_OUTBOX_DEPTH, __func__) != 1)
 		return -1;
 	h->outbox_depth = sqlite3_column_int64(s, 0);
 	h->outbox_oldest_ms = sqlite3_column_int64(s, 1);
@@ -596,12 +596,12 @@ db_health_get(struct db *d, struct db_health *h)
 int
 db_heartbeat(struct db *d, int64_t pid, int64_t started, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_HEARTBEAT_SET);
+	sqlite3_stmt *s = dbi_st(d, STMT_HEARTBEAT_SET);
 
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_int64(s, 2, started);
 	sqlite3_bind_int64(s, 3, now_s);
-	return run(d, STMT_HEARTBEAT_SET, __func__) == DB_OK ? 0 : -1;
+	return dbi_run(d, STMT_HEARTBEAT_SET, __func__) == DB_OK ? 0 : -1;
 }
 
 /* Checkpoints the WAL (worker only): passive, or truncating when idle. */
@@ -614,7 +614,7 @@ db_checkpoint(struct db *d, int truncate)
 	    SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
 	    &log, &ckpt) != SQLITE_OK &&
 	    sqlite3_errcode(d->h) != SQLITE_BUSY)
-		dberr(d, __func__, "wal_checkpoint");
+		dbi_err(d, __func__, "wal_checkpoint");
 }
 
 /* Borrows the stop and start keyword lists (comma separated) for apply. */
@@ -639,13 +639,13 @@ db_in_transaction(struct db *d)
  * here made the sender spin until then.
  */
 int64_t
-next_due(struct db *d, enum stmt k, int64_t now, const char *fn)
+dbi_next_due(struct db *d, enum stmt k, int64_t now, const char *fn)
 {
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 	int64_t		 v;
 
 	sqlite3_bind_int64(s, 1, now);
-	if (row(d, k, fn) != 1)
+	if (dbi_row(d, k, fn) != 1)
 		return -1;
 	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? DB_NEVER :
 	    sqlite3_column_int64(s, 0);
@@ -658,7 +658,7 @@ next_due(struct db *d, enum stmt k, int64_t now, const char *fn)
  * as text.  Returns the number of rows, or -1.
  */
 int
-each_row(struct db *d, enum stmt k, int ncols,
+dbi_each_row(struct db *d, enum stmt k, int ncols,
     void (*cb)(void *, const char *const *), void *arg, const char *fn)
 {
 	sqlite3_stmt	*s = d->s[k];
@@ -675,7 +675,7 @@ each_row(struct db *d, enum stmt k, int ncols,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, fn, stmts[k]);
+		dbi_err(d, fn, dbi_stmts[k]);
 		return -1;
 	}
 	return n;
@@ -683,10 +683,10 @@ each_row(struct db *d, enum stmt k, int ncols,
 
 /*
  * Calls cb with every row of the bound statement k, typed, with every
- * column however wide the row (an export takes them all).  n or -1.
+ * column however wide the dbi_row (an export takes them all).  n or -1.
  */
 int
-each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
+dbi_each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
     const char *const *, const struct db_val *), void *arg, const char *fn)
 {
 	sqlite3_stmt	*s = d->s[k];
@@ -744,20 +744,20 @@ each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
 		free(vals);
 	}
 	if (rc != SQLITE_DONE) {
-		dberr(d, fn, stmts[k]);
+		dbi_err(d, fn, dbi_stmts[k]);
 		return -1;
 	}
 	return n;
 }
 
 void
-bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+dbi_bind_opt_text(sqlite3_stmt *s, int i, const char *v)
 {
-	(void)bind_text(s, i, v);
+	(void)dbi_bind_text(s, i, v);
 }
 
 void
-bind_opt_int(sqlite3_stmt *s, int i, const int64_t *v)
+dbi_bind_opt_int(sqlite3_stmt *s, int i, const int64_t *v)
 {
 	if (v != NULL)
 		sqlite3_bind_int64(s, i, *v);

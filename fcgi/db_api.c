@@ -16,14 +16,14 @@ enum db_rc
 db_apikey_insert(struct db *d, const char *name, const char *sha,
     const char *prefix, int read_only, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_APIKEY_INSERT);
+	sqlite3_stmt *s = dbi_st(d, STMT_APIKEY_INSERT);
 
-	bind_text(s, 1, name);
-	bind_text(s, 2, sha);
-	bind_text(s, 3, prefix);
+	dbi_bind_text(s, 1, name);
+	dbi_bind_text(s, 2, sha);
+	dbi_bind_text(s, 3, prefix);
 	sqlite3_bind_int(s, 4, read_only);
 	sqlite3_bind_int64(s, 5, now_s);
-	return run(d, STMT_APIKEY_INSERT, __func__);
+	return dbi_run(d, STMT_APIKEY_INSERT, __func__);
 }
 
 /*
@@ -36,13 +36,13 @@ int
 db_apikey_check(struct db *d, const char *sha, int64_t now_s, int64_t *id,
     int *read_only)
 {
-	sqlite3_stmt	*s = st(d, STMT_APIKEY_BY_HASH);
+	sqlite3_stmt	*s = dbi_st(d, STMT_APIKEY_BY_HASH);
 	const char	*got;
 	int64_t		 last;
 	int		 rc, same;
 
-	bind_text(s, 1, sha);
-	if ((rc = row(d, STMT_APIKEY_BY_HASH, __func__)) != 1)
+	dbi_bind_text(s, 1, sha);
+	if ((rc = dbi_row(d, STMT_APIKEY_BY_HASH, __func__)) != 1)
 		return rc;
 	*id = sqlite3_column_int64(s, 0);
 	got = (const char *)sqlite3_column_text(s, 1);
@@ -53,10 +53,11 @@ db_apikey_check(struct db *d, const char *sha, int64_t now_s, int64_t *id,
 	if (!same)
 		return 0;
 	if (now_s - last >= 60) {
-		s = st(d, STMT_APIKEY_TOUCH);
+		s = dbi_st(d, STMT_APIKEY_TOUCH);
 		sqlite3_bind_int64(s, 1, *id);
 		sqlite3_bind_int64(s, 2, now_s);
-		(void)run(d, STMT_APIKEY_TOUCH, __func__);	/* best effort */
+		/* best effort */
+		(void)dbi_run(d, STMT_APIKEY_TOUCH, __func__);
 	}
 	return 1;
 }
@@ -66,19 +67,19 @@ int
 db_apikey_list(struct db *d, void (*cb)(void *, const char *const *),
     void *arg)
 {
-	(void)st(d, STMT_APIKEY_LIST);
-	return each_row(d, STMT_APIKEY_LIST, 6, cb, arg, __func__);
+	(void)dbi_st(d, STMT_APIKEY_LIST);
+	return dbi_each_row(d, STMT_APIKEY_LIST, 6, cb, arg, __func__);
 }
 
 /* 1 revoked, 0 no such live key, -1. */
 int
 db_apikey_revoke(struct db *d, const char *name, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_APIKEY_REVOKE);
+	sqlite3_stmt *s = dbi_st(d, STMT_APIKEY_REVOKE);
 
-	bind_text(s, 1, name);
+	dbi_bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, now_s);
-	if (run(d, STMT_APIKEY_REVOKE, __func__) != DB_OK)
+	if (dbi_run(d, STMT_APIKEY_REVOKE, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }
@@ -95,21 +96,21 @@ db_api_messages(struct db *d, const struct db_msg_filter *f, db_row_cb cb,
 			    f->status == NULL ? STMT_API_MESSAGES_WINDOW :
 			    f->since != NULL || f->until != NULL ?
 			    STMT_API_MESSAGES_TIME : STMT_API_MESSAGES;
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 
-	bind_opt_int(s, 1, f->before);
-	bind_opt_text(s, 2, f->pnid);
-	bind_opt_text(s, 3, f->phone);
-	bind_opt_int(s, 4, f->conversation);
-	bind_opt_text(s, 5, f->type);
-	bind_opt_text(s, 6, f->direction);
-	bind_opt_text(s, 7, f->status);
-	bind_opt_int(s, 8, f->since);
-	bind_opt_int(s, 9, f->until);
+	dbi_bind_opt_int(s, 1, f->before);
+	dbi_bind_opt_text(s, 2, f->pnid);
+	dbi_bind_opt_text(s, 3, f->phone);
+	dbi_bind_opt_int(s, 4, f->conversation);
+	dbi_bind_opt_text(s, 5, f->type);
+	dbi_bind_opt_text(s, 6, f->direction);
+	dbi_bind_opt_text(s, 7, f->status);
+	dbi_bind_opt_int(s, 8, f->since);
+	dbi_bind_opt_int(s, 9, f->until);
 	sqlite3_bind_int(s, 10, f->limit);
 	if (k == STMT_API_MESSAGES_Q)
-		bind_text(s, 11, f->q);
-	return each_typed(d, k, cb, arg, __func__);
+		dbi_bind_text(s, 11, f->q);
+	return dbi_each_typed(d, k, cb, arg, __func__);
 }
 
 /* GET /conversations (id 0) or one conversation (id > 0).  n or -1. */
@@ -120,20 +121,20 @@ db_api_conversations(struct db *d, const char *pnid, int64_t id,
 {
 	enum stmt	 k = id > 0 ? STMT_API_CONVERSATION :
 			    STMT_API_CONVERSATIONS;
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 
 	if (id > 0) {
 		sqlite3_bind_int64(s, 1, id);
-		bind_text(s, 2, pnid);
+		dbi_bind_text(s, 2, pnid);
 	} else {
-		bind_opt_int(s, 1, before);
-		bind_text(s, 2, pnid);
-		bind_opt_int(s, 3, unread);
-		bind_opt_text(s, 4, assignee);
+		dbi_bind_opt_int(s, 1, before);
+		dbi_bind_text(s, 2, pnid);
+		dbi_bind_opt_int(s, 3, unread);
+		dbi_bind_opt_text(s, 4, assignee);
 		sqlite3_bind_int(s, 5, limit);
-		bind_opt_text(s, 6, like);
+		dbi_bind_opt_text(s, 6, like);
 	}
-	return each_typed(d, k, cb, arg, __func__);
+	return dbi_each_typed(d, k, cb, arg, __func__);
 }
 
 /* GET /outbox/{id}.  n (0 or 1) or -1. */
@@ -141,11 +142,11 @@ int
 db_api_outbox(struct db *d, const char *pnid, int64_t id, db_row_cb cb,
     void *arg)
 {
-	sqlite3_stmt *s = st(d, STMT_API_OUTBOX);
+	sqlite3_stmt *s = dbi_st(d, STMT_API_OUTBOX);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, pnid);
-	return each_typed(d, STMT_API_OUTBOX, cb, arg, __func__);
+	dbi_bind_text(s, 2, pnid);
+	return dbi_each_typed(d, STMT_API_OUTBOX, cb, arg, __func__);
 }
 
 /* GET /outbox.  n or -1. */
@@ -153,13 +154,13 @@ int
 db_api_outbox_list(struct db *d, const char *pnid, const int64_t *before,
     const char *state, int limit, db_row_cb cb, void *arg)
 {
-	sqlite3_stmt *s = st(d, STMT_API_OUTBOX_LIST);
+	sqlite3_stmt *s = dbi_st(d, STMT_API_OUTBOX_LIST);
 
-	bind_opt_int(s, 1, before);
-	bind_text(s, 2, pnid);
-	bind_opt_text(s, 3, state);
+	dbi_bind_opt_int(s, 1, before);
+	dbi_bind_text(s, 2, pnid);
+	dbi_bind_opt_text(s, 3, state);
 	sqlite3_bind_int(s, 4, limit);
-	return each_typed(d, STMT_API_OUTBOX_LIST, cb, arg, __func__);
+	return dbi_each_typed(d, STMT_API_OUTBOX_LIST, cb, arg, __func__);
 }
 
 /*
@@ -171,13 +172,13 @@ db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry,
     int64_t now_ms)
 {
 	enum stmt	 k = retry ? STMT_API_OUTBOX_RETRY : STMT_API_OUTBOX_CANCEL;
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, pnid);
+	dbi_bind_text(s, 2, pnid);
 	if (retry)
 		sqlite3_bind_int64(s, 3, now_ms);
-	if (run(d, k, __func__) != DB_OK)
+	if (dbi_run(d, k, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }
@@ -188,26 +189,26 @@ db_api_events(struct db *d, int64_t id, const int64_t *before,
     const char *state, int limit, db_row_cb cb, void *arg)
 {
 	enum stmt	 k = id > 0 ? STMT_API_EVENT : STMT_API_EVENTS;
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 
 	if (id > 0)
 		sqlite3_bind_int64(s, 1, id);
 	else {
-		bind_opt_int(s, 1, before);
-		bind_opt_text(s, 2, state);
+		dbi_bind_opt_int(s, 1, before);
+		dbi_bind_opt_text(s, 2, state);
 		sqlite3_bind_int(s, 3, limit);
 	}
-	return each_typed(d, k, cb, arg, __func__);
+	return dbi_each_typed(d, k, cb, arg, __func__);
 }
 
 /* GET /status counters for pnid.  n or -1. */
 int
 db_api_status(struct db *d, const char *pnid, db_row_cb cb, void *arg)
 {
-	sqlite3_stmt *s = st(d, STMT_API_STATUS);
+	sqlite3_stmt *s = dbi_st(d, STMT_API_STATUS);
 
-	bind_text(s, 1, pnid);
-	return each_typed(d, STMT_API_STATUS, cb, arg, __func__);
+	dbi_bind_text(s, 1, pnid);
+	return dbi_each_typed(d, STMT_API_STATUS, cb, arg, __func__);
 }
 
 /*
@@ -218,19 +219,19 @@ int
 db_api_conv_patch(struct db *d, const char *pnid, int64_t id,
     const struct db_conv_patch *p)
 {
-	sqlite3_stmt *s = st(d, STMT_API_CONV_PATCH);
+	sqlite3_stmt *s = dbi_st(d, STMT_API_CONV_PATCH);
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, p->set_notes);
-	bind_text(s, 3, p->notes);
+	dbi_bind_text(s, 3, p->notes);
 	sqlite3_bind_int(s, 4, p->set_email);
-	bind_text(s, 5, p->email);
+	dbi_bind_text(s, 5, p->email);
 	sqlite3_bind_int(s, 6, p->set_labels);
-	bind_text(s, 7, p->labels);
+	dbi_bind_text(s, 7, p->labels);
 	sqlite3_bind_int(s, 8, p->set_assignee);
-	bind_text(s, 9, p->assignee != NULL ? p->assignee : "bot");
-	bind_text(s, 10, pnid);
-	if (run(d, STMT_API_CONV_PATCH, __func__) != DB_OK)
+	dbi_bind_text(s, 9, p->assignee != NULL ? p->assignee : "bot");
+	dbi_bind_text(s, 10, pnid);
+	if (dbi_run(d, STMT_API_CONV_PATCH, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }
@@ -243,22 +244,22 @@ int
 db_api_conv_read(struct db *d, const char *pnid, int64_t id, char *wamid,
     size_t wsz, char *wa_id, size_t asz)
 {
-	sqlite3_stmt	*s = st(d, STMT_API_CONV_READ);
+	sqlite3_stmt	*s = dbi_st(d, STMT_API_CONV_READ);
 	int		 rc;
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, pnid);
-	if (run(d, STMT_API_CONV_READ, __func__) != DB_OK)
+	dbi_bind_text(s, 2, pnid);
+	if (dbi_run(d, STMT_API_CONV_READ, __func__) != DB_OK)
 		return -1;
 	if (sqlite3_changes(d->h) == 0)
 		return 0;
 	wamid[0] = wa_id[0] = '\0';
-	s = st(d, STMT_API_LAST_INBOUND);
+	s = dbi_st(d, STMT_API_LAST_INBOUND);
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, pnid);
-	if ((rc = row(d, STMT_API_LAST_INBOUND, __func__)) == 1) {
-		col_copy(s, 0, wamid, wsz);
-		col_copy(s, 1, wa_id, asz);
+	dbi_bind_text(s, 2, pnid);
+	if ((rc = dbi_row(d, STMT_API_LAST_INBOUND, __func__)) == 1) {
+		dbi_col_copy(s, 0, wamid, wsz);
+		dbi_col_copy(s, 1, wa_id, asz);
 		sqlite3_reset(s);
 	}
 	return rc == -1 ? -1 : 1;
@@ -268,13 +269,13 @@ db_api_conv_read(struct db *d, const char *pnid, int64_t id, char *wamid,
 int64_t
 db_api_conv_by_phone(struct db *d, const char *pnid, const char *wa_id)
 {
-	sqlite3_stmt	*s = st(d, STMT_API_CONV_BY_PHONE);
+	sqlite3_stmt	*s = dbi_st(d, STMT_API_CONV_BY_PHONE);
 	int64_t		 id;
 	int		 rc;
 
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, wa_id);
-	if ((rc = row(d, STMT_API_CONV_BY_PHONE, __func__)) != 1)
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, wa_id);
+	if ((rc = dbi_row(d, STMT_API_CONV_BY_PHONE, __func__)) != 1)
 		return rc;
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -288,24 +289,24 @@ db_api_contacts(struct db *d, const char *pnid, const char *wa_id,
     int limit, db_row_cb cb, void *arg)
 {
 	enum stmt	 k = wa_id != NULL ? STMT_API_CONTACT : STMT_API_CONTACTS;
-	sqlite3_stmt	*s = st(d, k);
+	sqlite3_stmt	*s = dbi_st(d, k);
 
 	if (wa_id != NULL) {
-		bind_text(s, 1, pnid);
-		bind_text(s, 2, wa_id);
+		dbi_bind_text(s, 1, pnid);
+		dbi_bind_text(s, 2, wa_id);
 	} else {
-		bind_opt_int(s, 1, before);
-		bind_text(s, 2, pnid);
-		bind_opt_text(s, 3, like);
-		bind_opt_int(s, 4, opted_out);
+		dbi_bind_opt_int(s, 1, before);
+		dbi_bind_text(s, 2, pnid);
+		dbi_bind_opt_text(s, 3, like);
+		dbi_bind_opt_int(s, 4, opted_out);
 		sqlite3_bind_int(s, 5, limit);
 	}
-	return each_typed(d, k, cb, arg, __func__);
+	return dbi_each_typed(d, k, cb, arg, __func__);
 }
 
 /*
  * One part of everything held about a contact (GET .../export), every
- * column of every row (enum db_export says which).  n or -1.
+ * column of every dbi_row (enum db_export says which).  n or -1.
  */
 int
 db_api_export(struct db *d, const char *pnid, int64_t contact,
@@ -332,14 +333,14 @@ db_api_export(struct db *d, const char *pnid, int64_t contact,
 
 	if ((int)part < 0 || part >= DB_EXPORT__MAX)
 		return -1;
-	s = st(d, parts[part]);
+	s = dbi_st(d, parts[part]);
 	n = sqlite3_bind_parameter_count(s);
 	sqlite3_bind_int64(s, 1, contact);
 	if (n >= 2)
-		bind_text(s, 2, wa_id);
+		dbi_bind_text(s, 2, wa_id);
 	if (n >= 3)
-		bind_text(s, 3, pnid);
-	return each_typed(d, parts[part], cb, arg, __func__);
+		dbi_bind_text(s, 3, pnid);
+	return dbi_each_typed(d, parts[part], cb, arg, __func__);
 }
 
 /*
@@ -362,11 +363,11 @@ db_api_stats(struct db *d, const char *pnid, int64_t since, int64_t until,
 
 	if ((int)part < 0 || part >= DB_STATS__MAX)
 		return -1;
-	s = st(d, parts[part]);
-	bind_text(s, 1, pnid);
+	s = dbi_st(d, parts[part]);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, since);
 	sqlite3_bind_int64(s, 3, until);
-	return each_typed(d, parts[part], cb, arg, __func__);
+	return dbi_each_typed(d, parts[part], cb, arg, __func__);
 }
 
 /* GET /metrics parts (enum db_metrics).  n or -1. */
@@ -383,8 +384,8 @@ db_api_metrics(struct db *d, const char *pnid, enum db_metrics part,
 
 	if ((int)part < 0 || part >= DB_METRICS__MAX)
 		return -1;
-	s = st(d, parts[part]);
+	s = dbi_st(d, parts[part]);
 	if (sqlite3_bind_parameter_count(s) >= 1)
-		bind_text(s, 1, pnid);
-	return each_typed(d, parts[part], cb, arg, __func__);
+		dbi_bind_text(s, 1, pnid);
+	return dbi_each_typed(d, parts[part], cb, arg, __func__);
 }

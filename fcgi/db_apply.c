@@ -21,7 +21,7 @@
 
 /* Looks a contact up by wa_id, then by BSUID.  Returns id, 0 none, -1. */
 int64_t
-contact_find(struct db *d, const char *pnid, const char *wa_id,
+dbi_contact_find(struct db *d, const char *pnid, const char *wa_id,
     const char *user_id)
 {
 	const enum stmt	 q[2] = { STMT_CONTACT_BY_WA, STMT_CONTACT_BY_UID };
@@ -33,13 +33,13 @@ contact_find(struct db *d, const char *pnid, const char *wa_id,
 	for (i = 0; i < 2 && id == 0; i++) {
 		if (key[i] == NULL)
 			continue;
-		s = st(d, q[i]);
-		bind_text(s, 1, pnid);
-		bind_text(s, 2, key[i]);
+		s = dbi_st(d, q[i]);
+		dbi_bind_text(s, 1, pnid);
+		dbi_bind_text(s, 2, key[i]);
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 			id = sqlite3_column_int64(s, 0);
 		else if (rc != SQLITE_DONE) {
-			dberr(d, __func__, stmts[q[i]]);
+			dbi_err(d, __func__, dbi_stmts[q[i]]);
 			id = -1;
 		}
 		sqlite3_reset(s);
@@ -60,14 +60,14 @@ renamed_to(struct db *d, const char *pnid, const char *wa, char *buf,
 	int		 hops, rc, found = 0;
 
 	for (hops = 0; hops < 8; hops++) {
-		s = st(d, STMT_RENAME_GET);
-		bind_text(s, 1, pnid);
-		bind_text(s, 2, cur);
-		if ((rc = row(d, STMT_RENAME_GET, __func__)) == -1)
+		s = dbi_st(d, STMT_RENAME_GET);
+		dbi_bind_text(s, 1, pnid);
+		dbi_bind_text(s, 2, cur);
+		if ((rc = dbi_row(d, STMT_RENAME_GET, __func__)) == -1)
 			return -1;
 		if (rc == 0)
 			break;
-		col_copy(s, 0, buf, sz);
+		dbi_col_copy(s, 0, buf, sz);
 		sqlite3_reset(s);
 		if (strcmp(buf, wa) == 0)
 			break;	/* changed back: a loop */
@@ -93,14 +93,14 @@ contact_seen(struct db *d, const struct wh_item *it)
 	char		 nwa[72], nuid[72];
 	int		 rc;
 
-	id = contact_find(d, it->phone_number_id, wa, uid);
+	id = dbi_contact_find(d, it->phone_number_id, wa, uid);
 	if (id == 0 && wa != NULL) {
 		if ((rc = renamed_to(d, it->phone_number_id, wa, nwa,
 		    sizeof(nwa))) == -1)
 			return -1;
 		if (rc == 1) {
 			wa = nwa;
-			id = contact_find(d, it->phone_number_id, wa, uid);
+			id = dbi_contact_find(d, it->phone_number_id, wa, uid);
 		}
 	}
 	if (id == 0 && uid != NULL) {
@@ -109,22 +109,22 @@ contact_seen(struct db *d, const struct wh_item *it)
 			return -1;
 		if (rc == 1) {
 			uid = nuid;
-			id = contact_find(d, it->phone_number_id, wa, uid);
+			id = dbi_contact_find(d, it->phone_number_id, wa, uid);
 		}
 	}
 	if (id < 0)
 		return -1;
-	s = st(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN);
+	s = dbi_st(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN);
 	if (id == 0)
-		bind_text(s, 1, it->phone_number_id);
+		dbi_bind_text(s, 1, it->phone_number_id);
 	else
 		sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, wa);
-	bind_text(s, 3, uid);
-	bind_text(s, 4, it->username);
-	bind_text(s, 5, it->profile_name);
+	dbi_bind_text(s, 2, wa);
+	dbi_bind_text(s, 3, uid);
+	dbi_bind_text(s, 4, it->username);
+	dbi_bind_text(s, 5, it->profile_name);
 	sqlite3_bind_int64(s, 6, it->timestamp);
-	if (run(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN,
+	if (dbi_run(d, id == 0 ? STMT_CONTACT_INSERT : STMT_CONTACT_SEEN,
 	    __func__) != DB_OK)
 		return -1;
 	return id == 0 ? sqlite3_last_insert_rowid(d->h) : id;
@@ -133,33 +133,33 @@ contact_seen(struct db *d, const struct wh_item *it)
 /*
  * The conversation of (number, contact), created when missing.  A lookup
  * first: nearly every message belongs to a known one, and an upsert would
- * rewrite its row (and, with RETURNING, build a temporary table) each
+ * rewrite its dbi_row (and, with RETURNING, build a temporary table) each
  * time.  Returns the id or -1.
  */
 int64_t
-conversation_ensure(struct db *d, const char *pnid, int64_t contact,
+dbi_conversation_ensure(struct db *d, const char *pnid, int64_t contact,
     int64_t now_s)
 {
-	sqlite3_stmt	*s = st(d, STMT_CONV_FIND);
+	sqlite3_stmt	*s = dbi_st(d, STMT_CONV_FIND);
 	int64_t		 id = 0;
 	int		 rc;
 
-	bind_text(s, 1, pnid);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, contact);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	else if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_CONV_FIND]);
+		dbi_err(d, __func__, dbi_stmts[STMT_CONV_FIND]);
 		id = -1;
 	}
 	sqlite3_reset(s);
 	if (id != 0)
 		return id;
-	s = st(d, STMT_CONV_INSERT);
-	bind_text(s, 1, pnid);
+	s = dbi_st(d, STMT_CONV_INSERT);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, contact);
 	sqlite3_bind_int64(s, 3, now_s);
-	if (run(d, STMT_CONV_INSERT, __func__) != DB_OK)
+	if (dbi_run(d, STMT_CONV_INSERT, __func__) != DB_OK)
 		return -1;
 	return sqlite3_last_insert_rowid(d->h);
 }
@@ -167,17 +167,17 @@ conversation_ensure(struct db *d, const char *pnid, int64_t contact,
 static int
 wamid_known(struct db *d, const char *wamid)
 {
-	sqlite3_stmt	*s = st(d, STMT_MSG_EXISTS);
+	sqlite3_stmt	*s = dbi_st(d, STMT_MSG_EXISTS);
 	int		 rc;
 
-	bind_text(s, 1, wamid);
+	dbi_bind_text(s, 1, wamid);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	dberr(d, __func__, stmts[STMT_MSG_EXISTS]);
+	dbi_err(d, __func__, dbi_stmts[STMT_MSG_EXISTS]);
 	return -1;
 }
 
@@ -190,13 +190,13 @@ wamid_known(struct db *d, const char *wamid)
 static int
 edits_fold(struct db *d, const char *wamid)
 {
-	sqlite3_stmt	*s = st(d, STMT_EDIT_LIST);
+	sqlite3_stmt	*s = dbi_st(d, STMT_EDIT_LIST);
 	char		*text = NULL;
 	const char	*kind, *t;
 	int64_t		 edited = 0, revoked = 0, ts;
 	int		 rc;
 
-	bind_text(s, 1, wamid);
+	dbi_bind_text(s, 1, wamid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		kind = (const char *)sqlite3_column_text(s, 0);
 		ts = sqlite3_column_int64(s, 2);
@@ -217,16 +217,16 @@ edits_fold(struct db *d, const char *wamid)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_EDIT_LIST]);
+		dbi_err(d, __func__, dbi_stmts[STMT_EDIT_LIST]);
 		free(text);
 		return -1;
 	}
-	s = st(d, STMT_MSG_EDITED);
-	bind_text(s, 1, wamid);
-	bind_text(s, 2, text);
-	bind_nz(s, 3, edited);
-	bind_nz(s, 4, revoked);
-	rc = run(d, STMT_MSG_EDITED, __func__) == DB_OK ? 0 : -1;
+	s = dbi_st(d, STMT_MSG_EDITED);
+	dbi_bind_text(s, 1, wamid);
+	dbi_bind_text(s, 2, text);
+	dbi_bind_nz(s, 3, edited);
+	dbi_bind_nz(s, 4, revoked);
+	rc = dbi_run(d, STMT_MSG_EDITED, __func__) == DB_OK ? 0 : -1;
 	free(text);
 	return rc;
 }
@@ -238,20 +238,20 @@ edits_fold(struct db *d, const char *wamid)
 static enum db_rc
 apply_edit(struct db *d, int64_t ev, const struct wh_item *it, int64_t now_ms)
 {
-	sqlite3_stmt	*s = st(d, STMT_EDIT_INSERT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_EDIT_INSERT);
 	int		 i = 1;
 
-	bind_text(s, i++, it->phone_number_id);
-	bind_text(s, i++, it->wamid);
-	bind_text(s, i++, it->original_wamid);
-	bind_text(s, i++, it->revoke ? "revoke" : "edit");
-	bind_text(s, i++, it->revoke ? NULL : it->edit_type);
-	bind_text(s, i++, it->revoke ? NULL : it->text);
+	dbi_bind_text(s, i++, it->phone_number_id);
+	dbi_bind_text(s, i++, it->wamid);
+	dbi_bind_text(s, i++, it->original_wamid);
+	dbi_bind_text(s, i++, it->revoke ? "revoke" : "edit");
+	dbi_bind_text(s, i++, it->revoke ? NULL : it->edit_type);
+	dbi_bind_text(s, i++, it->revoke ? NULL : it->text);
 	sqlite3_bind_int64(s, i++, it->timestamp);
-	bind_text(s, i++, it->raw);
+	dbi_bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, now_ms / 1000);
-	if (run(d, STMT_EDIT_INSERT, __func__) != DB_OK)
+	if (dbi_run(d, STMT_EDIT_INSERT, __func__) != DB_OK)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
 		return DB_DUP;
@@ -262,11 +262,11 @@ apply_edit(struct db *d, int64_t ev, const struct wh_item *it, int64_t now_ms)
 static int
 edits_pending(struct db *d, const char *wamid)
 {
-	sqlite3_stmt	*s = st(d, STMT_EDIT_PENDING);
+	sqlite3_stmt	*s = dbi_st(d, STMT_EDIT_PENDING);
 	int		 rc;
 
-	bind_text(s, 1, wamid);
-	if ((rc = row(d, STMT_EDIT_PENDING, __func__)) == 1)
+	dbi_bind_text(s, 1, wamid);
+	if ((rc = dbi_row(d, STMT_EDIT_PENDING, __func__)) == 1)
 		sqlite3_reset(s);
 	return rc;
 }
@@ -281,55 +281,55 @@ edits_pending(struct db *d, const char *wamid)
 static int
 contact_merge(struct db *d, const char *pnid, int64_t a, int64_t b)
 {
-	sqlite3_stmt	*s = st(d, STMT_MERGE_CONVS);
+	sqlite3_stmt	*s = dbi_st(d, STMT_MERGE_CONVS);
 	char		 uid[128], wa[128];
 	int64_t		 ca = 0, cb = 0;
 	int		 rc;
 
-	bind_text(s, 1, pnid);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, a);
 	sqlite3_bind_int64(s, 3, b);
-	if ((rc = row(d, STMT_MERGE_CONVS, __func__)) == -1)
+	if ((rc = dbi_row(d, STMT_MERGE_CONVS, __func__)) == -1)
 		return -1;
 	if (rc == 1) {
 		ca = sqlite3_column_int64(s, 0);
 		cb = sqlite3_column_int64(s, 1);
 		sqlite3_reset(s);
 	}
-	if (ca != 0 && cb != 0 && (run_id(d, STMT_MERGE_CONV_MSGS, ca, 1, cb,
-	    0, __func__) == -1 || run_id(d, STMT_MERGE_CONV_SUM, ca, 1, cb, 0,
-	    __func__) == -1 || run_id(d, STMT_MERGE_CONV_DELETE, ca, 0, 0, 0,
-	    __func__) == -1))
+	if (ca != 0 && cb != 0 && (dbi_run_id(d, STMT_MERGE_CONV_MSGS, ca, 1,
+	    cb, 0, __func__) == -1 || dbi_run_id(d, STMT_MERGE_CONV_SUM, ca, 1,
+	    cb, 0, __func__) == -1 || dbi_run_id(d, STMT_MERGE_CONV_DELETE, ca,
+	    0, 0, 0, __func__) == -1))
 		return -1;
-	if (ca != 0 && cb == 0 && run_id(d, STMT_MERGE_CONV_MOVE, ca, 1, b, 0,
-	    __func__) == -1)
+	if (ca != 0 && cb == 0 && dbi_run_id(d, STMT_MERGE_CONV_MOVE, ca, 1,
+	    b, 0, __func__) == -1)
 		return -1;
-	s = st(d, STMT_MERGE_UID_GET);
+	s = dbi_st(d, STMT_MERGE_UID_GET);
 	sqlite3_bind_int64(s, 1, a);
-	if ((rc = row(d, STMT_MERGE_UID_GET, __func__)) == -1)
+	if ((rc = dbi_row(d, STMT_MERGE_UID_GET, __func__)) == -1)
 		return -1;
 	uid[0] = wa[0] = '\0';
 	if (rc == 1) {
-		col_copy(s, 0, uid, sizeof(uid));
-		col_copy(s, 1, wa, sizeof(wa));
+		dbi_col_copy(s, 0, uid, sizeof(uid));
+		dbi_col_copy(s, 1, wa, sizeof(wa));
 		sqlite3_reset(s);
 	}
 	/* Everything moved first: deleting a cascades to what is left. */
-	if (run_id(d, STMT_MERGE_MSGS, a, 1, b, 0, __func__) == -1 ||
-	    run_id(d, STMT_MERGE_CONTACT, a, 1, b, 0, __func__) == -1 ||
-	    run_id(d, STMT_MERGE_TICKETS, a, 1, b, 0, __func__) == -1 ||
-	    run_id(d, STMT_MERGE_AGENT, a, 1, b, 0, __func__) == -1 ||
-	    run_id(d, STMT_MERGE_DELETE, a, 0, 0, 0, __func__) == -1)
+	if (dbi_run_id(d, STMT_MERGE_MSGS, a, 1, b, 0, __func__) == -1 ||
+	    dbi_run_id(d, STMT_MERGE_CONTACT, a, 1, b, 0, __func__) == -1 ||
+	    dbi_run_id(d, STMT_MERGE_TICKETS, a, 1, b, 0, __func__) == -1 ||
+	    dbi_run_id(d, STMT_MERGE_AGENT, a, 1, b, 0, __func__) == -1 ||
+	    dbi_run_id(d, STMT_MERGE_DELETE, a, 0, 0, 0, __func__) == -1)
 		return -1;
 	/*
 	 * a's ids are free once a is gone (each UNIQUE per number); b
 	 * takes those it lacks: a BSUID-only b gets the phone of a.
 	 */
-	s = st(d, STMT_MERGE_UID_SET);
+	s = dbi_st(d, STMT_MERGE_UID_SET);
 	sqlite3_bind_int64(s, 1, b);
-	bind_text(s, 2, uid[0] != '\0' ? uid : NULL);
-	bind_text(s, 3, wa[0] != '\0' ? wa : NULL);
-	if (run(d, STMT_MERGE_UID_SET, __func__) != DB_OK)
+	dbi_bind_text(s, 2, uid[0] != '\0' ? uid : NULL);
+	dbi_bind_text(s, 3, wa[0] != '\0' ? wa : NULL);
+	if (dbi_run(d, STMT_MERGE_UID_SET, __func__) != DB_OK)
 		return -1;
 	return 0;
 }
@@ -347,18 +347,18 @@ contact_renumber(struct db *d, const char *pnid, int uid,
 	enum stmt	 k = uid ? STMT_CONTACT_RE_UID : STMT_CONTACT_RENUMBER;
 	int64_t		 a, b;
 
-	if ((a = contact_find(d, pnid, uid ? NULL : old_id,
+	if ((a = dbi_contact_find(d, pnid, uid ? NULL : old_id,
 	    uid ? old_id : NULL)) <= 0)
 		return a == 0 ? 0 : -1;
-	if ((b = contact_find(d, pnid, uid ? NULL : new_id,
+	if ((b = dbi_contact_find(d, pnid, uid ? NULL : new_id,
 	    uid ? new_id : NULL)) < 0)
 		return -1;
 	if (b > 0)
 		return a == b ? 0 : contact_merge(d, pnid, a, b);
-	s = st(d, k);
+	s = dbi_st(d, k);
 	sqlite3_bind_int64(s, 1, a);
-	bind_text(s, 2, new_id);
-	return run(d, k, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_text(s, 2, new_id);
+	return dbi_run(d, k, __func__) == DB_OK ? 0 : -1;
 }
 
 /* 1 when a system message changes id old to a different new one. */
@@ -374,13 +374,13 @@ static int
 rename_insert(struct db *d, const struct wh_item *it, const char *old,
     const char *new)
 {
-	sqlite3_stmt *s = st(d, STMT_RENAME_INSERT);
+	sqlite3_stmt *s = dbi_st(d, STMT_RENAME_INSERT);
 
-	bind_text(s, 1, it->phone_number_id);
-	bind_text(s, 2, old);
-	bind_text(s, 3, new);
+	dbi_bind_text(s, 1, it->phone_number_id);
+	dbi_bind_text(s, 2, old);
+	dbi_bind_text(s, 3, new);
 	sqlite3_bind_int64(s, 4, it->timestamp);
-	return run(d, STMT_RENAME_INSERT, __func__) == DB_OK ? 0 : -1;
+	return dbi_run(d, STMT_RENAME_INSERT, __func__) == DB_OK ? 0 : -1;
 }
 
 static enum db_rc
@@ -401,60 +401,60 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 	    rename_insert(d, it, it->from_user_id, it->new_user_id) == -1))
 		return DB_ERR;
 	if ((contact = contact_seen(d, it)) < 0 ||
-	    (conv = conversation_ensure(d, it->phone_number_id, contact,
+	    (conv = dbi_conversation_ensure(d, it->phone_number_id, contact,
 	    now_ms / 1000)) < 0)
 		return DB_ERR;
-	s = st(d, STMT_MSG_IN_INSERT);
-	bind_text(s, i++, it->phone_number_id);
-	bind_text(s, i++, it->wamid);
-	bind_text(s, i++, it->outbound ? "out" : "in");
+	s = dbi_st(d, STMT_MSG_IN_INSERT);
+	dbi_bind_text(s, i++, it->phone_number_id);
+	dbi_bind_text(s, i++, it->wamid);
+	dbi_bind_text(s, i++, it->outbound ? "out" : "in");
 	sqlite3_bind_int64(s, i++, conv);
 	sqlite3_bind_int64(s, i++, contact);
 	if (it->outbound)
 		i++;
 	else
-		bind_text(s, i++, it->from != NULL ? it->from :
+		dbi_bind_text(s, i++, it->from != NULL ? it->from :
 		    it->from_user_id);
-	bind_text(s, i++, it->type);
+	dbi_bind_text(s, i++, it->type);
 	/* An edit's text lives in the message it edits (and message_edits). */
-	bind_text(s, i++, it->original_wamid == NULL ? it->text : NULL);
-	bind_text(s, i++, it->media_id);
-	bind_text(s, i++, it->mime_type);
-	bind_text(s, i++, it->sha256);
-	bind_text(s, i++, it->filename);
+	dbi_bind_text(s, i++, it->original_wamid == NULL ? it->text : NULL);
+	dbi_bind_text(s, i++, it->media_id);
+	dbi_bind_text(s, i++, it->mime_type);
+	dbi_bind_text(s, i++, it->sha256);
+	dbi_bind_text(s, i++, it->filename);
 	if (it->has_location) {
 		sqlite3_bind_double(s, i++, it->latitude);
 		sqlite3_bind_double(s, i++, it->longitude);
 	} else
 		i += 2;
-	bind_text(s, i++, it->location_name);
-	bind_text(s, i++, it->location_address);
-	bind_text(s, i++, it->interactive_type);
-	bind_text(s, i++, it->reply_id);
-	bind_text(s, i++, it->reply_title);
-	bind_text(s, i++, it->reaction_to);
-	bind_text(s, i++, it->reaction_emoji);
-	bind_text(s, i++, it->context_wamid);
-	bind_text(s, i++, it->context_from);
+	dbi_bind_text(s, i++, it->location_name);
+	dbi_bind_text(s, i++, it->location_address);
+	dbi_bind_text(s, i++, it->interactive_type);
+	dbi_bind_text(s, i++, it->reply_id);
+	dbi_bind_text(s, i++, it->reply_title);
+	dbi_bind_text(s, i++, it->reaction_to);
+	dbi_bind_text(s, i++, it->reaction_emoji);
+	dbi_bind_text(s, i++, it->context_wamid);
+	dbi_bind_text(s, i++, it->context_from);
 	sqlite3_bind_int(s, i++, it->forwarded);
-	bind_text(s, i++, it->referral_source_id);
-	bind_text(s, i++, it->referral_ctwa_clid);
-	bind_nz(s, i++, it->err_code);
-	bind_text(s, i++, it->err_title);
+	dbi_bind_text(s, i++, it->referral_source_id);
+	dbi_bind_text(s, i++, it->referral_ctwa_clid);
+	dbi_bind_nz(s, i++, it->err_code);
+	dbi_bind_text(s, i++, it->err_title);
 	sqlite3_bind_int64(s, i++, it->timestamp);
-	bind_text(s, i++, it->raw);
+	dbi_bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, now_ms / 1000);
 	if (it->outbound) {
-		bind_text(s, i++, it->to != NULL ? it->to : it->to_user_id);
-		bind_text(s, i++, it->history_status);
+		dbi_bind_text(s, i++, it->to != NULL ? it->to : it->to_user_id);
+		dbi_bind_text(s, i++, it->history_status);
 		if (it->history_status != NULL)
 			sqlite3_bind_int64(s, i, it->timestamp);
 		i++;
 	} else
 		i += 3;
-	bind_text(s, i++, it->source);
-	if (run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
+	dbi_bind_text(s, i++, it->source);
+	if (dbi_run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
 		return DB_ERR;
 	/*
 	 * An edit or deletion is a message of its own (its wamid keys
@@ -468,42 +468,42 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 		return DB_ERR;
 	/* The business's own and past messages (reference 14.2). */
 	if (it->source != NULL) {
-		s = st(d, STMT_CONV_PAST);
+		s = dbi_st(d, STMT_CONV_PAST);
 		sqlite3_bind_int64(s, 1, conv);
 		sqlite3_bind_int64(s, 2, it->timestamp);
 		sqlite3_bind_int(s, 3, !it->outbound);
-		if (run(d, STMT_CONV_PAST, __func__) != DB_OK)
+		if (dbi_run(d, STMT_CONV_PAST, __func__) != DB_OK)
 			return DB_ERR;
-		return it->outbound && status_reconcile(d, it->wamid) == -1 ?
-		    DB_ERR : DB_OK;
+		return it->outbound && dbi_status_reconcile(d, it->wamid) ==
+		    -1 ? DB_ERR : DB_OK;
 	}
 	/* Media is downloaded later by the worker (reference 10). */
 	if (it->media_id != NULL) {
-		s = st(d, STMT_MEDIA_INSERT);
-		bind_text(s, 1, it->phone_number_id);
-		bind_text(s, 2, it->media_id);
-		bind_text(s, 3, "in");
+		s = dbi_st(d, STMT_MEDIA_INSERT);
+		dbi_bind_text(s, 1, it->phone_number_id);
+		dbi_bind_text(s, 2, it->media_id);
+		dbi_bind_text(s, 3, "in");
 		sqlite3_bind_int64(s, 4, sqlite3_last_insert_rowid(d->h));
-		bind_text(s, 5, it->mime_type);
-		bind_text(s, 9, "pending");
+		dbi_bind_text(s, 5, it->mime_type);
+		dbi_bind_text(s, 9, "pending");
 		sqlite3_bind_int64(s, 10, now_ms / 1000);
-		if (run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
+		if (dbi_run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 	}
 	/* Opt-out and opt-in keywords (DESIGN rule 5): policy decides. */
 	opt = policy_opt_word(it->type, it->text, d->stop_words,
 	    d->start_words);
-	if (opt != POLICY_OPT_NONE && run_id(d, STMT_OPT_SET, contact, 2,
+	if (opt != POLICY_OPT_NONE && dbi_run_id(d, STMT_OPT_SET, contact, 2,
 	    opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1)
 		return DB_ERR;
 	/* The window's end (reference 9.4); a referral is an ad's (5.13). */
 	window = policy_window_expires(it->timestamp,
 	    it->referral_ctwa_clid != NULL || it->referral_source_id != NULL);
-	s = st(d, STMT_CONV_INBOUND);
+	s = dbi_st(d, STMT_CONV_INBOUND);
 	sqlite3_bind_int64(s, 1, conv);
 	sqlite3_bind_int64(s, 2, it->timestamp);
 	sqlite3_bind_int64(s, 3, window);
-	if (run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
+	if (dbi_run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
 		return DB_ERR;
 	/* Reference 5.11: an id change moves the contact to the new id. */
 	if (id_changed(it->from, it->new_wa_id) && contact_renumber(d,
@@ -522,15 +522,15 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
  * order they came in (DESIGN rule 3).  No-op while the message is unknown.
  */
 int
-status_reconcile(struct db *d, const char *wamid)
+dbi_status_reconcile(struct db *d, const char *wamid)
 {
-	sqlite3_stmt	*s = st(d, STMT_STATUS_LIST);
+	sqlite3_stmt	*s = dbi_st(d, STMT_STATUS_LIST);
 	char		 cur[16] = "", title[256] = "";
 	const char	*name, *m;
 	int64_t		 at = 0, code = 0;
 	int		 rc;
 
-	bind_text(s, 1, wamid);
+	dbi_bind_text(s, 1, wamid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(s, 0);
 		/*
@@ -551,18 +551,18 @@ status_reconcile(struct db *d, const char *wamid)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_STATUS_LIST]);
+		dbi_err(d, __func__, dbi_stmts[STMT_STATUS_LIST]);
 		return -1;
 	}
 	if (cur[0] == '\0')
 		return 0;
-	s = st(d, STMT_MSG_STATUS_SET);
-	bind_text(s, 1, wamid);
-	bind_text(s, 2, cur);
+	s = dbi_st(d, STMT_MSG_STATUS_SET);
+	dbi_bind_text(s, 1, wamid);
+	dbi_bind_text(s, 2, cur);
 	sqlite3_bind_int64(s, 3, at);
-	bind_nz(s, 4, code);
-	bind_text(s, 5, title[0] ? title : NULL);
-	return run(d, STMT_MSG_STATUS_SET, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_nz(s, 4, code);
+	dbi_bind_text(s, 5, title[0] ? title : NULL);
+	return dbi_run(d, STMT_MSG_STATUS_SET, __func__) == DB_OK ? 0 : -1;
 }
 
 /* The outbox id in a biz_opaque_callback_data we sent, or 0. */
@@ -590,16 +590,16 @@ outbox_ref(const char *v)
 static int
 outbox_owns(struct db *d, int64_t id, const struct wh_item *it)
 {
-	sqlite3_stmt	*s = st(d, STMT_OUTBOX_OWNS);
+	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_OWNS);
 	int		 rc;
 
 	if (it->recipient_id == NULL && it->recipient_user_id == NULL)
 		return 0;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, it->phone_number_id);
-	bind_text(s, 3, it->recipient_id);
-	bind_text(s, 4, it->recipient_user_id);
-	rc = row(d, STMT_OUTBOX_OWNS, __func__);
+	dbi_bind_text(s, 2, it->phone_number_id);
+	dbi_bind_text(s, 3, it->recipient_id);
+	dbi_bind_text(s, 4, it->recipient_user_id);
+	rc = dbi_row(d, STMT_OUTBOX_OWNS, __func__);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -608,34 +608,34 @@ static enum db_rc
 apply_status(struct db *d, int64_t ev, const struct wh_item *it,
     int64_t now_ms)
 {
-	sqlite3_stmt	*s = st(d, STMT_STATUS_INSERT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_STATUS_INSERT);
 	int64_t		 ob;
 	int		 i = 1, k;
 
-	bind_text(s, i++, it->phone_number_id);
-	bind_text(s, i++, it->wamid);
-	bind_text(s, i++, it->status);
+	dbi_bind_text(s, i++, it->phone_number_id);
+	dbi_bind_text(s, i++, it->wamid);
+	dbi_bind_text(s, i++, it->status);
 	sqlite3_bind_int64(s, i++, it->timestamp);
-	bind_text(s, i++, it->recipient_id);
-	bind_text(s, i++, it->recipient_user_id);
-	bind_text(s, i++, it->biz_opaque);
-	bind_text(s, i++, it->conv_id);
-	bind_text(s, i++, it->conv_origin);
-	bind_nz(s, i++, it->conv_expires);
-	bind_text(s, i++, it->pricing_model);
-	bind_text(s, i++, it->pricing_category);
-	bind_text(s, i++, it->pricing_type);
+	dbi_bind_text(s, i++, it->recipient_id);
+	dbi_bind_text(s, i++, it->recipient_user_id);
+	dbi_bind_text(s, i++, it->biz_opaque);
+	dbi_bind_text(s, i++, it->conv_id);
+	dbi_bind_text(s, i++, it->conv_origin);
+	dbi_bind_nz(s, i++, it->conv_expires);
+	dbi_bind_text(s, i++, it->pricing_model);
+	dbi_bind_text(s, i++, it->pricing_category);
+	dbi_bind_text(s, i++, it->pricing_type);
 	if (it->billable >= 0)
 		sqlite3_bind_int(s, i, it->billable);
 	i++;
-	bind_nz(s, i++, it->err_code);
-	bind_text(s, i++, it->err_title != NULL ? it->err_title :
+	dbi_bind_nz(s, i++, it->err_code);
+	dbi_bind_text(s, i++, it->err_title != NULL ? it->err_title :
 	    it->err_message);
-	bind_text(s, i++, it->err_details);
-	bind_text(s, i++, it->raw);
+	dbi_bind_text(s, i++, it->err_details);
+	dbi_bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, now_ms / 1000);
-	if (run(d, STMT_STATUS_INSERT, __func__) != DB_OK)
+	if (dbi_run(d, STMT_STATUS_INSERT, __func__) != DB_OK)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
 		return DB_DUP;
@@ -653,7 +653,7 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it,
 	    db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
 	    it->timestamp) == -1)
 		return DB_ERR;
-	return status_reconcile(d, it->wamid) == 0 ? DB_OK : DB_ERR;
+	return dbi_status_reconcile(d, it->wamid) == 0 ? DB_OK : DB_ERR;
 }
 
 /*
@@ -696,24 +696,24 @@ apply_stored(struct db *d, int64_t ev, const struct wh_item *it,
 
 	if (item_digest(it, sha) == -1)
 		return DB_ERR;
-	s = st(d, k);
+	s = dbi_st(d, k);
 	if (k == STMT_ERROR_INSERT) {
-		bind_text(s, i++, it->phone_number_id);
-		bind_nz(s, i++, it->err_code);
-		bind_text(s, i++, it->err_title);
-		bind_text(s, i++, it->err_message);
-		bind_text(s, i++, it->err_details);
+		dbi_bind_text(s, i++, it->phone_number_id);
+		dbi_bind_nz(s, i++, it->err_code);
+		dbi_bind_text(s, i++, it->err_title);
+		dbi_bind_text(s, i++, it->err_message);
+		dbi_bind_text(s, i++, it->err_details);
 	} else {
-		bind_text(s, i++, it->waba_id);
-		bind_text(s, i++, it->phone_number_id);
-		bind_text(s, i++, it->field);
-		bind_text(s, i++, it->event);
+		dbi_bind_text(s, i++, it->waba_id);
+		dbi_bind_text(s, i++, it->phone_number_id);
+		dbi_bind_text(s, i++, it->field);
+		dbi_bind_text(s, i++, it->event);
 	}
-	bind_text(s, i++, it->raw);
-	bind_text(s, i++, sha);
+	dbi_bind_text(s, i++, it->raw);
+	dbi_bind_text(s, i++, sha);
 	sqlite3_bind_int64(s, i++, ev);
 	sqlite3_bind_int64(s, i++, now_ms / 1000);
-	if (run(d, k, __func__) != DB_OK)
+	if (dbi_run(d, k, __func__) != DB_OK)
 		return DB_ERR;
 	return sqlite3_changes(d->h) == 0 ? DB_DUP : DB_OK;
 }
@@ -737,12 +737,12 @@ apply_preference(struct db *d, const struct wh_item *it)
 		return DB_DUP;
 	/* A redelivery (or an older signal) changes nothing: say so. */
 	out = strcmp(it->pref_value, "stop") == 0;
-	s = st(d, STMT_PREF_KNOWN);
-	bind_text(s, 1, it->phone_number_id);
+	s = dbi_st(d, STMT_PREF_KNOWN);
+	dbi_bind_text(s, 1, it->phone_number_id);
 	sqlite3_bind_int(s, 2, out);
 	sqlite3_bind_int64(s, 3, it->timestamp);
-	bind_text(s, 4, it->from);
-	if ((rc = row(d, STMT_PREF_KNOWN, __func__)) == -1)
+	dbi_bind_text(s, 4, it->from);
+	if ((rc = dbi_row(d, STMT_PREF_KNOWN, __func__)) == -1)
 		return DB_ERR;
 	if (rc == 1) {
 		sqlite3_reset(s);
@@ -764,23 +764,23 @@ apply_contact_sync(struct db *d, const struct wh_item *it)
 	sqlite3_stmt	*s;
 	int64_t		 id;
 
-	if ((id = contact_find(d, it->phone_number_id, it->sync_phone,
+	if ((id = dbi_contact_find(d, it->phone_number_id, it->sync_phone,
 	    NULL)) < 0)
 		return DB_ERR;
 	if (id == 0) {
-		s = st(d, STMT_SYNC_INSERT);
-		bind_text(s, 1, it->phone_number_id);
-		bind_text(s, 2, it->sync_phone);
+		s = dbi_st(d, STMT_SYNC_INSERT);
+		dbi_bind_text(s, 1, it->phone_number_id);
+		dbi_bind_text(s, 2, it->sync_phone);
 		sqlite3_bind_int64(s, 3, it->timestamp);
-		if (run(d, STMT_SYNC_INSERT, __func__) != DB_OK)
+		if (dbi_run(d, STMT_SYNC_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 		id = sqlite3_last_insert_rowid(d->h);
 	}
-	s = st(d, STMT_SYNC_SET);
+	s = dbi_st(d, STMT_SYNC_SET);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, it->timestamp);
-	bind_text(s, 3, it->sync_remove ? NULL : it->sync_name);
-	if (run(d, STMT_SYNC_SET, __func__) != DB_OK)
+	dbi_bind_text(s, 3, it->sync_remove ? NULL : it->sync_name);
+	if (dbi_run(d, STMT_SYNC_SET, __func__) != DB_OK)
 		return DB_ERR;
 	return sqlite3_changes(d->h) == 0 ? DB_DUP : DB_OK;
 }

@@ -223,7 +223,7 @@ enum stmt {
 	STMT__MAX
 };
 
-extern const char *const stmts[STMT__MAX];	/* db_sql.c */
+extern const char *const dbi_stmts[STMT__MAX];	/* db_sql.c */
 
 struct db {
 	sqlite3		*h;
@@ -238,33 +238,33 @@ struct db {
 };
 
 /* db.c: statement helpers (logged errors carry the statement text). */
-void		 dberr(struct db *, const char *fn, const char *sql);
-sqlite3_stmt	*st(struct db *, enum stmt);
-int		 bind_text(sqlite3_stmt *, int i, const char *v);
-int		 bind_nz(sqlite3_stmt *, int i, int64_t v);
-void		 bind_opt_text(sqlite3_stmt *, int i, const char *v);
-void		 bind_opt_int(sqlite3_stmt *, int i, const int64_t *v);
-enum db_rc	 run(struct db *, enum stmt, const char *fn);
-int		 row(struct db *, enum stmt, const char *fn);
-void		 col_copy(sqlite3_stmt *, int i, char *dst, size_t sz);
-char		*col_dup(sqlite3_stmt *, int i, int *oom);
-int		 run_id(struct db *, enum stmt, int64_t id, int nargs,
+void		 dbi_err(struct db *, const char *fn, const char *sql);
+sqlite3_stmt	*dbi_st(struct db *, enum stmt);
+int		 dbi_bind_text(sqlite3_stmt *, int i, const char *v);
+int		 dbi_bind_nz(sqlite3_stmt *, int i, int64_t v);
+void		 dbi_bind_opt_text(sqlite3_stmt *, int i, const char *v);
+void		 dbi_bind_opt_int(sqlite3_stmt *, int i, const int64_t *v);
+enum db_rc	 dbi_run(struct db *, enum stmt, const char *fn);
+int		 dbi_row(struct db *, enum stmt, const char *fn);
+void		 dbi_col_copy(sqlite3_stmt *, int i, char *dst, size_t sz);
+char		*dbi_col_dup(sqlite3_stmt *, int i, int *oom);
+int		 dbi_run_id(struct db *, enum stmt, int64_t id, int nargs,
 		    int64_t a, int64_t b, const char *fn);
-int64_t		 next_due(struct db *, enum stmt, int64_t now,
+int64_t		 dbi_next_due(struct db *, enum stmt, int64_t now,
 		    const char *fn);
-int		 each_row(struct db *, enum stmt, int ncols,
+int		 dbi_each_row(struct db *, enum stmt, int ncols,
 		    void (*cb)(void *, const char *const *), void *arg,
 		    const char *fn);
-int		 each_typed(struct db *, enum stmt, void (*cb)(void *, int,
+int		 dbi_each_typed(struct db *, enum stmt, void (*cb)(void *, int,
 		    const char *const *, const struct db_val *), void *arg,
 		    const char *fn);
-enum db_rc	 wal_sync(struct db *);
+enum db_rc	 dbi_wal_sync(struct db *);
 
 /* db_apply.c: also used by the outbox's accept and by erasure. */
-int64_t		 contact_find(struct db *, const char *pnid,
+int64_t		 dbi_contact_find(struct db *, const char *pnid,
 		    const char *wa_id, const char *user_id);
-int64_t		 conversation_ensure(struct db *, const char *pnid,
+int64_t		 dbi_conversation_ensure(struct db *, const char *pnid,
 		    int64_t contact, int64_t now_s);
-int		 status_reconcile(struct db *, const char *wamid);
+int		 dbi_status_reconcile(struct db *, const char *wamid);
 
 #endif /* DB_INT_H */

@@ -37,7 +37,7 @@ db_event_insert(struct db *d, struct db_event *ev, size_t n, int64_t now_ms)
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
 	for (i = 0; i < n; i++) {
-		s = st(d, STMT_EVENT_INSERT);
+		s = dbi_st(d, STMT_EVENT_INSERT);
 		if (sqlite3_bind_int64(s, 1, now_ms) != SQLITE_OK ||
 		    sqlite3_bind_blob64(s, 2, ev[i].body, ev[i].len,
 		    SQLITE_STATIC) != SQLITE_OK ||
@@ -45,35 +45,35 @@ db_event_insert(struct db *d, struct db_event *ev, size_t n, int64_t now_ms)
 		    SQLITE_OK ||
 		    sqlite3_bind_text(s, 4, ev[i].sha256, -1, SQLITE_STATIC) !=
 		    SQLITE_OK) {
-			dberr(d, __func__, stmts[STMT_EVENT_INSERT]);
+			dbi_err(d, __func__, dbi_stmts[STMT_EVENT_INSERT]);
 			db_rollback(d);
 			return DB_ERR;
 		}
-		if ((rc = run(d, STMT_EVENT_INSERT, __func__)) != DB_OK) {
+		if ((rc = dbi_run(d, STMT_EVENT_INSERT, __func__)) != DB_OK) {
 			db_rollback(d);
 			return rc == DB_BUSY ? DB_BUSY : DB_ERR;
 		}
 		ev[i].id = sqlite3_last_insert_rowid(d->h);
 	}
-	(void)st(d, STMT_COMMIT);
-	if ((rc = run(d, STMT_COMMIT, __func__)) != DB_OK) {
+	(void)dbi_st(d, STMT_COMMIT);
+	if ((rc = dbi_run(d, STMT_COMMIT, __func__)) != DB_OK) {
 		db_rollback(d);
 		return rc == DB_BUSY ? DB_BUSY : DB_ERR;
 	}
-	return d->group_sync ? wal_sync(d) : DB_OK;
+	return d->group_sync ? dbi_wal_sync(d) : DB_OK;
 }
 
 /* Counts the journal entries still to apply; -1 on error. */
 int64_t
 db_backlog(struct db *d)
 {
-	sqlite3_stmt	*s = st(d, STMT_BACKLOG);
+	sqlite3_stmt	*s = dbi_st(d, STMT_BACKLOG);
 	int64_t		 n = -1;
 
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else
-		dberr(d, __func__, stmts[STMT_BACKLOG]);
+		dbi_err(d, __func__, dbi_stmts[STMT_BACKLOG]);
 	sqlite3_reset(s);
 	return n;
 }
@@ -86,7 +86,7 @@ int
 db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
     size_t *len)
 {
-	sqlite3_stmt	*s = st(d, STMT_EVENT_NEXT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_EVENT_NEXT);
 	const void	*p;
 	int		 rc;
 
@@ -95,7 +95,7 @@ db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
 			return 0;
-		dberr(d, __func__, stmts[STMT_EVENT_NEXT]);
+		dbi_err(d, __func__, dbi_stmts[STMT_EVENT_NEXT]);
 		return -1;
 	}
 	*id = sqlite3_column_int64(s, 0);
@@ -118,24 +118,24 @@ int
 db_event_finish(struct db *d, int64_t id, const char *state,
     const struct db_tally *t, const char *error, int64_t now_ms)
 {
-	sqlite3_stmt	*s = st(d, STMT_EVENT_FINISH);
+	sqlite3_stmt	*s = dbi_st(d, STMT_EVENT_FINISH);
 
-	bind_text(s, 1, state);
+	dbi_bind_text(s, 1, state);
 	sqlite3_bind_int64(s, 2, now_ms);
 	sqlite3_bind_int(s, 3, t->total);
 	sqlite3_bind_int(s, 4, t->applied);
 	sqlite3_bind_int(s, 5, t->duplicate);
 	sqlite3_bind_int(s, 6, t->failed);
-	bind_text(s, 7, error);
+	dbi_bind_text(s, 7, error);
 	sqlite3_bind_int64(s, 8, id);
-	return run(d, STMT_EVENT_FINISH, __func__) == DB_OK ? 0 : -1;
+	return dbi_run(d, STMT_EVENT_FINISH, __func__) == DB_OK ? 0 : -1;
 }
 
 /* POST /webhook-events/{id}/replay: 1 pending again, 0 not found or purged. */
 int
 db_api_event_replay(struct db *d, int64_t id)
 {
-	if (run_id(d, STMT_API_EVENT_REPLAY, id, 0, 0, 0, __func__) == -1)
+	if (dbi_run_id(d, STMT_API_EVENT_REPLAY, id, 0, 0, 0, __func__) == -1)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }

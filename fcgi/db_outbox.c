@@ -18,13 +18,13 @@ int
 db_peer_get(struct db *d, const char *pnid, const char *recipient,
     struct db_peer *p)
 {
-	sqlite3_stmt	*s = st(d, STMT_PEER_GET);
+	sqlite3_stmt	*s = dbi_st(d, STMT_PEER_GET);
 	int		 rc;
 
 	memset(p, 0, sizeof(*p));
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, recipient);
-	if ((rc = row(d, STMT_PEER_GET, __func__)) != 1)
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, recipient);
+	if ((rc = dbi_row(d, STMT_PEER_GET, __func__)) != 1)
 		return rc;
 	p->contact_id = sqlite3_column_int64(s, 0);
 	p->opted_out = sqlite3_column_int(s, 1);
@@ -44,12 +44,12 @@ int
 db_tier_count(struct db *d, const char *pnid, const char *recipient,
     int64_t since_ms, int64_t *count, int *already)
 {
-	sqlite3_stmt	*s = st(d, STMT_TIER_COUNT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_TIER_COUNT);
 
-	bind_text(s, 1, pnid);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, since_ms);
-	bind_text(s, 3, recipient);
-	if (row(d, STMT_TIER_COUNT, __func__) != 1)
+	dbi_bind_text(s, 3, recipient);
+	if (dbi_row(d, STMT_TIER_COUNT, __func__) != 1)
 		return -1;
 	*count = sqlite3_column_int64(s, 0);
 	*already = sqlite3_column_int(s, 1);
@@ -62,41 +62,41 @@ int
 db_outbox_by_key(struct db *d, const char *pnid, const char *key,
     int64_t *id)
 {
-	sqlite3_stmt	*s = st(d, STMT_OUTBOX_BY_KEY);
+	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_BY_KEY);
 	int		 rc;
 
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, key);
-	if ((rc = row(d, STMT_OUTBOX_BY_KEY, __func__)) == 1) {
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, key);
+	if ((rc = dbi_row(d, STMT_OUTBOX_BY_KEY, __func__)) == 1) {
 		*id = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	}
 	return rc;
 }
 
-/* Inserts a checked row (the caller holds the transaction). */
+/* Inserts a checked dbi_row (the caller holds the transaction). */
 enum db_rc
 db_outbox_insert(struct db *d, const struct db_outbox_new *n,
     int64_t now_ms, int64_t *id)
 {
-	sqlite3_stmt	*s = st(d, STMT_OUTBOX_INSERT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_INSERT);
 	enum db_rc	 rc;
 
-	bind_text(s, 1, n->pnid);
-	bind_text(s, 2, n->recipient);
-	bind_text(s, 3, n->kind);
-	bind_text(s, 4, n->body);
-	bind_text(s, 5, n->text);
-	bind_text(s, 6, n->reply_to);
-	bind_text(s, 7, n->media_file);
-	bind_text(s, 8, n->media_mime);
+	dbi_bind_text(s, 1, n->pnid);
+	dbi_bind_text(s, 2, n->recipient);
+	dbi_bind_text(s, 3, n->kind);
+	dbi_bind_text(s, 4, n->body);
+	dbi_bind_text(s, 5, n->text);
+	dbi_bind_text(s, 6, n->reply_to);
+	dbi_bind_text(s, 7, n->media_file);
+	dbi_bind_text(s, 8, n->media_mime);
 	sqlite3_bind_int(s, 9, n->free_form);
 	sqlite3_bind_int(s, 10, n->business_initiated);
-	bind_text(s, 11, n->source);
+	dbi_bind_text(s, 11, n->source);
 	sqlite3_bind_int64(s, 12, now_ms);
-	bind_text(s, 13, n->idem_key);
+	dbi_bind_text(s, 13, n->idem_key);
 	sqlite3_bind_int(s, 14, n->optout_ack);
-	if ((rc = run(d, STMT_OUTBOX_INSERT, __func__)) == DB_OK)
+	if ((rc = dbi_run(d, STMT_OUTBOX_INSERT, __func__)) == DB_OK)
 		*id = sqlite3_last_insert_rowid(d->h);
 	return rc;
 }
@@ -118,7 +118,7 @@ int
 db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
     int max)
 {
-	sqlite3_stmt	*s = st(d, STMT_OUTBOX_DUE);
+	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_DUE);
 	int		 n = 0, rc, oom = 0;
 
 	sqlite3_bind_int64(s, 1, now_ms);
@@ -128,12 +128,12 @@ db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
 
 		memset(it, 0, sizeof(*it));
 		it->id = sqlite3_column_int64(s, 0);
-		col_copy(s, 1, it->pnid, sizeof(it->pnid));
-		col_copy(s, 2, it->recipient, sizeof(it->recipient));
-		col_copy(s, 3, it->kind, sizeof(it->kind));
-		it->body = col_dup(s, 4, &oom);
-		it->media_file = col_dup(s, 5, &oom);
-		it->media_mime = col_dup(s, 6, &oom);
+		dbi_col_copy(s, 1, it->pnid, sizeof(it->pnid));
+		dbi_col_copy(s, 2, it->recipient, sizeof(it->recipient));
+		dbi_col_copy(s, 3, it->kind, sizeof(it->kind));
+		it->body = dbi_col_dup(s, 4, &oom);
+		it->media_file = dbi_col_dup(s, 5, &oom);
+		it->media_mime = dbi_col_dup(s, 6, &oom);
 		it->free_form = sqlite3_column_int(s, 7);
 		it->attempts = sqlite3_column_int(s, 8);
 		it->optout_ack = sqlite3_column_int(s, 9);
@@ -154,14 +154,15 @@ db_outbox_due(struct db *d, int64_t now_ms, struct db_outbox_item *out,
 int64_t
 db_outbox_next_due(struct db *d, int64_t now)
 {
-	return next_due(d, STMT_OUTBOX_NEXT_DUE, now, __func__);
+	return dbi_next_due(d, STMT_OUTBOX_NEXT_DUE, now, __func__);
 }
 
 /* Marks a due row sending until lease_ms.  1 claimed, 0 gone, -1. */
 int
 db_outbox_claim(struct db *d, int64_t id, int64_t lease_ms)
 {
-	if (run_id(d, STMT_OUTBOX_CLAIM, id, 1, lease_ms, 0, __func__) == -1)
+	if (dbi_run_id(d, STMT_OUTBOX_CLAIM, id, 1, lease_ms, 0, __func__) ==
+	    -1)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }
@@ -170,40 +171,40 @@ int
 db_outbox_retry(struct db *d, int64_t id, int64_t next_ms, int64_t code,
     const char *title, const char *details)
 {
-	sqlite3_stmt *s = st(d, STMT_OUTBOX_RETRY);
+	sqlite3_stmt *s = dbi_st(d, STMT_OUTBOX_RETRY);
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, next_ms);
-	bind_nz(s, 3, code);
-	bind_text(s, 4, title);
-	bind_text(s, 5, details);
-	return run(d, STMT_OUTBOX_RETRY, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_nz(s, 3, code);
+	dbi_bind_text(s, 4, title);
+	dbi_bind_text(s, 5, details);
+	return dbi_run(d, STMT_OUTBOX_RETRY, __func__) == DB_OK ? 0 : -1;
 }
 
 int
 db_outbox_defer(struct db *d, int64_t id, int64_t next_ms)
 {
-	return run_id(d, STMT_OUTBOX_DEFER, id, 1, next_ms, 0, __func__);
+	return dbi_run_id(d, STMT_OUTBOX_DEFER, id, 1, next_ms, 0, __func__);
 }
 
 /* Counts n more attempts on a row in flight (libcurl's own resends). */
 int
 db_outbox_resent(struct db *d, int64_t id, int n)
 {
-	return run_id(d, STMT_OUTBOX_RESENT, id, 1, n, 0, __func__);
+	return dbi_run_id(d, STMT_OUTBOX_RESENT, id, 1, n, 0, __func__);
 }
 
 int
 db_outbox_fail(struct db *d, int64_t id, int64_t code, const char *title,
     const char *details)
 {
-	sqlite3_stmt *s = st(d, STMT_OUTBOX_FAIL);
+	sqlite3_stmt *s = dbi_st(d, STMT_OUTBOX_FAIL);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_nz(s, 2, code);
-	bind_text(s, 3, title);
-	bind_text(s, 4, details);
-	return run(d, STMT_OUTBOX_FAIL, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_nz(s, 2, code);
+	dbi_bind_text(s, 3, title);
+	dbi_bind_text(s, 4, details);
+	return dbi_run(d, STMT_OUTBOX_FAIL, __func__) == DB_OK ? 0 : -1;
 }
 
 /* Finds or creates the contact a send goes to; its id or -1. */
@@ -215,15 +216,15 @@ contact_ensure_out(struct db *d, const char *pnid, const char *recipient,
 	int64_t		 id;
 	int		 bsuid = strchr(recipient, '.') != NULL;
 
-	if ((id = contact_find(d, pnid, bsuid ? NULL : recipient,
+	if ((id = dbi_contact_find(d, pnid, bsuid ? NULL : recipient,
 	    bsuid ? recipient : NULL)) != 0)
 		return id;
-	s = st(d, STMT_CONTACT_OUT_INSERT);
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, bsuid ? NULL : recipient);
-	bind_text(s, 3, bsuid ? recipient : NULL);
+	s = dbi_st(d, STMT_CONTACT_OUT_INSERT);
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, bsuid ? NULL : recipient);
+	dbi_bind_text(s, 3, bsuid ? recipient : NULL);
 	sqlite3_bind_int64(s, 4, now_s);
-	if (run(d, STMT_CONTACT_OUT_INSERT, __func__) != DB_OK)
+	if (dbi_run(d, STMT_CONTACT_OUT_INSERT, __func__) != DB_OK)
 		return -1;
 	return sqlite3_last_insert_rowid(d->h);
 }
@@ -244,24 +245,24 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 	int64_t		 contact, conv, msg, now_s = now_ms / 1000;
 	int		 oom = 0, rc = -1;
 
-	s = st(d, STMT_OUTBOX_ACCEPT);
+	s = dbi_st(d, STMT_OUTBOX_ACCEPT);
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, wamid);
+	dbi_bind_text(s, 2, wamid);
 	sqlite3_bind_int64(s, 3, now_ms);
-	if (run(d, STMT_OUTBOX_ACCEPT, __func__) != DB_OK)
+	if (dbi_run(d, STMT_OUTBOX_ACCEPT, __func__) != DB_OK)
 		return -1;
 	if (sqlite3_changes(d->h) == 0)
 		return 0;
-	s = st(d, STMT_OUTBOX_GET);
+	s = dbi_st(d, STMT_OUTBOX_GET);
 	sqlite3_bind_int64(s, 1, id);
-	if (row(d, STMT_OUTBOX_GET, __func__) != 1)
+	if (dbi_row(d, STMT_OUTBOX_GET, __func__) != 1)
 		return -1;
-	col_copy(s, 0, pnid, sizeof(pnid));
-	col_copy(s, 1, recipient, sizeof(recipient));
-	col_copy(s, 2, kind, sizeof(kind));
-	text = col_dup(s, 3, &oom);
-	reply = col_dup(s, 4, &oom);
-	body = col_dup(s, 5, &oom);
+	dbi_col_copy(s, 0, pnid, sizeof(pnid));
+	dbi_col_copy(s, 1, recipient, sizeof(recipient));
+	dbi_col_copy(s, 2, kind, sizeof(kind));
+	text = dbi_col_dup(s, 3, &oom);
+	reply = dbi_col_dup(s, 4, &oom);
+	body = dbi_col_dup(s, 5, &oom);
 	sqlite3_reset(s);
 	if (oom)
 		goto done;
@@ -272,36 +273,36 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 		goto done;
 	}
 	if ((contact = contact_ensure_out(d, pnid, recipient, now_s)) < 0 ||
-	    (conv = conversation_ensure(d, pnid, contact, now_s)) < 0)
+	    (conv = dbi_conversation_ensure(d, pnid, contact, now_s)) < 0)
 		goto done;
-	s = st(d, STMT_MSG_OUT_INSERT);
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, wamid);
+	s = dbi_st(d, STMT_MSG_OUT_INSERT);
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, wamid);
 	sqlite3_bind_int64(s, 3, conv);
 	sqlite3_bind_int64(s, 4, contact);
-	bind_text(s, 5, recipient);
-	bind_text(s, 6, kind);
-	bind_text(s, 7, text);
-	bind_text(s, 8, reply);
+	dbi_bind_text(s, 5, recipient);
+	dbi_bind_text(s, 6, kind);
+	dbi_bind_text(s, 7, text);
+	dbi_bind_text(s, 8, reply);
 	sqlite3_bind_int64(s, 9, now_s);
-	bind_text(s, 10, body);
-	if (run(d, STMT_MSG_OUT_INSERT, __func__) != DB_OK)
+	dbi_bind_text(s, 10, body);
+	if (dbi_run(d, STMT_MSG_OUT_INSERT, __func__) != DB_OK)
 		goto done;
 	if (sqlite3_changes(d->h) > 0) {
 		msg = sqlite3_last_insert_rowid(d->h);
-		if (run_id(d, STMT_OUTBOX_LINK, id, 1, msg, 0, __func__) == -1 ||
-		    run_id(d, STMT_CONV_OUTBOUND, conv, 1, now_s, 0,
+		if (dbi_run_id(d, STMT_OUTBOX_LINK, id, 1, msg, 0, __func__) ==
+		    -1 || dbi_run_id(d, STMT_CONV_OUTBOUND, conv, 1, now_s, 0,
 		    __func__) == -1)
 			goto done;
 	} else {
 		/* An echo (reference 14.2) stored it first: one row, linked. */
-		s = st(d, STMT_OUTBOX_LINK_WAMID);
+		s = dbi_st(d, STMT_OUTBOX_LINK_WAMID);
 		sqlite3_bind_int64(s, 1, id);
-		bind_text(s, 2, wamid);
-		if (run(d, STMT_OUTBOX_LINK_WAMID, __func__) != DB_OK)
+		dbi_bind_text(s, 2, wamid);
+		if (dbi_run(d, STMT_OUTBOX_LINK_WAMID, __func__) != DB_OK)
 			goto done;
 	}
-	rc = status_reconcile(d, wamid);
+	rc = dbi_status_reconcile(d, wamid);
 done:
 	free(text);
 	free(reply);
@@ -317,17 +318,17 @@ done:
 int
 db_outbox_recover(struct db *d, int64_t now_ms)
 {
-	sqlite3_stmt	*s = st(d, STMT_OUTBOX_RECOVER);
+	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_RECOVER);
 	int		 n;
 
 	sqlite3_bind_int64(s, 1, now_ms);
-	if (run(d, STMT_OUTBOX_RECOVER, __func__) != DB_OK)
+	if (dbi_run(d, STMT_OUTBOX_RECOVER, __func__) != DB_OK)
 		return -1;
 	n = sqlite3_changes(d->h);
 	/* Agent calls in flight likewise (they answer nobody twice: the
 	 * reply is queued only when one answers). */
-	(void)st(d, STMT_AGENT_RECOVER);
-	if (run(d, STMT_AGENT_RECOVER, __func__) != DB_OK)
+	(void)dbi_st(d, STMT_AGENT_RECOVER);
+	if (dbi_run(d, STMT_AGENT_RECOVER, __func__) != DB_OK)
 		return -1;
 	return n;
 }
@@ -336,11 +337,11 @@ db_outbox_recover(struct db *d, int64_t now_ms)
 int
 db_outbox_set_body(struct db *d, int64_t id, const char *body)
 {
-	sqlite3_stmt *s = st(d, STMT_OUTBOX_SET_BODY);
+	sqlite3_stmt *s = dbi_st(d, STMT_OUTBOX_SET_BODY);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, body);
-	return run(d, STMT_OUTBOX_SET_BODY, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_text(s, 2, body);
+	return dbi_run(d, STMT_OUTBOX_SET_BODY, __func__) == DB_OK ? 0 : -1;
 }
 
 /*
@@ -355,24 +356,24 @@ db_opt_set(struct db *d, const char *pnid, const char *recipient, int out,
 
 	if ((id = contact_ensure_out(d, pnid, recipient, at)) < 0)
 		return -1;
-	return run_id(d, STMT_OPT_SET, id, 2, out, at, __func__);
+	return dbi_run_id(d, STMT_OPT_SET, id, 2, out, at, __func__);
 }
 
 /* 1 with p filled when sending from pnid is paused, 0 when not, -1. */
 int
 db_sender_get(struct db *d, const char *pnid, struct db_pause *p)
 {
-	sqlite3_stmt	*s = st(d, STMT_SENDER_GET);
+	sqlite3_stmt	*s = dbi_st(d, STMT_SENDER_GET);
 	int		 rc;
 
 	memset(p, 0, sizeof(*p));
-	bind_text(s, 1, pnid);
-	if ((rc = row(d, STMT_SENDER_GET, __func__)) != 1)
+	dbi_bind_text(s, 1, pnid);
+	if ((rc = dbi_row(d, STMT_SENDER_GET, __func__)) != 1)
 		return rc;
-	col_copy(s, 0, p->reason, sizeof(p->reason));
+	dbi_col_copy(s, 0, p->reason, sizeof(p->reason));
 	p->code = sqlite3_column_int64(s, 1);
 	p->resume_at = sqlite3_column_int64(s, 2);
-	col_copy(s, 3, p->token_sha, sizeof(p->token_sha));
+	dbi_col_copy(s, 3, p->token_sha, sizeof(p->token_sha));
 	sqlite3_reset(s);
 	return 1;
 }
@@ -381,25 +382,25 @@ int
 db_sender_pause(struct db *d, const char *pnid, const char *reason,
     int64_t code, int64_t resume_at, const char *token_sha, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_SENDER_PAUSE);
+	sqlite3_stmt *s = dbi_st(d, STMT_SENDER_PAUSE);
 
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, reason);
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, reason);
 	sqlite3_bind_int64(s, 3, code);
 	sqlite3_bind_int64(s, 4, now_s);
-	bind_nz(s, 5, resume_at);
-	bind_text(s, 6, token_sha);
-	return run(d, STMT_SENDER_PAUSE, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_nz(s, 5, resume_at);
+	dbi_bind_text(s, 6, token_sha);
+	return dbi_run(d, STMT_SENDER_PAUSE, __func__) == DB_OK ? 0 : -1;
 }
 
 int
 db_sender_resume(struct db *d, const char *pnid, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_SENDER_RESUME);
+	sqlite3_stmt *s = dbi_st(d, STMT_SENDER_RESUME);
 
-	bind_text(s, 1, pnid);
+	dbi_bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, now_s);
-	return run(d, STMT_SENDER_RESUME, __func__) == DB_OK ? 0 : -1;
+	return dbi_run(d, STMT_SENDER_RESUME, __func__) == DB_OK ? 0 : -1;
 }
 
 /* Calls cb for every paused number (for /health).  0 or -1. */
@@ -407,7 +408,7 @@ int
 db_sender_list(struct db *d, void (*cb)(void *, const char *, const char *,
     int64_t, int64_t, int64_t), void *arg)
 {
-	sqlite3_stmt	*s = st(d, STMT_SENDER_LIST);
+	sqlite3_stmt	*s = dbi_st(d, STMT_SENDER_LIST);
 	int		 rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -417,7 +418,7 @@ db_sender_list(struct db *d, void (*cb)(void *, const char *, const char *,
 		    sqlite3_column_int64(s, 4));
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_SENDER_LIST]);
+		dbi_err(d, __func__, dbi_stmts[STMT_SENDER_LIST]);
 		return -1;
 	}
 	return 0;
@@ -428,7 +429,7 @@ int
 db_media_due(struct db *d, int64_t now_ms, struct db_media_item *out,
     int max)
 {
-	sqlite3_stmt	*s = st(d, STMT_MEDIA_DUE);
+	sqlite3_stmt	*s = dbi_st(d, STMT_MEDIA_DUE);
 	int		 n = 0, rc;
 
 	sqlite3_bind_int64(s, 1, now_ms);
@@ -438,9 +439,9 @@ db_media_due(struct db *d, int64_t now_ms, struct db_media_item *out,
 
 		memset(it, 0, sizeof(*it));
 		it->id = sqlite3_column_int64(s, 0);
-		col_copy(s, 1, it->pnid, sizeof(it->pnid));
-		col_copy(s, 2, it->media_id, sizeof(it->media_id));
-		col_copy(s, 3, it->sha, sizeof(it->sha));
+		dbi_col_copy(s, 1, it->pnid, sizeof(it->pnid));
+		dbi_col_copy(s, 2, it->media_id, sizeof(it->media_id));
+		dbi_col_copy(s, 3, it->sha, sizeof(it->sha));
 		it->attempts = sqlite3_column_int(s, 4);
 	}
 	sqlite3_reset(s);
@@ -450,14 +451,14 @@ db_media_due(struct db *d, int64_t now_ms, struct db_media_item *out,
 int64_t
 db_media_next_due(struct db *d, int64_t now)
 {
-	return next_due(d, STMT_MEDIA_NEXT_DUE, now, __func__);
+	return dbi_next_due(d, STMT_MEDIA_NEXT_DUE, now, __func__);
 }
 
 /* Counts an attempt; if the worker dies, the row is due at retry_ms. */
 int
 db_media_claim(struct db *d, int64_t id, int64_t retry_ms)
 {
-	return run_id(d, STMT_MEDIA_CLAIM, id, 1, retry_ms, 0, __func__);
+	return dbi_run_id(d, STMT_MEDIA_CLAIM, id, 1, retry_ms, 0, __func__);
 }
 
 /*
@@ -468,15 +469,15 @@ int
 db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
     int64_t size, const char *path, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_MEDIA_STORED);
+	sqlite3_stmt *s = dbi_st(d, STMT_MEDIA_STORED);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, mime);
-	bind_text(s, 3, sha);
+	dbi_bind_text(s, 2, mime);
+	dbi_bind_text(s, 3, sha);
 	sqlite3_bind_int64(s, 4, size);
-	bind_text(s, 5, path);
+	dbi_bind_text(s, 5, path);
 	sqlite3_bind_int64(s, 6, now_s);
-	if (run(d, STMT_MEDIA_STORED, __func__) != DB_OK)
+	if (dbi_run(d, STMT_MEDIA_STORED, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
 }
@@ -486,13 +487,13 @@ int
 db_media_retry(struct db *d, int64_t id, int failed, int64_t next_ms,
     const char *error)
 {
-	sqlite3_stmt *s = st(d, STMT_MEDIA_RETRY);
+	sqlite3_stmt *s = dbi_st(d, STMT_MEDIA_RETRY);
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, failed ? "failed" : "pending");
+	dbi_bind_text(s, 2, failed ? "failed" : "pending");
 	sqlite3_bind_int64(s, 3, next_ms);
-	bind_text(s, 4, error);
-	return run(d, STMT_MEDIA_RETRY, __func__) == DB_OK ? 0 : -1;
+	dbi_bind_text(s, 4, error);
+	return dbi_run(d, STMT_MEDIA_RETRY, __func__) == DB_OK ? 0 : -1;
 }
 
 /* Records an uploaded file under the media id Meta gave it. */
@@ -500,18 +501,18 @@ int
 db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
     const char *mime, const char *sha, int64_t size, int64_t now_s)
 {
-	sqlite3_stmt *s = st(d, STMT_MEDIA_INSERT);
+	sqlite3_stmt *s = dbi_st(d, STMT_MEDIA_INSERT);
 
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, media_id);
-	bind_text(s, 3, "out");
-	bind_text(s, 5, mime);
-	bind_text(s, 6, sha);
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, media_id);
+	dbi_bind_text(s, 3, "out");
+	dbi_bind_text(s, 5, mime);
+	dbi_bind_text(s, 6, sha);
 	sqlite3_bind_int64(s, 7, size);
-	bind_text(s, 9, "stored");
+	dbi_bind_text(s, 9, "stored");
 	sqlite3_bind_int64(s, 10, now_s);
 	sqlite3_bind_int64(s, 11, now_s);
-	return run(d, STMT_MEDIA_INSERT, __func__) == DB_OK ? 0 : -1;
+	return dbi_run(d, STMT_MEDIA_INSERT, __func__) == DB_OK ? 0 : -1;
 }
 
 /*
@@ -522,12 +523,12 @@ db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
 int64_t
 db_media_contact_recent(struct db *d, int64_t id, int64_t since)
 {
-	sqlite3_stmt	*s = st(d, STMT_MEDIA_CONTACT_RECENT);
+	sqlite3_stmt	*s = dbi_st(d, STMT_MEDIA_CONTACT_RECENT);
 	int64_t		 n;
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, since);
-	if (row(d, STMT_MEDIA_CONTACT_RECENT, __func__) != 1)
+	if (dbi_row(d, STMT_MEDIA_CONTACT_RECENT, __func__) != 1)
 		return -1;
 	n = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);

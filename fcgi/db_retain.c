@@ -16,11 +16,11 @@
 int
 db_media_path_used(struct db *d, const char *path)
 {
-	sqlite3_stmt	*s = st(d, STMT_PATH_USED);
+	sqlite3_stmt	*s = dbi_st(d, STMT_PATH_USED);
 	int		 rc;
 
-	bind_text(s, 1, path);
-	rc = row(d, STMT_PATH_USED, __func__);
+	dbi_bind_text(s, 1, path);
+	rc = dbi_row(d, STMT_PATH_USED, __func__);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -41,7 +41,7 @@ collect_paths(struct db *d, enum stmt k, struct buf *files)
 			break;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[k]);
+		dbi_err(d, __func__, dbi_stmts[k]);
 		return -1;
 	}
 	return 0;
@@ -60,8 +60,8 @@ release_paths(struct db *d, const struct buf *files,
 	int		 rc;
 
 	for (off = 0; off < files->len; off += strlen(files->p + off) + 1) {
-		s = st(d, STMT_PATH_USED);
-		bind_text(s, 1, files->p + off);
+		s = dbi_st(d, STMT_PATH_USED);
+		dbi_bind_text(s, 1, files->p + off);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
@@ -77,14 +77,14 @@ static int
 erase_find_bodies(struct db *d, int64_t after, int64_t upto,
     const char *wa_id, const char *user_id, struct buf *ids)
 {
-	sqlite3_stmt	*s = st(d, STMT_ERASE_FIND_BODIES);
+	sqlite3_stmt	*s = dbi_st(d, STMT_ERASE_FIND_BODIES);
 	int64_t		 id;
 	int		 rc;
 
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int64(s, 2, upto);
-	bind_text(s, 3, wa_id);
-	bind_text(s, 4, user_id);
+	dbi_bind_text(s, 3, wa_id);
+	dbi_bind_text(s, 4, user_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
 		if (buf_append(ids, &id, sizeof(id)) == -1)
@@ -92,7 +92,7 @@ erase_find_bodies(struct db *d, int64_t after, int64_t upto,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dberr(d, __func__, stmts[STMT_ERASE_FIND_BODIES]);
+		dbi_err(d, __func__, dbi_stmts[STMT_ERASE_FIND_BODIES]);
 		return -1;
 	}
 	return 0;
@@ -130,10 +130,10 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 
 	buf_init(&paths);
 	buf_init(&ids);
-	s = st(d, STMT_ERASE_WHO);
-	bind_text(s, 1, pnid);
-	bind_text(s, 2, wa_id);
-	if ((r = row(d, STMT_ERASE_WHO, __func__)) != 1)
+	s = dbi_st(d, STMT_ERASE_WHO);
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, wa_id);
+	if ((r = dbi_row(d, STMT_ERASE_WHO, __func__)) != 1)
 		return r == 0 ? 0 : -1;
 	if (sqlite3_column_type(s, 1) != SQLITE_NULL && (user_id =
 	    strdup((const char *)sqlite3_column_text(s, 1))) == NULL) {
@@ -141,15 +141,15 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 		return -1;
 	}
 	sqlite3_reset(s);
-	if (row(d, STMT_ERASE_LAST_EVENT, __func__) != 1)
+	if (dbi_row(d, STMT_ERASE_LAST_EVENT, __func__) != 1)
 		goto out;
-	last = sqlite3_column_int64(st(d, STMT_ERASE_LAST_EVENT), 0);
-	sqlite3_reset(st(d, STMT_ERASE_LAST_EVENT));
+	last = sqlite3_column_int64(dbi_st(d, STMT_ERASE_LAST_EVENT), 0);
+	sqlite3_reset(dbi_st(d, STMT_ERASE_LAST_EVENT));
 	if (erase_find_bodies(d, 0, last, wa_id, user_id, &ids) == -1)
 		goto out;
 	if (db_begin(d) != DB_OK)
 		goto out;
-	if ((contact = contact_find(d, pnid, wa_id, NULL)) <= 0) {
+	if ((contact = dbi_contact_find(d, pnid, wa_id, NULL)) <= 0) {
 		db_rollback(d);
 		buf_clear(&ids);
 		free(user_id);
@@ -159,22 +159,22 @@ db_api_erase(struct db *d, const char *pnid, const char *wa_id,
 		goto fail;
 	for (i = 0; i + sizeof(id) <= ids.len; i += sizeof(id)) {
 		memcpy(&id, ids.p + i, sizeof(id));
-		if (run_id(d, STMT_ERASE_BODY, id, 0, 0, 0, __func__) == -1)
+		if (dbi_run_id(d, STMT_ERASE_BODY, id, 0, 0, 0, __func__) == -1)
 			goto fail;
 	}
-	s = st(d, STMT_ERASE_PATHS);
+	s = dbi_st(d, STMT_ERASE_PATHS);
 	sqlite3_bind_int64(s, 1, contact);
 	if (collect_paths(d, STMT_ERASE_PATHS, &paths) == -1)
 		goto fail;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		s = st(d, steps[i]);
+		s = dbi_st(d, steps[i]);
 		n = sqlite3_bind_parameter_count(s);
 		sqlite3_bind_int64(s, 1, contact);
 		if (n >= 2)
-			bind_text(s, 2, wa_id);
+			dbi_bind_text(s, 2, wa_id);
 		if (n >= 3)
-			bind_text(s, 3, pnid);
-		if (run(d, steps[i], __func__) != DB_OK)
+			dbi_bind_text(s, 3, pnid);
+		if (dbi_run(d, steps[i], __func__) != DB_OK)
 			goto fail;
 	}
 	if (db_commit(d) == -1)
@@ -238,9 +238,9 @@ db_purge(struct db *d, enum db_purge what, int64_t cutoff, int limit,
 	if ((int)what < 0 || what >= DB_PURGE__MAX)
 		return -1;
 	if (dry) {
-		s = st(d, steps[what].count);
+		s = dbi_st(d, steps[what].count);
 		sqlite3_bind_int64(s, 1, cutoff);
-		if (row(d, steps[what].count, __func__) != 1)
+		if (dbi_row(d, steps[what].count, __func__) != 1)
 			return -1;
 		n = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
@@ -250,16 +250,16 @@ db_purge(struct db *d, enum db_purge what, int64_t cutoff, int limit,
 	if (db_begin(d) != DB_OK)
 		return -1;
 	if (steps[what].paths != STMT__MAX) {
-		s = st(d, steps[what].paths);
+		s = dbi_st(d, steps[what].paths);
 		sqlite3_bind_int64(s, 1, cutoff);
 		sqlite3_bind_int(s, 2, limit);
 		if (collect_paths(d, steps[what].paths, &files) == -1)
 			goto fail;
 	}
-	s = st(d, steps[what].purge);
+	s = dbi_st(d, steps[what].purge);
 	sqlite3_bind_int64(s, 1, cutoff);
 	sqlite3_bind_int(s, 2, limit);
-	if (run(d, steps[what].purge, __func__) != DB_OK)
+	if (dbi_run(d, steps[what].purge, __func__) != DB_OK)
 		goto fail;
 	n = sqlite3_changes(d->h);
 	if (db_commit(d) == -1)
@@ -280,7 +280,7 @@ fail:
 int
 db_media_paths(struct db *d, struct buf *files)
 {
-	(void)st(d, STMT_MEDIA_PATHS);
+	(void)dbi_st(d, STMT_MEDIA_PATHS);
 	return collect_paths(d, STMT_MEDIA_PATHS, files);
 }
 
@@ -291,10 +291,10 @@ db_media_paths(struct db *d, struct buf *files)
 static int
 search_span(struct db *d, int max, int64_t *from, int64_t *upto)
 {
-	sqlite3_stmt *s = st(d, STMT_SEARCH_UPTO);
+	sqlite3_stmt *s = dbi_st(d, STMT_SEARCH_UPTO);
 
 	sqlite3_bind_int(s, 1, max);
-	if (row(d, STMT_SEARCH_UPTO, __func__) != 1)
+	if (dbi_row(d, STMT_SEARCH_UPTO, __func__) != 1)
 		return -1;
 	*from = sqlite3_column_int64(s, 0);
 	*upto = sqlite3_column_type(s, 1) == SQLITE_NULL ? *from :
@@ -323,8 +323,8 @@ db_search_index(struct db *d, int max)
 	/* Again under the lock: nothing else indexes, but be exact. */
 	if (search_span(d, max, &from, &upto) == -1)
 		goto fail;
-	if (upto > from && (run_id(d, STMT_SEARCH_INDEX, from, 1, upto, 0,
-	    __func__) == -1 || run_id(d, STMT_SEARCH_DONE, upto, 0, 0, 0,
+	if (upto > from && (dbi_run_id(d, STMT_SEARCH_INDEX, from, 1, upto, 0,
+	    __func__) == -1 || dbi_run_id(d, STMT_SEARCH_DONE, upto, 0, 0, 0,
 	    __func__) == -1))
 		goto fail;
 	if (db_commit(d) == -1)

@@ -46,7 +46,7 @@
 	"(saved_name_at IS NULL OR ?2 > saved_name_at OR (?2 = saved_name_at " \
 	"AND saved_name IS NOT NULL AND (?3 IS NULL OR ?3 > saved_name)))"
 
-const char *const stmts[STMT__MAX] = {
+const char *const dbi_stmts[STMT__MAX] = {
 	/* db.c: transactions and savepoints, health */
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_BEGIN_READ] = "BEGIN",
