@@ -21,7 +21,7 @@ TEST(every_statement_has_sql)
 	int i, missing = 0;
 
 	for (i = 0; i < STMT__MAX; i++)
-		if (stmts[i] == NULL || stmts[i][0] == '\0') {
+		if (dbi_stmts[i] == NULL || dbi_stmts[i][0] == '\0') {
 			fprintf(stderr, "  statement %d has no SQL\n", i);
 			missing++;
 		}
