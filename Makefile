@@ -92,6 +92,11 @@ $(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
     $(BUILD)/chat.o $(BUILD)/purge.o $(COMMON_O)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
+# Start-up shared by both daemons (signals, -n, the SQLite check), and
+# the worker's journal apply.  One name a line: branches merge cleanly.
+$(BUILD)/wa-fcgi: $(BUILD)/proc.o
+$(BUILD)/wa-worker: $(BUILD)/proc.o
+
 $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
     $(BUILD)/chat.o $(BUILD)/purge.o $(BUILD)/client.o $(BUILD)/wa.o \
     $(COMMON_O)

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "proc.h"
 #include "purge.h"
 #include "sender.h"
 #include "webhook.h"
@@ -46,15 +46,7 @@
 #define BACKOFF_MIN_MS	50	/* busy: first wait before trying again... */
 #define BACKOFF_MAX_MS	2000	/* ...doubling up to this */
 
-static volatile sig_atomic_t stop;
 static struct chat *chat;	/* the chatbot; answers what a batch stored */
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* A pending journal entry, parsed before the write lock is taken. */
 struct entry {
@@ -226,7 +218,7 @@ apply_batch(struct db *d, int max, long budget_us, int64_t pid,
 		goto fail;
 	}
 	locked = clock_mono_us();
-	while (k < max && !stop) {
+	while (k < max && !proc_stopping()) {
 		/* A long batch reads on under the lock: no one waits. */
 		if (ahead.n == 0) {
 			if (ahead_fill(d, 1) == -1)
@@ -308,7 +300,6 @@ main(int argc, char *argv[])
 	struct cfg		 cfg;
 	struct db		*d;
 	struct sender		*snd;
-	struct sigaction	 sa;
 	char			 err[512], pidbuf[32];
 	int			 ch, check = 0, lockfd, wake, n, dirty = 0;
 	int			 applied, more, share = 0;
@@ -324,13 +315,7 @@ main(int argc, char *argv[])
 		else
 			usage();
 	}
-	if (cfg_load(&cfg, CFG_NEED_WORKER, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (check) {
-		(void)printf("configuration OK\n");
-		cfg_clear(&cfg);
-		return 0;
-	}
+	proc_config(&cfg, CFG_NEED_WORKER, check);
 	if (mkdir(cfg.state_dir, 0750) == -1 && errno != EEXIST)
 		fatalx("cannot create WA_STATE_DIR %s: %s", cfg.state_dir,
 		    strerror(errno));
@@ -348,11 +333,7 @@ main(int argc, char *argv[])
 	if (ftruncate(lockfd, 0) == -1 ||
 	    write(lockfd, pidbuf, (size_t)n) != n)
 		log_warn("cannot record the pid in %s", cfg.lock_path);
-	log_info("SQLite %s", db_sqlite_version());
-	if (!db_sqlite_version_ok())
-		log_warnx("SQLite %s is older than 3.51.3, which fixed a "
-		    "WAL-reset race; upgrade when your distribution allows",
-		    db_sqlite_version());
+	proc_sqlite_check(PROC_SQLITE_SAY);
 	if ((d = db_open(cfg.db_path, DB_ROLE_WORKER, cfg.sync_full,
 	    cfg.busy_timeout_ms)) == NULL)
 		fatalx("cannot open the database %s", cfg.db_path);
@@ -365,18 +346,10 @@ main(int argc, char *argv[])
 	if ((snd = sender_new(d, &cfg)) == NULL || sender_start(snd) == -1)
 		fatalx("cannot start the sender");
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		fatalx("sigaction failed");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatalx("sigaction failed");
+	proc_signals();
 	log_info("applying the journal of %s", cfg.db_path);
 
-	while (!stop) {
+	while (!proc_stopping()) {
 		/*
 		 * Drain before each batch: a wake-up that comes during it
 		 * stays queued and triggers another.  Wake-ups mean
@@ -393,8 +366,8 @@ main(int argc, char *argv[])
 			    pid, started);
 			if (n > 0)
 				dirty = applied = 1;
-		} while (n > 0 && !stop);
-		if (n == -1 && !stop)
+		} while (n > 0 && !proc_stopping());
+		if (n == -1 && !proc_stopping())
 			n = apply_one_by_one(d, pid, started);
 		/* Busy is not the entries' fault: wait, then try again. */
 		if (n == BUSY) {
@@ -405,7 +378,7 @@ main(int argc, char *argv[])
 			    "writer; trying again in %ld ms", backoff);
 		} else
 			backoff = 0;
-		if (stop)
+		if (proc_stopping())
 			break;
 		/*
 		 * The journal is drained: index what it added for search,
