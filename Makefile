@@ -96,6 +96,7 @@ $(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
 # the worker's journal apply.  One name a line: branches merge cleanly.
 $(BUILD)/wa-fcgi: $(BUILD)/proc.o
 $(BUILD)/wa-worker: $(BUILD)/proc.o
+$(BUILD)/wa-worker: $(BUILD)/apply.o
 
 $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
     $(BUILD)/chat.o $(BUILD)/purge.o $(BUILD)/client.o $(BUILD)/wa.o \
