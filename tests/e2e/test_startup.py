@@ -166,3 +166,32 @@ def test_responder_stops_cleanly_on_signal(state, listener, sig):
     # The responder warns about an old SQLite, as the worker does.
     assert (WARNING in text) == OLD_SQLITE
 
+
+
+def test_second_worker_refused_names_the_lock_and_leaves_the_first(state):
+    migrate(state)
+    log = os.path.join(state, "worker.log")
+    lock = os.path.join(state, "wa-worker.lock")
+    with open(log, "wb") as f:
+        p = subprocess.Popen([os.path.join(BUILD, "wa-worker")], env=env_for(state),
+                             stdout=f, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "applying the journal of" in logged(log), timeout=20,
+                   what="the worker's start")
+        # The lock file says who holds it, for people.
+        with open(lock) as f:
+            assert f.read() == "%d\n" % p.pid
+        r = run("wa-worker", env_for(state))
+        assert r.returncode != 0
+        assert ("another wa-worker is already running on %s (it holds %s); only one may run"
+                % (os.path.join(state, "wa.db"), lock)) in r.stderr
+        # The refused one changed nothing of the first's.
+        with open(lock) as f:
+            assert f.read() == "%d\n" % p.pid
+        assert p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(15) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
