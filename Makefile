@@ -33,6 +33,7 @@ COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_apply \
 	  $(BUILD)/test_sig \
 	  $(BUILD)/test_webhook \
 	  $(BUILD)/test_cfg \
@@ -105,6 +106,12 @@ $(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(COMMON_O) $(PKG_LIBS)
+
+# test_apply drives the journal apply on a real file: its own objects.
+$(BUILD)/test_apply: tests/unit/test_apply.c tests/unit/check.h \
+    $(BUILD)/apply.o $(BUILD)/proc.o $(BUILD)/chat.o $(COMMON_O)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/apply.o \
+	    $(BUILD)/proc.o $(BUILD)/chat.o $(COMMON_O) $(PKG_LIBS)
 
 $(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
