@@ -28,8 +28,64 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-COMMON	= log buf cfg sig db webhook notify msg outbox graph flow bot counters url
-COMMON_O = $(COMMON:%=$(BUILD)/%.o) $(BUILD)/schema_sql.o
+# The layers (docs/architecture.md), one module a line so that branches
+# adding one merge cleanly: a new module is one line in one list.
+# CORE: every program: logging, configuration, storage, the outbox.
+CORE	= log \
+	  buf \
+	  cfg \
+	  sig \
+	  url \
+	  webhook \
+	  msg \
+	  schema_sql \
+	  db \
+	  notify \
+	  counters \
+	  outbox
+# RETAIN: retention, on the worker's timer and by `wactl purge`.
+RETAIN	= purge
+# BOT: the chatbot, and its run inside the worker's transaction.
+BOT	= flow \
+	  bot \
+	  chat
+# NET: the only libcurl user (the worker's Graph calls, wactl's client).
+NET	= wa
+# SEND: draining the outbox to the Graph API.
+SEND	= graph \
+	  rate \
+	  sender
+# API: the management API and the only libfcgi user.
+API	= req \
+	  api
+# ADMIN: wactl's own jobs.
+ADMIN	= client \
+	  import \
+	  csv
+# PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
+# (reading this list), and that its unit test links no storage, libfcgi
+# or libcurl code.
+PURE	= webhook \
+	  msg \
+	  graph \
+	  flow \
+	  bot \
+	  url \
+	  csv \
+	  rate
+# What each program links: its main and the layers it calls, nothing
+# else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
+# wa-worker no API code).  A module that only some of them call goes in
+# the layer of its callers, or a list of its own named here.
+# DAEMON: what both daemons do at start (signals, -n, the SQLite check).
+DAEMON	= proc
+# APPLY: the worker's apply of the webhook journal.
+APPLY	= apply
+FCGI	= responder $(CORE) $(DAEMON) $(API)
+WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND)
+WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
+# $(call o,MODULES): their objects.
+o	= $(patsubst %,$(BUILD)/%.o,$(1))
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
@@ -44,7 +100,25 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_csv \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
-	  $(BUILD)/test_url
+	  $(BUILD)/test_url \
+	  $(BUILD)/test_rate
+# What each unit test links: its module and what that calls, nothing
+# else, so a pure module's test links no storage, socket or clock code.
+# A new test is one line in UNITS and one LINK_ line.
+LINK_test_graph	= graph
+LINK_test_sig	= sig log
+LINK_test_webhook = webhook
+LINK_test_cfg	= cfg url
+LINK_test_req	= req buf log
+LINK_test_msg	= msg
+LINK_test_flow	= flow msg url
+LINK_test_bot	= bot flow msg url buf log
+LINK_test_csv	= csv
+LINK_test_buf	= log
+LINK_test_counters = counters log
+LINK_test_url	= url cfg
+LINK_test_rate	= rate
+LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
@@ -54,16 +128,21 @@ FUZZ	= webhook \
 	  csv \
 	  query
 FUZZ_REPLAY = $(FUZZ:%=$(BUILD)/fuzz_%_replay)
-FUZZ_O	= $(COMMON_O) $(BUILD)/csv.o $(BUILD)/req.o
-# What each target needs under clang (no SQLite, no libcurl: pure parsers).
+# What each target needs (no SQLite, no libcurl: pure parsers), under
+# clang as sources and in its replay as objects.
 FUZZ_SRC_webhook = fcgi/webhook.c fcgi/log.c
 FUZZ_SRC_msg	 = fcgi/msg.c
 FUZZ_SRC_flow	 = fcgi/flow.c fcgi/msg.c fcgi/url.c
 FUZZ_SRC_csv	 = fcgi/csv.c
 FUZZ_SRC_query	 = fcgi/req.c fcgi/buf.c fcgi/log.c
+fuzz_o	= $(patsubst fcgi/%.c,$(BUILD)/%.o,$(FUZZ_SRC_$(1)))
 
 .PHONY: all deps run test unit e2e fuzz valgrind bench install clean
 all: $(PROGS)
+
+# `make -s print-NAME` prints a list (tests/layers.sh reads PURE).
+print-%:
+	@echo $($*)
 
 deps:
 	@sh deploy/deps.sh
@@ -83,50 +162,33 @@ $(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
 $(BUILD)/%.o: fcgi/%.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/wa-fcgi: $(BUILD)/responder.o $(BUILD)/req.o $(BUILD)/api.o $(COMMON_O)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# Programs, tests and replays are linked again when the Makefile (where
+# their lists are) changes.
+$(BUILD)/wa-fcgi: $(call o,$(FCGI)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(BUILD)/wa.o: fcgi/wa.c $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/wa-worker: $(BUILD)/worker.o $(BUILD)/sender.o $(BUILD)/wa.o \
-    $(BUILD)/chat.o $(BUILD)/purge.o $(COMMON_O)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+$(BUILD)/wa-worker: $(call o,$(WORKER)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
 
-# Start-up shared by both daemons (signals, -n, the SQLite check), and
-# the worker's journal apply.  One name a line: branches merge cleanly.
-$(BUILD)/wa-fcgi: $(BUILD)/proc.o
-$(BUILD)/wa-worker: $(BUILD)/proc.o
-$(BUILD)/wa-worker: $(BUILD)/apply.o
+$(BUILD)/wactl: $(call o,$(WACTL)) Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/wactl: $(BUILD)/wactl.o $(BUILD)/import.o $(BUILD)/csv.o \
-    $(BUILD)/chat.o $(BUILD)/purge.o $(BUILD)/client.o $(BUILD)/wa.o \
-    $(COMMON_O)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+# Unit tests and replays link the objects their LINK_ or FUZZ_SRC_ list
+# names (test_buf includes buf.c itself, to put a failing realloc()
+# under it; -MMD records that).
+.SECONDEXPANSION:
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h \
+    $$(call o,$$(LINK_test_$$*)) Makefile $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(filter %.o,$^) \
+	    $(PKG_LIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h tests/unit/strs.h $(COMMON_O)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(COMMON_O) $(PKG_LIBS)
-
-# test_apply drives the journal apply on a real file: its own objects.
-$(BUILD)/test_apply: tests/unit/test_apply.c tests/unit/check.h \
-    $(BUILD)/apply.o $(BUILD)/proc.o $(BUILD)/chat.o $(COMMON_O)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/apply.o \
-	    $(BUILD)/proc.o $(BUILD)/chat.o $(COMMON_O) $(PKG_LIBS)
-
-$(BUILD)/test_req: tests/unit/test_req.c tests/unit/check.h $(BUILD)/req.o $(COMMON_O)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/req.o $(COMMON_O) $(PKG_LIBS)
-
-$(BUILD)/test_csv: tests/unit/test_csv.c tests/unit/check.h $(BUILD)/csv.o
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/csv.o $(PKG_LIBS)
-
-# test_buf includes buf.c itself, to put a failing realloc() under it.
-$(BUILD)/test_buf: tests/unit/test_buf.c tests/unit/check.h fcgi/buf.c \
-    $(BUILD)/log.o
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< $(BUILD)/log.o $(PKG_LIBS)
-
-$(BUILD)/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_O)
+$(BUILD)/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
+    $$(call fuzz_o,$$*) Makefile $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ifcgi -o $@ $< tests/fuzz/replay.c \
-	    $(FUZZ_O) $(PKG_LIBS)
+	    $(filter %.o,$^) $(PKG_LIBS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -8,8 +8,9 @@
  *
  * Limits: a token bucket per business number (WA_SEND_RATE a second,
  * reference 9.1) and one per recipient (WA_PAIR_BURST, then one every
- * WA_PAIR_INTERVAL_MS, reference 9.2).  A recipient's rows go out in id
- * order, one at a time, so a chatty customer waits alone.
+ * WA_PAIR_INTERVAL_MS, reference 9.2), both kept by rate.c.  A
+ * recipient's rows go out in id order, one at a time, so a chatty
+ * customer waits alone.
  *
  * Media: a file is streamed to a temporary file in the media directory
  * and hashed while written, then renamed into its content-addressed
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "msg.h"
 #include "outbox.h"
+#include "rate.h"
 #include "sender.h"
 #include "sig.h"
 #include "url.h"
@@ -53,30 +55,17 @@
 #define MEDIA_TIMEOUT	120000		/* ms for one file */
 #define BACKOFF_MAX	300000		/* ms between tries at most */
 #define BREAKER_S	600		/* 131048: pause a number this long */
-#define PAIR_SLOTS	8192		/* recipients tracked (power of 2) */
 #define NUMBERS		16		/* business numbers tracked */
 #define DUE_MAX		256		/* rows looked at per step */
 #define IDLE_MS		1000
 
 enum tag { T_SEND = 1, T_UPLOAD, T_MINFO, T_MFILE, T_AGENT };
 
-struct bucket {
-	double	 tokens;
-	int64_t	 at;		/* when tokens was computed, ms */
-	int64_t	 blocked;	/* no sends before this, ms */
-	int	 fails;		/* consecutive throttling answers */
-};
-
 struct number {
 	char		 pnid[40];	/* "" unused */
-	struct bucket	 b;
+	struct rate_bucket b;
 	int		 paused;	/* sender_status says so */
 	int64_t		 checked;	/* when paused was read, ms */
-};
-
-struct pair {
-	char		 key[112];	/* pnid/recipient, "" unused */
-	struct bucket	 b;
 };
 
 struct slot {
@@ -115,38 +104,13 @@ struct sender {
 	struct mslot		 mslots[MEDIA_SLOTS];
 	struct aslot		 aslots[AGENT_SLOTS];
 	struct number		 numbers[NUMBERS];
-	struct pair		*pairs;		/* PAIR_SLOTS of them */
-	int			 npairs;
+	struct rate_limit	 nlimit;	/* a number's bucket */
+	struct rate_limit	 plimit;	/* a recipient's bucket */
+	struct rate_pairs	*pairs;		/* every recipient's bucket */
 	int			 disk_low;	/* below WA_MEDIA_MIN_FREE_MB */
 	int			*start;		/* slots to start after commit */
 	int			 nstart;
 };
-
-/* Refills b at rate tokens per ms up to burst. */
-static void
-refill(struct bucket *b, double rate, double burst, int64_t now)
-{
-	if (b->at == 0 || rate <= 0) {
-		b->tokens = burst;
-		b->at = now;
-		return;
-	}
-	b->tokens += (double)(now - b->at) * rate;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->at = now;
-}
-
-/* When b has a whole token (ms), now when it has one already. */
-static int64_t
-ready_at(const struct bucket *b, double rate, int64_t now)
-{
-	int64_t t = now;
-
-	if (b->tokens < 1 && rate > 0)
-		t = now + (int64_t)((1 - b->tokens) / rate) + 1;
-	return b->blocked > t ? b->blocked : t;
-}
 
 /* Exponential backoff with jitter for try n (1-based), ms. */
 static int64_t
@@ -178,77 +142,6 @@ number_get(struct sender *s, const char *pnid)
 	return free_one;
 }
 
-static double
-pair_rate(const struct sender *s)
-{
-	return s->cfg->pair_interval_ms > 0 ?
-	    1.0 / (double)s->cfg->pair_interval_ms : 0;
-}
-
-/* The slot of key in pairs: its own, or the empty one to take. */
-static struct pair *
-pair_slot(struct pair *pairs, const char *key)
-{
-	struct pair	*p;
-	size_t		 h = 5381;
-
-	for (const char *c = key; *c; c++)
-		h = h * 33 + (unsigned char)*c;
-	for (p = &pairs[h & (PAIR_SLOTS - 1)]; p->key[0] != '\0' &&
-	    strcmp(p->key, key) != 0;
-	    p = &pairs[(size_t)(p - pairs + 1) & (PAIR_SLOTS - 1)])
-		continue;
-	return p;
-}
-
-/* Forgets recipients whose bucket is full again: they are as new. */
-static void
-pairs_prune(struct sender *s, int64_t now)
-{
-	struct pair	*old = s->pairs;
-	int		 i;
-
-	if ((s->pairs = calloc(PAIR_SLOTS, sizeof(*s->pairs))) == NULL) {
-		s->pairs = old;
-		return;
-	}
-	s->npairs = 0;
-	for (i = 0; i < PAIR_SLOTS; i++) {
-		if (old[i].key[0] == '\0')
-			continue;
-		refill(&old[i].b, pair_rate(s), (double)s->cfg->pair_burst,
-		    now);
-		if (old[i].b.tokens >= (double)s->cfg->pair_burst &&
-		    old[i].b.blocked <= now && old[i].b.fails == 0)
-			continue;
-		*pair_slot(s->pairs, old[i].key) = old[i];
-		s->npairs++;
-	}
-	free(old);
-}
-
-/* The bucket of one recipient of one number, NULL when the table is full. */
-static struct bucket *
-pair_get(struct sender *s, const char *pnid, const char *recipient,
-    int64_t now)
-{
-	char		 key[112];
-	struct pair	*p;
-
-	(void)snprintf(key, sizeof(key), "%s/%s", pnid, recipient);
-	if (s->npairs >= PAIR_SLOTS * 3 / 4)
-		pairs_prune(s, now);
-	p = pair_slot(s->pairs, key);
-	if (p->key[0] != '\0')
-		return &p->b;
-	if (s->npairs >= PAIR_SLOTS - 1)
-		return NULL;	/* every recipient is busy: wait */
-	(void)strlcpy(p->key, key, sizeof(p->key));
-	memset(&p->b, 0, sizeof(p->b));
-	s->npairs++;
-	return &p->b;
-}
-
 /* Returns the sender (caller frees with sender_free()) or NULL, logged. */
 struct sender *
 sender_new(struct db *d, const struct cfg *cfg)
@@ -271,10 +164,12 @@ sender_new(struct db *d, const struct cfg *cfg)
 	o.token = cfg->access_token;
 	o.timeout_ms = cfg->send_timeout_ms;
 	o.max_conns = cfg->send_inflight;
+	rate_number_limit(&s->nlimit, cfg->send_rate);
+	rate_pair_limit(&s->plimit, cfg->pair_burst, cfg->pair_interval_ms);
 	if ((s->slots = calloc((size_t)s->nslots, sizeof(*s->slots))) ==
 	    NULL || (s->start = calloc((size_t)s->nslots + MEDIA_SLOTS +
 	    AGENT_SLOTS, sizeof(*s->start))) == NULL ||
-	    (s->pairs = calloc(PAIR_SLOTS, sizeof(*s->pairs))) == NULL ||
+	    (s->pairs = rate_pairs_new(RATE_PAIR_SLOTS)) == NULL ||
 	    sig_sha256_hex(cfg->access_token, strlen(cfg->access_token),
 	    s->token_sha) == -1 || (s->wa = wa_new(&o)) == NULL) {
 		log_warnx("%s: cannot set up the sender", __func__);
@@ -315,7 +210,7 @@ sender_free(struct sender *s)
 		db_agent_item_clear(&s->aslots[i].it);
 	free(s->slots);
 	free(s->start);
-	free(s->pairs);
+	rate_pairs_free(s->pairs);
 	explicit_bzero(s->token_sha, sizeof(s->token_sha));
 	free(s);
 }
@@ -423,12 +318,13 @@ send_result(struct sender *s, int i, const struct graph_reply *r,
 {
 	struct slot	*sl = &s->slots[i];
 	struct number	*n = number_get(s, sl->it.pnid);
-	struct bucket	*pb = NULL;
-	int64_t		 next, wait;
+	struct rate_bucket *pb = NULL;
+	int64_t		 next;
 	int		 tries = sl->it.attempts + 1, rc = 0;
 
 	if (sl->it.recipient[0] != '\0')
-		pb = pair_get(s, sl->it.pnid, sl->it.recipient, now);
+		pb = rate_pair_get(s->pairs, &s->plimit, sl->it.pnid,
+		    sl->it.recipient, now);
 	if (r->action != GRAPH_OK)
 		log_warnx("outbox %" PRId64 ": %s (code %" PRId64 "%s%s): %s",
 		    sl->it.id, graph_action_names[r->action], r->code,
@@ -443,15 +339,7 @@ send_result(struct sender *s, int i, const struct graph_reply *r,
 		break;
 	case GRAPH_RETRY_PAIR:
 		/* Reference 9.2: retry that recipient after 4^n seconds. */
-		wait = 1000;
-		if (pb != NULL) {
-			for (int k = 0; k < pb->fails && wait < 256000; k++)
-				wait *= 4;
-			pb->fails++;
-			pb->blocked = now + wait;
-			pb->tokens = 0;
-		}
-		next = now + wait;
+		next = pb != NULL ? rate_pair_refused(pb, now) : now + 1000;
 		goto retry;
 	case GRAPH_RETRY_NUMBER:
 		n->b.fails++;
@@ -843,10 +731,7 @@ dispatch(struct sender *s, int64_t now)
 	struct db_outbox_item	 due[DUE_MAX];
 	struct msg_err		 err;
 	struct number		*n;
-	struct bucket		*pb;
-	double			 nrate = (double)s->cfg->send_rate / 1000.0;
-	double			 nburst = s->cfg->send_rate >= 10 ?
-				    (double)s->cfg->send_rate / 10.0 : 1.0;
+	struct rate_bucket	*pb;
 	int64_t			 wake = now + IDLE_MS, t;
 	int			 nd, k, i, want = 0;
 
@@ -863,22 +748,22 @@ dispatch(struct sender *s, int64_t now)
 		n = number_get(s, it->pnid);
 		if (paused(s, n, now))
 			goto next;
-		refill(&n->b, nrate, nburst, now);
-		if (n->b.tokens < 1 || n->b.blocked > now) {
-			if ((t = ready_at(&n->b, nrate, now)) < wake)
+		rate_refill(&n->b, &s->nlimit, now);
+		if (!rate_ready(&n->b, &s->nlimit, now)) {
+			if ((t = rate_ready_at(&n->b, &s->nlimit, now)) < wake)
 				wake = t;
 			goto next;
 		}
 		pb = NULL;
 		if (it->recipient[0] != '\0' && strcmp(it->kind, "read") != 0) {
-			if ((pb = pair_get(s, it->pnid, it->recipient, now)) ==
-			    NULL)
+			if ((pb = rate_pair_get(s->pairs, &s->plimit, it->pnid,
+			    it->recipient, now)) == NULL)
 				goto next;
-			refill(pb, pair_rate(s), (double)s->cfg->pair_burst, now);
-			if (pb->tokens < 1 || pb->blocked > now) {
+			rate_refill(pb, &s->plimit, now);
+			if (!rate_ready(pb, &s->plimit, now)) {
 				/* Step aside: the others go first. */
-				if (db_outbox_defer(s->db, it->id, ready_at(pb,
-				    pair_rate(s), now)) == -1)
+				if (db_outbox_defer(s->db, it->id,
+				    rate_ready_at(pb, &s->plimit, now)) == -1)
 					goto fail;
 				goto next;
 			}
@@ -908,9 +793,9 @@ dispatch(struct sender *s, int64_t now)
 		default:
 			goto fail;
 		}
-		n->b.tokens -= 1;
+		rate_spend(&n->b, &s->nlimit);
 		if (pb != NULL)
-			pb->tokens -= 1;
+			rate_spend(pb, &s->plimit);
 		s->slots[i].used = 1;
 		s->slots[i].it = *it;
 		s->slots[i].stage = it->media_file != NULL ? T_UPLOAD : T_SEND;

@@ -47,9 +47,50 @@ for t in "$BUILD"/test_*; do
 done
 
 # The layers the build keeps (tests/layers.sh), one test: the real build
-# passes, and the check itself catches modules that do I/O (sig, buf).
+# passes, and each check catches what it is for: modules that do I/O
+# named as pure (sig, buf), and a deliberately bad build (layers_bad).
+# layers_bad: a copy of the build (links) in which rate.o, a module of
+# the Makefile's PURE list, reads the clock; wa-fcgi is the worker, with
+# the bot, sending and libcurl; wa-worker is a responder, with the API;
+# test_rate links storage.  layers.sh must fail and name each one.
+layers_bad() {
+	lb_d=$(mktemp -d) || return 1
+	lb_b=$(cd "$BUILD" && pwd) || return 1
+	for lb_f in "$lb_b"/*; do ln -s "$lb_f" "$lb_d/"; done
+	rm -f "$lb_d/rate.o" "$lb_d/wa-fcgi" "$lb_d/wa-worker" "$lb_d/test_rate"
+	printf '#include <time.h>\nlong rate_clock(void);\n%s\n' \
+	    'long rate_clock(void) { return (long)time(NULL); }' >"$lb_d/bad.c"
+	if ! ${CC:-cc} -c -o "$lb_d/rate.o" "$lb_d/bad.c"; then
+		rm -rf "$lb_d"
+		return 1
+	fi
+	ln -s "$lb_b/wa-worker" "$lb_d/wa-fcgi"
+	ln -s "$lb_b/wa-fcgi" "$lb_d/wa-worker"
+	ln -s "$lb_b/wa-fcgi" "$lb_d/test_rate"
+	sh tests/layers.sh "$lb_d" >"$lb_d/out" 2>&1
+	lb_rc=$?
+	lb_missed=
+	[ "$lb_rc" -ne 0 ] || lb_missed="$lb_missed exit-status"
+	grep -q '^layers: rate.o is to be pure but references: time$' \
+	    "$lb_d/out" || lb_missed="$lb_missed pure-rate"
+	grep -q '^layers: wa-fcgi references libcurl' "$lb_d/out" ||
+	    lb_missed="$lb_missed wa-fcgi-curl"
+	grep -q '^layers: wa-fcgi links the bot or the sending side.* bot_' \
+	    "$lb_d/out" || lb_missed="$lb_missed wa-fcgi-bot"
+	grep -q '^layers: wa-worker links the management API.* api_' \
+	    "$lb_d/out" || lb_missed="$lb_missed wa-worker-api"
+	grep -q '^layers: test_rate is a pure module.s test but links' \
+	    "$lb_d/out" || lb_missed="$lb_missed test_rate-storage"
+	if [ -n "$lb_missed" ]; then
+		echo "layers: on a bad build the check missed:$lb_missed"
+		cat "$lb_d/out"
+	fi
+	rm -rf "$lb_d"
+	[ -z "$lb_missed" ]
+}
 if sh tests/layers.sh "$BUILD" >"$log" 2>&1 &&
-    ! sh tests/layers.sh "$BUILD" sig buf >/dev/null 2>&1; then
+    ! sh tests/layers.sh "$BUILD" sig buf >/dev/null 2>&1 &&
+    layers_bad >>"$log" 2>&1; then
 	echo "layers... ok"; pass=$((pass + 1))
 else
 	echo "layers... FAIL"; cat "$log"; fail=$((fail + 1))

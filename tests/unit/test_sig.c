@@ -73,11 +73,35 @@ TEST(streq)
 	CHECK(sig_streq("", 0, "", 0));
 }
 
+/* Webhooks give sha256 in base64, the media API in hex (reference 10.1). */
+TEST(digest_forms)
+{
+	char hex[65];
+
+	/* SHA-256("abc"), FIPS 180-2 appendix B.1. */
+	CHECK(sig_sha256_hex("abc", 3, hex) == 0);
+	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a3"
+	    "96177a9cb410ff61f20015ad") == 0);
+	CHECK(sig_digest_matches("ba7816bf8f01cfea414140de5dae2223b00361a3"
+	    "96177a9cb410ff61f20015ad", hex) == 1);
+	CHECK(sig_digest_matches("ba7816bf8f01cfea414140de5dae2223b00361a3"
+	    "96177a9cb410ff61f20015ae", hex) == 0);
+	CHECK(sig_digest_matches("BA7816BF8F01CFEA414140DE5DAE2223B00361A3"
+	    "96177A9CB410FF61F20015AD", hex) == 1);
+	CHECK(sig_digest_matches("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+	    hex) == 1);
+	CHECK(sig_digest_matches("vngWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+	    hex) == 0);
+	CHECK(sig_digest_matches("", hex) == 0);
+	CHECK(sig_digest_matches("zz", hex) == 0);
+}
+
 int
 main(void)
 {
 	RUN(vectors_from_fixtures);
 	RUN(malformed_headers);
 	RUN(streq);
+	RUN(digest_forms);
 	return CHECK_DONE();
 }
