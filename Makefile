@@ -30,6 +30,15 @@ CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 # The layers (docs/architecture.md), one module a line so that branches
 # adding one merge cleanly: a new module is one line in one list.
+# DB: storage, db.c and one file per job (db_int.h is private to them).
+DB	= db \
+	  db_sql \
+	  db_journal \
+	  db_apply \
+	  db_outbox \
+	  db_bot \
+	  db_api \
+	  db_retain
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -39,7 +48,7 @@ CORE	= log \
 	  webhook \
 	  msg \
 	  schema_sql \
-	  db \
+	  $(DB) \
 	  notify \
 	  counters \
 	  outbox
@@ -101,7 +110,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_buf \
 	  $(BUILD)/test_counters \
 	  $(BUILD)/test_url \
-	  $(BUILD)/test_rate
+	  $(BUILD)/test_rate \
+	  $(BUILD)/test_db_open
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -119,6 +129,9 @@ LINK_test_counters = counters log
 LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_apply	= apply proc $(CORE) $(BOT)
+# Storage tests: the database and what it calls.
+STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters
+LINK_test_db_open = $(STORE_LINK)
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

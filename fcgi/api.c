@@ -1168,14 +1168,14 @@ stats_get(struct call *c)
 	for (i = 0; i < 5; i++) {
 		if (i == 2) {
 			if (db_api_stats(c->db, c->cfg->phone_number_id, since,
-			    until, 2, on_delay, &dl) == -1)
+			    until, DB_STATS_REPLY, on_delay, &dl) == -1)
 				goto fail;
 			continue;
 		}
 		if ((a = json_array()) == NULL)
 			goto oom;
 		if (db_api_stats(c->db, c->cfg->phone_number_id, since, until,
-		    (int)i, on_row, a) == -1) {
+		    (enum db_stats)i, on_row, a) == -1) {
 			json_decref(a);
 			goto fail;
 		}
@@ -1273,8 +1273,8 @@ metrics_get(struct call *c)
 	for (i = 0; i < 3; i++) {
 		p.part = i;
 		p.err |= buf_puts(&b, heads[i]) == -1;
-		if (db_api_metrics(c->db, c->cfg->phone_number_id, i, on_metric,
-		    &p) == -1) {
+		if (db_api_metrics(c->db, c->cfg->phone_number_id,
+		    (enum db_metrics)i, on_metric, &p) == -1) {
 			buf_clear(&b);
 			db_trouble(c, "The metrics could not be read.");
 			return;
@@ -1420,7 +1420,7 @@ contact_export(struct call *c)
 	for (i = 0; out != NULL && i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if ((a = json_array()) == NULL ||
 		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->wa,
-		    (int)i, on_row, a) == -1) {
+		    (enum db_export)i, on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
 			db_trouble(c, "The export could not be read.");

@@ -113,24 +113,24 @@ apply_entry(struct apply *a, const struct entry *e)
 	struct db	*d = a->db;
 	struct buf	 why;
 	const char	*state, *w;
-	int		 counts[4] = { 0, 0, 0, 0 };
+	struct db_tally	 t = { 0, 0, 0, 0 };
 	size_t		 i;
 
 	if (!e->parsed) {
 		log_warnx("journal entry %lld failed: %s", (long long)e->id,
 		    e->err);
-		return db_event_finish(d, e->id, "failed", counts, e->err);
+		return db_event_finish(d, e->id, "failed", &t, e->err);
 	}
 	buf_init(&why);
 	for (i = 0; i < e->b.nitems; i++) {
 		const struct wh_item *it = &e->b.items[i];
 
-		counts[0]++;
+		t.total++;
 		if (db_savepoint(d) == -1)
 			goto fail;
 		switch (db_apply_item(d, e->id, it, &w)) {
 		case DB_OK:
-			counts[1]++;
+			t.applied++;
 			if (db_release(d) == -1)
 				goto fail;
 			/*
@@ -143,12 +143,12 @@ apply_entry(struct apply *a, const struct entry *e)
 				goto fail;
 			break;
 		case DB_DUP:
-			counts[2]++;
+			t.duplicate++;
 			if (db_release(d) == -1)
 				goto fail;
 			break;
 		default:
-			counts[3]++;
+			t.failed++;
 			db_rollback_to(d);
 			log_warnx("journal entry %lld: %s: %s", (long long)e->id,
 			    it->path, w);
@@ -158,14 +158,13 @@ apply_entry(struct apply *a, const struct entry *e)
 			break;
 		}
 	}
-	if (counts[3] > 0)
-		state = counts[3] == counts[0] ? "failed" : "partial";
-	else if (counts[1] == 0 && counts[0] > 0)
+	if (t.failed > 0)
+		state = t.failed == t.total ? "failed" : "partial";
+	else if (t.applied == 0 && t.total > 0)
 		state = "duplicate";
 	else
 		state = "applied";
-	if (db_event_finish(d, e->id, state, counts, why.len ? why.p : NULL) ==
-	    -1)
+	if (db_event_finish(d, e->id, state, &t, why.len ? why.p : NULL) == -1)
 		goto fail;
 	buf_clear(&why);
 	return 0;
@@ -287,10 +286,11 @@ int
 apply_one_by_one(struct apply *a, long budget_us)
 {
 	struct db	*d = a->db;
+	struct db_tally	 none = { 0, 0, 0, 0 };
 	int64_t		 id;
 	char		*body;
 	size_t		 len;
-	int		 n, counts[4] = { 0, 0, 0, 0 };
+	int		 n;
 
 	if ((n = apply_batch(a, 1, budget_us)) != -1)
 		return n == APPLY_BUSY ? APPLY_BUSY : 0;
@@ -300,7 +300,7 @@ apply_one_by_one(struct apply *a, long budget_us)
 		free(body);
 		log_warnx("journal entry %lld failed on a database error; "
 		    "marked failed for replay", (long long)id);
-		(void)db_event_finish(d, id, "failed", counts,
+		(void)db_event_finish(d, id, "failed", &none,
 		    "database error while applying; replay it");
 	}
 	if (db_commit(d) == -1)

@@ -156,8 +156,16 @@ void		 db_rollback_to(struct db *);
 
 int		 db_event_next(struct db *, int64_t after, int64_t *id,
 		    char **body, size_t *len);
+/* What became of a journal entry's items (db_event_finish()). */
+struct db_tally {
+	int	 total;		/* items in the entry */
+	int	 applied;	/* stored now */
+	int	 duplicate;	/* known already (a redelivery) */
+	int	 failed;	/* rolled back, named in the error */
+};
+
 int		 db_event_finish(struct db *, int64_t id, const char *state,
-		    const int counts[4], const char *error);
+		    const struct db_tally *, const char *error);
 enum db_rc	 db_apply_item(struct db *, int64_t event_id,
 		    const struct wh_item *, const char **why);
 int		 db_heartbeat(struct db *, int64_t pid, int64_t started);
@@ -168,7 +176,7 @@ int		 db_search_index(struct db *, int max);
 void		 db_budget_begin(struct db *, long ms);
 void		 db_budget_end(struct db *);
 int		 db_budget_spent(const struct db *);
-/* db_purge()'s what: retention steps (see db.c). */
+/* db_purge()'s what: retention steps (see db_retain.c). */
 enum db_purge {
 	DB_PURGE_BODIES,	/* settled journal bodies (journal days) */
 	DB_PURGE_MESSAGES,	/* messages, media rows cascade */
@@ -183,7 +191,7 @@ enum db_purge {
 };
 
 int		 db_media_paths(struct db *, struct buf *);
-int64_t		 db_purge(struct db *, int what, int64_t cutoff, int limit,
+int64_t		 db_purge(struct db *, enum db_purge, int64_t cutoff, int limit,
 		    int dry, void (*)(void *, const char *), void *);
 void		 db_set_keywords(struct db *, const char *stop,
 		    const char *start);
@@ -320,13 +328,50 @@ int		 db_api_conv_patch(struct db *, const char *pnid, int64_t id,
 int		 db_api_contacts(struct db *, const char *pnid,
 		    const char *wa_id, const int64_t *before, const char *like,
 		    const int64_t *opted_out, int limit, db_row_cb, void *);
+/* db_api_export()'s parts: the tables GET .../export reads, in order. */
+enum db_export {
+	DB_EXPORT_CONVERSATIONS,
+	DB_EXPORT_MESSAGES,
+	DB_EXPORT_STATUSES,
+	DB_EXPORT_MEDIA,
+	DB_EXPORT_TICKETS,
+	DB_EXPORT_OUTBOX,
+	DB_EXPORT_CONTACT,	/* the contacts row */
+	DB_EXPORT_AGENT,	/* agent requests */
+	DB_EXPORT_BOT,		/* bot state */
+	DB_EXPORT_ORDERS,
+	DB_EXPORT_ORDER_LINES,
+	DB_EXPORT_EVENTS,	/* journal entries whose body names them */
+	DB_EXPORT_WEBHOOK_ERRORS,	/* ...webhook errors naming them */
+	DB_EXPORT_SUBSCRIPTIONS,	/* ...subscription events naming them */
+	DB_EXPORT__MAX
+};
+
+/* db_api_stats()'s parts (GET /stats). */
+enum db_stats {
+	DB_STATS_VOLUME,	/* by day, direction, type and status */
+	DB_STATS_CONTACTS,	/* one row: unique and new contacts */
+	DB_STATS_REPLY,		/* reply delay per customer message */
+	DB_STATS_FAILURES,	/* failures by Meta code */
+	DB_STATS_CHOICES,	/* the most chosen menu options */
+	DB_STATS__MAX
+};
+
+/* db_api_metrics()'s parts (GET /metrics). */
+enum db_metrics {
+	DB_METRICS_EVENTS,	/* journal entries by state */
+	DB_METRICS_OUTBOX,	/* outbox rows by state */
+	DB_METRICS_SENDS,	/* settled sends by state and Meta code */
+	DB_METRICS__MAX
+};
+
 int		 db_api_export(struct db *, const char *pnid, int64_t contact,
-		    const char *wa_id, int part, db_row_cb, void *);
+		    const char *wa_id, enum db_export, db_row_cb, void *);
 int		 db_api_erase(struct db *, const char *pnid, const char *wa_id,
 		    void (*)(void *, const char *), void *);
 int		 db_api_stats(struct db *, const char *pnid, int64_t since,
-		    int64_t until, int part, db_row_cb, void *);
-int		 db_api_metrics(struct db *, const char *pnid, int part,
+		    int64_t until, enum db_stats, db_row_cb, void *);
+int		 db_api_metrics(struct db *, const char *pnid, enum db_metrics,
 		    db_row_cb, void *);
 int64_t		 db_api_conv_by_phone(struct db *, const char *pnid,
 		    const char *wa_id);

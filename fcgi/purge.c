@@ -148,8 +148,8 @@ purge_run(struct db *d, const struct cfg *cfg, int dry, int64_t n[3])
 		if (i != 1)
 			cutoff *= 1000;	/* journal and media times are ms */
 		for (rounds = 0; rounds < (dry ? 1 : 20); rounds++) {
-			if ((k = db_purge(d, i, cutoff, PURGE_ROWS, dry,
-			    purge_file, &p)) < 0)
+			if ((k = db_purge(d, (enum db_purge)i, cutoff,
+			    PURGE_ROWS, dry, purge_file, &p)) < 0)
 				return -1;
 			n[i] += k;
 			if (dry || k < PURGE_ROWS)
@@ -160,8 +160,8 @@ purge_run(struct db *d, const struct cfg *cfg, int dry, int64_t n[3])
 	for (i = DB_PURGE_STATUSES; days[1] > 0 && i < DB_PURGE__MAX; i++) {
 		cutoff = now - (int64_t)days[1] * 86400;
 		for (rounds = 0; rounds < (dry ? 1 : 20); rounds++) {
-			if ((k = db_purge(d, i, cutoff, PURGE_ROWS, dry,
-			    purge_file, &p)) < 0)
+			if ((k = db_purge(d, (enum db_purge)i, cutoff,
+			    PURGE_ROWS, dry, purge_file, &p)) < 0)
 				return -1;
 			more += k;
 			if (dry || k < PURGE_ROWS)

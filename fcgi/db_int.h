@@ -1,0 +1,270 @@
+/*
+ * db_int.h: storage's private header, included only by fcgi/db*.c (the
+ * only files that include sqlite3.h).  The statement enum and its table
+ * (db_sql.c), the handle, and the helpers the db*.c files share.
+ */
+#ifndef DB_INT_H
+#define DB_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+enum stmt {
+	/* db.c: transactions and savepoints, health */
+	STMT_BEGIN,
+	STMT_BEGIN_READ,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_HEARTBEAT_GET,
+	STMT_HEARTBEAT_SET,
+	STMT_OUTBOX_DEPTH,
+	/* db_journal.c: the webhook journal */
+	STMT_EVENT_INSERT,
+	STMT_BACKLOG,
+	STMT_EVENT_NEXT,
+	STMT_EVENT_FINISH,
+	STMT_API_EVENT_REPLAY,
+	/* db_apply.c: applying webhook items */
+	STMT_CONTACT_BY_WA,
+	STMT_CONTACT_BY_UID,
+	STMT_CONTACT_INSERT,
+	STMT_CONTACT_SEEN,
+	STMT_CONTACT_RENUMBER,
+	STMT_CONTACT_RE_UID,
+	STMT_CONV_FIND,
+	STMT_CONV_INSERT,
+	STMT_CONV_INBOUND,
+	STMT_MSG_EXISTS,
+	STMT_MSG_IN_INSERT,
+	STMT_STATUS_INSERT,
+	STMT_STATUS_LIST,
+	STMT_MSG_STATUS_SET,
+	STMT_ERROR_INSERT,
+	STMT_OTHER_INSERT,
+	STMT_OUTBOX_OWNS,
+	STMT_SYNC_INSERT,
+	STMT_SYNC_SET,
+	STMT_PREF_KNOWN,
+	STMT_EDIT_INSERT,
+	STMT_EDIT_LIST,
+	STMT_EDIT_PENDING,
+	STMT_MSG_EDITED,
+	STMT_CONV_PAST,
+	STMT_RENAME_INSERT,
+	STMT_RENAME_GET,
+	STMT_MERGE_CONVS,
+	STMT_MERGE_CONV_MSGS,
+	STMT_MERGE_CONV_SUM,
+	STMT_MERGE_CONV_DELETE,
+	STMT_MERGE_CONV_MOVE,
+	STMT_MERGE_MSGS,
+	STMT_MERGE_UID_GET,
+	STMT_MERGE_UID_SET,
+	STMT_MERGE_CONTACT,
+	STMT_MERGE_TICKETS,
+	STMT_MERGE_AGENT,
+	STMT_MERGE_DELETE,
+	/* db_outbox.c: peers, the outbox, pause state, media */
+	STMT_PEER_GET,
+	STMT_TIER_COUNT,
+	STMT_OUTBOX_BY_KEY,
+	STMT_OUTBOX_INSERT,
+	STMT_OUTBOX_DUE,
+	STMT_OUTBOX_NEXT_DUE,
+	STMT_OUTBOX_CLAIM,
+	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_DEFER,
+	STMT_OUTBOX_RESENT,
+	STMT_OUTBOX_FAIL,
+	STMT_OUTBOX_GET,
+	STMT_OUTBOX_ACCEPT,
+	STMT_OUTBOX_LINK,
+	STMT_OUTBOX_RECOVER,
+	STMT_OUTBOX_SET_BODY,
+	STMT_CONTACT_OUT_INSERT,
+	STMT_MSG_OUT_INSERT,
+	STMT_CONV_OUTBOUND,
+	STMT_OPT_SET,
+	STMT_SENDER_GET,
+	STMT_SENDER_PAUSE,
+	STMT_SENDER_RESUME,
+	STMT_SENDER_LIST,
+	STMT_MEDIA_INSERT,
+	STMT_MEDIA_DUE,
+	STMT_MEDIA_NEXT_DUE,
+	STMT_MEDIA_CLAIM,
+	STMT_MEDIA_STORED,
+	STMT_MEDIA_RETRY,
+	STMT_AGENT_RECOVER,
+	STMT_OUTBOX_LINK_WAMID,
+	STMT_MEDIA_CONTACT_RECENT,
+	/* db_bot.c: bot state, business data, agents, imports */
+	STMT_BOT_GET,
+	STMT_BOT_SET,
+	STMT_ORDER_GET,
+	STMT_ORDER_LINES,
+	STMT_ORDERS_RECENT,
+	STMT_SCHEDULE_RANGE,
+	STMT_SCHEDULE_ORDER,
+	STMT_TICKET_GET,
+	STMT_TICKET_INSERT,
+	STMT_TICKET_NUMBER,
+	STMT_TICKET_MEDIA,
+	STMT_CHOICE_COUNT,
+	STMT_CONV_ASSIGNEE,
+	STMT_CONV_ASSIGN,
+	STMT_AGENT_INSERT,
+	STMT_AGENT_DUE,
+	STMT_AGENT_CLAIM,
+	STMT_AGENT_FINISH,
+	STMT_ORDER_UPSERT,
+	STMT_ORDER_LINE_UPSERT,
+	STMT_SCHEDULE_UPSERT,
+	STMT_ORDER_LINES_CLEAR,
+	STMT_CONV_HISTORY,
+	STMT_AGENT_NEXT_DUE,
+	/* db_api.c: API keys and the management API's queries */
+	STMT_APIKEY_INSERT,
+	STMT_APIKEY_BY_HASH,
+	STMT_APIKEY_TOUCH,
+	STMT_APIKEY_LIST,
+	STMT_APIKEY_REVOKE,
+	STMT_API_MESSAGES,
+	STMT_API_CONVERSATIONS,
+	STMT_API_CONVERSATION,
+	STMT_API_OUTBOX,
+	STMT_API_MESSAGES_Q,
+	STMT_API_MESSAGES_CONV,
+	STMT_API_MESSAGES_TIME,
+	STMT_API_MESSAGES_WINDOW,
+	STMT_API_OUTBOX_LIST,
+	STMT_API_OUTBOX_RETRY,
+	STMT_API_OUTBOX_CANCEL,
+	STMT_API_EVENTS,
+	STMT_API_EVENT,
+	STMT_API_STATUS,
+	STMT_API_CONV_PATCH,
+	STMT_API_CONV_READ,
+	STMT_API_LAST_INBOUND,
+	STMT_API_CONV_BY_PHONE,
+	STMT_API_CONTACTS,
+	STMT_API_CONTACT,
+	STMT_EXPORT_CONVERSATIONS,
+	STMT_EXPORT_MESSAGES,
+	STMT_EXPORT_STATUSES,
+	STMT_EXPORT_MEDIA,
+	STMT_EXPORT_TICKETS,
+	STMT_EXPORT_OUTBOX,
+	STMT_EXPORT_CONTACT,
+	STMT_EXPORT_AGENT,
+	STMT_EXPORT_BOT,
+	STMT_EXPORT_ORDERS,
+	STMT_EXPORT_ORDER_LINES,
+	STMT_EXPORT_EVENTS,
+	STMT_EXPORT_WEBHOOK_ERRORS,
+	STMT_EXPORT_SUBSCRIPTIONS,
+	STMT_STATS_VOLUME,
+	STMT_STATS_CONTACTS,
+	STMT_STATS_REPLY,
+	STMT_STATS_FAILURES,
+	STMT_STATS_CHOICES,
+	STMT_METRICS_EVENTS,
+	STMT_METRICS_OUTBOX,
+	STMT_METRICS_SENDS,
+	/* db_retain.c: erasure, purges, media paths, search */
+	STMT_ERASE_WHO,
+	STMT_ERASE_LAST_EVENT,
+	STMT_ERASE_FIND_BODIES,
+	STMT_ERASE_BODY,
+	STMT_ERASE_PATHS,
+	STMT_ERASE_BODIES,
+	STMT_ERASE_STATUSES,
+	STMT_ERASE_OUTBOX,
+	STMT_ERASE_TICKETS,
+	STMT_ERASE_AGENT,
+	STMT_ERASE_BOT,
+	STMT_ERASE_ERRORS,
+	STMT_ERASE_SUBSCRIPTIONS,
+	STMT_ERASE_ORDERS,
+	STMT_ERASE_MESSAGES,
+	STMT_ERASE_CONTACT,
+	STMT_PATH_USED,
+	STMT_PURGE_BODIES_COUNT,
+	STMT_PURGE_BODIES,
+	STMT_PURGE_MESSAGES_COUNT,
+	STMT_PURGE_MESSAGES_PATHS,
+	STMT_PURGE_MESSAGES,
+	STMT_PURGE_MEDIA_COUNT,
+	STMT_PURGE_MEDIA_PATHS,
+	STMT_PURGE_MEDIA,
+	STMT_PURGE_STATUSES_COUNT,
+	STMT_PURGE_STATUSES,
+	STMT_PURGE_OUTBOX_COUNT,
+	STMT_PURGE_OUTBOX,
+	STMT_PURGE_AGENT_COUNT,
+	STMT_PURGE_AGENT,
+	STMT_PURGE_ERRORS_COUNT,
+	STMT_PURGE_ERRORS,
+	STMT_PURGE_SUBSCRIPTIONS_COUNT,
+	STMT_PURGE_SUBSCRIPTIONS,
+	STMT_PURGE_OLD_BODIES_COUNT,
+	STMT_PURGE_OLD_BODIES,
+	STMT_MEDIA_PATHS,
+	STMT_SEARCH_UPTO,
+	STMT_SEARCH_INDEX,
+	STMT_SEARCH_DONE,
+	STMT__MAX
+};
+
+extern const char *const stmts[STMT__MAX];	/* db_sql.c */
+
+struct db {
+	sqlite3		*h;
+	enum db_role	 role;
+	long		 busy_ms;	/* give up on the lock after this long */
+	int		 group_sync;	/* sync the WAL after COMMIT, unlocked */
+	const char	*stop_words;	/* borrowed: opt-out keywords, or NULL */
+	const char	*start_words;	/* borrowed: opt-in keywords, or NULL */
+	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
+	int64_t		 budget_end_us;	/* API budget: interrupt after this */
+	int		 budget_hit;	/* the budget interrupted a statement */
+};
+
+/* db.c: statement helpers (logged errors carry the statement text). */
+void		 dberr(struct db *, const char *fn, const char *sql);
+sqlite3_stmt	*st(struct db *, enum stmt);
+int		 bind_text(sqlite3_stmt *, int i, const char *v);
+int		 bind_nz(sqlite3_stmt *, int i, int64_t v);
+void		 bind_opt_text(sqlite3_stmt *, int i, const char *v);
+void		 bind_opt_int(sqlite3_stmt *, int i, const int64_t *v);
+enum db_rc	 run(struct db *, enum stmt, const char *fn);
+int		 row(struct db *, enum stmt, const char *fn);
+void		 col_copy(sqlite3_stmt *, int i, char *dst, size_t sz);
+char		*col_dup(sqlite3_stmt *, int i, int *oom);
+int		 run_id(struct db *, enum stmt, int64_t id, int nargs,
+		    int64_t a, int64_t b, const char *fn);
+int64_t		 next_due(struct db *, enum stmt, int64_t now,
+		    const char *fn);
+int		 each_row(struct db *, enum stmt, int ncols,
+		    void (*cb)(void *, const char *const *), void *arg,
+		    const char *fn);
+int		 each_typed(struct db *, enum stmt, void (*cb)(void *, int,
+		    const char *const *, const struct db_val *), void *arg,
+		    const char *fn);
+enum db_rc	 wal_sync(struct db *);
+
+/* db_apply.c: also used by the outbox's accept and by erasure. */
+int64_t		 contact_find(struct db *, const char *pnid,
+		    const char *wa_id, const char *user_id);
+int64_t		 conversation_ensure(struct db *, const char *pnid,
+		    int64_t contact);
+int		 status_reconcile(struct db *, const char *wamid);
+
+#endif /* DB_INT_H */

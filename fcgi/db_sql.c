@@ -1,0 +1,890 @@
+/*
+ * db_sql.c: every SQL statement of the program, in one table indexed by
+ * enum stmt (db_int.h), both grouped by the db_*.c file that runs them.
+ * Each entry names its slot ([STMT_X] = "..."), so a swapped entry cannot
+ * compile into the wrong query; a forgotten one is NULL, which db_open()
+ * refuses before it prepares them all, so that a schema mismatch or a
+ * missing statement fails at start-up.
+ */
+#include <sqlite3.h>
+
+#include "db.h"
+#include "db_int.h"
+
+/* GET /messages: the columns, and the filters every variant applies. */
+#define API_MSG_COLS \
+	"SELECT m.id, m.wamid, m.direction, m.conversation_id, " \
+	"coalesce(m.sender, m.recipient) AS phone, m.type, m.text, " \
+	"m.media_id, m.mime_type, m.filename, m.reply_id, m.reply_title, " \
+	"m.context_wamid, m.status, m.status_at, m.error_code, " \
+	"m.error_title, m.timestamp, m.source, m.original_text, " \
+	"m.edited_at, m.revoked_at "
+#define API_MSG_FILTERS \
+	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
+	"AND (?4 IS NULL OR m.conversation_id = ?4) " \
+	"AND (?5 IS NULL OR m.type = ?5) AND (?6 IS NULL OR m.direction = ?6) " \
+	"AND (?7 IS NULL OR m.status = ?7) " \
+	"AND (?8 IS NULL OR m.timestamp >= ?8) " \
+	"AND (?9 IS NULL OR m.timestamp < ?9) "
+
+/* Name v (bound) seen at ?6 beats column c and its c_at clock. */
+#define NAME_NEWER(v, c) \
+	"(" v " IS NOT NULL AND (" c " IS NULL OR " c "_at IS NULL OR " \
+	"?6 > " c "_at OR (?6 = " c "_at AND " v " > " c ")))"
+
+/* f (min or max) of two nullable columns c, of the row of t and of a. */
+#define MERGE_TIME(f, t, c) \
+	f "(coalesce(a." c ", " t "." c "), coalesce(" t "." c ", a." c "))"
+/* Row a's name c beats the row's (same rule as NAME_NEWER). */
+#define NAME_MERGE(c) \
+	"(a." c " IS NOT NULL AND (contacts." c " IS NULL OR " \
+	"contacts." c "_at IS NULL OR a." c "_at > contacts." c "_at OR " \
+	"(a." c "_at = contacts." c "_at AND a." c " > contacts." c ")))"
+
+/* An address-book entry (?2 time, ?3 name or NULL) newer than the kept one. */
+#define SYNC_NEWER \
+	"(saved_name_at IS NULL OR ?2 > saved_name_at OR (?2 = saved_name_at " \
+	"AND saved_name IS NOT NULL AND (?3 IS NULL OR ?3 > saved_name)))"
+
+const char *const stmts[STMT__MAX] = {
+	/* db.c: transactions and savepoints, health */
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_BEGIN_READ] = "BEGIN",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT item",
+	[STMT_RELEASE] = "RELEASE item",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO item",
+	[STMT_HEARTBEAT_GET] =
+	"SELECT pid, heartbeat_at FROM worker_status WHERE id = 1",
+	[STMT_HEARTBEAT_SET] =
+	"INSERT INTO worker_status (id, pid, started_at, heartbeat_at) "
+	    "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
+	    "pid = ?1, started_at = ?2, heartbeat_at = ?3",
+	[STMT_OUTBOX_DEPTH] =
+	"SELECT count(*), coalesce(min(created_at), 0) FROM outbox "
+	    "WHERE state IN ('queued', 'sending')",
+	/* db_journal.c: the webhook journal */
+	[STMT_EVENT_INSERT] =
+	"INSERT INTO webhook_events (received_at, body, body_size, "
+	    "body_sha256) VALUES (?,?,?,?)",
+	[STMT_BACKLOG] =
+	"SELECT count(*) FROM webhook_events WHERE state = 'pending'",
+	[STMT_EVENT_NEXT] =
+	"SELECT id, body FROM webhook_events WHERE state = 'pending' AND "
+	    "id > ? ORDER BY id LIMIT 1",
+	[STMT_EVENT_FINISH] =
+	"UPDATE webhook_events SET state = ?, applied_at = ?, "
+	    "items_total = ?, items_applied = ?, items_duplicate = ?, "
+	    "items_failed = ?, error = ? WHERE id = ?",
+	[STMT_API_EVENT_REPLAY] =
+	"UPDATE webhook_events SET state = 'pending', applied_at = NULL, "
+	    "error = NULL WHERE id = ?1 AND state != 'pending' AND "
+	    "body IS NOT NULL",
+	/* db_apply.c: applying webhook items */
+	[STMT_CONTACT_BY_WA] =
+	"SELECT id FROM contacts WHERE phone_number_id = ? AND wa_id = ?",
+	[STMT_CONTACT_BY_UID] =
+	"SELECT id FROM contacts WHERE phone_number_id = ? AND user_id = ?",
+	[STMT_CONTACT_INSERT] =
+	"INSERT INTO contacts (phone_number_id, wa_id, user_id, username, "
+	    "profile_name, first_seen_at, last_seen_at, username_at, "
+	    "profile_name_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, "
+	    "CASE WHEN ?4 IS NOT NULL THEN ?6 END, "
+	    "CASE WHEN ?5 IS NOT NULL THEN ?6 END)",
+	/*
+	 * Ids are only ever filled in.  A name is filled from any message
+	 * while unknown; once known, the newest message that carried one
+	 * wins, the greater name on the same second: (time, name) only
+	 * grows, so every arrival order ends with the same name.
+	 */
+	[STMT_CONTACT_SEEN] =
+	"UPDATE contacts SET wa_id = coalesce(wa_id, ?2), "
+	    "user_id = coalesce(user_id, ?3), "
+	    "username = CASE WHEN " NAME_NEWER("?4", "username") " THEN ?4 "
+	    "ELSE username END, "
+	    "username_at = CASE WHEN " NAME_NEWER("?4", "username") " THEN ?6 "
+	    "ELSE username_at END, "
+	    "profile_name = CASE WHEN " NAME_NEWER("?5", "profile_name")
+	    " THEN ?5 ELSE profile_name END, "
+	    "profile_name_at = CASE WHEN " NAME_NEWER("?5", "profile_name")
+	    " THEN ?6 ELSE profile_name_at END, "
+	    "first_seen_at = min(first_seen_at, ?6), "
+	    "last_seen_at = max(last_seen_at, ?6) WHERE id = ?1",
+	[STMT_CONTACT_RENUMBER] =
+	"UPDATE contacts SET wa_id = ?2 WHERE id = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
+	    "contacts.phone_number_id AND c.wa_id = ?2)",
+	[STMT_CONTACT_RE_UID] =
+	"UPDATE contacts SET user_id = ?2 WHERE id = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM contacts c WHERE c.phone_number_id = "
+	    "contacts.phone_number_id AND c.user_id = ?2)",
+	[STMT_CONV_FIND] =
+	"SELECT id FROM conversations WHERE phone_number_id = ? AND "
+	    "contact_id = ?",
+	[STMT_CONV_INSERT] =
+	"INSERT INTO conversations (phone_number_id, contact_id, created_at) "
+	    "VALUES (?, ?, ?)",
+	[STMT_CONV_INBOUND] =
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "unread_count = unread_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2), "
+	    "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
+	    "window_expires_at = max(coalesce(window_expires_at, 0), ?3) "
+	    "WHERE id = ?1",
+	[STMT_MSG_EXISTS] = "SELECT 1 FROM messages WHERE wamid = ?",
+	[STMT_MSG_IN_INSERT] =
+	"INSERT INTO messages (phone_number_id, wamid, direction, "
+	    "conversation_id, contact_id, sender, type, text, media_id, "
+	    "mime_type, sha256, filename, latitude, longitude, location_name, "
+	    "location_address, interactive_type, reply_id, reply_title, "
+	    "reaction_to, reaction_emoji, context_wamid, context_from, "
+	    "forwarded, referral_source_id, referral_ctwa_clid, error_code, "
+	    "error_title, timestamp, raw, webhook_event_id, created_at, "
+	    "recipient, status, status_at, source) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	    "?,?,?,?,?,?,?,?,?)",
+	[STMT_STATUS_INSERT] =
+	"INSERT INTO message_statuses (phone_number_id, wamid, status, "
+	    "timestamp, recipient_id, recipient_user_id, "
+	    "biz_opaque_callback_data, conversation_meta_id, "
+	    "conversation_origin, conversation_expires_at, pricing_model, "
+	    "pricing_category, pricing_type, billable, error_code, "
+	    "error_title, error_details, raw, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+	    "ON CONFLICT (wamid, status) DO NOTHING",
+	[STMT_STATUS_LIST] =
+	"SELECT status, timestamp, error_code, error_title "
+	    "FROM message_statuses WHERE wamid = ? ORDER BY id",
+	[STMT_MSG_STATUS_SET] =
+	"UPDATE messages SET status = ?2, status_at = ?3, "
+	    "error_code = coalesce(?4, error_code), "
+	    "error_title = coalesce(?5, error_title) "
+	    "WHERE wamid = ?1 AND direction = 'out' AND "
+	    "(status IS NOT ?2 OR status_at IS NOT ?3)",
+	[STMT_ERROR_INSERT] =
+	"INSERT INTO webhook_errors (phone_number_id, code, title, message, "
+	    "details, raw, item_sha256, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (item_sha256) DO NOTHING",
+	[STMT_OTHER_INSERT] =
+	"INSERT INTO subscription_events (waba_id, phone_number_id, field, "
+	    "event, raw, item_sha256, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (item_sha256) DO NOTHING",
+	/* Outbox ids can be reused once the newest rows are erased. */
+	[STMT_OUTBOX_OWNS] =
+	"SELECT 1 FROM outbox WHERE id = ?1 AND phone_number_id = ?2 AND "
+	    "(recipient = ?3 OR recipient = ?4)",
+	/* The business's address book (smb_app_state_sync, ref 14.2). */
+	[STMT_SYNC_INSERT] =
+	"INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, "
+	    "last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+	/*
+	 * The newest entry wins, whatever the arrival order; on the same
+	 * second a removal beats an addition, and of two names the greater.
+	 * No change (a redelivery) updates no row.
+	 */
+	[STMT_SYNC_SET] =
+	"UPDATE contacts SET first_seen_at = min(first_seen_at, ?2), "
+	    "last_seen_at = max(last_seen_at, ?2), "
+	    "saved_name = CASE WHEN " SYNC_NEWER " THEN ?3 ELSE saved_name END, "
+	    "saved_name_at = CASE WHEN " SYNC_NEWER " THEN ?2 ELSE "
+	    "saved_name_at END WHERE id = ?1 AND (" SYNC_NEWER " OR "
+	    "first_seen_at > ?2 OR last_seen_at < ?2)",
+	/* A preference the contact's state already reflects: a redelivery. */
+	[STMT_PREF_KNOWN] =
+	"SELECT 1 FROM contacts WHERE phone_number_id = ?1 AND wa_id = ?4 "
+	    "AND coalesce(opted_out_at, 0) >= ?3 AND (opted_out_at > ?3 OR "
+	    "opted_out = ?2) AND (?2 = 0 OR coalesce(last_stop_at, 0) >= ?3)",
+	[STMT_EDIT_INSERT] =
+	"INSERT INTO message_edits (phone_number_id, wamid, original_wamid, "
+	    "kind, type, text, timestamp, raw, webhook_event_id, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (wamid) DO NOTHING",
+	[STMT_EDIT_LIST] =
+	"SELECT kind, text, timestamp FROM message_edits WHERE "
+	    "original_wamid = ? ORDER BY timestamp, wamid",
+	[STMT_EDIT_PENDING] =
+	"SELECT 1 FROM message_edits WHERE original_wamid = ? LIMIT 1",
+	/* Folds every edit and deletion in: the same in any order. */
+	[STMT_MSG_EDITED] =
+	"UPDATE messages SET original_text = CASE WHEN edited_at IS NULL AND "
+	    "revoked_at IS NULL THEN text ELSE original_text END, "
+	    "text = CASE WHEN ?4 IS NOT NULL THEN NULL ELSE ?2 END, "
+	    "edited_at = ?3, revoked_at = ?4 WHERE wamid = ?1 AND "
+	    "(?3 IS NOT NULL OR ?4 IS NOT NULL)",
+	/* A message of the past (history): counted, never unread. */
+	[STMT_CONV_PAST] =
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2), "
+	    "last_inbound_at = CASE WHEN ?3 THEN max(coalesce(last_inbound_at, "
+	    "?2), ?2) ELSE last_inbound_at END WHERE id = ?1",
+	[STMT_RENAME_INSERT] =
+	"INSERT INTO contact_renames (phone_number_id, old_id, new_id, "
+	    "timestamp) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (phone_number_id, "
+	    "old_id) DO UPDATE SET new_id = CASE WHEN ?4 > timestamp OR "
+	    "(?4 = timestamp AND ?3 > new_id) THEN ?3 ELSE new_id END, "
+	    "timestamp = max(timestamp, ?4)",
+	[STMT_RENAME_GET] =
+	"SELECT new_id FROM contact_renames WHERE phone_number_id = ? AND "
+	    "old_id = ?",
+	/* Merging contact ?2 into ?3 after a number change (5.11). */
+	[STMT_MERGE_CONVS] =
+	"SELECT a.id, b.id FROM conversations a LEFT JOIN conversations b ON "
+	    "b.phone_number_id = a.phone_number_id AND b.contact_id = ?3 "
+	    "WHERE a.phone_number_id = ?1 AND a.contact_id = ?2",
+	[STMT_MERGE_CONV_MSGS] =
+	"UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1",
+	[STMT_MERGE_CONV_SUM] =
+	"UPDATE conversations SET "
+	    "message_count = conversations.message_count + a.message_count, "
+	    "unread_count = conversations.unread_count + a.unread_count, "
+	    "first_message_at = " MERGE_TIME("min", "conversations", "first_message_at") ", "
+	    "last_message_at = " MERGE_TIME("max", "conversations", "last_message_at") ", "
+	    "last_inbound_at = " MERGE_TIME("max", "conversations", "last_inbound_at") ", "
+	    "window_expires_at = " MERGE_TIME("max", "conversations", "window_expires_at") " "
+	    "FROM (SELECT * FROM conversations WHERE id = ?1) AS a "
+	    "WHERE conversations.id = ?2",
+	[STMT_MERGE_CONV_DELETE] = "DELETE FROM conversations WHERE id = ?1",
+	[STMT_MERGE_CONV_MOVE] =
+	"UPDATE conversations SET contact_id = ?2 WHERE id = ?1",
+	[STMT_MERGE_MSGS] =
+	"UPDATE messages SET contact_id = ?2 WHERE contact_id = ?1",
+	[STMT_MERGE_UID_GET] =
+	"SELECT user_id, wa_id FROM contacts WHERE id = ?",
+	[STMT_MERGE_UID_SET] =
+	"UPDATE contacts SET user_id = coalesce(user_id, ?2), "
+	    "wa_id = coalesce(wa_id, ?3) WHERE id = ?1",
+	[STMT_MERGE_CONTACT] =
+	"UPDATE contacts SET "
+	    "first_seen_at = min(contacts.first_seen_at, a.first_seen_at), "
+	    "last_seen_at = max(contacts.last_seen_at, a.last_seen_at), "
+	    "profile_name = CASE WHEN " NAME_MERGE("profile_name") " THEN "
+	    "a.profile_name ELSE contacts.profile_name END, "
+	    "profile_name_at = CASE WHEN " NAME_MERGE("profile_name") " THEN "
+	    "a.profile_name_at ELSE contacts.profile_name_at END, "
+	    "username = CASE WHEN " NAME_MERGE("username") " THEN "
+	    "a.username ELSE contacts.username END, "
+	    "username_at = CASE WHEN " NAME_MERGE("username") " THEN "
+	    "a.username_at ELSE contacts.username_at END, "
+	    "opted_out = CASE WHEN coalesce(a.opted_out_at, 0) > "
+	    "coalesce(contacts.opted_out_at, 0) THEN a.opted_out ELSE "
+	    "contacts.opted_out END, "
+	    "opted_out_at = " MERGE_TIME("max", "contacts", "opted_out_at") ", "
+	    "last_stop_at = " MERGE_TIME("max", "contacts", "last_stop_at") " "
+	    "FROM (SELECT * FROM contacts WHERE id = ?1) AS a "
+	    "WHERE contacts.id = ?2",
+	[STMT_MERGE_TICKETS] =
+	"UPDATE tickets SET contact_id = ?2 WHERE contact_id = ?1",
+	[STMT_MERGE_AGENT] =
+	"UPDATE agent_requests SET contact_id = ?2 WHERE contact_id = ?1",
+	[STMT_MERGE_DELETE] = "DELETE FROM contacts WHERE id = ?1",
+	/* db_outbox.c: peers, the outbox, pause state, media */
+	/* The contact a send goes to, with its window and opt-out state. */
+	[STMT_PEER_GET] =
+	"SELECT c.id, c.opted_out, coalesce(c.opted_out_at, 0), "
+	    "coalesce(v.window_expires_at, 0), coalesce(v.last_inbound_at, 0), "
+	    "coalesce(c.last_stop_at, 0) "
+	    "FROM contacts c LEFT JOIN conversations v ON v.contact_id = c.id "
+	    "AND v.phone_number_id = c.phone_number_id "
+	    "WHERE c.phone_number_id = ?1 AND (c.wa_id = ?2 OR c.user_id = ?2) "
+	    "LIMIT 1",
+	/* Reference 9.3: unique contacts reached outside their window. */
+	[STMT_TIER_COUNT] =
+	"SELECT count(DISTINCT recipient), coalesce(max(recipient = ?3), 0) "
+	    "FROM outbox WHERE phone_number_id = ?1 AND business_initiated = 1 "
+	    "AND state IN ('queued', 'sending', 'accepted') AND created_at > ?2",
+	[STMT_OUTBOX_BY_KEY] =
+	"SELECT id, state FROM outbox WHERE phone_number_id = ? AND "
+	    "idempotency_key = ?",
+	[STMT_OUTBOX_INSERT] =
+	"INSERT INTO outbox (phone_number_id, recipient, kind, body, text, "
+	    "reply_to, media_file, media_mime, free_form, business_initiated, "
+	    "source, next_attempt_at, idempotency_key, created_at, optout_ack) "
+	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12,?14)",
+	/* Due rows, only the oldest open one per recipient: order kept. */
+	[STMT_OUTBOX_DUE] =
+	"SELECT id, phone_number_id, recipient, kind, body, media_file, "
+	    "media_mime, free_form, attempts, optout_ack FROM outbox o "
+	    "WHERE state = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM outbox p WHERE p.phone_number_id = "
+	    "o.phone_number_id AND p.recipient = o.recipient AND "
+	    "p.state IN ('queued', 'sending') AND p.id < o.id) "
+	    "ORDER BY next_attempt_at, id LIMIT ?2",
+	[STMT_OUTBOX_NEXT_DUE] =
+	"SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued' AND "
+	    "next_attempt_at > ?1",
+	[STMT_OUTBOX_CLAIM] =
+	"UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+	    "lease_until = ?2 WHERE id = ?1 AND state = 'queued'",
+	[STMT_OUTBOX_RETRY] =
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?2, "
+	    "lease_until = NULL, error_code = ?3, error_title = ?4, "
+	    "error_details = ?5 WHERE id = ?1 AND state = 'sending'",
+	[STMT_OUTBOX_DEFER] =
+	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND "
+	    "state = 'queued'",
+	[STMT_OUTBOX_RESENT] =
+	"UPDATE outbox SET attempts = attempts + ?2 WHERE id = ?1 AND "
+	    "state = 'sending'",
+	[STMT_OUTBOX_FAIL] =
+	"UPDATE outbox SET state = 'failed', lease_until = NULL, "
+	    "error_code = ?2, error_title = ?3, error_details = ?4 "
+	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
+	[STMT_OUTBOX_GET] =
+	"SELECT phone_number_id, recipient, kind, text, reply_to, body, "
+	    "wamid FROM outbox WHERE id = ?",
+	[STMT_OUTBOX_ACCEPT] =
+	"UPDATE outbox SET state = 'accepted', wamid = ?2, sent_at = ?3, "
+	    "lease_until = NULL, error_code = NULL, error_title = NULL, "
+	    "error_details = NULL WHERE id = ?1 AND wamid IS NULL",
+	[STMT_OUTBOX_LINK] = "UPDATE outbox SET message_id = ?2 WHERE id = ?1",
+	[STMT_OUTBOX_RECOVER] =
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?1, "
+	    "lease_until = NULL WHERE state = 'sending'",
+	[STMT_OUTBOX_SET_BODY] =
+	"UPDATE outbox SET body = ?2, media_file = NULL WHERE id = ?1",
+	[STMT_CONTACT_OUT_INSERT] =
+	"INSERT INTO contacts (phone_number_id, wa_id, user_id, "
+	    "first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+	[STMT_MSG_OUT_INSERT] =
+	"INSERT INTO messages (phone_number_id, wamid, direction, "
+	    "conversation_id, contact_id, recipient, type, text, "
+	    "context_wamid, timestamp, status, status_at, raw, created_at) "
+	    "VALUES (?1,?2,'out',?3,?4,?5,?6,?7,?8,?9,'accepted',?9,?10,?9) "
+	    "ON CONFLICT (wamid) DO NOTHING",
+	[STMT_CONV_OUTBOUND] =
+	"UPDATE conversations SET message_count = message_count + 1, "
+	    "first_message_at = min(coalesce(first_message_at, ?2), ?2), "
+	    "last_message_at = max(coalesce(last_message_at, ?2), ?2) "
+	    "WHERE id = ?1",
+	/* The newest signal wins, whatever order they come in. */
+	[STMT_OPT_SET] =
+	"UPDATE contacts SET opted_out = CASE WHEN coalesce(opted_out_at, 0) "
+	    "<= ?3 THEN ?2 ELSE opted_out END, "
+	    "opted_out_at = max(coalesce(opted_out_at, 0), ?3), "
+	    "last_stop_at = CASE WHEN ?2 = 1 THEN max(coalesce(last_stop_at, "
+	    "0), ?3) ELSE last_stop_at END WHERE id = ?1",
+	[STMT_SENDER_GET] =
+	"SELECT paused_reason, paused_code, coalesce(resume_at, 0), "
+	    "token_sha256 FROM sender_status WHERE phone_number_id = ? AND "
+	    "paused_reason IS NOT NULL",
+	[STMT_SENDER_PAUSE] =
+	"INSERT INTO sender_status (phone_number_id, paused_reason, "
+	    "paused_code, paused_at, resume_at, token_sha256, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT (phone_number_id) "
+	    "DO UPDATE SET paused_reason = ?2, paused_code = ?3, "
+	    "paused_at = ?4, resume_at = ?5, token_sha256 = ?6, "
+	    "updated_at = ?4",
+	[STMT_SENDER_RESUME] =
+	"UPDATE sender_status SET paused_reason = NULL, paused_code = NULL, "
+	    "resume_at = NULL, token_sha256 = NULL, updated_at = ?2 "
+	    "WHERE phone_number_id = ?1",
+	[STMT_SENDER_LIST] =
+	"SELECT phone_number_id, paused_reason, paused_code, paused_at, "
+	    "resume_at FROM sender_status WHERE paused_reason IS NOT NULL "
+	    "ORDER BY phone_number_id",
+	[STMT_MEDIA_INSERT] =
+	"INSERT INTO media (phone_number_id, media_id, direction, message_id, "
+	    "mime_type, sha256, size, path, state, created_at, stored_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	    "ON CONFLICT (phone_number_id, media_id, direction) DO NOTHING",
+	[STMT_MEDIA_DUE] =
+	"SELECT m.id, m.phone_number_id, m.media_id, coalesce(g.sha256, ''), "
+	    "m.attempts FROM media m LEFT JOIN messages g ON g.id = "
+	    "m.message_id WHERE m.state = 'pending' AND m.direction = 'in' "
+	    "AND m.next_attempt_at <= ?1 ORDER BY m.next_attempt_at, m.id "
+	    "LIMIT ?2",
+	[STMT_MEDIA_NEXT_DUE] =
+	"SELECT min(next_attempt_at) FROM media WHERE state = 'pending' AND "
+	    "direction = 'in' AND next_attempt_at > ?1",
+	[STMT_MEDIA_CLAIM] =
+	"UPDATE media SET attempts = attempts + 1, next_attempt_at = ?2 "
+	    "WHERE id = ?1",
+	[STMT_MEDIA_STORED] =
+	"UPDATE media SET state = 'stored', mime_type = coalesce(?2, "
+	    "mime_type), sha256 = ?3, size = ?4, path = ?5, error = NULL, "
+	    "stored_at = ?6 WHERE id = ?1",
+	[STMT_MEDIA_RETRY] =
+	"UPDATE media SET state = ?2, next_attempt_at = ?3, error = ?4 "
+	    "WHERE id = ?1",
+	[STMT_AGENT_RECOVER] =
+	"UPDATE agent_requests SET state = 'queued' WHERE state = 'sending'",
+	[STMT_OUTBOX_LINK_WAMID] =
+	"UPDATE outbox SET message_id = (SELECT id FROM messages WHERE "
+	    "wamid = ?2) WHERE id = ?1",
+	/* Through messages_conversation and media's UNIQUE index. */
+	[STMT_MEDIA_CONTACT_RECENT] =
+	"SELECT count(*) FROM messages g JOIN media m ON m.phone_number_id = "
+	    "g.phone_number_id AND m.media_id = g.media_id AND m.direction = "
+	    "'in' WHERE g.conversation_id = (SELECT g2.conversation_id FROM "
+	    "media m2 JOIN messages g2 ON g2.id = m2.message_id WHERE m2.id = "
+	    "?1) AND g.timestamp >= ?2 AND g.direction = 'in' AND "
+	    "(m.state = 'stored' OR (m.state = 'pending' AND m.id < ?1))",
+	/* db_bot.c: bot state, business data, agents, imports */
+	[STMT_BOT_GET] =
+	"SELECT node, vars, last_active, hinted FROM bot_state "
+	    "WHERE phone_number_id = ? AND contact_id = ?",
+	[STMT_BOT_SET] =
+	"INSERT INTO bot_state (phone_number_id, contact_id, node, vars, "
+	    "last_active, hinted) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (phone_number_id, contact_id) DO UPDATE SET "
+	    "node = ?3, vars = ?4, last_active = ?5, hinted = ?6",
+	/* A customer sees only their own orders. */
+	[STMT_ORDER_GET] =
+	"SELECT id, number, status, coalesce(expected_delivery, '') "
+	    "FROM orders WHERE phone_number_id = ? AND customer_wa_id = ? AND "
+	    "number = ? COLLATE NOCASE",
+	[STMT_ORDER_LINES] =
+	"SELECT item, coalesce(quantity, '') FROM order_lines "
+	    "WHERE order_id = ? ORDER BY line_no",
+	[STMT_ORDERS_RECENT] =
+	"SELECT number, status, coalesce(expected_delivery, '') FROM orders "
+	    "WHERE phone_number_id = ? AND customer_wa_id = ? "
+	    "ORDER BY coalesce(ordered_on, '') DESC, id DESC LIMIT ?",
+	[STMT_SCHEDULE_RANGE] =
+	"SELECT s.order_number, s.step, s.starts_on, "
+	    "coalesce(s.ends_on, s.starts_on) FROM production_schedule s "
+	    "JOIN orders o ON o.phone_number_id = s.phone_number_id AND "
+	    "o.number = s.order_number WHERE s.phone_number_id = ?1 AND "
+	    "o.customer_wa_id = ?2 AND s.starts_on <= ?4 AND "
+	    "coalesce(s.ends_on, s.starts_on) >= ?3 "
+	    "ORDER BY s.starts_on, s.order_number LIMIT 40",
+	[STMT_SCHEDULE_ORDER] =
+	"SELECT s.order_number, s.step, s.starts_on, "
+	    "coalesce(s.ends_on, s.starts_on) FROM production_schedule s "
+	    "JOIN orders o ON o.phone_number_id = s.phone_number_id AND "
+	    "o.number = s.order_number WHERE s.phone_number_id = ?1 AND "
+	    "o.customer_wa_id = ?2 AND s.order_number = ?3 COLLATE NOCASE "
+	    "ORDER BY s.starts_on LIMIT 40",
+	[STMT_TICKET_GET] =
+	"SELECT number, state, coalesce(category, '') FROM tickets "
+	    "WHERE phone_number_id = ? AND customer_wa_id = ? AND "
+	    "number = ? COLLATE NOCASE",
+	[STMT_TICKET_INSERT] =
+	"INSERT INTO tickets (phone_number_id, number, contact_id, "
+	    "customer_wa_id, category, description, created_at, updated_at) "
+	    "VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, ?6)",
+	[STMT_TICKET_NUMBER] = "UPDATE tickets SET number = ?2 WHERE id = ?1",
+	[STMT_TICKET_MEDIA] =
+	"INSERT OR IGNORE INTO ticket_media (ticket_id, media_id) VALUES (?, ?)",
+	[STMT_CHOICE_COUNT] =
+	"INSERT INTO bot_choices (phone_number_id, day, node, option, count) "
+	    "VALUES (?, ?, ?, ?, 1) ON CONFLICT (phone_number_id, day, node, "
+	    "option) DO UPDATE SET count = count + 1",
+	[STMT_CONV_ASSIGNEE] =
+	"SELECT assignee, coalesce(assigned_until, 0) FROM conversations "
+	    "WHERE phone_number_id = ? AND contact_id = ?",
+	[STMT_CONV_ASSIGN] =
+	"UPDATE conversations SET assignee = ?3, assigned_until = ?4 "
+	    "WHERE phone_number_id = ?1 AND contact_id = ?2",
+	[STMT_AGENT_INSERT] =
+	"INSERT INTO agent_requests (phone_number_id, contact_id, recipient, "
+	    "url, body, next_attempt_at, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	[STMT_AGENT_DUE] =
+	"SELECT id, phone_number_id, recipient, url, body, attempts "
+	    "FROM agent_requests WHERE state = 'queued' AND "
+	    "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+	[STMT_AGENT_CLAIM] =
+	"UPDATE agent_requests SET state = 'sending', attempts = attempts + 1 "
+	    "WHERE id = ? AND state = 'queued'",
+	[STMT_AGENT_FINISH] =
+	"UPDATE agent_requests SET state = ?2, next_attempt_at = ?3, "
+	    "error = ?4 WHERE id = ?1",
+	[STMT_ORDER_UPSERT] =
+	"INSERT INTO orders (phone_number_id, number, customer_wa_id, status, "
+	    "ordered_on, expected_delivery, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (phone_number_id, number) DO UPDATE SET "
+	    "customer_wa_id = ?3, status = ?4, ordered_on = ?5, "
+	    "expected_delivery = ?6, updated_at = ?7 RETURNING id",
+	[STMT_ORDER_LINE_UPSERT] =
+	"INSERT INTO order_lines (order_id, line_no, item, quantity) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (order_id, line_no) DO UPDATE "
+	    "SET item = ?3, quantity = ?4",
+	[STMT_SCHEDULE_UPSERT] =
+	"INSERT INTO production_schedule (phone_number_id, order_number, "
+	    "step, starts_on, ends_on) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (phone_number_id, order_number, step, starts_on) "
+	    "DO UPDATE SET ends_on = ?5",
+	[STMT_ORDER_LINES_CLEAR] = "DELETE FROM order_lines WHERE order_id = ?",
+	[STMT_CONV_HISTORY] =
+	"SELECT direction, type, coalesce(text, ''), timestamp FROM messages "
+	    "WHERE phone_number_id = ? AND contact_id = ? "
+	    "ORDER BY timestamp DESC, id DESC LIMIT ?",
+	[STMT_AGENT_NEXT_DUE] =
+	"SELECT min(next_attempt_at) FROM agent_requests WHERE "
+	    "state = 'queued' AND next_attempt_at > ?1",
+	/* db_api.c: API keys and the management API's queries */
+	[STMT_APIKEY_INSERT] =
+	"INSERT INTO api_keys (name, key_sha256, key_prefix, read_only, "
+	    "created_at) VALUES (?, ?, ?, ?, ?)",
+	[STMT_APIKEY_BY_HASH] =
+	"SELECT id, key_sha256, read_only, coalesce(last_used_at, 0) "
+	    "FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL",
+	[STMT_APIKEY_TOUCH] =
+	"UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
+	[STMT_APIKEY_LIST] =
+	"SELECT name, key_prefix, read_only, created_at, last_used_at, "
+	    "revoked_at FROM api_keys ORDER BY id",
+	[STMT_APIKEY_REVOKE] =
+	"UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND "
+	    "revoked_at IS NULL",
+	/*
+	 * Newest first by id, which only grows: a cursor (the last id seen)
+	 * pages stably while rows are added.  Four variants, each driven by
+	 * an index (1M messages: a few ms): no filter walks the rowid
+	 * backwards (+ keeps the planner off other indexes), a conversation
+	 * its index, a time window messages_number_time, q the search
+	 * index; the other filters then apply as they come.
+	 */
+	[STMT_API_MESSAGES] =
+	API_MSG_COLS "FROM messages m WHERE +m.phone_number_id = ?2 AND "
+	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10",
+	[STMT_API_CONVERSATIONS] =
+	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
+	    "v.message_count, v.unread_count, v.first_message_at, "
+	    "v.last_message_at, v.window_expires_at, v.assignee, "
+	    "v.assigned_until, v.notes, v.customer_email, v.labels "
+	    "FROM conversations v JOIN contacts c ON "
+	    "c.id = v.contact_id WHERE v.id < coalesce(?1, 9223372036854775807) "
+	    "AND +v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
+	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
+	    "AND (?6 IS NULL OR c.wa_id LIKE ?6 ESCAPE '\\' OR "
+	    "c.profile_name LIKE ?6 ESCAPE '\\' OR v.notes LIKE ?6 ESCAPE "
+	    "'\\') ORDER BY v.id DESC LIMIT ?5",
+	[STMT_API_CONVERSATION] =
+	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
+	    "v.message_count, v.unread_count, v.first_message_at, "
+	    "v.last_message_at, v.window_expires_at, v.assignee, "
+	    "v.assigned_until, v.notes, v.customer_email, v.labels "
+	    "FROM conversations v JOIN contacts c ON "
+	    "c.id = v.contact_id WHERE v.id = ?1 AND v.phone_number_id = ?2",
+	[STMT_API_OUTBOX] =
+	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
+	    "error_code, error_title, error_details, wamid, message_id, source, "
+	    "created_at, sent_at FROM outbox WHERE id = ?1 AND "
+	    "phone_number_id = ?2",
+	[STMT_API_MESSAGES_Q] =
+	API_MSG_COLS "FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+	    "WHERE f.messages_fts MATCH ?11 AND "
+	    "f.rowid < coalesce(?1, 9223372036854775807) AND "
+	    "m.phone_number_id = ?2 " API_MSG_FILTERS
+	    "ORDER BY f.rowid DESC LIMIT ?10",
+	[STMT_API_MESSAGES_CONV] =
+	API_MSG_COLS "FROM messages m WHERE m.conversation_id = ?4 AND "
+	    "+m.phone_number_id = ?2 AND "
+	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10",
+	[STMT_API_MESSAGES_TIME] =
+	API_MSG_COLS "FROM messages m WHERE m.phone_number_id = ?2 AND "
+	    "m.timestamp >= coalesce(?8, -9223372036854775807) AND "
+	    "m.timestamp < coalesce(?9, 9223372036854775807) AND "
+	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10",
+	/*
+	 * A time window and nothing else: the page's ids come from the
+	 * (number, time) index alone, sorted there, then 50 rows are read;
+	 * a day of a busy number is thousands of ids, not rows.
+	 */
+	[STMT_API_MESSAGES_WINDOW] =
+	API_MSG_COLS "FROM messages m WHERE m.id IN (SELECT id FROM messages "
+	    "WHERE phone_number_id = ?2 AND "
+	    "timestamp >= coalesce(?8, -9223372036854775807) AND "
+	    "timestamp < coalesce(?9, 9223372036854775807) AND "
+	    "+id < coalesce(?1, 9223372036854775807) "
+	    "ORDER BY id DESC LIMIT ?10) AND ?3 IS NULL AND ?4 IS NULL AND "
+	    "?5 IS NULL AND ?6 IS NULL AND ?7 IS NULL ORDER BY m.id DESC",
+	[STMT_API_OUTBOX_LIST] =
+	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
+	    "error_code, error_title, error_details, wamid, message_id, source, "
+	    "created_at, sent_at FROM outbox WHERE "
+	    "id < coalesce(?1, 9223372036854775807) AND "
+	    "+phone_number_id = ?2 AND (?3 IS NULL OR state = ?3) "
+	    "ORDER BY id DESC LIMIT ?4",
+	[STMT_API_OUTBOX_RETRY] =
+	"UPDATE outbox SET state = 'queued', next_attempt_at = ?3, "
+	    "attempts = 0 WHERE id = ?1 AND phone_number_id = ?2 AND "
+	    "state = 'failed'",
+	[STMT_API_OUTBOX_CANCEL] =
+	"UPDATE outbox SET state = 'cancelled' WHERE id = ?1 AND "
+	    "phone_number_id = ?2 AND state = 'queued'",
+	[STMT_API_EVENTS] =
+	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
+	    "items_total, items_applied, items_duplicate, items_failed, error "
+	    "FROM webhook_events WHERE id < coalesce(?1, 9223372036854775807) "
+	    "AND (?2 IS NULL OR +state = ?2) ORDER BY id DESC LIMIT ?3",
+	[STMT_API_EVENT] =
+	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
+	    "items_total, items_applied, items_duplicate, items_failed, error, "
+	    "body FROM webhook_events WHERE id = ?1",
+	[STMT_API_STATUS] =
+	"SELECT (SELECT count(*) FROM webhook_events WHERE state = 'pending') "
+	    "AS journal_backlog, (SELECT max(received_at) FROM webhook_events) "
+	    "AS last_webhook_at_ms, (SELECT count(*) FROM outbox WHERE state = "
+	    "'queued') AS outbox_queued, (SELECT count(*) FROM outbox WHERE "
+	    "state = 'sending') AS outbox_sending, (SELECT count(*) FROM outbox "
+	    "WHERE state = 'failed') AS outbox_failed, (SELECT count(*) FROM "
+	    "media WHERE state = 'pending') AS media_pending, (SELECT count(*) "
+	    "FROM agent_requests WHERE state IN ('queued', 'sending')) AS "
+	    "agent_pending, (SELECT paused_reason FROM sender_status WHERE "
+	    "phone_number_id = ?1) AS sending_paused",
+	[STMT_API_CONV_PATCH] =
+	"UPDATE conversations SET "
+	    "notes = CASE WHEN ?2 THEN ?3 ELSE notes END, "
+	    "customer_email = CASE WHEN ?4 THEN ?5 ELSE customer_email END, "
+	    "labels = CASE WHEN ?6 THEN ?7 ELSE labels END, "
+	    "assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END, "
+	    "assigned_until = CASE WHEN ?8 THEN NULL ELSE assigned_until END "
+	    "WHERE id = ?1 AND phone_number_id = ?10",
+	[STMT_API_CONV_READ] =
+	"UPDATE conversations SET unread_count = 0 WHERE id = ?1 AND "
+	    "phone_number_id = ?2",
+	[STMT_API_LAST_INBOUND] =
+	"SELECT m.wamid, c.wa_id FROM messages m JOIN conversations v ON "
+	    "v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id "
+	    "WHERE v.id = ?1 AND v.phone_number_id = ?2 AND m.direction = 'in' "
+	    "ORDER BY m.timestamp DESC, m.id DESC LIMIT 1",
+	[STMT_API_CONV_BY_PHONE] =
+	"SELECT v.id FROM conversations v JOIN contacts c ON c.id = "
+	    "v.contact_id WHERE v.phone_number_id = ? AND c.wa_id = ?",
+	[STMT_API_CONTACTS] =
+	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
+	    "c.opted_out, "
+	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
+	    "conversations v ON v.contact_id = c.id WHERE "
+	    "c.id < coalesce(?1, 9223372036854775807) AND "
+	    "+c.phone_number_id = ?2 AND (?3 IS NULL OR "
+	    "c.wa_id LIKE ?3 ESCAPE '\\' OR c.profile_name LIKE ?3 ESCAPE "
+	    "'\\') AND (?4 IS NULL OR c.opted_out = ?4) ORDER BY c.id DESC "
+	    "LIMIT ?5",
+	[STMT_API_CONTACT] =
+	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
+	    "c.opted_out, "
+	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
+	    "conversations v ON v.contact_id = c.id WHERE c.phone_number_id = ?1 "
+	    "AND c.wa_id = ?2",
+	[STMT_EXPORT_CONVERSATIONS] =
+	"SELECT * FROM conversations WHERE contact_id = ?1",
+	[STMT_EXPORT_MESSAGES] =
+	"SELECT * FROM messages WHERE contact_id = ?1 OR conversation_id IN "
+	    "(SELECT id FROM conversations WHERE contact_id = ?1) ORDER BY id",
+	[STMT_EXPORT_STATUSES] =
+	"SELECT * FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
+	    "messages WHERE conversation_id IN (SELECT id FROM conversations "
+	    "WHERE contact_id = ?1)) OR recipient_id = ?2 OR "
+	    "recipient_user_id = (SELECT user_id FROM contacts WHERE id = ?1) "
+	    "ORDER BY id",
+	[STMT_EXPORT_MEDIA] =
+	"SELECT * FROM media WHERE message_id IN (SELECT id FROM messages "
+	    "WHERE conversation_id IN (SELECT id FROM conversations WHERE "
+	    "contact_id = ?1)) ORDER BY id",
+	[STMT_EXPORT_TICKETS] =
+	"SELECT t.*, (SELECT group_concat(media_id) FROM ticket_media m "
+	    "WHERE m.ticket_id = t.id) AS media_ids FROM tickets t "
+	    "WHERE contact_id = ?1 ORDER BY id",
+	[STMT_EXPORT_OUTBOX] =
+	"SELECT * FROM outbox WHERE phone_number_id = ?3 AND (recipient = ?2 "
+	    "OR recipient = (SELECT user_id FROM contacts WHERE id = ?1)) "
+	    "ORDER BY id",
+	[STMT_EXPORT_CONTACT] = "SELECT * FROM contacts WHERE id = ?1",
+	[STMT_EXPORT_AGENT] =
+	"SELECT * FROM agent_requests WHERE contact_id = ?1 ORDER BY id",
+	[STMT_EXPORT_BOT] = "SELECT * FROM bot_state WHERE contact_id = ?1",
+	[STMT_EXPORT_ORDERS] =
+	"SELECT * FROM orders WHERE phone_number_id = ?3 AND "
+	    "customer_wa_id = ?2 ORDER BY id",
+	[STMT_EXPORT_ORDER_LINES] =
+	"SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.order_id "
+	    "WHERE o.phone_number_id = ?3 AND o.customer_wa_id = ?2 "
+	    "ORDER BY l.id",
+	/* Journal entries whose raw body names the contact (as a JSON
+	 * string: "15550001111"), applied or not. */
+	[STMT_EXPORT_EVENTS] =
+	"SELECT * FROM webhook_events WHERE body IS NOT NULL AND "
+	    "(instr(body, CAST('\"' || ?2 || '\"' AS BLOB)) > 0 OR "
+	    "instr(body, CAST('\"' || (SELECT user_id FROM contacts WHERE "
+	    "id = ?1) || '\"' AS BLOB)) > 0) ORDER BY id",
+	[STMT_EXPORT_WEBHOOK_ERRORS] =
+	"SELECT * FROM webhook_errors WHERE instr(raw, '\"' || ?2 || '\"') > 0 "
+	    "OR instr(raw, '\"' || (SELECT user_id FROM contacts WHERE id = ?1) "
+	    "|| '\"') > 0 ORDER BY id",
+	[STMT_EXPORT_SUBSCRIPTIONS] =
+	"SELECT * FROM subscription_events WHERE instr(raw, '\"' || ?2 || "
+	    "'\"') > 0 OR instr(raw, '\"' || (SELECT user_id FROM contacts "
+	    "WHERE id = ?1) || '\"') > 0 ORDER BY id",
+	[STMT_STATS_VOLUME] =
+	"SELECT date(timestamp, 'unixepoch') AS day, direction, type, "
+	    "coalesce(status, '') AS status, count(*) AS messages FROM messages "
+	    "WHERE phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3 "
+	    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+	[STMT_STATS_CONTACTS] =
+	"SELECT (SELECT count(DISTINCT contact_id) FROM messages WHERE "
+	    "phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3) AS "
+	    "unique_contacts, (SELECT count(*) FROM contacts WHERE "
+	    "phone_number_id = ?1 AND first_seen_at >= ?2 AND "
+	    "first_seen_at < ?3) AS new_contacts",
+	/* For each customer message, seconds until the next reply. */
+	[STMT_STATS_REPLY] =
+	"SELECT (SELECT min(o.timestamp) FROM messages o WHERE "
+	    "o.conversation_id = i.conversation_id AND o.direction = 'out' AND "
+	    "o.timestamp >= i.timestamp) - i.timestamp AS seconds "
+	    "FROM messages i WHERE i.phone_number_id = ?1 AND "
+	    "i.direction = 'in' AND i.timestamp >= ?2 AND i.timestamp < ?3",
+	[STMT_STATS_FAILURES] =
+	"SELECT coalesce(error_code, 0) AS code, coalesce(error_title, '') AS "
+	    "title, count(*) AS failures FROM outbox WHERE phone_number_id = ?1 "
+	    "AND state = 'failed' AND created_at >= ?2 * 1000 AND "
+	    "created_at < ?3 * 1000 GROUP BY 1 ORDER BY 3 DESC",
+	[STMT_STATS_CHOICES] =
+	"SELECT node, option, sum(count) AS chosen FROM bot_choices WHERE "
+	    "phone_number_id = ?1 AND day >= date(?2, 'unixepoch') AND "
+	    "day <= date(?3, 'unixepoch') GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
+	    "LIMIT 20",
+	[STMT_METRICS_EVENTS] =
+	"SELECT state, count(*) FROM webhook_events GROUP BY 1",
+	[STMT_METRICS_OUTBOX] =
+	"SELECT state, count(*), coalesce(min(created_at), 0) FROM outbox "
+	    "WHERE phone_number_id = ?1 GROUP BY 1",
+	[STMT_METRICS_SENDS] =
+	"SELECT state, coalesce(error_code, 0), count(*) FROM outbox "
+	    "WHERE phone_number_id = ?1 AND state IN ('accepted', 'failed') "
+	    "GROUP BY 1, 2",
+	/* db_retain.c: erasure, purges, media paths, search */
+	[STMT_ERASE_WHO] =
+	"SELECT id, user_id FROM contacts WHERE phone_number_id = ?1 AND "
+	    "wa_id = ?2",
+	[STMT_ERASE_LAST_EVENT] =
+	"SELECT coalesce(max(id), 0) FROM webhook_events",
+	[STMT_ERASE_FIND_BODIES] =
+	"SELECT id FROM webhook_events WHERE id > ?1 AND id <= ?2 AND "
+	    "body IS NOT NULL AND (instr(body, CAST('\"' || ?3 || '\"' AS "
+	    "BLOB)) > 0 OR (?4 IS NOT NULL AND instr(body, CAST('\"' || ?4 || "
+	    "'\"' AS BLOB)) > 0))",
+	/* An entry not yet applied is settled as failed: the worker must
+	 * not bring the erased contact back from it. */
+	[STMT_ERASE_BODY] =
+	"UPDATE webhook_events SET body = NULL, error = CASE WHEN state = "
+	    "'pending' THEN 'erased on request before it was applied' ELSE "
+	    "error END, state = CASE WHEN state = 'pending' THEN 'failed' "
+	    "ELSE state END WHERE id = ?1",
+	[STMT_ERASE_PATHS] =
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
+	    "message_id IN (SELECT id FROM messages WHERE contact_id = ?1)",
+	[STMT_ERASE_BODIES] =
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT "
+	    "webhook_event_id FROM messages WHERE contact_id = ?1 UNION SELECT "
+	    "webhook_event_id FROM message_statuses WHERE recipient_id = ?2)",
+	[STMT_ERASE_STATUSES] =
+	"DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM "
+	    "messages WHERE contact_id = ?1) OR recipient_id = ?2 OR "
+	    "recipient_user_id = (SELECT user_id FROM contacts WHERE id = ?1)",
+	[STMT_ERASE_OUTBOX] =
+	"DELETE FROM outbox WHERE phone_number_id = ?3 AND (recipient = ?2 OR "
+	    "recipient = (SELECT user_id FROM contacts WHERE id = ?1))",
+	[STMT_ERASE_TICKETS] = "DELETE FROM tickets WHERE contact_id = ?1",
+	[STMT_ERASE_AGENT] = "DELETE FROM agent_requests WHERE contact_id = ?1",
+	[STMT_ERASE_BOT] = "DELETE FROM bot_state WHERE contact_id = ?1",
+	[STMT_ERASE_ERRORS] =
+	"UPDATE webhook_errors SET raw = '{\"erased\":true}', title = NULL, "
+	    "message = NULL, details = NULL WHERE instr(raw, '\"' || ?2 || "
+	    "'\"') > 0 OR instr(raw, '\"' || (SELECT user_id FROM contacts "
+	    "WHERE id = ?1) || '\"') > 0",
+	[STMT_ERASE_SUBSCRIPTIONS] =
+	"UPDATE subscription_events SET raw = '{\"erased\":true}' WHERE "
+	    "instr(raw, '\"' || ?2 || '\"') > 0 OR instr(raw, '\"' || (SELECT "
+	    "user_id FROM contacts WHERE id = ?1) || '\"') > 0",
+	[STMT_ERASE_ORDERS] =
+	"DELETE FROM orders WHERE phone_number_id = ?3 AND customer_wa_id = ?2",
+	[STMT_ERASE_MESSAGES] =
+	"DELETE FROM messages WHERE phone_number_id = ?3 AND (sender = ?2 OR "
+	    "recipient = ?2)",
+	/* Conversations, messages (and their search index), media rows
+	 * go with it (ON DELETE CASCADE). */
+	[STMT_ERASE_CONTACT] = "DELETE FROM contacts WHERE id = ?1",
+	[STMT_PATH_USED] = "SELECT 1 FROM media WHERE path = ? LIMIT 1",
+	/* Retention (WA_RETAIN_*): bodies of settled entries only. */
+	/* Pending, failed and partial entries keep theirs for replay. */
+	[STMT_PURGE_BODIES_COUNT] =
+	"SELECT count(*) FROM webhook_events WHERE body IS NOT NULL AND "
+	    "(state = 'applied' OR state = 'duplicate') AND received_at < ?1",
+	[STMT_PURGE_BODIES] =
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
+	    "webhook_events WHERE body IS NOT NULL AND (state = 'applied' OR "
+	    "state = 'duplicate') AND received_at < ?1 ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_MESSAGES_COUNT] =
+	"SELECT count(*) FROM messages WHERE timestamp < ?1",
+	[STMT_PURGE_MESSAGES_PATHS] =
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL AND "
+	    "message_id IN (SELECT id FROM messages WHERE timestamp < ?1 "
+	    "ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_MESSAGES] =
+	"DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE "
+	    "timestamp < ?1 ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_MEDIA_COUNT] =
+	"SELECT count(*) FROM media WHERE path IS NOT NULL AND "
+	    "stored_at < ?1 / 1000",
+	[STMT_PURGE_MEDIA_PATHS] =
+	"SELECT DISTINCT path FROM media WHERE id IN (SELECT id FROM media "
+	    "WHERE path IS NOT NULL AND stored_at < ?1 / 1000 ORDER BY id "
+	    "LIMIT ?2)",
+	[STMT_PURGE_MEDIA] =
+	"UPDATE media SET path = NULL, error = 'purged by retention' WHERE id "
+	    "IN (SELECT id FROM media WHERE path IS NOT NULL AND "
+	    "stored_at < ?1 / 1000 ORDER BY id LIMIT ?2)",
+	/* WA_RETAIN_MESSAGES_DAYS also covers every copy of a message's
+	 * words or its customer's number (cutoff in unix seconds). */
+	[STMT_PURGE_STATUSES_COUNT] =
+	"SELECT count(*) FROM message_statuses WHERE timestamp < ?1",
+	[STMT_PURGE_STATUSES] =
+	"DELETE FROM message_statuses WHERE id IN (SELECT id FROM "
+	    "message_statuses WHERE timestamp < ?1 ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_OUTBOX_COUNT] =
+	"SELECT count(*) FROM outbox WHERE state IN ('accepted', 'failed', "
+	    "'cancelled') AND created_at < ?1 * 1000",
+	[STMT_PURGE_OUTBOX] =
+	"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
+	    "('accepted', 'failed', 'cancelled') AND created_at < ?1 * 1000 "
+	    "ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_AGENT_COUNT] =
+	"SELECT count(*) FROM agent_requests WHERE state IN ('answered', "
+	    "'failed') AND created_at < ?1 * 1000",
+	[STMT_PURGE_AGENT] =
+	"DELETE FROM agent_requests WHERE id IN (SELECT id FROM agent_requests "
+	    "WHERE state IN ('answered', 'failed') AND created_at < ?1 * 1000 "
+	    "ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_ERRORS_COUNT] =
+	"SELECT count(*) FROM webhook_errors WHERE created_at < ?1",
+	[STMT_PURGE_ERRORS] =
+	"DELETE FROM webhook_errors WHERE id IN (SELECT id FROM webhook_errors "
+	    "WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+	[STMT_PURGE_SUBSCRIPTIONS_COUNT] =
+	"SELECT count(*) FROM subscription_events WHERE created_at < ?1",
+	[STMT_PURGE_SUBSCRIPTIONS] =
+	"DELETE FROM subscription_events WHERE id IN (SELECT id FROM "
+	    "subscription_events WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+	/* Settled bodies of any state: message retention is the privacy
+	 * promise, stronger than keeping failed entries for replay. */
+	[STMT_PURGE_OLD_BODIES_COUNT] =
+	"SELECT count(*) FROM webhook_events WHERE body IS NOT NULL AND "
+	    "state != 'pending' AND received_at < ?1 * 1000",
+	[STMT_PURGE_OLD_BODIES] =
+	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
+	    "webhook_events WHERE body IS NOT NULL AND state != 'pending' AND "
+	    "received_at < ?1 * 1000 ORDER BY id LIMIT ?2)",
+	[STMT_MEDIA_PATHS] =
+	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL ORDER BY path",
+	[STMT_SEARCH_UPTO] =
+	"SELECT s.indexed_to, (SELECT max(id) FROM (SELECT id FROM messages "
+	    "WHERE id > s.indexed_to ORDER BY id LIMIT ?1)) FROM search_state s "
+	    "WHERE s.id = 1",
+	[STMT_SEARCH_INDEX] =
+	"INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+	    "WHERE id > ?1 AND id <= ?2 AND text IS NOT NULL",
+	[STMT_SEARCH_DONE] =
+	"UPDATE search_state SET indexed_to = ?1 WHERE id = 1",
+};
