@@ -66,7 +66,8 @@ SEND	= graph \
 	  sender
 # API: the management API and the only libfcgi user.
 API	= req \
-	  api
+	  api \
+	  param
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
@@ -81,7 +82,8 @@ PURE	= webhook \
 	  bot \
 	  url \
 	  csv \
-	  rate
+	  rate \
+	  param
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -111,7 +113,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_counters \
 	  $(BUILD)/test_url \
 	  $(BUILD)/test_rate \
-	  $(BUILD)/test_db_open
+	  $(BUILD)/test_db_open \
+	  $(BUILD)/test_param
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -132,6 +135,7 @@ LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters
 LINK_test_db_open = $(STORE_LINK)
+LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
@@ -256,6 +260,13 @@ $(BUILD)/empty_fcgi: bench/empty_fcgi.c $(BUILD)/.dir
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/empty_fcgi
 	@sh bench/run.sh
+
+# Only the management API part of the bench (docs/scaling.md): e.g.
+# make bench-api BENCH_API_MESSAGES=10000000 BENCH_API_DB=/srv/bench/api-10m.db
+.PHONY: bench-api
+bench-api: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh api
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway

@@ -33,16 +33,30 @@ connection, for at most BENCH_API_CASE_SECONDS (30) a case so that a
 slow case ends with fewer.  The full-text cases (`q`) are measured when
 the server accepts the parameter.  BENCH_API_SQL (optional) is run on the
 loaded database before the stack starts, e.g. a candidate index to
-compare.  BENCH_QUICK=1: 100,000 messages, fewer requests."""
+compare.  BENCH_QUICK=1: 100,000 messages, fewer requests.
+
+BENCH_API_DB=/path/file.db keeps the loaded database in that file (and
+its load time in /path/file.db.json) instead of the stack's temporary
+state dir: loaded when missing, reused as it is when it holds the
+BENCH_API_MESSAGES and BENCH_API_CONVERSATIONS asked for, refused
+otherwise.  The 10 M load (minutes) is then paid once:
+    make bench-api BENCH_API_MESSAGES=10000000 BENCH_API_DB=/srv/bench/api-10m.db
+BENCH_API_SQL changes the kept file for good: it is noted in the .json
+and named by every later run (to compare, run it on a copy of both).
+Each run adds one API key to it, revoked at the end.  Without it (`make bench`)
+nothing changes: a fresh load in a temporary directory."""
 import http.client
+import itertools
 import json
 import math
 import os
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -65,6 +79,7 @@ DAYS = 90
 PNID = "200300400500600"   # the Stack's WHATSAPP_PHONE_NUMBER_ID
 API = "/api/whatsapp"
 SEED = 20261125
+KEEP = os.environ.get("BENCH_API_DB")
 
 # Words for message text.  COMMON_WORD is in about a third of all texts,
 # RARE_WORD in about one in five hundred: the two full-text cases.
@@ -127,7 +142,10 @@ def wa_id(i):
 
 
 def generate(now):
-    """contacts, conversations and messages rows (ids in time order)."""
+    """contacts and conversations rows, the events (timestamp,
+    conversation index, direction) in time order, and an iterator over
+    the messages rows (ids in time order) made as they are consumed: at
+    10 M messages the rows would not fit in memory at once."""
     rnd = random.Random(SEED)
     start = now - DAYS * 86400
     # Messages per conversation: skewed (a few busy customers, many quiet).
@@ -161,12 +179,44 @@ def generate(now):
                 d = "out" if d == "in" or rnd.random() < 0.3 else "in"
             n -= k
     ev.sort()
-    msgs = []
-    rnd_r, rnd_c = rnd.random, rnd.choice
-    ins, outs = IN_TEXTS, OUT_TEXTS
+    # The contacts' draws follow every message's: the messages are made
+    # once to advance the generator, then again from the same state while
+    # the load consumes them, so the data are those of one pass.
+    after_ev = rnd.getstate()
+    for _ in messages(ev, rnd):
+        pass
     # Per conversation: messages, unread (inbound since the last answer),
     # first, last and last inbound timestamps.
     conv = [[0, 0, None, None, None] for _ in range(N_CONVERSATIONS)]
+    for ts, c, d in ev:
+        cv = conv[c]
+        cv[0] += 1
+        if cv[2] is None:
+            cv[2] = ts
+        cv[3] = ts
+        if d == "in":
+            cv[4] = ts
+            cv[1] += 1
+        else:
+            cv[1] = 0           # answered: what came before is read
+    contacts, convs = [], []
+    for c, (n, unread, first, last, last_in) in enumerate(conv):
+        name = "%s %s" % (rnd.choice(NAMES), rnd.choice(SURNAMES))
+        opted = 1 if rnd.random() < 0.01 else 0
+        contacts.append((c + 1, PNID, wa_id(c + 1), name, first, last_in or first,
+                         opted, last if opted else None))
+        a = rnd.random()
+        assignee = "bot" if a < 0.8 else "person:%s" % rnd.choice(NAMES).lower()
+        convs.append((c + 1, PNID, c + 1, n, unread, first, last, last_in,
+                      last_in + 86400 if last_in else None, assignee, first))
+    rnd.setstate(after_ev)
+    return contacts, convs, ev, messages(ev, rnd)
+
+
+def messages(ev, rnd):
+    """The messages rows of the events, drawn from rnd as they are consumed."""
+    rnd_r, rnd_c = rnd.random, rnd.choice
+    ins, outs = IN_TEXTS, OUT_TEXTS
     for mid, (ts, c, d) in enumerate(ev, 1):
         phone = wa_id(c + 1)
         wamid = "wamid.HBgNNDkxNTE%024XAA" % rnd.getrandbits(96)   # random, as Meta's
@@ -226,31 +276,10 @@ def generate(now):
         elif typ == "interactive":
             body[typ] = {"type": itype, itype: {"id": rid, "title": rtitle}}
         raw = json.dumps(body, separators=(",", ":"))
-        msgs.append((mid, PNID, wamid, d, c + 1, c + 1, phone if d == "in" else None,
-                     phone if d == "out" else None, typ, text, media, mime, sha, fname, lat, lon,
-                     text if lat else None, itype, rid, rtitle, ts, status, status_at, err, errt,
-                     raw, ts + 1))
-        cv = conv[c]
-        cv[0] += 1
-        if cv[2] is None:
-            cv[2] = ts
-        cv[3] = ts
-        if d == "in":
-            cv[4] = ts
-            cv[1] += 1
-        else:
-            cv[1] = 0           # answered: what came before is read
-    contacts, convs = [], []
-    for c, (n, unread, first, last, last_in) in enumerate(conv):
-        name = "%s %s" % (rnd.choice(NAMES), rnd.choice(SURNAMES))
-        opted = 1 if rnd.random() < 0.01 else 0
-        contacts.append((c + 1, PNID, wa_id(c + 1), name, first, last_in or first,
-                         opted, last if opted else None))
-        a = rnd.random()
-        assignee = "bot" if a < 0.8 else "person:%s" % rnd.choice(NAMES).lower()
-        convs.append((c + 1, PNID, c + 1, n, unread, first, last, last_in,
-                      last_in + 86400 if last_in else None, assignee, first))
-    return contacts, convs, msgs
+        yield (mid, PNID, wamid, d, c + 1, c + 1, phone if d == "in" else None,
+               phone if d == "out" else None, typ, text, media, mime, sha, fname, lat, lon,
+               text if lat else None, itype, rid, rtitle, ts, status, status_at, err, errt,
+               raw, ts + 1)
 
 
 def load(db_path, now):
@@ -262,19 +291,20 @@ def load(db_path, now):
     pre-sorted bulk load and no index built after it: the B-trees are as
     fragmented as the gateway's own.  Returns the seconds per phase."""
     t0 = time.time()
-    contacts, convs, msgs = generate(now)
+    contacts, convs, ev, msgs = generate(now)
+    n_msgs = len(ev)
     t1 = time.time()
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")     # the load's durability is not measured
     db.execute("PRAGMA cache_size = -65536")   # the worker's
     first = {}                                 # conversation index -> first message
-    for k, m in enumerate(msgs):
-        first.setdefault(m[4], k)
-    by_first = sorted(range(len(convs)), key=lambda c: first.get(c + 1, len(msgs)))
+    for k, e in enumerate(ev):
+        first.setdefault(e[1] + 1, k)
+    by_first = sorted(range(len(convs)), key=lambda c: first.get(c + 1, n_msgs))
     new_at = {}                                # message index -> conversations first seen there
     for c in by_first:
-        new_at.setdefault(first.get(c + 1, len(msgs) - 1), []).append(c)
+        new_at.setdefault(first.get(c + 1, n_msgs - 1), []).append(c)
     ins_contact = ("INSERT INTO contacts (id, phone_number_id, wa_id, profile_name, first_seen_at, "
                    "last_seen_at, opted_out, opted_out_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
     ins_conv = ("INSERT INTO conversations (id, phone_number_id, contact_id, message_count, "
@@ -286,15 +316,19 @@ def load(db_path, now):
                "timestamp, status, status_at, error_code, error_title, raw, created_at) "
                "VALUES (%s)" % ", ".join("?" * 27))
     indexed = 0
-    for b in range(0, len(msgs), BATCH):
+    made = 0.0                                 # seconds spent making rows while inserting
+    for b in range(0, n_msgs, BATCH):
+        tb = time.time()
+        batch = list(itertools.islice(msgs, BATCH))
+        made += time.time() - tb
         db.execute("BEGIN")
-        for k in range(b, min(b + BATCH, len(msgs))):
+        for k in range(b, b + len(batch)):
             for c in new_at.get(k, ()):
                 db.execute(ins_contact, contacts[c])
                 db.execute(ins_conv, convs[c])
-        db.executemany(ins_msg, msgs[b:b + BATCH])
-        top = msgs[min(b + BATCH, len(msgs)) - 1][0]
-        if top - indexed >= SEARCH_CHUNK or b + BATCH >= len(msgs):
+        db.executemany(ins_msg, batch)
+        top = batch[-1][0]
+        if top - indexed >= SEARCH_CHUNK or b + BATCH >= n_msgs:
             db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
                        "WHERE id > ? AND id <= ? AND text IS NOT NULL", (indexed, top))
             db.execute("UPDATE search_state SET indexed_to = ? WHERE id = 1", (top,))
@@ -305,9 +339,16 @@ def load(db_path, now):
     db.execute("PRAGMA synchronous = FULL")
     mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     db.close()
-    return {"generate": t1 - t0, "insert": t2 - t1, "checkpoint": time.time() - t2,
+    return {"generate": t1 - t0 + made, "insert": t2 - t1 - made, "checkpoint": time.time() - t2,
             "total": time.time() - t0, "journal_mode": mode,
             "size_mb": os.path.getsize(db_path) / 1e6}
+
+
+def db_files(state):
+    """The database file and its WAL: where wa.db points when it is
+    BENCH_API_DB's link (SQLite keeps the WAL next to the file)."""
+    db = os.path.realpath(os.path.join(state, "wa.db"))
+    return db, db + "-wal"
 
 
 def drop_cache(state):
@@ -316,8 +357,7 @@ def drop_cache(state):
     resident."""
     os.sync()
     left = 0
-    for name in ("wa.db", "wa.db-wal"):
-        path = os.path.join(state, name)
+    for path in db_files(state):
         if not os.path.exists(path):
             continue
         fd = os.open(path, os.O_RDONLY)
@@ -459,8 +499,7 @@ def cases(db_path, now):
 def warm_cache(state):
     """Reads the database files once: the warm pass starts from a page
     cache that holds them, as on a server that has been running."""
-    for name in ("wa.db", "wa.db-wal"):
-        path = os.path.join(state, name)
+    for path in db_files(state):
         if os.path.exists(path):
             with open(path, "rb") as f:
                 while f.read(1 << 20):
@@ -483,34 +522,110 @@ def run_case(port, key, name, draw, k, n, cold_state=None):
     return not p99 < TARGET_MS or bad
 
 
+def loaded(ld):
+    print("api: loaded %d messages in %d conversations in %.1f s (generate %.1f, insert in "
+          "time order with every index live %.1f); %.0f MB, journal_mode %s"
+          % (N_MESSAGES, N_CONVERSATIONS, ld["total"], ld["generate"], ld["insert"],
+             ld["size_mb"], ld["journal_mode"]))
+    sys.stdout.flush()
+
+
+def kept_db(path, env, now):
+    """BENCH_API_DB: the loaded database kept in a file of its own, so
+    that a large data set is loaded once.  Missing: loaded as without it
+    (migrated in a directory next to it, renamed into place only once
+    complete) and its load time `now` written to PATH.json.  Present:
+    reused when it holds the messages and conversations asked for,
+    with the `now` it was loaded at (the days the cases draw from).
+    Anything else stops the bench.  Returns that `now`."""
+    path = os.path.abspath(path)
+    meta = path + ".json"
+    if os.path.exists(path):
+        try:
+            with open(meta) as f:
+                info = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit("api: BENCH_API_DB=%s: cannot read %s (%s): remove the database or name "
+                     "another file" % (path, meta, e))
+        db = sqlite3.connect(path)
+        n = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        c = db.execute("SELECT count(*) FROM conversations").fetchone()[0]
+        db.close()
+        if (n, c) != (N_MESSAGES, N_CONVERSATIONS) or info.get("seed") != SEED:
+            sys.exit("api: BENCH_API_DB=%s holds %d messages in %d conversations (seed %s), "
+                     "not the %d in %d (seed %d) asked for: remove it and %s, or name another "
+                     "file" % (path, n, c, info.get("seed"), N_MESSAGES, N_CONVERSATIONS, SEED,
+                               meta))
+        print("api: reusing %s: %d messages in %d conversations, loaded %s in %.1f s; %.0f MB"
+              % (path, n, c, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(info["now"])),
+                 info["load"]["total"], os.path.getsize(path) / 1e6))
+        for sql in info.get("sql", []):
+            print("api: BENCH_API_SQL run on it by an earlier run: %s" % sql)
+        sys.stdout.flush()
+        return info["now"]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=".api-bench-load-", dir=os.path.dirname(path))
+    try:
+        subprocess.run([os.path.join(BUILD, "wactl"), "migrate"],
+                       env=dict(env, WA_STATE_DIR=stage), check=True, capture_output=True)
+        ld = load(os.path.join(stage, "wa.db"), now)
+        loaded(ld)
+        with open(os.path.join(stage, "meta.json"), "w") as f:
+            json.dump({"now": now, "messages": N_MESSAGES, "conversations": N_CONVERSATIONS,
+                       "seed": SEED, "load": ld}, f)
+        os.rename(os.path.join(stage, "meta.json"), meta)
+        os.rename(os.path.join(stage, "wa.db"), path)
+        print("api: kept in %s (and %s)" % (path, meta))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return now
+
+
+def kept_sql(path, sql):
+    """Records in BENCH_API_DB's .json that sql was run on the file."""
+    meta = os.path.abspath(path) + ".json"
+    with open(meta) as f:
+        info = json.load(f)
+    info["sql"] = info.get("sql", []) + [sql]
+    with open(meta + ".tmp", "w") as f:
+        json.dump(info, f)
+    os.rename(meta + ".tmp", meta)
+    print("api: BENCH_API_SQL stays in %s (noted in %s): copy both first to compare"
+          % (path, meta))
+
+
 def main():
     now = int(time.time())
     # WA_BOT=off and a Graph URL on loopback nobody listens on: nothing
     # here sends, and nothing may leave the machine.
     s = Stack(extra_env={"WA_BOT": "off", "WA_RESPONDERS": RESPONDERS, "WA_API_RATE": "100000",
                          "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9"})
+    key_name = "bench"
     try:
-        subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, check=True,
-                       capture_output=True)
         db_path = os.path.join(s.state, "wa.db")
-        ld = load(db_path, now)
-        print("api: loaded %d messages in %d conversations in %.1f s (generate %.1f, insert in "
-              "time order with every index live %.1f); %.0f MB, journal_mode %s"
-              % (N_MESSAGES, N_CONVERSATIONS, ld["total"], ld["generate"], ld["insert"],
-                 ld["size_mb"], ld["journal_mode"]))
+        if KEEP:
+            now = kept_db(KEEP, s.env, now)
+            os.symlink(os.path.abspath(KEEP), db_path)
+            key_name = "bench-%d" % time.time()     # revoked at the end
+        else:
+            subprocess.run([os.path.join(BUILD, "wactl"), "migrate"], env=s.env, check=True,
+                           capture_output=True)
+            loaded(load(db_path, now))
         extra_sql = os.environ.get("BENCH_API_SQL")
         if extra_sql:       # e.g. a candidate index, to compare
             db = sqlite3.connect(db_path)
             db.executescript(extra_sql)
             db.close()
             print("api: ran BENCH_API_SQL: %s" % extra_sql)
+            if KEEP:        # it stays in the kept file: every later run says so
+                kept_sql(KEEP, extra_sql)
         todo = cases(db_path, now)
         # The 500 MB just written would otherwise be flushed to disk
         # during the measurement (bench.py does the same between phases).
         os.sync()
         s.start()
         s.wait_applied(300)
-        r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", "bench"],
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", key_name],
                            env=s.env, capture_output=True, text=True, check=True)
         key = r.stdout.strip().splitlines()[-1]
         print("api: every request draws its parameters from the data set; cold: %d requests a "
@@ -544,6 +659,9 @@ def main():
         else:
             print("api: every warm p99 under the %.0f ms target: yes (%d cases)"
                   % (TARGET_MS, len(live)))
+        if KEEP:            # the kept file collects no keys
+            subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "revoke", key_name],
+                           env=s.env, capture_output=True, check=True)
     finally:
         s.close()
 

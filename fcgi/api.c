@@ -9,6 +9,7 @@
  * {"error": {"code": "...", "message": "..."}}.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,14 @@
 
 #include "api.h"
 #include "buf.h"
+#include "clock.h"
 #include "cfg.h"
 #include "counters.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
+#include "param.h"
 #include "req.h"
 #include "sig.h"
 
@@ -36,6 +39,170 @@
 #define SEND_MAX	(64 * 1024)
 #define STATS_SPAN_MAX	(366 * 86400)	/* /stats: one request, at most */
 
+/*
+ * Every endpoint's parameters, declared once (param.h): the query
+ * parameters each route takes, and the members of the JSON bodies that
+ * are flat name/value objects.  api_handle() parses them before the
+ * handler runs, which reads only checked, typed values (c->q.messages
+ * .phone); `wa-fcgi -P` prints them for docs/openapi.yaml's test.
+ */
+#define LIMIT(s) { .name = "limit", .type = PARAM_INT, .min = 1, \
+	.max = LIMIT_MAX, .def = LIMIT_DEFAULT, .field = offsetof(s, limit) }
+#define CURSOR(s) { .name = "cursor", .type = PARAM_INT, .min = 1, \
+	.max = INT64_MAX, .field = offsetof(s, cursor) }
+
+static const char *const dirs[] = { "in", "out", NULL };
+static const char *const statuses[] = { "accepted", "sent", "delivered",
+	"read", "played", "failed", NULL };
+static const char *const outbox_states[] = { "queued", "sending",
+	"accepted", "failed", "cancelled", NULL };
+static const char *const event_states[] = { "pending", "applied",
+	"partial", "duplicate", "failed", NULL };
+
+
+/* GET /messages, GET /conversations/{id}/messages */
+struct messages_f {
+	struct param_val	 phone, conversation_id, type, direction,
+				 status, since, until, limit, cursor, q;
+};
+
+static const struct param messages_p[] = {
+	{ .name = "phone", .type = PARAM_PHONE,
+	  .field = offsetof(struct messages_f, phone) },
+	{ .name = "conversation_id", .type = PARAM_INT, .min = 1,
+	  .max = INT64_MAX, .field = offsetof(struct messages_f,
+	  conversation_id) },
+	{ .name = "type", .type = PARAM_TEXT, .min = 1, .max = 32,
+	  .field = offsetof(struct messages_f, type) },
+	{ .name = "direction", .type = PARAM_ENUM, .words = dirs,
+	  .field = offsetof(struct messages_f, direction) },
+	{ .name = "status", .type = PARAM_ENUM, .words = statuses,
+	  .field = offsetof(struct messages_f, status) },
+	{ .name = "since", .type = PARAM_TIME,
+	  .field = offsetof(struct messages_f, since) },
+	{ .name = "until", .type = PARAM_TIME,
+	  .field = offsetof(struct messages_f, until) },
+	LIMIT(struct messages_f),
+	CURSOR(struct messages_f),
+	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 200,
+	  .field = offsetof(struct messages_f, q) },
+	{ .name = NULL }
+};
+
+/* GET /conversations */
+struct conversations_f {
+	struct param_val	 unread, assignee, q, messages, limit, cursor;
+};
+
+static const struct param conversations_p[] = {
+	{ .name = "unread", .type = PARAM_BOOL,
+	  .field = offsetof(struct conversations_f, unread) },
+	{ .name = "assignee", .type = PARAM_TEXT, .min = 1, .max = 600,
+	  .field = offsetof(struct conversations_f, assignee) },
+	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 100,
+	  .field = offsetof(struct conversations_f, q) },
+	{ .name = "messages", .type = PARAM_INT, .min = 0, .max = 20,
+	  .field = offsetof(struct conversations_f, messages) },
+	LIMIT(struct conversations_f),
+	CURSOR(struct conversations_f),
+	{ .name = NULL }
+};
+
+/* GET /contacts */
+struct contacts_f {
+	struct param_val	 q, opted_out, limit, cursor;
+};
+
+static const struct param contacts_p[] = {
+	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 100,
+	  .field = offsetof(struct contacts_f, q) },
+	{ .name = "opted_out", .type = PARAM_BOOL,
+	  .field = offsetof(struct contacts_f, opted_out) },
+	LIMIT(struct contacts_f),
+	CURSOR(struct contacts_f),
+	{ .name = NULL }
+};
+
+/* GET /outbox, GET /webhook-events: one word filter, limit, cursor. */
+struct words_f {
+	struct param_val	 word, limit, cursor;
+};
+
+static const struct param outbox_p[] = {
+	{ .name = "state", .type = PARAM_ENUM, .words = outbox_states,
+	  .field = offsetof(struct words_f, word) },
+	LIMIT(struct words_f),
+	CURSOR(struct words_f),
+	{ .name = NULL }
+};
+
+static const struct param events_p[] = {
+	{ .name = "result", .type = PARAM_ENUM, .words = event_states,
+	  .field = offsetof(struct words_f, word) },
+	LIMIT(struct words_f),
+	CURSOR(struct words_f),
+	{ .name = NULL }
+};
+
+/* GET /stats */
+struct stats_f {
+	struct param_val	 since, until;
+};
+
+static const struct param stats_p[] = {
+	{ .name = "since", .type = PARAM_TIME,
+	  .field = offsetof(struct stats_f, since) },
+	{ .name = "until", .type = PARAM_TIME,
+	  .field = offsetof(struct stats_f, until) },
+	{ .name = NULL }
+};
+
+/* Routes that take no query parameter. */
+static const struct param none_p[] = { { .name = NULL } };
+
+/*
+ * PATCH /conversations/{id}: labels is a list, checked by the handler
+ * (PARAM_JSON); null clears a member.
+ */
+struct patch_f {
+	struct param_val	 notes, customer_email, labels, assignee;
+};
+
+static const struct param patch_p[] = {
+	{ .name = "notes", .type = PARAM_TEXT, .max = 8000, .nullable = 1,
+	  .field = offsetof(struct patch_f, notes) },
+	{ .name = "customer_email", .type = PARAM_TEXT, .max = 254,
+	  .nullable = 1, .field = offsetof(struct patch_f, customer_email) },
+	{ .name = "assignee", .type = PARAM_TEXT, .max = 512, .nullable = 1,
+	  .field = offsetof(struct patch_f, assignee) },
+	{ .name = "labels", .type = PARAM_JSON, .nullable = 1,
+	  .field = offsetof(struct patch_f, labels) },
+	{ .name = NULL }
+};
+
+/*
+ * POST /send-template: the members are handed on to Meta's own send
+ * body, which msg.c checks (with Meta's field names): declared here so
+ * that an unknown one is refused, checked by the handler.
+ */
+struct template_f {
+	struct param_val	 to, name, language, body_parameters, components;
+};
+
+static const struct param template_p[] = {
+	{ .name = "to", .type = PARAM_JSON,
+	  .field = offsetof(struct template_f, to) },
+	{ .name = "name", .type = PARAM_JSON,
+	  .field = offsetof(struct template_f, name) },
+	{ .name = "language", .type = PARAM_JSON,
+	  .field = offsetof(struct template_f, language) },
+	{ .name = "body_parameters", .type = PARAM_JSON,
+	  .field = offsetof(struct template_f, body_parameters) },
+	{ .name = "components", .type = PARAM_JSON,
+	  .field = offsetof(struct template_f, components) },
+	{ .name = NULL }
+};
+
 struct call {
 	struct db		*db;
 	const struct cfg	*cfg;
@@ -43,6 +210,18 @@ struct call {
 	int			 wake;
 	int64_t			 id;	/* {id} in the path, 0 when none */
 	char			 wa[24]; /* {wa_id} in the path, "" when none */
+	const struct route	*route;	/* the route being served */
+	union {			/* the query, parsed by the route's table */
+		struct messages_f	 messages;
+		struct conversations_f	 conversations;
+		struct contacts_f	 contacts;
+		struct words_f		 words;
+		struct stats_f		 stats;
+	}			 q;
+	union {			/* the body, when the route declares it */
+		struct patch_f		 patch;
+		struct template_f	 tmpl;
+	}			 b;
 };
 
 typedef void	(*handler)(struct call *);
@@ -71,35 +250,47 @@ static void	send_post(struct call *);
 static void	send_template(struct call *);
 static void	queue_send(struct call *, const char *, size_t);
 
-/* The routes: path ("{id}" is a positive number), method, handler. */
+/*
+ * The routes: path ("{id}" is a positive number), method, handler, whether
+ * it needs a key that may write, its query parameters, and the members of
+ * its JSON body when it is a flat object (NULL: the handler reads the
+ * body itself, or there is none).
+ */
 static const struct route {
-	const char	*path;
-	const char	*method;
-	handler		 fn;
-	int		 write;		/* needs a key that may write */
+	const char		*path;
+	const char		*method;
+	handler			 fn;
+	int			 write;
+	const struct param	*query;
+	const struct param	*body;
 } routes[] = {
-	{ "/messages", "GET", messages_list, 0 },
-	{ "/conversations", "GET", conversations_list, 0 },
-	{ "/conversations/{id}", "GET", conversation_get, 0 },
-	{ "/conversations/{id}", "PATCH", conversation_patch, 1 },
-	{ "/conversations/{id}/messages", "GET", conversation_messages, 0 },
-	{ "/mark-read", "POST", mark_read, 1 },
-	{ "/outbox", "GET", outbox_list, 0 },
-	{ "/outbox/{id}", "GET", outbox_get, 0 },
-	{ "/outbox/{id}", "DELETE", outbox_cancel, 1 },
-	{ "/outbox/{id}/retry", "POST", outbox_retry, 1 },
-	{ "/webhook-events", "GET", events_list, 0 },
-	{ "/webhook-events/{id}", "GET", event_get, 0 },
-	{ "/webhook-events/{id}/replay", "POST", event_replay, 1 },
-	{ "/status", "GET", status_get, 0 },
-	{ "/stats", "GET", stats_get, 0 },
-	{ "/metrics", "GET", metrics_get, 0 },
-	{ "/contacts", "GET", contacts_list, 0 },
-	{ "/contacts/{wa_id}", "GET", contact_get, 0 },
-	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1 },
-	{ "/contacts/{wa_id}/export", "GET", contact_export, 0 },
-	{ "/send", "POST", send_post, 1 },
-	{ "/send-template", "POST", send_template, 1 },
+	{ "/messages", "GET", messages_list, 0, messages_p, NULL },
+	{ "/conversations", "GET", conversations_list, 0, conversations_p,
+	  NULL },
+	{ "/conversations/{id}", "GET", conversation_get, 0, none_p, NULL },
+	{ "/conversations/{id}", "PATCH", conversation_patch, 1, none_p,
+	  patch_p },
+	{ "/conversations/{id}/messages", "GET", conversation_messages, 0,
+	  messages_p, NULL },
+	{ "/mark-read", "POST", mark_read, 1, none_p, NULL },
+	{ "/outbox", "GET", outbox_list, 0, outbox_p, NULL },
+	{ "/outbox/{id}", "GET", outbox_get, 0, none_p, NULL },
+	{ "/outbox/{id}", "DELETE", outbox_cancel, 1, none_p, NULL },
+	{ "/outbox/{id}/retry", "POST", outbox_retry, 1, none_p, NULL },
+	{ "/webhook-events", "GET", events_list, 0, events_p, NULL },
+	{ "/webhook-events/{id}", "GET", event_get, 0, none_p, NULL },
+	{ "/webhook-events/{id}/replay", "POST", event_replay, 1, none_p,
+	  NULL },
+	{ "/status", "GET", status_get, 0, none_p, NULL },
+	{ "/stats", "GET", stats_get, 0, stats_p, NULL },
+	{ "/metrics", "GET", metrics_get, 0, none_p, NULL },
+	{ "/contacts", "GET", contacts_list, 0, contacts_p, NULL },
+	{ "/contacts/{wa_id}", "GET", contact_get, 0, none_p, NULL },
+	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1, none_p, NULL },
+	{ "/contacts/{wa_id}/export", "GET", contact_export, 0, none_p,
+	  NULL },
+	{ "/send", "POST", send_post, 1, none_p, NULL },
+	{ "/send-template", "POST", send_template, 1, none_p, template_p },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -179,195 +370,6 @@ fail_field(struct call *c, int status, const char *code, const char *field,
 {
 	reply_json(c, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
 	    code, "message", message, "field", field));
-}
-
-/*
- * Checks the query string: only names in allowed, each at most once,
- * properly encoded.  Returns 0, or -1 with the 400 sent.
- */
-static int
-query_names(struct call *c, const char *const *allowed)
-{
-	const char	*p = c->r->query, *e, *eq;
-	char		 name[64];
-	size_t		 n, i;
-	unsigned	 seen = 0;	/* bit i: allowed[i] given */
-
-	for (; *p != '\0'; p = *e ? e + 1 : e) {
-		if ((e = strchr(p, '&')) == NULL)
-			e = p + strlen(p);
-		if (e == p)
-			continue;
-		eq = memchr(p, '=', (size_t)(e - p));
-		n = (size_t)((eq != NULL ? eq : e) - p);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], name) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			char msg[160];
-
-			(void)snprintf(msg, sizeof(msg), "Unknown parameter "
-			    "\"%.40s\"; this endpoint takes no such filter.",
-			    name);
-			fail_field(c, 400, "unknown_parameter", name, msg);
-			return -1;
-		}
-		if (i < 32 && (seen & (1u << i))) {
-			fail_field(c, 400, "repeated_parameter", name, "Give "
-			    "each parameter once.");
-			return -1;
-		}
-		seen |= i < 32 ? 1u << i : 0;
-	}
-	return 0;
-}
-
-/*
- * Reads parameter name into b.  Returns 1 present, 0 absent, -1 with a
- * 400 sent (bad encoding, empty, or longer than max bytes).
- */
-static int
-param(struct call *c, const char *name, struct buf *b, size_t max)
-{
-	int rc = req_query(c->r->query, name, b);
-
-	if (rc == 0)
-		return 0;
-	if (rc < 0 || b->len == 0 || b->len > max ||
-	    strlen(b->p) != b->len) {
-		fail_field(c, 400, "bad_parameter", name, "The parameter is "
-		    "empty, too long or not valid URL encoding.");
-		return -1;
-	}
-	return 1;
-}
-
-/* A whole number in lo..hi.  1 present, 0 absent, -1 (400 sent). */
-static int
-param_int(struct call *c, const char *name, int64_t lo, int64_t hi,
-    int64_t *out)
-{
-	struct buf	 b;
-	char		*end, msg[160];
-	long long	 v;
-	int		 rc;
-
-	buf_init(&b);
-	if ((rc = param(c, name, &b, 20)) == 1) {
-		errno = 0;
-		v = strtoll(b.p, &end, 10);
-		if (errno != 0 || *end != '\0' || !isdigit((unsigned char)b.p[
-		    b.p[0] == '-']) || v < lo || v > hi) {
-			(void)snprintf(msg, sizeof(msg), "%s must be a whole "
-			    "number from %lld to %lld.", name, (long long)lo,
-			    (long long)hi);
-			fail_field(c, 400, "bad_parameter", name, msg);
-			rc = -1;
-		} else
-			*out = v;
-	}
-	buf_clear(&b);
-	return rc;
-}
-
-/*
- * A time: unix seconds, or RFC 3339 ("2026-11-25T10:00:00Z", a fraction
- * and an offset allowed).  1 present, 0 absent, -1 (400 sent).
- */
-static int
-param_time(struct call *c, const char *name, int64_t *out)
-{
-	struct buf	 b;
-	struct tm	 tm;
-	const char	*p;
-	char		*end;
-	long long	 v;
-	int		 rc, off = 0, n;
-
-	buf_init(&b);
-	if ((rc = param(c, name, &b, 40)) != 1)
-		goto done;
-	if (strspn(b.p, "0123456789") == b.len && b.len <= 12) {
-		v = strtoll(b.p, &end, 10);
-		*out = v;
-		goto done;
-	}
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(b.p, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		goto bad;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			continue;
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) && p[3] == ':' &&
-	    isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
-		n = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 +
-		    (p[4] - '0') * 10 + (p[5] - '0');
-		off = *p == '+' ? n : -n;
-		p += 6;
-	} else
-		goto bad;
-	if (*p != '\0')
-		goto bad;
-	*out = (int64_t)timegm(&tm) - (int64_t)off * 60;
-	goto done;
-bad:
-	fail_field(c, 400, "bad_parameter", name, "Give a time as unix "
-	    "seconds or RFC 3339, e.g. 2026-11-25T10:00:00Z.");
-	rc = -1;
-done:
-	buf_clear(&b);
-	return rc;
-}
-
-/* One of the words in set.  1 present, 0 absent, -1 (400 sent). */
-static int
-param_enum(struct call *c, const char *name, const char *const *set,
-    struct buf *b)
-{
-	char	msg[200];
-	size_t	i;
-	int	rc;
-
-	if ((rc = param(c, name, b, 32)) != 1)
-		return rc;
-	for (i = 0; set[i] != NULL; i++)
-		if (strcmp(set[i], b->p) == 0)
-			return 1;
-	(void)snprintf(msg, sizeof(msg), "%s must be one of:", name);
-	for (i = 0; set[i] != NULL; i++) {
-		(void)strlcat(msg, i ? ", " : " ", sizeof(msg));
-		(void)strlcat(msg, set[i], sizeof(msg));
-	}
-	(void)strlcat(msg, ".", sizeof(msg));
-	fail_field(c, 400, "bad_parameter", name, msg);
-	return -1;
-}
-
-/* A customer's number: 6 to 20 digits, "+" allowed first. */
-static int
-param_phone(struct call *c, struct buf *b)
-{
-	int rc;
-
-	if ((rc = param(c, "phone", b, 24)) != 1)
-		return rc;
-	if (b->p[0] == '+') {
-		memmove(b->p, b->p + 1, b->len);
-		b->len--;
-	}
-	if (b->len < 6 || b->len > 20 || strspn(b->p, "0123456789") != b->len) {
-		fail_field(c, 400, "bad_parameter", "phone", "phone must be "
-		    "the customer's number: 6 to 20 digits, + allowed first.");
-		return -1;
-	}
-	return 1;
 }
 
 /* Collects rows as JSON objects into an array (arg). */
@@ -453,48 +455,26 @@ fts_query(const char *q, struct buf *out)
 	return n > 0 ? 0 : -1;
 }
 
-static const char *const dirs[] = { "in", "out", NULL };
-static const char *const statuses[] = { "accepted", "sent", "delivered",
-	"read", "played", "failed", NULL };
 
 /* GET /messages */
 static void
 messages_list(struct call *c)
 {
-	static const char *const names[] = { "phone", "conversation_id",
-	    "type", "direction", "status", "since", "until", "limit", "cursor",
-	    "q", NULL };
+	const struct messages_f	*q = &c->q.messages;
 	struct db_msg_filter	 f;
-	struct buf		 phone, type, dir, status, q, fts;
-	int64_t			 before, conv, since, until, limit = LIMIT_DEFAULT;
-	int			 rc[9];
+	struct buf		 fts;
+	int64_t			 conv = q->conversation_id.i;
+	int			 has_conv = q->conversation_id.set;
 	json_t			*rows;
 
-	buf_init(&phone);
-	buf_init(&type);
-	buf_init(&dir);
-	buf_init(&status);
-	buf_init(&q);
 	buf_init(&fts);
 	memset(&f, 0, sizeof(f));
 	f.pnid = c->cfg->phone_number_id;
-	if (query_names(c, names) == -1 ||
-	    (rc[0] = param_phone(c, &phone)) == -1 ||
-	    (rc[1] = param_int(c, "conversation_id", 1, INT64_MAX, &conv)) ==
-	    -1 || (rc[2] = param(c, "type", &type, 32)) == -1 ||
-	    (rc[3] = param_enum(c, "direction", dirs, &dir)) == -1 ||
-	    (rc[4] = param_enum(c, "status", statuses, &status)) == -1 ||
-	    (rc[5] = param_time(c, "since", &since)) == -1 ||
-	    (rc[6] = param_time(c, "until", &until)) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rc[7] = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1 ||
-	    (rc[8] = param(c, "q", &q, 200)) == -1)
-		goto done;
 	if (c->id > 0) {	/* /conversations/{id}/messages */
 		conv = c->id;
-		rc[1] = 1;
+		has_conv = 1;
 	}
-	if (rc[8] == 1 && fts_query(q.p, &fts) == -1) {
+	if (q->q.set && fts_query(q->q.s, &fts) == -1) {
 		fail_field(c, 400, "bad_parameter", "q", "q must hold at least "
 		    "one word to search for.");
 		goto done;
@@ -503,50 +483,45 @@ messages_list(struct call *c)
 	 * A customer's messages are their conversation's (one per number
 	 * and contact): find it, so that its index drives the query.
 	 */
-	if (rc[0] == 1 && rc[1] == 0 && rc[8] == 0) {
+	if (q->phone.set && !has_conv && !q->q.set) {
 		if ((conv = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
-		    phone.p)) < 0) {
+		    q->phone.s)) < 0) {
 			page(c, NULL, -1, 0);
 			goto done;
 		}
-		rc[1] = 1;	/* 0 matches nothing: an empty page */
+		has_conv = 1;	/* 0 matches nothing: an empty page */
 	}
-	f.q = rc[8] == 1 ? fts.p : NULL;
-	f.phone = rc[0] ? phone.p : NULL;
-	f.conversation = rc[1] ? &conv : NULL;
-	f.type = rc[2] ? type.p : NULL;
-	f.direction = rc[3] ? dir.p : NULL;
-	f.status = rc[4] ? status.p : NULL;
-	f.since = rc[5] ? &since : NULL;
-	f.until = rc[6] ? &until : NULL;
-	f.before = rc[7] ? &before : NULL;
-	f.limit = (int)limit;
+	f.q = q->q.set ? fts.p : NULL;
+	f.phone = q->phone.set ? q->phone.s : NULL;
+	f.conversation = has_conv ? &conv : NULL;
+	f.type = q->type.set ? q->type.s : NULL;
+	f.direction = q->direction.set ? q->direction.s : NULL;
+	f.status = q->status.set ? q->status.s : NULL;
+	f.since = q->since.set ? &q->since.i : NULL;
+	f.until = q->until.set ? &q->until.i : NULL;
+	f.before = q->cursor.set ? &q->cursor.i : NULL;
+	f.limit = (int)q->limit.i;
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		goto done;
 	}
 	page(c, rows, db_api_messages(c->db, &f, on_row, rows), f.limit);
 done:
-	buf_clear(&phone);
-	buf_clear(&type);
-	buf_clear(&dir);
-	buf_clear(&status);
-	buf_clear(&q);
 	buf_clear(&fts);
 }
 
 /* A substring pattern for LIKE ... ESCAPE '\\': its own %, _ and \\ escaped. */
 static int
-like_pattern(const struct buf *q, struct buf *like)
+like_pattern(const struct param_val *q, struct buf *like)
 {
 	size_t i;
 
 	if (buf_append(like, "%", 1) == -1)
 		return -1;
 	for (i = 0; i < q->len; i++)
-		if ((strchr("%_\\", q->p[i]) != NULL &&
+		if ((strchr("%_\\", q->s[i]) != NULL &&
 		    buf_append(like, "\\", 1) == -1) ||
-		    buf_append(like, q->p + i, 1) == -1)
+		    buf_append(like, q->s + i, 1) == -1)
 			return -1;
 	return buf_append(like, "%", 1);
 }
@@ -556,44 +531,31 @@ like_pattern(const struct buf *q, struct buf *like)
 static void
 conversations_list(struct call *c)
 {
-	static const char *const names[] = { "unread", "assignee", "q",
-	    "messages", "limit", "cursor", NULL };
-	static const char *const yn[] = { "true", "false", NULL };
+	const struct conversations_f *q = &c->q.conversations;
 	struct db_msg_filter	 f;
-	struct buf		 unread, who, q, like;
-	int64_t			 before, limit = LIMIT_DEFAULT, u, nmsg = 0, cid;
-	int			 ru, rw, rb, rq, n;
+	struct buf		 like;
+	int64_t			 cid;
+	int			 n;
 	size_t			 i;
 	json_t			*rows, *conv, *msgs;
 
-	buf_init(&unread);
-	buf_init(&who);
-	buf_init(&q);
 	buf_init(&like);
-	if (query_names(c, names) == -1 ||
-	    (ru = param_enum(c, "unread", yn, &unread)) == -1 ||
-	    (rw = param(c, "assignee", &who, 600)) == -1 ||
-	    (rq = param(c, "q", &q, 100)) == -1 ||
-	    param_int(c, "messages", 0, 20, &nmsg) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+	if (q->q.set && like_pattern(&q->q, &like) == -1)
 		goto done;
-	if (rq == 1 && like_pattern(&q, &like) == -1)
-		goto done;
-	u = ru == 1 && strcmp(unread.p, "true") == 0;
 	if ((rows = json_array()) == NULL)
 		goto done;
 	n = db_api_conversations(c->db, c->cfg->phone_number_id, 0,
-	    rb ? &before : NULL, ru ? &u : NULL, rw ? who.p : NULL,
-	    rq ? like.p : NULL, (int)limit, on_row, rows);
+	    q->cursor.set ? &q->cursor.i : NULL, q->unread.set ?
+	    &q->unread.i : NULL, q->assignee.set ? q->assignee.s : NULL,
+	    q->q.set ? like.p : NULL, (int)q->limit.i, on_row, rows);
 	json_array_foreach(rows, i, conv) {
-		if (n < 0 || nmsg == 0)
+		if (n < 0 || q->messages.i == 0)
 			break;
 		cid = json_integer_value(json_object_get(conv, "id"));
 		memset(&f, 0, sizeof(f));
 		f.pnid = c->cfg->phone_number_id;
 		f.conversation = &cid;
-		f.limit = (int)nmsg;
+		f.limit = (int)q->messages.i;
 		if ((msgs = json_array()) == NULL ||
 		    db_api_messages(c->db, &f, on_row, msgs) == -1) {
 			json_decref(msgs);
@@ -602,11 +564,8 @@ conversations_list(struct call *c)
 		}
 		(void)json_object_set_new(conv, "messages", msgs);
 	}
-	page(c, rows, n, (int)limit);
+	page(c, rows, n, (int)q->limit.i);
 done:
-	buf_clear(&unread);
-	buf_clear(&who);
-	buf_clear(&q);
 	buf_clear(&like);
 }
 
@@ -635,11 +594,8 @@ one(struct call *c, int n, json_t *rows, const char *what)
 static void
 conversation_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	json_t *rows;
 
-	if (query_names(c, names) == -1)
-		return;
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
@@ -693,29 +649,35 @@ json_body(struct call *c, size_t max)
 	return o;
 }
 
-/* A string or null member: 1 set (to *v, NULL for null), 0 absent, -1 bad. */
-static int
-str_member(struct call *c, json_t *o, const char *key, size_t max,
-    const char **v)
+/*
+ * Reads the JSON object body (at most max bytes) and parses it against
+ * the route's body table into c->b.  unknown is the sentence for a
+ * member the table does not declare.  Returns the object, which the
+ * caller releases (c->b borrows from it), or NULL with the error sent.
+ */
+static json_t *
+body_params(struct call *c, size_t max, const char *unknown)
 {
-	json_t	*x = json_object_get(o, key);
-	char	 msg[160];
+	struct param_err	 err;
+	json_t			*o;
 
-	if (x == NULL)
-		return 0;
-	if (json_is_null(x)) {
-		*v = NULL;
-		return 1;
+	if ((o = json_body(c, max)) == NULL)
+		return NULL;
+	switch (param_json(c->route->body, o, &c->b, &err)) {
+	case PARAM_OK:
+		return o;
+	case PARAM_UNKNOWN:
+		fail_field(c, 422, "unknown_field", err.name, unknown);
+		break;
+	case PARAM_NOMEM:
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		break;
+	default:
+		fail_field(c, 422, "invalid", err.name, err.message);
+		break;
 	}
-	if (!json_is_string(x) || json_string_length(x) > max ||
-	    strlen(json_string_value(x)) != json_string_length(x)) {
-		(void)snprintf(msg, sizeof(msg), "%s must be a string of at "
-		    "most %zu bytes, or null.", key, max);
-		fail_field(c, 422, "invalid", key, msg);
-		return -1;
-	}
-	*v = json_string_value(x);
-	return 1;
+	json_decref(o);
+	return NULL;
 }
 
 /*
@@ -727,34 +689,24 @@ str_member(struct call *c, json_t *o, const char *key, size_t max,
 static void
 conversation_patch(struct call *c)
 {
-	static const char *const names[] = { NULL };
-	static const char *const keys[] = { "notes", "customer_email",
-	    "labels", "assignee", NULL };
+	const struct patch_f	*f = &c->b.patch;
 	struct db_conv_patch	 p;
 	json_t			*o, *l, *x, *rows;
-	const char		*k, *who;
+	const char		*who;
 	char			*labels = NULL, url[600];
 	size_t			 i;
 	int			 rc;
 
-	if (query_names(c, names) == -1 || (o = json_body(c, 16384)) == NULL)
+	if ((o = body_params(c, 16384, "Only notes, customer_email, labels "
+	    "and assignee can be changed.")) == NULL)
 		return;
 	memset(&p, 0, sizeof(p));
-	json_object_foreach(o, k, x) {
-		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
-			continue;
-		if (keys[i] == NULL) {
-			fail_field(c, 422, "unknown_field", k, "Only notes, "
-			    "customer_email, labels and assignee can be "
-			    "changed.");
-			goto done;
-		}
-	}
-	if ((p.set_notes = str_member(c, o, "notes", 8000, &p.notes)) == -1 ||
-	    (p.set_email = str_member(c, o, "customer_email", 254,
-	    &p.email)) == -1 ||
-	    (p.set_assignee = str_member(c, o, "assignee", 512, &who)) == -1)
-		goto done;
+	p.set_notes = f->notes.set;
+	p.notes = f->notes.s;
+	p.set_email = f->customer_email.set;
+	p.email = f->customer_email.s;
+	p.set_assignee = f->assignee.set;
+	who = f->assignee.s;
 	if (p.set_email && p.email != NULL && (strchr(p.email, '@') == NULL ||
 	    strpbrk(p.email, " \t\r\n<>") != NULL)) {
 		fail_field(c, 422, "invalid", "customer_email", "customer_email "
@@ -779,7 +731,7 @@ conversation_patch(struct call *c)
 		}
 		p.assignee = who;
 	}
-	if ((l = json_object_get(o, "labels")) != NULL) {
+	if ((l = f->labels.j) != NULL) {
 		p.set_labels = 1;
 		if (!json_is_null(l)) {
 			if (!json_is_array(l) || json_array_size(l) > 20)
@@ -832,7 +784,6 @@ phone_ok(const char *s)
 static void
 mark_read(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	struct outbox_req	 o;
 	struct msg_err		 err;
 	json_t			*b, *x, *rb = NULL;
@@ -840,7 +791,7 @@ mark_read(struct call *c)
 	int64_t			 id = 0, oid = 0;
 	int			 rc, repeated;
 
-	if (query_names(c, names) == -1 || (b = json_body(c, 4096)) == NULL)
+	if ((b = json_body(c, 4096)) == NULL)
 		return;
 	if (json_is_integer(x = json_object_get(b, "conversation_id")) &&
 	    json_integer_value(x) > 0)
@@ -888,37 +839,23 @@ mark_read(struct call *c)
 	    oid > 0 ? json_integer((json_int_t)oid) : json_null()));
 }
 
-static const char *const outbox_states[] = { "queued", "sending",
-	"accepted", "failed", "cancelled", NULL };
-
 typedef int	(*list_fn)(struct call *, const int64_t *before,
 		    const char *word, int limit, json_t *rows);
 
 /*
- * A list with one optional enumerated filter (names[0], one of set),
- * limit and cursor (names[1], names[2]); fn reads the page.
+ * A list with one optional enumerated filter (the word of outbox_p or
+ * events_p), limit and cursor; fn reads the page.
  */
 static void
-list_by_word(struct call *c, const char *const *names,
-    const char *const *set, list_fn fn)
+list_by_word(struct call *c, list_fn fn)
 {
-	const char	*name = names[0];
-	struct buf	 word;
-	int64_t		 before, limit = LIMIT_DEFAULT;
-	int		 rw, rb;
-	json_t		*rows;
+	const struct words_f	*q = &c->q.words;
+	json_t			*rows;
 
-	buf_init(&word);
-	if (query_names(c, names) == -1 ||
-	    (rw = param_enum(c, name, set, &word)) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
-		goto done;
 	if ((rows = json_array()) != NULL)
-		page(c, rows, fn(c, rb ? &before : NULL, rw ? word.p : NULL,
-		    (int)limit, rows), (int)limit);
-done:
-	buf_clear(&word);
+		page(c, rows, fn(c, q->cursor.set ? &q->cursor.i : NULL,
+		    q->word.set ? q->word.s : NULL, (int)q->limit.i, rows),
+		    (int)q->limit.i);
 }
 
 static int
@@ -933,23 +870,18 @@ outbox_page(struct call *c, const int64_t *before, const char *state,
 static void
 outbox_list(struct call *c)
 {
-	static const char *const names[] = { "state", "limit", "cursor", NULL };
-
-	list_by_word(c, names, outbox_states, outbox_page);
+	list_by_word(c, outbox_page);
 }
 
 /* POST /outbox/{id}/retry and DELETE /outbox/{id}. */
 static void
 outbox_change(struct call *c, int retry)
 {
-	static const char *const names[] = { NULL };
 	json_t	*rows;
 	int	 rc;
 
-	if (query_names(c, names) == -1)
-		return;
 	if ((rc = db_api_outbox_change(c->db, c->cfg->phone_number_id, c->id,
-	    retry)) == -1) {
+	    retry, clock_now_ms())) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The change could not be saved; try again.");
 		return;
@@ -982,9 +914,6 @@ outbox_cancel(struct call *c)
 	outbox_change(c, 0);
 }
 
-static const char *const event_states[] = { "pending", "applied",
-	"partial", "duplicate", "failed", NULL };
-
 static int
 events_page(struct call *c, const int64_t *before, const char *state,
     int limit, json_t *rows)
@@ -996,19 +925,16 @@ events_page(struct call *c, const int64_t *before, const char *state,
 static void
 events_list(struct call *c)
 {
-	static const char *const names[] = { "result", "limit", "cursor", NULL };
-
-	list_by_word(c, names, event_states, events_page);
+	list_by_word(c, events_page);
 }
 
 /* GET /webhook-events/{id}: with the raw body as Meta sent it. */
 static void
 event_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	json_t *rows;
 
-	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+	if ((rows = json_array()) == NULL)
 		return;
 	one(c, db_api_events(c->db, c->id, NULL, NULL, 1, on_row, rows), rows,
 	    "journal entry");
@@ -1018,12 +944,9 @@ event_get(struct call *c)
 static void
 event_replay(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	json_t	*rows;
 	int	 rc;
 
-	if (query_names(c, names) == -1)
-		return;
 	if ((rc = db_api_event_replay(c->db, c->id)) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The replay could not be saved; try again.");
@@ -1052,11 +975,10 @@ event_replay(struct call *c)
 static void
 status_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	struct db_health h;
 	json_t	*rows, *o;
 
-	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+	if ((rows = json_array()) == NULL)
 		return;
 	if (db_api_status(c->db, c->cfg->phone_number_id, on_row, rows) != 1 ||
 	    (o = json_array_get(rows, 0)) == NULL ||
@@ -1135,22 +1057,18 @@ on_delay(void *arg, int nc, const char *const *names, const struct db_val *v)
 static void
 stats_get(struct call *c)
 {
-	static const char *const names[] = { "since", "until", NULL };
 	static const char *const parts[] = { "messages", "contacts", NULL,
 	    "failures", "menu_options" };
+	const struct stats_f *q = &c->q.stats;
 	struct delays	 dl;
-	int64_t		 since, until = (int64_t)time(NULL) + 1;
-	int		 rs, capped;
+	int64_t		 since, until;
+	int		 capped;
 	size_t		 i;
 	json_t		*out, *a;
 
 	memset(&dl, 0, sizeof(dl));
-	if (query_names(c, names) == -1 ||
-	    (rs = param_time(c, "since", &since)) == -1 ||
-	    param_time(c, "until", &until) == -1)
-		return;
-	if (rs == 0)
-		since = until - 7 * 86400;
+	until = q->until.set ? q->until.i : (int64_t)time(NULL) + 1;
+	since = q->since.set ? q->since.i : until - 7 * 86400;
 	if (since >= until) {
 		fail_field(c, 400, "bad_parameter", "since", "since must be "
 		    "before until.");
@@ -1249,7 +1167,6 @@ on_metric(void *arg, int nc, const char *const *names, const struct db_val *v)
 static void
 metrics_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	static const char *const heads[] = {
 	    "# HELP wa_webhooks Journal entries by what became of them.\n"
 	    "# TYPE wa_webhooks gauge\n",
@@ -1263,8 +1180,6 @@ metrics_get(struct call *c)
 	struct timespec	 ts;
 	int		 i;
 
-	if (query_names(c, names) == -1)
-		return;
 	buf_init(&b);
 	memset(&p, 0, sizeof(p));
 	p.b = &b;
@@ -1334,45 +1249,31 @@ metrics_get(struct call *c)
 static void
 contacts_list(struct call *c)
 {
-	static const char *const names[] = { "q", "opted_out", "limit",
-	    "cursor", NULL };
-	static const char *const yn[] = { "true", "false", NULL };
-	struct buf	 q, like, opt;
-	int64_t		 before, limit = LIMIT_DEFAULT, o;
-	int		 rq, ro, rb;
-	json_t		*rows;
+	const struct contacts_f	*q = &c->q.contacts;
+	struct buf		 like;
+	json_t			*rows;
 
-	buf_init(&q);
 	buf_init(&like);
-	buf_init(&opt);
-	if (query_names(c, names) == -1 || (rq = param(c, "q", &q, 100)) ==
-	    -1 || (ro = param_enum(c, "opted_out", yn, &opt)) == -1 ||
-	    param_int(c, "limit", 1, LIMIT_MAX, &limit) == -1 ||
-	    (rb = param_int(c, "cursor", 1, INT64_MAX, &before)) == -1)
+	if (q->q.set && like_pattern(&q->q, &like) == -1)
 		goto done;
-	if (rq == 1 && like_pattern(&q, &like) == -1)
-		goto done;
-	o = ro == 1 && strcmp(opt.p, "true") == 0;
 	if ((rows = json_array()) != NULL)
 		page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,
-		    NULL, rb ? &before : NULL, rq ? like.p : NULL, ro ? &o : NULL,
-		    (int)limit, on_row, rows), (int)limit);
+		    NULL, q->cursor.set ? &q->cursor.i : NULL, q->q.set ?
+		    like.p : NULL, q->opted_out.set ? &q->opted_out.i : NULL,
+		    (int)q->limit.i, on_row, rows), (int)q->limit.i);
 done:
-	buf_clear(&q);
 	buf_clear(&like);
-	buf_clear(&opt);
 }
 
 /* GET /contacts/{wa_id} */
 static void
 contact_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	json_t	*rows;
 	char	 msg[80];
 	int	 n;
 
-	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+	if ((rows = json_array()) == NULL)
 		return;
 	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
 	    NULL, 1, on_row, rows);
@@ -1396,7 +1297,6 @@ contact_get(struct call *c)
 static void
 contact_export(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	static const char *const parts[] = { "conversations", "messages",
 	    "statuses", "media", "tickets", "outbox", "contacts",
 	    "agent_requests", "bot_state", "orders", "order_lines",
@@ -1405,7 +1305,7 @@ contact_export(struct call *c)
 	size_t	 i;
 	int64_t	 contact;
 
-	if (query_names(c, names) == -1 || (rows = json_array()) == NULL)
+	if ((rows = json_array()) == NULL)
 		return;
 	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
 	    NULL, 1, on_row, rows) != 1) {
@@ -1464,12 +1364,9 @@ erase_file(void *arg, const char *rel)
 static void
 contact_erase(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	struct erased	 e = { c->cfg, 0, 0 };
 	int		 rc;
 
-	if (query_names(c, names) == -1)
-		return;
 	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
 	    erase_file, &e)) == -1) {
 		db_trouble(c, "Nothing was erased; try again.");
@@ -1489,11 +1386,8 @@ contact_erase(struct call *c)
 static void
 outbox_get(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	json_t *rows;
 
-	if (query_names(c, names) == -1)
-		return;
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
@@ -1511,11 +1405,8 @@ outbox_get(struct call *c)
 static void
 send_post(struct call *c)
 {
-	static const char *const names[] = { NULL };
 	const char		*ct;
 
-	if (query_names(c, names) == -1)
-		return;
 	ct = req_param(c->r, "CONTENT_TYPE");
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
 		(void)req_error(c->r, 415, NULL, "unsupported_media_type",
@@ -1607,34 +1498,22 @@ queue_send(struct call *c, const char *json, size_t len)
 static void
 send_template(struct call *c)
 {
-	static const char *const names[] = { NULL };
-	static const char *const keys[] = { "to", "name", "language",
-	    "body_parameters", "components", NULL };
-	json_t		*b, *x, *req = NULL, *comps = NULL, *params, *p;
-	const char	*k;
-	char		*s = NULL;
-	size_t		 i;
+	const struct template_f	*f = &c->b.tmpl;
+	json_t			*b, *x, *req = NULL, *comps = NULL, *params, *p;
+	char			*s = NULL;
+	size_t			 i;
 
-	if (query_names(c, names) == -1 || (b = json_body(c, SEND_MAX)) == NULL)
+	if ((b = body_params(c, SEND_MAX, "send-template takes to, name, "
+	    "language, body_parameters and components.")) == NULL)
 		return;
-	json_object_foreach(b, k, x) {
-		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
-			continue;
-		if (keys[i] == NULL) {
-			fail_field(c, 422, "unknown_field", k, "send-template "
-			    "takes to, name, language, body_parameters and "
-			    "components.");
-			goto done;
-		}
-	}
-	if (!json_is_string(json_object_get(b, "language"))) {
+	if (!json_is_string(f->language.j)) {
 		fail_field(c, 422, "required", "language", "language is "
 		    "required: the template's language code, e.g. en_US.");
 		goto done;
 	}
-	comps = json_object_get(b, "components") != NULL ?
-	    json_deep_copy(json_object_get(b, "components")) : json_array();
-	if ((x = json_object_get(b, "body_parameters")) != NULL) {
+	comps = f->components.j != NULL ? json_deep_copy(f->components.j) :
+	    json_array();
+	if ((x = f->body_parameters.j) != NULL) {
 		if (!json_is_array(x) || !json_is_array(comps)) {
 			fail_field(c, 422, "bad_type", "body_parameters",
 			    "body_parameters must be an array of strings.");
@@ -1656,10 +1535,9 @@ send_template(struct call *c)
 		(void)json_array_append_new(comps, json_pack("{s:s, s:o}",
 		    "type", "body", "parameters", params));
 	}
-	req = json_pack("{s:O?, s:s, s:{s:O?, s:{s:O}}}", "to",
-	    json_object_get(b, "to"), "type", "template", "template", "name",
-	    json_object_get(b, "name"), "language", "code",
-	    json_object_get(b, "language"));
+	req = json_pack("{s:O?, s:s, s:{s:O?, s:{s:O}}}", "to", f->to.j,
+	    "type", "template", "template", "name", f->name.j, "language",
+	    "code", f->language.j);
 	if (req == NULL)
 		goto oom;
 	if (json_array_size(comps) > 0 && json_object_set(json_object_get(req,
@@ -1698,7 +1576,8 @@ authorised(struct call *c, int *read_only)
 		return 0;
 	}
 	if (sig_sha256_hex(h + 7, strlen(h + 7), sha) == -1 ||
-	    (rc = db_apikey_check(c->db, sha, &id, read_only)) == -1) {
+	    (rc = db_apikey_check(c->db, sha, (int64_t)time(NULL), &id,
+	    read_only)) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The key could not be checked; try again.");
 		return 0;
@@ -1728,6 +1607,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	char		 allow[64] = "";
 	const struct route *hit = NULL;
 	size_t		 i;
+	struct param_err err;
 	int64_t		 id;
 	char		 wa[24];
 	int		 known = 0, ro;
@@ -1772,9 +1652,61 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 		    "may only read; create one without --read-only to write.");
 		return 1;
 	}
+	/* Every query parameter is checked before any query runs. */
+	c.route = hit;
+	switch (param_query(hit->query, r->query, &c.q, &err)) {
+	case PARAM_OK:
+		break;
+	case PARAM_UNKNOWN:
+		fail_field(&c, 400, "unknown_parameter", err.name, err.message);
+		return 1;
+	case PARAM_REPEATED:
+		fail_field(&c, 400, "repeated_parameter", err.name,
+		    err.message);
+		return 1;
+	case PARAM_NOMEM:
+		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
+		return 1;
+	default:
+		fail_field(&c, 400, "bad_parameter", err.name, err.message);
+		return 1;
+	}
 	/* A time budget, so one costly query cannot hold this responder. */
 	db_budget_begin(d, cfg->api_query_ms);
 	hit->fn(&c);
 	db_budget_end(d);
+	param_clear(hit->query, &c.q);
+	if (hit->body != NULL)
+		param_clear(hit->body, &c.b);
 	return 1;
+}
+
+/*
+ * Prints every route's declared parameters as one JSON array on stdout
+ * (`wa-fcgi -P`): [{"method", "path", "write", "query": [...], "body":
+ * [...] or null}], each parameter as param_describe() gives it.  What
+ * tests/e2e/test_openapi.py holds docs/openapi.yaml to.  Returns 0 or -1.
+ */
+int
+api_params_print(void)
+{
+	json_t	*a = json_array(), *o;
+	size_t	 i;
+	int	 rc = -1;
+
+	for (i = 0; a != NULL && i < NROUTES; i++) {
+		o = json_pack("{s:s, s:s, s:b, s:o?, s:o?}", "method",
+		    routes[i].method, "path", routes[i].path, "write",
+		    routes[i].write, "query", param_describe(routes[i].query),
+		    "body", routes[i].body != NULL ?
+		    param_describe(routes[i].body) : json_null());
+		if (o == NULL || json_array_append_new(a, o) == -1)
+			goto done;
+	}
+	if (a != NULL && json_dumpf(a, stdout, JSON_INDENT(1)) == 0 &&
+	    putchar('\n') != EOF && fflush(stdout) == 0)
+		rc = 0;
+done:
+	json_decref(a);
+	return rc;
 }

@@ -11,5 +11,6 @@ struct req;
 
 int	 api_handle(struct db *, const struct cfg *, struct req *,
 	    const char *path, int wake);
+int	 api_params_print(void);
 
 #endif

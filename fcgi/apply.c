@@ -9,6 +9,7 @@
  * behind it.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "apply.h"
 #include "buf.h"
@@ -119,7 +120,8 @@ apply_entry(struct apply *a, const struct entry *e)
 	if (!e->parsed) {
 		log_warnx("journal entry %lld failed: %s", (long long)e->id,
 		    e->err);
-		return db_event_finish(d, e->id, "failed", &t, e->err);
+		return db_event_finish(d, e->id, "failed", &t, e->err,
+		    clock_now_ms());
 	}
 	buf_init(&why);
 	for (i = 0; i < e->b.nitems; i++) {
@@ -128,7 +130,7 @@ apply_entry(struct apply *a, const struct entry *e)
 		t.total++;
 		if (db_savepoint(d) == -1)
 			goto fail;
-		switch (db_apply_item(d, e->id, it, &w)) {
+		switch (db_apply_item(d, e->id, it, clock_now_ms(), &w)) {
 		case DB_OK:
 			t.applied++;
 			if (db_release(d) == -1)
@@ -164,7 +166,8 @@ apply_entry(struct apply *a, const struct entry *e)
 		state = "duplicate";
 	else
 		state = "applied";
-	if (db_event_finish(d, e->id, state, &t, why.len ? why.p : NULL) == -1)
+	if (db_event_finish(d, e->id, state, &t, why.len ? why.p : NULL,
+	    clock_now_ms()) == -1)
 		goto fail;
 	buf_clear(&why);
 	return 0;
@@ -257,7 +260,8 @@ apply_batch(struct apply *a, int max, long budget_us)
 	/* Replies ride in the transaction of their cause (rule 4). */
 	applied_us = clock_mono_us();
 	if (chat_run(a->chat) == -1 ||
-	    db_heartbeat(d, a->pid, a->started) == -1 || db_commit(d) == -1)
+	    db_heartbeat(d, a->pid, a->started, (int64_t)time(NULL)) == -1 ||
+	    db_commit(d) == -1)
 		goto fail;
 	a->beat = now;
 	/* Responders wait while the lock is held: say when it was long. */
@@ -301,7 +305,8 @@ apply_one_by_one(struct apply *a, long budget_us)
 		log_warnx("journal entry %lld failed on a database error; "
 		    "marked failed for replay", (long long)id);
 		(void)db_event_finish(d, id, "failed", &none,
-		    "database error while applying; replay it");
+		    "database error while applying; replay it",
+		    clock_now_ms());
 	}
 	if (db_commit(d) == -1)
 		db_rollback(d);

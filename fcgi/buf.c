@@ -3,6 +3,7 @@
  * length, so that text may be handed to C string APIs once the caller has
  * checked it holds no NUL of its own.  Out of memory is an error return.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,5 +90,46 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	if (n < 0)
 		return -1;
 	b->len += (size_t)n;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Appends s[0..len) URL-decoded ("+" is a space, %XX one byte): the one
+ * decoder of query strings (req_query() and param_query()).  Returns 0,
+ * or -1 when an escape is malformed or out of memory.
+ */
+int
+buf_urldecode(struct buf *out, const char *s, size_t len)
+{
+	size_t	 i;
+	char	 c;
+	int	 h, l;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (i + 2 >= len ||
+			    (h = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)s[i + 2])) < 0)
+				return -1;
+			c = (char)(h << 4 | l);
+			i += 2;
+		}
+		if (buf_append(out, &c, 1) == -1)
+			return -1;
+	}
 	return 0;
 }

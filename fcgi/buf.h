@@ -17,5 +17,6 @@ int	 buf_append(struct buf *, const void *, size_t);
 int	 buf_puts(struct buf *, const char *);
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+int	 buf_urldecode(struct buf *, const char *, size_t);
 
 #endif

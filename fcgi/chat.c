@@ -490,7 +490,8 @@ cb_ticket_create(void *arg, const char *wa_id,
 	struct ask *a = arg;
 
 	return db_ticket_insert(a->c->db, a->pnid, a->contact, wa_id,
-	    r->category, r->description, r->media, r->nmedia, number, sz) == 0 ?
+	    r->category, r->description, r->media, r->nmedia,
+	    (int64_t)time(NULL), number, sz) == 0 ?
 	    BOT_FOUND : BOT_FAILED;
 }
 

@@ -594,13 +594,13 @@ db_health_get(struct db *d, struct db_health *h)
 
 /* Records the worker's sign of life (inside or outside a transaction). */
 int
-db_heartbeat(struct db *d, int64_t pid, int64_t started)
+db_heartbeat(struct db *d, int64_t pid, int64_t started, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_HEARTBEAT_SET);
 
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_int64(s, 2, started);
-	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 3, now_s);
 	return run(d, STMT_HEARTBEAT_SET, __func__) == DB_OK ? 0 : -1;
 }
 
@@ -825,7 +825,11 @@ done:
 	return rc;
 }
 
-/* Progress handler: interrupts the statement once the budget is spent. */
+/*
+ * Progress handler: interrupts the statement once the budget is spent.
+ * The budget is a duration, measured on the monotonic clock: the one
+ * clock storage reads, and nothing it stores.
+ */
 static int
 budget_check(void *arg)
 {

@@ -143,7 +143,13 @@ int		 db_migrate(struct db *, int *from, int *to);
 const char	*db_sqlite_version(void);
 int		 db_sqlite_version_ok(void);
 
-enum db_rc	 db_event_insert(struct db *, struct db_event *, size_t n);
+/*
+ * Storage never reads the clock: a function that stamps a row takes the
+ * time from its caller, `now` in the unit of the column it fills (now_ms:
+ * unix milliseconds, clock_now_ms(); now_s: unix seconds, time(NULL)).
+ */
+enum db_rc	 db_event_insert(struct db *, struct db_event *, size_t n,
+		    int64_t now_ms);
 int		 db_health_get(struct db *, struct db_health *);
 
 enum db_rc	 db_begin(struct db *);
@@ -165,10 +171,11 @@ struct db_tally {
 };
 
 int		 db_event_finish(struct db *, int64_t id, const char *state,
-		    const struct db_tally *, const char *error);
+		    const struct db_tally *, const char *error, int64_t now_ms);
 enum db_rc	 db_apply_item(struct db *, int64_t event_id,
-		    const struct wh_item *, const char **why);
-int		 db_heartbeat(struct db *, int64_t pid, int64_t started);
+		    const struct wh_item *, int64_t now_ms, const char **why);
+int		 db_heartbeat(struct db *, int64_t pid, int64_t started,
+		    int64_t now_s);
 int64_t		 db_backlog(struct db *);
 void		 db_checkpoint(struct db *, int truncate);
 int		 db_backup(struct db *, const char *path);
@@ -227,8 +234,8 @@ int		 db_sender_get(struct db *, const char *pnid,
 		    struct db_pause *);
 int		 db_sender_pause(struct db *, const char *pnid,
 		    const char *reason, int64_t code, int64_t resume_at,
-		    const char *token_sha);
-int		 db_sender_resume(struct db *, const char *pnid);
+		    const char *token_sha, int64_t now_s);
+int		 db_sender_resume(struct db *, const char *pnid, int64_t now_s);
 int		 db_sender_list(struct db *, void (*)(void *, const char *pnid,
 		    const char *reason, int64_t code, int64_t paused_at,
 		    int64_t resume_at), void *);
@@ -238,7 +245,8 @@ int64_t		 db_media_next_due(struct db *, int64_t now);
 int64_t		 db_agent_next_due(struct db *, int64_t now);
 int		 db_media_claim(struct db *, int64_t id, int64_t retry_ms);
 int		 db_media_stored(struct db *, int64_t id, const char *mime,
-		    const char *sha, int64_t size, const char *path);
+		    const char *sha, int64_t size, const char *path,
+		    int64_t now_s);
 int		 db_media_path_used(struct db *, const char *path);
 int64_t		 db_media_contact_recent(struct db *, int64_t id,
 		    int64_t since);
@@ -246,7 +254,7 @@ int		 db_media_retry(struct db *, int64_t id, int failed,
 		    int64_t next_ms, const char *error);
 int		 db_media_out_insert(struct db *, const char *pnid,
 		    const char *media_id, const char *mime, const char *sha,
-		    int64_t size);
+		    int64_t size, int64_t now_s);
 
 
 /* The chatbot (see chat.c): state, business data, hand-offs, agents. */
@@ -271,7 +279,7 @@ int		 db_ticket_get(struct db *, const char *pnid,
 int		 db_ticket_insert(struct db *, const char *pnid,
 		    int64_t contact, const char *wa_id, const char *category,
 		    const char *description, const char *const *media,
-		    size_t nmedia, char *number, size_t);
+		    size_t nmedia, int64_t now_s, char *number, size_t);
 int		 db_choice_count(struct db *, const char *pnid,
 		    const char *day, const char *node, const char *option);
 int		 db_conv_assignee(struct db *, const char *pnid,
@@ -289,7 +297,8 @@ int		 db_agent_finish(struct db *, int64_t id, const char *state,
 		    int64_t next_ms, const char *error);
 int		 db_order_upsert(struct db *, const char *pnid,
 		    const char *number, const char *wa_id, const char *status,
-		    const char *ordered_on, const char *expected, int64_t *id);
+		    const char *ordered_on, const char *expected, int64_t now_s,
+		    int64_t *id);
 int		 db_order_line_upsert(struct db *, int64_t order, int line,
 		    const char *item, const char *quantity);
 int		 db_conv_history(struct db *, const char *pnid,
@@ -299,12 +308,13 @@ int		 db_order_lines_clear(struct db *, int64_t order);
 
 /* The management API (see api.c). */
 enum db_rc	 db_apikey_insert(struct db *, const char *name,
-		    const char *sha, const char *prefix, int read_only);
-int		 db_apikey_check(struct db *, const char *sha, int64_t *id,
-		    int *read_only);
+		    const char *sha, const char *prefix, int read_only,
+		    int64_t now_s);
+int		 db_apikey_check(struct db *, const char *sha, int64_t now_s,
+		    int64_t *id, int *read_only);
 int		 db_apikey_list(struct db *,
 		    void (*)(void *, const char *const *), void *);
-int		 db_apikey_revoke(struct db *, const char *name);
+int		 db_apikey_revoke(struct db *, const char *name, int64_t now_s);
 int		 db_api_messages(struct db *, const struct db_msg_filter *,
 		    db_row_cb, void *);
 int		 db_api_conversations(struct db *, const char *pnid,
@@ -317,7 +327,7 @@ int		 db_api_outbox_list(struct db *, const char *pnid,
 		    const int64_t *before, const char *state, int limit,
 		    db_row_cb, void *);
 int		 db_api_outbox_change(struct db *, const char *pnid,
-		    int64_t id, int retry);
+		    int64_t id, int retry, int64_t now_ms);
 int		 db_api_events(struct db *, int64_t id, const int64_t *before,
 		    const char *state, int limit, db_row_cb, void *);
 int		 db_api_event_replay(struct db *, int64_t id);

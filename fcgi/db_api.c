@@ -4,11 +4,9 @@
  * patch/read) and API keys.
  */
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
-#include "clock.h"
 #include "db.h"
 #include "db_int.h"
 #include "sig.h"
@@ -16,7 +14,7 @@
 /* Creates an API key record.  DB_OK, DB_DUP (name taken) or DB_ERR. */
 enum db_rc
 db_apikey_insert(struct db *d, const char *name, const char *sha,
-    const char *prefix, int read_only)
+    const char *prefix, int read_only, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_APIKEY_INSERT);
 
@@ -24,7 +22,7 @@ db_apikey_insert(struct db *d, const char *name, const char *sha,
 	bind_text(s, 2, sha);
 	bind_text(s, 3, prefix);
 	sqlite3_bind_int(s, 4, read_only);
-	sqlite3_bind_int64(s, 5, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 5, now_s);
 	return run(d, STMT_APIKEY_INSERT, __func__);
 }
 
@@ -35,11 +33,12 @@ db_apikey_insert(struct db *d, const char *name, const char *sha,
  * compete with webhooks for the lock).
  */
 int
-db_apikey_check(struct db *d, const char *sha, int64_t *id, int *read_only)
+db_apikey_check(struct db *d, const char *sha, int64_t now_s, int64_t *id,
+    int *read_only)
 {
 	sqlite3_stmt	*s = st(d, STMT_APIKEY_BY_HASH);
 	const char	*got;
-	int64_t		 last, now = (int64_t)time(NULL);
+	int64_t		 last;
 	int		 rc, same;
 
 	bind_text(s, 1, sha);
@@ -53,10 +52,10 @@ db_apikey_check(struct db *d, const char *sha, int64_t *id, int *read_only)
 	sqlite3_reset(s);
 	if (!same)
 		return 0;
-	if (now - last >= 60) {
+	if (now_s - last >= 60) {
 		s = st(d, STMT_APIKEY_TOUCH);
 		sqlite3_bind_int64(s, 1, *id);
-		sqlite3_bind_int64(s, 2, now);
+		sqlite3_bind_int64(s, 2, now_s);
 		(void)run(d, STMT_APIKEY_TOUCH, __func__);	/* best effort */
 	}
 	return 1;
@@ -73,12 +72,12 @@ db_apikey_list(struct db *d, void (*cb)(void *, const char *const *),
 
 /* 1 revoked, 0 no such live key, -1. */
 int
-db_apikey_revoke(struct db *d, const char *name)
+db_apikey_revoke(struct db *d, const char *name, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_APIKEY_REVOKE);
 
 	bind_text(s, 1, name);
-	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 2, now_s);
 	if (run(d, STMT_APIKEY_REVOKE, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
@@ -168,7 +167,8 @@ db_api_outbox_list(struct db *d, const char *pnid, const int64_t *before,
  * row, retry 0).  1 done, 0 the row is not in that state, -1.
  */
 int
-db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry)
+db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry,
+    int64_t now_ms)
 {
 	enum stmt	 k = retry ? STMT_API_OUTBOX_RETRY : STMT_API_OUTBOX_CANCEL;
 	sqlite3_stmt	*s = st(d, k);
@@ -176,7 +176,7 @@ db_api_outbox_change(struct db *d, const char *pnid, int64_t id, int retry)
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, pnid);
 	if (retry)
-		sqlite3_bind_int64(s, 3, clock_now_ms());
+		sqlite3_bind_int64(s, 3, now_ms);
 	if (run(d, k, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;

@@ -8,14 +8,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bsd/string.h>
 #include <sqlite3.h>
 
 #include "buf.h"
 #include "cfg.h"
-#include "clock.h"
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
@@ -139,7 +137,8 @@ contact_seen(struct db *d, const struct wh_item *it)
  * time.  Returns the id or -1.
  */
 int64_t
-conversation_ensure(struct db *d, const char *pnid, int64_t contact)
+conversation_ensure(struct db *d, const char *pnid, int64_t contact,
+    int64_t now_s)
 {
 	sqlite3_stmt	*s = st(d, STMT_CONV_FIND);
 	int64_t		 id = 0;
@@ -159,7 +158,7 @@ conversation_ensure(struct db *d, const char *pnid, int64_t contact)
 	s = st(d, STMT_CONV_INSERT);
 	bind_text(s, 1, pnid);
 	sqlite3_bind_int64(s, 2, contact);
-	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 3, now_s);
 	if (run(d, STMT_CONV_INSERT, __func__) != DB_OK)
 		return -1;
 	return sqlite3_last_insert_rowid(d->h);
@@ -237,7 +236,7 @@ edits_fold(struct db *d, const char *wamid)
  * folded into the original, now or when the original comes.
  */
 static enum db_rc
-apply_edit(struct db *d, int64_t ev, const struct wh_item *it)
+apply_edit(struct db *d, int64_t ev, const struct wh_item *it, int64_t now_ms)
 {
 	sqlite3_stmt	*s = st(d, STMT_EDIT_INSERT);
 	int		 i = 1;
@@ -251,7 +250,7 @@ apply_edit(struct db *d, int64_t ev, const struct wh_item *it)
 	sqlite3_bind_int64(s, i++, it->timestamp);
 	bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
-	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, i++, now_ms / 1000);
 	if (run(d, STMT_EDIT_INSERT, __func__) != DB_OK)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
@@ -385,7 +384,8 @@ rename_insert(struct db *d, const struct wh_item *it, const char *old,
 }
 
 static enum db_rc
-apply_message(struct db *d, int64_t ev, const struct wh_item *it)
+apply_message(struct db *d, int64_t ev, const struct wh_item *it,
+    int64_t now_ms)
 {
 	sqlite3_stmt	*s;
 	int64_t		 contact, conv, window;
@@ -400,7 +400,8 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	    rename_insert(d, it, it->from_user_id, it->new_user_id) == -1))
 		return DB_ERR;
 	if ((contact = contact_seen(d, it)) < 0 ||
-	    (conv = conversation_ensure(d, it->phone_number_id, contact)) < 0)
+	    (conv = conversation_ensure(d, it->phone_number_id, contact,
+	    now_ms / 1000)) < 0)
 		return DB_ERR;
 	s = st(d, STMT_MSG_IN_INSERT);
 	bind_text(s, i++, it->phone_number_id);
@@ -442,7 +443,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	sqlite3_bind_int64(s, i++, it->timestamp);
 	bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
-	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, i++, now_ms / 1000);
 	if (it->outbound) {
 		bind_text(s, i++, it->to != NULL ? it->to : it->to_user_id);
 		bind_text(s, i++, it->history_status);
@@ -459,7 +460,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 	 * redeliveries) that changes the original, not the conversation.
 	 */
 	if (it->original_wamid != NULL)
-		return apply_edit(d, ev, it);
+		return apply_edit(d, ev, it, now_ms);
 	/* Edits or a deletion that came first (reference 14.1). */
 	if ((k = edits_pending(d, it->wamid)) == -1 ||
 	    (k == 1 && edits_fold(d, it->wamid) == -1))
@@ -484,7 +485,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it)
 		sqlite3_bind_int64(s, 4, sqlite3_last_insert_rowid(d->h));
 		bind_text(s, 5, it->mime_type);
 		bind_text(s, 9, "pending");
-		sqlite3_bind_int64(s, 10, (int64_t)time(NULL));
+		sqlite3_bind_int64(s, 10, now_ms / 1000);
 		if (run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 	}
@@ -603,7 +604,8 @@ outbox_owns(struct db *d, int64_t id, const struct wh_item *it)
 }
 
 static enum db_rc
-apply_status(struct db *d, int64_t ev, const struct wh_item *it)
+apply_status(struct db *d, int64_t ev, const struct wh_item *it,
+    int64_t now_ms)
 {
 	sqlite3_stmt	*s = st(d, STMT_STATUS_INSERT);
 	int64_t		 ob;
@@ -631,7 +633,7 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 	bind_text(s, i++, it->err_details);
 	bind_text(s, i++, it->raw);
 	sqlite3_bind_int64(s, i++, ev);
-	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, i++, now_ms / 1000);
 	if (run(d, STMT_STATUS_INSERT, __func__) != DB_OK)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
@@ -643,7 +645,7 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it)
 	 */
 	if (it->biz_opaque != NULL && (ob = outbox_ref(it->biz_opaque)) > 0 &&
 	    (k = outbox_owns(d, ob, it)) != 0 && (k == -1 ||
-	    db_outbox_accept(d, ob, it->wamid, clock_now_ms()) == -1))
+	    db_outbox_accept(d, ob, it->wamid, now_ms) == -1))
 		return DB_ERR;
 	/* Reference 8.2: 131050, the user stopped marketing messages. */
 	if (it->err_code == 131050 && it->recipient_id != NULL &&
@@ -682,7 +684,8 @@ done:
 
 /* Errors and other fields: stored once, keyed by a digest of the item. */
 static enum db_rc
-apply_stored(struct db *d, int64_t ev, const struct wh_item *it)
+apply_stored(struct db *d, int64_t ev, const struct wh_item *it,
+    int64_t now_ms)
 {
 	sqlite3_stmt	*s;
 	char		 sha[65];
@@ -708,7 +711,7 @@ apply_stored(struct db *d, int64_t ev, const struct wh_item *it)
 	bind_text(s, i++, it->raw);
 	bind_text(s, i++, sha);
 	sqlite3_bind_int64(s, i++, ev);
-	sqlite3_bind_int64(s, i++, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, i++, now_ms / 1000);
 	if (run(d, k, __func__) != DB_OK)
 		return DB_ERR;
 	return sqlite3_changes(d->h) == 0 ? DB_DUP : DB_OK;
@@ -782,27 +785,29 @@ apply_contact_sync(struct db *d, const struct wh_item *it)
 }
 
 /*
- * Applies one item of journal entry ev inside the caller's transaction.
+ * Applies one item of journal entry ev inside the caller's transaction,
+ * at now_ms (unix ms: rows' created_at take its seconds, an outbox row a
+ * status settles its milliseconds).
  * Returns DB_OK, DB_DUP (already known) or DB_ERR with a phrase in *why;
  * on DB_ERR the caller rolls back to its savepoint.
  */
 enum db_rc
 db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
-    const char **why)
+    int64_t now_ms, const char **why)
 {
 	enum db_rc rc = DB_ERR;
 
 	*why = "database error";
 	switch (it->kind) {
 	case WH_MESSAGE:
-		rc = apply_message(d, ev, it);
+		rc = apply_message(d, ev, it, now_ms);
 		break;
 	case WH_STATUS:
-		rc = apply_status(d, ev, it);
+		rc = apply_status(d, ev, it, now_ms);
 		break;
 	case WH_ERROR:
 	case WH_OTHER:
-		rc = apply_stored(d, ev, it);
+		rc = apply_stored(d, ev, it, now_ms);
 		break;
 	case WH_PREFERENCE:
 		rc = apply_preference(d, it);

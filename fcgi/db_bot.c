@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
@@ -147,7 +146,8 @@ db_ticket_get(struct db *d, const char *pnid, const char *wa_id,
 int
 db_ticket_insert(struct db *d, const char *pnid, int64_t contact,
     const char *wa_id, const char *category, const char *description,
-    const char *const *media, size_t nmedia, char *number, size_t sz)
+    const char *const *media, size_t nmedia, int64_t now_s, char *number,
+    size_t sz)
 {
 	sqlite3_stmt	*s = st(d, STMT_TICKET_INSERT);
 	int64_t		 id;
@@ -158,7 +158,7 @@ db_ticket_insert(struct db *d, const char *pnid, int64_t contact,
 	bind_text(s, 3, wa_id);
 	bind_text(s, 4, category);
 	bind_text(s, 5, description);
-	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 6, now_s);
 	if (run(d, STMT_TICKET_INSERT, __func__) != DB_OK)
 		return -1;
 	id = sqlite3_last_insert_rowid(d->h);
@@ -305,7 +305,7 @@ db_agent_finish(struct db *d, int64_t id, const char *state, int64_t next_ms,
 int
 db_order_upsert(struct db *d, const char *pnid, const char *number,
     const char *wa_id, const char *status, const char *ordered_on,
-    const char *expected, int64_t *id)
+    const char *expected, int64_t now_s, int64_t *id)
 {
 	sqlite3_stmt	*s = st(d, STMT_ORDER_UPSERT);
 	int		 rc;
@@ -316,7 +316,7 @@ db_order_upsert(struct db *d, const char *pnid, const char *number,
 	bind_text(s, 4, status);
 	bind_text(s, 5, ordered_on);
 	bind_text(s, 6, expected);
-	sqlite3_bind_int64(s, 7, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 7, now_s);
 	if ((rc = row(d, STMT_ORDER_UPSERT, __func__)) != 1)
 		return -1;
 	*id = sqlite3_column_int64(s, 0);

@@ -264,7 +264,7 @@ enum db_rc	 wal_sync(struct db *);
 int64_t		 contact_find(struct db *, const char *pnid,
 		    const char *wa_id, const char *user_id);
 int64_t		 conversation_ensure(struct db *, const char *pnid,
-		    int64_t contact);
+		    int64_t contact, int64_t now_s);
 int		 status_reconcile(struct db *, const char *wamid);
 
 #endif /* DB_INT_H */

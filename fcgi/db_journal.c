@@ -9,7 +9,6 @@
 
 #include <sqlite3.h>
 
-#include "clock.h"
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
@@ -25,11 +24,10 @@
  * DB_ERR; then nothing was stored.
  */
 enum db_rc
-db_event_insert(struct db *d, struct db_event *ev, size_t n)
+db_event_insert(struct db *d, struct db_event *ev, size_t n, int64_t now_ms)
 {
 	sqlite3_stmt	*s;
 	enum db_rc	 rc;
-	int64_t		 now = clock_now_ms();
 	size_t		 i;
 
 	/* Hashed before the lock: a 3 MB body takes milliseconds. */
@@ -40,7 +38,7 @@ db_event_insert(struct db *d, struct db_event *ev, size_t n)
 		return rc;
 	for (i = 0; i < n; i++) {
 		s = st(d, STMT_EVENT_INSERT);
-		if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK ||
+		if (sqlite3_bind_int64(s, 1, now_ms) != SQLITE_OK ||
 		    sqlite3_bind_blob64(s, 2, ev[i].body, ev[i].len,
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 3, (sqlite3_int64)ev[i].len) !=
@@ -118,12 +116,12 @@ db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
 /* Records what became of a journal entry and its items. */
 int
 db_event_finish(struct db *d, int64_t id, const char *state,
-    const struct db_tally *t, const char *error)
+    const struct db_tally *t, const char *error, int64_t now_ms)
 {
 	sqlite3_stmt	*s = st(d, STMT_EVENT_FINISH);
 
 	bind_text(s, 1, state);
-	sqlite3_bind_int64(s, 2, clock_now_ms());
+	sqlite3_bind_int64(s, 2, now_ms);
 	sqlite3_bind_int(s, 3, t->total);
 	sqlite3_bind_int(s, 4, t->applied);
 	sqlite3_bind_int(s, 5, t->duplicate);

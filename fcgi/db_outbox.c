@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
@@ -273,7 +272,7 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 		goto done;
 	}
 	if ((contact = contact_ensure_out(d, pnid, recipient, now_s)) < 0 ||
-	    (conv = conversation_ensure(d, pnid, contact)) < 0)
+	    (conv = conversation_ensure(d, pnid, contact, now_s)) < 0)
 		goto done;
 	s = st(d, STMT_MSG_OUT_INSERT);
 	bind_text(s, 1, pnid);
@@ -380,26 +379,26 @@ db_sender_get(struct db *d, const char *pnid, struct db_pause *p)
 
 int
 db_sender_pause(struct db *d, const char *pnid, const char *reason,
-    int64_t code, int64_t resume_at, const char *token_sha)
+    int64_t code, int64_t resume_at, const char *token_sha, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_SENDER_PAUSE);
 
 	bind_text(s, 1, pnid);
 	bind_text(s, 2, reason);
 	sqlite3_bind_int64(s, 3, code);
-	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 4, now_s);
 	bind_nz(s, 5, resume_at);
 	bind_text(s, 6, token_sha);
 	return run(d, STMT_SENDER_PAUSE, __func__) == DB_OK ? 0 : -1;
 }
 
 int
-db_sender_resume(struct db *d, const char *pnid)
+db_sender_resume(struct db *d, const char *pnid, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_SENDER_RESUME);
 
 	bind_text(s, 1, pnid);
-	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 2, now_s);
 	return run(d, STMT_SENDER_RESUME, __func__) == DB_OK ? 0 : -1;
 }
 
@@ -467,7 +466,7 @@ db_media_claim(struct db *d, int64_t id, int64_t retry_ms)
  */
 int
 db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
-    int64_t size, const char *path)
+    int64_t size, const char *path, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_MEDIA_STORED);
 
@@ -476,7 +475,7 @@ db_media_stored(struct db *d, int64_t id, const char *mime, const char *sha,
 	bind_text(s, 3, sha);
 	sqlite3_bind_int64(s, 4, size);
 	bind_text(s, 5, path);
-	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 6, now_s);
 	if (run(d, STMT_MEDIA_STORED, __func__) != DB_OK)
 		return -1;
 	return sqlite3_changes(d->h) > 0;
@@ -499,7 +498,7 @@ db_media_retry(struct db *d, int64_t id, int failed, int64_t next_ms,
 /* Records an uploaded file under the media id Meta gave it. */
 int
 db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
-    const char *mime, const char *sha, int64_t size)
+    const char *mime, const char *sha, int64_t size, int64_t now_s)
 {
 	sqlite3_stmt *s = st(d, STMT_MEDIA_INSERT);
 
@@ -510,8 +509,8 @@ db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
 	bind_text(s, 6, sha);
 	sqlite3_bind_int64(s, 7, size);
 	bind_text(s, 9, "stored");
-	sqlite3_bind_int64(s, 10, (int64_t)time(NULL));
-	sqlite3_bind_int64(s, 11, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 10, now_s);
+	sqlite3_bind_int64(s, 11, now_s);
 	return run(d, STMT_MEDIA_INSERT, __func__) == DB_OK ? 0 : -1;
 }
 

@@ -536,7 +536,8 @@ const char *const stmts[STMT__MAX] = {
 	 * pages stably while rows are added.  Four variants, each driven by
 	 * an index (1M messages: a few ms): no filter walks the rowid
 	 * backwards (+ keeps the planner off other indexes), a conversation
-	 * its index, a time window messages_number_time, q the search
+	 * messages_conversation_id (its ids in order: 10M messages, a few
+	 * ms too), a time window messages_number_time, q the search
 	 * index; the other filters then apply as they come.
 	 */
 	[STMT_API_MESSAGES] =
@@ -574,9 +575,9 @@ const char *const stmts[STMT__MAX] = {
 	    "m.phone_number_id = ?2 " API_MSG_FILTERS
 	    "ORDER BY f.rowid DESC LIMIT ?10",
 	[STMT_API_MESSAGES_CONV] =
-	API_MSG_COLS "FROM messages m WHERE m.conversation_id = ?4 AND "
-	    "+m.phone_number_id = ?2 AND "
-	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	API_MSG_COLS "FROM messages m INDEXED BY messages_conversation_id "
+	    "WHERE m.conversation_id = ?4 AND +m.phone_number_id = ?2 AND "
+	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
 	    "ORDER BY m.id DESC LIMIT ?10",
 	[STMT_API_MESSAGES_TIME] =
 	API_MSG_COLS "FROM messages m WHERE m.phone_number_id = ?2 AND "

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <bsd/string.h>
 
@@ -188,7 +189,8 @@ order_line(struct ctx *c, struct db *d, const char *pnid, int64_t *last_id,
 	/* Rows of one order follow each other; the first clears its lines. */
 	if (strcmp(number, last_number) != 0) {
 		if (db_order_upsert(d, pnid, number, wa, status, *ordered ?
-		    ordered : NULL, *exp ? exp : NULL, last_id) == -1 ||
+		    ordered : NULL, *exp ? exp : NULL, (int64_t)time(NULL),
+		    last_id) == -1 ||
 		    db_order_lines_clear(d, *last_id) == -1)
 			return -1;
 		(void)strlcpy(last_number, number, lnsz);

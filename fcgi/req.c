@@ -281,43 +281,6 @@ req_body(struct req *r, size_t max)
 	return got == want ? REQ_BODY_OK : REQ_BODY_SHORT;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* URL-decodes s[0..len) into out (appending).  Returns 0 or -1 if malformed. */
-static int
-urldecode(const char *s, size_t len, struct buf *out)
-{
-	size_t	 i;
-	char	 c;
-	int	 h, l;
-
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if (c == '+')
-			c = ' ';
-		else if (c == '%') {
-			if (i + 2 >= len ||
-			    (h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0)
-				return -1;
-			c = (char)(h << 4 | l);
-			i += 2;
-		}
-		if (buf_append(out, &c, 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * Finds the first parameter called name (decoded) in query string qs and
  * puts its decoded value in out (cleared first).  Names contain dots
@@ -339,15 +302,15 @@ req_query(const char *qs, const char *name, struct buf *out)
 		seg = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', seg);
 		buf_clear(&key);
-		if (urldecode(p, eq != NULL ? (size_t)(eq - p) : seg,
-		    &key) == -1) {
+		if (buf_urldecode(&key, p, eq != NULL ? (size_t)(eq - p) :
+		    seg) == -1) {
 			rc = -1;
 			break;
 		}
 		if (key.len == strlen(name) && key.p != NULL &&
 		    memcmp(key.p, name, key.len) == 0) {
-			if (eq != NULL && urldecode(eq + 1,
-			    seg - (size_t)(eq + 1 - p), out) == -1) {
+			if (eq != NULL && buf_urldecode(out, eq + 1,
+			    seg - (size_t)(eq + 1 - p)) == -1) {
 				rc = -1;
 				break;
 			}

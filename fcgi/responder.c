@@ -194,7 +194,7 @@ webhook_store(struct ctx *c, struct held *h, size_t n)
 		ev[i].body = h[i].r.body.p;
 		ev[i].len = h[i].r.body.len;
 	}
-	if ((rc = db_event_insert(c->db, ev, n)) != DB_OK) {
+	if ((rc = db_event_insert(c->db, ev, n, clock_now_ms())) != DB_OK) {
 		log_warnx("%zu webhook%s not stored (%s), answered 503", n,
 		    n == 1 ? "" : "s",
 		    rc == DB_BUSY ? "database busy" : "database error");
@@ -380,8 +380,9 @@ serve(struct ctx *c)
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api]\n"
+	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api] | -P\n"
 	    "  -n  check the configuration and exit\n"
+	    "  -P  print the API's declared parameters as JSON and exit\n"
 	    "  -r  serve only webhooks or only the management API (and "
 	    "/health)\n"
 	    "Run under spawn-fcgi; configuration comes from the environment "
@@ -398,7 +399,9 @@ main(int argc, char *argv[])
 
 	log_init("wa-fcgi");
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "nr:")) != -1) {
+	while ((ch = getopt(argc, argv, "nPr:")) != -1) {
+		if (ch == 'P')
+			return api_params_print() == 0 ? 0 : 1;
 		if (ch == 'n')
 			check = 1;
 		else if (ch == 'r' && strcmp(optarg, "webhook") == 0)

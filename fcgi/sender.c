@@ -269,8 +269,8 @@ sender_start(struct sender *s)
 			s->token_paused = 1;
 		} else {
 			log_info("the access token changed: sending resumes");
-			if (db_sender_resume(s->db, s->cfg->phone_number_id) ==
-			    -1)
+			if (db_sender_resume(s->db, s->cfg->phone_number_id,
+			    (int64_t)time(NULL)) == -1)
 				goto fail;
 		}
 	}
@@ -303,7 +303,8 @@ paused(struct sender *s, struct number *n, int64_t now)
 	if (n->paused && p.resume_at > 0 && now / 1000 >= p.resume_at) {
 		log_info("%s: breaker closed after %d s; sending resumes",
 		    n->pnid, BREAKER_S);
-		n->paused = db_sender_resume(s->db, n->pnid) == -1;
+		n->paused = db_sender_resume(s->db, n->pnid,
+		    (int64_t)time(NULL)) == -1;
 	}
 	return n->paused;
 }
@@ -375,7 +376,7 @@ retry:
 		/* One token serves every number: all of them stop. */
 		s->token_paused = 1;
 		if (db_sender_pause(s->db, sl->it.pnid, "token_invalid",
-		    r->code, 0, s->token_sha) == -1 ||
+		    r->code, 0, s->token_sha, (int64_t)time(NULL)) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + 1000, r->code,
 		    r->title, r->details) == -1)
 			rc = -1;
@@ -384,7 +385,7 @@ retry:
 		n->paused = 1;
 		n->checked = now;
 		if (db_sender_pause(s->db, sl->it.pnid, "spam_limit", r->code,
-		    now / 1000 + BREAKER_S, NULL) == -1 ||
+		    now / 1000 + BREAKER_S, NULL, (int64_t)time(NULL)) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + BREAKER_S * 1000LL,
 		    r->code, r->title, r->details) == -1)
 			rc = -1;
@@ -422,7 +423,7 @@ upload_result(struct sender *s, int i, const struct graph_reply *r)
 		st.st_size = 0;
 	if (db_outbox_set_body(s->db, sl->it.id, sl->it.body) == -1 ||
 	    db_media_out_insert(s->db, sl->it.pnid, r->id, sl->it.media_mime,
-	    NULL, (int64_t)st.st_size) == -1)
+	    NULL, (int64_t)st.st_size, (int64_t)time(NULL)) == -1)
 		return -1;
 	sl->stage = T_SEND;
 	s->start[s->nstart++] = i;
@@ -646,7 +647,7 @@ media_result(struct sender *s, int i, struct wa_result *res)
 	media_discard(ms);
 	ms->used = 0;
 	if ((rc = db_media_stored(s->db, ms->it.id, ms->mime[0] ? ms->mime :
-	    NULL, sha, size, rel)) != 0)
+	    NULL, sha, size, rel, (int64_t)time(NULL))) != 0)
 		return rc == 1 ? 0 : -1;
 	/*
 	 * The contact was erased while the file came in (issue 10, item

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -332,7 +333,8 @@ apikey_cmd(int argc, char *argv[])
 	if (strcmp(argv[1], "list") == 0)
 		rc = db_apikey_list(d, on_key, NULL) == -1;
 	else if (strcmp(argv[1], "revoke") == 0) {
-		if ((k = db_apikey_revoke(d, argv[2])) == 1) {
+		if ((k = db_apikey_revoke(d, argv[2], (int64_t)time(NULL))) ==
+		    1) {
 			(void)printf("revoked %s\n", argv[2]);
 			rc = 0;
 		} else if (k == 0)
@@ -348,7 +350,8 @@ apikey_cmd(int argc, char *argv[])
 		    sig_sha256_hex(key, strlen(key), sha) == -1)
 			goto done;
 		(void)strlcpy(prefix, key, sizeof(prefix));
-		switch (db_apikey_insert(d, argv[2], sha, prefix, ro)) {
+		switch (db_apikey_insert(d, argv[2], sha, prefix, ro,
+		    (int64_t)time(NULL))) {
 		case DB_OK:
 			(void)printf("API key %s (%s) created; it is shown "
 			    "only now:\n%s\n", argv[2], ro ? "read-only" :

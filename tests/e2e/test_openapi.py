@@ -1,9 +1,11 @@
 """docs/openapi.yaml against what the responders really serve: the routes of
-fcgi/api.c's routes[] table plus /webhook and /health, read from the C
-source and asked of the running stack (nginx, responders, worker).  A route
-added to or removed from routes[] without the document (or the other way
-round) fails here, and so does a parameter, limit, status or column the
-document claims and the gateway does not keep.
+fcgi/api.c's routes[] table with the parameters each declares (as
+`wa-fcgi -P` prints them), plus /webhook and /health read from the C
+source, and asked of the running stack (nginx, responders, worker).  A
+route added to or removed from routes[] without the document (or the other
+way round) fails here, and so does a parameter or bound declared and not
+documented (or documented and not declared), or a parameter, limit, status
+or column the document claims and the gateway does not keep.
 
 The document is read by load_yaml() below (no PyYAML needed): the plain
 subset of YAML described at the top of docs/openapi.yaml."""
@@ -126,44 +128,76 @@ def c_source(name):
         return re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
 
 
+def c_declared():
+    """What fcgi/api.c declares, as `wa-fcgi -P` prints it: one entry a route
+    of its routes[] table, with its query parameters and the members of its
+    JSON body (param.c's param_describe())."""
+    r = subprocess.run([os.path.join(BUILD, "wa-fcgi"), "-P"], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    routes = json.loads(r.stdout)
+    assert routes, "wa-fcgi -P declares no route"
+    return {(x["method"], x["path"]): x for x in routes}
+
+
 def c_routes():
-    """{(METHOD, path): (handler, needs a write key)} from api.c's routes[]."""
-    table = re.search(r"\broutes\[\]\s*=\s*\{(.*?)\n\};", c_source("api.c"), re.S)
-    assert table, "routes[] not found in fcgi/api.c"
-    rows = re.findall(r'\{\s*"(/[^"]*)"\s*,\s*"([A-Z]+)"\s*,\s*(\w+)\s*,\s*(\d)\s*\}', table.group(1))
-    assert rows, "no rows in routes[]"
-    return {(m, p): (fn, w != "0") for p, m, fn, w in rows}
+    """{(METHOD, path): (declaration, needs a write key)} from api.c's routes[]."""
+    return {k: (v, v["write"]) for k, v in DECLARED.items()}
 
 
-def c_enums(fn, depth=0):
-    """{parameter: set of words} for the param_enum() calls of handler fn."""
-    src = c_source("api.c")
-    body = re.search(r"\n%s\(struct call \*\w+[^)]*\)\n\{(.*?)\n\}\n" % fn, src, re.S)
-    if body is None:
-        return {}
-    to = re.fullmatch(r"\s*(\w+)\(c\b[^;]*\);\s*", body.group(1))
-    if to and depth < 3:
-        return c_enums(to.group(1), depth + 1)
+def c_enums(decl):
+    """{parameter: set of words} for the enumerated and boolean query
+    parameters a route declares."""
     out = {}
-    for name, arr in re.findall(r'param_enum\(\w+,\s*"(\w+)",\s*(\w+)', body.group(1)):
-        words = re.search(r"\b%s\[\]\s*=\s*\{(.*?)\};" % arr, src, re.S)
-        out[name] = set(re.findall(r'"([^"]*)"', words.group(1)))
+    for p in decl["query"]:
+        if p["type"] == "boolean":
+            out[p["name"]] = {"true", "false"}
+        elif p["type"] == "enum":
+            out[p["name"]] = set(p["schema"]["enum"])
     return out
 
 
-def c_query_names(fn, depth=0):
-    """The query names handler fn accepts (its names[], or those of the
-    handler it hands the call to), or None when the source says otherwise."""
-    body = re.search(r"\n%s\(struct call \*\w+[^)]*\)\n\{(.*?)\n\}\n" % fn, c_source("api.c"), re.S)
-    if body is None:
-        return None
-    names = re.search(r"\bnames\[\]\s*=\s*\{(.*?)\};", body.group(1), re.S)
-    if names:
-        return set(re.findall(r'"([^"]*)"', names.group(1)))
-    to = re.fullmatch(r"\s*(\w+)\(c\b[^;]*\);\s*", body.group(1))
-    return c_query_names(to.group(1), depth + 1) if to and depth < 3 else None
+def c_query_names(decl):
+    """The query names a route declares."""
+    return {p["name"] for p in decl["query"]}
 
 
+BOUNDS = ("type", "minimum", "maximum", "minLength", "maxLength", "enum", "default", "format",
+          "pattern")
+
+
+def doc_bounds(schema):
+    """A documented schema in the words param_describe() uses: its type and
+    bounds (format int64 says nothing more than integer)."""
+    s = resolve(schema)
+    alts = s.get("anyOf", []) + s.get("oneOf", [])
+    if alts:
+        return {"anyOf": [doc_bounds(a) for a in alts]}
+    out = {k: s[k] for k in BOUNDS if k in s}
+    if out.get("format") == "int64":
+        del out["format"]
+    return out
+
+
+def declared_bounds(p):
+    """A declared parameter's schema without what the document says apart:
+    nullable (a schema member of its own there) and a minLength of 0."""
+    out = {k: v for k, v in p["schema"].items() if k != "nullable"}
+    if out.get("minLength") == 0:
+        del out["minLength"]
+    return out
+
+
+def same_bounds(documented, declared, where):
+    doc, dec = doc_bounds(documented), declared_bounds(declared)
+    # A pattern the table does not hold is a check of the handler's own
+    # (q needs a word, customer_email an @), tested against the stack.
+    if "pattern" not in dec:
+        doc.pop("pattern", None)
+    assert doc == dec, "%s: documented %r, declared %r" % (where, doc, dec)
+
+
+DECLARED = c_declared()
 ROUTES = c_routes()
 SERVED = set(ROUTES) | RESPONDER
 DOCUMENTED = {(m, p) for m, p, _, _ in operations()}
@@ -219,20 +253,46 @@ def test_operation_parameters_and_responses_fit_the_conventions(method, path):
     if (method, path) in RESPONDER:
         assert public(op)
         return
-    fn, write = ROUTES[(method, path)]
+    decl, write = ROUTES[(method, path)]
     assert not public(op)
     assert {"400", "401", "503"} <= responses          # every api.c route refuses unknown names
     if write:
         assert "403" in responses
     if "requestBody" in op:
         assert {"413", "415"} <= responses
-    names = c_query_names(fn)
-    if names is not None:
-        assert {p["name"] for p in params if p["in"] == "query"} == names
-    for name, words in c_enums(fn).items():     # every word api.c takes, no other
+    names = c_query_names(decl)
+    assert {p["name"] for p in params if p["in"] == "query"} == names
+    for name, words in c_enums(decl).items():     # every word api.c takes, no other
         sch = resolve(next(p for p in params if p["name"] == name)["schema"])
         assert set(sch.get("enum", [])) or sch["type"] == "boolean", name
         assert {_str(x) for x in sch.get("enum", [True, False])} == words, name
+
+
+@pytest.mark.parametrize("method,path", sorted(set(ROUTES)))
+def test_documented_parameters_are_the_declared_ones_with_their_bounds(method, path):
+    """Both ways: every query parameter api.c declares for the route is
+    documented with the same type and bounds, and the document names no
+    other; the same for the members of a flat JSON body."""
+    assert (method, path) in DOCUMENTED
+    op, params = next((o, p) for m, pa, o, p in operations() if (m, pa) == (method, path))
+    decl = DECLARED[(method, path)]
+    documented = {p["name"]: p for p in params if p["in"] == "query"}
+    declared = {p["name"]: p for p in decl["query"]}
+    assert set(documented) - set(declared) == set(), "documented, not declared"
+    assert set(declared) - set(documented) == set(), "declared, not documented"
+    for name, p in declared.items():
+        same_bounds(documented[name]["schema"], p, "%s %s ?%s" % (method, path, name))
+    if decl["body"] is None:
+        return
+    schema = resolve(op["requestBody"]["content"]["application/json"]["schema"])
+    assert schema.get("additionalProperties") is False, "an unknown member is refused"
+    members = schema["properties"]
+    declared = {p["name"]: p for p in decl["body"]}
+    assert set(members) == set(declared), "body members documented %s, declared %s" % (
+        sorted(members), sorted(declared))
+    for name, p in declared.items():
+        if p["type"] != "json":             # "json": the handler checks it
+            same_bounds(members[name], p, "%s %s body %s" % (method, path, name))
 
 
 # --- The running gateway ----------------------------------------------------

@@ -78,7 +78,7 @@ journal(struct db *d, const char *const *wamids, size_t n)
 		ev[i].body = b[i];
 		ev[i].len = (size_t)len;
 	}
-	return db_event_insert(d, ev, n) == DB_OK ? 0 : -1;
+	return db_event_insert(d, ev, n, 1767270900000LL) == DB_OK ? 0 : -1;
 }
 
 /* A second connection to the test's file, as another writer would have. */
