@@ -90,14 +90,19 @@ PURE	= webhook \
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
 # the layer of its callers, or a list of its own named here.
-FCGI	= responder $(CORE) $(API)
-WORKER	= worker $(CORE) $(RETAIN) $(BOT) $(NET) $(SEND)
+# DAEMON: what both daemons do at start (signals, -n, the SQLite check).
+DAEMON	= proc
+# APPLY: the worker's apply of the webhook journal.
+APPLY	= apply
+FCGI	= responder $(CORE) $(DAEMON) $(API)
+WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_apply \
 	  $(BUILD)/test_sig \
 	  $(BUILD)/test_webhook \
 	  $(BUILD)/test_cfg \
@@ -134,6 +139,7 @@ LINK_test_counters = counters log
 LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
+LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
 LINK_test_db_open = $(STORE_LINK)

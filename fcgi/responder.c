@@ -10,7 +10,6 @@
  */
 #include <sys/prctl.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "proc.h"
 #include "req.h"
 #include "sig.h"
 
@@ -33,8 +33,6 @@
 #define CHALLENGE_MAX	1024
 #define HOLD_MAX	32	/* webhooks stored by one transaction, at most */
 
-static volatile sig_atomic_t stop;
-
 /* Which routes this pool answers (-r). */
 enum role {
 	ROLE_ALL,	/* no -r: everything */
@@ -42,13 +40,6 @@ enum role {
 	ROLE_API,	/* the management API and /health */
 	ROLE__MAX
 };
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* A request in hand: a webhook waits here for its COMMIT. */
 struct held {
@@ -365,7 +356,7 @@ serve(struct ctx *c)
 	struct held	*h = c->held;
 	size_t		 n, i;
 
-	while (!stop) {
+	while (!proc_stopping()) {
 		if (req_accept(&h[0].r, 1) != REQ_ACCEPT_OK)
 			break;
 		n = 0;
@@ -375,7 +366,7 @@ serve(struct ctx *c)
 				n++;
 			else
 				req_finish(&h[n].r, 0);
-			if (n == 0 || n == HOLD_MAX || stop ||
+			if (n == 0 || n == HOLD_MAX || proc_stopping() ||
 			    req_accept(&h[n].r, 0) != REQ_ACCEPT_OK)
 				break;
 		}
@@ -403,8 +394,6 @@ int
 main(int argc, char *argv[])
 {
 	static struct ctx	 c;	/* HOLD_MAX requests: not on the stack */
-	struct sigaction	 sa;
-	char			 err[512];
 	size_t			 i;
 	int			 ch, check = 0;
 
@@ -426,38 +415,15 @@ main(int argc, char *argv[])
 	if (c.role == ROLE_API && prctl(PR_SET_NAME, "wa-fcgi-api", 0, 0, 0) ==
 	    -1)
 		log_warn("prctl PR_SET_NAME");
-	if (cfg_load(&c.cfg, CFG_NEED_RESPONDER, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (check) {
-		(void)printf("configuration OK\n");
-		cfg_clear(&c.cfg);
-		return 0;
-	}
-	if (!db_sqlite_version_ok())
-		log_warnx("SQLite %s is older than 3.51.3, which fixed a "
-		    "WAL-reset race; upgrade when your distribution allows",
-		    db_sqlite_version());
+	proc_config(&c.cfg, CFG_NEED_RESPONDER, check);
+	proc_sqlite_check(PROC_SQLITE_QUIET);
 	if ((c.db = db_open(c.cfg.db_path, DB_ROLE_RESPONDER, c.cfg.sync_full,
 	    c.cfg.busy_timeout_ms)) == NULL)
 		fatalx("cannot open the database %s", c.cfg.db_path);
 	c.wake = notify_open_sender();
 	(void)counters_open(c.cfg.counters_path);	/* metrics only */
 	c.started = time(NULL);
-
-	/*
-	 * No SA_RESTART: a SIGTERM while we wait in accept() makes
-	 * FCGX_Accept_r fail and the loop end; one that comes during a
-	 * request only sets the flag, and the request is finished first.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		fatalx("sigaction failed");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatalx("sigaction failed");
+	proc_signals();
 	for (i = 0; i < HOLD_MAX; i++)
 		if (req_init(&c.held[i].r) == -1)
 			fatalx("cannot initialise FastCGI");
