@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "policy.h"
 #include "proc.h"
 #include "webhook.h"
 
@@ -45,6 +46,8 @@ struct entry {
 struct apply {
 	struct db	*db;		/* borrowed from the worker */
 	struct chat	*chat;		/* borrowed; NULL: the bot is off */
+	const char	*stop_words;	/* borrowed: WA_STOP_KEYWORDS, or NULL */
+	const char	*start_words;	/* borrowed: WA_START_KEYWORDS, or NULL */
 	int64_t		 pid;		/* for the heartbeat */
 	int64_t		 started;	/* ...when this worker started (s) */
 	int64_t		 beat;		/* when it was last written (ms) */
@@ -112,10 +115,11 @@ static int
 apply_entry(struct apply *a, const struct entry *e)
 {
 	struct db	*d = a->db;
-	struct buf	 why;
-	const char	*state, *w;
-	struct db_tally	 t = { 0, 0, 0, 0 };
-	size_t		 i;
+	struct buf		 why;
+	struct policy_verdict	 v;
+	const char		*state, *w;
+	struct db_tally		 t = { 0, 0, 0, 0 };
+	size_t			 i;
 
 	if (!e->parsed) {
 		log_warnx("journal entry %lld failed: %s", (long long)e->id,
@@ -130,7 +134,8 @@ apply_entry(struct apply *a, const struct entry *e)
 		t.total++;
 		if (db_savepoint(d) == -1)
 			goto fail;
-		switch (db_apply_item(d, e->id, it, clock_now_ms(), &w)) {
+		policy_verdict(it, a->stop_words, a->start_words, &v);
+		switch (db_apply_item(d, e->id, it, &v, clock_now_ms(), &w)) {
 		case DB_OK:
 			t.applied++;
 			if (db_release(d) == -1)
@@ -199,6 +204,17 @@ apply_new(struct db *d, struct chat *chat, int64_t pid, int64_t started)
 }
 
 /* Frees a and what it read ahead; NULL does nothing. */
+/*
+ * Borrows the STOP and START keyword lists (comma separated, NULL none)
+ * that policy_verdict() matches inbound texts against.
+ */
+void
+apply_keywords(struct apply *a, const char *stop, const char *start)
+{
+	a->stop_words = stop;
+	a->start_words = start;
+}
+
 void
 apply_free(struct apply *a)
 {

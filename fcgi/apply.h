@@ -15,6 +15,8 @@ struct db;
 
 struct apply	*apply_new(struct db *, struct chat *, int64_t pid,
 		    int64_t started);
+void		 apply_keywords(struct apply *, const char *stop,
+		    const char *start);
 void		 apply_free(struct apply *);
 int		 apply_batch(struct apply *, int max, long budget_us);
 int		 apply_one_by_one(struct apply *, long budget_us);

@@ -617,14 +617,6 @@ db_checkpoint(struct db *d, int truncate)
 		dbi_err(d, __func__, "wal_checkpoint");
 }
 
-/* Borrows the stop and start keyword lists (comma separated) for apply. */
-void
-db_set_keywords(struct db *d, const char *stop, const char *start)
-{
-	d->stop_words = stop;
-	d->start_words = start;
-}
-
 int
 db_in_transaction(struct db *d)
 {

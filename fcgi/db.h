@@ -8,6 +8,7 @@
 #include "webhook.h"
 
 struct buf;
+struct policy_verdict;
 struct db;
 
 #define DB_NEVER	INT64_MAX	/* a *_next_due() with nothing queued */
@@ -173,7 +174,8 @@ struct db_tally {
 int		 db_event_finish(struct db *, int64_t id, const char *state,
 		    const struct db_tally *, const char *error, int64_t now_ms);
 enum db_rc	 db_apply_item(struct db *, int64_t event_id,
-		    const struct wh_item *, int64_t now_ms, const char **why);
+		    const struct wh_item *, const struct policy_verdict *,
+		    int64_t now_ms, const char **why);
 int		 db_heartbeat(struct db *, int64_t pid, int64_t started,
 		    int64_t now_s);
 int64_t		 db_backlog(struct db *);
@@ -200,8 +202,6 @@ enum db_purge {
 int		 db_media_paths(struct db *, struct buf *);
 int64_t		 db_purge(struct db *, enum db_purge, int64_t cutoff, int limit,
 		    int dry, void (*)(void *, const char *), void *);
-void		 db_set_keywords(struct db *, const char *stop,
-		    const char *start);
 int		 db_in_transaction(struct db *);
 
 int		 db_peer_get(struct db *, const char *pnid,

@@ -385,11 +385,10 @@ rename_insert(struct db *d, const struct wh_item *it, const char *old,
 
 static enum db_rc
 apply_message(struct db *d, int64_t ev, const struct wh_item *it,
-    int64_t now_ms)
+    const struct policy_verdict *v, int64_t now_ms)
 {
 	sqlite3_stmt	*s;
-	int64_t		 contact, conv, window;
-	enum policy_opt	 opt;
+	int64_t		 contact, conv;
 	int		 k, i = 1;
 
 	if ((k = wamid_known(d, it->wamid)) != 0)
@@ -490,19 +489,15 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 		if (dbi_run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 	}
-	/* Opt-out and opt-in keywords (DESIGN rule 5): policy decides. */
-	opt = policy_opt_word(it->type, it->text, d->stop_words,
-	    d->start_words);
-	if (opt != POLICY_OPT_NONE && dbi_run_id(d, STMT_OPT_SET, contact, 2,
-	    opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1)
+	/* Opt-out and opt-in keywords (DESIGN rule 5), as policy said. */
+	if (v->opt != POLICY_OPT_NONE && dbi_run_id(d, STMT_OPT_SET, contact,
+	    2, v->opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1)
 		return DB_ERR;
-	/* The window's end (reference 9.4); a referral is an ad's (5.13). */
-	window = policy_window_expires(it->timestamp,
-	    it->referral_ctwa_clid != NULL || it->referral_source_id != NULL);
+	/* The window's end (reference 9.4, 5.13), as policy said. */
 	s = dbi_st(d, STMT_CONV_INBOUND);
 	sqlite3_bind_int64(s, 1, conv);
 	sqlite3_bind_int64(s, 2, it->timestamp);
-	sqlite3_bind_int64(s, 3, window);
+	sqlite3_bind_int64(s, 3, v->window_expires);
 	if (dbi_run(d, STMT_CONV_INBOUND, __func__) != DB_OK)
 		return DB_ERR;
 	/* Reference 5.11: an id change moves the contact to the new id. */
@@ -606,7 +601,7 @@ outbox_owns(struct db *d, int64_t id, const struct wh_item *it)
 
 static enum db_rc
 apply_status(struct db *d, int64_t ev, const struct wh_item *it,
-    int64_t now_ms)
+    const struct policy_verdict *v, int64_t now_ms)
 {
 	sqlite3_stmt	*s = dbi_st(d, STMT_STATUS_INSERT);
 	int64_t		 ob;
@@ -649,7 +644,7 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it,
 	    db_outbox_accept(d, ob, it->wamid, now_ms) == -1))
 		return DB_ERR;
 	/* Reference 8.2: the user stopped marketing messages (131050). */
-	if (policy_error_opts_out(it->err_code) && it->recipient_id != NULL &&
+	if (v->opts_out && it->recipient_id != NULL &&
 	    db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
 	    it->timestamp) == -1)
 		return DB_ERR;
@@ -787,24 +782,24 @@ apply_contact_sync(struct db *d, const struct wh_item *it)
 
 /*
  * Applies one item of journal entry ev inside the caller's transaction,
- * at now_ms (unix ms: rows' created_at take its seconds, an outbox row a
+ * writing what policy decided of it (v, from policy_verdict()), at now_ms (unix ms: rows' created_at take its seconds, an outbox row a
  * status settles its milliseconds).
  * Returns DB_OK, DB_DUP (already known) or DB_ERR with a phrase in *why;
  * on DB_ERR the caller rolls back to its savepoint.
  */
 enum db_rc
 db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
-    int64_t now_ms, const char **why)
+    const struct policy_verdict *v, int64_t now_ms, const char **why)
 {
 	enum db_rc rc = DB_ERR;
 
 	*why = "database error";
 	switch (it->kind) {
 	case WH_MESSAGE:
-		rc = apply_message(d, ev, it, now_ms);
+		rc = apply_message(d, ev, it, v, now_ms);
 		break;
 	case WH_STATUS:
-		rc = apply_status(d, ev, it, now_ms);
+		rc = apply_status(d, ev, it, v, now_ms);
 		break;
 	case WH_ERROR:
 	case WH_OTHER:

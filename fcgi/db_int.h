@@ -230,8 +230,6 @@ struct db {
 	enum db_role	 role;
 	long		 busy_ms;	/* give up on the lock after this long */
 	int		 group_sync;	/* sync the WAL after COMMIT, unlocked */
-	const char	*stop_words;	/* borrowed: opt-out keywords, or NULL */
-	const char	*start_words;	/* borrowed: opt-in keywords, or NULL */
 	sqlite3_stmt	*s[STMT__MAX];	/* NULL until prepared */
 	int64_t		 budget_end_us;	/* API budget: interrupt after this */
 	int		 budget_hit;	/* the budget interrupted a statement */

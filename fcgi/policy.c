@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "policy.h"
+#include "webhook.h"
 
 /*
  * End of the customer-service window a customer's message at inbound_at
@@ -260,4 +261,32 @@ policy_error_opts_out(int64_t code)
 {
 	return code > 0 && policy_error_class(code, 400) ==
 	    POLICY_ERR_OPTED_OUT;
+}
+
+/*
+ * The rules for one webhook item (see struct policy_verdict): a message
+ * gets its window's end, 72 hours when it came through an ad (a referral
+ * with an ad's source id or click id, reference 5.13) and its STOP/START
+ * meaning; a status whether its error code opts the customer out.
+ * Anything else gets zeroes.
+ */
+void
+policy_verdict(const struct wh_item *it, const char *stop_words,
+    const char *start_words, struct policy_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (it->kind) {
+	case WH_MESSAGE:
+		v->window_expires = policy_window_expires(it->timestamp,
+		    it->referral_ctwa_clid != NULL ||
+		    it->referral_source_id != NULL);
+		v->opt = policy_opt_word(it->type, it->text, stop_words,
+		    start_words);
+		break;
+	case WH_STATUS:
+		v->opts_out = policy_error_opts_out(it->err_code);
+		break;
+	default:
+		break;
+	}
 }

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+struct wh_item;
+
 #define POLICY_WINDOW_S		(24 * 3600)	/* reference 9.4 */
 #define POLICY_WINDOW_AD_S	(72 * 3600)	/* reference 5.13, 9.4 */
 #define POLICY_WINDOW_MARGIN_S	60		/* reference 9.4: a margin */
@@ -50,6 +52,19 @@ enum policy_err {
 	POLICY_ERR__MAX
 };
 
+/*
+ * What the rules say of one webhook item, for storage to write: the
+ * apply (apply.c) asks policy_verdict() and hands the answer to
+ * db_apply_item(), so storage keeps no rule of its own.
+ */
+struct policy_verdict {
+	int64_t		 window_expires; /* a message: its reply window's end */
+	enum policy_opt	 opt;		/* a message: STOP, START or neither */
+	int		 opts_out;	/* a status: its error means opted out */
+};
+
+void		 policy_verdict(const struct wh_item *, const char *stop_words,
+		    const char *start_words, struct policy_verdict *);
 int64_t		 policy_window_expires(int64_t inbound_at, int ad_referral);
 int		 policy_window_open(int64_t expires_at, int64_t now_s);
 int		 policy_inbound_late(int64_t inbound_at, int64_t now_s);

@@ -136,7 +136,6 @@ worker_open(struct worker *w)
 		fatalx("cannot open the database %s", cfg->db_path);
 	if ((w->wake = notify_open_listener(cfg->wake_path)) == -1)
 		fatalx("cannot listen on %s", cfg->wake_path);
-	db_set_keywords(w->db, cfg->stop_words, cfg->start_words);
 	(void)counters_open(cfg->counters_path);	/* metrics only */
 	if (cfg->bot && (w->chat = chat_new(w->db, cfg, err,
 	    sizeof(err))) == NULL)
@@ -144,6 +143,7 @@ worker_open(struct worker *w)
 	if ((w->apply = apply_new(w->db, w->chat, w->pid, w->started)) ==
 	    NULL)
 		fatalx("cannot start the apply: out of memory");
+	apply_keywords(w->apply, cfg->stop_words, cfg->start_words);
 	if ((w->snd = sender_new(w->db, cfg)) == NULL ||
 	    sender_start(w->snd) == -1)
 		fatalx("cannot start the sender");

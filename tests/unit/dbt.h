@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "db.h"
+#include "policy.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -32,6 +33,8 @@ struct tdb {
 	char		 path[128];
 	struct db	*db;		/* the database under test */
 	sqlite3		*h;		/* reads back what was committed */
+	const char	*stop_words;	/* the apply's keywords, NULL none */
+	const char	*start_words;
 };
 
 /* Opens a new, migrated database in a new directory.  0 or -1. */
@@ -190,8 +193,9 @@ static inline int
 apply_batch(struct tdb *t, int64_t ev, const struct wh_batch *b,
     struct db_tally *a)
 {
-	const char	*why;
-	size_t		 i;
+	struct policy_verdict	 v;
+	const char		*why;
+	size_t			 i;
 
 	memset(a, 0, sizeof(*a));
 	if (db_begin(t->db) != DB_OK)
@@ -200,7 +204,10 @@ apply_batch(struct tdb *t, int64_t ev, const struct wh_batch *b,
 		a->total++;
 		if (db_savepoint(t->db) == -1)
 			goto fail;
-		switch (db_apply_item(t->db, ev, &b->items[i], NOW_MS, &why)) {
+		policy_verdict(&b->items[i], t->stop_words, t->start_words,
+		    &v);
+		switch (db_apply_item(t->db, ev, &b->items[i], &v, NOW_MS,
+		    &why)) {
 		case DB_OK:
 			a->applied++;
 			if (db_release(t->db) == -1)

@@ -650,14 +650,16 @@ TEST(bad_item_fails_with_its_reason)
 {
 	struct tdb	 t;
 	struct wh_item	 it;
+	struct policy_verdict v;
 	const char	*why = NULL;
 
 	CHECK(tdb_open(&t) == 0);
 	memset(&it, 0, sizeof(it));
+	memset(&v, 0, sizeof(v));
 	it.kind = WH_BAD;
 	it.error = "message without id";
 	CHECK(db_begin(t.db) == DB_OK);
-	CHECK(db_apply_item(t.db, 0, &it, NOW_MS, &why) == DB_ERR);
+	CHECK(db_apply_item(t.db, 0, &it, &v, NOW_MS, &why) == DB_ERR);
 	CHECK(why != NULL && strcmp(why, "message without id") == 0);
 	CHECK(db_commit(t.db) == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM messages") == 0);
@@ -672,7 +674,8 @@ TEST(stop_and_start_words_opt_out_and_in)
 	char		 b[2048];
 
 	CHECK(tdb_open(&t) == 0);
-	db_set_keywords(t.db, "STOP, UNSUBSCRIBE", "START");
+	t.stop_words = "STOP, UNSUBSCRIBE";
+	t.start_words = "START";
 	CHECK(apply_str(&t, hook_text(b, sizeof(b), "wamid.S1", ALICE, "A",
 	    1767270000, "please stop sending"), &a) == 0 && a.applied == 1);
 	CHECK(q_int(&t, "SELECT opted_out FROM contacts") == 0);

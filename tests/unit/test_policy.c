@@ -6,6 +6,7 @@
 #include <string.h>
 #include "check.h"
 #include "policy.h"
+#include "webhook.h"
 
 #define NOW	1700000000LL	/* any time will do: it is passed in */
 #define HOUR	3600LL
@@ -383,6 +384,54 @@ TEST(error_opts_out)
 	CHECK(policy_error_opts_out(131051) == 0);
 }
 
+/* One item's verdict: what storage is told to write for it. */
+TEST(verdict_per_item_kind)
+{
+	struct wh_item		 it;
+	struct policy_verdict	 v;
+	const int64_t		 t = 1767270000;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = WH_MESSAGE;
+	it.timestamp = t;
+	it.type = "text";
+	it.text = " Stop ";
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.window_expires == t + 24 * 3600);
+	CHECK(v.opt == POLICY_OPT_STOP);
+	CHECK(v.opts_out == 0);
+	/* Through an ad (a click id or a source id): 72 hours. */
+	it.referral_ctwa_clid = "ARAkLkA8rmlF";
+	it.text = "start";
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.window_expires == t + 72 * 3600);
+	CHECK(v.opt == POLICY_OPT_START);
+	it.referral_ctwa_clid = NULL;
+	it.referral_source_id = "120208";
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.window_expires == t + 72 * 3600);
+	/* No keywords configured: a word like any other. */
+	policy_verdict(&it, NULL, NULL, &v);
+	CHECK(v.opt == POLICY_OPT_NONE);
+	/* A status: only whether its error opts the customer out. */
+	memset(&it, 0, sizeof(it));
+	it.kind = WH_STATUS;
+	it.timestamp = t;
+	it.err_code = 131050;
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.opts_out == 1);
+	CHECK(v.window_expires == 0 && v.opt == POLICY_OPT_NONE);
+	it.err_code = 131026;
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.opts_out == 0);
+	/* Anything else: nothing to decide. */
+	it.kind = WH_ERROR;
+	it.err_code = 131050;
+	policy_verdict(&it, "STOP", "START", &v);
+	CHECK(v.opts_out == 0 && v.window_expires == 0 &&
+	    v.opt == POLICY_OPT_NONE);
+}
+
 int
 main(void)
 {
@@ -402,5 +451,6 @@ main(void)
 	RUN(error_classes_by_code);
 	RUN(error_classes_without_code);
 	RUN(error_opts_out);
+	RUN(verdict_per_item_kind);
 	return CHECK_DONE();
 }
