@@ -114,7 +114,7 @@ ahead_fill(struct apply *a, int in_txn)
 static int
 apply_entry(struct apply *a, const struct entry *e)
 {
-	struct db	*d = a->db;
+	struct db		*d = a->db;
 	struct buf		 why;
 	struct policy_verdict	 v;
 	const char		*state, *w;
@@ -203,7 +203,6 @@ apply_new(struct db *d, struct chat *chat, int64_t pid, int64_t started)
 	return a;
 }
 
-/* Frees a and what it read ahead; NULL does nothing. */
 /*
  * Borrows the STOP and START keyword lists (comma separated, NULL none)
  * that policy_verdict() matches inbound texts against.
@@ -215,6 +214,7 @@ apply_keywords(struct apply *a, const char *stop, const char *start)
 	a->start_words = start;
 }
 
+/* Frees a and what it read ahead; NULL does nothing. */
 void
 apply_free(struct apply *a)
 {
