@@ -73,7 +73,8 @@ API	= req \
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
-	  csv
+	  csv \
+	  numbers
 # PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
