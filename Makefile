@@ -38,7 +38,8 @@ DB	= db \
 	  db_outbox \
 	  db_bot \
 	  db_api \
-	  db_retain
+	  db_retain \
+	  db_numbers
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -72,7 +73,8 @@ API	= req \
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
-	  csv
+	  csv \
+	  numbers
 # PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
@@ -121,7 +123,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
 	  $(BUILD)/test_param \
-	  $(BUILD)/test_policy
+	  $(BUILD)/test_policy \
+	  $(BUILD)/test_db_numbers
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -147,6 +150,7 @@ LINK_test_db_apply = $(STORE_LINK)
 LINK_test_db_journal = $(STORE_LINK)
 LINK_test_db_outbox = $(STORE_LINK)
 LINK_test_db_retain = $(STORE_LINK)
+LINK_test_db_numbers = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

@@ -521,3 +521,27 @@ ALTER TABLE contacts ADD COLUMN saved_name_at INTEGER; -- Meta time of the addre
 -- the conversation was read and sorted: 0.5 s for a 40,000-message
 -- conversation of a 10 M-message database (docs/scaling.md).
 CREATE INDEX messages_conversation_id ON messages (conversation_id);
+
+-- migrate: 9
+
+-- The business numbers this install serves (issue 13).  `wactl migrate`
+-- seeds WHATSAPP_PHONE_NUMBER_ID as `default`; `wactl numbers add` checks
+-- others with the Graph API first.  Tokens never come in here: a number
+-- names the environment variable that holds its token.
+CREATE TABLE numbers (
+  phone_number_id      TEXT PRIMARY KEY CHECK (phone_number_id <> '' AND phone_number_id NOT GLOB '*[^0-9]*'), -- Meta's id of the number (digits)
+  waba_id              TEXT,             -- the WhatsApp Business Account it belongs to; NULL unknown
+  display_phone_number TEXT,             -- as Meta shows it, e.g. "+1 555-010-0000"; NULL until checked
+  verified_name        TEXT,             -- the business name Meta verified; NULL until checked
+  label                TEXT UNIQUE NOT NULL CHECK (length(label) BETWEEN 1 AND 32 AND label NOT GLOB '*[^a-z0-9_-]*'), -- short name for wactl and the API
+  token_env            TEXT NOT NULL DEFAULT 'WHATSAPP_ACCESS_TOKEN', -- NAME of the environment variable holding its access token
+  flow_path            TEXT,             -- the chatbot flow file it runs; NULL WA_FLOW_FILE
+  send_rate            INTEGER CHECK (send_rate BETWEEN 1 AND 1000), -- messages/s; NULL WA_SEND_RATE
+  quality_rating       TEXT,             -- Meta's GREEN, YELLOW, RED or UNKNOWN at the last check
+  messaging_limit_tier TEXT,             -- Meta's tier, e.g. TIER_1K, at the last check
+  throughput           TEXT,             -- Meta's throughput level, e.g. STANDARD, at the last check
+  status               TEXT,             -- Meta's status, e.g. CONNECTED, at the last check
+  checked_at           INTEGER,          -- unix s of the last Graph check; NULL never
+  created_at           INTEGER NOT NULL, -- unix s it was first added
+  removed_at           INTEGER           -- unix s it was removed; NULL active (the row stays for history)
+);

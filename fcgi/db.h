@@ -391,4 +391,36 @@ int		 db_schedule_upsert(struct db *, const char *pnid,
 		    const char *number, const char *step, const char *starts,
 		    const char *ends);
 
+/* The business numbers this install serves (db_numbers.c). */
+struct db_number {
+	char		 pnid[32];		/* phone_number_id, digits */
+	char		 waba_id[32];		/* "" unknown */
+	char		 display[64];		/* display_phone_number, "" unchecked */
+	char		 verified_name[256];	/* "" unchecked */
+	char		 label[33];		/* [a-z0-9_-], 1 to 32 */
+	char		 token_env[128];	/* the variable naming its token */
+	char		 flow_path[1024];	/* "" WA_FLOW_FILE */
+	int64_t		 send_rate;		/* messages/s, 0 WA_SEND_RATE */
+	char		 quality[32];		/* quality_rating, "" unchecked */
+	char		 tier[32];		/* messaging_limit_tier */
+	char		 throughput[32];
+	char		 status[64];
+	int64_t		 checked_at;		/* unix s, 0 never */
+	int64_t		 created_at;		/* unix s */
+	int64_t		 removed_at;		/* unix s, 0 active */
+};
+
+enum db_rc	 db_number_upsert(struct db *, const struct db_number *,
+		    int64_t now_s);
+int		 db_number_get(struct db *, const char *id_or_label,
+		    struct db_number *);
+int		 db_number_list(struct db *,
+		    void (*)(void *, const char *const *), void *);
+enum db_rc	 db_number_edit(struct db *, const char *pnid,
+		    const char *label, const char *token_env, const char *flow,
+		    const int64_t *rate, int *changed);
+int		 db_number_remove(struct db *, const char *pnid, int64_t now_s);
+enum db_rc	 db_number_seed(struct db *, const char *pnid, int64_t now_s,
+		    int *added);
+
 #endif

@@ -220,6 +220,13 @@ enum stmt {
 	STMT_SEARCH_UPTO,
 	STMT_SEARCH_INDEX,
 	STMT_SEARCH_DONE,
+	/* db_numbers.c: the business numbers this install serves */
+	STMT_NUMBER_UPSERT,
+	STMT_NUMBER_GET,
+	STMT_NUMBER_LIST,
+	STMT_NUMBER_EDIT,
+	STMT_NUMBER_REMOVE,
+	STMT_NUMBER_SEED,
 	STMT__MAX
 };
 

@@ -889,4 +889,50 @@ const char *const dbi_stmts[STMT__MAX] = {
 	    "WHERE id > ?1 AND id <= ?2 AND text IS NOT NULL",
 	[STMT_SEARCH_DONE] =
 	"UPDATE search_state SET indexed_to = ?1 WHERE id = 1",
+
+	/* db_numbers.c: the business numbers this install serves */
+	/* Add, or check again: a removed number comes back active. */
+	[STMT_NUMBER_UPSERT] =
+	"INSERT INTO numbers (phone_number_id, waba_id, display_phone_number, "
+	    "verified_name, label, token_env, flow_path, send_rate, "
+	    "quality_rating, messaging_limit_tier, throughput, status, "
+	    "checked_at, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+	    "ON CONFLICT (phone_number_id) DO UPDATE SET "
+	    "waba_id = coalesce(excluded.waba_id, waba_id), "
+	    "display_phone_number = excluded.display_phone_number, "
+	    "verified_name = excluded.verified_name, label = excluded.label, "
+	    "token_env = excluded.token_env, flow_path = excluded.flow_path, "
+	    "send_rate = excluded.send_rate, "
+	    "quality_rating = excluded.quality_rating, "
+	    "messaging_limit_tier = excluded.messaging_limit_tier, "
+	    "throughput = excluded.throughput, status = excluded.status, "
+	    "checked_at = excluded.checked_at, removed_at = NULL",
+	/* By id first, then by label (a label may be all digits). */
+	[STMT_NUMBER_GET] =
+	"SELECT phone_number_id, waba_id, display_phone_number, "
+	    "verified_name, label, token_env, flow_path, send_rate, "
+	    "quality_rating, messaging_limit_tier, throughput, status, "
+	    "checked_at, created_at, removed_at FROM numbers "
+	    "WHERE phone_number_id = ?1 OR label = ?1 "
+	    "ORDER BY phone_number_id = ?1 DESC LIMIT 1",
+	[STMT_NUMBER_LIST] =
+	"SELECT phone_number_id, label, display_phone_number, verified_name, "
+	    "quality_rating, status, token_env, removed_at FROM numbers "
+	    "ORDER BY removed_at IS NOT NULL, created_at, phone_number_id",
+	/* NULL leaves a column as it is. */
+	[STMT_NUMBER_EDIT] =
+	"UPDATE numbers SET label = coalesce(?2, label), "
+	    "token_env = coalesce(?3, token_env), "
+	    "flow_path = coalesce(?4, flow_path), "
+	    "send_rate = coalesce(?5, send_rate) WHERE phone_number_id = ?1",
+	[STMT_NUMBER_REMOVE] =
+	"UPDATE numbers SET removed_at = ?2 WHERE phone_number_id = ?1 AND "
+	    "removed_at IS NULL",
+	/* WHATSAPP_PHONE_NUMBER_ID as the first entry, once. */
+	[STMT_NUMBER_SEED] =
+	"INSERT INTO numbers (phone_number_id, label, created_at) "
+	    "SELECT ?1, 'default', ?2 WHERE NOT EXISTS (SELECT 1 FROM numbers "
+	    "WHERE phone_number_id = ?1 AND removed_at IS NULL) "
+	    "ON CONFLICT (phone_number_id) DO UPDATE SET removed_at = NULL",
 };

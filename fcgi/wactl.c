@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "notify.h"
+#include "numbers.h"
 #include "outbox.h"
 #include "purge.h"
 #include "sig.h"
@@ -49,6 +50,12 @@ usage(void)
 	    "  apikey create NAME [--read-only] | list | revoke NAME\n"
 	    "           keys for the management API; create prints the key "
 	    "once\n"
+	    "  numbers add ID [--waba ID] [--label L] [--token-env VAR] "
+	    "[--flow FILE] [--rate N]\n"
+	    "  numbers list | show ID|LABEL | edit ID|LABEL ... | remove "
+	    "ID|LABEL\n"
+	    "           the business numbers served; add checks one with "
+	    "the Graph API\n"
 	    "  purge [--dry-run]\n"
 	    "           remove what is past WA_RETAIN_*; --dry-run only "
 	    "says what would go\n"
@@ -101,6 +108,9 @@ migrate(void)
 		(void)printf("schema migrated from version %d to %d\n", from,
 		    to);
 	db_close(d);
+	/* Existing installs keep their number as the first entry. */
+	if (rc == 0 && numbers_seed(&cfg) == -1)
+		rc = -1;
 	cfg_clear(&cfg);
 	return rc == 0 ? 0 : 1;
 }
@@ -493,6 +503,8 @@ main(int argc, char *argv[])
 		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "apikey") == 0)
 		return apikey_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "numbers") == 0)
+		return numbers_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "messages") == 0 || strcmp(argv[1],
 	    "conversations") == 0) {
 		if (!client_configured()) {

@@ -608,6 +608,7 @@ class State:
         self.faults = []
         self.delay_ms = 0
         self.media = {}
+        self.numbers = {}   # phone-number-id -> its node's fields (GET /{id})
         self.media_ttl = 300
         self.media_url_host = "127.0.0.1"
         self.redirect_host = None
@@ -860,7 +861,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.upload(rec, raw, parts[1])
         mid = parts[1]
         with st.lock:
+            num = st.numbers.get(mid)
             med = st.media.get(mid)
+        if num is not None and m == "GET":
+            # The phone number node: the fields asked for, and its id.
+            want = [f for f in rec["query"].get("fields", "").split(",") if f]
+            out = {k: v for k, v in num.items() if not want or k in want}
+            out["id"] = mid
+            return self.ok(path, out)
         pnid = rec["query"].get("phone_number_id")
         if med is None or (pnid and med.get("phone_number_id") and pnid != med["phone_number_id"]):
             return self.unsupported(path, m, mid)
@@ -1019,11 +1027,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.media_url_host = str(arg["media_url_host"] or "127.0.0.1")
             if "redirect_host" in arg:
                 st.redirect_host = arg["redirect_host"] or None
+        elif what == "number":
+            pnid = str(arg.get("id", ""))
+            if not pnid.isdigit():
+                return self.send(400, b'{"error":"id must be digits"}', "application/json")
+            with st.lock:
+                if arg.get("fields") is None:
+                    st.numbers.pop(pnid, None)
+                else:
+                    st.numbers[pnid] = dict(arg["fields"])
         elif what == "reset":
             with st.lock:
                 st.records = []
                 st.dropped = 0
                 st.faults = []
+                st.numbers = {}
                 st.delay_ms = 0
                 st.media_url_host = "127.0.0.1"
                 st.redirect_host = None
@@ -1241,6 +1259,12 @@ class FakeGraph:
     def set_token(self, token):
         self.token = token
         self._ctl("POST", "config", {"token": token})
+
+    def set_number(self, phone_number_id, fields=None):
+        """Makes GET /{version}/{phone_number_id} answer fields (a dict of
+        the phone number node's fields); None forgets the number, which
+        then gets Meta's 100/33 "does not exist"."""
+        self._ctl("POST", "number", {"id": phone_number_id, "fields": fields})
 
     def set_media_url_ttl(self, seconds):
         self._ctl("POST", "config", {"media_url_ttl_s": seconds})
