@@ -33,6 +33,7 @@ CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 # DB: storage, db.c and one file per job (db_int.h is private to them).
 DB	= db \
 	  db_sql \
+	  db_sql_api \
 	  db_journal \
 	  db_apply \
 	  db_outbox \

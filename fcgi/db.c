@@ -100,7 +100,7 @@ dbi_run(struct db *d, enum stmt k, const char *fn)
 		return DB_OK;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return DB_DUP;
-	dbi_err(d, fn, dbi_stmts[k]);
+	dbi_err(d, fn, dbi_sql(k));
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return DB_BUSY;
 	return DB_ERR;
@@ -117,7 +117,7 @@ dbi_row(struct db *d, enum stmt k, const char *fn)
 	sqlite3_reset(d->s[k]);
 	if (rc == SQLITE_DONE)
 		return 0;
-	dbi_err(d, fn, dbi_stmts[k]);
+	dbi_err(d, fn, dbi_sql(k));
 	return -1;
 }
 
@@ -295,9 +295,9 @@ db_migrate(struct db *d, int *from, int *to)
 }
 
 /*
- * Prepares every statement of db_sql.c's table.  A slot its designated
- * initializers left empty (an enum value without its SQL) fails start-up
- * here, with its number, rather than as a NULL handed to SQLite (which
+ * Prepares every statement of the two tables (db_sql.c, db_sql_api.c).
+ * A slot neither fills (an enum value without its SQL), or both, fails
+ * start-up here, with its number, rather than as a NULL handed to SQLite (which
  * crashes on it unless built with SQLITE_ENABLE_API_ARMOR).  Returns 0
  * or -1, logged.
  */
@@ -307,15 +307,17 @@ prepare_all(struct db *d)
 	int i;
 
 	for (i = 0; i < STMT__MAX; i++)
-		if (dbi_stmts[i] == NULL) {
-			log_warnx("%s: statement %d of enum stmt has no SQL "
-			    "in db_sql.c", __func__, i);
+		if ((dbi_sql_main[i] == NULL) == (dbi_sql_api[i] == NULL)) {
+			log_warnx("%s: statement %d of enum stmt has %s",
+			    __func__, i, dbi_sql_main[i] == NULL ?
+			    "no SQL in db_sql.c or db_sql_api.c" :
+			    "SQL in both db_sql.c and db_sql_api.c");
 			return -1;
 		}
 	for (i = 0; i < STMT__MAX; i++)
-		if (sqlite3_prepare_v3(d->h, dbi_stmts[i], -1,
+		if (sqlite3_prepare_v3(d->h, dbi_sql(i), -1,
 		    SQLITE_PREPARE_PERSISTENT, &d->s[i], NULL) != SQLITE_OK) {
-			dbi_err(d, __func__, dbi_stmts[i]);
+			dbi_err(d, __func__, dbi_sql(i));
 			return -1;
 		}
 	return 0;
@@ -580,7 +582,7 @@ db_health_get(struct db *d, struct db_health *h)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_HEARTBEAT_GET]);
+		dbi_err(d, __func__, dbi_sql(STMT_HEARTBEAT_GET));
 		return -1;
 	}
 	s = dbi_st(d, STMT_OUTBOX_DEPTH);
@@ -667,7 +669,7 @@ dbi_each_row(struct db *d, enum stmt k, int ncols,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, fn, dbi_stmts[k]);
+		dbi_err(d, fn, dbi_sql(k));
 		return -1;
 	}
 	return n;
@@ -736,7 +738,7 @@ dbi_each_typed(struct db *d, enum stmt k, void (*cb)(void *, int,
 		free(vals);
 	}
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, fn, dbi_stmts[k]);
+		dbi_err(d, fn, dbi_sql(k));
 		return -1;
 	}
 	return n;

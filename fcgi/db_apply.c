@@ -39,7 +39,7 @@ dbi_contact_find(struct db *d, const char *pnid, const char *wa_id,
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 			id = sqlite3_column_int64(s, 0);
 		else if (rc != SQLITE_DONE) {
-			dbi_err(d, __func__, dbi_stmts[q[i]]);
+			dbi_err(d, __func__, dbi_sql(q[i]));
 			id = -1;
 		}
 		sqlite3_reset(s);
@@ -149,7 +149,7 @@ dbi_conversation_ensure(struct db *d, const char *pnid, int64_t contact,
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	else if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_CONV_FIND]);
+		dbi_err(d, __func__, dbi_sql(STMT_CONV_FIND));
 		id = -1;
 	}
 	sqlite3_reset(s);
@@ -177,7 +177,7 @@ wamid_known(struct db *d, const char *wamid)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	dbi_err(d, __func__, dbi_stmts[STMT_MSG_EXISTS]);
+	dbi_err(d, __func__, dbi_sql(STMT_MSG_EXISTS));
 	return -1;
 }
 
@@ -217,7 +217,7 @@ edits_fold(struct db *d, const char *wamid)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_EDIT_LIST]);
+		dbi_err(d, __func__, dbi_sql(STMT_EDIT_LIST));
 		free(text);
 		return -1;
 	}
@@ -546,7 +546,7 @@ dbi_status_reconcile(struct db *d, const char *wamid)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_STATUS_LIST]);
+		dbi_err(d, __func__, dbi_sql(STMT_STATUS_LIST));
 		return -1;
 	}
 	if (cur[0] == '\0')

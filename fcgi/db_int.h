@@ -230,7 +230,10 @@ enum stmt {
 	STMT__MAX
 };
 
-extern const char *const dbi_stmts[STMT__MAX];	/* db_sql.c */
+/* The statement table, in two files by job; dbi_sql() reads either. */
+extern const char *const dbi_sql_main[STMT__MAX];	/* db_sql.c */
+extern const char *const dbi_sql_api[STMT__MAX];	/* db_sql_api.c */
+const char	*dbi_sql(enum stmt);
 
 struct db {
 	sqlite3		*h;

@@ -45,7 +45,7 @@ db_event_insert(struct db *d, struct db_event *ev, size_t n, int64_t now_ms)
 		    SQLITE_OK ||
 		    sqlite3_bind_text(s, 4, ev[i].sha256, -1, SQLITE_STATIC) !=
 		    SQLITE_OK) {
-			dbi_err(d, __func__, dbi_stmts[STMT_EVENT_INSERT]);
+			dbi_err(d, __func__, dbi_sql(STMT_EVENT_INSERT));
 			db_rollback(d);
 			return DB_ERR;
 		}
@@ -73,7 +73,7 @@ db_backlog(struct db *d)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else
-		dbi_err(d, __func__, dbi_stmts[STMT_BACKLOG]);
+		dbi_err(d, __func__, dbi_sql(STMT_BACKLOG));
 	sqlite3_reset(s);
 	return n;
 }
@@ -95,7 +95,7 @@ db_event_next(struct db *d, int64_t after, int64_t *id, char **body,
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
 			return 0;
-		dbi_err(d, __func__, dbi_stmts[STMT_EVENT_NEXT]);
+		dbi_err(d, __func__, dbi_sql(STMT_EVENT_NEXT));
 		return -1;
 	}
 	*id = sqlite3_column_int64(s, 0);

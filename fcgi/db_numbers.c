@@ -135,8 +135,9 @@ db_number_remove(struct db *d, const char *pnid, int64_t now_s)
 }
 
 /*
- * WHATSAPP_PHONE_NUMBER_ID as `default` when no active row has it, so
- * that an install from before the numbers table keeps its number.
+ * WHATSAPP_PHONE_NUMBER_ID as `default` when no row has it, so that an
+ * install from before the numbers table keeps its number; one the
+ * operator removed stays removed (migrate runs at every upgrade).
  * *added is 1 when it was written.  DB_DUP when another number is
  * labelled `default` already.
  */

@@ -418,7 +418,7 @@ db_sender_list(struct db *d, void (*cb)(void *, const char *, const char *,
 		    sqlite3_column_int64(s, 4));
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_SENDER_LIST]);
+		dbi_err(d, __func__, dbi_sql(STMT_SENDER_LIST));
 		return -1;
 	}
 	return 0;

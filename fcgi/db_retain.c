@@ -41,7 +41,7 @@ collect_paths(struct db *d, enum stmt k, struct buf *files)
 			break;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[k]);
+		dbi_err(d, __func__, dbi_sql(k));
 		return -1;
 	}
 	return 0;
@@ -92,7 +92,7 @@ erase_find_bodies(struct db *d, int64_t after, int64_t upto,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		dbi_err(d, __func__, dbi_stmts[STMT_ERASE_FIND_BODIES]);
+		dbi_err(d, __func__, dbi_sql(STMT_ERASE_FIND_BODIES));
 		return -1;
 	}
 	return 0;

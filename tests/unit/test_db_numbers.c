@@ -140,6 +140,23 @@ TEST(seed_adds_the_configured_number_once)
 	tdb_close(&t);
 }
 
+/* A number the operator removed is not brought back by the next migrate. */
+TEST(seed_leaves_a_removed_number_removed)
+{
+	struct tdb		 t;
+	struct db_number	 g;
+	int			 added;
+
+	CHECK(tdb_open(&t) == 0);
+	CHECK(db_number_seed(t.db, PNID, NOW_S, &added) == DB_OK && added);
+	CHECK(db_number_remove(t.db, PNID, NOW_S + 10) == 1);
+	CHECK(db_number_seed(t.db, PNID, NOW_S + 20, &added) == DB_OK &&
+	    !added);
+	CHECK(db_number_get(t.db, PNID, &g) == 1);
+	CHECK(g.removed_at == NOW_S + 10);
+	tdb_close(&t);
+}
+
 int
 main(void)
 {
@@ -148,5 +165,6 @@ main(void)
 	RUN(edit_changes_only_what_is_given);
 	RUN(remove_keeps_the_row_and_readd_reactivates);
 	RUN(seed_adds_the_configured_number_once);
+	RUN(seed_leaves_a_removed_number_removed);
 	return CHECK_DONE();
 }

@@ -16,16 +16,23 @@
 static char	dir[] = "/tmp/test_db_open.XXXXXX";
 static char	path[64];
 
+/* Every statement in exactly one of the two tables, and not empty. */
 TEST(every_statement_has_sql)
 {
-	int i, missing = 0;
+	int i, missing = 0, twice = 0;
 
-	for (i = 0; i < STMT__MAX; i++)
-		if (dbi_stmts[i] == NULL || dbi_stmts[i][0] == '\0') {
+	for (i = 0; i < STMT__MAX; i++) {
+		if (dbi_sql(i) == NULL || dbi_sql(i)[0] == '\0') {
 			fprintf(stderr, "  statement %d has no SQL\n", i);
 			missing++;
 		}
+		if (dbi_sql_main[i] != NULL && dbi_sql_api[i] != NULL) {
+			fprintf(stderr, "  statement %d has SQL twice\n", i);
+			twice++;
+		}
+	}
 	CHECK(missing == 0);
+	CHECK(twice == 0);
 }
 
 TEST(migrated_file_prepares_every_statement)
