@@ -19,6 +19,7 @@
 #include <bsd/string.h>
 #include <sqlite3.h>
 
+#include "cfg.h"
 #include "clock.h"
 #include "db.h"
 #include "db_int.h"
@@ -204,6 +205,30 @@ db_user_version(struct db *d, int *v)
 		dbi_err(d, __func__, "PRAGMA user_version");
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Opens cfg's database for an admin command (wactl), at the schema this
+ * build knows, or logs why not and returns NULL.
+ */
+struct db *
+db_open_current(const struct cfg *cfg)
+{
+	struct db	*d;
+	int		 v;
+
+	if ((d = db_open(cfg->db_path, DB_ROLE_ADMIN, cfg->sync_full,
+	    cfg->busy_timeout_ms)) == NULL) {
+		log_warnx("cannot open the database %s", cfg->db_path);
+		return NULL;
+	}
+	if (db_user_version(d, &v) == -1 || v != db_schema_known()) {
+		log_warnx("%s is not at schema version %d: run `wactl "
+		    "migrate` first", cfg->db_path, db_schema_known());
+		db_close(d);
+		return NULL;
+	}
+	return d;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include "webhook.h"
 
 struct buf;
+struct cfg;
 struct policy_verdict;
 struct db;
 
@@ -140,6 +141,7 @@ struct db	*db_open(const char *path, enum db_role, int sync_full,
 void		 db_close(struct db *);
 int		 db_schema_known(void);
 int		 db_user_version(struct db *, int *);
+struct db	*db_open_current(const struct cfg *);
 int		 db_migrate(struct db *, int *from, int *to);
 const char	*db_sqlite_version(void);
 int		 db_sqlite_version_ok(void);

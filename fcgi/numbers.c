@@ -211,26 +211,6 @@ fail:
 	return rc;
 }
 
-static struct db *
-open_db(const struct cfg *cfg)
-{
-	struct db	*d;
-	int		 v;
-
-	if ((d = db_open(cfg->db_path, DB_ROLE_ADMIN, cfg->sync_full,
-	    cfg->busy_timeout_ms)) == NULL) {
-		log_warnx("cannot open the database %s", cfg->db_path);
-		return NULL;
-	}
-	if (db_user_version(d, &v) == -1 || v != db_schema_known()) {
-		log_warnx("%s is not at schema version %d: run `wactl "
-		    "migrate` first", cfg->db_path, db_schema_known());
-		db_close(d);
-		return NULL;
-	}
-	return d;
-}
-
 /* The options add and edit share; 0, or 2 after a usage line. */
 struct nopts {
 	const char	*waba, *label, *token_env, *flow;
@@ -455,7 +435,7 @@ numbers_cmd(int argc, char *argv[])
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((d = open_db(&cfg)) == NULL)
+	if ((d = db_open_current(&cfg)) == NULL)
 		goto done;
 	if (strcmp(what, "add") == 0)
 		rc = add_cmd(&cfg, d, argv[2], argc - 2, argv + 2);
@@ -498,7 +478,7 @@ numbers_seed(const struct cfg *cfg)
 
 	if (cfg->phone_number_id == NULL || *cfg->phone_number_id == '\0')
 		return 0;
-	if ((d = open_db(cfg)) == NULL)
+	if ((d = db_open_current(cfg)) == NULL)
 		return -1;
 	switch (db_number_seed(d, cfg->phone_number_id, (int64_t)time(NULL),
 	    &added)) {

@@ -163,7 +163,6 @@ done:
 	return rc;
 }
 
-static struct db	*open_current(const struct cfg *);
 
 static const char *const outbox_rc_names[OUTBOX__MAX] = {
 	"queued",		/* OUTBOX_OK */
@@ -232,7 +231,7 @@ send_cmd(int argc, char *argv[])
 	if ((text != NULL ? text_request(&req, to, text, reply) :
 	    read_stdin(&req)) == -1)
 		goto done;
-	if ((d = open_current(&cfg)) == NULL)
+	if ((d = db_open_current(&cfg)) == NULL)
 		goto done;
 	(void)counters_open(cfg.counters_path);	/* metrics only */
 	memset(&r, 0, sizeof(r));
@@ -266,27 +265,6 @@ done:
 	return status;
 }
 
-/* Opens the database at the schema this build knows, or logs why not. */
-static struct db *
-open_current(const struct cfg *cfg)
-{
-	struct db	*d;
-	int		 v;
-
-	if ((d = db_open(cfg->db_path, DB_ROLE_ADMIN, cfg->sync_full,
-	    cfg->busy_timeout_ms)) == NULL) {
-		log_warnx("cannot open the database %s", cfg->db_path);
-		return NULL;
-	}
-	if (db_user_version(d, &v) == -1 || v != db_schema_known()) {
-		log_warnx("%s is not at schema version %d: run `wactl "
-		    "migrate` first", cfg->db_path, db_schema_known());
-		db_close(d);
-		return NULL;
-	}
-	return d;
-}
-
 static int
 import_cmd(const char *what, const char *file)
 {
@@ -299,7 +277,7 @@ import_cmd(const char *what, const char *file)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((d = open_current(&cfg)) != NULL &&
+	if ((d = db_open_current(&cfg)) != NULL &&
 	    import_csv(d, cfg.phone_number_id, what, file) == 0)
 		rc = 0;
 	db_close(d);
@@ -338,7 +316,7 @@ apikey_cmd(int argc, char *argv[])
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((d = open_current(&cfg)) == NULL)
+	if ((d = db_open_current(&cfg)) == NULL)
 		goto done;
 	if (strcmp(argv[1], "list") == 0)
 		rc = db_apikey_list(d, on_key, NULL) == -1;
@@ -398,8 +376,8 @@ purge_cmd(int dry)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((d = open_current(&cfg)) != NULL && purge_run(d, &cfg, dry, n) ==
-	    0) {
+	if ((d = db_open_current(&cfg)) != NULL &&
+	    purge_run(d, &cfg, dry, n) == 0) {
 		(void)printf("%s %lld journal bodies (older than %ld days), "
 		    "%lld messages (%ld days), %lld media files (%ld days); "
 		    "0 days means kept forever\n", dry ? "would remove" :
@@ -428,7 +406,7 @@ backup_cmd(const char *path)
 	}
 	/* The copy holds every message: owner only, whatever the umask. */
 	(void)umask(077);
-	if ((d = open_current(&cfg)) != NULL && db_backup(d, path) == 0) {
+	if ((d = db_open_current(&cfg)) != NULL && db_backup(d, path) == 0) {
 		if (chmod(path, 0600) == -1)
 			log_warn("chmod 0600 %s", path);
 		else {
@@ -456,7 +434,7 @@ release_cmd(const char *wa_id)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((d = open_current(&cfg)) == NULL)
+	if ((d = db_open_current(&cfg)) == NULL)
 		goto done;
 	if (db_peer_get(d, cfg.phone_number_id, wa_id, &p) == -1)
 		goto done;
