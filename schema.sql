@@ -545,3 +545,66 @@ CREATE TABLE numbers (
   created_at           INTEGER NOT NULL, -- unix s it was first added
   removed_at           INTEGER           -- unix s it was removed; NULL active (the row stays for history)
 );
+
+-- migrate: 10
+
+-- Issue 13: many numbers, and Meta's account side.
+
+-- What Meta last said about a number outside a Graph check: the health
+-- webhooks (phone_number_quality_update, account_update,
+-- business_capability_update) and the catalog it sells from.
+ALTER TABLE numbers ADD COLUMN catalog_id TEXT;          -- Commerce catalog for product messages; NULL none
+ALTER TABLE numbers ADD COLUMN quality_at INTEGER;       -- Meta time quality_rating or the tier last changed
+ALTER TABLE numbers ADD COLUMN account_state TEXT;       -- last account_update event, e.g. ACCOUNT_RESTRICTION, DISABLED_UPDATE; NULL none
+ALTER TABLE numbers ADD COLUMN account_detail TEXT;      -- that change's value as JSON (restrictions, violation, ban state)
+ALTER TABLE numbers ADD COLUMN account_at INTEGER;       -- Meta time of that change
+ALTER TABLE numbers ADD COLUMN max_daily_conversations INTEGER; -- business_capability_update: the tier as a number; NULL unknown
+ALTER TABLE numbers ADD COLUMN profile TEXT;             -- the business profile as JSON, as Meta last returned it
+ALTER TABLE numbers ADD COLUMN profile_at INTEGER;       -- unix s it was fetched
+
+-- An API key may be limited to numbers: with rows here it sees only
+-- those (everything else answers 404); with none, every number.
+CREATE TABLE api_key_numbers (
+  api_key_id      INTEGER NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+  phone_number_id TEXT NOT NULL,      -- a number the key may see
+  PRIMARY KEY (api_key_id, phone_number_id)
+) WITHOUT ROWID;
+
+-- Message templates of each WhatsApp Business Account, as Meta last
+-- listed them (GET /{waba-id}/message_templates) and as the template
+-- webhooks changed them since.  A template is (WABA, name, language).
+CREATE TABLE templates (
+  id              INTEGER PRIMARY KEY,
+  waba_id         TEXT NOT NULL,      -- the account it belongs to
+  template_id     TEXT,               -- Meta's id; NULL until Meta gave one
+  name            TEXT NOT NULL,
+  language        TEXT NOT NULL,      -- e.g. en_US
+  category        TEXT,               -- MARKETING, UTILITY or AUTHENTICATION
+  status          TEXT NOT NULL,      -- Meta's: APPROVED, PENDING, REJECTED, PAUSED, DISABLED, ...
+  quality         TEXT,               -- GREEN, YELLOW, RED or UNKNOWN
+  components      TEXT NOT NULL DEFAULT '[]', -- Meta's components array as JSON
+  rejected_reason TEXT,               -- why Meta refused it; NULL none
+  synced_at       INTEGER,            -- unix s of the sync that last saw it
+  updated_at      INTEGER NOT NULL,   -- unix s of the last change here
+  UNIQUE (waba_id, name, language)
+);
+
+-- Calls to Meta's account side that the API asks for (responders never
+-- reach the network): the worker makes them in order and writes the
+-- answer here, where GET /jobs/{id} reads it.
+CREATE TABLE account_jobs (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT,               -- the number it is for; NULL a WABA-wide call
+  waba_id         TEXT,               -- the account, when the call is about one
+  kind            TEXT NOT NULL CHECK (kind = 'template_sync' OR kind = 'template_create' OR kind = 'template_delete' OR kind = 'profile_get' OR kind = 'profile_set'),
+  body            TEXT,               -- what to send, as JSON; NULL none
+  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state = 'queued' OR state = 'running' OR state = 'done' OR state = 'failed'),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,   -- unix milliseconds
+  result          TEXT,               -- Meta's answer as JSON, once done
+  error_code      INTEGER,            -- Meta's code when it failed
+  error_title     TEXT,               -- a sentence saying why, never a token
+  created_at      INTEGER NOT NULL,   -- unix milliseconds
+  finished_at     INTEGER             -- unix milliseconds
+);
+CREATE INDEX account_jobs_due ON account_jobs (next_attempt_at, id) WHERE state = 'queued';

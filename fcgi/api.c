@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "api_int.h"
 #include "buf.h"
 #include "clock.h"
 #include "cfg.h"
@@ -34,10 +35,9 @@
 #include "req.h"
 #include "sig.h"
 
-#define LIMIT_DEFAULT	50
-#define LIMIT_MAX	200
 #define SEND_MAX	(64 * 1024)
 #define STATS_SPAN_MAX	(366 * 86400)	/* /stats: one request, at most */
+
 
 /*
  * Every endpoint's parameters, declared once (param.h): the query
@@ -46,10 +46,6 @@
  * handler runs, which reads only checked, typed values (c->q.messages
  * .phone); `wa-fcgi -P` prints them for docs/openapi.yaml's test.
  */
-#define LIMIT(s) { .name = "limit", .type = PARAM_INT, .min = 1, \
-	.max = LIMIT_MAX, .def = LIMIT_DEFAULT, .field = offsetof(s, limit) }
-#define CURSOR(s) { .name = "cursor", .type = PARAM_INT, .min = 1, \
-	.max = INT64_MAX, .field = offsetof(s, cursor) }
 
 static const char *const dirs[] = { "in", "out", NULL };
 static const char *const statuses[] = { "accepted", "sent", "delivered",
@@ -61,10 +57,6 @@ static const char *const event_states[] = { "pending", "applied",
 
 
 /* GET /messages, GET /conversations/{id}/messages */
-struct messages_f {
-	struct param_val	 phone, conversation_id, type, direction,
-				 status, since, until, limit, cursor, q;
-};
 
 static const struct param messages_p[] = {
 	{ .name = "phone", .type = PARAM_PHONE,
@@ -82,17 +74,14 @@ static const struct param messages_p[] = {
 	  .field = offsetof(struct messages_f, since) },
 	{ .name = "until", .type = PARAM_TIME,
 	  .field = offsetof(struct messages_f, until) },
-	LIMIT(struct messages_f),
-	CURSOR(struct messages_f),
+	API_LIMIT(struct messages_f),
+	API_CURSOR(struct messages_f),
 	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 200,
 	  .field = offsetof(struct messages_f, q) },
 	{ .name = NULL }
 };
 
 /* GET /conversations */
-struct conversations_f {
-	struct param_val	 unread, assignee, q, messages, limit, cursor;
-};
 
 static const struct param conversations_p[] = {
 	{ .name = "unread", .type = PARAM_BOOL,
@@ -103,51 +92,42 @@ static const struct param conversations_p[] = {
 	  .field = offsetof(struct conversations_f, q) },
 	{ .name = "messages", .type = PARAM_INT, .min = 0, .max = 20,
 	  .field = offsetof(struct conversations_f, messages) },
-	LIMIT(struct conversations_f),
-	CURSOR(struct conversations_f),
+	API_LIMIT(struct conversations_f),
+	API_CURSOR(struct conversations_f),
 	{ .name = NULL }
 };
 
 /* GET /contacts */
-struct contacts_f {
-	struct param_val	 q, opted_out, limit, cursor;
-};
 
 static const struct param contacts_p[] = {
 	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 100,
 	  .field = offsetof(struct contacts_f, q) },
 	{ .name = "opted_out", .type = PARAM_BOOL,
 	  .field = offsetof(struct contacts_f, opted_out) },
-	LIMIT(struct contacts_f),
-	CURSOR(struct contacts_f),
+	API_LIMIT(struct contacts_f),
+	API_CURSOR(struct contacts_f),
 	{ .name = NULL }
 };
 
 /* GET /outbox, GET /webhook-events: one word filter, limit, cursor. */
-struct words_f {
-	struct param_val	 word, limit, cursor;
-};
 
 static const struct param outbox_p[] = {
 	{ .name = "state", .type = PARAM_ENUM, .words = outbox_states,
 	  .field = offsetof(struct words_f, word) },
-	LIMIT(struct words_f),
-	CURSOR(struct words_f),
+	API_LIMIT(struct words_f),
+	API_CURSOR(struct words_f),
 	{ .name = NULL }
 };
 
 static const struct param events_p[] = {
 	{ .name = "result", .type = PARAM_ENUM, .words = event_states,
 	  .field = offsetof(struct words_f, word) },
-	LIMIT(struct words_f),
-	CURSOR(struct words_f),
+	API_LIMIT(struct words_f),
+	API_CURSOR(struct words_f),
 	{ .name = NULL }
 };
 
 /* GET /stats */
-struct stats_f {
-	struct param_val	 since, until;
-};
 
 static const struct param stats_p[] = {
 	{ .name = "since", .type = PARAM_TIME,
@@ -164,9 +144,6 @@ static const struct param none_p[] = { { .name = NULL } };
  * PATCH /conversations/{id}: labels is a list, checked by the handler
  * (PARAM_JSON); null clears a member.
  */
-struct patch_f {
-	struct param_val	 notes, customer_email, labels, assignee;
-};
 
 static const struct param patch_p[] = {
 	{ .name = "notes", .type = PARAM_TEXT, .max = 8000, .nullable = 1,
@@ -185,9 +162,6 @@ static const struct param patch_p[] = {
  * body, which msg.c checks (with Meta's field names): declared here so
  * that an unknown one is refused, checked by the handler.
  */
-struct template_f {
-	struct param_val	 to, name, language, body_parameters, components;
-};
 
 static const struct param template_p[] = {
 	{ .name = "to", .type = PARAM_JSON,
@@ -203,28 +177,7 @@ static const struct param template_p[] = {
 	{ .name = NULL }
 };
 
-struct call {
-	struct db		*db;
-	const struct cfg	*cfg;
-	struct req		*r;
-	int			 wake;
-	int64_t			 id;	/* {id} in the path, 0 when none */
-	char			 wa[24]; /* {wa_id} in the path, "" when none */
-	const struct route	*route;	/* the route being served */
-	union {			/* the query, parsed by the route's table */
-		struct messages_f	 messages;
-		struct conversations_f	 conversations;
-		struct contacts_f	 contacts;
-		struct words_f		 words;
-		struct stats_f		 stats;
-	}			 q;
-	union {			/* the body, when the route declares it */
-		struct patch_f		 patch;
-		struct template_f	 tmpl;
-	}			 b;
-};
 
-typedef void	(*handler)(struct call *);
 
 static void	messages_list(struct call *);
 static void	conversations_list(struct call *);
@@ -250,20 +203,8 @@ static void	send_post(struct call *);
 static void	send_template(struct call *);
 static void	queue_send(struct call *, const char *, size_t);
 
-/*
- * The routes: path ("{id}" is a positive number), method, handler, whether
- * it needs a key that may write, its query parameters, and the members of
- * its JSON body when it is a flat object (NULL: the handler reads the
- * body itself, or there is none).
- */
-static const struct route {
-	const char		*path;
-	const char		*method;
-	handler			 fn;
-	int			 write;
-	const struct param	*query;
-	const struct param	*body;
-} routes[] = {
+/* The core routes (struct api_route in api_int.h). */
+static const struct api_route routes[] = {
 	{ "/messages", "GET", messages_list, 0, messages_p, NULL },
 	{ "/conversations", "GET", conversations_list, 0, conversations_p,
 	  NULL },
@@ -291,9 +232,15 @@ static const struct route {
 	  NULL },
 	{ "/send", "POST", send_post, 1, none_p, NULL },
 	{ "/send-template", "POST", send_template, 1, none_p, template_p },
+	{ NULL, NULL, NULL, 0, NULL, NULL }
 };
 
-#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+/* Every route table, core first; each ends with a NULL path. */
+static const struct api_route *const tables[] = {
+	routes,
+};
+
+#define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 
 /*
  * 1 when path matches pattern, with {id} (a positive number) parsed into
@@ -331,8 +278,8 @@ match(const char *pattern, const char *path, int64_t *id, char wa[24])
 	return 1;
 }
 
-static void
-reply_json(struct call *c, int status, json_t *o)
+void
+api_reply_json(struct call *c, int status, json_t *o)
 {
 	char *s;
 
@@ -351,8 +298,8 @@ reply_json(struct call *c, int status, json_t *o)
  * 503 for a query that failed: query_too_slow when WA_API_QUERY_MS ran
  * out (db_budget_begin() in api_handle()), else unavailable with what.
  */
-static void
-db_trouble(struct call *c, const char *what)
+void
+api_db_trouble(struct call *c, const char *what)
 {
 	if (db_budget_spent(c->db))
 		(void)req_error(c->r, 503, "Retry-After: 5\r\n",
@@ -364,17 +311,17 @@ db_trouble(struct call *c, const char *what)
 		    "unavailable", what);
 }
 
-static void
-fail_field(struct call *c, int status, const char *code, const char *field,
+void
+api_fail_field(struct call *c, int status, const char *code, const char *field,
     const char *message)
 {
-	reply_json(c, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
+	api_reply_json(c, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
 	    code, "message", message, "field", field));
 }
 
 /* Collects rows as JSON objects into an array (arg). */
-static void
-on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
+void
+api_on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 {
 	json_t	*a = arg, *o = json_object(), *x;
 	int	 i;
@@ -409,24 +356,24 @@ on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 }
 
 /* {"data": rows, "next_cursor": ...}: a cursor when the page was full. */
-static void
-page(struct call *c, json_t *rows, int n, int limit)
+void
+api_page(struct call *c, json_t *rows, int n, int limit)
 {
 	json_t	*last = json_array_get(rows, json_array_size(rows) - 1);
 	char	 cur[32];
 
 	if (n < 0) {
 		json_decref(rows);
-		db_trouble(c, "The database could not answer; try again.");
+		api_db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	if (n == limit && last != NULL) {
 		(void)snprintf(cur, sizeof(cur), "%lld", (long long)
 		    json_integer_value(json_object_get(last, "id")));
-		reply_json(c, 200, json_pack("{s:o, s:s}", "data", rows,
+		api_reply_json(c, 200, json_pack("{s:o, s:s}", "data", rows,
 		    "next_cursor", cur));
 	} else
-		reply_json(c, 200, json_pack("{s:o, s:n}", "data", rows,
+		api_reply_json(c, 200, json_pack("{s:o, s:n}", "data", rows,
 		    "next_cursor"));
 }
 
@@ -475,7 +422,7 @@ messages_list(struct call *c)
 		has_conv = 1;
 	}
 	if (q->q.set && fts_query(q->q.s, &fts) == -1) {
-		fail_field(c, 400, "bad_parameter", "q", "q must hold at least "
+		api_fail_field(c, 400, "bad_parameter", "q", "q must hold at least "
 		    "one word to search for.");
 		goto done;
 	}
@@ -486,7 +433,7 @@ messages_list(struct call *c)
 	if (q->phone.set && !has_conv && !q->q.set) {
 		if ((conv = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
 		    q->phone.s)) < 0) {
-			page(c, NULL, -1, 0);
+			api_page(c, NULL, -1, 0);
 			goto done;
 		}
 		has_conv = 1;	/* 0 matches nothing: an empty page */
@@ -505,7 +452,7 @@ messages_list(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		goto done;
 	}
-	page(c, rows, db_api_messages(c->db, &f, on_row, rows), f.limit);
+	api_page(c, rows, db_api_messages(c->db, &f, api_on_row, rows), f.limit);
 done:
 	buf_clear(&fts);
 }
@@ -547,7 +494,7 @@ conversations_list(struct call *c)
 	n = db_api_conversations(c->db, c->cfg->phone_number_id, 0,
 	    q->cursor.set ? &q->cursor.i : NULL, q->unread.set ?
 	    &q->unread.i : NULL, q->assignee.set ? q->assignee.s : NULL,
-	    q->q.set ? like.p : NULL, (int)q->limit.i, on_row, rows);
+	    q->q.set ? like.p : NULL, (int)q->limit.i, api_on_row, rows);
 	json_array_foreach(rows, i, conv) {
 		if (n < 0 || q->messages.i == 0)
 			break;
@@ -557,27 +504,27 @@ conversations_list(struct call *c)
 		f.conversation = &cid;
 		f.limit = (int)q->messages.i;
 		if ((msgs = json_array()) == NULL ||
-		    db_api_messages(c->db, &f, on_row, msgs) == -1) {
+		    db_api_messages(c->db, &f, api_on_row, msgs) == -1) {
 			json_decref(msgs);
 			n = -1;
 			break;
 		}
 		(void)json_object_set_new(conv, "messages", msgs);
 	}
-	page(c, rows, n, (int)q->limit.i);
+	api_page(c, rows, n, (int)q->limit.i);
 done:
 	buf_clear(&like);
 }
 
 /* One row by id through fn, or 404. */
-static void
-one(struct call *c, int n, json_t *rows, const char *what)
+void
+api_one(struct call *c, int n, json_t *rows, const char *what)
 {
 	char msg[100];
 
 	if (n < 0) {
 		json_decref(rows);
-		db_trouble(c, "The database could not answer; try again.");
+		api_db_trouble(c, "The database could not answer; try again.");
 	} else if (n == 0) {
 		json_decref(rows);
 		(void)snprintf(msg, sizeof(msg), "No %s has id %lld.", what,
@@ -585,7 +532,7 @@ one(struct call *c, int n, json_t *rows, const char *what)
 		(void)req_error(c->r, 404, NULL, "not_found", msg);
 	} else {
 		json_incref(json_array_get(rows, 0));
-		reply_json(c, 200, json_array_get(rows, 0));
+		api_reply_json(c, 200, json_array_get(rows, 0));
 		json_decref(rows);
 	}
 }
@@ -600,8 +547,8 @@ conversation_get(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	one(c, db_api_conversations(c->db, c->cfg->phone_number_id, c->id,
-	    NULL, NULL, NULL, NULL, 1, on_row, rows), rows, "conversation");
+	api_one(c, db_api_conversations(c->db, c->cfg->phone_number_id, c->id,
+	    NULL, NULL, NULL, NULL, 1, api_on_row, rows), rows, "conversation");
 }
 
 /* GET /conversations/{id}/messages: /messages for one conversation. */
@@ -612,8 +559,8 @@ conversation_messages(struct call *c)
 }
 
 /* Reads a JSON object body of at most max bytes.  NULL with the error sent. */
-static json_t *
-json_body(struct call *c, size_t max)
+json_t *
+api_json_body(struct call *c, size_t max)
 {
 	const char	*ct = req_param(c->r, "CONTENT_TYPE");
 	json_t		*o;
@@ -642,7 +589,7 @@ json_body(struct call *c, size_t max)
 	if (!json_is_object(o)) {
 		(void)snprintf(msg, sizeof(msg), "The body must be a JSON "
 		    "object: %s.", o == NULL ? je.text : "it is not an object");
-		fail_field(c, 422, "bad_json", "", msg);
+		api_fail_field(c, 422, "bad_json", "", msg);
 		json_decref(o);
 		return NULL;
 	}
@@ -655,25 +602,25 @@ json_body(struct call *c, size_t max)
  * member the table does not declare.  Returns the object, which the
  * caller releases (c->b borrows from it), or NULL with the error sent.
  */
-static json_t *
-body_params(struct call *c, size_t max, const char *unknown)
+json_t *
+api_body_params(struct call *c, size_t max, const char *unknown)
 {
 	struct param_err	 err;
 	json_t			*o;
 
-	if ((o = json_body(c, max)) == NULL)
+	if ((o = api_json_body(c, max)) == NULL)
 		return NULL;
 	switch (param_json(c->route->body, o, &c->b, &err)) {
 	case PARAM_OK:
 		return o;
 	case PARAM_UNKNOWN:
-		fail_field(c, 422, "unknown_field", err.name, unknown);
+		api_fail_field(c, 422, "unknown_field", err.name, unknown);
 		break;
 	case PARAM_NOMEM:
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		break;
 	default:
-		fail_field(c, 422, "invalid", err.name, err.message);
+		api_fail_field(c, 422, "invalid", err.name, err.message);
 		break;
 	}
 	json_decref(o);
@@ -697,7 +644,7 @@ conversation_patch(struct call *c)
 	size_t			 i;
 	int			 rc;
 
-	if ((o = body_params(c, 16384, "Only notes, customer_email, labels "
+	if ((o = api_body_params(c, 16384, "Only notes, customer_email, labels "
 	    "and assignee can be changed.")) == NULL)
 		return;
 	memset(&p, 0, sizeof(p));
@@ -709,7 +656,7 @@ conversation_patch(struct call *c)
 	who = f->assignee.s;
 	if (p.set_email && p.email != NULL && (strchr(p.email, '@') == NULL ||
 	    strpbrk(p.email, " \t\r\n<>") != NULL)) {
-		fail_field(c, 422, "invalid", "customer_email", "customer_email "
+		api_fail_field(c, 422, "invalid", "customer_email", "customer_email "
 		    "must look like name@example.com.");
 		goto done;
 	}
@@ -717,14 +664,14 @@ conversation_patch(struct call *c)
 		if (who == NULL || !(strcmp(who, "bot") == 0 ||
 		    strcmp(who, "person") == 0 || (strncmp(who, "person:", 7) ==
 		    0 && who[7] != '\0') || strncmp(who, "agent:", 6) == 0)) {
-			fail_field(c, 422, "invalid", "assignee", "assignee must "
+			api_fail_field(c, 422, "invalid", "assignee", "assignee must "
 			    "be bot, person, person:NAME or agent:NAME.");
 			goto done;
 		}
 		/* The worker checks again before each call (sender.c). */
 		if (strncmp(who, "agent:", 6) == 0 && !cfg_agent_known(c->cfg,
 		    who + 6, url, sizeof(url))) {
-			fail_field(c, 422, "unknown_agent", "assignee", "assignee "
+			api_fail_field(c, 422, "unknown_agent", "assignee", "assignee "
 			    "agent:NAME must name an agent the operator "
 			    "configured (WA_AGENTS, or the flow's agent_url).");
 			goto done;
@@ -753,12 +700,12 @@ conversation_patch(struct call *c)
 		goto done;
 	}
 	if ((rows = json_array()) != NULL)
-		one(c, rc == 1 ? db_api_conversations(c->db,
-		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, NULL, 1, on_row,
+		api_one(c, rc == 1 ? db_api_conversations(c->db,
+		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, NULL, 1, api_on_row,
 		    rows) : 0, rows, "conversation");
 	goto done;
 bad_labels:
-	fail_field(c, 422, "invalid", "labels", "labels must be null or an "
+	api_fail_field(c, 422, "invalid", "labels", "labels must be null or an "
 	    "array of at most 20 strings of 1 to 40 bytes.");
 done:
 	free(labels);
@@ -791,7 +738,7 @@ mark_read(struct call *c)
 	int64_t			 id = 0, oid = 0;
 	int			 rc, repeated;
 
-	if ((b = json_body(c, 4096)) == NULL)
+	if ((b = api_json_body(c, 4096)) == NULL)
 		return;
 	if (json_is_integer(x = json_object_get(b, "conversation_id")) &&
 	    json_integer_value(x) > 0)
@@ -801,7 +748,7 @@ mark_read(struct call *c)
 		id = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
 		    json_string_value(x) + (json_string_value(x)[0] == '+'));
 	else {
-		fail_field(c, 422, "required", "conversation_id", "Give "
+		api_fail_field(c, 422, "required", "conversation_id", "Give "
 		    "conversation_id (a number) or phone (6 to 20 digits).");
 		json_decref(b);
 		return;
@@ -834,7 +781,7 @@ mark_read(struct call *c)
 	}
 	free(req);
 	json_decref(rb);
-	reply_json(c, 200, json_pack("{s:I, s:i, s:o}", "conversation_id",
+	api_reply_json(c, 200, json_pack("{s:I, s:i, s:o}", "conversation_id",
 	    (json_int_t)id, "unread_count", 0, "read_receipt_outbox_id",
 	    oid > 0 ? json_integer((json_int_t)oid) : json_null()));
 }
@@ -853,7 +800,7 @@ list_by_word(struct call *c, list_fn fn)
 	json_t			*rows;
 
 	if ((rows = json_array()) != NULL)
-		page(c, rows, fn(c, q->cursor.set ? &q->cursor.i : NULL,
+		api_page(c, rows, fn(c, q->cursor.set ? &q->cursor.i : NULL,
 		    q->word.set ? q->word.s : NULL, (int)q->limit.i, rows),
 		    (int)q->limit.i);
 }
@@ -863,7 +810,7 @@ outbox_page(struct call *c, const int64_t *before, const char *state,
     int limit, json_t *rows)
 {
 	return db_api_outbox_list(c->db, c->cfg->phone_number_id, before,
-	    state, limit, on_row, rows);
+	    state, limit, api_on_row, rows);
 }
 
 /* GET /outbox */
@@ -889,7 +836,7 @@ outbox_change(struct call *c, int retry)
 	if ((rows = json_array()) == NULL)
 		return;
 	if (rc == 0 && db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
-	    on_row, rows) == 1) {
+	    api_on_row, rows) == 1) {
 		json_decref(rows);
 		(void)req_error(c->r, 409, NULL, "wrong_state", retry ?
 		    "Only a failed message can be retried." :
@@ -898,8 +845,8 @@ outbox_change(struct call *c, int retry)
 	}
 	if (rc == 1 && retry)
 		notify_send(c->wake, c->cfg->wake_path);
-	one(c, rc == 1 ? db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
-	    on_row, rows) : 0, rows, "outbox row");
+	api_one(c, rc == 1 ? db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
+	    api_on_row, rows) : 0, rows, "outbox row");
 }
 
 static void
@@ -918,7 +865,7 @@ static int
 events_page(struct call *c, const int64_t *before, const char *state,
     int limit, json_t *rows)
 {
-	return db_api_events(c->db, 0, before, state, limit, on_row, rows);
+	return db_api_events(c->db, 0, before, state, limit, api_on_row, rows);
 }
 
 /* GET /webhook-events */
@@ -936,7 +883,7 @@ event_get(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	one(c, db_api_events(c->db, c->id, NULL, NULL, 1, on_row, rows), rows,
+	api_one(c, db_api_events(c->db, c->id, NULL, NULL, 1, api_on_row, rows), rows,
 	    "journal entry");
 }
 
@@ -956,14 +903,14 @@ event_replay(struct call *c)
 		return;
 	if (rc == 1)
 		notify_send(c->wake, c->cfg->wake_path);
-	else if (db_api_events(c->db, c->id, NULL, NULL, 1, on_row, rows) ==
+	else if (db_api_events(c->db, c->id, NULL, NULL, 1, api_on_row, rows) ==
 	    1) {
 		json_decref(rows);
 		(void)req_error(c->r, 409, NULL, "cannot_replay", "The entry "
 		    "is pending already, or its body was purged.");
 		return;
 	}
-	one(c, rc == 1 ? db_api_events(c->db, c->id, NULL, NULL, 1, on_row,
+	api_one(c, rc == 1 ? db_api_events(c->db, c->id, NULL, NULL, 1, api_on_row,
 	    rows) : 0, rows, "journal entry");
 }
 
@@ -980,11 +927,11 @@ status_get(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	if (db_api_status(c->db, c->cfg->phone_number_id, on_row, rows) != 1 ||
+	if (db_api_status(c->db, c->cfg->phone_number_id, api_on_row, rows) != 1 ||
 	    (o = json_array_get(rows, 0)) == NULL ||
 	    db_health_get(c->db, &h) == -1) {
 		json_decref(rows);
-		db_trouble(c, "The database could not answer; try again.");
+		api_db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
 	json_incref(o);
@@ -1009,7 +956,7 @@ status_get(struct call *c)
 	    json_integer(db_schema_known()));
 	(void)json_object_set_new(o, "sqlite_version",
 	    json_string(db_sqlite_version()));
-	reply_json(c, 200, o);
+	api_reply_json(c, 200, o);
 }
 
 static int
@@ -1070,7 +1017,7 @@ stats_get(struct call *c)
 	until = q->until.set ? q->until.i : (int64_t)time(NULL) + 1;
 	since = q->since.set ? q->since.i : until - 7 * 86400;
 	if (since >= until) {
-		fail_field(c, 400, "bad_parameter", "since", "since must be "
+		api_fail_field(c, 400, "bad_parameter", "since", "since must be "
 		    "before until.");
 		return;
 	}
@@ -1093,7 +1040,7 @@ stats_get(struct call *c)
 		if ((a = json_array()) == NULL)
 			goto oom;
 		if (db_api_stats(c->db, c->cfg->phone_number_id, since, until,
-		    (enum db_stats)i, on_row, a) == -1) {
+		    (enum db_stats)i, api_on_row, a) == -1) {
 			json_decref(a);
 			goto fail;
 		}
@@ -1112,12 +1059,12 @@ stats_get(struct call *c)
 	    json_null(), "answered", (json_int_t)dl.n, "unanswered",
 	    (json_int_t)dl.unanswered));
 	free(dl.v);
-	reply_json(c, 200, out);
+	api_reply_json(c, 200, out);
 	return;
 fail:
 	free(dl.v);
 	json_decref(out);
-	db_trouble(c, "The statistics could not be read; try again.");
+	api_db_trouble(c, "The statistics could not be read; try again.");
 	return;
 oom:
 	free(dl.v);
@@ -1191,7 +1138,7 @@ metrics_get(struct call *c)
 		if (db_api_metrics(c->db, c->cfg->phone_number_id,
 		    (enum db_metrics)i, on_metric, &p) == -1) {
 			buf_clear(&b);
-			db_trouble(c, "The metrics could not be read.");
+			api_db_trouble(c, "The metrics could not be read.");
 			return;
 		}
 	}
@@ -1257,10 +1204,10 @@ contacts_list(struct call *c)
 	if (q->q.set && like_pattern(&q->q, &like) == -1)
 		goto done;
 	if ((rows = json_array()) != NULL)
-		page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,
+		api_page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,
 		    NULL, q->cursor.set ? &q->cursor.i : NULL, q->q.set ?
 		    like.p : NULL, q->opted_out.set ? &q->opted_out.i : NULL,
-		    (int)q->limit.i, on_row, rows), (int)q->limit.i);
+		    (int)q->limit.i, api_on_row, rows), (int)q->limit.i);
 done:
 	buf_clear(&like);
 }
@@ -1276,14 +1223,14 @@ contact_get(struct call *c)
 	if ((rows = json_array()) == NULL)
 		return;
 	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
-	    NULL, 1, on_row, rows);
+	    NULL, 1, api_on_row, rows);
 	if (n == 0) {
 		json_decref(rows);
 		(void)snprintf(msg, sizeof(msg), "No contact %s.", c->wa);
 		(void)req_error(c->r, 404, NULL, "not_found", msg);
 		return;
 	}
-	one(c, n, rows, "contact");
+	api_one(c, n, rows, "contact");
 }
 
 /*
@@ -1308,7 +1255,7 @@ contact_export(struct call *c)
 	if ((rows = json_array()) == NULL)
 		return;
 	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
-	    NULL, 1, on_row, rows) != 1) {
+	    NULL, 1, api_on_row, rows) != 1) {
 		json_decref(rows);
 		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
 		return;
@@ -1320,15 +1267,15 @@ contact_export(struct call *c)
 	for (i = 0; out != NULL && i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if ((a = json_array()) == NULL ||
 		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->wa,
-		    (enum db_export)i, on_row, a) == -1) {
+		    (enum db_export)i, api_on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
-			db_trouble(c, "The export could not be read.");
+			api_db_trouble(c, "The export could not be read.");
 			return;
 		}
 		(void)json_object_set_new(out, parts[i], a);
 	}
-	reply_json(c, 200, out);
+	api_reply_json(c, 200, out);
 }
 
 struct erased {
@@ -1369,7 +1316,7 @@ contact_erase(struct call *c)
 
 	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
 	    erase_file, &e)) == -1) {
-		db_trouble(c, "Nothing was erased; try again.");
+		api_db_trouble(c, "Nothing was erased; try again.");
 		return;
 	}
 	if (rc == 0) {
@@ -1378,7 +1325,7 @@ contact_erase(struct call *c)
 	}
 	log_info("erased contact ****%s on request (%d files)", c->wa +
 	    (strlen(c->wa) > 4 ? strlen(c->wa) - 4 : 0), e.files);
-	reply_json(c, 200, json_pack("{s:s, s:b, s:i, s:i}", "wa_id", c->wa,
+	api_reply_json(c, 200, json_pack("{s:s, s:b, s:i, s:i}", "wa_id", c->wa,
 	    "erased", 1, "files_deleted", e.files, "files_failed", e.failed));
 }
 
@@ -1392,7 +1339,7 @@ outbox_get(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	one(c, db_api_outbox(c->db, c->cfg->phone_number_id, c->id, on_row,
+	api_one(c, db_api_outbox(c->db, c->cfg->phone_number_id, c->id, api_on_row,
 	    rows), rows, "outbox row");
 }
 
@@ -1445,7 +1392,7 @@ queue_send(struct call *c, const char *json, size_t len)
 
 	key = req_param(c->r, "HTTP_IDEMPOTENCY_KEY");
 	if (key != NULL && (key[0] == '\0' || strlen(key) > 128)) {
-		fail_field(c, 400, "bad_header", "Idempotency-Key", "The "
+		api_fail_field(c, 400, "bad_header", "Idempotency-Key", "The "
 		    "Idempotency-Key header must be 1 to 128 characters.");
 		return;
 	}
@@ -1460,12 +1407,12 @@ queue_send(struct call *c, const char *json, size_t len)
 	case OUTBOX_OK:
 		break;
 	case OUTBOX_INVALID:
-		fail_field(c, 422, err.code, err.field, err.message);
+		api_fail_field(c, 422, err.code, err.field, err.message);
 		return;
 	case OUTBOX_WINDOW_CLOSED:
 	case OUTBOX_OPTED_OUT:
 	case OUTBOX_TIER_LIMIT:
-		fail_field(c, 409, err.code, err.field, err.message);
+		api_fail_field(c, 409, err.code, err.field, err.message);
 		return;
 	default:
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
@@ -1476,16 +1423,16 @@ queue_send(struct call *c, const char *json, size_t len)
 		notify_send(c->wake, c->cfg->wake_path);
 	c->id = id;
 	if ((rows = json_array()) == NULL || db_api_outbox(c->db,
-	    c->cfg->phone_number_id, id, on_row, rows) != 1) {
+	    c->cfg->phone_number_id, id, api_on_row, rows) != 1) {
 		json_decref(rows);
-		reply_json(c, 202, json_pack("{s:I, s:s, s:b}", "id",
+		api_reply_json(c, 202, json_pack("{s:I, s:s, s:b}", "id",
 		    (json_int_t)id, "state", "queued", "repeated", repeated));
 		return;
 	}
 	(void)json_object_set_new(json_array_get(rows, 0), "repeated",
 	    json_boolean(repeated));
 	json_incref(json_array_get(rows, 0));
-	reply_json(c, 202, json_array_get(rows, 0));
+	api_reply_json(c, 202, json_array_get(rows, 0));
 	json_decref(rows);
 }
 
@@ -1503,11 +1450,11 @@ send_template(struct call *c)
 	char			*s = NULL;
 	size_t			 i;
 
-	if ((b = body_params(c, SEND_MAX, "send-template takes to, name, "
+	if ((b = api_body_params(c, SEND_MAX, "send-template takes to, name, "
 	    "language, body_parameters and components.")) == NULL)
 		return;
 	if (!json_is_string(f->language.j)) {
-		fail_field(c, 422, "required", "language", "language is "
+		api_fail_field(c, 422, "required", "language", "language is "
 		    "required: the template's language code, e.g. en_US.");
 		goto done;
 	}
@@ -1515,7 +1462,7 @@ send_template(struct call *c)
 	    json_array();
 	if ((x = f->body_parameters.j) != NULL) {
 		if (!json_is_array(x) || !json_is_array(comps)) {
-			fail_field(c, 422, "bad_type", "body_parameters",
+			api_fail_field(c, 422, "bad_type", "body_parameters",
 			    "body_parameters must be an array of strings.");
 			goto done;
 		}
@@ -1524,7 +1471,7 @@ send_template(struct call *c)
 		json_array_foreach(x, i, p) {
 			if (!json_is_string(p)) {
 				json_decref(params);
-				fail_field(c, 422, "bad_type", "body_parameters",
+				api_fail_field(c, 422, "bad_type", "body_parameters",
 				    "body_parameters must be an array of "
 				    "strings.");
 				goto done;
@@ -1554,6 +1501,14 @@ done:
 	json_decref(req);
 	json_decref(comps);
 	json_decref(b);
+}
+
+/* Every key sees every number until keys can be limited (issue 13). */
+int
+api_may_see(const struct call *c, const char *pnid)
+{
+	(void)c;
+	return pnid != NULL;
 }
 
 /*
@@ -1605,8 +1560,8 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 {
 	struct call	 c;
 	char		 allow[64] = "";
-	const struct route *hit = NULL;
-	size_t		 i;
+	const struct api_route *hit = NULL, *rt;
+	size_t		 t;
 	struct param_err err;
 	int64_t		 id;
 	char		 wa[24];
@@ -1617,18 +1572,20 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	c.cfg = cfg;
 	c.r = r;
 	c.wake = wake;
-	for (i = 0; i < NROUTES; i++) {
-		if (!match(routes[i].path, path, &id, wa))
-			continue;
-		known = 1;
-		(void)strlcat(allow, allow[0] ? ", " : "", sizeof(allow));
-		(void)strlcat(allow, routes[i].method, sizeof(allow));
-		if (strcmp(routes[i].method, r->method) == 0) {
-			hit = &routes[i];
-			c.id = id;
-			(void)strlcpy(c.wa, wa, sizeof(c.wa));
+	for (t = 0; t < NTABLES; t++)
+		for (rt = tables[t]; rt->path != NULL; rt++) {
+			if (!match(rt->path, path, &id, wa))
+				continue;
+			known = 1;
+			(void)strlcat(allow, allow[0] ? ", " : "",
+			    sizeof(allow));
+			(void)strlcat(allow, rt->method, sizeof(allow));
+			if (strcmp(rt->method, r->method) == 0) {
+				hit = rt;
+				c.id = id;
+				(void)strlcpy(c.wa, wa, sizeof(c.wa));
+			}
 		}
-	}
 	if (!known)
 		return 0;
 	if (cfg->phone_number_id == NULL) {
@@ -1658,17 +1615,17 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	case PARAM_OK:
 		break;
 	case PARAM_UNKNOWN:
-		fail_field(&c, 400, "unknown_parameter", err.name, err.message);
+		api_fail_field(&c, 400, "unknown_parameter", err.name, err.message);
 		return 1;
 	case PARAM_REPEATED:
-		fail_field(&c, 400, "repeated_parameter", err.name,
+		api_fail_field(&c, 400, "repeated_parameter", err.name,
 		    err.message);
 		return 1;
 	case PARAM_NOMEM:
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
 		return 1;
 	default:
-		fail_field(&c, 400, "bad_parameter", err.name, err.message);
+		api_fail_field(&c, 400, "bad_parameter", err.name, err.message);
 		return 1;
 	}
 	/* A time budget, so one costly query cannot hold this responder. */
@@ -1690,19 +1647,21 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 int
 api_params_print(void)
 {
-	json_t	*a = json_array(), *o;
-	size_t	 i;
-	int	 rc = -1;
+	const struct api_route	*rt;
+	json_t			*a = json_array(), *o;
+	size_t			 t;
+	int			 rc = -1;
 
-	for (i = 0; a != NULL && i < NROUTES; i++) {
-		o = json_pack("{s:s, s:s, s:b, s:o?, s:o?}", "method",
-		    routes[i].method, "path", routes[i].path, "write",
-		    routes[i].write, "query", param_describe(routes[i].query),
-		    "body", routes[i].body != NULL ?
-		    param_describe(routes[i].body) : json_null());
-		if (o == NULL || json_array_append_new(a, o) == -1)
-			goto done;
-	}
+	for (t = 0; a != NULL && t < NTABLES; t++)
+		for (rt = tables[t]; rt->path != NULL; rt++) {
+			o = json_pack("{s:s, s:s, s:b, s:o?, s:o?}", "method",
+			    rt->method, "path", rt->path, "write", rt->write,
+			    "query", param_describe(rt->query), "body",
+			    rt->body != NULL ? param_describe(rt->body) :
+			    json_null());
+			if (o == NULL || json_array_append_new(a, o) == -1)
+				goto done;
+		}
 	if (a != NULL && json_dumpf(a, stdout, JSON_INDENT(1)) == 0 &&
 	    putchar('\n') != EOF && fflush(stdout) == 0)
 		rc = 0;

@@ -1,0 +1,131 @@
+/*
+ * api_int.h: what the files of the management API share (api.c holds the
+ * routes, the checks every call passes and the core handlers; api_*.c
+ * hold the handlers of one job each).  Nothing outside api*.c includes it.
+ */
+#ifndef API_INT_H
+#define API_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "param.h"
+
+struct cfg;
+struct db;
+struct db_val;
+struct req;
+
+#define API_LIMIT_DEFAULT	50
+#define API_LIMIT_MAX		200
+
+#define API_LIMIT(s) { .name = "limit", .type = PARAM_INT, .min = 1, \
+	.max = API_LIMIT_MAX, .def = API_LIMIT_DEFAULT, \
+	.field = offsetof(s, limit) }
+#define API_CURSOR(s) { .name = "cursor", .type = PARAM_INT, .min = 1, \
+	.max = INT64_MAX, .field = offsetof(s, cursor) }
+
+/* The parsed query or body of each route (param.h), one struct a table. */
+
+/* GET /messages, GET /conversations/{id}/messages */
+struct messages_f {
+	struct param_val	 phone, conversation_id, type, direction,
+				 status, since, until, limit, cursor, q;
+};
+
+/* GET /conversations */
+struct conversations_f {
+	struct param_val	 unread, assignee, q, messages, limit, cursor;
+};
+
+/* GET /contacts */
+struct contacts_f {
+	struct param_val	 q, opted_out, limit, cursor;
+};
+
+/* GET /outbox, GET /webhook-events: one word filter, limit, cursor. */
+struct words_f {
+	struct param_val	 word, limit, cursor;
+};
+
+/* GET /stats */
+struct stats_f {
+	struct param_val	 since, until;
+};
+
+/* PATCH /conversations/{id} */
+struct patch_f {
+	struct param_val	 notes, customer_email, labels, assignee;
+};
+
+/* POST /send-template */
+struct template_f {
+	struct param_val	 to, name, language, body_parameters, components;
+};
+
+struct api_route;
+
+/* One API call being served. */
+struct call {
+	struct db		*db;
+	const struct cfg	*cfg;
+	struct req		*r;
+	int			 wake;
+	int64_t			 id;	/* {id} in the path, 0 when none */
+	char			 wa[24]; /* {wa_id} in the path, "" when none */
+	const struct api_route	*route;	/* the route being served */
+	union {			/* the query, parsed by the route's table */
+		struct messages_f	 messages;
+		struct conversations_f	 conversations;
+		struct contacts_f	 contacts;
+		struct words_f		 words;
+		struct stats_f		 stats;
+	}			 q;
+	union {			/* the body, when the route declares it */
+		struct patch_f		 patch;
+		struct template_f	 tmpl;
+	}			 b;
+};
+
+/*
+ * A route: path ("{id}" is a positive number, "{wa_id}" 6 to 20 digits),
+ * method, handler, whether it needs a key that may write, its query
+ * parameters, and the members of its JSON body when it is a flat object
+ * (NULL: the handler reads the body itself, or there is none).  Each
+ * api_*.c file exports its table, ended by a NULL path; api.c lists them.
+ */
+struct api_route {
+	const char		*path;
+	const char		*method;
+	void			(*fn)(struct call *);
+	int			 write;
+	const struct param	*query;
+	const struct param	*body;
+};
+
+/* Replies (each sends exactly one answer). */
+void	 api_reply_json(struct call *, int status, json_t *);
+void	 api_db_trouble(struct call *, const char *what);
+void	 api_fail_field(struct call *, int status, const char *code,
+	    const char *field, const char *message);
+void	 api_page(struct call *, json_t *rows, int n, int limit);
+void	 api_one(struct call *, int n, json_t *rows, const char *what);
+
+/* Rows to JSON: a db_row_cb appending one object a row to a json_t array. */
+void	 api_on_row(void *, int ncols, const char *const *names,
+	    const struct db_val *);
+
+/*
+ * The numbers a call may see: 1 when its key may see phone number id
+ * pnid (a key limited to numbers sees only those; DESIGN rule 10).  A
+ * handler answers 404, never 403, for a row of a number it may not see.
+ */
+int	 api_may_see(const struct call *, const char *pnid);
+
+/* Bodies: NULL with the error sent. */
+json_t	*api_json_body(struct call *, size_t max);
+json_t	*api_body_params(struct call *, size_t max, const char *unknown);
+
+#endif
