@@ -34,6 +34,7 @@ CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 DB	= db \
 	  db_sql \
 	  db_sql_api \
+	  db_sql_account \
 	  db_journal \
 	  db_apply \
 	  db_outbox \

@@ -329,14 +329,13 @@ db_migrate(struct db *d, int *from, int *to)
 static int
 prepare_all(struct db *d)
 {
-	int i;
+	int i, n;
 
 	for (i = 0; i < STMT__MAX; i++)
-		if ((dbi_sql_main[i] == NULL) == (dbi_sql_api[i] == NULL)) {
+		if ((n = dbi_sql_count(i)) != 1) {
 			log_warnx("%s: statement %d of enum stmt has %s",
-			    __func__, i, dbi_sql_main[i] == NULL ?
-			    "no SQL in db_sql.c or db_sql_api.c" :
-			    "SQL in both db_sql.c and db_sql_api.c");
+			    __func__, i, n == 0 ? "no SQL in any db_sql*.c "
+			    "table" : "SQL in more than one db_sql*.c table");
 			return -1;
 		}
 	for (i = 0; i < STMT__MAX; i++)

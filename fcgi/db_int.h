@@ -227,13 +227,21 @@ enum stmt {
 	STMT_NUMBER_EDIT,
 	STMT_NUMBER_REMOVE,
 	STMT_NUMBER_SEED,
+	/* db_numbers.c: what Meta's webhooks say of a number's health */
+
+	/* db_templates.c: message templates */
+
+	/* db_jobs.c: account jobs the worker carries to Meta */
+
 	STMT__MAX
 };
 
-/* The statement table, in two files by job; dbi_sql() reads either. */
+/* The statement table, in files by job; dbi_sql() reads any. */
 extern const char *const dbi_sql_main[STMT__MAX];	/* db_sql.c */
 extern const char *const dbi_sql_api[STMT__MAX];	/* db_sql_api.c */
+extern const char *const dbi_sql_account[STMT__MAX];	/* db_sql_account.c */
 const char	*dbi_sql(enum stmt);
+int		 dbi_sql_count(enum stmt);
 
 struct db {
 	sqlite3		*h;

@@ -505,12 +505,38 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	    "state = 'queued' AND next_attempt_at > ?1",
 };
 
+/* Every statement table (db_int.h), each over the one enum. */
+static const char *const *const tables[] = {
+	dbi_sql_main,
+	dbi_sql_api,
+	dbi_sql_account,
+};
+
+#define NTABLES	(sizeof(tables) / sizeof(tables[0]))
+
+/* How many tables fill slot k: db_open() wants exactly one. */
+int
+dbi_sql_count(enum stmt k)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < NTABLES; i++)
+		n += tables[i][k] != NULL;
+	return n;
+}
+
 /*
  * The SQL of statement k, from whichever table holds it; NULL when none
- * does (db_open() refuses that, and a slot both tables fill).
+ * does (db_open() refuses that, and a slot two tables fill).
  */
 const char *
 dbi_sql(enum stmt k)
 {
-	return dbi_sql_main[k] != NULL ? dbi_sql_main[k] : dbi_sql_api[k];
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++)
+		if (tables[i][k] != NULL)
+			return tables[i][k];
+	return NULL;
 }
