@@ -243,33 +243,52 @@ static const struct api_route *const tables[] = {
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 
 /*
- * 1 when path matches pattern, with {id} (a positive number) parsed into
- * *id, or {wa_id} (6 to 20 digits) copied into wa.
+ * The words a path may carry besides {id} (a positive number): which
+ * bytes, and how many.  A match copies the word into the call's seg.
+ */
+static const struct slot {
+	const char	*name;
+	const char	*bytes;
+	size_t		 min, max;
+} slots[] = {
+	{ "{wa_id}", "0123456789", 6, 20 },
+	{ "{pnid}", "0123456789", 1, 20 },
+	{ "{name}", "abcdefghijklmnopqrstuvwxyz0123456789_", 1, 512 },
+};
+
+/*
+ * 1 when path matches pattern, with {id} parsed into *id, or a word of
+ * slots[] copied into seg (API_SEG_MAX bytes).  One placeholder at most.
  */
 static int
-match(const char *pattern, const char *path, int64_t *id, char wa[24])
+match(const char *pattern, const char *path, int64_t *id, char *seg)
 {
-	const char	*brace = strchr(pattern, '{'), *rest;
-	size_t		 n, len;
+	const char	*brace = strchr(pattern, '{');
+	size_t		 n, len, k, w;
 	char		*end;
 	long long	 v;
 
 	*id = 0;
-	wa[0] = '\0';
+	seg[0] = '\0';
 	if (brace == NULL)
 		return strcmp(pattern, path) == 0;
 	n = (size_t)(brace - pattern);
-	if (strncmp(pattern, path, n) != 0 || !isdigit((unsigned char)path[n]))
+	if (strncmp(pattern, path, n) != 0)
 		return 0;
-	if (strncmp(brace, "{wa_id}", 7) == 0) {
-		rest = brace + 7;
-		len = strspn(path + n, "0123456789");
-		if (len < 6 || len > 20 || strcmp(path + n + len, rest) != 0)
+	for (k = 0; k < sizeof(slots) / sizeof(slots[0]); k++) {
+		w = strlen(slots[k].name);
+		if (strncmp(brace, slots[k].name, w) != 0)
+			continue;
+		len = strspn(path + n, slots[k].bytes);
+		if (len < slots[k].min || len > slots[k].max ||
+		    strcmp(path + n + len, brace + w) != 0)
 			return 0;
-		memcpy(wa, path + n, len);
-		wa[len] = '\0';
+		memcpy(seg, path + n, len);
+		seg[len] = '\0';
 		return 1;
 	}
+	if (!isdigit((unsigned char)path[n]))
+		return 0;
 	errno = 0;
 	v = strtoll(path + n, &end, 10);
 	if (errno != 0 || v <= 0 || strcmp(end, brace + 4) != 0)
@@ -1222,11 +1241,11 @@ contact_get(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
+	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->seg, NULL, NULL,
 	    NULL, 1, api_on_row, rows);
 	if (n == 0) {
 		json_decref(rows);
-		(void)snprintf(msg, sizeof(msg), "No contact %s.", c->wa);
+		(void)snprintf(msg, sizeof(msg), "No contact %.20s.", c->seg);
 		(void)req_error(c->r, 404, NULL, "not_found", msg);
 		return;
 	}
@@ -1254,7 +1273,7 @@ contact_export(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->wa, NULL, NULL,
+	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->seg, NULL, NULL,
 	    NULL, 1, api_on_row, rows) != 1) {
 		json_decref(rows);
 		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
@@ -1266,7 +1285,7 @@ contact_export(struct call *c)
 	json_decref(rows);
 	for (i = 0; out != NULL && i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if ((a = json_array()) == NULL ||
-		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->wa,
+		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->seg,
 		    (enum db_export)i, api_on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
@@ -1314,7 +1333,7 @@ contact_erase(struct call *c)
 	struct erased	 e = { c->cfg, 0, 0 };
 	int		 rc;
 
-	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->wa,
+	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->seg,
 	    erase_file, &e)) == -1) {
 		api_db_trouble(c, "Nothing was erased; try again.");
 		return;
@@ -1323,9 +1342,9 @@ contact_erase(struct call *c)
 		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
 		return;
 	}
-	log_info("erased contact ****%s on request (%d files)", c->wa +
-	    (strlen(c->wa) > 4 ? strlen(c->wa) - 4 : 0), e.files);
-	api_reply_json(c, 200, json_pack("{s:s, s:b, s:i, s:i}", "wa_id", c->wa,
+	log_info("erased contact ****%s on request (%d files)", c->seg +
+	    (strlen(c->seg) > 4 ? strlen(c->seg) - 4 : 0), e.files);
+	api_reply_json(c, 200, json_pack("{s:s, s:b, s:i, s:i}", "wa_id", c->seg,
 	    "erased", 1, "files_deleted", e.files, "files_failed", e.failed));
 }
 
@@ -1564,7 +1583,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	size_t		 t;
 	struct param_err err;
 	int64_t		 id;
-	char		 wa[24];
+	char		 seg[API_SEG_MAX];
 	int		 known = 0, ro;
 
 	memset(&c, 0, sizeof(c));
@@ -1574,7 +1593,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	c.wake = wake;
 	for (t = 0; t < NTABLES; t++)
 		for (rt = tables[t]; rt->path != NULL; rt++) {
-			if (!match(rt->path, path, &id, wa))
+			if (!match(rt->path, path, &id, seg))
 				continue;
 			known = 1;
 			(void)strlcat(allow, allow[0] ? ", " : "",
@@ -1583,7 +1602,7 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 			if (strcmp(rt->method, r->method) == 0) {
 				hit = rt;
 				c.id = id;
-				(void)strlcpy(c.wa, wa, sizeof(c.wa));
+				(void)strlcpy(c.seg, seg, sizeof(c.seg));
 			}
 		}
 	if (!known)

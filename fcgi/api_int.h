@@ -20,6 +20,7 @@ struct req;
 
 #define API_LIMIT_DEFAULT	50
 #define API_LIMIT_MAX		200
+#define API_SEG_MAX		513	/* a path word and its NUL */
 
 #define API_LIMIT(s) { .name = "limit", .type = PARAM_INT, .min = 1, \
 	.max = API_LIMIT_MAX, .def = API_LIMIT_DEFAULT, \
@@ -74,7 +75,8 @@ struct call {
 	struct req		*r;
 	int			 wake;
 	int64_t			 id;	/* {id} in the path, 0 when none */
-	char			 wa[24]; /* {wa_id} in the path, "" when none */
+	char			 seg[API_SEG_MAX]; /* the path's {wa_id},
+					 * {pnid} or {name}; "" when none */
 	const struct api_route	*route;	/* the route being served */
 	union {			/* the query, parsed by the route's table */
 		struct messages_f	 messages;
@@ -90,7 +92,8 @@ struct call {
 };
 
 /*
- * A route: path ("{id}" is a positive number, "{wa_id}" 6 to 20 digits),
+ * A route: path ("{id}" is a positive number, "{wa_id}" 6 to 20 digits,
+ * "{pnid}" 1 to 20 digits, "{name}" 1 to 512 of a-z, 0-9 and _),
  * method, handler, whether it needs a key that may write, its query
  * parameters, and the members of its JSON body when it is a flat object
  * (NULL: the handler reads the body itself, or there is none).  Each
@@ -118,9 +121,10 @@ void	 api_on_row(void *, int ncols, const char *const *names,
 	    const struct db_val *);
 
 /*
- * The numbers a call may see: 1 when its key may see phone number id
- * pnid (a key limited to numbers sees only those; DESIGN rule 10).  A
- * handler answers 404, never 403, for a row of a number it may not see.
+ * The numbers a call covers: 1 when its key may see phone number id pnid
+ * (a key limited to numbers sees only those; DESIGN rule 10) and, when
+ * the request names numbers (number=), pnid is one of them.  A handler
+ * answers 404, never 403, for a row of a number its key may not see.
  */
 int	 api_may_see(const struct call *, const char *pnid);
 
