@@ -620,3 +620,20 @@ cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
 	json_decref(root);
 	return ok;
 }
+
+/*
+ * The access token held by the variable env_name (a number's token_env):
+ * WHATSAPP_ACCESS_TOKEN as loaded (environment or WA_ENV_FILE), any
+ * other from the environment.  NULL when unset or empty.  Never logged.
+ */
+const char *
+cfg_token(const struct cfg *c, const char *env_name)
+{
+	const char *v;
+
+	if (strcmp(env_name, "WHATSAPP_ACCESS_TOKEN") == 0)
+		v = c->access_token;
+	else
+		v = getenv(env_name);
+	return v != NULL && *v != '\0' ? v : NULL;
+}

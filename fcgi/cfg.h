@@ -57,6 +57,7 @@ struct cfg {
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
 int	 cfg_media_disk_low(const struct cfg *);
+const char	*cfg_token(const struct cfg *, const char *env_name);
 int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);
 int	 cfg_agent_find(const struct cfg *, const char *name_or_url,

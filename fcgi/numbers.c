@@ -118,11 +118,7 @@ token_of(const struct cfg *cfg, const char *name)
 {
 	const char *v;
 
-	if (strcmp(name, DEFAULT_TOKEN_ENV) == 0)
-		v = cfg->access_token;
-	else
-		v = getenv(name);
-	if (v == NULL || *v == '\0') {
+	if ((v = cfg_token(cfg, name)) == NULL) {
 		log_warnx("%s is not set: set it in the environment%s to the "
 		    "number's access token", name, strcmp(name,
 		    DEFAULT_TOKEN_ENV) == 0 ? " or in WA_ENV_FILE" : "");
