@@ -425,4 +425,40 @@ int		 db_number_remove(struct db *, const char *pnid, int64_t now_s);
 enum db_rc	 db_number_seed(struct db *, const char *pnid, int64_t now_s,
 		    int *added);
 
+/* Account jobs the worker carries to Meta (db_jobs.c; issue 13). */
+struct db_job {
+	int64_t		 id;
+	char		 pnid[32];		/* "" a WABA-wide call */
+	char		 waba[32];		/* "" none */
+	char		 kind[24];		/* template_sync, profile_get, ... */
+	char		*body;			/* JSON or NULL; db_job_clear() */
+	int		 attempts;		/* before this one */
+};
+
+void		 db_job_clear(struct db_job *);
+int64_t		 db_job_insert(struct db *, const char *pnid,
+		    const char *waba, const char *kind, const char *body,
+		    int64_t now_ms);
+int		 db_job_due(struct db *, int64_t now_ms, struct db_job *);
+int		 db_job_claim(struct db *, int64_t id);
+int		 db_job_retry(struct db *, int64_t id, int64_t next_ms,
+		    int64_t code, const char *title);
+int		 db_job_finish(struct db *, int64_t id, int ok,
+		    const char *result, int64_t code, const char *title,
+		    int64_t now_ms);
+int		 db_job_get(struct db *, int64_t id, db_row_cb, void *);
+int64_t		 db_job_next_due(struct db *, int64_t now_ms);
+int		 db_job_recover(struct db *);
+int		 db_job_pending(struct db *, const char *kind,
+		    const char *waba);
+int64_t		 db_job_last(struct db *, const char *kind, const char *waba);
+int		 db_job_wabas(struct db *,
+		    void (*)(void *, const char *const *), void *);
+int		 db_job_waba_token(struct db *, const char *waba, char *env,
+		    size_t envsz);
+int		 db_job_profile_set(struct db *, const char *pnid,
+		    const char *profile, int64_t now_s);
+int		 db_job_profile_get(struct db *, const char *pnid, db_row_cb,
+		    void *);
+
 #endif

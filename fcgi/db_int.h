@@ -232,6 +232,20 @@ enum stmt {
 	/* db_templates.c: message templates */
 
 	/* db_jobs.c: account jobs the worker carries to Meta */
+	STMT_JOB_INSERT,
+	STMT_JOB_DUE,
+	STMT_JOB_CLAIM,
+	STMT_JOB_RETRY,
+	STMT_JOB_FINISH,
+	STMT_JOB_GET,
+	STMT_JOB_NEXT_DUE,
+	STMT_JOB_RECOVER,
+	STMT_JOB_PENDING,
+	STMT_JOB_LAST,
+	STMT_JOB_WABAS,
+	STMT_JOB_WABA_TOKEN,
+	STMT_JOB_PROFILE_SET,
+	STMT_JOB_PROFILE_GET,
 
 	STMT__MAX
 };

@@ -12,11 +12,55 @@
 #include "db_int.h"
 
 const char *const dbi_sql_account[STMT__MAX] = {
-	[0] = NULL,	/* ISO C wants one initializer; go when one is here */
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
 
 	/* db_templates.c: message templates */
 
 	/* db_jobs.c: account jobs the worker carries to Meta */
-
+	[STMT_JOB_INSERT] =
+	"INSERT INTO account_jobs (phone_number_id, waba_id, kind, body, "
+	    "next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[STMT_JOB_DUE] =
+	"SELECT id, phone_number_id, waba_id, kind, body, attempts "
+	    "FROM account_jobs WHERE state = 'queued' AND "
+	    "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
+	[STMT_JOB_CLAIM] =
+	"UPDATE account_jobs SET state = 'running', attempts = attempts + 1 "
+	    "WHERE id = ?1 AND state = 'queued'",
+	[STMT_JOB_RETRY] =
+	"UPDATE account_jobs SET state = 'queued', next_attempt_at = ?2, "
+	    "error_code = ?3, error_title = ?4 WHERE id = ?1 AND "
+	    "state = 'running'",
+	[STMT_JOB_FINISH] =
+	"UPDATE account_jobs SET state = ?2, result = ?3, error_code = ?4, "
+	    "error_title = ?5, finished_at = ?6 WHERE id = ?1 AND "
+	    "state = 'running'",
+	[STMT_JOB_GET] =
+	"SELECT id, kind, phone_number_id, waba_id, state, attempts, "
+	    "next_attempt_at, result, error_code, error_title, created_at, "
+	    "finished_at FROM account_jobs WHERE id = ?1",
+	[STMT_JOB_NEXT_DUE] =
+	"SELECT min(next_attempt_at) FROM account_jobs WHERE "
+	    "state = 'queued' AND next_attempt_at > ?1",
+	[STMT_JOB_RECOVER] =
+	"UPDATE account_jobs SET state = 'queued' WHERE state = 'running'",
+	[STMT_JOB_PENDING] =
+	"SELECT 1 FROM account_jobs WHERE kind = ?1 AND waba_id = ?2 AND "
+	    "state IN ('queued', 'running') LIMIT 1",
+	[STMT_JOB_LAST] =
+	"SELECT max(created_at) FROM account_jobs WHERE kind = ?1 AND "
+	    "waba_id = ?2",
+	[STMT_JOB_WABAS] =
+	"SELECT DISTINCT waba_id FROM numbers WHERE removed_at IS NULL AND "
+	    "waba_id IS NOT NULL ORDER BY waba_id",
+	/* The token of a WABA-wide call: its oldest active number's. */
+	[STMT_JOB_WABA_TOKEN] =
+	"SELECT token_env FROM numbers WHERE waba_id = ?1 AND "
+	    "removed_at IS NULL ORDER BY created_at, phone_number_id LIMIT 1",
+	[STMT_JOB_PROFILE_SET] =
+	"UPDATE numbers SET profile = ?2, profile_at = ?3 WHERE "
+	    "phone_number_id = ?1",
+	[STMT_JOB_PROFILE_GET] =
+	"SELECT phone_number_id, label, profile, profile_at FROM numbers "
+	    "WHERE phone_number_id = ?1",
 };
