@@ -72,12 +72,14 @@ SEND	= graph \
 # API: the management API and the only libfcgi user.
 API	= req \
 	  api \
-	  param
+	  param \
+	  profile
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
 	  csv \
-	  numbers
+	  numbers \
+	  profile
 # PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
@@ -90,7 +92,8 @@ PURE	= webhook \
 	  csv \
 	  rate \
 	  param \
-	  policy
+	  policy \
+	  profile
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -128,7 +131,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_param \
 	  $(BUILD)/test_policy \
 	  $(BUILD)/test_db_numbers \
-	  $(BUILD)/test_db_jobs
+	  $(BUILD)/test_db_jobs \
+	  $(BUILD)/test_profile
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -156,6 +160,7 @@ LINK_test_db_outbox = $(STORE_LINK)
 LINK_test_db_retain = $(STORE_LINK)
 LINK_test_db_numbers = $(STORE_LINK)
 LINK_test_db_jobs = $(STORE_LINK)
+LINK_test_profile = profile
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
