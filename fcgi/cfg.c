@@ -162,6 +162,9 @@ static const struct ckey keys[] = {
 	{ "WA_MEDIA_MAX_PER_CONTACT_DAY", CT_INT, "100", 0, 0, 1000000,
 	  "media files downloaded per contact per day; the rest are "
 	  "skipped (0: no cap)", OFF(media_per_contact_day) },
+	{ "WA_TEMPLATE_SYNC_S", CT_INT, "3600", 0, 0, 604800,
+	  "seconds between the worker's syncs of each WABA's message "
+	  "templates (0: never)", OFF(template_sync_s) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

@@ -47,6 +47,7 @@ struct cfg {
 	int	 allow_local;		/* WA_ALLOW_LOCAL_URLS: 1 on */
 	long	 media_min_free_mb;	/* WA_MEDIA_MIN_FREE_MB: disk floor */
 	long	 media_per_contact_day;	/* WA_MEDIA_MAX_PER_CONTACT_DAY */
+	long	 template_sync_s;	/* WA_TEMPLATE_SYNC_S: 0 never */
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
