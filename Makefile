@@ -41,7 +41,8 @@ DB	= db \
 	  db_bot \
 	  db_api \
 	  db_retain \
-	  db_numbers
+	  db_numbers \
+	  db_templates
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -55,7 +56,8 @@ CORE	= log \
 	  notify \
 	  counters \
 	  outbox \
-	  policy
+	  policy \
+	  tmpl
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
 RETAIN	= purge
 # BOT: the chatbot, and its run inside the worker's transaction.
@@ -63,7 +65,8 @@ BOT	= flow \
 	  bot \
 	  chat
 # NET: the only libcurl user (the worker's Graph calls, wactl's client).
-NET	= wa
+NET	= wa \
+	  templates
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
 	  rate \
@@ -89,7 +92,8 @@ PURE	= webhook \
 	  csv \
 	  rate \
 	  param \
-	  policy
+	  policy \
+	  tmpl
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
