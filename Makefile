@@ -42,7 +42,8 @@ DB	= db \
 	  db_api \
 	  db_retain \
 	  db_numbers \
-	  db_jobs
+	  db_jobs \
+	  db_templates
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -56,7 +57,8 @@ CORE	= log \
 	  notify \
 	  counters \
 	  outbox \
-	  policy
+	  policy \
+	  tmpl
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
 RETAIN	= purge
 # BOT: the chatbot, and its run inside the worker's transaction.
@@ -64,7 +66,8 @@ BOT	= flow \
 	  bot \
 	  chat
 # NET: the only libcurl user (the worker's Graph calls, wactl's client).
-NET	= wa
+NET	= wa \
+	  templates
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
 	  rate \
@@ -93,7 +96,8 @@ PURE	= webhook \
 	  rate \
 	  param \
 	  policy \
-	  profile
+	  profile \
+	  tmpl
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in

@@ -425,6 +425,45 @@ int		 db_number_remove(struct db *, const char *pnid, int64_t now_s);
 enum db_rc	 db_number_seed(struct db *, const char *pnid, int64_t now_s,
 		    int *added);
 
+/* Message templates of each WABA (db_templates.c; reference section 15). */
+struct db_template {
+	int64_t		 id;			/* row id, 0 not stored */
+	char		 waba[32];		/* waba_id, digits */
+	char		 template_id[32];	/* Meta's id, "" none yet */
+	char		 name[513];		/* a-z, 0-9, _ */
+	char		 language[16];		/* e.g. en_US */
+	char		 category[32];		/* "" unknown */
+	char		 status[32];		/* APPROVED, PENDING, ... */
+	char		 quality[16];		/* "" unknown */
+	char		*components;		/* JSON array text; malloc'd,
+						 * db_template_clear() frees */
+	char		 rejected_reason[256];	/* "" none */
+	int64_t		 synced_at;		/* unix s, 0 never synced */
+	int64_t		 updated_at;		/* unix s */
+};
+
+/* db_template_list() filters; NULL or 0 is "any". */
+struct db_template_filter {
+	const char *const *wabas;	/* the WABAs it may show */
+	int		 nwabas;	/* how many; 0 shows nothing */
+	const char	*name, *language, *status, *category;
+	int64_t		 cursor;	/* ids above it */
+	int		 limit;		/* rows at most, 1 or more */
+};
+
+void		 db_template_clear(struct db_template *);
+int		 db_template_upsert(struct db *, const struct db_template *,
+		    int64_t now_s);
+int		 db_template_get(struct db *, const char *waba,
+		    const char *name, const char *language,
+		    struct db_template *);
+int		 db_template_list(struct db *,
+		    const struct db_template_filter *, db_row_cb, void *);
+int		 db_template_delete(struct db *, const char *waba,
+		    const char *name, const char *language);
+int		 db_template_sync_done(struct db *, const char *waba,
+		    int64_t seen_since_s);
+
 /* Account jobs the worker carries to Meta (db_jobs.c; issue 13). */
 struct db_job {
 	int64_t		 id;

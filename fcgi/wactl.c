@@ -30,6 +30,7 @@
 #include "outbox.h"
 #include "purge.h"
 #include "sig.h"
+#include "templates.h"
 
 #define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
 
@@ -56,6 +57,8 @@ usage(void)
 	    "ID|LABEL\n"
 	    "           the business numbers served; add checks one with "
 	    "the Graph API\n"
+	    "  templates sync [--number ID|LABEL] [--waba ID] | list "
+	    "[--number ID|LABEL]\n"
 	    "  purge [--dry-run]\n"
 	    "           remove what is past WA_RETAIN_*; --dry-run only "
 	    "says what would go\n"
@@ -483,6 +486,8 @@ main(int argc, char *argv[])
 		return apikey_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "numbers") == 0)
 		return numbers_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "templates") == 0)
+		return templates_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "messages") == 0 || strcmp(argv[1],
 	    "conversations") == 0) {
 		if (!client_configured()) {
