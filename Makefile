@@ -106,8 +106,11 @@ PURE	= webhook \
 DAEMON	= proc
 # APPLY: the worker's apply of the webhook journal.
 APPLY	= apply
+# ACCOUNT: the worker's account jobs to Meta (templates, profile).
+ACCOUNT	= jobs
 FCGI	= responder $(CORE) $(DAEMON) $(API)
-WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND)
+WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND) \
+	  $(ACCOUNT)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))

@@ -23,6 +23,7 @@
 #include "chat.h"
 #include "clock.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "notify.h"
 #include "proc.h"
@@ -52,6 +53,7 @@ struct worker {
 	struct chat	*chat;		/* the chatbot; NULL when WA_BOT=off */
 	struct apply	*apply;		/* the journal's apply */
 	struct sender	*snd;		/* the outbox's sender */
+	struct jobs	*jobs;		/* account jobs to Meta */
 };
 
 /* The loop's timers and moods, between passes. */
@@ -147,6 +149,8 @@ worker_open(struct worker *w)
 	if ((w->snd = sender_new(w->db, cfg)) == NULL ||
 	    sender_start(w->snd) == -1)
 		fatalx("cannot start the sender");
+	if ((w->jobs = jobs_new(w->db, cfg)) == NULL)
+		fatalx("cannot start the account jobs: out of memory");
 }
 
 /*
@@ -205,6 +209,9 @@ worker_between(struct worker *w, struct pace *p, int applied)
 		log_warnx("search index: update failed; retried");
 	/* Replies queued by the apply, the API or wactl go out now. */
 	wait = sender_step(w->snd, 1);
+	/* An account job blocks (jobs.c): only while no send is in flight. */
+	if (sender_busy(w->snd) == 0 && (t = jobs_step(w->jobs)) < wait)
+		wait = (long)t;
 	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
@@ -260,6 +267,7 @@ worker_close(struct worker *w)
 	}
 	(void)sender_step(w->snd, 0);
 	sender_free(w->snd);
+	jobs_free(w->jobs);
 	apply_free(w->apply);
 	chat_free(w->chat);
 	log_info("stopping: the batch in hand was finished");
