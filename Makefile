@@ -75,6 +75,7 @@ SEND	= graph \
 # API: the management API and the only libfcgi user.
 API	= req \
 	  api \
+	  api_jobs \
 	  param \
 	  profile
 # ADMIN: wactl's own jobs.

@@ -238,6 +238,7 @@ static const struct api_route routes[] = {
 /* Every route table, core first; each ends with a NULL path. */
 static const struct api_route *const tables[] = {
 	routes,
+	api_jobs_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

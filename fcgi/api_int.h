@@ -66,6 +66,11 @@ struct template_f {
 	struct param_val	 to, name, language, body_parameters, components;
 };
 
+/* DELETE /templates/{name}, GET /numbers/{pnid}/profile (api_jobs.c) */
+struct jobs_f {
+	struct param_val	 language, number, waba_id, refresh;
+};
+
 struct api_route;
 
 /* One API call being served. */
@@ -84,6 +89,7 @@ struct call {
 		struct contacts_f	 contacts;
 		struct words_f		 words;
 		struct stats_f		 stats;
+		struct jobs_f		 jobs;
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
@@ -127,6 +133,9 @@ void	 api_on_row(void *, int ncols, const char *const *names,
  * answers 404, never 403, for a row of a number its key may not see.
  */
 int	 api_may_see(const struct call *, const char *pnid);
+
+/* Route tables of the api_*.c files, each ended by a NULL path. */
+extern const struct api_route api_jobs_routes[];	/* api_jobs.c */
 
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);

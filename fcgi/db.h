@@ -499,5 +499,7 @@ int		 db_job_profile_set(struct db *, const char *pnid,
 		    const char *profile, int64_t now_s);
 int		 db_job_profile_get(struct db *, const char *pnid, db_row_cb,
 		    void *);
+int		 db_job_number_wabas(struct db *,
+		    void (*)(void *, const char *const *), void *);
 
 #endif

@@ -238,3 +238,15 @@ db_job_profile_get(struct db *d, const char *pnid, db_row_cb cb, void *arg)
 	(void)dbi_bind_text(s, 1, pnid);
 	return dbi_each_typed(d, STMT_JOB_PROFILE_GET, cb, arg, __func__);
 }
+
+/*
+ * Each active number with a WABA through cb (col[0] phone_number_id,
+ * col[1] waba_id), oldest first.  The count, or -1.
+ */
+int
+db_job_number_wabas(struct db *d, void (*cb)(void *, const char *const *),
+    void *arg)
+{
+	(void)dbi_st(d, STMT_JOB_NUMBER_WABAS);
+	return dbi_each_row(d, STMT_JOB_NUMBER_WABAS, 2, cb, arg, __func__);
+}

@@ -63,4 +63,7 @@ const char *const dbi_sql_account[STMT__MAX] = {
 	[STMT_JOB_PROFILE_GET] =
 	"SELECT phone_number_id, label, profile, profile_at FROM numbers "
 	    "WHERE phone_number_id = ?1",
+	[STMT_JOB_NUMBER_WABAS] =
+	"SELECT phone_number_id, waba_id FROM numbers WHERE removed_at IS "
+	    "NULL AND waba_id IS NOT NULL ORDER BY created_at, phone_number_id",
 };

@@ -18,6 +18,12 @@ TOKEN", else HTTP 401 code 190):
   POST   /VER/{phone-number-id}/media      multipart upload -> {"id": ...}
   GET    /VER/{media-id}                   media url, mime_type, sha256, file_size
   DELETE /VER/{media-id}                   {"success": true}
+  POST   /VER/{waba-id}/message_templates  create -> {"id","status":"PENDING","category"};
+                                           100/2388024 duplicate name+language, 100/2388043
+                                           a variable without example (into st.templates)
+  DELETE /VER/{waba-id}/message_templates?name=N[&hsm_id=I]   {"success": true}
+  GET    /VER/{phone-number-id}/whatsapp_business_profile?fields=  {"data": [{...}]}
+  POST   /VER/{phone-number-id}/whatsapp_business_profile  Meta's limits (code 100)
   GET    /lookaside/{media-id}?ext=&hash=  the bytes (url valid 300 s)
   anything else                            HTTP 400 code 100, GraphMethodException
 
@@ -61,6 +67,7 @@ Control endpoints (never used by Meta, JSON in and out, never recorded):
                      reaches this same fake); redirect_host: /lookaside/
                      requests answer 302 to the same path and query plus
                      "&hop=1" on that host, once ("" or null: off)
+  POST /_fake/profile {"id", "fields"}   a number's business profile
   POST /_fake/reset                  forget requests, faults, delay, media
                                      hosts; end hangs
 
@@ -609,6 +616,9 @@ class State:
         self.delay_ms = 0
         self.media = {}
         self.numbers = {}   # phone-number-id -> its node's fields (GET /{id})
+        self.templates = {}  # waba -> [Meta's template objects] (listing, create, delete)
+        self.profiles = {}  # phone-number-id -> its business profile's fields
+        self.template_counter = itertools.count(1)
         self.media_ttl = 300
         self.media_url_host = "127.0.0.1"
         self.redirect_host = None
@@ -853,6 +863,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if proof is not None and not hmac.compare_digest(str(proof).encode(), want.encode()):
                 return self.error(path, 100, message="Invalid appsecret_proof provided in the API argument",
                                   etype="GraphMethodException")
+        if len(parts) == 3 and parts[1].isdigit() and (parts[2], m) in ACCOUNT_CALLS:
+            return ACCOUNT_CALLS[(parts[2], m)](self, rec, parts[1])
         if len(parts) == 3:
             if m != "POST" or parts[2] not in ("messages", "media") or not parts[1].isdigit():
                 return self.unsupported(path, m, parts[1])
@@ -1036,12 +1048,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.numbers.pop(pnid, None)
                 else:
                     st.numbers[pnid] = dict(arg["fields"])
+        elif what == "profile":
+            pnid = str(arg.get("id", ""))
+            if not pnid.isdigit() or not isinstance(arg.get("fields"), dict):
+                return self.send(400, b'{"error":"id must be digits, fields an object"}', "application/json")
+            with st.lock:
+                st.profiles[pnid] = dict(arg["fields"])
         elif what == "reset":
             with st.lock:
                 st.records = []
                 st.dropped = 0
                 st.faults = []
                 st.numbers = {}
+                st.templates = {}
+                st.profiles = {}
                 st.delay_ms = 0
                 st.media_url_host = "127.0.0.1"
                 st.redirect_host = None
@@ -1050,6 +1070,130 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             return self.send(404, b'{"error":"unknown control endpoint"}', "application/json")
         self.send(200, json.dumps(out).encode(), "application/json")
+
+
+# Account side (reference 15.2, 15.3): template creation and deletion,
+# the business profile.  Meta's checks as far as the reference and
+# Meta's docs say; the error subcodes are as client libraries report them
+# (2388024 duplicate name and language; 2388043 a variable without an
+# example is [Uncertain]).
+TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
+TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+PROFILE_VERTICALS = ("UNDEFINED", "OTHER", "AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN",
+                     "EVENT_PLAN", "FINANCE", "GROCERY", "GOVT", "HOTEL", "HEALTH", "NONPROFIT",
+                     "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT", "NOT_A_BIZ")
+PROFILE_FIELDS = ("about", "address", "description", "email", "profile_picture_url", "websites",
+                  "vertical")
+
+
+def _template_refuse(h, path, details, subcode=None, title=None, user_msg=None):
+    status, body = graph_error(100, details=details)
+    err = json.loads(body)["error"]
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    if title:
+        err["error_user_title"] = title
+        err["error_user_msg"] = user_msg or details
+    body = meta_json({"error": err})
+    return status, body, "application/json; charset=UTF-8", h.graph_headers(path, status)
+
+
+def template_create(h, rec, waba):
+    st, path, b = h.state, rec["path"], rec["json"]
+    if not isinstance(b, dict):
+        return h.error(path, 100, details="The request body must be a JSON object.")
+    name, lang, cat = b.get("name"), b.get("language"), b.get("category")
+    if not isinstance(name, str) or not TEMPLATE_NAME_RE.match(name):
+        return _template_refuse(h, path, "Param name must be 1 to 512 of a-z, 0-9 and _.")
+    if not isinstance(lang, str) or not re.match(r"^[a-z]{2,3}(_[A-Z]{2})?$", lang):
+        return _template_refuse(h, path, "Param language must be a language code such as en_US.")
+    if cat not in TEMPLATE_CATEGORIES:
+        return _template_refuse(h, path, "Param category must be one of {%s}." % ", ".join(TEMPLATE_CATEGORIES))
+    comps = b.get("components")
+    if not isinstance(comps, list) or not any(isinstance(c, dict) and c.get("type") == "BODY" for c in comps):
+        return _template_refuse(h, path, "Param components must hold a BODY component.")
+    for c in comps:
+        text = c.get("text") if isinstance(c, dict) else None
+        if isinstance(text, str) and re.search(r"\{\{[^}]+\}\}", text) and not c.get("example"):
+            return _template_refuse(h, path, "A variable of %s has no example." % c.get("type"), 2388043,
+                                    "Message template has no example",
+                                    "Add a sample value for every variable in the template.")
+    with st.lock:
+        have = st.templates.setdefault(waba, [])
+        if any(t.get("name") == name and t.get("language") == lang for t in have):
+            dup = True
+        else:
+            dup = False
+            tid = str(1500000000000000 + next(st.template_counter))
+            have.append({"name": name, "language": lang, "status": "PENDING", "category": cat,
+                         "components": comps, "parameter_format": b.get("parameter_format", "POSITIONAL"),
+                         "id": tid})
+    if dup:
+        return _template_refuse(h, path, "Content in this language already exists.", 2388024,
+                                "Message template language already exists",
+                                "There is already content for this template in this language. "
+                                "Create a new template, or delete this one first.")
+    return h.ok(path, {"id": tid, "status": "PENDING", "category": cat})
+
+
+def template_delete(h, rec, waba):
+    st, path = h.state, rec["path"]
+    name, hsm = rec["query"].get("name"), rec["query"].get("hsm_id")
+    if not name:
+        return h.error(path, 100, details="The parameter name is required.")
+    with st.lock:
+        have = st.templates.get(waba, [])
+        gone = [t for t in have if t.get("name") == name and (hsm is None or t.get("id") == hsm)]
+        st.templates[waba] = [t for t in have if t not in gone]
+    if not gone:
+        return _template_refuse(h, path, "Message template %r was not found." % name)
+    return h.ok(path, {"success": True})
+
+
+def profile_get(h, rec, pnid):
+    st = h.state
+    want = [f for f in rec["query"].get("fields", "").split(",") if f] or list(PROFILE_FIELDS)
+    with st.lock:
+        prof = dict(st.profiles.get(pnid, {}))
+    out = {k: v for k, v in prof.items() if k in want}
+    out["messaging_product"] = "whatsapp"
+    return h.ok(rec["path"], {"data": [out]})
+
+
+def profile_set(h, rec, pnid):
+    st, path, b = h.state, rec["path"], rec["json"]
+    if not isinstance(b, dict) or b.get("messaging_product") != "whatsapp":
+        return h.error(path, 100, details="The parameter messaging_product is required.")
+    limits = {"about": (1, 139), "address": (0, 256), "description": (0, 512), "email": (0, 128)}
+    for k, v in b.items():
+        if k == "messaging_product":
+            continue
+        if k in limits:
+            lo, hi = limits[k]
+            if not isinstance(v, str) or not lo <= len(v) <= hi:
+                return h.error(path, 100, details="Param %s must be %d to %d characters long." % (k, lo, hi))
+        elif k == "websites":
+            if (not isinstance(v, list) or len(v) > 2 or
+                    any(not isinstance(w, str) or len(w) > 256 or not re.match(r"^https?://\S+$", w) for w in v)):
+                return h.error(path, 100, details="Param websites must be at most 2 http(s) URLs of 256.")
+        elif k == "vertical":
+            if v not in PROFILE_VERTICALS:
+                return h.error(path, 100, details="Param vertical must be one of {%s}." % ", ".join(PROFILE_VERTICALS))
+        else:
+            return h.error(path, 100, details="Param %s is not a business profile field." % k)
+    with st.lock:
+        prof = st.profiles.setdefault(pnid, {})
+        prof.update({k: v for k, v in b.items() if k != "messaging_product"})
+    return h.ok(path, {"success": True})
+
+
+# (node kind, method) -> handler(handler, record, node id)
+ACCOUNT_CALLS = {
+    ("message_templates", "POST"): template_create,
+    ("message_templates", "DELETE"): template_delete,
+    ("whatsapp_business_profile", "GET"): profile_get,
+    ("whatsapp_business_profile", "POST"): profile_set,
+}
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -1265,6 +1409,11 @@ class FakeGraph:
         the phone number node's fields); None forgets the number, which
         then gets Meta's 100/33 "does not exist"."""
         self._ctl("POST", "number", {"id": phone_number_id, "fields": fields})
+
+    def set_profile(self, phone_number_id, fields):
+        """What GET /{version}/{phone_number_id}/whatsapp_business_profile
+        answers (a dict of profile fields) until a POST changes it."""
+        self._ctl("POST", "profile", {"id": phone_number_id, "fields": fields})
 
     def set_media_url_ttl(self, seconds):
         self._ctl("POST", "config", {"media_url_ttl_s": seconds})

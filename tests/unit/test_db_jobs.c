@@ -54,6 +54,15 @@ on_waba(void *arg, const char *const *col)
 	(void)snprintf(out + len, 256 - len, "%s;", col[0]);
 }
 
+static void
+on_pair(void *arg, const char *const *col)
+{
+	char	*out = arg;
+	size_t	 len = strlen(out);
+
+	(void)snprintf(out + len, 256 - len, "%s=%s;", col[0], col[1]);
+}
+
 TEST(insert_then_due_oldest_first)
 {
 	struct tdb	 t;
@@ -234,6 +243,9 @@ TEST(wabas_and_their_token)
 	CHECK(db_number_remove(t.db, "222", NOW_S) == 1);
 	CHECK(db_job_waba_token(t.db, WABA, env, sizeof(env)) == 1);
 	CHECK(strcmp(env, "TOKEN_B") == 0);
+	out[0] = '\0';
+	CHECK(db_job_number_wabas(t.db, on_pair, out) == 2);
+	CHECK(strcmp(out, "333=77;111=" WABA ";") == 0);
 	tdb_close(&t);
 }
 
