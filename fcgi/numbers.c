@@ -21,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "numbers.h"
+#include "profile.h"
 #include "wa.h"
 
 #define DEFAULT_TOKEN_ENV	"WHATSAPP_ACCESS_TOKEN"
@@ -36,7 +37,10 @@ nusage(void)
 	    "[--rate N]\n"
 	    "       wactl numbers list | show ID|LABEL | remove ID|LABEL\n"
 	    "       wactl numbers edit ID|LABEL [--label L] [--token-env VAR] "
-	    "[--flow FILE] [--rate N]\n");
+	    "[--flow FILE] [--rate N]\n"
+	    "       wactl numbers profile ID|LABEL [--about T] [--address T] "
+	    "[--description T]\n"
+	    "           [--email T] [--website URL]... [--vertical V]\n");
 	return 2;
 }
 
@@ -402,6 +406,165 @@ edit_cmd(struct db *d, const char *key, int argc, char *argv[])
 	return changed ? 0 : 1;
 }
 
+/*
+ * One blocking Graph call for `numbers profile`: method to path with
+ * token and json (or NULL).  Meta's answer in *out (the caller frees),
+ * or -1 with the reason logged (Meta's code and message when it gave
+ * one).
+ */
+static int
+profile_call(const struct cfg *cfg, const char *method, const char *path,
+    const char *token, const char *json, json_t **out)
+{
+	struct buf	 b;
+	json_t		*j, *e;
+	char		 url[2048], err[512];
+	long		 http = 0;
+	int		 n;
+
+	*out = NULL;
+	n = snprintf(url, sizeof(url), "%s/%s%s", cfg->graph_url,
+	    cfg->api_version, path);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return -1;
+	if (wa_request(method, url, token, json, cfg->send_timeout_ms, &http,
+	    &b, err, sizeof(err)) == -1) {
+		log_warnx("cannot reach the Graph API: %s", err);
+		buf_clear(&b);
+		return -1;
+	}
+	j = json_loadb(b.p != NULL ? b.p : "", b.len, 0, NULL);
+	buf_clear(&b);
+	if (http >= 200 && http <= 299 && json_is_object(j)) {
+		*out = j;
+		return 0;
+	}
+	if ((e = json_object_get(j, "error")) != NULL)
+		log_warnx("Meta refused it: code %lld: %s", (long long)
+		    json_integer_value(json_object_get(e, "code")),
+		    json_is_string(json_object_get(e, "message")) ?
+		    json_string_value(json_object_get(e, "message")) :
+		    "no message");
+	else
+		log_warnx("the Graph API answered HTTP %ld", http);
+	json_decref(j);
+	return -1;
+}
+
+/*
+ * `wactl numbers profile ID|LABEL [options]`: with options, the update
+ * (checked like POST /numbers/{id}/profile) is sent first; then the
+ * profile Meta holds is fetched, stored (numbers.profile) and printed.
+ */
+static int
+profile_cmd(const struct cfg *cfg, struct db *d, const char *key, int argc,
+    char *argv[])
+{
+	static const struct option opts[] = {
+		{ "about", required_argument, NULL, 'a' },
+		{ "address", required_argument, NULL, 'd' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "website", required_argument, NULL, 'w' },
+		{ "vertical", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { ['a'] = "about",
+	    ['d'] = "address", ['D'] = "description", ['e'] = "email",
+	    ['v'] = "vertical" };
+	struct db_number	 n;
+	struct profile_err	 perr;
+	json_t			*u, *sites, *got = NULL, *p, *v;
+	const char		*token, *k;
+	char			 path[128], *s = NULL;
+	int			 ch, rc = 1;
+
+	if ((u = json_object()) == NULL || (sites = json_array()) == NULL) {
+		json_decref(u);
+		return 1;
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'w')
+			(void)json_array_append_new(sites, json_string(optarg));
+		else if (ch == 'a' || ch == 'd' || ch == 'D' || ch == 'e' ||
+		    ch == 'v')
+			(void)json_object_set_new(u, names[ch],
+			    json_string(optarg));
+		else {
+			rc = nusage();
+			goto done;
+		}
+	}
+	if (optind != argc) {
+		rc = nusage();
+		goto done;
+	}
+	if (json_array_size(sites) > 0)
+		(void)json_object_set(u, "websites", sites);
+	if (json_object_size(u) > 0 && profile_check(u, &perr) == -1) {
+		(void)fprintf(stderr, "refused: %s: %s\n", perr.field,
+		    perr.message);
+		goto done;
+	}
+	if (find(d, key, &n) != 1)
+		goto done;
+	if (n.removed_at != 0) {
+		log_warnx("%s is removed", n.pnid);
+		goto done;
+	}
+	if ((token = token_of(cfg, n.token_env)) == NULL)
+		goto done;
+	if (snprintf(path, sizeof(path), "/%s/whatsapp_business_profile",
+	    n.pnid) >= (int)sizeof(path))
+		goto done;
+	if (json_object_size(u) > 0) {
+		if (json_object_set_new(u, "messaging_product",
+		    json_string("whatsapp")) == -1 ||
+		    (s = json_dumps(u, JSON_COMPACT)) == NULL ||
+		    profile_call(cfg, "POST", path, token, s, &got) == -1)
+			goto done;
+		json_decref(got);
+		got = NULL;
+	}
+	if (strlcat(path, "?fields=about,address,description,email,"
+	    "profile_picture_url,websites,vertical", sizeof(path)) >=
+	    sizeof(path) || profile_call(cfg, "GET", path, token, NULL,
+	    &got) == -1)
+		goto done;
+	p = json_array_get(json_object_get(got, "data"), 0);
+	free(s);
+	if (!json_is_object(p) || (s = json_dumps(p, JSON_COMPACT)) == NULL) {
+		s = NULL;
+		log_warnx("Meta's answer held no profile");
+		goto done;
+	}
+	if (db_job_profile_set(d, n.pnid, s, (int64_t)time(NULL)) != 1)
+		log_warnx("the profile could not be stored; printed only");
+	json_object_foreach(p, k, v) {
+		if (strcmp(k, "messaging_product") == 0)
+			continue;
+		if (json_is_string(v))
+			(void)printf("%-20s %s\n", k, json_string_value(v));
+		else if (json_is_array(v)) {
+			size_t i;
+			json_t *x;
+
+			json_array_foreach(v, i, x)
+				(void)printf("%-20s %s\n", k,
+				    json_is_string(x) ? json_string_value(x) :
+				    "?");
+		}
+	}
+	rc = 0;
+done:
+	free(s);
+	json_decref(got);
+	json_decref(sites);
+	json_decref(u);
+	return rc;
+}
+
 int
 numbers_cmd(int argc, char *argv[])
 {
@@ -416,7 +579,8 @@ numbers_cmd(int argc, char *argv[])
 	if (argc < 2)
 		return nusage();
 	what = argv[1];
-	if (strcmp(what, "add") == 0 || strcmp(what, "edit") == 0) {
+	if (strcmp(what, "add") == 0 || strcmp(what, "edit") == 0 ||
+	    strcmp(what, "profile") == 0) {
 		if (argc < 3 || argv[2][0] == '-')
 			return nusage();
 	} else if (strcmp(what, "list") == 0) {
@@ -437,6 +601,8 @@ numbers_cmd(int argc, char *argv[])
 		rc = add_cmd(&cfg, d, argv[2], argc - 2, argv + 2);
 	else if (strcmp(what, "edit") == 0)
 		rc = edit_cmd(d, argv[2], argc - 2, argv + 2);
+	else if (strcmp(what, "profile") == 0)
+		rc = profile_cmd(&cfg, d, argv[2], argc - 2, argv + 2);
 	else if (strcmp(what, "list") == 0) {
 		(void)printf("%-20s %-16s %-18s %-8s %-12s %-28s %s\n",
 		    "PHONE_NUMBER_ID", "LABEL", "DISPLAY", "QUALITY", "STATUS",

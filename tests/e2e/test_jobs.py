@@ -282,3 +282,27 @@ def test_hourly_template_sync_is_queued(g):
         assert len(pending) <= 1
     finally:
         st.close()
+
+
+def test_wactl_numbers_profile(s, g):
+    g.set_profile(SALES, {"about": "Old", "vertical": "OTHER"})
+    r = wactl(s, "numbers", "profile", "sales")
+    assert r.returncode == 0, r.stderr
+    assert "about                Old" in r.stdout and "vertical             OTHER" in r.stdout
+    r = wactl(s, "numbers", "profile", "sales", "--about", "Fresh", "--website",
+              "https://a.example", "--website", "https://b.example", "--vertical", "RETAIL")
+    assert r.returncode == 0, r.stderr
+    assert "about                Fresh" in r.stdout
+    post = [q for q in g.requests(PROFILE) if q["method"] == "POST"][-1]
+    assert post["json"] == {"about": "Fresh", "websites": ["https://a.example", "https://b.example"],
+                            "vertical": "RETAIL", "messaging_product": "whatsapp"}
+    assert post["headers"]["authorization"] == "Bearer " + TOKEN
+    stored = json.loads(s.q("SELECT profile FROM numbers WHERE phone_number_id = ?", SALES)[0]["profile"])
+    assert stored["about"] == "Fresh" and stored["vertical"] == "RETAIL"
+    # Meta's limits, before any call.
+    n = len(g.requests(PROFILE))
+    r = wactl(s, "numbers", "profile", "sales", "--about", "x" * 140)
+    assert r.returncode == 1 and "refused: about:" in r.stderr
+    r = wactl(s, "numbers", "profile", "sales", "--vertical", "BAKERY")
+    assert r.returncode == 1 and "refused: vertical:" in r.stderr
+    assert len(g.requests(PROFILE)) == n
