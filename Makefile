@@ -140,7 +140,9 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_policy \
 	  $(BUILD)/test_db_numbers \
 	  $(BUILD)/test_db_jobs \
-	  $(BUILD)/test_profile
+	  $(BUILD)/test_profile \
+	  $(BUILD)/test_tmpl \
+	  $(BUILD)/test_db_templates
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -158,6 +160,7 @@ LINK_test_counters = counters log
 LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
+LINK_test_tmpl	= tmpl
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
@@ -169,6 +172,7 @@ LINK_test_db_retain = $(STORE_LINK)
 LINK_test_db_numbers = $(STORE_LINK)
 LINK_test_db_jobs = $(STORE_LINK)
 LINK_test_profile = profile
+LINK_test_db_templates = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

@@ -463,6 +463,10 @@ int		 db_template_delete(struct db *, const char *waba,
 		    const char *name, const char *language);
 int		 db_template_sync_done(struct db *, const char *waba,
 		    int64_t seen_since_s);
+int64_t		 db_template_sync_stamp(struct db *, const char *waba,
+		    int64_t now_s);
+int		 db_template_numbers(struct db *,
+		    void (*)(void *, const char *const *), void *);
 
 /* Account jobs the worker carries to Meta (db_jobs.c; issue 13). */
 struct db_job {

@@ -230,6 +230,13 @@ enum stmt {
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
 
 	/* db_templates.c: message templates */
+	STMT_TEMPLATE_UPSERT,
+	STMT_TEMPLATE_GET,
+	STMT_TEMPLATE_LIST,
+	STMT_TEMPLATE_DELETE,
+	STMT_TEMPLATE_SYNC_STAMP,
+	STMT_TEMPLATE_SYNC_DONE,
+	STMT_TEMPLATE_NUMBERS,
 
 	/* db_jobs.c: account jobs the worker carries to Meta */
 	STMT_JOB_INSERT,

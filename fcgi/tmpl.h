@@ -23,6 +23,10 @@ struct tmpl_err {
 				 * "button 2", "template" (the whole) */
 	char	 field[64];	/* the member, e.g. "components[1].text" */
 	char	 message[240];	/* what is wrong and what would do */
+	char	 code[32];	/* stable, for programs: required, bad_type,
+				 * invalid, too_long, too_many, duplicate,
+				 * unknown_field, bad_variable, example,
+				 * parameters */
 };
 
 /* How many parameters each component of a stored template needs. */
@@ -37,9 +41,26 @@ struct tmpl_want {
 	char	 button_type[10][16]; /* URL, QUICK_REPLY, COPY_CODE, ... */
 };
 
-int	 tmpl_check_create(const json_t *body, struct tmpl_err *);
-int	 tmpl_want(const json_t *components, struct tmpl_want *);
-int	 tmpl_check_send(const struct tmpl_want *, const json_t *components,
-	    struct tmpl_err *);
+/*
+ * 0 when body is a template creation Meta takes (POST /{waba}/message_
+ * templates: name, language, category, parameter_format, components),
+ * else -1 with e saying which component and field, and why.
+ */
+int	 tmpl_check_create(const json_t *body, struct tmpl_err *e);
+
+/*
+ * Fills w from a stored template's components (Meta's listing shape;
+ * named when its header or body holds a "{{name}}" variable).  0, or -1
+ * when components is not an array of objects.
+ */
+int	 tmpl_want(const json_t *components, struct tmpl_want *w);
+
+/*
+ * 0 when a send's components (Meta's send shape: [{type: header|body|
+ * button, sub_type, index, parameters: [...]}], NULL for none) give what
+ * w asks, else -1 with e naming the component, expected and given.
+ */
+int	 tmpl_check_send(const struct tmpl_want *w, const json_t *components,
+	    struct tmpl_err *e);
 
 #endif

@@ -49,6 +49,8 @@ int		 wa_upload(struct wa *, uint64_t tag, const char *pnid,
 int		 wa_wait(struct wa *, int fd, long timeout_ms);
 int		 wa_done(struct wa *, struct wa_result *);
 int		 wa_running(const struct wa *);
+int		 wa_get_wait(struct wa *, const char *path, size_t max_bytes,
+		    long timeout_ms, struct wa_result *);
 int		 wa_request(const char *method, const char *url,
 		    const char *key, const char *json, long timeout_ms,
 		    long *status, struct buf *out, char *err, size_t errsz);

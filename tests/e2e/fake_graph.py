@@ -865,6 +865,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   etype="GraphMethodException")
         if len(parts) == 3 and parts[1].isdigit() and (parts[2], m) in ACCOUNT_CALLS:
             return ACCOUNT_CALLS[(parts[2], m)](self, rec, parts[1])
+        if len(parts) == 3 and parts[2] == "message_templates" and m == "GET" and parts[1].isdigit():
+            return self.list_templates(rec, path, parts[1])
         if len(parts) == 3:
             if m != "POST" or parts[2] not in ("messages", "media") or not parts[1].isdigit():
                 return self.unsupported(path, m, parts[1])
@@ -898,6 +900,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.media.pop(mid, None)
             return self.ok(path, {"success": True})
         return self.unsupported(path, m, mid)
+
+    def list_templates(self, rec, path, waba):
+        """GET /{v}/{waba}/message_templates (reference 15.2): the WABA's
+        templates set by set_templates(), `limit` a page (Meta's default
+        25), the `fields` asked for (and id), cursor-paged: cursors.before
+        and .after always, paging.next only when more follow."""
+        st, q = self.state, rec["query"]
+        with st.lock:
+            rows = st.templates.get(waba)
+        if rows is None:
+            return self.unsupported(path, "GET", waba)
+        try:
+            limit = int(q.get("limit", "25"))
+            start = int(base64.b64decode(q["after"]).decode()[6:]) if q.get("after") else 0
+        except (ValueError, UnicodeDecodeError):
+            return self.error(path, 100, message="Invalid parameter", details="Invalid limit or cursor")
+        if limit < 1 or start < 0 or start > len(rows):
+            return self.error(path, 100, message="Invalid parameter", details="Invalid limit or cursor")
+        want = [f for f in q.get("fields", "").split(",") if f] or ["name", "language", "status",
+                                                                      "category", "components"]
+        page = [dict({k: v for k, v in t.items() if k in want}, id=t.get("id")) for t in rows[start:start + limit]]
+        end = start + len(page)
+        cur = lambda i: base64.b64encode(b"index:%d" % i).decode()
+        out = {"data": page, "paging": {"cursors": {"before": cur(start), "after": cur(end)}}}
+        if end < len(rows):
+            nq = dict(q, after=cur(end))
+            out["paging"]["next"] = "http://127.0.0.1:%d%s?%s" % (st.port, path, urllib.parse.urlencode(nq))
+        if start > 0:
+            pq = dict(q, before=cur(start))
+            pq.pop("after", None)
+            out["paging"]["previous"] = "http://127.0.0.1:%d%s?%s" % (st.port, path,
+                                                                      urllib.parse.urlencode(pq))
+        return self.ok(path, out)
 
     def send_message(self, rec, raw):
         path = rec["path"]
@@ -1054,13 +1089,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(400, b'{"error":"id must be digits, fields an object"}', "application/json")
             with st.lock:
                 st.profiles[pnid] = dict(arg["fields"])
+        elif what == "templates":
+            waba = str(arg.get("waba", ""))
+            if not waba.isdigit():
+                return self.send(400, b'{"error":"waba must be digits"}', "application/json")
+            with st.lock:
+                if arg.get("templates") is None:
+                    st.templates.pop(waba, None)
+                else:
+                    st.templates[waba] = [dict(t) for t in arg["templates"]]
         elif what == "reset":
             with st.lock:
+                st.templates = {}
                 st.records = []
                 st.dropped = 0
                 st.faults = []
                 st.numbers = {}
-                st.templates = {}
                 st.profiles = {}
                 st.delay_ms = 0
                 st.media_url_host = "127.0.0.1"
@@ -1414,6 +1458,12 @@ class FakeGraph:
         """What GET /{version}/{phone_number_id}/whatsapp_business_profile
         answers (a dict of profile fields) until a POST changes it."""
         self._ctl("POST", "profile", {"id": phone_number_id, "fields": fields})
+    def set_templates(self, waba, templates):
+        """Makes GET /{version}/{waba}/message_templates list templates (a
+        list of dicts in Meta's shape: id, name, language, status,
+        category, components, quality_score, ...), paged by cursor; None
+        forgets the WABA (Meta's 100/33 "does not exist")."""
+        self._ctl("POST", "templates", {"waba": str(waba), "templates": templates})
 
     def set_media_url_ttl(self, seconds):
         self._ctl("POST", "config", {"media_url_ttl_s": seconds})
