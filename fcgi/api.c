@@ -511,8 +511,8 @@ conversations_list(struct call *c)
 	struct buf		 like;
 	int64_t			 cid;
 	int			 n;
-	size_t			 i;
-	json_t			*rows, *conv, *msgs;
+	size_t			 i, k;
+	json_t			*rows, *conv, *msgs, *m;
 
 	buf_init(&like);
 	if (q->q.set && like_pattern(&q->q, &like) == -1)
@@ -537,6 +537,8 @@ conversations_list(struct call *c)
 			n = -1;
 			break;
 		}
+		json_array_foreach(msgs, k, m)
+			api_label(c, m);
 		(void)json_object_set_new(conv, "messages", msgs);
 	}
 	api_page(c, rows, n, (int)q->limit.i);
