@@ -331,3 +331,54 @@ def test_wactl_send_from(gw):
     assert gw.q("SELECT phone_number_id FROM outbox WHERE id = ?", oid)[0]["phone_number_id"] == SUPPORT
     r = wactl(gw, "send", "--to", CAT, "--text", "local", "--from", "ghostline")
     assert r.returncode == 1 and "unknown_number" in r.stderr
+
+
+def test_api_serves_an_install_whose_numbers_are_only_in_the_table(tmp_path):
+    """Without WHATSAPP_PHONE_NUMBER_ID the API answers 503 not_configured
+    only while the numbers table is empty too."""
+    import socket
+    import sqlite3
+    import fcgi_client
+    from stack import DEAD_GRAPH_URL, TOP
+
+    state = str(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WA_", "WHATSAPP_"))}
+    env.update({"WA_STATE_DIR": state, "WA_ENV_FILE": "",
+                "WHATSAPP_APP_SECRET": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "WHATSAPP_VERIFY_TOKEN": "verify-scope", "WHATSAPP_GRAPH_URL": DEAD_GRAPH_URL,
+                "WA_BOT": "off",
+                "WA_FLOW_FILE": os.path.join(TOP, "deploy", "flows", "default.json")})
+    tool = lambda *a: subprocess.run([os.path.join(BUILD, "wactl")] + list(a), env=env,
+                                     capture_output=True, text=True, timeout=30)
+    r = tool("migrate")
+    assert r.returncode == 0, r.stderr
+    r = tool("apikey", "create", "k")
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    path = os.path.join(state, "t.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    sock.listen(8)
+    with open(os.path.join(state, "fcgi.log"), "wb") as log:
+        p = subprocess.Popen([os.path.join(BUILD, "wa-fcgi")], env=env, stdin=sock.fileno(),
+                             stdout=log, stderr=subprocess.STDOUT)
+    params = {"REQUEST_METHOD": "GET", "REQUEST_URI": API + "/messages",
+              "SCRIPT_NAME": API + "/messages", "DOCUMENT_URI": API + "/messages",
+              "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+              "GATEWAY_INTERFACE": "CGI/1.1", "HTTP_AUTHORIZATION": "Bearer " + key}
+    try:
+        st, _, body = fcgi_client.request(path, params)
+        assert st == 503, body
+        err = json.loads(body)["error"]
+        assert err["code"] == "not_configured"
+        assert "WHATSAPP_PHONE_NUMBER_ID" in err["message"] and "wactl numbers add" in err["message"]
+        with sqlite3.connect(os.path.join(state, "wa.db")) as c:
+            c.execute("INSERT INTO numbers (phone_number_id, label, created_at) "
+                      "VALUES (?, 'sales', 0)", (SALES,))
+        st, _, body = fcgi_client.request(path, params)
+        assert st == 200, body
+        assert json.loads(body)["data"] == []
+    finally:
+        p.terminate()
+        p.wait(15)
+        sock.close()
