@@ -41,8 +41,7 @@ static void	job_get(struct call *);
 static const struct param delete_p[] = {
 	{ .name = "language", .type = PARAM_TEXT, .min = 2, .max = 15,
 	  .field = offsetof(struct jobs_f, language) },
-	{ .name = "number", .type = PARAM_TEXT, .min = 1, .max = 32,
-	  .field = offsetof(struct jobs_f, number) },
+	API_NUMBER(struct jobs_f),
 	{ .name = "waba_id", .type = PARAM_TEXT, .min = 1, .max = 20,
 	  .field = offsetof(struct jobs_f, waba_id) },
 	{ .name = NULL }
@@ -307,7 +306,8 @@ on_template(void *arg, int nc, const char *const *names,
 
 /*
  * DELETE /templates/{name}[?language=&number=&waba_id=]: every language
- * of it, or one.  404 when the WABA has no such template here, 202 with
+ * of it, or one, of the WABA of the numbers the call covers (number=
+ * narrows them) or waba_id.  404 when the WABA has no such template here, 202 with
  * the template_delete job.
  */
 static void
@@ -326,8 +326,9 @@ template_delete(struct call *c)
 		    "is a language code such as en_US.");
 		return;
 	}
-	if (account_pick(c, q->number.set ? q->number.s : NULL,
-	    q->waba_id.set ? q->waba_id.s : NULL, pnid, waba) == -1)
+	/* number= narrows the call's numbers (api.c), so the WABA with them. */
+	if (account_pick(c, NULL, q->waba_id.set ? q->waba_id.s : NULL, pnid,
+	    waba) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
 	wabas[0] = waba;

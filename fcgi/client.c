@@ -271,9 +271,10 @@ done:
 
 /* wactl send through the API: prints the outbox id like the local form. */
 int
-client_send(const char *json, const char *key)
+client_send(const char *json, const char *key, const char *from)
 {
-	json_t	*j;
+	json_t	*j, *o = NULL;
+	char	*body = NULL;
 	int	 rc = 1;
 
 	if (key != NULL) {
@@ -281,7 +282,23 @@ client_send(const char *json, const char *key)
 		    "use the API's Idempotency-Key with curl");
 		return 1;
 	}
-	if ((j = call("POST", "/send", json)) == NULL)
+	/* --from goes in the request's from member (POST /send). */
+	if (from != NULL) {
+		o = json_loads(json, 0, NULL);
+		if (!json_is_object(o) || json_object_set_new(o, "from",
+		    json_string(from)) == -1 || (body = json_dumps(o,
+		    JSON_COMPACT)) == NULL) {
+			log_warnx("--from needs a request that is a JSON object "
+			    "and a number in UTF-8");
+			json_decref(o);
+			return 1;
+		}
+		json_decref(o);
+		json = body;
+	}
+	j = call("POST", "/send", json);
+	free(body);
+	if (j == NULL)
 		return 1;
 	if (json_is_integer(json_object_get(j, "id"))) {
 		(void)printf("%lld\n", (long long)json_integer_value(

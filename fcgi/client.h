@@ -5,6 +5,7 @@
 int	 client_configured(void);
 int	 client_messages(int, char *[]);
 int	 client_conversations(int, char *[]);
-int	 client_send(const char *json, const char *key);
+int	 client_send(const char *json, const char *key,
+	    const char *from);
 
 #endif

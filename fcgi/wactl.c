@@ -40,17 +40,19 @@ usage(void)
 	(void)fprintf(stderr, "usage: wactl migrate | send ... | version\n"
 	    "  migrate  create or upgrade $WA_STATE_DIR/wa.db to the schema "
 	    "this build knows\n"
-	    "  send --to NUMBER --text TEXT [--reply-to WAMID] [--key KEY]\n"
-	    "  send [--key KEY] < request.json\n"
+	    "  send --to NUMBER --text TEXT [--reply-to WAMID] [--key KEY] "
+	    "[--from NUMBER]\n"
+	    "  send [--key KEY] [--from NUMBER] < request.json\n"
 	    "           queue a message (any kind, as the management API "
 	    "takes it);\n"
 	    "           prints the outbox id, or why it was refused\n"
 	    "  flows check FILE\n"
 	    "           check a chatbot flow file; every problem with its "
 	    "path\n"
-	    "  apikey create NAME [--read-only] | list | revoke NAME\n"
-	    "           keys for the management API; create prints the key "
-	    "once\n"
+	    "  apikey create NAME [--read-only] [--number ID|LABEL ...] | list "
+	    "| revoke NAME\n"
+	    "           keys for the management API, limited to numbers or "
+	    "not; create prints the key once\n"
 	    "  numbers add ID [--waba ID] [--label L] [--token-env VAR] "
 	    "[--flow FILE] [--rate N]\n"
 	    "  numbers list | show ID|LABEL | edit ID|LABEL ... | remove "
@@ -189,8 +191,10 @@ send_cmd(int argc, char *argv[])
 		{ "text", required_argument, NULL, 'x' },
 		{ "reply-to", required_argument, NULL, 'r' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct db_number	 num;
 	struct cfg		 cfg;
 	struct db		*d = NULL;
 	struct buf		 req;
@@ -198,7 +202,7 @@ send_cmd(int argc, char *argv[])
 	struct msg_err		 err;
 	enum outbox_rc		 rc;
 	const char		*to = NULL, *text = NULL, *reply = NULL;
-	const char		*key = NULL;
+	const char		*key = NULL, *from = NULL;
 	char			 cerr[512];
 	int64_t			 id = 0;
 	int			 ch, repeated, fd, status = 1;
@@ -210,6 +214,7 @@ send_cmd(int argc, char *argv[])
 		case 'x': text = optarg; break;
 		case 'r': reply = optarg; break;
 		case 'k': key = optarg; break;
+		case 'f': from = optarg; break;
 		default: usage();
 		}
 	}
@@ -223,7 +228,7 @@ send_cmd(int argc, char *argv[])
 			buf_clear(&req);
 			return 1;
 		}
-		status = client_send(req.p != NULL ? req.p : "", key);
+		status = client_send(req.p != NULL ? req.p : "", key, from);
 		buf_clear(&req);
 		return status;
 	}
@@ -242,6 +247,18 @@ send_cmd(int argc, char *argv[])
 	r.len = req.len;
 	r.flags = MSG_ALLOW_FILE;
 	r.pnid = cfg.phone_number_id;
+	/* --from: an active number of the numbers table, by id or label. */
+	if (from != NULL) {
+		if ((ch = db_number_get(d, from, &num)) == -1)
+			goto done;
+		if (ch == 0 || num.removed_at != 0) {
+			(void)fprintf(stderr, "refused: unknown_number: from: no "
+			    "active business number %s (wactl numbers list)\n",
+			    from);
+			goto done;
+		}
+		r.pnid = num.pnid;
+	}
 	r.source = "wactl";
 	r.idem_key = key;
 	r.tier_limit = cfg.tier_limit;
@@ -292,29 +309,47 @@ static void
 on_key(void *arg, const char *const *col)
 {
 	(void)arg;
-	(void)printf("%-24s %-10s %-10s created %s  last used %s%s%s\n",
-	    col[0], col[1], col[2][0] == '1' ? "read-only" : "read-write",
-	    col[3], col[4][0] ? col[4] : "never", col[5][0] ? "  REVOKED " :
-	    "", col[5]);
+	(void)printf("%-24s %-10s %-10s created %s  last used %s%s%s  "
+	    "numbers %s\n", col[0], col[1], col[2][0] == '1' ? "read-only" :
+	    "read-write", col[3], col[4][0] ? col[4] : "never", col[5][0] ?
+	    "  REVOKED " : "", col[5], col[6][0] ? col[6] : "all");
 }
 
+#define APIKEY_NUMBERS_MAX	64
+
 /*
- * wactl apikey create NAME [--read-only] | list | revoke NAME.  A new key
- * is printed once, alone on the last line; only its SHA-256 is kept.
+ * wactl apikey create NAME [--read-only] [--number ID|LABEL ...] | list |
+ * revoke NAME.  A new key is printed once, alone on the last line; only
+ * its SHA-256 is kept.  --number limits the key to those numbers of the
+ * numbers table (the API then shows it nothing of the others); without
+ * it the key sees every number.
  */
 static int
 apikey_cmd(int argc, char *argv[])
 {
 	struct cfg	 cfg;
 	struct db	*d = NULL;
+	struct db_number num;
 	char		 err[512], hex[41], key[48], sha[65], prefix[9];
-	int		 rc = 1, ro = 0, k;
+	char		 ids[APIKEY_NUMBERS_MAX][sizeof(num.pnid)];
+	const char	*pnids[APIKEY_NUMBERS_MAX], *want[APIKEY_NUMBERS_MAX];
+	size_t		 n = 0, i;
+	int		 rc = 1, ro = 0, k, a;
 
-	if (argc < 2 || (strcmp(argv[1], "create") == 0 && (argc < 3 ||
-	    argc > 4 || (argc == 4 && strcmp(argv[3], "--read-only") != 0))) ||
-	    (strcmp(argv[1], "list") == 0 && argc != 2) ||
-	    (strcmp(argv[1], "revoke") == 0 && argc != 3))
+	if (argc < 2 || (strcmp(argv[1], "list") == 0 && argc != 2) ||
+	    (strcmp(argv[1], "revoke") == 0 && argc != 3) ||
+	    (strcmp(argv[1], "create") == 0 && argc < 3))
 		usage();
+	if (strcmp(argv[1], "create") == 0)
+		for (a = 3; a < argc; a++) {
+			if (strcmp(argv[a], "--read-only") == 0 && !ro)
+				ro = 1;
+			else if (strcmp(argv[a], "--number") == 0 &&
+			    a + 1 < argc && n < APIKEY_NUMBERS_MAX)
+				want[n++] = argv[++a];
+			else
+				usage();
+		}
 	if (cfg_load(&cfg, 0, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
@@ -331,22 +366,35 @@ apikey_cmd(int argc, char *argv[])
 		} else if (k == 0)
 			log_warnx("no live key named %s", argv[2]);
 	} else if (strcmp(argv[1], "create") == 0) {
-		ro = argc == 4;
 		if (strlen(argv[2]) == 0 || strlen(argv[2]) > 64) {
 			log_warnx("a key's name is 1 to 64 characters");
 			goto done;
+		}
+		for (i = 0; i < n; i++) {
+			if ((k = db_number_get(d, want[i], &num)) == -1)
+				goto done;
+			if (k == 0) {
+				log_warnx("no business number %s: give the "
+				    "phone_number_id or label of one that "
+				    "wactl numbers list shows (wactl numbers "
+				    "add to add it)", want[i]);
+				goto done;
+			}
+			(void)strlcpy(ids[i], num.pnid, sizeof(ids[i]));
+			pnids[i] = ids[i];
 		}
 		if (sig_random_hex(hex, 20) == -1 ||
 		    snprintf(key, sizeof(key), "wa_%s", hex) >= (int)sizeof(key) ||
 		    sig_sha256_hex(key, strlen(key), sha) == -1)
 			goto done;
 		(void)strlcpy(prefix, key, sizeof(prefix));
-		switch (db_apikey_insert(d, argv[2], sha, prefix, ro,
-		    (int64_t)time(NULL))) {
+		switch (db_apikey_create(d, argv[2], sha, prefix, ro,
+		    (int64_t)time(NULL), pnids, n)) {
 		case DB_OK:
-			(void)printf("API key %s (%s) created; it is shown "
+			(void)printf("API key %s (%s, %s) created; it is shown "
 			    "only now:\n%s\n", argv[2], ro ? "read-only" :
-			    "read-write", key);
+			    "read-write", n > 0 ? "limited to its numbers" :
+			    "every number", key);
 			rc = 0;
 			break;
 		case DB_DUP:

@@ -333,6 +333,34 @@ TEST(describe_says_what_is_declared)
 	CHECK(strcmp(param_type_name(PARAM__MAX), "?") == 0);
 }
 
+/* Spellings of one business number compare equal by their digits. */
+TEST(number_spellings)
+{
+	char	 d[21], tiny[6];
+
+	CHECK(param_number_digits("+1 555-010-2222", d, sizeof(d)) == 0 &&
+	    strcmp(d, "15550102222") == 0);
+	CHECK(param_number_digits("(1) 555.010.2222", d, sizeof(d)) == 0 &&
+	    strcmp(d, "15550102222") == 0);
+	CHECK(param_number_digits("15550102222", d, sizeof(d)) == 0 &&
+	    strcmp(d, "15550102222") == 0);
+	CHECK(param_number_digits("+44 20 7946 0000", d, sizeof(d)) == 0 &&
+	    strcmp(d, "442079460000") == 0);
+	/* 6 and 20 digits are numbers; 5 and 21 are not. */
+	CHECK(param_number_digits("123456", d, sizeof(d)) == 0);
+	CHECK(param_number_digits("12345", d, sizeof(d)) == -1);
+	CHECK(param_number_digits("12345678901234567890", d, sizeof(d)) == 0);
+	CHECK(param_number_digits("123456789012345678901", d, sizeof(d)) == -1);
+	/* A label, a second +, a + not first, other bytes: not a number. */
+	CHECK(param_number_digits("sales", d, sizeof(d)) == -1);
+	CHECK(param_number_digits("++15550102222", d, sizeof(d)) == -1);
+	CHECK(param_number_digits("1555+0102222", d, sizeof(d)) == -1);
+	CHECK(param_number_digits("1555010222x", d, sizeof(d)) == -1);
+	CHECK(param_number_digits("", d, sizeof(d)) == -1);
+	/* Never past out: too small a buffer is a refusal. */
+	CHECK(param_number_digits("1234567", tiny, sizeof(tiny)) == -1);
+}
+
 int
 main(void)
 {
@@ -346,5 +374,6 @@ main(void)
 	RUN(unknown_and_repeated_names);
 	RUN(json_objects);
 	RUN(describe_says_what_is_declared);
+	RUN(number_spellings);
 	return CHECK_DONE();
 }
