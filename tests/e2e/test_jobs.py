@@ -27,8 +27,8 @@ def wactl(s, *args):
                           capture_output=True, text=True, timeout=30)
 
 
-def new_key(s, name):
-    r = wactl(s, "apikey", "create", name)
+def new_key(s, name, *flags):
+    r = wactl(s, "apikey", "create", name, *flags)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip().splitlines()[-1]
 
@@ -247,11 +247,7 @@ def test_delete_template(s, g):
 
 
 def test_key_limited_to_another_number_sees_404(s):
-    other = new_key(s, "default-only")
-    kid = s.q("SELECT id FROM api_keys WHERE name = 'default-only'")[0]["id"]
-    with s.db() as c:
-        c.execute("INSERT INTO api_key_numbers (api_key_id, phone_number_id) VALUES (?, ?)",
-                  (kid, DEFAULT))
+    other = new_key(s, "default-only", "--number", "default")
     st, r = call(s, "GET", "/numbers/%s/profile?refresh=true" % SALES)
     assert st == 202
     jid = r["job"]["id"]
@@ -269,6 +265,9 @@ def test_key_limited_to_another_number_sees_404(s):
 
 
 def test_hourly_template_sync_is_queued(g):
+    g.set_templates(WABA, [{"id": "777", "name": "listed_at_meta", "language": "en_US",
+                            "status": "APPROVED", "category": "UTILITY",
+                            "components": [{"type": "BODY", "text": "Hello"}]}])
     st = start(g, {"WA_TEMPLATE_SYNC_S": "1"})
     try:
         def queued():
@@ -276,12 +275,20 @@ def test_hourly_template_sync_is_queued(g):
                         "AND waba_id = ?", WABA)
         rows = wait_until(queued, 20, "a template_sync job for the WABA")
         assert rows[0]["phone_number_id"] is None
+        # It runs with the WABA's number's token and brings Meta's list.
+        wait_until(lambda: st.q("SELECT 1 FROM templates WHERE name = 'listed_at_meta' "
+                                "AND waba_id = ?", WABA), 20, "the synced template")
+        lists = [q for q in g.requests(TEMPLATES) if q["method"] == "GET"]
+        assert lists and lists[-1]["headers"]["authorization"] == "Bearer " + TOKEN
+        j = wait_job(st, rows[0]["id"])
+        assert j["state"] == "done" and j["result"]["templates"] == 1, j
         # One per period, never two waiting at once.
         wait_until(lambda: len(queued()) >= 2, 20, "the next period's sync")
         pending = [r for r in queued() if r["state"] in ("queued", "running")]
         assert len(pending) <= 1
     finally:
         st.close()
+        g.set_templates(WABA, None)
 
 
 def test_wactl_numbers_profile(s, g):
