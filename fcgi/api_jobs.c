@@ -196,27 +196,39 @@ job_json(struct call *c, int64_t id, int *n)
 	return o;
 }
 
-/* Queues a job and answers 202 {"job": {...}}, waking the worker. */
-static void
-queue_job(struct call *c, const char *pnid, const char *waba,
+/* Queues a job and wakes the worker: its id, or -1 with the error sent. */
+static int64_t
+job_add(struct call *c, const char *pnid, const char *waba,
     const char *kind, const json_t *body)
 {
 	char	*s = NULL;
 	int64_t	 id;
-	int	 n;
-	json_t	*o;
 
 	if (body != NULL && (s = json_dumps(body, JSON_COMPACT)) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
-		return;
+		return -1;
 	}
 	id = db_job_insert(c->db, pnid, waba, kind, s, clock_now_ms());
 	free(s);
 	if (id < 0) {
 		api_db_trouble(c, "The job could not be queued; try again.");
-		return;
+		return -1;
 	}
 	notify_send(c->wake, c->cfg->wake_path);
+	return id;
+}
+
+/* Queues a job and answers 202 {"job": {...}}. */
+static void
+queue_job(struct call *c, const char *pnid, const char *waba,
+    const char *kind, const json_t *body)
+{
+	int64_t	 id;
+	int	 n;
+	json_t	*o;
+
+	if ((id = job_add(c, pnid, waba, kind, body)) < 0)
+		return;
 	if ((o = job_json(c, id, &n)) == NULL) {
 		api_reply_json(c, 202, json_pack("{s:{s:I, s:s, s:s}}", "job",
 		    "id", (json_int_t)id, "kind", kind, "state", "queued"));
@@ -379,29 +391,38 @@ number_seen(struct call *c)
 /*
  * GET /numbers/{pnid}/profile: the business profile as Meta last gave
  * it (profile null and profile_at null before the first fetch), 200;
- * ?refresh=true queues a profile_get instead, 202 with the job.
+ * ?refresh=true also queues a profile_get, the answer's job (a GET
+ * answers 200 like every other; follow the job with GET /jobs/{id}).
  */
 static void
 profile_get(struct call *c)
 {
-	json_t	*rows, *o, *p, *v;
-	int	 n;
+	json_t	*rows, *o, *p, *v, *job = NULL;
+	int64_t	 id;
+	int	 n, k;
 
 	if (!number_seen(c))
 		return;
 	if (c->q.jobs.refresh.set && c->q.jobs.refresh.i) {
-		queue_job(c, c->seg, NULL, "profile_get", NULL);
-		return;
+		if ((id = job_add(c, c->seg, NULL, "profile_get", NULL)) < 0)
+			return;
+		job = job_json(c, id, &k);
 	}
 	if ((rows = json_array()) == NULL) {
+		json_decref(job);
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
 	n = db_job_profile_get(c->db, c->seg, api_on_row, rows);
-	if (n == 1 && (o = json_array_get(rows, 0)) != NULL &&
-	    json_is_string(p = json_object_get(o, "profile")) &&
-	    (v = json_loads(json_string_value(p), 0, NULL)) != NULL)
-		(void)json_object_set_new(o, "profile", v);
+	if (n == 1 && (o = json_array_get(rows, 0)) != NULL) {
+		if (json_is_string(p = json_object_get(o, "profile")) &&
+		    (v = json_loads(json_string_value(p), 0, NULL)) != NULL)
+			(void)json_object_set_new(o, "profile", v);
+		if (job != NULL)
+			(void)json_object_set_new(o, "job", job);
+		job = NULL;
+	}
+	json_decref(job);
 	c->id = 0;
 	api_one(c, n, rows, "number");
 }
