@@ -106,7 +106,8 @@ not_found(struct call *c, const char *msg)
 /*
  * The WABA a template call is about, and the number whose token the job
  * takes: named by number (id or label) or waba_id, else the only WABA
- * the key covers.  0, or -1 with the error sent.
+ * the key covers (404 when there is none, like a WABA the key may not
+ * see).  0, or -1 with the error sent.
  */
 static int
 account_pick(struct call *c, const char *number, const char *waba_id,
@@ -155,13 +156,10 @@ account_pick(struct call *c, const char *number, const char *waba_id,
 		}
 	}
 	if (w == NULL) {
-		if (waba_id != NULL)
-			not_found(c, "No number you may see belongs to that "
-			    "WABA.");
-		else
-			api_fail_field(c, 422, "no_waba", "waba_id", "No number "
-			    "you may see has a WABA on record; add one with "
-			    "wactl numbers add ID --waba WABA_ID.");
+		not_found(c, waba_id != NULL ? "No number you may see "
+		    "belongs to that WABA." : "No number you may see has a "
+		    "WABA on record; add one with wactl numbers add ID --waba "
+		    "WABA_ID.");
 		return -1;
 	}
 	(void)strlcpy(waba, w, 32);
@@ -191,6 +189,7 @@ job_json(struct call *c, int64_t id, int *n)
 	if (json_is_string(r = json_object_get(o, "result")) &&
 	    (v = json_loads(json_string_value(r), 0, NULL)) != NULL)
 		(void)json_object_set_new(o, "result", v);
+	api_label(c, o);
 	json_incref(o);
 	json_decref(rows);
 	return o;

@@ -368,7 +368,8 @@ def gw():
     send = [o for m, p, o, _ in operations() if (m, p) == ("POST", "/send")]
     customer = example_body(send[0])["to"] if send else "15550002222"
     # First path segment -> a value of its path parameter that has a row.
-    s.rows = {"webhook-events": customer_writes(s, customer), "contacts": customer}
+    s.rows = {"webhook-events": customer_writes(s, customer), "contacts": customer,
+              "numbers": "200300400500600"}    # the seeded WHATSAPP_PHONE_NUMBER_ID
     if ("GET", "/conversations") in SERVED:
         st, _, page = request(s, "GET", "/conversations", key=s.key)
         s.rows["conversations"] = [c for c in page["data"] if c["phone"] == customer][0]["id"]
