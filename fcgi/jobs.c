@@ -352,9 +352,21 @@ template_delete(struct jobs *j, const struct db_job *job, const char *token,
 		    sizeof(a->title));
 		return OUT_FAIL;
 	}
-	if (lang != NULL && db_template_get(j->db, job->waba, name, lang,
-	    &t) == 1 && t.template_id[0] != '\0' && strspn(t.template_id,
-	    "0123456789") == strlen(t.template_id))
+	/*
+	 * One language goes by Meta's id of it (hsm_id); by name alone Meta
+	 * deletes every language, which was not asked for.
+	 */
+	if (lang != NULL && (db_template_get(j->db, job->waba, name, lang,
+	    &t) != 1 || t.template_id[0] == '\0' || strspn(t.template_id,
+	    "0123456789") != strlen(t.template_id))) {
+		db_template_clear(&t);
+		json_decref(b);
+		(void)strlcpy(a->title, "Meta's id of that language is not "
+		    "known here (wactl templates sync brings it); nothing was "
+		    "deleted.", sizeof(a->title));
+		return OUT_FAIL;
+	}
+	if (lang != NULL)
 		n = snprintf(path, sizeof(path), "/%s/message_templates?"
 		    "name=%s&hsm_id=%s", job->waba, name, t.template_id);
 	else

@@ -314,3 +314,19 @@ def test_wactl_numbers_profile(s, g):
     r = wactl(s, "numbers", "profile", "sales", "--vertical", "BAKERY")
     assert r.returncode == 1 and "refused: vertical:" in r.stderr
     assert len(g.requests(PROFILE)) == n
+
+
+def test_one_language_is_never_deleted_by_name_alone(s, g):
+    st, r = call(s, "POST", "/templates", template("two_langs"))
+    assert wait_job(s, r["job"]["id"])["state"] == "done"
+    st, r = call(s, "POST", "/templates", template("two_langs", language="pt_BR"))
+    assert wait_job(s, r["job"]["id"])["state"] == "done"
+    # Meta's id of en_US lost here: deleting by name would take pt_BR too.
+    s.q("UPDATE templates SET template_id = NULL WHERE name = 'two_langs' AND language = 'en_US'")
+    n = len([q for q in g.requests(TEMPLATES) if q["method"] == "DELETE"])
+    st, r = call(s, "DELETE", "/templates/two_langs?language=en_US")
+    assert st == 202, r
+    j = wait_job(s, r["job"]["id"])
+    assert j["state"] == "failed" and "nothing was deleted" in j["error_title"], j
+    assert len([q for q in g.requests(TEMPLATES) if q["method"] == "DELETE"]) == n
+    assert s.q("SELECT count(*) AS n FROM templates WHERE name = 'two_langs'")[0]["n"] == 2
