@@ -155,16 +155,20 @@ def test_profile_limits_refused_before_queueing(s, g, body, field):
     assert jobs_count(s) == before and len(g.requests(PROFILE)) == posts
 
 
+NO_ROUTE = "No such endpoint."
+
+
 def test_profile_of_unknown_number_is_404(s):
-    st, r = call(s, "GET", "/numbers/123456789/profile")
-    assert st == 404 and r["error"]["code"] == "not_found"
-    st, r = call(s, "POST", "/numbers/123456789/profile", {"about": "hi"})
-    assert st == 404 and r["error"]["code"] == "not_found"
+    for method, body in (("GET", None), ("POST", {"about": "hi"})):
+        st, r = call(s, method, "/numbers/123456789/profile", body)
+        assert st == 404 and r["error"]["code"] == "not_found"
+        assert r["error"]["message"] not in ("", NO_ROUTE)      # the row, not the route
 
 
 def test_job_unknown_is_404(s):
     st, r = call(s, "GET", "/jobs/999999")
     assert st == 404 and r["error"]["code"] == "not_found"
+    assert r["error"]["message"] not in ("", NO_ROUTE)
 
 
 def test_template_created_at_meta_and_listed(s, g):
