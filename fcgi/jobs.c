@@ -436,8 +436,8 @@ settle(struct jobs *j, const struct db_job *job, enum outcome rc,
 		if (wait > BACKOFF_MAX_MS)
 			wait = BACKOFF_MAX_MS;
 		wait += arc4random_uniform((uint32_t)wait / 4 + 1);
-		log_warnx("account jobs: %lld (%s) try %d: %s; again in "
-		    "%lld ms", (long long)job->id, job->kind, tries, a->title,
+		log_warnx("account jobs: %lld (%s) try %d: %s (again in "
+		    "%lld ms)", (long long)job->id, job->kind, tries, a->title,
 		    (long long)wait);
 		k = db_job_retry(j->db, job->id, now + wait, a->code, a->title);
 	} else if (rc == OUT_OK) {
