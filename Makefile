@@ -74,7 +74,8 @@ SEND	= graph \
 # API: the management API and the only libfcgi user.
 API	= req \
 	  api \
-	  param
+	  param \
+	  api_templates
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \

@@ -56,6 +56,12 @@ struct stats_f {
 	struct param_val	 since, until;
 };
 
+/* GET /templates, GET /templates/{name} (api_templates.c) */
+struct templates_f {
+	struct param_val	 number, name, language, status, category,
+				 limit, cursor;
+};
+
 /* PATCH /conversations/{id} */
 struct patch_f {
 	struct param_val	 notes, customer_email, labels, assignee;
@@ -84,6 +90,7 @@ struct call {
 		struct contacts_f	 contacts;
 		struct words_f		 words;
 		struct stats_f		 stats;
+		struct templates_f	 templates;
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
@@ -127,6 +134,11 @@ void	 api_on_row(void *, int ncols, const char *const *names,
  * answers 404, never 403, for a row of a number its key may not see.
  */
 int	 api_may_see(const struct call *, const char *pnid);
+
+/* api_templates.c: its routes, and POST /send-template's check. */
+extern const struct api_route api_templates_routes[];
+int	 api_template_check(struct call *, const char *pnid,
+	    const char *name, const char *language, const json_t *components);
 
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);
