@@ -47,11 +47,8 @@ static const struct param templates_p[] = {
 	{ .name = NULL }
 };
 
-static const struct param templates_name_p[] = {
-	{ .name = "number", .type = PARAM_TEXT, .min = 1, .max = 64,
-	  .field = offsetof(struct templates_f, number) },
-	{ .name = NULL }
-};
+/* GET /templates/{name} takes none: the name is the filter. */
+static const struct param templates_name_p[] = { { .name = NULL } };
 
 /* The numbers a call covers, and their WABAs once each. */
 struct cover {
@@ -95,7 +92,8 @@ cover(struct call *c, struct cover *v)
 
 	memset(v, 0, sizeof(*v));
 	v->c = c;
-	v->number = q->number.set ? q->number.s : NULL;
+	v->number = c->route->query != templates_name_p && q->number.set ?
+	    q->number.s : NULL;
 	if (db_template_numbers(c->db, on_number, v) == -1) {
 		api_db_trouble(c, "The database could not answer; try again.");
 		return -1;

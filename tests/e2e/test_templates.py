@@ -202,11 +202,21 @@ def test_get_by_name_all_languages(listed):
     assert st == 200 and sorted(r["language"] for r in body["data"]) == ["en_US", "pt_BR"]
     st, body = get(s, "/templates/no_such_template")
     assert st == 404 and body["error"]["code"] == "not_found"
-    # Another WABA's template is not there for a call covering only this one.
-    assert get(s, "/templates/sales_only")[0] == 200
-    st, body = get(s, "/templates/sales_only?number=default")
-    assert st == 404 and body["error"]["code"] == "not_found"
     assert get(s, "/templates/Bad-Name")[0] == 404
+    assert get(s, "/templates/order_update?number=default")[0] == 400
+    # A template of an account no number the call covers is in is not there.
+    st, body = get(s, "/templates/sales_only")
+    assert st == 200 and body["data"][0]["numbers"] == ["sales"]
+    assert wactl(s, "numbers", "remove", "sales").returncode == 0
+    try:
+        st, body = get(s, "/templates/sales_only")
+        assert st == 404 and body["error"]["code"] == "not_found"
+        assert get(s, "/templates?name=sales_only")[1]["data"] == []
+    finally:
+        r = wactl(s, "numbers", "add", SALES, "--waba", WABA_B, "--label", "sales",
+                  "--token-env", "WHATSAPP_ACCESS_TOKEN_SALES")
+        assert r.returncode == 0, r.stderr
+    assert get(s, "/templates/sales_only")[0] == 200
 
 
 def outbox_count(s):
