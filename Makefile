@@ -77,7 +77,8 @@ API	= req \
 	  api \
 	  api_jobs \
 	  param \
-	  profile
+	  profile \
+	  api_templates
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \

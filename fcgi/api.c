@@ -253,6 +253,7 @@ static const struct api_route routes[] = {
 static const struct api_route *const tables[] = {
 	routes,
 	api_jobs_routes,
+	api_templates_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
@@ -1628,6 +1629,10 @@ send_template(struct call *c)
 	if (json_array_size(comps) > 0 && json_object_set(json_object_get(req,
 	    "template"), "components", comps) == -1)
 		goto oom;
+	if (api_template_check(c, c->cfg->phone_number_id,
+	    json_string_value(f->name.j), json_string_value(f->language.j),
+	    comps) == -1)
+		goto done;
 	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto oom;
 	queue_send(c, s, strlen(s), from);

@@ -69,6 +69,12 @@ struct number_f {
 	struct param_val	 number;
 };
 
+/* GET /templates, GET /templates/{name} (api_templates.c) */
+struct templates_f {
+	struct param_val	 number, name, language, status, category,
+				 limit, cursor;
+};
+
 /* PATCH /conversations/{id} */
 struct patch_f {
 	struct param_val	 notes, customer_email, labels, assignee;
@@ -116,6 +122,7 @@ struct call {
 		struct stats_f		 stats;
 		struct jobs_f		 jobs;
 		struct number_f		 number;
+		struct templates_f	 templates;
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
@@ -172,6 +179,10 @@ extern const struct api_route api_jobs_routes[];	/* api_jobs.c */
  * unknown_number).
  */
 const char *api_send_from(struct call *, const char *from);
+/* api_templates.c: its routes, and POST /send-template's check. */
+extern const struct api_route api_templates_routes[];
+int	 api_template_check(struct call *, const char *pnid,
+	    const char *name, const char *language, const json_t *components);
 
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);

@@ -63,8 +63,8 @@ const char *const dbi_sql_account[STMT__MAX] = {
 	"DELETE FROM templates WHERE waba_id = ?1 AND "
 	    "coalesce(synced_at, updated_at) < ?2",
 	[STMT_TEMPLATE_NUMBERS] =
-	"SELECT phone_number_id, label, coalesce(waba_id, ''), token_env "
-	    "FROM numbers WHERE removed_at IS NULL "
+	"SELECT phone_number_id, label, coalesce(waba_id, ''), token_env, "
+	    "coalesce(display_phone_number, '') FROM numbers WHERE removed_at IS NULL "
 	    "ORDER BY created_at, phone_number_id",
 
 	/* db_jobs.c: account jobs the worker carries to Meta */

@@ -206,12 +206,13 @@ db_template_sync_stamp(struct db *d, const char *waba, int64_t now_s)
 
 /*
  * The active numbers through cb: phone_number_id, label, waba_id (""
- * unknown), token_env.  The count, or -1.
+ * unknown), token_env, display_phone_number ("" unchecked).  The count,
+ * or -1.
  */
 int
 db_template_numbers(struct db *d, void (*cb)(void *, const char *const *),
     void *arg)
 {
 	(void)dbi_st(d, STMT_TEMPLATE_NUMBERS);
-	return dbi_each_row(d, STMT_TEMPLATE_NUMBERS, 4, cb, arg, __func__);
+	return dbi_each_row(d, STMT_TEMPLATE_NUMBERS, 5, cb, arg, __func__);
 }

@@ -373,6 +373,13 @@ def gw():
     if ("GET", "/conversations") in SERVED:
         st, _, page = request(s, "GET", "/conversations", key=s.key)
         s.rows["conversations"] = [c for c in page["data"] if c["phone"] == customer][0]["id"]
+    if ("GET", "/templates") in SERVED:
+        # A template of the default number's account (as a sync stores one).
+        with s.db() as c:
+            c.execute("UPDATE numbers SET waba_id = '1000000001'")
+            c.execute("INSERT INTO templates (waba_id, name, language, status, components, updated_at) "
+                      "VALUES ('1000000001', 'openapi_example', 'en_US', 'APPROVED', '[]', 0)")
+        s.rows["templates"] = "openapi_example"
     if send:
         st, _, row = request(s, "POST", "/send", key=s.key, body=example_body(send[0]))
         assert st == 202, row

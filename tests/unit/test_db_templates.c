@@ -234,8 +234,8 @@ on_number(void *arg, const char *const *col)
 	char	*out = arg;
 	size_t	 len = strlen(out);
 
-	(void)snprintf(out + len, 256 - len, "%s:%s:%s:%s;", col[0], col[1],
-	    col[2], col[3]);
+	(void)snprintf(out + len, 256 - len, "%s:%s:%s:%s:%s;", col[0],
+	    col[1], col[2], col[3], col[4]);
 }
 
 TEST(numbers_a_sync_starts_from)
@@ -250,6 +250,7 @@ TEST(numbers_a_sync_starts_from)
 	(void)snprintf(n.label, sizeof(n.label), "sales");
 	(void)snprintf(n.waba_id, sizeof(n.waba_id), WABA);
 	(void)snprintf(n.token_env, sizeof(n.token_env), "TOK_SALES");
+	(void)snprintf(n.display, sizeof(n.display), "+1 555");
 	CHECK(db_number_upsert(t.db, &n, NOW_S) == DB_OK);
 	(void)snprintf(n.pnid, sizeof(n.pnid), "222");
 	(void)snprintf(n.label, sizeof(n.label), "old");
@@ -260,8 +261,8 @@ TEST(numbers_a_sync_starts_from)
 	CHECK(db_number_upsert(t.db, &n, NOW_S + 2) == DB_OK);
 	CHECK(db_number_remove(t.db, "333", NOW_S + 3) == 1);
 	CHECK(db_template_numbers(t.db, on_number, out) == 2);
-	CHECK(strcmp(out, "111:sales:" WABA ":TOK_SALES;222:old::TOK_SALES;")
-	    == 0);
+	CHECK(strcmp(out, "111:sales:" WABA ":TOK_SALES:+1 555;"
+	    "222:old::TOK_SALES:+1 555;") == 0);
 	tdb_close(&t);
 }
 
