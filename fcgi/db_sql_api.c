@@ -237,12 +237,13 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	    "WHERE o.phone_number_id = ?3 AND o.customer_wa_id = ?2 "
 	    "ORDER BY l.id",
 	/* Journal entries whose raw body names the contact (as a JSON
-	 * string: "15550001111"), applied or not. */
+	 * string: "15550001111") and the contact's number, applied or not. */
 	[STMT_EXPORT_EVENTS] =
 	"SELECT * FROM webhook_events WHERE body IS NOT NULL AND "
 	    "(instr(body, CAST('\"' || ?2 || '\"' AS BLOB)) > 0 OR "
 	    "instr(body, CAST('\"' || (SELECT user_id FROM contacts WHERE "
-	    "id = ?1) || '\"' AS BLOB)) > 0) ORDER BY id",
+	    "id = ?1) || '\"' AS BLOB)) > 0) AND "
+	    "instr(body, CAST('\"' || ?3 || '\"' AS BLOB)) > 0 ORDER BY id",
 	[STMT_EXPORT_WEBHOOK_ERRORS] =
 	"SELECT * FROM webhook_errors WHERE instr(raw, '\"' || ?2 || '\"') > 0 "
 	    "OR instr(raw, '\"' || (SELECT user_id FROM contacts WHERE id = ?1) "
