@@ -1,6 +1,8 @@
 """make bench, management API part: GET /api/whatsapp/messages and
 /conversations through the real nginx + spawn-fcgi + wa-fcgi against a
-database of one million messages in ten thousand conversations.  Prints
+database of one million messages in ten thousand conversations, spread
+over BENCH_API_NUMBERS business numbers (2), with cases that ask for one
+number (number=) and that use a key limited to one number.  Prints
 p50 and p99 per case, once from a cold page cache and once warm, and
 whether every warm p99 is under the target; asserts nothing (it is not a
 test).
@@ -77,6 +79,15 @@ SEARCH_CHUNK = 5000     # worker.c: messages added to the search index at once
 TARGET_MS = 20.0
 DAYS = 90
 PNID = "200300400500600"   # the Stack's WHATSAPP_PHONE_NUMBER_ID
+# The business numbers the conversations are spread over, round robin
+# (BENCH_API_NUMBERS, 2): the configured one (`default`) and line1, ...
+N_NUMBERS = max(1, int(os.environ.get("BENCH_API_NUMBERS", "2")))
+NUMBERS = [PNID] + ["3003004005006%02d" % i for i in range(1, N_NUMBERS)]
+
+
+def number_of(c):
+    """The phone_number_id of conversation (and contact) index c."""
+    return NUMBERS[c % N_NUMBERS]
 API = "/api/whatsapp"
 SEED = 20261125
 KEEP = os.environ.get("BENCH_API_DB")
@@ -203,11 +214,11 @@ def generate(now):
     for c, (n, unread, first, last, last_in) in enumerate(conv):
         name = "%s %s" % (rnd.choice(NAMES), rnd.choice(SURNAMES))
         opted = 1 if rnd.random() < 0.01 else 0
-        contacts.append((c + 1, PNID, wa_id(c + 1), name, first, last_in or first,
+        contacts.append((c + 1, number_of(c), wa_id(c + 1), name, first, last_in or first,
                          opted, last if opted else None))
         a = rnd.random()
         assignee = "bot" if a < 0.8 else "person:%s" % rnd.choice(NAMES).lower()
-        convs.append((c + 1, PNID, c + 1, n, unread, first, last, last_in,
+        convs.append((c + 1, number_of(c), c + 1, n, unread, first, last, last_in,
                       last_in + 86400 if last_in else None, assignee, first))
     rnd.setstate(after_ev)
     return contacts, convs, ev, messages(ev, rnd)
@@ -276,7 +287,7 @@ def messages(ev, rnd):
         elif typ == "interactive":
             body[typ] = {"type": itype, itype: {"id": rid, "title": rtitle}}
         raw = json.dumps(body, separators=(",", ":"))
-        yield (mid, PNID, wamid, d, c + 1, c + 1, phone if d == "in" else None,
+        yield (mid, number_of(c), wamid, d, c + 1, c + 1, phone if d == "in" else None,
                phone if d == "out" else None, typ, text, media, mime, sha, fname, lat, lon,
                text if lat else None, itype, rid, rtitle, ts, status, status_at, err, errt,
                raw, ts + 1)
@@ -462,8 +473,9 @@ def cases(db_path, now):
     path from parameters drawn from the loaded data: every request of a
     case asks for something else."""
     db = sqlite3.connect(db_path)
-    convs = db.execute("SELECT v.id, c.wa_id FROM conversations v JOIN contacts c "
-                       "ON c.id = v.contact_id").fetchall()
+    convs = db.execute("SELECT v.id, c.wa_id, v.phone_number_id FROM conversations v "
+                       "JOIN contacts c ON c.id = v.contact_id").fetchall()
+    line1 = [v for v in convs if v[2] == NUMBERS[-1]]
     top = db.execute("SELECT max(id) FROM messages").fetchone()[0]
     top_conv = db.execute("SELECT max(id) FROM conversations").fetchone()[0]
     common, rare = vocabulary(db)
@@ -493,6 +505,33 @@ def cases(db_path, now):
          lambda rnd: m + "q=%s&limit=50" % rnd.choice(common), True),
         ("messages?q= (%d rare words)" % len(rare),
          lambda rnd: m + "q=%s&limit=50" % rnd.choice(rare), True),
+    ] + number_cases(m, convs, line1, top, top_conv, one_day)
+
+
+def number_cases(m, convs, line1, top, top_conv, one_day):
+    """The cases with number= (one number of several, by label) and with
+    a key limited to one number ("limited:" names: main() gives them
+    that key).  Probed first: an older server refuses number=."""
+    n = "number=line%d&" % (N_NUMBERS - 1)
+    if N_NUMBERS < 2:
+        return []
+    return [
+        ("messages?number= (recent page)",
+         lambda rnd: m + n + "cursor=%d&limit=50" % (top - rnd.randint(0, 5000)), True),
+        ("messages?number=&phone=",
+         lambda rnd: m + n + "phone=%s&limit=50" % rnd.choice(line1)[1], True),
+        ("messages?number=&since=&until=",
+         lambda rnd: one_day(rnd).replace("?", "?" + n, 1), True),
+        ("conversations?number=&cursor=",
+         lambda rnd: API + "/conversations?" + n + "cursor=%d&limit=50"
+         % rnd.randint(2, top_conv + 1), True),
+        ("limited: messages?cursor= (recent page)",
+         lambda rnd: m + "cursor=%d&limit=50" % (top - rnd.randint(0, 5000)), True),
+        ("limited: messages?conversation_id=",
+         lambda rnd: m + "conversation_id=%d&limit=50" % rnd.choice(line1)[0], True),
+        ("limited: conversations?unread=true",
+         lambda rnd: API + "/conversations?unread=true&cursor=%d&limit=50"
+         % rnd.randint(2, top_conv + 1), True),
     ]
 
 
@@ -551,7 +590,8 @@ def kept_db(path, env, now):
         n = db.execute("SELECT count(*) FROM messages").fetchone()[0]
         c = db.execute("SELECT count(*) FROM conversations").fetchone()[0]
         db.close()
-        if (n, c) != (N_MESSAGES, N_CONVERSATIONS) or info.get("seed") != SEED:
+        if ((n, c) != (N_MESSAGES, N_CONVERSATIONS) or info.get("seed") != SEED or
+                info.get("numbers", 1) != N_NUMBERS):
             sys.exit("api: BENCH_API_DB=%s holds %d messages in %d conversations (seed %s), "
                      "not the %d in %d (seed %d) asked for: remove it and %s, or name another "
                      "file" % (path, n, c, info.get("seed"), N_MESSAGES, N_CONVERSATIONS, SEED,
@@ -572,7 +612,7 @@ def kept_db(path, env, now):
         loaded(ld)
         with open(os.path.join(stage, "meta.json"), "w") as f:
             json.dump({"now": now, "messages": N_MESSAGES, "conversations": N_CONVERSATIONS,
-                       "seed": SEED, "load": ld}, f)
+                       "seed": SEED, "numbers": N_NUMBERS, "load": ld}, f)
         os.rename(os.path.join(stage, "meta.json"), meta)
         os.rename(os.path.join(stage, "wa.db"), path)
         print("api: kept in %s (and %s)" % (path, meta))
@@ -619,6 +659,12 @@ def main():
             print("api: ran BENCH_API_SQL: %s" % extra_sql)
             if KEEP:        # it stays in the kept file: every later run says so
                 kept_sql(KEEP, extra_sql)
+        db = sqlite3.connect(db_path)
+        with db:
+            db.executemany("INSERT OR IGNORE INTO numbers (phone_number_id, label, created_at) "
+                           "VALUES (?, ?, ?)", [(pn, "line%d" % i, now)
+                                                for i, pn in enumerate(NUMBERS) if i > 0])
+        db.close()
         todo = cases(db_path, now)
         # The 500 MB just written would otherwise be flushed to disk
         # during the measurement (bench.py does the same between phases).
@@ -628,6 +674,17 @@ def main():
         r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", key_name],
                            env=s.env, capture_output=True, text=True, check=True)
         key = r.stdout.strip().splitlines()[-1]
+        limited_name = key_name + "-line%d" % (N_NUMBERS - 1)
+        keys = {False: key}
+        if N_NUMBERS > 1:
+            r = subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "create", limited_name,
+                                "--number", "line%d" % (N_NUMBERS - 1)],
+                               env=s.env, capture_output=True, text=True)
+            if r.returncode == 0:
+                keys[True] = r.stdout.strip().splitlines()[-1]
+        print("api: %d messages spread over %d numbers (round robin by conversation); "
+              "number= cases ask for one of them by label; limited: cases use a key "
+              "limited to that number" % (N_MESSAGES, N_NUMBERS))
         print("api: every request draws its parameters from the data set; cold: %d requests a "
               "case, the database evicted from the page cache before each case; warm: %d "
               "requests a case after reading the database once (at most %.0f s a case), from %d "
@@ -635,8 +692,12 @@ def main():
               % (COLD_REQUESTS, REQUESTS, CASE_SECONDS, CONNS, RESPONDERS))
         live = []
         for k, (name, draw, probe) in enumerate(todo):
+            ck = keys.get(name.startswith("limited:"))
+            if ck is None:
+                print("api: %-41s not available yet (no key limited to numbers)" % name)
+                continue
             if probe:           # a parameter that may not exist yet
-                st, b = get(s.port, key, draw(random.Random(SEED)))
+                st, b = get(s.port, ck, draw(random.Random(SEED)))
                 if st != 200:
                     try:
                         why = json.loads(b)["error"]["code"]
@@ -644,12 +705,12 @@ def main():
                         why = b[:60].decode("utf-8", "replace")
                     print("api: %-41s not available yet (status %d, %s)" % (name, st, why))
                     continue
-            live.append((k, name, draw))
-        cold_over = [name for k, name, draw in live
-                     if run_case(s.port, key, name, draw, k, COLD_REQUESTS, s.state)]
+            live.append((k, name, draw, ck))
+        cold_over = [name for k, name, draw, ck in live
+                     if run_case(s.port, ck, name, draw, k, COLD_REQUESTS, s.state)]
         warm_cache(s.state)
-        over = [name for k, name, draw in live
-                if run_case(s.port, key, name, draw, k, REQUESTS)]
+        over = [name for k, name, draw, ck in live
+                if run_case(s.port, ck, name, draw, k, REQUESTS)]
         print("api: cold: %d of %d cases with p99 over %.0f ms or failing%s"
               % (len(cold_over), len(live), TARGET_MS,
                  ": " + ", ".join(cold_over) if cold_over else ""))
@@ -662,6 +723,9 @@ def main():
         if KEEP:            # the kept file collects no keys
             subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "revoke", key_name],
                            env=s.env, capture_output=True, check=True)
+            if True in keys:
+                subprocess.run([os.path.join(BUILD, "wactl"), "apikey", "revoke",
+                                limited_name], env=s.env, capture_output=True, check=True)
     finally:
         s.close()
 

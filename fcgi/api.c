@@ -898,10 +898,17 @@ static int
 events_page(struct call *c, const int64_t *before, const char *state,
     int limit, json_t *rows)
 {
+	if (c->keyset != NULL)
+		return 0;	/* see events_list() */
 	return db_api_events(c->db, 0, before, state, limit, api_on_row, rows);
 }
 
-/* GET /webhook-events */
+/*
+ * GET /webhook-events.  The journal holds Meta's bodies as they came,
+ * one body often for several numbers: it belongs to the install, not to
+ * a number.  A key limited to numbers sees none of it (an empty list,
+ * 404 for an entry), as it sees nothing else of the other numbers.
+ */
 static void
 events_list(struct call *c)
 {
@@ -916,8 +923,8 @@ event_get(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	api_one(c, db_api_events(c->db, c->id, NULL, NULL, 1, api_on_row, rows), rows,
-	    "journal entry");
+	api_one(c, c->keyset != NULL ? 0 : db_api_events(c->db, c->id, NULL,
+	    NULL, 1, api_on_row, rows), rows, "journal entry");
 }
 
 /* POST /webhook-events/{id}/replay: the worker applies it again. */
@@ -927,6 +934,11 @@ event_replay(struct call *c)
 	json_t	*rows;
 	int	 rc;
 
+	if (c->keyset != NULL) {	/* see events_list() */
+		(void)req_error(c->r, 404, NULL, "not_found", "No journal entry "
+		    "has that id.");
+		return;
+	}
 	if ((rc = db_api_event_replay(c->db, c->id)) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The replay could not be saved; try again.");

@@ -178,15 +178,17 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	    "AND m.direction = 'in' "
 	    "ORDER BY m.timestamp DESC, m.id DESC LIMIT 1",
 	[STMT_API_CONV_BY_PHONE] =
-	"SELECT v.id FROM conversations v JOIN contacts c ON c.id = "
-	    "v.contact_id WHERE c.wa_id = ?1 AND " IN_SET("c.phone_number_id")
-	    "ORDER BY v.last_message_at DESC LIMIT 1",
+	"SELECT v.id FROM contacts c JOIN conversations v ON "
+	    "v.phone_number_id = c.phone_number_id AND v.contact_id = c.id "
+	    "WHERE c.wa_id = ?1 AND " IN_SET("c.phone_number_id")
+	    "ORDER BY +v.last_message_at DESC LIMIT 1",
 	[STMT_API_CONTACTS] =
 	"SELECT c.id, c.phone_number_id, c.wa_id AS phone, c.user_id, c.username, "
 	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
 	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
-	    "conversations v ON v.contact_id = c.id WHERE "
+	    "conversations v ON v.phone_number_id = c.phone_number_id AND "
+	    "v.contact_id = c.id WHERE "
 	    "c.id < coalesce(?1, 9223372036854775807) AND "
 	    IN_SET("+c.phone_number_id") "AND (?3 IS NULL OR "
 	    "c.wa_id LIKE ?3 ESCAPE '\\' OR c.profile_name LIKE ?3 ESCAPE "
@@ -197,7 +199,8 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
 	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
-	    "conversations v ON v.contact_id = c.id WHERE c.wa_id = ?1 AND "
+	    "conversations v ON v.phone_number_id = c.phone_number_id AND "
+	    "v.contact_id = c.id WHERE c.wa_id = ?1 AND "
 	    IN_SET("c.phone_number_id") "ORDER BY c.phone_number_id",
 	[STMT_EXPORT_CONVERSATIONS] =
 	"SELECT * FROM conversations WHERE contact_id = ?1",
@@ -234,12 +237,13 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	    "WHERE o.phone_number_id = ?3 AND o.customer_wa_id = ?2 "
 	    "ORDER BY l.id",
 	/* Journal entries whose raw body names the contact (as a JSON
-	 * string: "15550001111"), applied or not. */
+	 * string: "15550001111") and the contact's number, applied or not. */
 	[STMT_EXPORT_EVENTS] =
 	"SELECT * FROM webhook_events WHERE body IS NOT NULL AND "
 	    "(instr(body, CAST('\"' || ?2 || '\"' AS BLOB)) > 0 OR "
 	    "instr(body, CAST('\"' || (SELECT user_id FROM contacts WHERE "
-	    "id = ?1) || '\"' AS BLOB)) > 0) ORDER BY id",
+	    "id = ?1) || '\"' AS BLOB)) > 0) AND "
+	    "instr(body, CAST('\"' || ?3 || '\"' AS BLOB)) > 0 ORDER BY id",
 	[STMT_EXPORT_WEBHOOK_ERRORS] =
 	"SELECT * FROM webhook_errors WHERE instr(raw, '\"' || ?2 || '\"') > 0 "
 	    "OR instr(raw, '\"' || (SELECT user_id FROM contacts WHERE id = ?1) "
@@ -301,7 +305,8 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	[STMT_API_MESSAGES_PHONE] =
 	API_MSG_COLS "FROM messages m INDEXED BY messages_conversation_id "
 	    "WHERE m.conversation_id IN (SELECT v.id FROM contacts c JOIN "
-	    "conversations v ON v.contact_id = c.id WHERE c.wa_id = ?3 AND "
+	    "conversations v ON v.phone_number_id = c.phone_number_id AND "
+	    "v.contact_id = c.id WHERE c.wa_id = ?3 AND "
 	    IN_SET("c.phone_number_id") ") AND "
 	    IN_SET("+m.phone_number_id") "AND "
 	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS

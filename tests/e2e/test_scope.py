@@ -189,6 +189,8 @@ def test_contact_on_two_numbers_needs_number(gw):
     st, b = call(gw, "GET", "/contacts/%s/export" % ANN, query={"number": "default"})
     assert st == 200 and b["contact"]["phone_number_id"] == DEFAULT
     assert [m["text"] for m in b["messages"]] == ["hello default"]
+    # The journal entries of Ann's message to default, not to sales.
+    assert len(b["webhook_events"]) == 1
     # A key limited to sales sees one Ann.
     st, b = call(gw, "GET", "/contacts/" + ANN, key=gw.sales_key)
     assert st == 200 and b["phone_number_id"] == SALES
@@ -382,3 +384,15 @@ def test_api_serves_an_install_whose_numbers_are_only_in_the_table(tmp_path):
         p.terminate()
         p.wait(15)
         sock.close()
+
+
+def test_limited_key_sees_no_journal(gw):
+    st, b = call(gw, "GET", "/webhook-events")
+    assert st == 200 and b["data"]
+    eid = b["data"][0]["id"]
+    st, b = call(gw, "GET", "/webhook-events", key=gw.sales_key)
+    assert st == 200 and b["data"] == []
+    st, b = call(gw, "GET", "/webhook-events/%d" % eid, key=gw.sales_key)
+    assert st == 404 and b["error"]["code"] == "not_found"
+    st, b = call(gw, "POST", "/webhook-events/%d/replay" % eid, key=gw.sales_key)
+    assert st == 404 and b["error"]["code"] == "not_found"
