@@ -41,7 +41,8 @@ DB	= db \
 	  db_bot \
 	  db_api \
 	  db_retain \
-	  db_numbers
+	  db_numbers \
+	  db_health
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -126,7 +127,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_open \
 	  $(BUILD)/test_param \
 	  $(BUILD)/test_policy \
-	  $(BUILD)/test_db_numbers
+	  $(BUILD)/test_db_numbers \
+	  $(BUILD)/test_db_health
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -153,6 +155,7 @@ LINK_test_db_journal = $(STORE_LINK)
 LINK_test_db_outbox = $(STORE_LINK)
 LINK_test_db_retain = $(STORE_LINK)
 LINK_test_db_numbers = $(STORE_LINK)
+LINK_test_db_health = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
