@@ -72,6 +72,7 @@ SEND	= graph \
 # API: the management API and the only libfcgi user.
 API	= req \
 	  api \
+	  api_numbers \
 	  param
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
