@@ -59,6 +59,7 @@ static const char *const event_states[] = { "pending", "applied",
 /* GET /messages, GET /conversations/{id}/messages */
 
 static const struct param messages_p[] = {
+	API_NUMBER(struct messages_f),
 	{ .name = "phone", .type = PARAM_PHONE,
 	  .field = offsetof(struct messages_f, phone) },
 	{ .name = "conversation_id", .type = PARAM_INT, .min = 1,
@@ -84,6 +85,7 @@ static const struct param messages_p[] = {
 /* GET /conversations */
 
 static const struct param conversations_p[] = {
+	API_NUMBER(struct conversations_f),
 	{ .name = "unread", .type = PARAM_BOOL,
 	  .field = offsetof(struct conversations_f, unread) },
 	{ .name = "assignee", .type = PARAM_TEXT, .min = 1, .max = 600,
@@ -100,6 +102,7 @@ static const struct param conversations_p[] = {
 /* GET /contacts */
 
 static const struct param contacts_p[] = {
+	API_NUMBER(struct contacts_f),
 	{ .name = "q", .type = PARAM_TEXT, .min = 1, .max = 100,
 	  .field = offsetof(struct contacts_f, q) },
 	{ .name = "opted_out", .type = PARAM_BOOL,
@@ -112,6 +115,7 @@ static const struct param contacts_p[] = {
 /* GET /outbox, GET /webhook-events: one word filter, limit, cursor. */
 
 static const struct param outbox_p[] = {
+	API_NUMBER(struct words_f),
 	{ .name = "state", .type = PARAM_ENUM, .words = outbox_states,
 	  .field = offsetof(struct words_f, word) },
 	API_LIMIT(struct words_f),
@@ -130,6 +134,7 @@ static const struct param events_p[] = {
 /* GET /stats */
 
 static const struct param stats_p[] = {
+	API_NUMBER(struct stats_f),
 	{ .name = "since", .type = PARAM_TIME,
 	  .field = offsetof(struct stats_f, since) },
 	{ .name = "until", .type = PARAM_TIME,
@@ -139,6 +144,12 @@ static const struct param stats_p[] = {
 
 /* Routes that take no query parameter. */
 static const struct param none_p[] = { { .name = NULL } };
+
+/* GET /metrics, a contact's routes: number= alone. */
+static const struct param number_p[] = {
+	API_NUMBER(struct number_f),
+	{ .name = NULL }
+};
 
 /*
  * PATCH /conversations/{id}: labels is a list, checked by the handler
@@ -174,6 +185,8 @@ static const struct param template_p[] = {
 	  .field = offsetof(struct template_f, body_parameters) },
 	{ .name = "components", .type = PARAM_JSON,
 	  .field = offsetof(struct template_f, components) },
+	{ .name = "from", .type = PARAM_TEXT, .min = 1, .max = 64,
+	  .field = offsetof(struct template_f, from) },
 	{ .name = NULL }
 };
 
@@ -201,7 +214,8 @@ static void	contact_export(struct call *);
 static void	contact_erase(struct call *);
 static void	send_post(struct call *);
 static void	send_template(struct call *);
-static void	queue_send(struct call *, const char *, size_t);
+static void	queue_send(struct call *, const char *, size_t,
+		    const char *);
 
 /* The core routes (struct api_route in api_int.h). */
 static const struct api_route routes[] = {
@@ -224,11 +238,11 @@ static const struct api_route routes[] = {
 	  NULL },
 	{ "/status", "GET", status_get, 0, none_p, NULL },
 	{ "/stats", "GET", stats_get, 0, stats_p, NULL },
-	{ "/metrics", "GET", metrics_get, 0, none_p, NULL },
+	{ "/metrics", "GET", metrics_get, 0, number_p, NULL },
 	{ "/contacts", "GET", contacts_list, 0, contacts_p, NULL },
-	{ "/contacts/{wa_id}", "GET", contact_get, 0, none_p, NULL },
-	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1, none_p, NULL },
-	{ "/contacts/{wa_id}/export", "GET", contact_export, 0, none_p,
+	{ "/contacts/{wa_id}", "GET", contact_get, 0, number_p, NULL },
+	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1, number_p, NULL },
+	{ "/contacts/{wa_id}/export", "GET", contact_export, 0, number_p,
 	  NULL },
 	{ "/send", "POST", send_post, 1, none_p, NULL },
 	{ "/send-template", "POST", send_template, 1, none_p, template_p },
@@ -379,14 +393,17 @@ api_on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 void
 api_page(struct call *c, json_t *rows, int n, int limit)
 {
-	json_t	*last = json_array_get(rows, json_array_size(rows) - 1);
+	json_t	*last = json_array_get(rows, json_array_size(rows) - 1), *row;
 	char	 cur[32];
+	size_t	 i;
 
 	if (n < 0) {
 		json_decref(rows);
 		api_db_trouble(c, "The database could not answer; try again.");
 		return;
 	}
+	json_array_foreach(rows, i, row)
+		api_label(c, row);
 	if (n == limit && last != NULL) {
 		(void)snprintf(cur, sizeof(cur), "%lld", (long long)
 		    json_integer_value(json_object_get(last, "id")));
@@ -436,7 +453,7 @@ messages_list(struct call *c)
 
 	buf_init(&fts);
 	memset(&f, 0, sizeof(f));
-	f.pnid = c->cfg->phone_number_id;
+	f.numbers = c->numbers;
 	if (c->id > 0) {	/* /conversations/{id}/messages */
 		conv = c->id;
 		has_conv = 1;
@@ -447,17 +464,9 @@ messages_list(struct call *c)
 		goto done;
 	}
 	/*
-	 * A customer's messages are their conversation's (one per number
-	 * and contact): find it, so that its index drives the query.
+	 * A customer's messages (phone=) are their conversations' (one per
+	 * number and contact): storage lets those drive the query.
 	 */
-	if (q->phone.set && !has_conv && !q->q.set) {
-		if ((conv = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
-		    q->phone.s)) < 0) {
-			api_page(c, NULL, -1, 0);
-			goto done;
-		}
-		has_conv = 1;	/* 0 matches nothing: an empty page */
-	}
 	f.q = q->q.set ? fts.p : NULL;
 	f.phone = q->phone.set ? q->phone.s : NULL;
 	f.conversation = has_conv ? &conv : NULL;
@@ -503,15 +512,15 @@ conversations_list(struct call *c)
 	struct buf		 like;
 	int64_t			 cid;
 	int			 n;
-	size_t			 i;
-	json_t			*rows, *conv, *msgs;
+	size_t			 i, k;
+	json_t			*rows, *conv, *msgs, *m;
 
 	buf_init(&like);
 	if (q->q.set && like_pattern(&q->q, &like) == -1)
 		goto done;
 	if ((rows = json_array()) == NULL)
 		goto done;
-	n = db_api_conversations(c->db, c->cfg->phone_number_id, 0,
+	n = db_api_conversations(c->db, c->numbers, 0,
 	    q->cursor.set ? &q->cursor.i : NULL, q->unread.set ?
 	    &q->unread.i : NULL, q->assignee.set ? q->assignee.s : NULL,
 	    q->q.set ? like.p : NULL, (int)q->limit.i, api_on_row, rows);
@@ -520,7 +529,7 @@ conversations_list(struct call *c)
 			break;
 		cid = json_integer_value(json_object_get(conv, "id"));
 		memset(&f, 0, sizeof(f));
-		f.pnid = c->cfg->phone_number_id;
+		f.numbers = c->numbers;
 		f.conversation = &cid;
 		f.limit = (int)q->messages.i;
 		if ((msgs = json_array()) == NULL ||
@@ -529,6 +538,8 @@ conversations_list(struct call *c)
 			n = -1;
 			break;
 		}
+		json_array_foreach(msgs, k, m)
+			api_label(c, m);
 		(void)json_object_set_new(conv, "messages", msgs);
 	}
 	api_page(c, rows, n, (int)q->limit.i);
@@ -551,6 +562,7 @@ api_one(struct call *c, int n, json_t *rows, const char *what)
 		    (long long)c->id);
 		(void)req_error(c->r, 404, NULL, "not_found", msg);
 	} else {
+		api_label(c, json_array_get(rows, 0));
 		json_incref(json_array_get(rows, 0));
 		api_reply_json(c, 200, json_array_get(rows, 0));
 		json_decref(rows);
@@ -567,7 +579,7 @@ conversation_get(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	api_one(c, db_api_conversations(c->db, c->cfg->phone_number_id, c->id,
+	api_one(c, db_api_conversations(c->db, c->numbers, c->id,
 	    NULL, NULL, NULL, NULL, 1, api_on_row, rows), rows, "conversation");
 }
 
@@ -713,7 +725,7 @@ conversation_patch(struct call *c)
 			p.labels = labels;
 		}
 	}
-	if ((rc = db_api_conv_patch(c->db, c->cfg->phone_number_id, c->id,
+	if ((rc = db_api_conv_patch(c->db, c->numbers, c->id,
 	    &p)) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The change could not be saved; try again.");
@@ -721,7 +733,7 @@ conversation_patch(struct call *c)
 	}
 	if ((rows = json_array()) != NULL)
 		api_one(c, rc == 1 ? db_api_conversations(c->db,
-		    c->cfg->phone_number_id, c->id, NULL, NULL, NULL, NULL, 1, api_on_row,
+		    c->numbers, c->id, NULL, NULL, NULL, NULL, 1, api_on_row,
 		    rows) : 0, rows, "conversation");
 	goto done;
 bad_labels:
@@ -754,7 +766,7 @@ mark_read(struct call *c)
 	struct outbox_req	 o;
 	struct msg_err		 err;
 	json_t			*b, *x, *rb = NULL;
-	char			 wamid[130], wa[72], *req = NULL;
+	char			 wamid[130], wa[72], pnid[32], *req = NULL;
 	int64_t			 id = 0, oid = 0;
 	int			 rc, repeated;
 
@@ -765,7 +777,7 @@ mark_read(struct call *c)
 		id = json_integer_value(x);
 	else if (json_is_string(x = json_object_get(b, "phone")) &&
 	    phone_ok(json_string_value(x)))
-		id = db_api_conv_by_phone(c->db, c->cfg->phone_number_id,
+		id = db_api_conv_by_phone(c->db, c->numbers,
 		    json_string_value(x) + (json_string_value(x)[0] == '+'));
 	else {
 		api_fail_field(c, 422, "required", "conversation_id", "Give "
@@ -774,8 +786,8 @@ mark_read(struct call *c)
 		return;
 	}
 	json_decref(b);
-	if (id < 0 || (rc = db_api_conv_read(c->db, c->cfg->phone_number_id,
-	    id, wamid, sizeof(wamid), wa, sizeof(wa))) == -1) {
+	if (id < 0 || (rc = db_api_conv_read(c->db, c->numbers, id, wamid,
+	    sizeof(wamid), wa, sizeof(wa), pnid, sizeof(pnid))) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The database could not answer; try again.");
 		return;
@@ -791,7 +803,7 @@ mark_read(struct call *c)
 		memset(&o, 0, sizeof(o));
 		o.json = req;
 		o.len = strlen(req);
-		o.pnid = c->cfg->phone_number_id;
+		o.pnid = pnid;	/* the number the customer wrote to */
 		o.source = "api";
 		if (outbox_queue(c->db, &o, &oid, &repeated, &err) == OUTBOX_OK)
 			notify_send(c->wake, c->cfg->wake_path);
@@ -829,7 +841,7 @@ static int
 outbox_page(struct call *c, const int64_t *before, const char *state,
     int limit, json_t *rows)
 {
-	return db_api_outbox_list(c->db, c->cfg->phone_number_id, before,
+	return db_api_outbox_list(c->db, c->numbers, before,
 	    state, limit, api_on_row, rows);
 }
 
@@ -847,7 +859,7 @@ outbox_change(struct call *c, int retry)
 	json_t	*rows;
 	int	 rc;
 
-	if ((rc = db_api_outbox_change(c->db, c->cfg->phone_number_id, c->id,
+	if ((rc = db_api_outbox_change(c->db, c->numbers, c->id,
 	    retry, clock_now_ms())) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The change could not be saved; try again.");
@@ -855,7 +867,7 @@ outbox_change(struct call *c, int retry)
 	}
 	if ((rows = json_array()) == NULL)
 		return;
-	if (rc == 0 && db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
+	if (rc == 0 && db_api_outbox(c->db, c->numbers, c->id,
 	    api_on_row, rows) == 1) {
 		json_decref(rows);
 		(void)req_error(c->r, 409, NULL, "wrong_state", retry ?
@@ -865,7 +877,7 @@ outbox_change(struct call *c, int retry)
 	}
 	if (rc == 1 && retry)
 		notify_send(c->wake, c->cfg->wake_path);
-	api_one(c, rc == 1 ? db_api_outbox(c->db, c->cfg->phone_number_id, c->id,
+	api_one(c, rc == 1 ? db_api_outbox(c->db, c->numbers, c->id,
 	    api_on_row, rows) : 0, rows, "outbox row");
 }
 
@@ -947,7 +959,7 @@ status_get(struct call *c)
 
 	if ((rows = json_array()) == NULL)
 		return;
-	if (db_api_status(c->db, c->cfg->phone_number_id, api_on_row, rows) != 1 ||
+	if (db_api_status(c->db, c->numbers, api_on_row, rows) != 1 ||
 	    (o = json_array_get(rows, 0)) == NULL ||
 	    db_health_get(c->db, &h) == -1) {
 		json_decref(rows);
@@ -1056,14 +1068,14 @@ stats_get(struct call *c)
 		goto oom;
 	for (i = 0; i < 5; i++) {
 		if (i == 2) {
-			if (db_api_stats(c->db, c->cfg->phone_number_id, since,
+			if (db_api_stats(c->db, c->numbers, since,
 			    until, DB_STATS_REPLY, on_delay, &dl) == -1)
 				goto fail;
 			continue;
 		}
 		if ((a = json_array()) == NULL)
 			goto oom;
-		if (db_api_stats(c->db, c->cfg->phone_number_id, since, until,
+		if (db_api_stats(c->db, c->numbers, since, until,
 		    (enum db_stats)i, api_on_row, a) == -1) {
 			json_decref(a);
 			goto fail;
@@ -1159,7 +1171,7 @@ metrics_get(struct call *c)
 	for (i = 0; i < 3; i++) {
 		p.part = i;
 		p.err |= buf_puts(&b, heads[i]) == -1;
-		if (db_api_metrics(c->db, c->cfg->phone_number_id,
+		if (db_api_metrics(c->db, c->numbers,
 		    (enum db_metrics)i, on_metric, &p) == -1) {
 			buf_clear(&b);
 			api_db_trouble(c, "The metrics could not be read.");
@@ -1232,7 +1244,7 @@ contacts_list(struct call *c)
 	if (q->q.set && like_pattern(&q->q, &like) == -1)
 		goto done;
 	if ((rows = json_array()) != NULL)
-		api_page(c, rows, db_api_contacts(c->db, c->cfg->phone_number_id,
+		api_page(c, rows, db_api_contacts(c->db, c->numbers,
 		    NULL, q->cursor.set ? &q->cursor.i : NULL, q->q.set ?
 		    like.p : NULL, q->opted_out.set ? &q->opted_out.i : NULL,
 		    (int)q->limit.i, api_on_row, rows), (int)q->limit.i);
@@ -1240,25 +1252,82 @@ done:
 	buf_clear(&like);
 }
 
-/* GET /contacts/{wa_id} */
-static void
-contact_get(struct call *c)
+/*
+ * The contact {wa_id} on the numbers the call covers: its row, with its
+ * number into pnid (32 bytes).  A contact is one per number and
+ * customer: when the customer wrote to two of the numbers covered, 409
+ * number_required names them (give number=).  The row (the caller
+ * releases it with json_decref()), or NULL with the answer sent.
+ */
+static json_t *
+contact_find(struct call *c, char *pnid, size_t psz)
 {
-	json_t	*rows;
-	char	 msg[80];
-	int	 n;
+	json_t		*rows, *row, *ids = NULL;
+	const char	*p;
+	char		 msg[300], *list = NULL;
+	size_t		 i;
+	int		 n;
 
-	if ((rows = json_array()) == NULL)
-		return;
-	n = db_api_contacts(c->db, c->cfg->phone_number_id, c->seg, NULL, NULL,
-	    NULL, 1, api_on_row, rows);
+	if ((rows = json_array()) == NULL) {
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		return NULL;
+	}
+	n = db_api_contacts(c->db, c->numbers, c->seg, NULL, NULL, NULL, 1,
+	    api_on_row, rows);
+	if (n < 0) {
+		json_decref(rows);
+		api_db_trouble(c, "The database could not answer; try again.");
+		return NULL;
+	}
 	if (n == 0) {
 		json_decref(rows);
 		(void)snprintf(msg, sizeof(msg), "No contact %.20s.", c->seg);
 		(void)req_error(c->r, 404, NULL, "not_found", msg);
+		return NULL;
+	}
+	if (n > 1) {
+		if ((ids = json_array()) != NULL)
+			json_array_foreach(rows, i, row)
+				(void)json_array_append(ids, json_object_get(
+				    row, "phone_number_id"));
+		list = ids != NULL ? json_dumps(ids, JSON_COMPACT) : NULL;
+		(void)snprintf(msg, sizeof(msg), "Customer %.20s wrote to "
+		    "more than one of the numbers: give number= (one of "
+		    "%.200s).", c->seg, list != NULL ? list : "them");
+		api_fail_field(c, 409, "number_required", "number", msg);
+		free(list);
+		json_decref(ids);
+		json_decref(rows);
+		return NULL;
+	}
+	row = json_array_get(rows, 0);
+	json_incref(row);
+	json_decref(rows);
+	p = json_string_value(json_object_get(row, "phone_number_id"));
+	if (p == NULL || strlcpy(pnid, p, psz) >= psz) {
+		json_decref(row);
+		api_db_trouble(c, "The contact's number could not be read.");
+		return NULL;
+	}
+	return row;
+}
+
+/* GET /contacts/{wa_id} */
+static void
+contact_get(struct call *c)
+{
+	json_t	*row, *rows;
+	char	 pnid[32];
+
+	if ((row = contact_find(c, pnid, sizeof(pnid))) == NULL)
+		return;
+	if ((rows = json_array()) == NULL ||
+	    json_array_append_new(rows, row) == -1) {
+		json_decref(rows);
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	api_one(c, n, rows, "contact");
+	api_one(c, 1, rows, "contact");
 }
 
 /*
@@ -1276,25 +1345,19 @@ contact_export(struct call *c)
 	    "statuses", "media", "tickets", "outbox", "contacts",
 	    "agent_requests", "bot_state", "orders", "order_lines",
 	    "webhook_events", "webhook_errors", "subscription_events" };
-	json_t	*rows, *out, *a;
+	json_t	*row, *out, *a;
 	size_t	 i;
 	int64_t	 contact;
+	char	 pnid[32];
 
-	if ((rows = json_array()) == NULL)
+	if ((row = contact_find(c, pnid, sizeof(pnid))) == NULL)
 		return;
-	if (db_api_contacts(c->db, c->cfg->phone_number_id, c->seg, NULL, NULL,
-	    NULL, 1, api_on_row, rows) != 1) {
-		json_decref(rows);
-		(void)req_error(c->r, 404, NULL, "not_found", "No such contact.");
-		return;
-	}
-	contact = json_integer_value(json_object_get(json_array_get(rows, 0),
-	    "id"));
-	out = json_pack("{s:O}", "contact", json_array_get(rows, 0));
-	json_decref(rows);
+	api_label(c, row);
+	contact = json_integer_value(json_object_get(row, "id"));
+	out = json_pack("{s:o}", "contact", row);
 	for (i = 0; out != NULL && i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if ((a = json_array()) == NULL ||
-		    db_api_export(c->db, c->cfg->phone_number_id, contact, c->seg,
+		    db_api_export(c->db, pnid, contact, c->seg,
 		    (enum db_export)i, api_on_row, a) == -1) {
 			json_decref(a);
 			json_decref(out);
@@ -1340,9 +1403,14 @@ static void
 contact_erase(struct call *c)
 {
 	struct erased	 e = { c->cfg, 0, 0 };
+	json_t		*row;
+	char		 pnid[32];
 	int		 rc;
 
-	if ((rc = db_api_erase(c->db, c->cfg->phone_number_id, c->seg,
+	if ((row = contact_find(c, pnid, sizeof(pnid))) == NULL)
+		return;
+	json_decref(row);
+	if ((rc = db_api_erase(c->db, pnid, c->seg,
 	    erase_file, &e)) == -1) {
 		api_db_trouble(c, "Nothing was erased; try again.");
 		return;
@@ -1367,8 +1435,51 @@ outbox_get(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	api_one(c, db_api_outbox(c->db, c->cfg->phone_number_id, c->id, api_on_row,
+	api_one(c, db_api_outbox(c->db, c->numbers, c->id, api_on_row,
 	    rows), rows, "outbox row");
+}
+
+/*
+ * POST /send's body with its "from" member (ours, not Meta's) taken out:
+ * the number is chosen (api_send_from()) and the rest queued as Meta's
+ * send request.  A body that is not a JSON object goes on as it came,
+ * for msg.c to refuse in its words.
+ */
+static void
+send_from_body(struct call *c)
+{
+	const char	*body = c->r->body.p != NULL ? c->r->body.p : "";
+	json_t		*o, *f;
+	const char	*from, *want = NULL;
+	char		*rest = NULL;
+
+	o = json_loadb(body, c->r->body.len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(o) && (f = json_object_get(o, "from")) != NULL) {
+		if (!json_is_string(f) || json_string_length(f) == 0 ||
+		    json_string_length(f) > 64) {
+			api_fail_field(c, 422, "invalid", "from", "from must be "
+			    "a phone_number_id, display number or label of one "
+			    "of the business numbers (at most 64 bytes).");
+			goto done;
+		}
+		want = json_string_value(f);
+	}
+	if ((from = api_send_from(c, want)) == NULL)
+		goto done;
+	if (want != NULL) {
+		/* want points into o: the number is chosen already. */
+		(void)json_object_del(o, "from");
+		if ((rest = json_dumps(o, JSON_COMPACT)) == NULL) {
+			(void)req_error(c->r, 503, NULL, "unavailable",
+			    "Out of memory.");
+			goto done;
+		}
+		queue_send(c, rest, strlen(rest), from);
+	} else
+		queue_send(c, body, c->r->body.len, from);
+done:
+	free(rest);
+	json_decref(o);
 }
 
 /*
@@ -1404,12 +1515,15 @@ send_post(struct call *c)
 		    "The body was shorter than its Content-Length.");
 		return;
 	}
-	queue_send(c, c->r->body.p != NULL ? c->r->body.p : "", c->r->body.len);
+	send_from_body(c);
 }
 
-/* Queues a send request and answers 202 with its row, or the refusal. */
+/*
+ * Queues a send request from number from (api_send_from()'s) and answers
+ * 202 with its row, or the refusal.
+ */
 static void
-queue_send(struct call *c, const char *json, size_t len)
+queue_send(struct call *c, const char *json, size_t len, const char *from)
 {
 	struct outbox_req	 o;
 	struct msg_err		 err;
@@ -1427,7 +1541,7 @@ queue_send(struct call *c, const char *json, size_t len)
 	memset(&o, 0, sizeof(o));
 	o.json = json;
 	o.len = len;
-	o.pnid = c->cfg->phone_number_id;
+	o.pnid = from;
 	o.source = "api";
 	o.idem_key = key;
 	o.tier_limit = c->cfg->tier_limit;
@@ -1451,7 +1565,7 @@ queue_send(struct call *c, const char *json, size_t len)
 		notify_send(c->wake, c->cfg->wake_path);
 	c->id = id;
 	if ((rows = json_array()) == NULL || db_api_outbox(c->db,
-	    c->cfg->phone_number_id, id, api_on_row, rows) != 1) {
+	    c->numbers, id, api_on_row, rows) != 1) {
 		json_decref(rows);
 		api_reply_json(c, 202, json_pack("{s:I, s:s, s:b}", "id",
 		    (json_int_t)id, "state", "queued", "repeated", repeated));
@@ -1459,6 +1573,7 @@ queue_send(struct call *c, const char *json, size_t len)
 	}
 	(void)json_object_set_new(json_array_get(rows, 0), "repeated",
 	    json_boolean(repeated));
+	api_label(c, json_array_get(rows, 0));
 	json_incref(json_array_get(rows, 0));
 	api_reply_json(c, 202, json_array_get(rows, 0));
 	json_decref(rows);
@@ -1475,12 +1590,15 @@ send_template(struct call *c)
 {
 	const struct template_f	*f = &c->b.tmpl;
 	json_t			*b, *x, *req = NULL, *comps = NULL, *params, *p;
+	const char		*from;
 	char			*s = NULL;
 	size_t			 i;
 
 	if ((b = api_body_params(c, SEND_MAX, "send-template takes to, name, "
-	    "language, body_parameters and components.")) == NULL)
+	    "language, body_parameters, components and from.")) == NULL)
 		return;
+	if ((from = api_send_from(c, f->from.set ? f->from.s : NULL)) == NULL)
+		goto done;
 	if (!json_is_string(f->language.j)) {
 		api_fail_field(c, 422, "required", "language", "language is "
 		    "required: the template's language code, e.g. en_US.");
@@ -1520,7 +1638,7 @@ send_template(struct call *c)
 		goto oom;
 	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto oom;
-	queue_send(c, s, strlen(s));
+	queue_send(c, s, strlen(s), from);
 	goto done;
 oom:
 	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
@@ -1531,12 +1649,276 @@ done:
 	json_decref(b);
 }
 
-/* Every key sees every number until keys can be limited (issue 13). */
+/*
+ * The numbers a call covers (DESIGN rule 10).  c->known holds the
+ * numbers table (and WHATSAPP_PHONE_NUMBER_ID, which an install that
+ * never ran `wactl migrate` may not have there); a key limited to
+ * numbers (api_key_numbers) sees those alone, any other key every known
+ * one; number= narrows that.  Storage gets the result as a JSON array
+ * (c->numbers); a webhook's number that is in neither stays out of the
+ * API until `wactl numbers add` names it.
+ */
+
+/* db_number_list() row: pnid, label, display, ..., removed_at. */
+static void
+on_known(void *arg, const char *const *col)
+{
+	json_t *known = arg;
+
+	(void)json_object_set_new(known, col[0], json_pack("{s:s, s:s, s:b}",
+	    "label", col[1], "display", col[2], "active", col[7][0] == '\0'));
+}
+
+/* Loads c->known.  0, or -1 with the answer sent. */
+static int
+scope_load(struct call *c)
+{
+	const char *cfgn = c->cfg->phone_number_id;
+
+	if ((c->known = json_object()) == NULL) {
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		return -1;
+	}
+	if (db_number_list(c->db, on_known, c->known) == -1) {
+		api_db_trouble(c, "The business numbers could not be read; try "
+		    "again.");
+		return -1;
+	}
+	if (cfgn != NULL && *cfgn != '\0' && json_object_get(c->known,
+	    cfgn) == NULL)
+		(void)json_object_set_new(c->known, cfgn, json_pack(
+		    "{s:n, s:s, s:b}", "label", "display", "", "active", 1));
+	return 0;
+}
+
+/* 1 when the call's key may see pnid (whatever number= says). */
+static int
+key_sees(const struct call *c, const char *pnid)
+{
+	return c->keyset != NULL ? json_object_get(c->keyset, pnid) != NULL :
+	    json_object_get(c->known, pnid) != NULL;
+}
+
+/*
+ * The number v names, as a phone_number_id (a key of c->known or the
+ * keyset, valid while the call lasts): its id, else its label, else its
+ * display number in any common spelling.  NULL when none.
+ */
+static const char *
+number_resolve(const struct call *c, const char *v)
+{
+	const char	*k, *disp;
+	json_t		*n;
+	char		 want[24], got[24];
+
+	json_object_foreach(c->known, k, n)
+		if (strcmp(k, v) == 0)
+			return k;
+	if (c->keyset != NULL)
+		json_object_foreach(c->keyset, k, n)
+			if (strcmp(k, v) == 0)
+				return k;
+	json_object_foreach(c->known, k, n)
+		if (json_is_string(json_object_get(n, "label")) &&
+		    strcasecmp(json_string_value(json_object_get(n, "label")),
+		    v) == 0)
+			return k;
+	if (param_number_digits(v, want, sizeof(want)) == -1)
+		return NULL;
+	json_object_foreach(c->known, k, n) {
+		disp = json_string_value(json_object_get(n, "display"));
+		if (disp != NULL && param_number_digits(disp, got,
+		    sizeof(got)) == 0 && strcmp(want, got) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* 422/400 unknown_number for v. */
+static void
+unknown_number(struct call *c, int status, const char *field, const char *v)
+{
+	char msg[300];
+
+	(void)snprintf(msg, sizeof(msg), "No business number \"%.64s\" here: "
+	    "give the phone_number_id, display number or label of a number "
+	    "this API key may see (wactl numbers list).", v);
+	api_fail_field(c, status, "unknown_number", field, msg);
+}
+
+/*
+ * Sets c->cover and c->numbers from the key's numbers narrowed by the
+ * number= values of vals (a JSON array of strings).  0, or -1 with the
+ * answer sent (400 unknown_number: a number not known, or one the key
+ * may not see, alike).
+ */
+static int
+scope_build(struct call *c, const json_t *vals)
+{
+	const char	*k;
+	json_t		*n, *a = NULL, *v;
+	size_t		 i;
+
+	if ((c->cover = json_object()) == NULL)
+		goto oom;
+	json_array_foreach(vals, i, v) {
+		k = number_resolve(c, json_string_value(v));
+		if (k == NULL || !key_sees(c, k)) {
+			unknown_number(c, 400, "number", json_string_value(v));
+			return -1;
+		}
+		if (json_object_set(c->cover, k, json_true()) == -1)
+			goto oom;
+	}
+	if (json_array_size(vals) == 0)
+		json_object_foreach(c->keyset != NULL ? c->keyset : c->known,
+		    k, n)
+			if (json_object_set(c->cover, k, json_true()) == -1)
+				goto oom;
+	if ((a = json_array()) == NULL)
+		goto oom;
+	json_object_foreach(c->cover, k, n)
+		if (json_array_append_new(a, json_string(k)) == -1)
+			goto oom;
+	if ((c->numbers = json_dumps(a, JSON_COMPACT)) == NULL)
+		goto oom;
+	json_decref(a);
+	return 0;
+oom:
+	json_decref(a);
+	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	return -1;
+}
+
+/* 1 when the call covers phone number id pnid (api_int.h). */
 int
 api_may_see(const struct call *c, const char *pnid)
 {
-	(void)c;
-	return pnid != NULL;
+	return pnid != NULL && c->cover != NULL &&
+	    json_object_get(c->cover, pnid) != NULL;
+}
+
+/* Adds number_label to a row that names its number (phone_number_id). */
+void
+api_label(const struct call *c, json_t *row)
+{
+	const char	*p = json_string_value(json_object_get(row,
+			    "phone_number_id"));
+	json_t		*l;
+
+	if (p == NULL || json_object_get(row, "number_label") != NULL)
+		return;
+	l = json_object_get(json_object_get(c->known, p), "label");
+	(void)json_object_set_new(row, "number_label", json_is_string(l) ?
+	    json_incref(l) : json_null());
+}
+
+/* The number a send goes from (api_int.h). */
+const char *
+api_send_from(struct call *c, const char *from)
+{
+	const char	*k, *one = NULL, *l;
+	json_t		*n;
+	struct buf	 names;
+	char		 msg[400];
+	size_t		 count = 0;
+
+	if (from != NULL) {
+		if ((k = number_resolve(c, from)) != NULL && key_sees(c, k) &&
+		    json_is_true(json_object_get(json_object_get(c->known, k),
+		    "active")))
+			return k;
+		unknown_number(c, 422, "from", from);
+		return NULL;
+	}
+	buf_init(&names);
+	json_object_foreach(c->known, k, n) {
+		if (!key_sees(c, k) || !json_is_true(json_object_get(n,
+		    "active")))
+			continue;
+		one = k;
+		l = json_string_value(json_object_get(n, "label"));
+		if (buf_printf(&names, "%s%s", count++ ? ", " : "",
+		    l != NULL ? l : k) == -1)
+			break;
+	}
+	if (count == 1) {
+		buf_clear(&names);
+		return one;
+	}
+	if (count == 0)
+		(void)snprintf(msg, sizeof(msg), "This API key may send from "
+		    "no active business number (wactl numbers list).");
+	else
+		(void)snprintf(msg, sizeof(msg), "This API key may send from "
+		    "%zu numbers: say which one in from (one of %.300s).",
+		    count, names.p != NULL ? names.p : "them");
+	buf_clear(&names);
+	api_fail_field(c, 422, count == 0 ? "unknown_number" : "from_required",
+	    "from", msg);
+	return NULL;
+}
+
+/* db_apikey_numbers() row: a number the key is limited to. */
+static void
+on_key_number(void *arg, const char *const *col)
+{
+	(void)json_object_set_new(arg, col[0], json_true());
+}
+
+/*
+ * Takes every number= out of the query string qs into vals (decoded)
+ * and the rest into rest.  0, or -1 with the 400 sent.
+ */
+static int
+numbers_take(struct call *c, const char *qs, json_t *vals, struct buf *rest)
+{
+	const char	*p, *e;
+	struct buf	 v;
+	int		 bad;
+
+	for (p = qs; *p != '\0'; p = *e ? e + 1 : e) {
+		if ((e = strchr(p, '&')) == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) < 7 || strncmp(p, "number=", 7) != 0) {
+			if (e != p && buf_printf(rest, "%s%.*s", rest->len ?
+			    "&" : "", (int)(e - p), p) == -1)
+				goto oom;
+			continue;
+		}
+		buf_init(&v);
+		bad = buf_urldecode(&v, p + 7, (size_t)(e - p - 7)) == -1 ||
+		    v.len == 0 || v.len > 64 || strlen(v.p) != v.len;
+		if (bad || json_array_size(vals) >= 20) {
+			buf_clear(&v);
+			api_fail_field(c, 400, "bad_parameter", "number", bad ?
+			    "number= must be 1 to 64 bytes: a phone_number_id, "
+			    "display number or label." : "Give at most 20 "
+			    "number= values.");
+			return -1;
+		}
+		if (json_array_append_new(vals, json_string(v.p)) == -1) {
+			buf_clear(&v);
+			goto oom;
+		}
+		buf_clear(&v);
+	}
+	if (buf_append(rest, "", 1) == -1)	/* a C string, even empty */
+		goto oom;
+	return 0;
+oom:
+	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	return -1;
+}
+
+/* 1 when the table declares number=. */
+static int
+takes_number(const struct param *tab)
+{
+	for (; tab->name != NULL; tab++)
+		if (strcmp(tab->name, "number") == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -1566,6 +1948,22 @@ authorised(struct call *c, int *read_only)
 		return 0;
 	}
 	explicit_bzero(sha, sizeof(sha));
+	if (rc == 1) {
+		c->key_id = id;
+		if ((c->keyset = json_object()) == NULL ||
+		    (rc = db_apikey_numbers(c->db, id, on_key_number,
+		    c->keyset)) == -1) {
+			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
+			    "unavailable", "The key could not be checked; try "
+			    "again.");
+			return 0;
+		}
+		if (rc == 0) {		/* not limited: every number */
+			json_decref(c->keyset);
+			c->keyset = NULL;
+		}
+		return 1;
+	}
 	if (rc == 0) {
 		log_warnx("api: unknown or revoked key from %s",
 		    req_param(c->r, "REMOTE_ADDR") ? req_param(c->r,
@@ -1575,7 +1973,87 @@ authorised(struct call *c, int *read_only)
 		    "unauthorized", "The API key is unknown or revoked.");
 		return 0;
 	}
-	return 1;
+	return 0;
+}
+
+/*
+ * Serves a call whose path matched a route (hit: the one of this method,
+ * or NULL; allow: the methods the path takes).  The caller releases what
+ * the call holds.
+ */
+static void
+api_serve(struct call *c, const struct api_route *hit, const char *allow)
+{
+	struct param_err err;
+	struct buf	 rest;
+	json_t		*vals = NULL;
+	const char	*qs;
+	int		 ro;
+
+	buf_init(&rest);
+	if (scope_load(c) == -1)
+		goto done;
+	/* An install may name its numbers only in the numbers table now. */
+	if (json_object_size(c->known) == 0) {
+		(void)req_error(c->r, 503, NULL, "not_configured", "No business "
+		    "number is configured: set WHATSAPP_PHONE_NUMBER_ID for "
+		    "the responders too, or add one with wactl numbers add.");
+		goto done;
+	}
+	if (hit == NULL) {
+		char hdr[100];
+
+		(void)snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+		(void)req_error(c->r, 405, hdr, "method_not_allowed", "This "
+		    "endpoint does not take that method; see Allow.");
+		goto done;
+	}
+	if (!authorised(c, &ro))
+		goto done;
+	if (ro && hit->write) {
+		(void)req_error(c->r, 403, NULL, "read_only_key", "This API key "
+		    "may only read; create one without --read-only to write.");
+		goto done;
+	}
+	/* number= may repeat: taken out first, checked with the rest. */
+	qs = c->r->query;
+	if ((vals = json_array()) == NULL) {
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		goto done;
+	}
+	if (takes_number(hit->query)) {
+		if (numbers_take(c, qs, vals, &rest) == -1)
+			goto done;
+		qs = rest.p;
+	}
+	/* Every query parameter is checked before any query runs. */
+	c->route = hit;
+	switch (param_query(hit->query, qs, &c->q, &err)) {
+	case PARAM_OK:
+		break;
+	case PARAM_UNKNOWN:
+		api_fail_field(c, 400, "unknown_parameter", err.name, err.message);
+		goto done;
+	case PARAM_REPEATED:
+		api_fail_field(c, 400, "repeated_parameter", err.name,
+		    err.message);
+		goto done;
+	case PARAM_NOMEM:
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		goto done;
+	default:
+		api_fail_field(c, 400, "bad_parameter", err.name, err.message);
+		goto done;
+	}
+	if (scope_build(c, vals) == -1)
+		goto done;
+	/* A time budget, so one costly query cannot hold this responder. */
+	db_budget_begin(c->db, c->cfg->api_query_ms);
+	hit->fn(c);
+	db_budget_end(c->db);
+done:
+	json_decref(vals);
+	buf_clear(&rest);
 }
 
 /*
@@ -1590,10 +2068,9 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 	char		 allow[64] = "";
 	const struct api_route *hit = NULL, *rt;
 	size_t		 t;
-	struct param_err err;
 	int64_t		 id;
 	char		 seg[API_SEG_MAX];
-	int		 known = 0, ro;
+	int		 known = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.db = d;
@@ -1616,53 +2093,14 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 		}
 	if (!known)
 		return 0;
-	if (cfg->phone_number_id == NULL) {
-		(void)req_error(r, 503, NULL, "not_configured", "Set "
-		    "WHATSAPP_PHONE_NUMBER_ID for the responders too: the API "
-		    "serves that number.");
-		return 1;
-	}
-	if (hit == NULL) {
-		char hdr[100];
-
-		(void)snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
-		(void)req_error(r, 405, hdr, "method_not_allowed", "This "
-		    "endpoint does not take that method; see Allow.");
-		return 1;
-	}
-	if (!authorised(&c, &ro))
-		return 1;
-	if (ro && hit->write) {
-		(void)req_error(r, 403, NULL, "read_only_key", "This API key "
-		    "may only read; create one without --read-only to write.");
-		return 1;
-	}
-	/* Every query parameter is checked before any query runs. */
-	c.route = hit;
-	switch (param_query(hit->query, r->query, &c.q, &err)) {
-	case PARAM_OK:
-		break;
-	case PARAM_UNKNOWN:
-		api_fail_field(&c, 400, "unknown_parameter", err.name, err.message);
-		return 1;
-	case PARAM_REPEATED:
-		api_fail_field(&c, 400, "repeated_parameter", err.name,
-		    err.message);
-		return 1;
-	case PARAM_NOMEM:
-		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
-		return 1;
-	default:
-		api_fail_field(&c, 400, "bad_parameter", err.name, err.message);
-		return 1;
-	}
-	/* A time budget, so one costly query cannot hold this responder. */
-	db_budget_begin(d, cfg->api_query_ms);
-	hit->fn(&c);
-	db_budget_end(d);
-	param_clear(hit->query, &c.q);
-	if (hit->body != NULL)
+	api_serve(&c, hit, allow);
+	param_clear(hit != NULL ? hit->query : none_p, &c.q);
+	if (hit != NULL && hit->body != NULL)
 		param_clear(hit->body, &c.b);
+	free(c.numbers);
+	json_decref(c.cover);
+	json_decref(c.known);
+	json_decref(c.keyset);
 	return 1;
 }
 

@@ -27,33 +27,46 @@ struct req;
 	.field = offsetof(s, limit) }
 #define API_CURSOR(s) { .name = "cursor", .type = PARAM_INT, .min = 1, \
 	.max = INT64_MAX, .field = offsetof(s, cursor) }
+/*
+ * number= (repeatable: a phone_number_id, display number or label) on a
+ * route that declares it: api_handle() takes every one out of the query
+ * before the table is parsed and narrows the call's numbers with them,
+ * so the struct's member is never filled; the row is there for `-P`.
+ */
+#define API_NUMBER(s) { .name = "number", .type = PARAM_TEXT, .min = 1, \
+	.max = 64, .field = offsetof(s, number) }
 
 /* The parsed query or body of each route (param.h), one struct a table. */
 
 /* GET /messages, GET /conversations/{id}/messages */
 struct messages_f {
-	struct param_val	 phone, conversation_id, type, direction,
+	struct param_val	 number, phone, conversation_id, type, direction,
 				 status, since, until, limit, cursor, q;
 };
 
 /* GET /conversations */
 struct conversations_f {
-	struct param_val	 unread, assignee, q, messages, limit, cursor;
+	struct param_val	 number, unread, assignee, q, messages, limit, cursor;
 };
 
 /* GET /contacts */
 struct contacts_f {
-	struct param_val	 q, opted_out, limit, cursor;
+	struct param_val	 number, q, opted_out, limit, cursor;
 };
 
 /* GET /outbox, GET /webhook-events: one word filter, limit, cursor. */
 struct words_f {
-	struct param_val	 word, limit, cursor;
+	struct param_val	 number, word, limit, cursor;
 };
 
 /* GET /stats */
 struct stats_f {
-	struct param_val	 since, until;
+	struct param_val	 number, since, until;
+};
+
+/* GET /metrics, GET /contacts/{wa_id}...: number= only */
+struct number_f {
+	struct param_val	 number;
 };
 
 /* PATCH /conversations/{id} */
@@ -63,7 +76,8 @@ struct patch_f {
 
 /* POST /send-template */
 struct template_f {
-	struct param_val	 to, name, language, body_parameters, components;
+	struct param_val	 to, name, language, body_parameters, components,
+				 from;
 };
 
 struct api_route;
@@ -78,12 +92,24 @@ struct call {
 	char			 seg[API_SEG_MAX]; /* the path's {wa_id},
 					 * {pnid} or {name}; "" when none */
 	const struct api_route	*route;	/* the route being served */
+	int64_t			 key_id;	/* the API key's row */
+	json_t			*keyset;	/* {pnid: true} the key is
+						 * limited to; NULL every number */
+	json_t			*known;		/* {pnid: {"label",
+						 * "display", "active"}}: the
+						 * numbers table and the
+						 * configured number */
+	json_t			*cover;		/* {pnid: true}: the numbers
+						 * this call covers */
+	char			*numbers;	/* cover as a JSON array, for
+						 * db_api_*(); owned */
 	union {			/* the query, parsed by the route's table */
 		struct messages_f	 messages;
 		struct conversations_f	 conversations;
 		struct contacts_f	 contacts;
 		struct words_f		 words;
 		struct stats_f		 stats;
+		struct number_f		 number;
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
@@ -113,7 +139,9 @@ void	 api_reply_json(struct call *, int status, json_t *);
 void	 api_db_trouble(struct call *, const char *what);
 void	 api_fail_field(struct call *, int status, const char *code,
 	    const char *field, const char *message);
+/* api_page() and api_one() add each row's number_label (api_label()). */
 void	 api_page(struct call *, json_t *rows, int n, int limit);
+void	 api_label(const struct call *, json_t *row);
 void	 api_one(struct call *, int n, json_t *rows, const char *what);
 
 /* Rows to JSON: a db_row_cb appending one object a row to a json_t array. */
@@ -127,6 +155,14 @@ void	 api_on_row(void *, int ncols, const char *const *names,
  * answers 404, never 403, for a row of a number its key may not see.
  */
 int	 api_may_see(const struct call *, const char *pnid);
+
+/*
+ * The number a send goes from: from (a phone_number_id, display number
+ * or label; NULL when not given) among the active numbers the key may
+ * see.  The phone_number_id, or NULL with the 422 sent (from_required,
+ * unknown_number).
+ */
+const char *api_send_from(struct call *, const char *from);
 
 /*
  * api_numbers.c: GET /numbers routes, and the numbers' parts of GET

@@ -120,7 +120,7 @@ typedef void	(*db_row_cb)(void *, int ncols, const char *const *names,
 
 /* GET /messages filters; NULL pointers are "any". */
 struct db_msg_filter {
-	const char	*pnid;		/* always set */
+	const char	*numbers;	/* JSON array of phone_number_ids */
 	const int64_t	*before;	/* cursor: ids below it */
 	const char	*phone;
 	const int64_t	*conversation;
@@ -319,25 +319,25 @@ int		 db_apikey_list(struct db *,
 int		 db_apikey_revoke(struct db *, const char *name, int64_t now_s);
 int		 db_api_messages(struct db *, const struct db_msg_filter *,
 		    db_row_cb, void *);
-int		 db_api_conversations(struct db *, const char *pnid,
+int		 db_api_conversations(struct db *, const char *numbers,
 		    int64_t id, const int64_t *before, const int64_t *unread,
 		    const char *assignee, const char *like, int limit,
 		    db_row_cb, void *);
-int		 db_api_outbox(struct db *, const char *pnid, int64_t id,
+int		 db_api_outbox(struct db *, const char *numbers, int64_t id,
 		    db_row_cb, void *);
-int		 db_api_outbox_list(struct db *, const char *pnid,
+int		 db_api_outbox_list(struct db *, const char *numbers,
 		    const int64_t *before, const char *state, int limit,
 		    db_row_cb, void *);
-int		 db_api_outbox_change(struct db *, const char *pnid,
+int		 db_api_outbox_change(struct db *, const char *numbers,
 		    int64_t id, int retry, int64_t now_ms);
 int		 db_api_events(struct db *, int64_t id, const int64_t *before,
 		    const char *state, int limit, db_row_cb, void *);
 int		 db_api_event_replay(struct db *, int64_t id);
-int		 db_api_status(struct db *, const char *pnid, db_row_cb,
+int		 db_api_status(struct db *, const char *numbers, db_row_cb,
 		    void *);
-int		 db_api_conv_patch(struct db *, const char *pnid, int64_t id,
+int		 db_api_conv_patch(struct db *, const char *numbers, int64_t id,
 		    const struct db_conv_patch *);
-int		 db_api_contacts(struct db *, const char *pnid,
+int		 db_api_contacts(struct db *, const char *numbers,
 		    const char *wa_id, const int64_t *before, const char *like,
 		    const int64_t *opted_out, int limit, db_row_cb, void *);
 /* db_api_export()'s parts: the tables GET .../export reads, in order. */
@@ -381,14 +381,15 @@ int		 db_api_export(struct db *, const char *pnid, int64_t contact,
 		    const char *wa_id, enum db_export, db_row_cb, void *);
 int		 db_api_erase(struct db *, const char *pnid, const char *wa_id,
 		    void (*)(void *, const char *), void *);
-int		 db_api_stats(struct db *, const char *pnid, int64_t since,
+int		 db_api_stats(struct db *, const char *numbers, int64_t since,
 		    int64_t until, enum db_stats, db_row_cb, void *);
-int		 db_api_metrics(struct db *, const char *pnid, enum db_metrics,
+int		 db_api_metrics(struct db *, const char *numbers, enum db_metrics,
 		    db_row_cb, void *);
-int64_t		 db_api_conv_by_phone(struct db *, const char *pnid,
+int64_t		 db_api_conv_by_phone(struct db *, const char *numbers,
 		    const char *wa_id);
-int		 db_api_conv_read(struct db *, const char *pnid, int64_t id,
-		    char *wamid, size_t, char *wa_id, size_t);
+int		 db_api_conv_read(struct db *, const char *numbers, int64_t id,
+		    char *wamid, size_t, char *wa_id, size_t, char *pnid,
+		    size_t);
 int		 db_schedule_upsert(struct db *, const char *pnid,
 		    const char *number, const char *step, const char *starts,
 		    const char *ends);
@@ -424,6 +425,16 @@ enum db_rc	 db_number_edit(struct db *, const char *pnid,
 int		 db_number_remove(struct db *, const char *pnid, int64_t now_s);
 enum db_rc	 db_number_seed(struct db *, const char *pnid, int64_t now_s,
 		    int *added);
+
+/*
+ * API keys limited to numbers (db_api.c, scope): db_api_* queries take
+ * `numbers`, a JSON array of the phone_number_ids a call covers.
+ */
+enum db_rc	 db_apikey_create(struct db *, const char *name,
+		    const char *sha, const char *prefix, int read_only,
+		    int64_t now_s, const char *const *pnids, size_t n);
+int		 db_apikey_numbers(struct db *, int64_t id,
+		    void (*)(void *, const char *const *), void *);
 
 /*
  * What Meta's account webhooks say of numbers (db_health.c, issue 13):

@@ -10,6 +10,14 @@
 #include "db.h"
 #include "db_int.h"
 
+/*
+ * The numbers a call covers (api_may_see()): ?2 of every API statement
+ * is a JSON array of phone_number_ids, never NULL.  As a list of values
+ * the planner can still walk an index per number ("+" keeps it off one
+ * where a statement drives another index, as before).
+ */
+#define IN_SET(col)	col " IN (SELECT value FROM json_each(?2)) "
+
 /* GET /messages: the columns, and the filters every variant applies. */
 #define API_MSG_COLS \
 	"SELECT m.id, m.wamid, m.direction, m.conversation_id, " \
@@ -17,7 +25,7 @@
 	"m.media_id, m.mime_type, m.filename, m.reply_id, m.reply_title, " \
 	"m.context_wamid, m.status, m.status_at, m.error_code, " \
 	"m.error_title, m.timestamp, m.source, m.original_text, " \
-	"m.edited_at, m.revoked_at "
+	"m.edited_at, m.revoked_at, m.phone_number_id "
 #define API_MSG_FILTERS \
 	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
 	"AND (?4 IS NULL OR m.conversation_id = ?4) " \
@@ -37,8 +45,12 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	[STMT_APIKEY_TOUCH] =
 	"UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
 	[STMT_APIKEY_LIST] =
-	"SELECT name, key_prefix, read_only, created_at, last_used_at, "
-	    "revoked_at FROM api_keys ORDER BY id",
+	"SELECT k.name, k.key_prefix, k.read_only, k.created_at, "
+	    "k.last_used_at, k.revoked_at, (SELECT group_concat(coalesce(n.label "
+	    "|| '=' || a.phone_number_id, a.phone_number_id), ' ') FROM "
+	    "api_key_numbers a LEFT JOIN numbers n ON n.phone_number_id = "
+	    "a.phone_number_id WHERE a.api_key_id = k.id) FROM api_keys k "
+	    "ORDER BY k.id",
 	[STMT_APIKEY_REVOKE] =
 	"UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND "
 	    "revoked_at IS NULL",
@@ -52,46 +64,47 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	 * index; the other filters then apply as they come.
 	 */
 	[STMT_API_MESSAGES] =
-	API_MSG_COLS "FROM messages m WHERE +m.phone_number_id = ?2 AND "
+	API_MSG_COLS "FROM messages m WHERE " IN_SET("+m.phone_number_id") "AND "
 	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
 	    "ORDER BY m.id DESC LIMIT ?10",
 	[STMT_API_CONVERSATIONS] =
-	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
-	    "v.message_count, v.unread_count, v.first_message_at, "
+	"SELECT v.id, v.phone_number_id, c.wa_id AS phone, c.profile_name, "
+	    "c.opted_out, v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
 	    "v.assigned_until, v.notes, v.customer_email, v.labels "
 	    "FROM conversations v JOIN contacts c ON "
 	    "c.id = v.contact_id WHERE v.id < coalesce(?1, 9223372036854775807) "
-	    "AND +v.phone_number_id = ?2 AND (?3 IS NULL OR (?3 = 1) = "
+	    "AND " IN_SET("+v.phone_number_id") "AND (?3 IS NULL OR (?3 = 1) = "
 	    "(v.unread_count > 0)) AND (?4 IS NULL OR v.assignee = ?4) "
 	    "AND (?6 IS NULL OR c.wa_id LIKE ?6 ESCAPE '\\' OR "
 	    "c.profile_name LIKE ?6 ESCAPE '\\' OR v.notes LIKE ?6 ESCAPE "
 	    "'\\') ORDER BY v.id DESC LIMIT ?5",
 	[STMT_API_CONVERSATION] =
-	"SELECT v.id, c.wa_id AS phone, c.profile_name, c.opted_out, "
-	    "v.message_count, v.unread_count, v.first_message_at, "
+	"SELECT v.id, v.phone_number_id, c.wa_id AS phone, c.profile_name, "
+	    "c.opted_out, v.message_count, v.unread_count, v.first_message_at, "
 	    "v.last_message_at, v.window_expires_at, v.assignee, "
 	    "v.assigned_until, v.notes, v.customer_email, v.labels "
 	    "FROM conversations v JOIN contacts c ON "
-	    "c.id = v.contact_id WHERE v.id = ?1 AND v.phone_number_id = ?2",
+	    "c.id = v.contact_id WHERE v.id = ?1 AND " IN_SET("v.phone_number_id"),
 	[STMT_API_OUTBOX] =
-	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
-	    "error_code, error_title, error_details, wamid, message_id, source, "
+	"SELECT id, phone_number_id, recipient, kind, state, attempts, "
+	    "next_attempt_at, error_code, error_title, error_details, wamid, message_id, source, "
 	    "created_at, sent_at FROM outbox WHERE id = ?1 AND "
-	    "phone_number_id = ?2",
+	    IN_SET("phone_number_id"),
 	[STMT_API_MESSAGES_Q] =
 	API_MSG_COLS "FROM messages_fts f JOIN messages m ON m.id = f.rowid "
 	    "WHERE f.messages_fts MATCH ?11 AND "
 	    "f.rowid < coalesce(?1, 9223372036854775807) AND "
-	    "m.phone_number_id = ?2 " API_MSG_FILTERS
+	    IN_SET("m.phone_number_id") API_MSG_FILTERS
 	    "ORDER BY f.rowid DESC LIMIT ?10",
 	[STMT_API_MESSAGES_CONV] =
 	API_MSG_COLS "FROM messages m INDEXED BY messages_conversation_id "
-	    "WHERE m.conversation_id = ?4 AND +m.phone_number_id = ?2 AND "
+	    "WHERE m.conversation_id = ?4 AND " IN_SET("+m.phone_number_id")
+	    "AND "
 	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
 	    "ORDER BY m.id DESC LIMIT ?10",
 	[STMT_API_MESSAGES_TIME] =
-	API_MSG_COLS "FROM messages m WHERE m.phone_number_id = ?2 AND "
+	API_MSG_COLS "FROM messages m WHERE " IN_SET("m.phone_number_id") "AND "
 	    "m.timestamp >= coalesce(?8, -9223372036854775807) AND "
 	    "m.timestamp < coalesce(?9, 9223372036854775807) AND "
 	    "+m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
@@ -103,26 +116,26 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	 */
 	[STMT_API_MESSAGES_WINDOW] =
 	API_MSG_COLS "FROM messages m WHERE m.id IN (SELECT id FROM messages "
-	    "WHERE phone_number_id = ?2 AND "
+	    "WHERE " IN_SET("phone_number_id") "AND "
 	    "timestamp >= coalesce(?8, -9223372036854775807) AND "
 	    "timestamp < coalesce(?9, 9223372036854775807) AND "
 	    "+id < coalesce(?1, 9223372036854775807) "
 	    "ORDER BY id DESC LIMIT ?10) AND ?3 IS NULL AND ?4 IS NULL AND "
 	    "?5 IS NULL AND ?6 IS NULL AND ?7 IS NULL ORDER BY m.id DESC",
 	[STMT_API_OUTBOX_LIST] =
-	"SELECT id, recipient, kind, state, attempts, next_attempt_at, "
-	    "error_code, error_title, error_details, wamid, message_id, source, "
+	"SELECT id, phone_number_id, recipient, kind, state, attempts, "
+	    "next_attempt_at, error_code, error_title, error_details, wamid, message_id, source, "
 	    "created_at, sent_at FROM outbox WHERE "
 	    "id < coalesce(?1, 9223372036854775807) AND "
-	    "+phone_number_id = ?2 AND (?3 IS NULL OR state = ?3) "
+	    IN_SET("+phone_number_id") "AND (?3 IS NULL OR state = ?3) "
 	    "ORDER BY id DESC LIMIT ?4",
 	[STMT_API_OUTBOX_RETRY] =
 	"UPDATE outbox SET state = 'queued', next_attempt_at = ?3, "
-	    "attempts = 0 WHERE id = ?1 AND phone_number_id = ?2 AND "
+	    "attempts = 0 WHERE id = ?1 AND " IN_SET("phone_number_id") "AND "
 	    "state = 'failed'",
 	[STMT_API_OUTBOX_CANCEL] =
 	"UPDATE outbox SET state = 'cancelled' WHERE id = ?1 AND "
-	    "phone_number_id = ?2 AND state = 'queued'",
+	    IN_SET("phone_number_id") "AND state = 'queued'",
 	[STMT_API_EVENTS] =
 	"SELECT id, received_at, body_size, body_sha256, state, applied_at, "
 	    "items_total, items_applied, items_duplicate, items_failed, error "
@@ -136,13 +149,16 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	"SELECT (SELECT count(*) FROM webhook_events WHERE state = 'pending') "
 	    "AS journal_backlog, (SELECT max(received_at) FROM webhook_events) "
 	    "AS last_webhook_at_ms, (SELECT count(*) FROM outbox WHERE state = "
-	    "'queued') AS outbox_queued, (SELECT count(*) FROM outbox WHERE "
-	    "state = 'sending') AS outbox_sending, (SELECT count(*) FROM outbox "
-	    "WHERE state = 'failed') AS outbox_failed, (SELECT count(*) FROM "
+	    "'queued' AND " IN_SET("+phone_number_id") ") AS outbox_queued, "
+	    "(SELECT count(*) FROM outbox WHERE state = 'sending' AND "
+	    IN_SET("+phone_number_id") ") AS outbox_sending, (SELECT count(*) "
+	    "FROM outbox WHERE state = 'failed' AND " IN_SET("+phone_number_id")
+	    ") AS outbox_failed, (SELECT count(*) FROM "
 	    "media WHERE state = 'pending') AS media_pending, (SELECT count(*) "
 	    "FROM agent_requests WHERE state IN ('queued', 'sending')) AS "
 	    "agent_pending, (SELECT paused_reason FROM sender_status WHERE "
-	    "phone_number_id = ?1) AS sending_paused",
+	    IN_SET("phone_number_id") "AND paused_reason IS NOT NULL ORDER BY "
+	    "phone_number_id LIMIT 1) AS sending_paused",
 	[STMT_API_CONV_PATCH] =
 	"UPDATE conversations SET "
 	    "notes = CASE WHEN ?2 THEN ?3 ELSE notes END, "
@@ -150,36 +166,39 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	    "labels = CASE WHEN ?6 THEN ?7 ELSE labels END, "
 	    "assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END, "
 	    "assigned_until = CASE WHEN ?8 THEN NULL ELSE assigned_until END "
-	    "WHERE id = ?1 AND phone_number_id = ?10",
+	    "WHERE id = ?1 AND phone_number_id IN (SELECT value FROM "
+	    "json_each(?10))",
 	[STMT_API_CONV_READ] =
 	"UPDATE conversations SET unread_count = 0 WHERE id = ?1 AND "
-	    "phone_number_id = ?2",
+	    IN_SET("phone_number_id"),
 	[STMT_API_LAST_INBOUND] =
-	"SELECT m.wamid, c.wa_id FROM messages m JOIN conversations v ON "
-	    "v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id "
-	    "WHERE v.id = ?1 AND v.phone_number_id = ?2 AND m.direction = 'in' "
+	"SELECT m.wamid, c.wa_id, v.phone_number_id FROM messages m JOIN "
+	    "conversations v ON v.id = m.conversation_id JOIN contacts c ON "
+	    "c.id = v.contact_id WHERE v.id = ?1 AND " IN_SET("v.phone_number_id")
+	    "AND m.direction = 'in' "
 	    "ORDER BY m.timestamp DESC, m.id DESC LIMIT 1",
 	[STMT_API_CONV_BY_PHONE] =
 	"SELECT v.id FROM conversations v JOIN contacts c ON c.id = "
-	    "v.contact_id WHERE v.phone_number_id = ? AND c.wa_id = ?",
+	    "v.contact_id WHERE c.wa_id = ?1 AND " IN_SET("c.phone_number_id")
+	    "ORDER BY v.last_message_at DESC LIMIT 1",
 	[STMT_API_CONTACTS] =
-	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	"SELECT c.id, c.phone_number_id, c.wa_id AS phone, c.user_id, c.username, "
 	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
 	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
 	    "conversations v ON v.contact_id = c.id WHERE "
 	    "c.id < coalesce(?1, 9223372036854775807) AND "
-	    "+c.phone_number_id = ?2 AND (?3 IS NULL OR "
+	    IN_SET("+c.phone_number_id") "AND (?3 IS NULL OR "
 	    "c.wa_id LIKE ?3 ESCAPE '\\' OR c.profile_name LIKE ?3 ESCAPE "
 	    "'\\') AND (?4 IS NULL OR c.opted_out = ?4) ORDER BY c.id DESC "
 	    "LIMIT ?5",
 	[STMT_API_CONTACT] =
-	"SELECT c.id, c.wa_id AS phone, c.user_id, c.username, "
+	"SELECT c.id, c.phone_number_id, c.wa_id AS phone, c.user_id, c.username, "
 	    "c.profile_name, c.saved_name, c.first_seen_at, c.last_seen_at, "
 	    "c.opted_out, "
 	    "c.opted_out_at, v.id AS conversation_id FROM contacts c LEFT JOIN "
-	    "conversations v ON v.contact_id = c.id WHERE c.phone_number_id = ?1 "
-	    "AND c.wa_id = ?2",
+	    "conversations v ON v.contact_id = c.id WHERE c.wa_id = ?1 AND "
+	    IN_SET("c.phone_number_id") "ORDER BY c.phone_number_id",
 	[STMT_EXPORT_CONVERSATIONS] =
 	"SELECT * FROM conversations WHERE contact_id = ?1",
 	[STMT_EXPORT_MESSAGES] =
@@ -232,40 +251,61 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	[STMT_STATS_VOLUME] =
 	"SELECT date(timestamp, 'unixepoch') AS day, direction, type, "
 	    "coalesce(status, '') AS status, count(*) AS messages FROM messages "
-	    "WHERE phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3 "
-	    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+	    "WHERE " IN_SET("phone_number_id") "AND timestamp >= ?3 AND "
+	    "timestamp < ?4 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
 	[STMT_STATS_CONTACTS] =
 	"SELECT (SELECT count(DISTINCT contact_id) FROM messages WHERE "
-	    "phone_number_id = ?1 AND timestamp >= ?2 AND timestamp < ?3) AS "
-	    "unique_contacts, (SELECT count(*) FROM contacts WHERE "
-	    "phone_number_id = ?1 AND first_seen_at >= ?2 AND "
-	    "first_seen_at < ?3) AS new_contacts",
+	    IN_SET("phone_number_id") "AND timestamp >= ?3 AND "
+	    "timestamp < ?4) AS unique_contacts, (SELECT count(*) FROM "
+	    "contacts WHERE " IN_SET("phone_number_id") "AND "
+	    "first_seen_at >= ?3 AND first_seen_at < ?4) AS new_contacts",
 	/* For each customer message, seconds until the next reply. */
 	[STMT_STATS_REPLY] =
 	"SELECT (SELECT min(o.timestamp) FROM messages o WHERE "
 	    "o.conversation_id = i.conversation_id AND o.direction = 'out' AND "
 	    "o.timestamp >= i.timestamp) - i.timestamp AS seconds "
-	    "FROM messages i WHERE i.phone_number_id = ?1 AND "
-	    "i.direction = 'in' AND i.timestamp >= ?2 AND i.timestamp < ?3",
+	    "FROM messages i WHERE " IN_SET("i.phone_number_id") "AND "
+	    "i.direction = 'in' AND i.timestamp >= ?3 AND i.timestamp < ?4",
 	[STMT_STATS_FAILURES] =
 	"SELECT coalesce(error_code, 0) AS code, coalesce(error_title, '') AS "
-	    "title, count(*) AS failures FROM outbox WHERE phone_number_id = ?1 "
-	    "AND state = 'failed' AND created_at >= ?2 * 1000 AND "
-	    "created_at < ?3 * 1000 GROUP BY 1 ORDER BY 3 DESC",
+	    "title, count(*) AS failures FROM outbox WHERE "
+	    IN_SET("phone_number_id") "AND state = 'failed' AND "
+	    "created_at >= ?3 * 1000 AND created_at < ?4 * 1000 GROUP BY 1 "
+	    "ORDER BY 3 DESC",
 	[STMT_STATS_CHOICES] =
 	"SELECT node, option, sum(count) AS chosen FROM bot_choices WHERE "
-	    "phone_number_id = ?1 AND day >= date(?2, 'unixepoch') AND "
-	    "day <= date(?3, 'unixepoch') GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
+	    IN_SET("phone_number_id") "AND day >= date(?3, 'unixepoch') AND "
+	    "day <= date(?4, 'unixepoch') GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
 	    "LIMIT 20",
 	[STMT_METRICS_EVENTS] =
 	"SELECT state, count(*) FROM webhook_events GROUP BY 1",
 	[STMT_METRICS_OUTBOX] =
 	"SELECT state, count(*), coalesce(min(created_at), 0) FROM outbox "
-	    "WHERE phone_number_id = ?1 GROUP BY 1",
+	    "WHERE " IN_SET("phone_number_id") "GROUP BY 1",
 	[STMT_METRICS_SENDS] =
 	"SELECT state, coalesce(error_code, 0), count(*) FROM outbox "
-	    "WHERE phone_number_id = ?1 AND state IN ('accepted', 'failed') "
-	    "GROUP BY 1, 2",
+	    "WHERE " IN_SET("phone_number_id") "AND state IN ('accepted', "
+	    "'failed') GROUP BY 1, 2",
+	/* The numbers a key is limited to (none: every number). */
+	[STMT_APIKEY_NUMBER_ADD] =
+	"INSERT OR IGNORE INTO api_key_numbers (api_key_id, phone_number_id) "
+	    "VALUES (?1, ?2)",
+	[STMT_APIKEY_NUMBERS] =
+	"SELECT phone_number_id FROM api_key_numbers WHERE api_key_id = ?1 "
+	    "ORDER BY phone_number_id",
+	/*
+	 * A customer's messages (phone=) on the numbers covered: their
+	 * conversations (one per number) drive the query, as a
+	 * conversation's do.
+	 */
+	[STMT_API_MESSAGES_PHONE] =
+	API_MSG_COLS "FROM messages m INDEXED BY messages_conversation_id "
+	    "WHERE m.conversation_id IN (SELECT v.id FROM contacts c JOIN "
+	    "conversations v ON v.contact_id = c.id WHERE c.wa_id = ?3 AND "
+	    IN_SET("c.phone_number_id") ") AND "
+	    IN_SET("+m.phone_number_id") "AND "
+	    "m.id < coalesce(?1, 9223372036854775807) " API_MSG_FILTERS
+	    "ORDER BY m.id DESC LIMIT ?10",
 	/* db_retain.c: erasure, purges, media paths, search */
 	[STMT_ERASE_WHO] =
 	"SELECT id, user_id FROM contacts WHERE phone_number_id = ?1 AND "

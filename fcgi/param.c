@@ -458,3 +458,34 @@ param_describe(const struct param *tab)
 	}
 	return a;
 }
+
+/*
+ * A phone number as people write it ("+1 555-010-0000", "(555) 010 0000",
+ * "15550100000") to its digits alone, into out (size bytes), so that two
+ * spellings of one number compare equal.  Only digits, one leading "+",
+ * spaces, '-', '.', '(' and ')' are allowed, with 6 to 20 digits.
+ * Returns 0, or -1 when s is not spelled that way or out is too small.
+ */
+int
+param_number_digits(const char *s, char *out, size_t size)
+{
+	size_t	 n = 0;
+	int	 plus_ok = 1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '+' && plus_ok && n == 0) {
+			plus_ok = 0;
+			continue;
+		}
+		plus_ok = 0;
+		if (strchr(" -.()", *s) != NULL)
+			continue;
+		if (!isdigit((unsigned char)*s) || n + 1 >= size)
+			return -1;
+		out[n++] = *s;
+	}
+	if (n < 6 || n > 20)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}

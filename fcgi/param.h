@@ -68,5 +68,6 @@ enum param_rc	 param_json(const struct param *, const json_t *obj,
 void		 param_clear(const struct param *, void *out);
 json_t		*param_describe(const struct param *);
 const char	*param_type_name(enum param_type);
+int		 param_number_digits(const char *, char *out, size_t);
 
 #endif

@@ -627,7 +627,11 @@ def test_documented_query_parameter_is_taken_within_its_limits(gw, method, path,
         st, hdrs, data = request(gw, method, fill(path, values),
                                  "%s=%s" % (name, urllib.parse.quote(v, safe="")), key=gw.key)
         check_answer(op, st, hdrs, data)
-        if fits(p["schema"], v) and not (p.get("x-must-be-before") and unix(v) > time.time()):
+        if fits(p["schema"], v) and p.get("x-names-a-number") and v not in good_values(p):
+            # Well formed, but no number of this install: named back.
+            assert st == 400, (v, data)
+            assert data["error"] == dict(data["error"], code="unknown_number", field=name), v
+        elif fits(p["schema"], v) and not (p.get("x-must-be-before") and unix(v) > time.time()):
             assert st == 200, (v, data)
         else:
             assert st == 400, (v, data)
