@@ -203,3 +203,20 @@ def test_numbers_api(s):
                   "VALUES (?, '15550002222', 'template', '{}', 0, 1, 'api', 'accepted', 0, ?)",
                   (SALES, int(time.time() * 1000)))
     assert get_json(s, "/numbers/" + SALES)["tier_used"] == 1
+
+
+def test_a_key_limited_to_one_number_sees_only_it(s):
+    key = new_key(s, "sales-only")
+    # The limit as `wactl apikey create --number` stores it (schema 10).
+    with s.db() as c:
+        c.execute("INSERT INTO api_key_numbers (api_key_id, phone_number_id) "
+                  "SELECT id, ? FROM api_keys WHERE name = 'sales-only'", (SALES,))
+    got = get_json(s, "/numbers", key)["data"]
+    assert [n["phone_number_id"] for n in got] == [SALES]
+    st, b = get(s, "/numbers/" + DEFAULT, key)
+    assert st == 404 and json.loads(b)["error"]["code"] == "not_found"
+    status = get_json(s, "/status", key)
+    assert [n["label"] for n in status["numbers"]] == ["sales"]
+    text = get(s, "/metrics", key)[1].decode()
+    assert 'wa_number_quality{number="sales"' in text
+    assert 'number="default"' not in text
