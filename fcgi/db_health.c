@@ -180,7 +180,8 @@ warn_worse(const char *pnid, const struct before *a, const struct before *b,
 	char	 x[80], y[80];
 
 	if (quality_rank(b->quality) > 0 && quality_rank(b->quality) < 3 &&
-	    strcmp(a->quality, b->quality) != 0) {
+	    (quality_rank(a->quality) == 0 ||
+	    quality_rank(b->quality) < quality_rank(a->quality))) {
 		(void)log_escape(x, sizeof(x), a->quality, strlen(a->quality));
 		log_warnx("number %s (%s): quality dropped to %s (was %s)",
 		    b->label, pnid, b->quality, a->quality[0] ? x : "unknown");

@@ -5,6 +5,8 @@
  * tier, account state and daily limit, each in Meta's time order and
  * unchanged by a redelivery; and the numbers that write unconfigured.
  */
+#include <fcntl.h>
+
 #include "dbt.h"
 
 #define WABA	"100200300400500"	/* the fixtures' WABA */
@@ -322,6 +324,90 @@ TEST(business_capability_sets_the_daily_limit)
 	tdb_close(&t);
 }
 
+/* Runs fn with stderr (the log) in a file; the log's text into out. */
+static void
+logged(struct tdb *t, void (*fn)(struct tdb *), char *out, size_t sz)
+{
+	char	 path[96];
+	FILE	*f;
+	int	 saved, fd;
+	size_t	 n = 0;
+
+	out[0] = '\0';
+	(void)snprintf(path, sizeof(path), "%s/log", t->dir);
+	fflush(stderr);
+	if ((saved = dup(2)) == -1 || (fd = open(path, O_WRONLY | O_CREAT |
+	    O_TRUNC, 0600)) == -1)
+		return;
+	(void)dup2(fd, 2);
+	(void)close(fd);
+	fn(t);
+	fflush(stderr);
+	(void)dup2(saved, 2);
+	(void)close(saved);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(out, 1, sz - 1, f);
+		(void)fclose(f);
+	}
+	out[n] = '\0';
+	(void)unlink(path);
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+static void
+worse_then_better(struct tdb *t)
+{
+	struct db_tally	 a;
+	char		 b[2048];
+
+	/* GREEN to RED, TIER_10K to TIER_1K: both warned. */
+	CHECK(apply_fixture(t, "phone_number_quality_update.json", &a) == 0);
+	/* The same again (redelivered): nothing. */
+	CHECK(apply_fixture(t, "phone_number_quality_update.json", &a) == 0);
+	/* RED to YELLOW is better: nothing; the tier up: nothing. */
+	CHECK(apply_str(t, account_hook(b, sizeof(b), WABA, 1767290000,
+	    "phone_number_quality_update", "{\"display_phone_number\":"
+	    "\"15550001111\",\"event\":\"UPGRADE\",\"quality_rating\":"
+	    "\"YELLOW\",\"current_limit\":\"TIER_10K\"}"), &a) == 0);
+	/* A restriction on WABA2, then one that changes nothing (older). */
+	CHECK(apply_str(t, account_hook(b, sizeof(b), WABA2, 500,
+	    "account_update", "{\"event\":\"ACCOUNT_VIOLATION\","
+	    "\"violation_info\":{\"violation_type\":\"SCAM\"}}"), &a) == 0);
+	CHECK(apply_str(t, account_hook(b, sizeof(b), WABA2, 400,
+	    "account_update", "{\"event\":\"ACCOUNT_RESTRICTION\"}"), &a) ==
+	    0);
+}
+
+TEST(worker_warns_once_per_change_for_the_worse)
+{
+	struct tdb	 t;
+	char		 log[4096];
+
+	CHECK(tdb_open(&t) == 0);
+	CHECK(two_numbers(&t) == 0);
+	logged(&t, worse_then_better, log, sizeof(log));
+	CHECK(count(log, "number default (" PNID "): quality dropped to RED "
+	    "(was GREEN)") == 1);
+	CHECK(count(log, "number default (" PNID "): messaging tier dropped "
+	    "to TIER_1K (was TIER_10K)") == 1);
+	CHECK(count(log, "number sales (" SALES "): account_update "
+	    "ACCOUNT_VIOLATION") == 1);
+	CHECK(count(log, "dropped") == 2 && count(log, "account_update") == 1);
+	CHECK(count(log, "warn") == 3);
+	tdb_close(&t);
+}
+
 static void
 on_id(void *arg, const char *pnid)
 {
@@ -370,6 +456,7 @@ main(void)
 	RUN(number_quality_without_display_needs_a_sole_number);
 	RUN(account_update_sets_the_wabas_numbers);
 	RUN(business_capability_sets_the_daily_limit);
+	RUN(worker_warns_once_per_change_for_the_worse);
 	RUN(unknown_numbers_are_those_writing_unconfigured);
 	return CHECK_DONE();
 }
