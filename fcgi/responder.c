@@ -246,10 +246,12 @@ health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
 
 /*
  * GET /health, public: ok or degraded and why (reasons: database_error,
- * worker_not_running, sending_paused, media_disk_low), the journal
- * backlog, the outbox, why and until when sending is paused, and whether
- * media downloads wait for disk space (WA_MEDIA_MIN_FREE_MB).  No
- * process ids, no phone numbers: those are on /status, behind a key.
+ * worker_not_running, sending_paused, media_disk_low, number_quality,
+ * number_restricted, unknown_number), the journal backlog, the outbox,
+ * why and until when sending is paused, whether media downloads wait for
+ * disk space (WA_MEDIA_MIN_FREE_MB), and which numbers (by label, or id
+ * when unconfigured) are YELLOW/RED, restricted or unknown.  No process
+ * ids, no display phone numbers: those are on /status, behind a key.
  * 200, or 503 when the database fails.
  */
 static void
