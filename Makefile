@@ -43,7 +43,8 @@ DB	= db \
 	  db_retain \
 	  db_numbers \
 	  db_jobs \
-	  db_templates
+	  db_templates \
+	  db_health
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -78,7 +79,8 @@ API	= req \
 	  api_jobs \
 	  param \
 	  profile \
-	  api_templates
+	  api_templates \
+	  api_numbers
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
@@ -143,7 +145,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_jobs \
 	  $(BUILD)/test_profile \
 	  $(BUILD)/test_tmpl \
-	  $(BUILD)/test_db_templates
+	  $(BUILD)/test_db_templates \
+	  $(BUILD)/test_db_health
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -174,6 +177,7 @@ LINK_test_db_numbers = $(STORE_LINK)
 LINK_test_db_jobs = $(STORE_LINK)
 LINK_test_profile = profile
 LINK_test_db_templates = $(STORE_LINK)
+LINK_test_db_health = $(STORE_LINK)
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

@@ -254,6 +254,7 @@ static const struct api_route *const tables[] = {
 	routes,
 	api_jobs_routes,
 	api_templates_routes,
+	api_numbers_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
@@ -1001,6 +1002,10 @@ status_get(struct call *c)
 	    json_integer(db_schema_known()));
 	(void)json_object_set_new(o, "sqlite_version",
 	    json_string(db_sqlite_version()));
+	if (api_numbers_status(c, o) == -1) {
+		json_decref(o);
+		return;
+	}
 	api_reply_json(c, 200, o);
 }
 
@@ -1186,6 +1191,10 @@ metrics_get(struct call *c)
 			api_db_trouble(c, "The metrics could not be read.");
 			return;
 		}
+	}
+	if (api_numbers_metrics(c, &b) == -1) {
+		buf_clear(&b);
+		return;
 	}
 	if (counters_read(bk, val) == 0) {
 		p.err |= buf_puts(&b, "# HELP wa_webhook_ack_seconds Time to "

@@ -184,6 +184,16 @@ extern const struct api_route api_templates_routes[];
 int	 api_template_check(struct call *, const char *pnid,
 	    const char *name, const char *language, const json_t *components);
 
+/*
+ * api_numbers.c: GET /numbers routes, and the numbers' parts of GET
+ * /status (into its object) and GET /metrics (appended); 0, or -1 with
+ * the error sent.
+ */
+extern const struct api_route api_numbers_routes[];
+struct buf;
+int	 api_numbers_status(struct call *, json_t *);
+int	 api_numbers_metrics(struct call *, struct buf *);
+
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);
 json_t	*api_body_params(struct call *, size_t max, const char *unknown);

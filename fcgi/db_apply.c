@@ -802,8 +802,13 @@ db_apply_item(struct db *d, int64_t ev, const struct wh_item *it,
 		rc = apply_status(d, ev, it, v, now_ms);
 		break;
 	case WH_ERROR:
-	case WH_OTHER:
 		rc = apply_stored(d, ev, it, now_ms);
+		break;
+	case WH_OTHER:
+		/* Kept whole; a new one also changes templates and numbers. */
+		if ((rc = apply_stored(d, ev, it, now_ms)) == DB_OK &&
+		    dbi_health_apply(d, it, now_ms) == -1)
+			rc = DB_ERR;
 		break;
 	case WH_PREFERENCE:
 		rc = apply_preference(d, it);

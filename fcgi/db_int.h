@@ -231,6 +231,18 @@ enum stmt {
 	STMT_NUMBER_REMOVE,
 	STMT_NUMBER_SEED,
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
+	STMT_HEALTH_TIME,
+	STMT_HEALTH_TARGETS,
+	STMT_HEALTH_NUMBER_OLD,
+	STMT_HEALTH_QUALITY,
+	STMT_HEALTH_ACCOUNT,
+	STMT_HEALTH_CAPABILITY,
+	STMT_HEALTH_TMPL_FIND,
+	STMT_HEALTH_TMPL_UPDATE,
+	STMT_HEALTH_TMPL_INSERT,
+	STMT_HEALTH_SYNC_QUEUE,
+	STMT_HEALTH_NUMBERS,
+	STMT_HEALTH_UNKNOWN,
 
 	/* db_templates.c: message templates */
 	STMT_TEMPLATE_UPSERT,
@@ -307,5 +319,9 @@ int64_t		 dbi_contact_find(struct db *, const char *pnid,
 int64_t		 dbi_conversation_ensure(struct db *, const char *pnid,
 		    int64_t contact, int64_t now_s);
 int		 dbi_status_reconcile(struct db *, const char *wamid);
+
+/* db_health.c: an account webhook (WH_OTHER) into numbers and templates. */
+int		 dbi_health_apply(struct db *, const struct wh_item *,
+		    int64_t now_ms);
 
 #endif /* DB_INT_H */

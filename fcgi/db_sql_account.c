@@ -11,8 +11,160 @@
 #include "db.h"
 #include "db_int.h"
 
+/* A phone number as digits only, in SQL (display numbers vary in format). */
+#define DIGITS(x) "replace(replace(replace(replace(replace(replace(" x \
+	", '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', '')"
+
 const char *const dbi_sql_account[STMT__MAX] = {
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
+	/* Meta's time of a change: entry.time, else value.timestamp, else ours. */
+	[STMT_HEALTH_TIME] =
+	"SELECT coalesce(nullif(?1, 0), nullif(CAST(json_extract(?2, "
+	    "'$.timestamp') AS INTEGER), 0), ?3)",
+	/*
+	 * The numbers a change (value ?2) is about: the one whose display
+	 * number its display_phone_number (or phone_number) is, digits to
+	 * digits; else WABA ?1's numbers, only when it has exactly one and
+	 * ?3 is 1 (the sole number of an install whose WABA is not known yet
+	 * counts as that WABA's).
+	 */
+	[STMT_HEALTH_TARGETS] =
+	"WITH v(d) AS (SELECT " DIGITS("coalesce(json_extract(?2, "
+	    "'$.display_phone_number'), json_extract(?2, '$.phone_number'))")
+	    "), byd AS (SELECT phone_number_id FROM numbers, v WHERE "
+	    "v.d <> '' AND " DIGITS("display_phone_number") " = v.d), "
+	    "live AS (SELECT phone_number_id, waba_id FROM numbers "
+	    "WHERE removed_at IS NULL), "
+	    "byw AS (SELECT phone_number_id FROM live WHERE waba_id = ?1 OR "
+	    "(waba_id IS NULL AND (SELECT count(*) FROM live) = 1)) "
+	    "SELECT phone_number_id FROM byd UNION ALL "
+	    "SELECT phone_number_id FROM byw WHERE NOT EXISTS "
+	    "(SELECT 1 FROM byd) AND (?3 = 0 OR (SELECT count(*) FROM byw) = 1)",
+	[STMT_HEALTH_NUMBER_OLD] =
+	"SELECT label, quality_rating, messaging_limit_tier, account_state, "
+	    "account_detail FROM numbers WHERE phone_number_id = ?1",
+	/*
+	 * phone_number_quality_update (?2 the value): FLAGGED means the
+	 * quality fell to low (RED); UNFLAGGED only that it is no longer
+	 * low, so RED becomes UNKNOWN until the next Graph check.  The tier
+	 * is current_limit, else max_daily_conversations_per_business (its
+	 * successor since 2026).  Never over a newer change (?3 Meta time).
+	 */
+	[STMT_HEALTH_QUALITY] =
+	"UPDATE numbers SET quality_rating = coalesce(CASE WHEN "
+	    "json_type(?2, '$.quality_rating') = 'text' THEN "
+	    "json_extract(?2, '$.quality_rating') END, "
+	    "CASE json_extract(?2, '$.event') WHEN 'FLAGGED' THEN 'RED' "
+	    "WHEN 'UNFLAGGED' THEN CASE WHEN quality_rating = 'RED' THEN "
+	    "'UNKNOWN' END END, quality_rating), "
+	    "messaging_limit_tier = coalesce(CASE WHEN "
+	    "json_type(?2, '$.current_limit') = 'text' THEN "
+	    "json_extract(?2, '$.current_limit') END, CASE WHEN "
+	    "json_type(?2, '$.max_daily_conversations_per_business') = 'text' "
+	    "THEN json_extract(?2, '$.max_daily_conversations_per_business') "
+	    "END, messaging_limit_tier), quality_at = ?3 "
+	    "WHERE phone_number_id = ?1 AND ?3 >= coalesce(quality_at, 0)",
+	/* account_update: the event, the whole value, Meta's time. */
+	[STMT_HEALTH_ACCOUNT] =
+	"UPDATE numbers SET account_state = ?4, account_detail = ?2, "
+	    "account_at = ?3 WHERE phone_number_id = ?1 AND "
+	    "?3 >= coalesce(account_at, 0)",
+	/*
+	 * business_capability_update: the portfolio's daily limit as a
+	 * number (-1 unlimited), from max_daily_conversations_per_business
+	 * (a number or a TIER_ word), else the older
+	 * max_daily_conversation_per_phone.  A tier change: quality_at.
+	 */
+	[STMT_HEALTH_CAPABILITY] =
+	"UPDATE numbers SET max_daily_conversations = v.x, quality_at = ?3 "
+	    "FROM (SELECT coalesce(CASE json_type(?2, "
+	    "'$.max_daily_conversations_per_business') WHEN 'integer' THEN "
+	    "json_extract(?2, '$.max_daily_conversations_per_business') "
+	    "WHEN 'text' THEN CASE json_extract(?2, "
+	    "'$.max_daily_conversations_per_business') "
+	    "WHEN 'TIER_50' THEN 50 WHEN 'TIER_250' THEN 250 "
+	    "WHEN 'TIER_1K' THEN 1000 WHEN 'TIER_2K' THEN 2000 "
+	    "WHEN 'TIER_10K' THEN 10000 WHEN 'TIER_100K' THEN 100000 "
+	    "WHEN 'TIER_UNLIMITED' THEN -1 END END, CASE json_type(?2, "
+	    "'$.max_daily_conversation_per_phone') WHEN 'integer' THEN "
+	    "json_extract(?2, '$.max_daily_conversation_per_phone') END) AS x) "
+	    "AS v WHERE phone_number_id = ?1 AND v.x IS NOT NULL AND "
+	    "?3 >= coalesce(quality_at, 0)",
+	/* A template webhook's row: by Meta's id, else name and language. */
+	[STMT_HEALTH_TMPL_FIND] =
+	"SELECT id, updated_at FROM templates WHERE waba_id = ?1 AND "
+	    "(template_id = CAST(json_extract(?2, '$.message_template_id') AS "
+	    "TEXT) OR (name = json_extract(?2, '$.message_template_name') AND "
+	    "language = json_extract(?2, '$.message_template_language'))) "
+	    "ORDER BY template_id IS CAST(json_extract(?2, "
+	    "'$.message_template_id') AS TEXT) DESC LIMIT 1",
+	/*
+	 * Status (?4, NULL keeps it), rejection reason, category, quality
+	 * of template ?1 from webhook value ?2 at Meta time ?3, unless a
+	 * newer change (or sync) wrote the row.
+	 */
+	[STMT_HEALTH_TMPL_UPDATE] =
+	"UPDATE templates SET status = coalesce(?4, status), "
+	    "rejected_reason = CASE WHEN ?4 IS NULL THEN rejected_reason "
+	    "WHEN ?4 = 'REJECTED' THEN nullif(json_extract(?2, '$.reason'), "
+	    "'NONE') END, "
+	    "category = coalesce(CASE WHEN json_type(?2, '$.new_category') = "
+	    "'text' THEN json_extract(?2, '$.new_category') END, CASE WHEN "
+	    "json_type(?2, '$.message_template_category') = 'text' THEN "
+	    "json_extract(?2, '$.message_template_category') END, category), "
+	    "quality = coalesce(CASE WHEN json_type(?2, '$.new_quality_score') "
+	    "= 'text' THEN json_extract(?2, '$.new_quality_score') END, "
+	    "quality), template_id = coalesce(template_id, "
+	    "CAST(json_extract(?2, '$.message_template_id') AS TEXT)), "
+	    "updated_at = ?3 WHERE id = ?1 AND ?3 >= updated_at",
+	/* A status webhook for a template not synced yet: a minimal row. */
+	[STMT_HEALTH_TMPL_INSERT] =
+	"INSERT INTO templates (waba_id, template_id, name, language, "
+	    "category, status, rejected_reason, components, updated_at) "
+	    "SELECT ?1, CAST(json_extract(?2, '$.message_template_id') AS TEXT), "
+	    "json_extract(?2, '$.message_template_name'), "
+	    "json_extract(?2, '$.message_template_language'), "
+	    "CASE WHEN json_type(?2, '$.message_template_category') = 'text' "
+	    "THEN json_extract(?2, '$.message_template_category') END, ?4, "
+	    "CASE WHEN ?4 = 'REJECTED' THEN nullif(json_extract(?2, "
+	    "'$.reason'), 'NONE') END, '[]', ?3 "
+	    "WHERE json_type(?2, '$.message_template_name') = 'text' AND "
+	    "json_type(?2, '$.message_template_language') = 'text' "
+	    "ON CONFLICT (waba_id, name, language) DO NOTHING",
+	/* One template_sync queued per WABA at a time (the jobs run it). */
+	[STMT_HEALTH_SYNC_QUEUE] =
+	"INSERT INTO account_jobs (waba_id, kind, next_attempt_at, "
+	    "created_at) SELECT ?1, 'template_sync', ?2, ?2 WHERE NOT EXISTS "
+	    "(SELECT 1 FROM account_jobs WHERE state = 'queued' AND "
+	    "kind = 'template_sync' AND waba_id = ?1)",
+	/* GET /numbers, /status, /metrics: never the token, only its name. */
+	[STMT_HEALTH_NUMBERS] =
+	"SELECT phone_number_id, label, display_phone_number, verified_name, "
+	    "waba_id, quality_rating AS quality, messaging_limit_tier AS tier, "
+	    "max_daily_conversations, quality_at, account_state, "
+	    "account_detail, account_at, status, throughput, send_rate, "
+	    "token_env, checked_at, created_at, removed_at FROM numbers "
+	    "ORDER BY removed_at IS NOT NULL, created_at, phone_number_id",
+	/*
+	 * Numbers that wrote since ?1 (Meta time of messages) without being
+	 * an active row of numbers: a skip scan of messages_number_time, one
+	 * seek per number ever seen (at most 1,000), then the newest 2,000
+	 * statuses (which have no such index) stored since ?2.
+	 */
+	[STMT_HEALTH_UNKNOWN] =
+	"WITH RECURSIVE p(id) AS (SELECT (SELECT min(phone_number_id) FROM "
+	    "messages) UNION ALL SELECT (SELECT min(phone_number_id) FROM "
+	    "messages WHERE phone_number_id > p.id) FROM p WHERE p.id IS NOT "
+	    "NULL LIMIT 1000) "
+	    "SELECT id FROM p WHERE id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+	    "FROM numbers WHERE phone_number_id = p.id AND removed_at IS NULL) "
+	    "AND EXISTS (SELECT 1 FROM messages WHERE phone_number_id = p.id "
+	    "AND timestamp >= ?1) "
+	    "UNION SELECT phone_number_id FROM (SELECT phone_number_id, "
+	    "created_at FROM message_statuses ORDER BY id DESC LIMIT 2000) AS s "
+	    "WHERE created_at >= ?2 AND NOT EXISTS (SELECT 1 FROM numbers WHERE "
+	    "phone_number_id = s.phone_number_id AND removed_at IS NULL) "
+	    "LIMIT 20",
 
 	/* db_templates.c: message templates */
 	/*

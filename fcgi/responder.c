@@ -246,25 +246,28 @@ health_paused(void *arg, const char *pnid, const char *reason, int64_t code,
 
 /*
  * GET /health, public: ok or degraded and why (reasons: database_error,
- * worker_not_running, sending_paused, media_disk_low), the journal
- * backlog, the outbox, why and until when sending is paused, and whether
- * media downloads wait for disk space (WA_MEDIA_MIN_FREE_MB).  No
- * process ids, no phone numbers: those are on /status, behind a key.
+ * worker_not_running, sending_paused, media_disk_low, number_quality,
+ * number_restricted, unknown_number), the journal backlog, the outbox,
+ * why and until when sending is paused, whether media downloads wait for
+ * disk space (WA_MEDIA_MIN_FREE_MB), and which numbers (by label, or id
+ * when unconfigured) are YELLOW/RED, restricted or unknown.  No process
+ * ids, no display phone numbers: those are on /status, behind a key.
  * 200, or 503 when the database fails.
  */
 static void
 health(struct ctx *c, struct req *r)
 {
 	struct db_health h;
-	struct buf	 b, paused;
+	struct buf	 b, paused, nums;
 	struct paused	 p = { &paused, 0, 0 };
-	const char	*why[4];
+	const char	*why[8];
 	time_t		 now = time(NULL);
 	int		 ok, err, nwhy = 0, i, low = cfg_media_disk_low(&c->cfg);
 
 	memset(&h, 0, sizeof(h));
 	buf_init(&b);
 	buf_init(&paused);
+	buf_init(&nums);
 	ok = db_health_get(c->db, &h) == 0 &&
 	    db_sender_list(c->db, health_paused, &p) == 0;
 	if (!ok)
@@ -275,6 +278,11 @@ health(struct ctx *c, struct req *r)
 		why[nwhy++] = "sending_paused";
 	if (low)
 		why[nwhy++] = "media_disk_low";
+	/* Numbers: quality, restrictions, numbers nobody configured. */
+	if (ok && api_numbers_health(c->db, &nums, why, &nwhy) == -1) {
+		ok = 0;
+		why[nwhy++] = "database_error";
+	}
 	err = p.err || buf_printf(&b, "{\"status\":\"%s\",\"reasons\":[",
 	    nwhy ? "degraded" : "ok") == -1;
 	for (i = 0; i < nwhy; i++)	/* fixed words: no escaping needed */
@@ -292,8 +300,10 @@ health(struct ctx *c, struct req *r)
 	    1000) : 0LL) == -1;
 	err |= (paused.len > 0 && buf_append(&b, paused.p, paused.len) == -1) ||
 	    buf_puts(&b, low ? "]},\"media\":{\"downloads\":\"waiting\","
-	    "\"reason\":\"less free disk space than WA_MEDIA_MIN_FREE_MB\"}}\n" :
-	    "]},\"media\":{\"downloads\":\"ok\"}}\n") == -1;
+	    "\"reason\":\"less free disk space than WA_MEDIA_MIN_FREE_MB\"}" :
+	    "]},\"media\":{\"downloads\":\"ok\"}") == -1;
+	err |= (nums.len > 0 && buf_append(&b, nums.p, nums.len) == -1) ||
+	    buf_puts(&b, "}\n") == -1;
 	if (err)
 		(void)req_error(r, 503, NULL, "unavailable", "Out of memory.");
 	else
@@ -301,6 +311,7 @@ health(struct ctx *c, struct req *r)
 		    b.p, b.len);
 	buf_clear(&b);
 	buf_clear(&paused);
+	buf_clear(&nums);
 }
 
 /*
