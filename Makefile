@@ -41,6 +41,7 @@ DB	= db \
 	  db_bot \
 	  db_api \
 	  db_retain \
+	  db_types \
 	  db_numbers
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \

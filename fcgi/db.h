@@ -425,4 +425,14 @@ int		 db_number_remove(struct db *, const char *pnid, int64_t now_s);
 enum db_rc	 db_number_seed(struct db *, const char *pnid, int64_t now_s,
 		    int *added);
 
+/*
+ * The richer sends and their replies (db_types.c): a number's Commerce
+ * catalog, and the raw webhook item of a stored message.
+ */
+int		 db_number_catalog(struct db *, const char *pnid, char *buf,
+		    size_t);
+enum db_rc	 db_number_set_catalog(struct db *, const char *pnid,
+		    const char *catalog_id, int *changed);
+int		 db_msg_reply_raw(struct db *, int64_t id, char **raw);
+
 #endif
