@@ -71,6 +71,7 @@ SEND	= graph \
 	  sender
 # API: the management API and the only libfcgi user.
 API	= req \
+	  api_types \
 	  api \
 	  param
 # ADMIN: wactl's own jobs.

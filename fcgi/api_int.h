@@ -128,6 +128,9 @@ void	 api_on_row(void *, int ncols, const char *const *names,
  */
 int	 api_may_see(const struct call *, const char *pnid);
 
+/* Message rows: a Flow's answer and an order's items added (api_types.c). */
+void	 api_show_replies(struct call *, json_t *rows);
+
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);
 json_t	*api_body_params(struct call *, size_t max, const char *unknown);

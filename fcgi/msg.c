@@ -2205,3 +2205,114 @@ msg_set_catalog(struct msg *m, const char *catalog_id)
 	m->need_catalog = 0;
 	return 0;
 }
+
+/* Copies the string or number obj[key] into out, when it is one. */
+static int
+copy_scalar(json_t *out, json_t *obj, const char *key)
+{
+	json_t	*x = json_object_get(obj, key);
+
+	if (x == NULL || !(json_is_string(x) || json_is_number(x)))
+		return 0;
+	return json_object_set(out, key, x);
+}
+
+/* {"name","body","response"(decoded),"flow_token"}: reference 5.7. */
+static json_t *
+flow_reply(json_t *nfm)
+{
+	json_t		*out, *resp = NULL, *tok;
+	const char	*s;
+
+	if (!json_is_object(nfm) || (out = json_object()) == NULL)
+		return NULL;
+	s = json_string_value(json_object_get(nfm, "response_json"));
+	/* A JSON string to decode a second time; anything else shows null. */
+	if (s != NULL && (resp = json_loads(s, JSON_REJECT_DUPLICATES,
+	    NULL)) != NULL && !json_is_object(resp)) {
+		json_decref(resp);
+		resp = NULL;
+	}
+	/* Set first: set_new takes resp, even when it fails. */
+	tok = json_object_get(resp, "flow_token");
+	if (json_object_set_new(out, "response", resp != NULL ? resp :
+	    json_null()) == -1 ||
+	    copy_scalar(out, nfm, "name") == -1 ||
+	    copy_scalar(out, nfm, "body") == -1 ||
+	    (json_is_string(tok) && json_object_set(out, "flow_token",
+	    tok) == -1)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* {"catalog_id","text","product_items":[...]}: reference 5.10. */
+static json_t *
+order_view(json_t *order)
+{
+	static const char *const ikeys[] = { "product_retailer_id",
+	    "quantity", "item_price", "currency", NULL };
+	json_t	*out, *items, *it, *o;
+	size_t	 i, k;
+
+	if (!json_is_object(order) || (out = json_object()) == NULL)
+		return NULL;
+	if ((items = json_array()) == NULL ||
+	    json_object_set_new(out, "product_items", items) == -1 ||
+	    copy_scalar(out, order, "catalog_id") == -1 ||
+	    copy_scalar(out, order, "text") == -1)
+		goto fail;
+	json_array_foreach(json_object_get(order, "product_items"), i, it) {
+		if (!json_is_object(it))
+			continue;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(items, o) == -1)
+			goto fail;
+		for (k = 0; ikeys[k] != NULL; k++)
+			if (copy_scalar(o, it, ikeys[k]) == -1)
+				goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+/*
+ * See msg.h.  Only the fields Meta documents are copied, so that nothing
+ * else of the stored item leaks into the API by accident.
+ */
+int
+msg_reply_show(struct json_t *row, const char *raw)
+{
+	json_t		*item, *x, *view = NULL;
+	const char	*type, *key = NULL;
+	int		 rc = 0;
+
+	if (row == NULL || raw == NULL ||
+	    (item = json_loads(raw, 0, NULL)) == NULL)
+		return 0;
+	type = json_string_value(json_object_get(item, "type"));
+	if (type != NULL && strcmp(type, "order") == 0 &&
+	    json_is_object(x = json_object_get(item, "order"))) {
+		key = "order";
+		view = order_view(x);
+	} else if (type != NULL && strcmp(type, "interactive") == 0) {
+		x = json_object_get(item, "interactive");
+		type = json_string_value(json_object_get(x, "type"));
+		x = json_object_get(x, "nfm_reply");
+		if (type != NULL && strcmp(type, "nfm_reply") == 0 &&
+		    json_is_object(x)) {
+			key = "flow_reply";
+			view = flow_reply(x);
+		}
+	}
+	if (key != NULL)
+		rc = view != NULL && json_object_set_new(row, key, view) == 0 ?
+		    1 : -1;
+	else
+		json_decref(view);
+	json_decref(item);
+	return rc;
+}

@@ -89,6 +89,18 @@ int	 msg_set_media_id(struct msg *m, const char *media_id);
  */
 int	 msg_set_catalog(struct msg *m, const char *catalog_id);
 
+struct json_t;
+
+/*
+ * Shows a stored inbound reply usefully: given the message's raw webhook
+ * item, adds to the API row object "flow_reply" for a Flow's answer
+ * (interactive nfm_reply, reference 5.7: name, body, response_json
+ * decoded as "response", its flow_token) or "order" for a cart (5.10:
+ * catalog_id, text, product_items).  Returns 1 added, 0 nothing to show
+ * (another kind, unparseable raw), -1 out of memory (row unchanged).
+ */
+int	 msg_reply_show(struct json_t *row, const char *raw);
+
 /* Unicode code points in valid UTF-8 s[0..len). */
 size_t	 msg_codepoints(const char *s, size_t len);
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "strs.h"
 #include "msg.h"
@@ -1496,6 +1498,74 @@ TEST(upload_placeholder)
 	gc();
 }
 
+/* msg_reply_show() on raw into a fresh row; the row dumped, or NULL. */
+static char *
+shown(const char *raw, int want)
+{
+	json_t	*row = json_object();
+	char	*s;
+	int	 rc;
+
+	rc = msg_reply_show(row, raw);
+	s = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(row);
+	if (rc != want) {
+		fprintf(stderr, "  %s: got %d, want %d\n", raw, rc, want);
+		free(s);
+		return NULL;
+	}
+	return keep(s);
+}
+
+TEST(replies_shown)
+{
+	const char	*s;
+
+	/* A Flow's answer: response_json decoded, its token lifted out. */
+	s = shown("{\"from\":\"1555\",\"id\":\"wamid.F\",\"type\":"
+	    "\"interactive\",\"interactive\":{\"type\":\"nfm_reply\","
+	    "\"nfm_reply\":{\"name\":\"flow\",\"body\":\"Sent\","
+	    "\"response_json\":\"{\\\"flow_token\\\":\\\"t-7\\\","
+	    "\\\"party_size\\\":\\\"4\\\"}\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"body\":\"Sent\","
+	    "\"flow_token\":\"t-7\",\"name\":\"flow\",\"response\":{"
+	    "\"flow_token\":\"t-7\",\"party_size\":\"4\"}}}") == 0);
+	/* response_json that is not a JSON object shows null. */
+	s = shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\",\"nfm_reply\":{\"name\":\"flow\",\"response_json\":"
+	    "\"[1\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"name\":\"flow\","
+	    "\"response\":null}}") == 0);
+	s = shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\",\"nfm_reply\":{\"response_json\":\"7\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"response\":null}}")
+	    == 0);
+	/* An order: catalog, note and items, known fields only. */
+	s = shown("{\"type\":\"order\",\"order\":{\"catalog_id\":\"3004\","
+	    "\"text\":\"after 5pm\",\"secret\":\"x\",\"product_items\":[{"
+	    "\"product_retailer_id\":\"SKU-1\",\"quantity\":2,\"item_price\":"
+	    "12.5,\"currency\":\"USD\",\"extra\":1},\"junk\",{"
+	    "\"product_retailer_id\":\"SKU-2\",\"quantity\":1}]}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"order\":{\"catalog_id\":\"3004\","
+	    "\"product_items\":[{\"currency\":\"USD\",\"item_price\":12.5,"
+	    "\"product_retailer_id\":\"SKU-1\",\"quantity\":2},{"
+	    "\"product_retailer_id\":\"SKU-2\",\"quantity\":1}],\"text\":"
+	    "\"after 5pm\"}}") == 0);
+	s = shown("{\"type\":\"order\",\"order\":{}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"order\":{\"product_items\":[]}}") == 0);
+	/* Nothing to show for other kinds or broken items. */
+	CHECK(shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"button_reply\",\"button_reply\":{\"id\":\"a\"}}}", 0) != NULL);
+	CHECK(shown("{\"type\":\"order\",\"order\":\"x\"}", 0) != NULL);
+	CHECK(shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\"}}", 0) != NULL);
+	CHECK(shown("{\"type\":\"text\",\"text\":{\"body\":\"hi\"}}", 0) != NULL);
+	CHECK(shown("not json", 0) != NULL);
+	CHECK(shown("[]", 0) != NULL);
+	CHECK(msg_reply_show(NULL, "{}") == 0);
+	gc();
+}
+
 TEST(clear_is_safe)
 {
 	struct msg	m;
@@ -1547,6 +1617,7 @@ main(void)
 	RUN(count_limits);
 	RUN(local_files);
 	RUN(upload_placeholder);
+	RUN(replies_shown);
 	RUN(clear_is_safe);
 	return CHECK_DONE();
 }
