@@ -1462,6 +1462,7 @@ static const struct itype {
 	{ "button", IH_ANY, 1, 1, MAX_BTN_BODY, check_buttons_v },
 	{ "list", IH_TEXT, 1, 1, MAX_LIST_BODY, check_list_v },
 	{ "cta_url", IH_ANY, 1, 1, MAX_BTN_BODY, check_cta_v },
+	/* [uncertain] Meta's examples show text headers; media as for buttons. */
 	{ "flow", IH_ANY, 1, 1, MAX_BTN_BODY, check_flow },
 	/* [uncertain] Meta shows body and action only; we refuse the rest. */
 	{ "location_request_message", IH_NONE, 1, 0, MAX_BTN_BODY,
