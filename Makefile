@@ -128,6 +128,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_open \
 	  $(BUILD)/test_param \
 	  $(BUILD)/test_policy \
+	  $(BUILD)/test_db_types \
 	  $(BUILD)/test_db_numbers
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
@@ -155,6 +156,7 @@ LINK_test_db_journal = $(STORE_LINK)
 LINK_test_db_outbox = $(STORE_LINK)
 LINK_test_db_retain = $(STORE_LINK)
 LINK_test_db_numbers = $(STORE_LINK)
+LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
