@@ -44,7 +44,8 @@ DB	= db \
 	  db_numbers \
 	  db_jobs \
 	  db_templates \
-	  db_health
+	  db_health \
+	  db_types
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -75,6 +76,7 @@ SEND	= graph \
 	  sender
 # API: the management API and the only libfcgi user.
 API	= req \
+	  api_types \
 	  api \
 	  api_jobs \
 	  param \
@@ -146,7 +148,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_profile \
 	  $(BUILD)/test_tmpl \
 	  $(BUILD)/test_db_templates \
-	  $(BUILD)/test_db_health
+	  $(BUILD)/test_db_health \
+	  $(BUILD)/test_db_types
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -178,6 +181,7 @@ LINK_test_db_jobs = $(STORE_LINK)
 LINK_test_profile = profile
 LINK_test_db_templates = $(STORE_LINK)
 LINK_test_db_health = $(STORE_LINK)
+LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the

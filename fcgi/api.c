@@ -450,7 +450,7 @@ messages_list(struct call *c)
 	struct db_msg_filter	 f;
 	struct buf		 fts;
 	int64_t			 conv = q->conversation_id.i;
-	int			 has_conv = q->conversation_id.set;
+	int			 has_conv = q->conversation_id.set, n;
 	json_t			*rows;
 
 	buf_init(&fts);
@@ -483,7 +483,9 @@ messages_list(struct call *c)
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		goto done;
 	}
-	api_page(c, rows, db_api_messages(c->db, &f, api_on_row, rows), f.limit);
+	n = db_api_messages(c->db, &f, api_on_row, rows);
+	api_show_replies(c, rows);
+	api_page(c, rows, n, f.limit);
 done:
 	buf_clear(&fts);
 }
@@ -759,8 +761,10 @@ phone_ok(const char *s)
 }
 
 /*
- * POST /mark-read {"conversation_id": N} or {"phone": "..."}: unread to
- * zero and a read receipt queued for the newest inbound message.
+ * POST /mark-read {"conversation_id": N} or {"phone": "..."}, optional
+ * "typing": true: unread to zero and a read receipt queued for the newest
+ * inbound message, with the typing indicator when asked (reference 7.4:
+ * shown until the reply or 25 s).  200, 404, 422, 503.
  */
 static void
 mark_read(struct call *c)
@@ -770,10 +774,18 @@ mark_read(struct call *c)
 	json_t			*b, *x, *rb = NULL;
 	char			 wamid[130], wa[72], pnid[32], *req = NULL;
 	int64_t			 id = 0, oid = 0;
-	int			 rc, repeated;
+	int			 rc, repeated, typing;
 
 	if ((b = api_json_body(c, 4096)) == NULL)
 		return;
+	x = json_object_get(b, "typing");
+	if (x != NULL && !json_is_boolean(x)) {
+		api_fail_field(c, 422, "bad_type", "typing", "typing must be "
+		    "true or false.");
+		json_decref(b);
+		return;
+	}
+	typing = json_is_true(x);
 	if (json_is_integer(x = json_object_get(b, "conversation_id")) &&
 	    json_integer_value(x) > 0)
 		id = json_integer_value(x);
@@ -799,8 +811,8 @@ mark_read(struct call *c)
 		    "conversation.");
 		return;
 	}
-	if (wamid[0] != '\0' && (rb = json_pack("{s:s, s:s}", "type", "read",
-	    "message_id", wamid)) != NULL &&
+	if (wamid[0] != '\0' && (rb = json_pack("{s:s, s:s, s:b}", "type",
+	    "read", "message_id", wamid, "typing_indicator", typing)) != NULL &&
 	    (req = json_dumps(rb, JSON_COMPACT)) != NULL) {
 		memset(&o, 0, sizeof(o));
 		o.json = req;

@@ -193,6 +193,8 @@ extern const struct api_route api_numbers_routes[];
 struct buf;
 int	 api_numbers_status(struct call *, json_t *);
 int	 api_numbers_metrics(struct call *, struct buf *);
+/* Message rows: a Flow's answer and an order's items added (api_types.c). */
+void	 api_show_replies(struct call *, json_t *rows);
 
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);

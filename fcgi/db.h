@@ -529,5 +529,14 @@ int		 db_health_unknown(struct db *, int64_t since_s,
 int		 db_health_restricted(const char *account_state,
 		    const char *account_detail);
 int64_t		 db_health_tier_limit(const char *tier);
+/*
+ * The richer sends and their replies (db_types.c): a number's Commerce
+ * catalog, and the raw webhook item of a stored message.
+ */
+int		 db_number_catalog(struct db *, const char *pnid, char *buf,
+		    size_t);
+enum db_rc	 db_number_set_catalog(struct db *, const char *pnid,
+		    const char *catalog_id, int *changed);
+int		 db_msg_reply_raw(struct db *, int64_t id, char **raw);
 
 #endif

@@ -230,6 +230,10 @@ enum stmt {
 	STMT_NUMBER_EDIT,
 	STMT_NUMBER_REMOVE,
 	STMT_NUMBER_SEED,
+	/* db_types.c: a number's catalog, a message's raw item */
+	STMT_NUMBER_CATALOG_GET,
+	STMT_NUMBER_CATALOG_SET,
+	STMT_MSG_REPLY_RAW,
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
 	STMT_HEALTH_TIME,
 	STMT_HEALTH_TARGETS,

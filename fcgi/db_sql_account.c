@@ -16,6 +16,15 @@
 	", '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', '')"
 
 const char *const dbi_sql_account[STMT__MAX] = {
+	/* db_types.c: a number's catalog, a message's raw item */
+	[STMT_NUMBER_CATALOG_GET] =
+	"SELECT catalog_id FROM numbers WHERE phone_number_id = ?1",
+	[STMT_NUMBER_CATALOG_SET] =
+	"UPDATE numbers SET catalog_id = ?2 WHERE phone_number_id = ?1",
+	/* The rowid finds it; the rest says it is a reply worth showing. */
+	[STMT_MSG_REPLY_RAW] =
+	"SELECT raw FROM messages WHERE id = ?1 AND direction = 'in' AND "
+	    "(type = 'order' OR interactive_type = 'nfm_reply')",
 	/* db_numbers.c: what Meta's webhooks say of a number's health */
 	/* Meta's time of a change: entry.time, else value.timestamp, else ours. */
 	[STMT_HEALTH_TIME] =

@@ -54,6 +54,15 @@
 #define MAX_ROW_TITLE	24
 #define MAX_ROW_DESC	72
 #define MAX_CTA_TEXT	20		/* cta_url display_text: 7.2 */
+#define MAX_FLOW_CTA	20		/* flow_cta: Meta's Flows docs, 15.4 */
+#define MAX_FLOW_ID	64		/* bytes: ours (Flow ids are numeric) */
+#define MAX_FLOW_NAME	200		/* ours [uncertain: Meta gives none] */
+#define MAX_FLOW_TOKEN	1024		/* ours [uncertain: Meta gives none] */
+#define MAX_SCREEN	100		/* screen id: ours */
+#define MAX_CATALOG_ID	32		/* digits: ours (catalog ids are numeric) */
+#define MAX_RETAILER_ID	100		/* SKU: ours [uncertain: Commerce's] */
+#define MAX_PSECTIONS	10		/* product_list sections: 15.4 */
+#define MAX_PRODUCTS	30		/* product_list items in all: 15.4 */
 #define MAX_TPL_NAME	512		/* template name: ours, [a-z0-9_] */
 #define MAX_TPL_COMPS	13		/* header, body, footer, buttons "0".."9" */
 #define MAX_TPL_PARAMS	100		/* body parameters: ours */
@@ -127,6 +136,7 @@ struct val {
 	const char	*mime;		/* static, for file */
 	json_t		*inner;		/* the <type> value to send; owned reference */
 	int		 typing;	/* read: typing_indicator true */
+	int		 need_catalog;	/* product(_list) without catalog_id */
 };
 
 /* Options of str_at() and friends. */
@@ -1016,8 +1026,8 @@ check_iheader(struct ctx *c, json_t *parent, int text_only)
 		goto out;
 	}
 	if (text_only) {
-		fail_at(c, "type", "invalid", " is \"%s\"; a list header must "
-		    "be text.", type);
+		fail_at(c, "type", "invalid", " is \"%s\"; a list or product_list "
+		    "header must be text.", type);
 		goto out;
 	}
 	mkeys[0] = "type";
@@ -1185,37 +1195,325 @@ check_cta(struct ctx *c, json_t *action)
 	return rc;
 }
 
+/*
+ * WhatsApp Flow: {"name":"flow","parameters":{...}} (reference 15.4;
+ * Meta's Flows docs: flow_message_version "3", exactly one of flow_id and
+ * flow_name, flow_cta at most 20 characters, flow_action_payload required
+ * for navigate, left out for data_exchange, its data a non-empty object).
+ */
+static int
+check_flow(struct ctx *c, json_t *action, struct val *v)
+{
+	static const char *const keys[] = { "name", "parameters", NULL };
+	static const char *const pkeys[] = { "flow_message_version",
+	    "flow_token", "flow_id", "flow_name", "flow_cta", "flow_action",
+	    "flow_action_payload", "mode", NULL };
+	static const char *const akeys[] = { "screen", "data", NULL };
+	const char	*id, *name, *act, *mode;
+	json_t		*p, *pay, *data;
+	size_t		 old, old2;
+	int		 rc = -1;
+
+	(void)v;
+	if (only_keys(c, action, keys) == -1 ||
+	    const_at(c, action, "name", 1, "flow") == -1 ||
+	    obj_at(c, action, "parameters", 1, &p) == -1)
+		return -1;
+	old = enter(c, "parameters");
+	if (only_keys(c, p, pkeys) == -1 ||
+	    const_at(c, p, "flow_message_version", 1, "3") == -1 ||
+	    id_at(c, p, "flow_id", 0, MAX_FLOW_ID, "a Flow id", &id) == -1 ||
+	    str_at(c, p, "flow_name", S_EDGE | S_OURS, MAX_FLOW_NAME,
+	    &name) == -1 ||
+	    str_at(c, p, "flow_cta", S_REQ, MAX_FLOW_CTA, NULL) == -1 ||
+	    str_at(c, p, "flow_token", S_OURS, MAX_FLOW_TOKEN, NULL) == -1 ||
+	    str_at(c, p, "flow_action", 0, 0, &act) == -1 ||
+	    str_at(c, p, "mode", 0, 0, &mode) == -1 ||
+	    obj_at(c, p, "flow_action_payload", 0, &pay) == -1)
+		goto out;
+	if (id == NULL && name == NULL) {
+		fail_at(c, "flow_id", "required", " or flow_name is required: "
+		    "name the Flow to open.");
+		goto out;
+	}
+	if (id != NULL && name != NULL) {
+		fail_at(c, "flow_name", "conflict", " and flow_id are both "
+		    "given; name the Flow one way only.");
+		goto out;
+	}
+	if (mode != NULL && strcmp(mode, "draft") != 0 &&
+	    strcmp(mode, "published") != 0) {
+		fail_at(c, "mode", "invalid", " is \"%.40s\"; Meta takes draft "
+		    "or published.", mode);
+		goto out;
+	}
+	/* Meta: flow_action defaults to navigate. */
+	if (act != NULL && strcmp(act, "data_exchange") == 0) {
+		if (pay != NULL) {
+			fail_at(c, "flow_action_payload", "conflict", " is for "
+			    "navigate only; leave it out with data_exchange.");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (act != NULL && strcmp(act, "navigate") != 0) {
+		fail_at(c, "flow_action", "invalid", " is \"%.40s\"; Meta takes "
+		    "navigate or data_exchange.", act);
+		goto out;
+	}
+	if (pay == NULL) {
+		fail_at(c, "flow_action_payload", "required", " is required "
+		    "for navigate: give the first screen.");
+		goto out;
+	}
+	old2 = enter(c, "flow_action_payload");
+	if (only_keys(c, pay, akeys) == 0 &&
+	    str_at(c, pay, "screen", S_REQ | S_EDGE | S_OURS, MAX_SCREEN,
+	    NULL) == 0 && obj_at(c, pay, "data", 0, &data) == 0) {
+		if (data != NULL && json_object_size(data) == 0)
+			fail_at(c, "data", "empty", " is an empty object; give "
+			    "the first screen's data or leave it out.");
+		else
+			rc = 0;
+	}
+	leave(c, old2);
+out:
+	leave(c, old);
+	return rc;
+}
+
+/* Location request: {"name":"send_location"} (reference 15.4). */
+static int
+check_locreq(struct ctx *c, json_t *action, struct val *v)
+{
+	static const char *const keys[] = { "name", NULL };
+
+	(void)v;
+	if (only_keys(c, action, keys) == -1 ||
+	    const_at(c, action, "name", 1, "send_location") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * A catalog id: Meta's ids are digits.  Left out, the sending number's
+ * catalog is used (v->need_catalog; see msg_set_catalog()).
+ */
+static int
+catalog_at(struct ctx *c, json_t *action, struct val *v)
+{
+	const char	*s;
+
+	if (str_at(c, action, "catalog_id", 0, MAX_CATALOG_ID, &s) == -1)
+		return -1;
+	if (s == NULL) {
+		v->need_catalog = 1;
+		return 0;
+	}
+	if (strspn(s, "0123456789") != strlen(s))
+		return fail_at(c, "catalog_id", "invalid", " must be a catalog "
+		    "id: digits only.");
+	return 0;
+}
+
+/* Single product: {catalog_id, product_retailer_id} (reference 15.4). */
+static int
+check_product(struct ctx *c, json_t *action, struct val *v)
+{
+	static const char *const keys[] =
+	    { "catalog_id", "product_retailer_id", NULL };
+
+	if (only_keys(c, action, keys) == -1 || catalog_at(c, action, v) ==
+	    -1 || str_at(c, action, "product_retailer_id", S_REQ | S_EDGE |
+	    S_OURS, MAX_RETAILER_ID, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Multi-product: catalog_id, 1-10 sections, each a title and
+ * product_items, at most 30 items in all (reference 15.4).
+ */
+static int
+check_product_list(struct ctx *c, json_t *action, struct val *v)
+{
+	static const char *const keys[] = { "catalog_id", "sections", NULL };
+	static const char *const skeys[] = { "title", "product_items", NULL };
+	static const char *const ikeys[] = { "product_retailer_id", NULL };
+	json_t		*a, *s, *items, *it;
+	size_t		 i, j, n = 0, old, old2, old3, old4;
+	int		 rc = 0;
+
+	if (only_keys(c, action, keys) == -1 || catalog_at(c, action, v) ==
+	    -1 || arr_at(c, action, "sections", S_REQ, 1, MAX_PSECTIONS,
+	    &a) == -1)
+		return -1;
+	old = enter(c, "sections");
+	json_array_foreach(a, i, s) {
+		old2 = enter_idx(c, i);
+		if (!json_is_object(s))
+			rc = fail(c, "bad_type", " must be an object, not %s.",
+			    jtype(s));
+		/* [uncertain] Meta may take one untitled section; we ask. */
+		else if (only_keys(c, s, skeys) == -1 ||
+		    str_at(c, s, "title", S_REQ, MAX_SEC_TITLE, NULL) == -1 ||
+		    arr_at(c, s, "product_items", S_REQ, 1, MAX_PRODUCTS,
+		    &items) == -1)
+			rc = -1;
+		if (rc == 0) {
+			old3 = enter(c, "product_items");
+			json_array_foreach(items, j, it) {
+				old4 = enter_idx(c, j);
+				if (n++ == MAX_PRODUCTS)
+					rc = fail(c, "too_many", " is item %zu "
+					    "in all; Meta allows at most %d "
+					    "products across all sections.", n,
+					    MAX_PRODUCTS);
+				else if (!json_is_object(it))
+					rc = fail(c, "bad_type", " must be an "
+					    "object, not %s.", jtype(it));
+				else if (only_keys(c, it, ikeys) == -1 ||
+				    str_at(c, it, "product_retailer_id",
+				    S_REQ | S_EDGE | S_OURS, MAX_RETAILER_ID,
+				    NULL) == -1)
+					rc = -1;
+				leave(c, old4);
+				if (rc == -1)
+					break;
+			}
+			leave(c, old3);
+		}
+		leave(c, old2);
+		if (rc == -1)
+			break;
+	}
+	leave(c, old);
+	return rc;
+}
+
+/*
+ * Catalog: {"name":"catalog_message","parameters":
+ * {"thumbnail_product_retailer_id"}} (reference 15.4), the number's own
+ * catalog (Meta takes no catalog id here).
+ */
+static int
+check_catalog(struct ctx *c, json_t *action, struct val *v)
+{
+	static const char *const keys[] = { "name", "parameters", NULL };
+	static const char *const pkeys[] =
+	    { "thumbnail_product_retailer_id", NULL };
+	json_t	*p;
+	size_t	 old;
+	int	 rc = -1;
+
+	(void)v;
+	if (only_keys(c, action, keys) == -1 ||
+	    const_at(c, action, "name", 1, "catalog_message") == -1 ||
+	    obj_at(c, action, "parameters", 0, &p) == -1)
+		return -1;
+	if (p == NULL)
+		return 0;
+	old = enter(c, "parameters");
+	if (only_keys(c, p, pkeys) == 0 &&
+	    str_at(c, p, "thumbnail_product_retailer_id", S_EDGE | S_OURS,
+	    MAX_RETAILER_ID, NULL) == 0)
+		rc = 0;
+	leave(c, old);
+	return rc;
+}
+
+static int
+check_buttons_v(struct ctx *c, json_t *action, struct val *v)
+{
+	(void)v;
+	return check_buttons(c, action);
+}
+
+static int
+check_list_v(struct ctx *c, json_t *action, struct val *v)
+{
+	(void)v;
+	return check_list(c, action);
+}
+
+static int
+check_cta_v(struct ctx *c, json_t *action, struct val *v)
+{
+	(void)v;
+	return check_cta(c, action);
+}
+
+/* What an interactive type's header may be. */
+enum ihead { IH_ANY, IH_TEXT, IH_TEXT_REQ, IH_NONE };
+
+/*
+ * The interactive types the gateway sends (reference 7.2, 15.4): header,
+ * whether body and footer are allowed or required, body limit, action.
+ */
+static const struct itype {
+	const char	*name;
+	enum ihead	 header;
+	int		 body;		/* 1 required, 0 optional */
+	int		 footer;	/* 1 allowed */
+	size_t		 body_max;
+	int		(*action)(struct ctx *, json_t *, struct val *);
+} itypes[] = {
+	{ "button", IH_ANY, 1, 1, MAX_BTN_BODY, check_buttons_v },
+	{ "list", IH_TEXT, 1, 1, MAX_LIST_BODY, check_list_v },
+	{ "cta_url", IH_ANY, 1, 1, MAX_BTN_BODY, check_cta_v },
+	/* [uncertain] Meta's examples show text headers; media as for buttons. */
+	{ "flow", IH_ANY, 1, 1, MAX_BTN_BODY, check_flow },
+	/* [uncertain] Meta shows body and action only; we refuse the rest. */
+	{ "location_request_message", IH_NONE, 1, 0, MAX_BTN_BODY,
+	    check_locreq },
+	{ "product", IH_NONE, 0, 1, MAX_BTN_BODY, check_product },
+	{ "product_list", IH_TEXT_REQ, 1, 1, MAX_BTN_BODY,
+	    check_product_list },
+	{ "catalog_message", IH_NONE, 1, 1, MAX_BTN_BODY, check_catalog },
+};
+
+#define NITYPES	(sizeof(itypes) / sizeof(itypes[0]))
+
 static int
 check_interactive(struct ctx *c, json_t *o, struct val *v)
 {
 	static const char *const keys[] =
 	    { "type", "header", "body", "footer", "action", NULL };
-	const char	*type;
-	json_t		*action;
-	size_t		 old;
-	int		 rc, list;
+	const struct itype	*t = NULL;
+	const char		*type;
+	json_t			*action;
+	size_t			 i, old;
+	int			 rc;
 
 	if (only_keys(c, o, keys) == -1 ||
 	    str_at(c, o, "type", S_REQ, 0, &type) == -1)
 		return -1;
-	list = strcmp(type, "list") == 0;
-	if (!list && strcmp(type, "button") != 0 &&
-	    strcmp(type, "cta_url") != 0)
+	for (i = 0; i < NITYPES && t == NULL; i++)
+		if (strcmp(type, itypes[i].name) == 0)
+			t = &itypes[i];
+	if (t == NULL)
 		return fail_at(c, "type", "invalid", " is \"%.40s\"; the "
-		    "gateway sends button, list or cta_url.", type);
-	if (check_iheader(c, o, list) == -1 ||
-	    check_textobj(c, o, "body", 1, list ? MAX_LIST_BODY : MAX_BTN_BODY,
+		    "gateway sends button, list, cta_url, flow, "
+		    "location_request_message, product, product_list or "
+		    "catalog_message.", type);
+	if (t->header == IH_NONE && json_object_get(o, "header") != NULL)
+		return fail_at(c, "header", "unknown_field", " is not "
+		    "allowed: a %s message has no header.", t->name);
+	if (t->header == IH_TEXT_REQ && json_object_get(o, "header") == NULL)
+		return fail_at(c, "header", "required", " is required for "
+		    "%s: a text header.", t->name);
+	if (!t->footer && json_object_get(o, "footer") != NULL)
+		return fail_at(c, "footer", "unknown_field", " is not "
+		    "allowed: a %s message has no footer.", t->name);
+	if (check_iheader(c, o, t->header != IH_ANY) == -1 ||
+	    check_textobj(c, o, "body", t->body, t->body_max,
 	    &v->text) == -1 ||
 	    check_textobj(c, o, "footer", 0, MAX_FOOTER, NULL) == -1 ||
 	    obj_at(c, o, "action", 1, &action) == -1)
 		return -1;
 	old = enter(c, "action");
-	if (list)
-		rc = check_list(c, action);
-	else if (strcmp(type, "button") == 0)
-		rc = check_buttons(c, action);
-	else
-		rc = check_cta(c, action);
+	rc = t->action(c, action, v);
 	leave(c, old);
 	return rc;
 }
@@ -1804,6 +2102,7 @@ msg_parse(const char *json, size_t len, unsigned flags, struct msg *m,
 		goto fail;
 	m->kind = v.kind;
 	m->free_form = v.kind != MSG_TEMPLATE && v.kind != MSG_READ;
+	m->need_catalog = v.need_catalog;
 	/* Fits: a wamid is at most 128 bytes, checked above. */
 	if (v.reply_to != NULL)
 		(void)strlcpy(m->reply_to, v.reply_to, sizeof(m->reply_to));
@@ -1867,4 +2166,154 @@ msg_set_media_id(struct msg *m, const char *media_id)
 	free(m->body);
 	m->body = s;
 	return 0;
+}
+
+/*
+ * See msg.h.  Re-parsed like msg_set_media_id(), and only a product or
+ * product_list body without a catalog_id takes one.
+ */
+int
+msg_set_catalog(struct msg *m, const char *catalog_id)
+{
+	json_t		*root, *it, *action;
+	const char	*type;
+	char		*s = NULL;
+	size_t		 len;
+
+	if (m == NULL || m->body == NULL || catalog_id == NULL)
+		return -1;
+	len = strlen(catalog_id);
+	if (len == 0 || len > MAX_CATALOG_ID ||
+	    strspn(catalog_id, "0123456789") != len)
+		return -1;
+	if ((root = json_loads(m->body, 0, NULL)) == NULL)
+		return -1;
+	/* json_object_get() takes NULL and non-objects. */
+	it = json_object_get(root, "interactive");
+	type = json_string_value(json_object_get(it, "type"));
+	action = json_object_get(it, "action");
+	if (type != NULL && (strcmp(type, "product") == 0 ||
+	    strcmp(type, "product_list") == 0) && json_is_object(action) &&
+	    json_object_get(action, "catalog_id") == NULL &&
+	    json_object_set_new(action, "catalog_id",
+	    json_string(catalog_id)) == 0)
+		s = json_dumps(root, DUMP_FLAGS);
+	json_decref(root);
+	if (s == NULL)
+		return -1;
+	free(m->body);
+	m->body = s;
+	m->need_catalog = 0;
+	return 0;
+}
+
+/* Copies the string or number obj[key] into out, when it is one. */
+static int
+copy_scalar(json_t *out, json_t *obj, const char *key)
+{
+	json_t	*x = json_object_get(obj, key);
+
+	if (x == NULL || !(json_is_string(x) || json_is_number(x)))
+		return 0;
+	return json_object_set(out, key, x);
+}
+
+/* {"name","body","response"(decoded),"flow_token"}: reference 5.7. */
+static json_t *
+flow_reply(json_t *nfm)
+{
+	json_t		*out, *resp = NULL, *tok;
+	const char	*s;
+
+	if (!json_is_object(nfm) || (out = json_object()) == NULL)
+		return NULL;
+	s = json_string_value(json_object_get(nfm, "response_json"));
+	/* A JSON string to decode a second time; anything else shows null. */
+	if (s != NULL && (resp = json_loads(s, JSON_REJECT_DUPLICATES,
+	    NULL)) != NULL && !json_is_object(resp)) {
+		json_decref(resp);
+		resp = NULL;
+	}
+	/* Set first: set_new takes resp, even when it fails. */
+	tok = json_object_get(resp, "flow_token");
+	if (json_object_set_new(out, "response", resp != NULL ? resp :
+	    json_null()) == -1 ||
+	    copy_scalar(out, nfm, "name") == -1 ||
+	    copy_scalar(out, nfm, "body") == -1 ||
+	    (json_is_string(tok) && json_object_set(out, "flow_token",
+	    tok) == -1)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* {"catalog_id","text","product_items":[...]}: reference 5.10. */
+static json_t *
+order_view(json_t *order)
+{
+	static const char *const ikeys[] = { "product_retailer_id",
+	    "quantity", "item_price", "currency", NULL };
+	json_t	*out, *items, *it, *o;
+	size_t	 i, k;
+
+	if (!json_is_object(order) || (out = json_object()) == NULL)
+		return NULL;
+	if ((items = json_array()) == NULL ||
+	    json_object_set_new(out, "product_items", items) == -1 ||
+	    copy_scalar(out, order, "catalog_id") == -1 ||
+	    copy_scalar(out, order, "text") == -1)
+		goto fail;
+	json_array_foreach(json_object_get(order, "product_items"), i, it) {
+		if (!json_is_object(it))
+			continue;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(items, o) == -1)
+			goto fail;
+		for (k = 0; ikeys[k] != NULL; k++)
+			if (copy_scalar(o, it, ikeys[k]) == -1)
+				goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+/*
+ * See msg.h.  Only the fields Meta documents are copied, so that nothing
+ * else of the stored item leaks into the API by accident.
+ */
+int
+msg_reply_show(struct json_t *row, const char *raw)
+{
+	json_t		*item, *x, *view = NULL;
+	const char	*type, *key = NULL;
+	int		 rc = 0;
+
+	if (row == NULL || raw == NULL ||
+	    (item = json_loads(raw, 0, NULL)) == NULL)
+		return 0;
+	type = json_string_value(json_object_get(item, "type"));
+	if (type != NULL && strcmp(type, "order") == 0 &&
+	    json_is_object(x = json_object_get(item, "order"))) {
+		key = "order";
+		view = order_view(x);
+	} else if (type != NULL && strcmp(type, "interactive") == 0) {
+		x = json_object_get(item, "interactive");
+		type = json_string_value(json_object_get(x, "type"));
+		x = json_object_get(x, "nfm_reply");
+		if (type != NULL && strcmp(type, "nfm_reply") == 0 &&
+		    json_is_object(x)) {
+			key = "flow_reply";
+			view = flow_reply(x);
+		}
+	}
+	if (key != NULL)
+		rc = view != NULL && json_object_set_new(row, key, view) == 0 ?
+		    1 : -1;
+	else
+		json_decref(view);
+	json_decref(item);
+	return rc;
 }

@@ -51,6 +51,7 @@ struct msg {
 	char		 to[64];	/* normalised recipient; "" for read without to */
 	char		 reply_to[129];	/* context.message_id, or the wamid read marks; "" */
 	int		 free_form;	/* 1: needs an open 24-hour window (reference 9.4) */
+	int		 need_catalog;	/* 1: product(_list) without catalog_id: the number's */
 	char		*text;		/* searchable text or NULL; from malloc() */
 	char		*media_file;	/* "file" path (MSG_ALLOW_FILE) or NULL; from malloc() */
 	char		*media_mime;	/* MIME type of media_file or NULL; from malloc() */
@@ -77,6 +78,28 @@ void	 msg_clear(struct msg *m);
  * unchanged).
  */
 int	 msg_set_media_id(struct msg *m, const char *media_id);
+
+/*
+ * Puts catalog_id (1 to 32 digits) into the action of a product or
+ * product_list body that has none, as msg_set_media_id() does for media:
+ * the sending number's catalog (numbers.catalog_id).  On success the old
+ * body is freed, m->body is the new one (from malloc()) and need_catalog
+ * is 0.  Returns 0, or -1 (m unchanged) for another body, one with a
+ * catalog_id already, an unfit id or no memory.
+ */
+int	 msg_set_catalog(struct msg *m, const char *catalog_id);
+
+struct json_t;
+
+/*
+ * Shows a stored inbound reply usefully: given the message's raw webhook
+ * item, adds to the API row object "flow_reply" for a Flow's answer
+ * (interactive nfm_reply, reference 5.7: name, body, response_json
+ * decoded as "response", its flow_token) or "order" for a cart (5.10:
+ * catalog_id, text, product_items).  Returns 1 added, 0 nothing to show
+ * (another kind, unparseable raw), -1 out of memory (row unchanged).
+ */
+int	 msg_reply_show(struct json_t *row, const char *raw);
 
 /* Unicode code points in valid UTF-8 s[0..len). */
 size_t	 msg_codepoints(const char *s, size_t len);

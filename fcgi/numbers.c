@@ -34,10 +34,10 @@ nusage(void)
 {
 	(void)fprintf(stderr, "usage: wactl numbers add PHONE_NUMBER_ID "
 	    "[--waba ID] [--label L] [--token-env VAR] [--flow FILE] "
-	    "[--rate N]\n"
+	    "[--rate N] [--catalog ID]\n"
 	    "       wactl numbers list | show ID|LABEL | remove ID|LABEL\n"
 	    "       wactl numbers edit ID|LABEL [--label L] [--token-env VAR] "
-	    "[--flow FILE] [--rate N]\n"
+	    "[--flow FILE] [--rate N] [--catalog ID|none]\n"
 	    "       wactl numbers profile ID|LABEL [--about T] [--address T] "
 	    "[--description T]\n"
 	    "           [--email T] [--website URL]... [--vertical V]\n");
@@ -98,6 +98,25 @@ rate_ok(const char *s, int64_t *v)
 		return 0;
 	}
 	*v = n;
+	return 1;
+}
+
+/*
+ * --catalog: the Commerce catalog id product sends default to, digits
+ * (1 to 32); "none" clears it (edit only).
+ */
+static int
+catalog_ok(const char *s, int add)
+{
+	size_t n = strlen(s);
+
+	if (!add && strcmp(s, "none") == 0)
+		return 1;
+	if (n == 0 || n > 32 || strspn(s, "0123456789") != n) {
+		log_warnx("--catalog is a catalog id, 1 to 32 digits%s: %.40s",
+		    add ? "" : " (or none to clear it)", s);
+		return 0;
+	}
 	return 1;
 }
 
@@ -213,7 +232,7 @@ fail:
 
 /* The options add and edit share; 0, or 2 after a usage line. */
 struct nopts {
-	const char	*waba, *label, *token_env, *flow;
+	const char	*waba, *label, *token_env, *flow, *catalog;
 	int64_t		 rate;
 	int		 has_rate;
 };
@@ -227,6 +246,7 @@ parse_opts(int argc, char *argv[], int add, struct nopts *o)
 		{ "token-env", required_argument, NULL, 't' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "catalog", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char	*rate = NULL;
@@ -241,6 +261,7 @@ parse_opts(int argc, char *argv[], int add, struct nopts *o)
 		case 't': o->token_env = optarg; break;
 		case 'f': o->flow = optarg; break;
 		case 'r': rate = optarg; break;
+		case 'c': o->catalog = optarg; break;
 		default: return nusage();
 		}
 	}
@@ -249,12 +270,25 @@ parse_opts(int argc, char *argv[], int add, struct nopts *o)
 	if ((o->waba != NULL && !all_digits(o->waba)) ||
 	    (o->label != NULL && !label_ok(o->label)) ||
 	    (o->token_env != NULL && !env_name_ok(o->token_env)) ||
-	    (rate != NULL && !rate_ok(rate, &o->rate))) {
+	    (rate != NULL && !rate_ok(rate, &o->rate)) ||
+	    (o->catalog != NULL && !catalog_ok(o->catalog, add))) {
 		if (o->waba != NULL && !all_digits(o->waba))
 			log_warnx("--waba is a WABA id, digits only");
 		return nusage();
 	}
 	o->has_rate = rate != NULL;
+	return 0;
+}
+
+/* Sets (digits) or clears ("none") pnid's catalog; 0 or -1. */
+static int
+set_catalog(struct db *d, const char *pnid, const char *catalog)
+{
+	int changed;
+
+	if (db_number_set_catalog(d, pnid, strcmp(catalog, "none") == 0 ?
+	    NULL : catalog, &changed) != DB_OK || !changed)
+		return -1;
 	return 0;
 }
 
@@ -315,6 +349,8 @@ add_cmd(const struct cfg *cfg, struct db *d, const char *pnid, int argc,
 	default:
 		return 1;
 	}
+	if (o.catalog != NULL && set_catalog(d, n.pnid, o.catalog) == -1)
+		return 1;
 	(void)printf("added %s (%s) as %s: %s, quality %s, status %s\n",
 	    n.pnid, n.display[0] ? n.display : "no display number", n.label,
 	    n.verified_name[0] ? n.verified_name : "no verified name",
@@ -365,6 +401,19 @@ show(const struct db_number *n)
 	    "active ", (long long)n->removed_at);
 }
 
+/* The catalog line of `numbers show`; 0 or 1. */
+static int
+show_catalog(struct db *d, const char *pnid)
+{
+	char	cat[64];
+	int	k;
+
+	if ((k = db_number_catalog(d, pnid, cat, sizeof(cat))) == -1)
+		return 1;
+	(void)printf("catalog_id            %s\n", k == 1 ? cat : "-");
+	return 0;
+}
+
 /* The number id or label names, or 0 after saying there is none. */
 static int
 find(struct db *d, const char *key, struct db_number *n)
@@ -386,7 +435,7 @@ edit_cmd(struct db *d, const char *key, int argc, char *argv[])
 	if ((k = parse_opts(argc, argv, 0, &o)) != 0)
 		return k;
 	if (o.label == NULL && o.token_env == NULL && o.flow == NULL &&
-	    !o.has_rate)
+	    !o.has_rate && o.catalog == NULL)
 		return nusage();
 	if (o.flow != NULL && !flow_ok(o.flow))
 		return 1;
@@ -402,6 +451,10 @@ edit_cmd(struct db *d, const char *key, int argc, char *argv[])
 	default:
 		return 1;
 	}
+	/* After the edit, which may refuse a label, so nothing is half done. */
+	if (changed && o.catalog != NULL &&
+	    set_catalog(d, n.pnid, o.catalog) == -1)
+		return 1;
 	(void)printf("edited %s\n", n.pnid);
 	return changed ? 0 : 1;
 }
@@ -611,7 +664,7 @@ numbers_cmd(int argc, char *argv[])
 	} else if (find(d, argv[2], &n) == 1) {
 		if (strcmp(what, "show") == 0) {
 			show(&n);
-			rc = 0;
+			rc = show_catalog(d, n.pnid);
 		} else if (n.removed_at != 0)
 			log_warnx("%s is removed already", n.pnid);
 		else if (db_number_remove(d, n.pnid, (int64_t)time(NULL)) ==

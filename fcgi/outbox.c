@@ -120,6 +120,34 @@ check_file(const struct msg *m, struct msg_err *err)
 	return OUTBOX_OK;
 }
 
+/*
+ * A product or product_list send that names no catalog takes the sending
+ * number's (`wactl numbers edit --catalog`, reference 15.4); a number
+ * without one is a refusal.
+ */
+static enum outbox_rc
+fill_catalog(struct db *d, const char *pnid, struct msg *m,
+    struct msg_err *err)
+{
+	char	cat[64];
+	int	k;
+
+	if ((k = db_number_catalog(d, pnid, cat, sizeof(cat))) == -1 ||
+	    (k == 1 && msg_set_catalog(m, cat) == -1)) {
+		refuse(err, "unavailable", "", "The sending number's catalog "
+		    "could not be read; try again.");
+		return OUTBOX_ERROR;
+	}
+	if (k == 0) {
+		refuse(err, "catalog_required", "interactive.action.catalog_id",
+		    "Give interactive.action.catalog_id, or set the sending "
+		    "number's catalog with `wactl numbers edit LABEL "
+		    "--catalog ID`.");
+		return OUTBOX_INVALID;
+	}
+	return OUTBOX_OK;
+}
+
 /* The checks and the insert, inside the caller's transaction. */
 static enum outbox_rc
 queue(struct db *d, const struct outbox_req *r, const struct msg *m,
@@ -195,6 +223,11 @@ outbox_queue(struct db *d, const struct outbox_req *r, int64_t *id,
 	if (m.media_file != NULL && check_file(&m, err) != OUTBOX_OK) {
 		msg_clear(&m);
 		return OUTBOX_INVALID;
+	}
+	if (m.need_catalog &&
+	    (rc = fill_catalog(d, r->pnid, &m, err)) != OUTBOX_OK) {
+		msg_clear(&m);
+		return rc;
 	}
 	if (own && (brc = db_begin(d)) != DB_OK) {
 		msg_clear(&m);

@@ -47,7 +47,15 @@ the field):
                when > 1 section), action.button <= 20, header/footer <= 60,
                interactive body > 1024 (buttons, cta_url) or 4096 (list),
                cta_url display_text <= 20, typing_indicator.type != "text",
-               latitude/longitude out of range
+               latitude/longitude out of range; flow: version "3", one of
+               flow_id/flow_name, flow_cta <= 20, a screen for navigate, no
+               payload for data_exchange, data a non-empty object;
+               location_request_message action send_location; product
+               catalog_id + product_retailer_id; product_list header text,
+               titled sections (1-10) of 1+ items, <= 30 items in all;
+               catalog_message action catalog_message
+               (code 131008 for a missing one, 100 for a header or footer a
+               type does not take)
 
 Control endpoints (never used by Meta, JSON in and out, never recorded):
   GET  /_fake/health                 {"ok": true, "port": N}
@@ -475,6 +483,146 @@ def _media(obj, t):
         _opt_str({t: obj}, t, "filename", maxlen=240)
 
 
+def _interactive_header(b, obj, text_only=False):
+    hdr = obj.get("header")
+    if hdr is None:
+        return
+    if not isinstance(hdr, dict):
+        raise Refuse(100, "Param interactive['header'] must be an object.", "(#100) Invalid parameter")
+    ht = hdr.get("type")
+    if ht is None:
+        _missing("interactive['header']['type']")
+    if text_only and ht != "text":
+        raise Refuse(131009, "Param interactive['header']['type'] must be \"text\" for a %s."
+                     % obj.get("type"))
+    if ht == "text":
+        _need_str(b, "interactive", "header", "text", maxlen=60)
+    elif ht in ("image", "video", "document"):
+        if not isinstance(hdr.get(ht), dict):
+            _missing("interactive['header']['%s']" % ht)
+        _media(hdr[ht], ht)
+    else:
+        raise Refuse(131009, "Param interactive['header']['type'] is not valid: %s." % json.dumps(ht))
+
+
+# Reference 15.4 and Meta's Flows / commerce docs: what each richer type
+# takes.  header: "any" (text or media), "text" (text only, required for
+# product_list), None (not allowed); body: required?; footer: allowed?
+RICH_INTERACTIVE = {
+    "flow": ("any", True, True),
+    "location_request_message": (None, True, False),
+    "product": (None, False, True),
+    "product_list": ("text", True, True),
+    "catalog_message": (None, True, True),
+}
+
+
+def _not_allowed(field, it):
+    raise Refuse(100, "Param %s is not a valid parameter for interactive type %s." % (field, it),
+                 "(#100) Invalid parameter")
+
+
+def _rich_interactive(b, obj, it):
+    header, body, footer = RICH_INTERACTIVE[it]
+    if header is None and "header" in obj:
+        _not_allowed("interactive['header']", it)
+    if header == "text" and obj.get("header") is None:
+        _missing("interactive['header']")
+    _interactive_header(b, obj, text_only=header == "text")
+    if body:
+        _need_str(b, "interactive", "body", "text", maxlen=1024)
+    elif obj.get("body") is not None:
+        _need_str(b, "interactive", "body", "text", maxlen=1024)
+    if not footer and "footer" in obj:
+        _not_allowed("interactive['footer']", it)
+    if obj.get("footer") is not None:
+        _need_str(b, "interactive", "footer", "text", maxlen=60)
+    act = obj.get("action")
+    if act is None:
+        _missing("interactive['action']")
+    if not isinstance(act, dict):
+        raise Refuse(100, "Param interactive['action'] must be an object.", "(#100) Invalid parameter")
+    a = ("interactive", "action")
+    if it == "flow":
+        if act.get("name") != "flow":
+            raise Refuse(131009, "Param interactive['action']['name'] must be \"flow\".")
+        p = a + ("parameters",)
+        par = act.get("parameters")
+        if not isinstance(par, dict):
+            _missing(_field(p))
+        if par.get("flow_message_version") is None:
+            _missing(_field(p + ("flow_message_version",)))
+        if par.get("flow_message_version") != "3":
+            raise Refuse(131009, "Param %s['flow_message_version'] must be \"3\"." % _field(p))
+        has_id, has_name = "flow_id" in par, "flow_name" in par
+        if not has_id and not has_name:
+            _missing(_field(p + ("flow_id",)))
+        if has_id and has_name:
+            raise Refuse(131009, "Param %s must contain either 'flow_id' or 'flow_name', not both."
+                         % _field(p))
+        _need_str(b, *p, "flow_id" if has_id else "flow_name")
+        _need_str(b, *p, "flow_cta", maxlen=20)
+        _opt_str(b, *p, "flow_token")
+        fa = par.get("flow_action", "navigate")
+        if fa not in ("navigate", "data_exchange"):
+            raise Refuse(131009, "Param %s['flow_action'] must be one of {NAVIGATE, DATA_EXCHANGE} - got %s."
+                         % (_field(p), json.dumps(fa)))
+        pay = par.get("flow_action_payload")
+        if fa == "navigate":
+            if not isinstance(pay, dict):
+                _missing(_field(p + ("flow_action_payload",)))
+            _need_str(b, *p, "flow_action_payload", "screen")
+            data = pay.get("data")
+            if data is not None and (not isinstance(data, dict) or not data):
+                raise Refuse(131009, "Param %s['flow_action_payload']['data'] must be a non-empty object."
+                             % _field(p))
+        elif pay is not None:
+            raise Refuse(131009, "Param %s['flow_action_payload'] is only valid with flow_action navigate."
+                         % _field(p))
+        mode = par.get("mode")
+        if mode is not None and mode not in ("draft", "published"):
+            raise Refuse(131009, "Param %s['mode'] must be one of {DRAFT, PUBLISHED}." % _field(p))
+    elif it == "location_request_message":
+        if act.get("name") != "send_location":
+            raise Refuse(131009, "Param interactive['action']['name'] must be \"send_location\".")
+    elif it == "product":
+        _need_str(b, *a, "catalog_id")
+        _need_str(b, *a, "product_retailer_id")
+    elif it == "product_list":
+        _need_str(b, *a, "catalog_id")
+        secs = act.get("sections")
+        if secs is None:
+            _missing("interactive['action']['sections']")
+        if not isinstance(secs, list) or not 1 <= len(secs) <= 10:
+            n = len(secs) if isinstance(secs, list) else 0
+            raise Refuse(131009, "Invalid sections count in interactive['action']['sections']: %d. "
+                         "Min allowed sections: 1, Max allowed sections: 10" % n)
+        total = 0
+        for i, sec in enumerate(secs):
+            sp = a + ("sections", i)
+            _need_str(b, *sp, "title", maxlen=24)
+            items = _get(b, *sp, "product_items")
+            if items is None:
+                _missing(_field(sp + ("product_items",)))
+            if not isinstance(items, list) or not items:
+                raise Refuse(131009, "Param %s['product_items'] must contain at least one item." % _field(sp))
+            for j in range(len(items)):
+                _need_str(b, *sp, "product_items", j, "product_retailer_id")
+            total += len(items)
+        if total > 30:
+            raise Refuse(131009, "Total product count exceed max allowed count in "
+                         "interactive['action']['sections']: %d > 30" % total)
+    else:   # catalog_message
+        if act.get("name") != "catalog_message":
+            raise Refuse(131009, "Param interactive['action']['name'] must be \"catalog_message\".")
+        par = act.get("parameters")
+        if par is not None:
+            if not isinstance(par, dict):
+                raise Refuse(100, "Param interactive['action']['parameters'] must be an object.",
+                             "(#100) Invalid parameter")
+            _opt_str(b, *a, "parameters", "thumbnail_product_retailer_id")
+
+
 def _interactive(b):
     obj = b["interactive"]
     it = obj.get("type")
@@ -483,27 +631,14 @@ def _interactive(b):
     if it not in INTERACTIVE_TYPES:
         raise Refuse(100, "Param interactive['type'] must be one of {%s} - got %s."
                      % (", ".join(INTERACTIVE_TYPES), json.dumps(it)), "(#100) Invalid parameter")
-    if it not in ("button", "list", "cta_url"):
+    if it == "address_message":
+        return
+    if it in RICH_INTERACTIVE:
+        _rich_interactive(b, obj, it)
         return
     body_max = 4096 if it == "list" else 1024
     _need_str(b, "interactive", "body", "text", maxlen=body_max)
-    hdr = obj.get("header")
-    if hdr is not None:
-        if not isinstance(hdr, dict):
-            raise Refuse(100, "Param interactive['header'] must be an object.", "(#100) Invalid parameter")
-        ht = hdr.get("type")
-        if ht is None:
-            _missing("interactive['header']['type']")
-        if it == "list" and ht != "text":
-            raise Refuse(131009, "Param interactive['header']['type'] must be \"text\" for a list.")
-        if ht == "text":
-            _need_str(b, "interactive", "header", "text", maxlen=60)
-        elif ht in ("image", "video", "document"):
-            if not isinstance(hdr.get(ht), dict):
-                _missing("interactive['header']['%s']" % ht)
-            _media(hdr[ht], ht)
-        else:
-            raise Refuse(131009, "Param interactive['header']['type'] is not valid: %s." % json.dumps(ht))
+    _interactive_header(b, obj, text_only=it == "list")
     if obj.get("footer") is not None:
         _need_str(b, "interactive", "footer", "text", maxlen=60)
     act = obj.get("action")

@@ -5,12 +5,17 @@
  * a recipient and reply id within their arrays, and a body that is JSON
  * and that msg_parse() accepts again unchanged (parse, serialise, parse
  * round trip).  Each input is checked as the API takes it and as wactl
- * does (MSG_ALLOW_FILE).
+ * does (MSG_ALLOW_FILE).  A product body without a catalog takes one
+ * (msg_set_catalog) and passes again; any other body refuses one,
+ * unchanged.  The input as a stored reply: msg_reply_show() never
+ * crashes and adds at most one member.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "msg.h"
 
@@ -38,6 +43,49 @@ static int
 bounded(const char *s, size_t sz)
 {
 	return memchr(s, '\0', sz) != NULL;
+}
+
+/* The catalog invariant on an accepted m (its body may change). */
+static void
+catalog(struct msg *m)
+{
+	struct msg	 m2;
+	struct msg_err	 err;
+	char		*before;
+
+	if ((before = strdup(m->body)) == NULL)
+		abort();
+	if (!m->need_catalog) {
+		if (msg_set_catalog(m, "42") != -1 || strcmp(before, m->body))
+			abort();
+	} else if (msg_set_catalog(m, "42") == 0) {
+		if (m->need_catalog || msg_parse(m->body, strlen(m->body), 0,
+		    &m2, &err) == -1 || m2.need_catalog ||
+		    strcmp(m->body, m2.body) != 0)
+			abort();
+		msg_clear(&m2);
+	} else if (strcmp(before, m->body) != 0)	/* no memory: unchanged */
+		abort();
+	free(before);
+}
+
+/* The input as a stored webhook item. */
+static void
+reply(const uint8_t *data, size_t size)
+{
+	json_t	*row;
+	char	*s;
+	int	 rc;
+
+	if ((s = malloc(size + 1)) == NULL || (row = json_object()) == NULL)
+		abort();
+	memcpy(s, data, size);
+	s[size] = '\0';
+	rc = msg_reply_show(row, s);
+	if (rc < -1 || rc > 1 || json_object_size(row) != (rc == 1 ? 1U : 0U))
+		abort();
+	json_decref(row);
+	free(s);
 }
 
 static void
@@ -77,6 +125,7 @@ one(const uint8_t *data, size_t size, unsigned flags)
 			abort();
 		msg_clear(&m2);
 	}
+	catalog(&m);
 	msg_clear(&m);
 }
 
@@ -85,5 +134,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	one(data, size, 0);
 	one(data, size, MSG_ALLOW_FILE);
+	reply(data, size);
 	return 0;
 }

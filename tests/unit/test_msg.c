@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "strs.h"
 #include "msg.h"
@@ -431,8 +433,8 @@ TEST(interactive_button)
 	    "{}},\"body\":{\"text\":\"b\"},\"action\":{\"buttons\":["
 	    BTN("a", "A") "]}}}", 0, "unknown_field", "interactive.header.image"));
 	CHECK(no(PRE "\"type\":\"interactive\",\"interactive\":{\"type\":"
-	    "\"product\",\"body\":{\"text\":\"b\"},\"action\":{}}}", 0, "invalid",
-	    "interactive.type"));
+	    "\"address_message\",\"body\":{\"text\":\"b\"},\"action\":{}}}", 0,
+	    "invalid", "interactive.type"));
 	gc();
 }
 
@@ -523,6 +525,302 @@ TEST(interactive_cta_url)
 	    "\"cta_url\",\"body\":{\"text\":\"b\"},\"action\":{\"name\":"
 	    "\"cta_url\",\"buttons\":[]}}}", 0, "unknown_field",
 	    "interactive.action.buttons"));
+	gc();
+}
+
+#define IACT	PRE "\"type\":\"interactive\",\"interactive\":"
+#define FLOWP(x) "{\"type\":\"flow\",\"body\":{\"text\":\"Book a table\"}," \
+		"\"action\":{\"name\":\"flow\",\"parameters\":{" x "}}}"
+#define FLOW_OK	"\"flow_message_version\":\"3\",\"flow_id\":\"1234567890\"," \
+		"\"flow_cta\":\"Book now\",\"flow_token\":\"tok-1\""
+
+TEST(interactive_flow)
+{
+	const char	*inner = "{\"type\":\"flow\",\"header\":{\"type\":"
+	    "\"text\",\"text\":\"Tables\"},\"body\":{\"text\":\"Book a table\"},"
+	    "\"footer\":{\"text\":\"f\"},\"action\":{\"name\":\"flow\","
+	    "\"parameters\":{\"flow_message_version\":\"3\",\"flow_token\":"
+	    "\"tok-1\",\"flow_id\":\"1234567890\",\"flow_cta\":\"Book now\","
+	    "\"flow_action\":\"navigate\",\"flow_action_payload\":{\"screen\":"
+	    "\"FIRST\",\"data\":{\"party\":2}}}}}";
+
+	/* The whole body goes to Meta as given. */
+	CHECK(ok(fill(IACT "$$}", inner), 0,
+	    fill(OUT "\"type\":\"interactive\",\"interactive\":$$}", inner)));
+	/* By name; data_exchange without a payload; the CTA at 20. */
+	CHECK(ok(IACT FLOWP("\"flow_message_version\":\"3\",\"flow_name\":"
+	    "\"booking\",\"flow_cta\":\"Book\",\"flow_action\":\"data_exchange\"")
+	    "}", 0, NULL));
+	CHECK(ok(fill(IACT FLOWP("\"flow_message_version\":\"3\",\"flow_id\":"
+	    "\"1\",\"flow_cta\":\"$$\",\"flow_action_payload\":{\"screen\":"
+	    "\"A\"}") "}", rep("x", 20)), 0, NULL));
+	CHECK(no(fill(IACT FLOWP("\"flow_message_version\":\"3\",\"flow_id\":"
+	    "\"1\",\"flow_cta\":\"$$\",\"flow_action_payload\":{\"screen\":"
+	    "\"A\"}") "}", rep("x", 21)), 0, "too_long",
+	    "interactive.action.parameters.flow_cta"));
+	/* Exactly one of flow_id and flow_name. */
+	CHECK(no(IACT FLOWP("\"flow_message_version\":\"3\",\"flow_cta\":\"B\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "required",
+	    "interactive.action.parameters.flow_id"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_name\":\"booking\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "conflict",
+	    "interactive.action.parameters.flow_name"));
+	/* Version 3 only, and required. */
+	CHECK(no(IACT FLOWP("\"flow_message_version\":\"2\",\"flow_id\":\"1\","
+	    "\"flow_cta\":\"B\",\"flow_action_payload\":{\"screen\":\"A\"}") "}",
+	    0, "invalid", "interactive.action.parameters.flow_message_version"));
+	CHECK(no(IACT FLOWP("\"flow_id\":\"1\",\"flow_cta\":\"B\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "required",
+	    "interactive.action.parameters.flow_message_version"));
+	CHECK(no(IACT FLOWP("\"flow_message_version\":\"3\",\"flow_id\":\"1\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "required",
+	    "interactive.action.parameters.flow_cta"));
+	/* navigate (the default) needs a screen; data_exchange takes none. */
+	CHECK(no(IACT FLOWP(FLOW_OK) "}", 0, "required",
+	    "interactive.action.parameters.flow_action_payload"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action_payload\":{\"data\":"
+	    "{\"a\":1}}") "}", 0, "required",
+	    "interactive.action.parameters.flow_action_payload.screen"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action\":\"data_exchange\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "conflict",
+	    "interactive.action.parameters.flow_action_payload"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action\":\"jump\","
+	    "\"flow_action_payload\":{\"screen\":\"A\"}") "}", 0, "invalid",
+	    "interactive.action.parameters.flow_action"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action_payload\":{\"screen\":"
+	    "\"A\",\"data\":{}}") "}", 0, "empty",
+	    "interactive.action.parameters.flow_action_payload.data"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action_payload\":{\"screen\":"
+	    "\"A\",\"data\":[1]}") "}", 0, "bad_type",
+	    "interactive.action.parameters.flow_action_payload.data"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"flow_action_payload\":{\"screen\":"
+	    "\"A\"},\"flow_ctx\":\"x\"") "}", 0, "unknown_field",
+	    "interactive.action.parameters.flow_ctx"));
+	CHECK(no(IACT FLOWP(FLOW_OK ",\"mode\":\"live\",\"flow_action_payload\":"
+	    "{\"screen\":\"A\"}") "}", 0, "invalid",
+	    "interactive.action.parameters.mode"));
+	CHECK(ok(IACT FLOWP(FLOW_OK ",\"mode\":\"draft\",\"flow_action_payload\":"
+	    "{\"screen\":\"A\"}") "}", 0, NULL));
+	CHECK(no(IACT "{\"type\":\"flow\",\"body\":{\"text\":\"b\"},\"action\":"
+	    "{\"name\":\"cta_url\",\"parameters\":{}}}}", 0, "invalid",
+	    "interactive.action.name"));
+	CHECK(no(IACT "{\"type\":\"flow\",\"action\":{\"name\":\"flow\","
+	    "\"parameters\":{" FLOW_OK "}}}}", 0, "required",
+	    "interactive.body"));
+	gc();
+}
+
+TEST(interactive_location_request)
+{
+	const char	*inner = "{\"type\":\"location_request_message\","
+	    "\"body\":{\"text\":\"Where shall we deliver?\"},\"action\":"
+	    "{\"name\":\"send_location\"}}";
+	struct msg	m;
+	struct msg_err	e;
+	char		*in = fill(IACT "$$}", inner);
+
+	CHECK(ok(in, 0, fill(OUT "\"type\":\"interactive\",\"interactive\":$$}",
+	    inner)));
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	CHECK(m.text != NULL && strcmp(m.text, "Where shall we deliver?") == 0);
+	CHECK(m.free_form == 1 && m.need_catalog == 0);
+	msg_clear(&m);
+	CHECK(no(IACT "{\"type\":\"location_request_message\",\"action\":"
+	    "{\"name\":\"send_location\"}}}", 0, "required", "interactive.body"));
+	CHECK(no(IACT "{\"type\":\"location_request_message\",\"body\":{"
+	    "\"text\":\"b\"},\"action\":{\"name\":\"location\"}}}", 0, "invalid",
+	    "interactive.action.name"));
+	CHECK(no(IACT "{\"type\":\"location_request_message\",\"body\":{"
+	    "\"text\":\"b\"},\"action\":{}}}", 0, "required",
+	    "interactive.action.name"));
+	CHECK(no(IACT "{\"type\":\"location_request_message\",\"header\":{"
+	    "\"type\":\"text\",\"text\":\"h\"},\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"name\":\"send_location\"}}}", 0, "unknown_field",
+	    "interactive.header"));
+	CHECK(no(IACT "{\"type\":\"location_request_message\",\"body\":{"
+	    "\"text\":\"b\"},\"footer\":{\"text\":\"f\"},\"action\":{\"name\":"
+	    "\"send_location\"}}}", 0, "unknown_field", "interactive.footer"));
+	CHECK(ok(fill(IACT "{\"type\":\"location_request_message\",\"body\":{"
+	    "\"text\":\"$$\"},\"action\":{\"name\":\"send_location\"}}}",
+	    rep("b", 1024)), 0, NULL));
+	CHECK(no(fill(IACT "{\"type\":\"location_request_message\",\"body\":{"
+	    "\"text\":\"$$\"},\"action\":{\"name\":\"send_location\"}}}",
+	    rep("b", 1025)), 0, "too_long", "interactive.body.text"));
+	gc();
+}
+
+TEST(interactive_product)
+{
+	const char	*inner = "{\"type\":\"product\",\"body\":{\"text\":"
+	    "\"Our oak table\"},\"footer\":{\"text\":\"f\"},\"action\":"
+	    "{\"catalog_id\":\"300400500600700\",\"product_retailer_id\":"
+	    "\"SKU-1\"}}";
+	struct msg	m;
+	struct msg_err	e;
+	const char	*in;
+
+	CHECK(ok(fill(IACT "$$}", inner), 0,
+	    fill(OUT "\"type\":\"interactive\",\"interactive\":$$}", inner)));
+	/* Body and footer optional; no catalog: the number's comes later. */
+	in = IACT "{\"type\":\"product\",\"action\":{\"product_retailer_id\":"
+	    "\"SKU-1\"}}}";
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	CHECK(m.need_catalog == 1 && m.text == NULL);
+	CHECK(msg_set_catalog(&m, "12a") == -1);
+	CHECK(msg_set_catalog(&m, "") == -1);
+	CHECK(msg_set_catalog(&m, "77") == 0);
+	CHECK(m.need_catalog == 0 && strcmp(m.body, OUT "\"type\":"
+	    "\"interactive\",\"interactive\":{\"type\":\"product\",\"action\":"
+	    "{\"product_retailer_id\":\"SKU-1\",\"catalog_id\":\"77\"}}}") == 0);
+	/* Once set it stays: a second catalog does not replace it. */
+	CHECK(msg_set_catalog(&m, "88") == -1);
+	CHECK(strstr(m.body, "\"77\"") != NULL);
+	msg_clear(&m);
+	in = fill(IACT "$$}", inner);
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	CHECK(m.need_catalog == 0);
+	CHECK(msg_set_catalog(&m, "88") == -1);
+	msg_clear(&m);
+	CHECK(no(IACT "{\"type\":\"product\",\"action\":{\"catalog_id\":\"1\"}}}",
+	    0, "required", "interactive.action.product_retailer_id"));
+	CHECK(no(IACT "{\"type\":\"product\",\"action\":{\"catalog_id\":\"c1\","
+	    "\"product_retailer_id\":\"S\"}}}", 0, "invalid",
+	    "interactive.action.catalog_id"));
+	CHECK(no(fill(IACT "{\"type\":\"product\",\"action\":{\"catalog_id\":"
+	    "\"$$\",\"product_retailer_id\":\"S\"}}}", rep("1", 33)), 0,
+	    "too_long", "interactive.action.catalog_id"));
+	CHECK(no(fill(IACT "{\"type\":\"product\",\"action\":{"
+	    "\"product_retailer_id\":\"$$\"}}}", rep("s", 101)), 0, "too_long",
+	    "interactive.action.product_retailer_id"));
+	CHECK(no(IACT "{\"type\":\"product\",\"header\":{\"type\":\"text\","
+	    "\"text\":\"h\"},\"action\":{\"product_retailer_id\":\"S\"}}}", 0,
+	    "unknown_field", "interactive.header"));
+	CHECK(no(IACT "{\"type\":\"product\",\"action\":{\"product_retailer_id\":"
+	    "\"S\",\"sections\":[]}}}", 0, "unknown_field",
+	    "interactive.action.sections"));
+	/* Only product bodies take a catalog. */
+	in = PRE "\"text\":{\"body\":\"x\"}}";
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	CHECK(m.need_catalog == 0 && msg_set_catalog(&m, "77") == -1);
+	msg_clear(&m);
+	gc();
+}
+
+#define PLIST(s) IACT "{\"type\":\"product_list\",\"header\":{\"type\":" \
+		"\"text\",\"text\":\"Tables\"},\"body\":{\"text\":\"Pick one\"}," \
+		"\"action\":{\"catalog_id\":\"9\",\"sections\":[" s "]}}}"
+#define PITEM	"{\"product_retailer_id\":\"SKU-#\"}"
+
+TEST(interactive_product_list)
+{
+	const char	*inner = "{\"type\":\"product_list\",\"header\":{"
+	    "\"type\":\"text\",\"text\":\"Tables\"},\"body\":{\"text\":"
+	    "\"Pick one\"},\"footer\":{\"text\":\"f\"},\"action\":{"
+	    "\"catalog_id\":\"300400500600700\",\"sections\":[{\"title\":"
+	    "\"Oak\",\"product_items\":[{\"product_retailer_id\":\"SKU-1\"},"
+	    "{\"product_retailer_id\":\"SKU-2\"}]},{\"title\":\"Pine\","
+	    "\"product_items\":[{\"product_retailer_id\":\"SKU-3\"}]}]}}";
+	struct msg	m;
+	struct msg_err	e;
+	const char	*in;
+	char		*sec;
+
+	CHECK(ok(fill(IACT "$$}", inner), 0,
+	    fill(OUT "\"type\":\"interactive\",\"interactive\":$$}", inner)));
+	/* 30 items in all is the limit, in one section or across ten. */
+	CHECK(ok(fill(PLIST("{\"title\":\"A\",\"product_items\":[$$]}"),
+	    join(PITEM, ",", 30)), 0, NULL));
+	sec = fill("{\"title\":\"S\",\"product_items\":[$$]}",
+	    join(PITEM, ",", 3));
+	CHECK(ok(fill(PLIST("$$"), join(sec, ",", 10)), 0, NULL));
+	CHECK(no(fill(PLIST("{\"title\":\"A\",\"product_items\":[$$]}"),
+	    join(PITEM, ",", 31)), 0, "too_many",
+	    "interactive.action.sections[0].product_items"));
+	CHECK(no(fill(PLIST("{\"title\":\"A\",\"product_items\":[$$]},"
+	    "{\"title\":\"B\",\"product_items\":[" PITEM "]}"),
+	    join(PITEM, ",", 30)), 0, "too_many",
+	    "interactive.action.sections[1].product_items[0]"));
+	CHECK(no(fill(PLIST("$$"), join(sec, ",", 11)), 0, "too_many",
+	    "interactive.action.sections"));
+	CHECK(no(PLIST(""), 0, "too_few", "interactive.action.sections"));
+	CHECK(no(PLIST("{\"title\":\"A\",\"product_items\":[]}"), 0,
+	    "too_few", "interactive.action.sections[0].product_items"));
+	CHECK(no(PLIST("{\"product_items\":[" PITEM "]}"), 0, "required",
+	    "interactive.action.sections[0].title"));
+	CHECK(no(fill(PLIST("{\"title\":\"$$\",\"product_items\":[" PITEM "]}"),
+	    rep("t", 25)), 0, "too_long",
+	    "interactive.action.sections[0].title"));
+	CHECK(no(PLIST("{\"title\":\"A\",\"product_items\":[{\"id\":\"1\"}]}"),
+	    0, "unknown_field",
+	    "interactive.action.sections[0].product_items[0].id"));
+	CHECK(no(PLIST("{\"title\":\"A\",\"product_items\":[\"SKU\"]}"), 0,
+	    "bad_type", "interactive.action.sections[0].product_items[0]"));
+	CHECK(no(PLIST("{\"title\":\"A\",\"rows\":[]}"), 0, "unknown_field",
+	    "interactive.action.sections[0].rows"));
+	/* Header: required, and text only; body required. */
+	CHECK(no(IACT "{\"type\":\"product_list\",\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"sections\":[{\"title\":\"A\",\"product_items\":["
+	    "{\"product_retailer_id\":\"S\"}]}]}}}", 0, "required",
+	    "interactive.header"));
+	CHECK(no(IACT "{\"type\":\"product_list\",\"header\":{\"type\":"
+	    "\"image\",\"image\":{\"id\":\"1\"}},\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"sections\":[{\"title\":\"A\",\"product_items\":["
+	    "{\"product_retailer_id\":\"S\"}]}]}}}", 0, "invalid",
+	    "interactive.header.type"));
+	CHECK(no(IACT "{\"type\":\"product_list\",\"header\":{\"type\":"
+	    "\"text\",\"text\":\"h\"},\"action\":{\"sections\":[{\"title\":"
+	    "\"A\",\"product_items\":[{\"product_retailer_id\":\"S\"}]}]}}}", 0,
+	    "required", "interactive.body"));
+	/* Without catalog_id: the number's, set later. */
+	in = IACT "{\"type\":\"product_list\",\"header\":{\"type\":\"text\","
+	    "\"text\":\"h\"},\"body\":{\"text\":\"b\"},\"action\":{\"sections\":"
+	    "[{\"title\":\"A\",\"product_items\":[{\"product_retailer_id\":"
+	    "\"S\"}]}]}}}";
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	CHECK(m.need_catalog == 1);
+	CHECK(msg_set_catalog(&m, "5") == 0);
+	CHECK(strstr(m.body, "\"catalog_id\":\"5\"") != NULL);
+	msg_clear(&m);
+	gc();
+}
+
+TEST(interactive_catalog_message)
+{
+	const char	*inner = "{\"type\":\"catalog_message\",\"body\":{"
+	    "\"text\":\"See our range\"},\"footer\":{\"text\":\"f\"},"
+	    "\"action\":{\"name\":\"catalog_message\",\"parameters\":{"
+	    "\"thumbnail_product_retailer_id\":\"SKU-1\"}}}";
+	struct msg	m;
+	struct msg_err	e;
+	const char	*in;
+
+	CHECK(ok(fill(IACT "$$}", inner), 0,
+	    fill(OUT "\"type\":\"interactive\",\"interactive\":$$}", inner)));
+	in = IACT "{\"type\":\"catalog_message\",\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"name\":\"catalog_message\"}}}";
+	CHECK(msg_parse(in, strlen(in), 0, &m, &e) == 0);
+	/* The catalog of the number is Meta's business: nothing to fill. */
+	CHECK(m.need_catalog == 0);
+	msg_clear(&m);
+	CHECK(no(IACT "{\"type\":\"catalog_message\",\"action\":{\"name\":"
+	    "\"catalog_message\"}}}", 0, "required", "interactive.body"));
+	CHECK(no(IACT "{\"type\":\"catalog_message\",\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"name\":\"catalog\"}}}", 0, "invalid",
+	    "interactive.action.name"));
+	CHECK(no(IACT "{\"type\":\"catalog_message\",\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"name\":\"catalog_message\",\"catalog_id\":\"1\"}}}",
+	    0, "unknown_field", "interactive.action.catalog_id"));
+	CHECK(no(IACT "{\"type\":\"catalog_message\",\"body\":{\"text\":\"b\"},"
+	    "\"action\":{\"name\":\"catalog_message\",\"parameters\":{"
+	    "\"thumbnail\":\"S\"}}}}", 0, "unknown_field",
+	    "interactive.action.parameters.thumbnail"));
+	CHECK(no(IACT "{\"type\":\"catalog_message\",\"header\":{\"type\":"
+	    "\"text\",\"text\":\"h\"},\"body\":{\"text\":\"b\"},\"action\":{"
+	    "\"name\":\"catalog_message\"}}}", 0, "unknown_field",
+	    "interactive.header"));
+	CHECK(no(fill(IACT "{\"type\":\"catalog_message\",\"body\":{\"text\":"
+	    "\"$$\"},\"action\":{\"name\":\"catalog_message\"}}}",
+	    rep("b", 1025)), 0, "too_long", "interactive.body.text"));
 	gc();
 }
 
@@ -1200,6 +1498,74 @@ TEST(upload_placeholder)
 	gc();
 }
 
+/* msg_reply_show() on raw into a fresh row; the row dumped, or NULL. */
+static char *
+shown(const char *raw, int want)
+{
+	json_t	*row = json_object();
+	char	*s;
+	int	 rc;
+
+	rc = msg_reply_show(row, raw);
+	s = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(row);
+	if (rc != want) {
+		fprintf(stderr, "  %s: got %d, want %d\n", raw, rc, want);
+		free(s);
+		return NULL;
+	}
+	return keep(s);
+}
+
+TEST(replies_shown)
+{
+	const char	*s;
+
+	/* A Flow's answer: response_json decoded, its token lifted out. */
+	s = shown("{\"from\":\"1555\",\"id\":\"wamid.F\",\"type\":"
+	    "\"interactive\",\"interactive\":{\"type\":\"nfm_reply\","
+	    "\"nfm_reply\":{\"name\":\"flow\",\"body\":\"Sent\","
+	    "\"response_json\":\"{\\\"flow_token\\\":\\\"t-7\\\","
+	    "\\\"party_size\\\":\\\"4\\\"}\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"body\":\"Sent\","
+	    "\"flow_token\":\"t-7\",\"name\":\"flow\",\"response\":{"
+	    "\"flow_token\":\"t-7\",\"party_size\":\"4\"}}}") == 0);
+	/* response_json that is not a JSON object shows null. */
+	s = shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\",\"nfm_reply\":{\"name\":\"flow\",\"response_json\":"
+	    "\"[1\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"name\":\"flow\","
+	    "\"response\":null}}") == 0);
+	s = shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\",\"nfm_reply\":{\"response_json\":\"7\"}}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"flow_reply\":{\"response\":null}}")
+	    == 0);
+	/* An order: catalog, note and items, known fields only. */
+	s = shown("{\"type\":\"order\",\"order\":{\"catalog_id\":\"3004\","
+	    "\"text\":\"after 5pm\",\"secret\":\"x\",\"product_items\":[{"
+	    "\"product_retailer_id\":\"SKU-1\",\"quantity\":2,\"item_price\":"
+	    "12.5,\"currency\":\"USD\",\"extra\":1},\"junk\",{"
+	    "\"product_retailer_id\":\"SKU-2\",\"quantity\":1}]}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"order\":{\"catalog_id\":\"3004\","
+	    "\"product_items\":[{\"currency\":\"USD\",\"item_price\":12.5,"
+	    "\"product_retailer_id\":\"SKU-1\",\"quantity\":2},{"
+	    "\"product_retailer_id\":\"SKU-2\",\"quantity\":1}],\"text\":"
+	    "\"after 5pm\"}}") == 0);
+	s = shown("{\"type\":\"order\",\"order\":{}}", 1);
+	CHECK(s != NULL && strcmp(s, "{\"order\":{\"product_items\":[]}}") == 0);
+	/* Nothing to show for other kinds or broken items. */
+	CHECK(shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"button_reply\",\"button_reply\":{\"id\":\"a\"}}}", 0) != NULL);
+	CHECK(shown("{\"type\":\"order\",\"order\":\"x\"}", 0) != NULL);
+	CHECK(shown("{\"type\":\"interactive\",\"interactive\":{\"type\":"
+	    "\"nfm_reply\"}}", 0) != NULL);
+	CHECK(shown("{\"type\":\"text\",\"text\":{\"body\":\"hi\"}}", 0) != NULL);
+	CHECK(shown("not json", 0) != NULL);
+	CHECK(shown("[]", 0) != NULL);
+	CHECK(msg_reply_show(NULL, "{}") == 0);
+	gc();
+}
+
 TEST(clear_is_safe)
 {
 	struct msg	m;
@@ -1235,6 +1601,11 @@ main(void)
 	RUN(interactive_button);
 	RUN(interactive_list);
 	RUN(interactive_cta_url);
+	RUN(interactive_flow);
+	RUN(interactive_location_request);
+	RUN(interactive_product);
+	RUN(interactive_product_list);
+	RUN(interactive_catalog_message);
 	RUN(template);
 	RUN(read_receipt);
 	RUN(recipients);
@@ -1246,6 +1617,7 @@ main(void)
 	RUN(count_limits);
 	RUN(local_files);
 	RUN(upload_placeholder);
+	RUN(replies_shown);
 	RUN(clear_is_safe);
 	return CHECK_DONE();
 }
