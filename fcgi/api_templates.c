@@ -31,8 +31,7 @@ static const char *const tmpl_category_words[] = { "MARKETING", "UTILITY",
 	"AUTHENTICATION", NULL };
 
 static const struct param templates_p[] = {
-	{ .name = "number", .type = PARAM_TEXT, .min = 1, .max = 64,
-	  .field = offsetof(struct templates_f, number) },
+	API_NUMBER(struct templates_f),
 	{ .name = "name", .type = PARAM_TEXT, .min = 1, .max = 512,
 	  .field = offsetof(struct templates_f, name) },
 	{ .name = "language", .type = PARAM_TEXT, .min = 2, .max = 15,
@@ -53,7 +52,6 @@ static const struct param templates_name_p[] = { { .name = NULL } };
 /* The numbers a call covers, and their WABAs once each. */
 struct cover {
 	const struct call	*c;
-	const char		*number;	/* number=, NULL all */
 	int			 n, nwabas;
 	char			 pnid[COVER_MAX][32];
 	char			 label[COVER_MAX][33];
@@ -70,9 +68,6 @@ on_number(void *arg, const char *const *col)
 	if (v->n == COVER_MAX || col[2][0] == '\0' ||
 	    !api_may_see(v->c, col[0]))
 		return;
-	if (v->number != NULL && strcmp(v->number, col[0]) != 0 &&
-	    strcmp(v->number, col[1]) != 0 && strcmp(v->number, col[4]) != 0)
-		return;
 	(void)strlcpy(v->pnid[v->n], col[0], sizeof(v->pnid[0]));
 	(void)strlcpy(v->label[v->n], col[1], sizeof(v->label[0]));
 	(void)strlcpy(v->waba[v->n], col[2], sizeof(v->waba[0]));
@@ -88,12 +83,8 @@ on_number(void *arg, const char *const *col)
 static int
 cover(struct call *c, struct cover *v)
 {
-	const struct templates_f *q = &c->q.templates;
-
 	memset(v, 0, sizeof(*v));
 	v->c = c;
-	v->number = c->route->query != templates_name_p && q->number.set ?
-	    q->number.s : NULL;
 	if (db_template_numbers(c->db, on_number, v) == -1) {
 		api_db_trouble(c, "The database could not answer; try again.");
 		return -1;

@@ -190,7 +190,8 @@ def test_list_filters_and_pages(listed):
     for n in ("sales", SALES, "%2B1%20555-010-2222"):
         st, body = get(s, "/templates?number=" + n)
         assert st == 200 and [(x["name"], x["numbers"]) for x in body["data"]] == [("sales_only", ["sales"])]
-    assert get(s, "/templates?number=nobody")[1]["data"] == []
+    st, e = get(s, "/templates?number=nobody")
+    assert st == 400 and e["error"]["code"] == "unknown_number", e
     for bad in ("status=LOST", "category=SPAM", "limit=0", "colour=red"):
         st, body = get(s, "/templates?" + bad)
         assert st == 400 and body["error"]["code"], bad
@@ -226,13 +227,13 @@ def outbox_count(s):
 def test_send_with_wrong_parameter_count_is_refused_here(listed, graph):
     s = listed
     before = outbox_count(s)
-    st, e = post_json(s, "/send-template", {"to": "15550003333", "name": "order_update", "language": "en_US",
+    st, e = post_json(s, "/send-template", {"from": "default", "to": "15550003333", "name": "order_update", "language": "en_US",
                                             "body_parameters": ["Ann"]})
     assert st == 422, e
     assert e["error"]["code"] == "template_parameters" and e["error"]["field"] == "components"
     msg = e["error"]["message"]
     assert "body" in msg and "needs 2" in msg and "gives 1" in msg and "order_update" in msg
-    st, e = post_json(s, "/send-template", {"to": "15550003333", "name": "order_update", "language": "en_US"})
+    st, e = post_json(s, "/send-template", {"from": "default", "to": "15550003333", "name": "order_update", "language": "en_US"})
     assert st == 422 and e["error"]["code"] == "template_parameters"
     assert outbox_count(s) == before         # nothing queued, so nothing reaches Meta
     assert not [q for q in graph.requests("/v23.0/%s/messages" % DEFAULT)
@@ -242,7 +243,7 @@ def test_send_with_wrong_parameter_count_is_refused_here(listed, graph):
 def test_send_of_a_template_not_approved_is_refused(listed):
     s = listed
     before = outbox_count(s)
-    st, e = post_json(s, "/send-template", {"to": "15550003333", "name": "order_update", "language": "pt_BR",
+    st, e = post_json(s, "/send-template", {"from": "default", "to": "15550003333", "name": "order_update", "language": "pt_BR",
                                             "body_parameters": ["Ann", "A-1"]})
     assert st == 422 and e["error"]["code"] == "template_not_approved"
     assert "PAUSED" in e["error"]["message"]
@@ -251,11 +252,11 @@ def test_send_of_a_template_not_approved_is_refused(listed):
 
 def test_send_right_count_and_unknown_template_go_to_meta(listed, graph):
     s = listed
-    st, row = post_json(s, "/send-template", {"to": "15550004444", "name": "order_update",
+    st, row = post_json(s, "/send-template", {"from": "default", "to": "15550004444", "name": "order_update",
                                               "language": "en_US", "body_parameters": ["Ann", "A-1"]})
     assert st == 202, row
     # Not in the table (never synced): passed on, and Meta has the last word.
-    st, row2 = post_json(s, "/send-template", {"to": "15550004444", "name": "not_synced_yet",
+    st, row2 = post_json(s, "/send-template", {"from": "default", "to": "15550004444", "name": "not_synced_yet",
                                                "language": "en_US", "body_parameters": ["x"]})
     assert st == 202, row2
     path = "/v23.0/%s/messages" % DEFAULT
