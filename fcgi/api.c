@@ -1475,7 +1475,7 @@ static void
 send_from_body(struct call *c)
 {
 	const char	*body = c->r->body.p != NULL ? c->r->body.p : "";
-	json_t		*o, *f;
+	json_t		*o, *f, *t;
 	const char	*from, *want = NULL;
 	char		*rest = NULL;
 
@@ -1491,6 +1491,17 @@ send_from_body(struct call *c)
 		want = json_string_value(f);
 	}
 	if ((from = api_send_from(c, want)) == NULL)
+		goto done;
+	/* A template is held to its stored copy, as on /send-template. */
+	if (json_is_object(o) && json_is_string(json_object_get(o, "type")) &&
+	    strcmp(json_string_value(json_object_get(o, "type")),
+	    "template") == 0 && json_is_object(t = json_object_get(o,
+	    "template")) && json_is_string(json_object_get(t, "name")) &&
+	    json_is_string(json_object_get(json_object_get(t, "language"),
+	    "code")) && api_template_check(c, from, json_string_value(
+	    json_object_get(t, "name")), json_string_value(json_object_get(
+	    json_object_get(t, "language"), "code")), json_object_get(t,
+	    "components")) == -1)
 		goto done;
 	if (want != NULL) {
 		/* want points into o: the number is chosen already. */
@@ -1662,9 +1673,8 @@ send_template(struct call *c)
 	if (json_array_size(comps) > 0 && json_object_set(json_object_get(req,
 	    "template"), "components", comps) == -1)
 		goto oom;
-	if (api_template_check(c, c->cfg->phone_number_id,
-	    json_string_value(f->name.j), json_string_value(f->language.j),
-	    comps) == -1)
+	if (api_template_check(c, from, json_string_value(f->name.j),
+	    json_string_value(f->language.j), comps) == -1)
 		goto done;
 	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto oom;

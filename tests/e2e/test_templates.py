@@ -240,6 +240,21 @@ def test_send_with_wrong_parameter_count_is_refused_here(listed, graph):
                 if (q["json"] or {}).get("to") == "15550003333"]
 
 
+def test_plain_send_of_a_template_is_checked_too(listed, graph):
+    # POST /send with type template is held to the stored copy as well.
+    s = listed
+    before = outbox_count(s)
+    body = {"from": "default", "to": "15550003333", "type": "template",
+            "template": {"name": "order_update", "language": {"code": "en_US"},
+                         "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ann"}]}]}}
+    st, e = post_json(s, "/send", body)
+    assert st == 422 and e["error"]["code"] == "template_parameters", e
+    body["template"]["language"]["code"] = "pt_BR"
+    st, e = post_json(s, "/send", body)
+    assert st == 422 and e["error"]["code"] == "template_not_approved", e
+    assert outbox_count(s) == before
+
+
 def test_send_of_a_template_not_approved_is_refused(listed):
     s = listed
     before = outbox_count(s)
