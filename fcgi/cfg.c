@@ -746,12 +746,14 @@ cfg_media_disk_low(const struct cfg *c)
 
 /*
  * 1 when x names an agent the operator configured (DESIGN rule 9): a
- * WA_AGENTS name or URL, or the agent_url of the flow file (read now,
- * so an edited flow counts), and its URL passes WA_ALLOW_LOCAL_URLS.
- * The URL is copied to url.  0 otherwise.
+ * WA_AGENTS name or URL, or the agent_url of the flow file flow_path
+ * (a number's own; NULL: WA_FLOW_FILE), read now so that an edited flow
+ * counts, and its URL passes WA_ALLOW_LOCAL_URLS.  The URL is copied to
+ * url.  0 otherwise.
  */
 int
-cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+cfg_agent_known_in(const struct cfg *c, const char *flow_path, const char *x,
+    char *url, size_t urlsz)
 {
 	json_error_t	 je;
 	json_t		*root;
@@ -760,8 +762,10 @@ cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
 
 	if (cfg_agent_find(c, x, url, urlsz))
 		return url_agent_ok(url, c->allow_local, &why);
-	if (c->flow_file == NULL ||
-	    (root = json_load_file(c->flow_file, 0, &je)) == NULL)
+	if (flow_path == NULL)
+		flow_path = c->flow_file;
+	if (flow_path == NULL ||
+	    (root = json_load_file(flow_path, 0, &je)) == NULL)
 		return 0;
 	flow_url = json_string_value(json_object_get(root, "agent_url"));
 	if (flow_url != NULL && strcmp(flow_url, x) == 0 &&
@@ -769,6 +773,13 @@ cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
 		ok = url_agent_ok(url, c->allow_local, &why);
 	json_decref(root);
 	return ok;
+}
+
+/* cfg_agent_known_in() with WA_FLOW_FILE. */
+int
+cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+{
+	return cfg_agent_known_in(c, NULL, x, url, urlsz);
 }
 
 /*

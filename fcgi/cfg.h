@@ -68,6 +68,8 @@ int	 cfg_media_disk_low(const struct cfg *);
 const char	*cfg_token(const struct cfg *, const char *env_name);
 int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);
+int	 cfg_agent_known_in(const struct cfg *, const char *flow_path,
+	    const char *name_or_url, char *url, size_t urlsz);
 int	 cfg_agent_find(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);
 
