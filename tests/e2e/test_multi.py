@@ -29,10 +29,10 @@ def flow(greeting):
         {"id": "person", "title": "Talk to a person", "action": "hand_off_person"}]}}}
 
 
-def wactl(s, *args, env=None):
+def wactl(s, *args, env=None, input=None):
     e = dict(s.env)
     e.update(env or {})
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=e,
+    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=e, input=input,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -41,7 +41,7 @@ def ok(r):
     return r
 
 
-def inbound(pnid, wa_id, text="hi"):
+def inbound(pnid, wa_id, text="hi", ts=None):
     doc = json.loads(fixture("text.json"))
     v = doc["entry"][0]["changes"][0]["value"]
     v["metadata"]["phone_number_id"] = pnid
@@ -49,13 +49,13 @@ def inbound(pnid, wa_id, text="hi"):
     m = v["messages"][0]
     m["from"] = wa_id
     m["id"] = "wamid.multi.%s.%s" % (wa_id, os.urandom(6).hex())
-    m["timestamp"] = str(int(time.time()))
+    m["timestamp"] = str(ts if ts is not None else int(time.time()))
     m["text"]["body"] = text
     return json.dumps(doc).encode()
 
 
-def post(s, pnid, wa_id, text="hi"):
-    st, _, body = s.post(inbound(pnid, wa_id, text))
+def post(s, pnid, wa_id, text="hi", ts=None):
+    st, _, body = s.post(inbound(pnid, wa_id, text, ts))
     assert st == 200, body
 
 
@@ -229,3 +229,24 @@ def test_bad_flow_of_a_number_stops_the_start_naming_both(graph, tmp_path):
         assert "number %s" % B in msg and str(fb) in msg
     finally:
         s.close()
+
+
+def test_tier_limit_is_the_numbers_own_tier(make, graph):
+    # WA_TIER_LIMIT says 2, but Meta reports number A at TIER_1K: its
+    # own tier counts (the reach is counted per number as before).
+    s = make(WA_TIER_LIMIT="2")
+    graph.set_number(A, dict(NODE, messaging_limit_tier="TIER_1K"), token=TOKEN_A)
+    ok(wactl(s, "numbers", "add", A, "--label", "default"))
+    assert s.q("SELECT messaging_limit_tier t FROM numbers WHERE phone_number_id = ?", A)[0]["t"] \
+        == "TIER_1K"
+    old = int(time.time()) - 30 * 3600
+    who = ["15550600%03d" % i for i in range(3)]
+    for w in who:
+        post(s, A, w, ts=old)
+    s.wait_applied()
+    for w in who:
+        r = wactl(s, "send", input=json.dumps({
+            "to": w, "type": "template",
+            "template": {"name": "order_update", "language": {"code": "en_US"}}}))
+        assert r.returncode == 0, r.stderr
+    assert len(s.q("SELECT 1 FROM outbox WHERE business_initiated = 1")) == 3
