@@ -31,8 +31,13 @@ same traffic spread over BENCH_NUMBERS (20) business numbers, customer by
 customer; every other number runs its own flow file (a copy of the
 default) and sends with its own token (WHATSAPP_ACCESS_TOKEN_N<k>, the
 fake Graph taking only that one for it), the rest WA_FLOW_FILE and
-WHATSAPP_ACCESS_TOKEN; each number sends at WA_SEND_RATE.  Printed beside
-the one-number figure with their ratio.  `bench.py numbers` (`sh
+WHATSAPP_ACCESS_TOKEN.  The numbers share the one number's 80 replies a
+second (each sends at 80/BENCH_NUMBERS, wactl numbers --rate), so that
+the figure compares the work per webhook, not the volume of replies the
+fake Graph (a Python process on the same cores) must take;
+BENCH_NUMBERS_RATE=each lets every number send at WA_SEND_RATE (20 times
+the replies a second, the fake's CPU included).  Printed beside the
+one-number figure with their ratio.  `bench.py numbers` (`sh
 bench/run.sh numbers`) runs only these two, one after the other.
 
 BENCH_QUICK=1 shrinks every duration and size (for checking the bench, not
@@ -69,6 +74,8 @@ THREADS = 2
 SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PNID = "200300400500600"        # the Stack's WHATSAPP_PHONE_NUMBER_ID
 NUMBERS = int(os.environ.get("BENCH_NUMBERS", "20"))
+RATE_EACH = os.environ.get("BENCH_NUMBERS_RATE", "shared") == "each"
+SEND_RATE = 80                  # WA_SEND_RATE's default
 NODE = {"display_phone_number": "+1 555-010-0000", "verified_name": "Bench",
         "quality_rating": "GREEN", "messaging_limit_tier": "TIER_1K",
         "throughput": {"level": "STANDARD"}, "status": "CONNECTED"}
@@ -293,9 +300,13 @@ def add_numbers(s, graph, n):
     """Numbers 2..n of pnids(n) in s's numbers table (before it starts):
     every other one with a flow file and a token of its own."""
     wactl = os.path.join(BUILD, "wactl")
+    rate = [] if RATE_EACH else ["--rate", str(max(1, SEND_RATE // n))]
     subprocess.run([wactl, "migrate"], env=s.env, check=True, capture_output=True)
+    if rate:
+        subprocess.run([wactl, "numbers", "edit", "default"] + rate, env=s.env, check=True,
+                       capture_output=True)
     for k, pnid in enumerate(pnids(n)[1:], 1):
-        args = [wactl, "numbers", "add", pnid, "--label", "n%d" % k]
+        args = [wactl, "numbers", "add", pnid, "--label", "n%d" % k] + rate
         token = None
         if k % 2:
             flow = os.path.join(s.state, "flow-%d.json" % k)
@@ -411,7 +422,8 @@ def worker_rate(graph, bot, n):
 
 def numbers_case(graph):
     """FULL, WA_BOT=on: one number, then the same traffic over NUMBERS."""
-    print(" synchronous=FULL, WA_BOT=on: 1 number, then %d numbers" % NUMBERS)
+    print(" synchronous=FULL, WA_BOT=on: 1 number, then %d numbers (sending at %s)"
+          % (NUMBERS, "WA_SEND_RATE each" if RATE_EACH else "WA_SEND_RATE in all"))
     one = run_mode(graph, "FULL", "on", False)["ours"]["median"]
     many = run_mode(graph, "FULL", "on", False, NUMBERS)["ours"]["median"]
     print("  %-26s %d numbers / 1 number: %.3f (%.0f vs %.0f 2xx/s)"
@@ -447,7 +459,8 @@ def main():
                          CORES, o / max(r["python_fair"]["median"], 1)))
             if sync == "FULL" and bot == "on":
                 # Issue 13: the same traffic over many numbers, beside it.
-                print(" synchronous=FULL, WA_BOT=on, %d numbers" % NUMBERS)
+                print(" synchronous=FULL, WA_BOT=on, %d numbers (sending at %s)"
+                      % (NUMBERS, "WA_SEND_RATE each" if RATE_EACH else "WA_SEND_RATE in all"))
                 many = run_mode(graph, sync, bot, False, NUMBERS)["ours"]["median"]
                 print("  %-26s %d numbers / 1 number: %.3f (%.0f vs %.0f 2xx/s)"
                       % ("", NUMBERS, many / max(r["ours"]["median"], 1), many,

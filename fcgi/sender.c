@@ -291,8 +291,9 @@ number_load(struct sender *s, struct number *n, int64_t now)
 	(void)strlcpy(n->token_sha, sha, sizeof(n->token_sha));
 	explicit_bzero(sha, sizeof(sha));
 	n->checked = 0;		/* paused() reads sender_status again */
-	if (n->removed)
-		return 0;
+	if (n->removed)		/* nothing is sent: no pause to show */
+		return prc == 1 ? db_sender_resume(s->db, n->pnid, now / 1000) :
+		    0;
 	if (n->token < 0) {
 		if (!n->told)
 			log_warnx("number %s: its token variable %s is not set "
@@ -628,6 +629,7 @@ retry:
 	case GRAPH_BREAKER:
 		n->paused = 1;
 		n->checked = now;
+		n->resume_ms = now + BREAKER_S * 1000LL;
 		if (db_sender_pause(s->db, sl->it.pnid, "spam_limit", r->code,
 		    now / 1000 + BREAKER_S, NULL, (int64_t)time(NULL)) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + BREAKER_S * 1000LL,
