@@ -31,13 +31,12 @@ same traffic spread over BENCH_NUMBERS (20) business numbers, customer by
 customer; every other number runs its own flow file (a copy of the
 default) and sends with its own token (WHATSAPP_ACCESS_TOKEN_N<k>, the
 fake Graph taking only that one for it), the rest WA_FLOW_FILE and
-WHATSAPP_ACCESS_TOKEN.  The numbers share the one number's 80 replies a
-second (each sends at 80/BENCH_NUMBERS, wactl numbers --rate), so that
-the figure compares the work per webhook, not the volume of replies the
-fake Graph (a Python process on the same cores) must take;
-BENCH_NUMBERS_RATE=each lets every number send at WA_SEND_RATE (20 times
-the replies a second, the fake's CPU included).  Printed beside the
-one-number figure with their ratio.  `bench.py numbers` (`sh
+WHATSAPP_ACCESS_TOKEN.  Each number sends at WA_SEND_RATE, as by default
+(up to 20 times the replies a second of one number, which the fake Graph,
+a Python process on the same cores, must take too);
+BENCH_NUMBERS_RATE=shared makes them share the one number's 80 a second
+(wactl numbers --rate 80/BENCH_NUMBERS), to compare the work per webhook
+alone.  Printed beside the one-number figure with their ratio.  `bench.py numbers` (`sh
 bench/run.sh numbers`) runs only these two, one after the other.
 
 BENCH_QUICK=1 shrinks every duration and size (for checking the bench, not
@@ -74,7 +73,7 @@ THREADS = 2
 SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PNID = "200300400500600"        # the Stack's WHATSAPP_PHONE_NUMBER_ID
 NUMBERS = int(os.environ.get("BENCH_NUMBERS", "20"))
-RATE_EACH = os.environ.get("BENCH_NUMBERS_RATE", "shared") == "each"
+RATE_EACH = os.environ.get("BENCH_NUMBERS_RATE", "each") != "shared"
 SEND_RATE = 80                  # WA_SEND_RATE's default
 NODE = {"display_phone_number": "+1 555-010-0000", "verified_name": "Bench",
         "quality_rating": "GREEN", "messaging_limit_tier": "TIER_1K",
