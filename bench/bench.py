@@ -26,12 +26,27 @@ indexed everything (and says how long that took), so one run's backlog
 does not slow the next; the peers are measured first, while our worker
 idles.
 
+Many numbers (issue 13): the case FULL, WA_BOT=on is run again with the
+same traffic spread over BENCH_NUMBERS (20) business numbers, customer by
+customer; every other number runs its own flow file (a copy of the
+default) and sends with its own token (WHATSAPP_ACCESS_TOKEN_N<k>, the
+fake Graph taking only that one for it), the rest WA_FLOW_FILE and
+WHATSAPP_ACCESS_TOKEN.  Each number sends at WA_SEND_RATE, as by default
+(up to 20 times the replies a second of one number, which the fake Graph,
+a Python process on the same cores, must take too);
+BENCH_NUMBERS_RATE=shared makes them share the one number's 80 a second
+(wactl numbers --rate 80/BENCH_NUMBERS), to compare the work per webhook
+alone.  Printed beside the one-number figure with their ratio.  `bench.py numbers` (`sh
+bench/run.sh numbers`) runs only these two, one after the other.
+
 BENCH_QUICK=1 shrinks every duration and size (for checking the bench, not
 for figures)."""
 import hashlib
 import hmac
+import json
 import os
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -57,6 +72,13 @@ CORES = os.cpu_count() or 1
 THREADS = 2
 SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PNID = "200300400500600"        # the Stack's WHATSAPP_PHONE_NUMBER_ID
+NUMBERS = int(os.environ.get("BENCH_NUMBERS", "20"))
+RATE_EACH = os.environ.get("BENCH_NUMBERS_RATE", "each") != "shared"
+SEND_RATE = 80                  # WA_SEND_RATE's default
+NODE = {"display_phone_number": "+1 555-010-0000", "verified_name": "Bench",
+        "quality_rating": "GREEN", "messaging_limit_tier": "TIER_1K",
+        "throughput": {"level": "STANDARD"}, "status": "CONNECTED"}
+FLOW = os.path.join(os.path.dirname(HERE), "deploy", "flows", "default.json")
 
 # A customer's session: the menu, the orders list, the lookup prompt, the
 # lookup; the default flow answers each message.
@@ -71,9 +93,15 @@ BODY = ('{"object":"whatsapp_business_account","entry":[{"id":"100200300400500",
 _next_id = [0]       # message and customer numbers never repeat in a run of the bench
 
 
-def body(i, ts):
+def pnids(n):
+    """The phone_number_ids of n business numbers, the Stack's first."""
+    return [PNID] + ["2003004%08d" % k for k in range(1, n)]
+
+
+def body(i, ts, numbers=(PNID,)):
     """The i-th message of the bench: customer i // 4, message i % 4 of
-    that customer's session, Meta's timestamp ts (unix seconds)."""
+    that customer's session, Meta's timestamp ts (unix seconds), written to
+    one of numbers (customer by customer)."""
     who, j = divmod(i, 4)
     sender = "1555%07d" % who
     order = 10000 + who % 90000
@@ -82,10 +110,11 @@ def body(i, ts):
         text = opener % order if "%d" in opener else opener
     else:
         text = "1" if j < 3 else str(order)
-    return (BODY % (PNID, who, sender, sender, "%012dBENCH" % i, ts - 3 + j, text)).encode()
+    return (BODY % (numbers[who % len(numbers)], who, sender, sender, "%012dBENCH" % i, ts - 3 + j,
+                    text)).encode()
 
 
-def make_bodies(path, n):
+def make_bodies(path, n, numbers=(PNID,)):
     """n fresh bodies (new customers, new wamids, stamped now) signed as
     Meta signs them, in a file for post.lua and openloop."""
     first = _next_id[0]
@@ -94,7 +123,7 @@ def make_bodies(path, n):
     key = SECRET.encode()
     with open(path, "wb") as f:
         for i in range(first, first + n):
-            b = body(i, ts)
+            b = body(i, ts, numbers)
             f.write(b"sha256=" + hmac.new(key, b, hashlib.sha256).hexdigest().encode()
                     + b"\t" + b + b"\n")
     return path
@@ -266,15 +295,39 @@ def wait_peers(s):
             time.sleep(0.1)
 
 
-def run_mode(graph, sync, bot, peers):
-    """Ours with WA_SYNCHRONOUS=sync and WA_BOT=bot; the peers too when
-    asked, measured first, while our worker has nothing to do (after
-    ours it would still be sending the bot's replies at 80/s and take CPU
-    from them)."""
+def add_numbers(s, graph, n):
+    """Numbers 2..n of pnids(n) in s's numbers table (before it starts):
+    every other one with a flow file and a token of its own."""
+    wactl = os.path.join(BUILD, "wactl")
+    rate = [] if RATE_EACH else ["--rate", str(max(1, SEND_RATE // n))]
+    subprocess.run([wactl, "migrate"], env=s.env, check=True, capture_output=True)
+    if rate:
+        subprocess.run([wactl, "numbers", "edit", "default"] + rate, env=s.env, check=True,
+                       capture_output=True)
+    for k, pnid in enumerate(pnids(n)[1:], 1):
+        args = [wactl, "numbers", "add", pnid, "--label", "n%d" % k] + rate
+        token = None
+        if k % 2:
+            flow = os.path.join(s.state, "flow-%d.json" % k)
+            shutil.copyfile(FLOW, flow)
+            token = "bench-token-%d" % k
+            s.env["WHATSAPP_ACCESS_TOKEN_N%d" % k] = token
+            args += ["--flow", flow, "--token-env", "WHATSAPP_ACCESS_TOKEN_N%d" % k]
+        graph.set_number(pnid, NODE, token=token)
+        subprocess.run(args, env=s.env, check=True, capture_output=True)
+
+
+def run_mode(graph, sync, bot, peers, numbers=1):
+    """Ours with WA_SYNCHRONOUS=sync and WA_BOT=bot, its webhooks spread
+    over numbers business numbers; the peers too when asked, measured
+    first, while our worker has nothing to do (after ours it would still
+    be sending the bot's replies at 80/s and take CPU from them)."""
     s = stack(graph, sync, bot)
     bodies = os.path.join(BUILD, "bench-bodies.txt")
     procs = []
     try:
+        if numbers > 1:
+            add_numbers(s, graph, numbers)
         s.start()
         base = "http://127.0.0.1:%d" % s.port
         res = {}
@@ -292,18 +345,22 @@ def run_mode(graph, sync, bot, peers):
             for p in procs:
                 p.wait(10)
         graph.reset()
+        for k, pnid in enumerate(pnids(numbers)[1:], 1):     # reset forgot them
+            graph.set_number(pnid, NODE, token="bench-token-%d" % k if k % 2 else None)
         o = Ours(s)
         m = measure("ours", base + "/api/whatsapp/webhook", s.port, "/api/whatsapp/webhook",
-                    lambda: make_bodies(bodies, BODIES), o)
+                    lambda: make_bodies(bodies, BODIES, pnids(numbers)), o)
         res["ours"] = m
-        show("ours, WA_BOT=%s" % bot, m)
+        show("ours, WA_BOT=%s%s" % (bot, ", %d numbers" % numbers if numbers > 1 else ""), m)
         inbound = s.q("SELECT count(*) n FROM messages WHERE direction = 'in'")[0]["n"]
         replies = s.q("SELECT count(*) n FROM outbox WHERE source = 'bot'")[0]["n"]
+        refused = sum(1 for r in graph.requests("/v") if r["status"] != 200)
         print("  %-26s applied and indexed %.0f messages/s over load + catch-up (range %.0f-%.0f); "
               "catch-up after a run %.1f s (median); %d inbound messages, %d bot replies queued, "
-              "%d sent to the fake Graph"
+              "%d sent to the fake Graph (%d refused), from %d numbers"
               % ("", statistics.median(o.applied_rate), min(o.applied_rate), max(o.applied_rate),
-                 statistics.median(o.catch_up), inbound, replies, graph.count()))
+                 statistics.median(o.catch_up), inbound, replies, graph.count(), refused,
+                 s.q("SELECT count(DISTINCT phone_number_id) n FROM outbox")[0]["n"]))
         if peers:
             for name, tag in (("empty", "empty FastCGI responder"),
                               ("python", "python, async def, 2 w"),
@@ -362,7 +419,19 @@ def worker_rate(graph, bot, n):
         s.close()
 
 
+def numbers_case(graph):
+    """FULL, WA_BOT=on: one number, then the same traffic over NUMBERS."""
+    print(" synchronous=FULL, WA_BOT=on: 1 number, then %d numbers (sending at %s)"
+          % (NUMBERS, "WA_SEND_RATE each" if RATE_EACH else "WA_SEND_RATE in all"))
+    one = run_mode(graph, "FULL", "on", False)["ours"]["median"]
+    many = run_mode(graph, "FULL", "on", False, NUMBERS)["ours"]["median"]
+    print("  %-26s %d numbers / 1 number: %.3f (%.0f vs %.0f 2xx/s)"
+          % ("", NUMBERS, many / max(one, 1), many, one))
+    sys.stdout.flush()
+
+
 def main():
+    only_numbers = sys.argv[1:] == ["numbers"]
     for tool in ("wrk", os.path.join(BUILD, "openloop"), os.path.join(BUILD, "empty_fcgi")):
         if subprocess.run(["sh", "-c", "command -v %s" % tool], capture_output=True).returncode:
             raise SystemExit("bench.py: %s is missing (make bench builds it)" % tool)
@@ -374,6 +443,9 @@ def main():
     sys.stdout.flush()
     graph = FakeGraph(token="test-token")
     try:
+        if only_numbers:
+            numbers_case(graph)
+            return
         for sync, bot, peers in (("FULL", "on", True), ("FULL", "off", False),
                                  ("NORMAL", "on", True)):
             print(" synchronous=%s, WA_BOT=%s" % (sync, bot))
@@ -384,6 +456,14 @@ def main():
                       "ours/python (def, %d w) %.1f"
                       % ("", o / max(r["empty"]["median"], 1), o / max(r["python"]["median"], 1),
                          CORES, o / max(r["python_fair"]["median"], 1)))
+            if sync == "FULL" and bot == "on":
+                # Issue 13: the same traffic over many numbers, beside it.
+                print(" synchronous=FULL, WA_BOT=on, %d numbers (sending at %s)"
+                      % (NUMBERS, "WA_SEND_RATE each" if RATE_EACH else "WA_SEND_RATE in all"))
+                many = run_mode(graph, sync, bot, False, NUMBERS)["ours"]["median"]
+                print("  %-26s %d numbers / 1 number: %.3f (%.0f vs %.0f 2xx/s)"
+                      % ("", NUMBERS, many / max(r["ours"]["median"], 1), many,
+                         r["ours"]["median"]))
         for bot in ("on", "off"):
             worker_rate(graph, bot, max(1000, BACKLOG // 10))      # warm-up, not counted
             runs = []

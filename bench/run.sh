@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
 # missing (bench only), builds the open-loop load generator, then runs
-# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py.
+# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py
+# (`run.sh numbers`: bench.py's webhook case over 1 and 20 numbers only).
 # BENCH_QUICK=1 shrinks every duration and data set (to check the bench,
 # not for figures).  `run.sh api` (`make bench-api`) runs only
 # api_bench.py, e.g. at 10 M messages on a kept database:
@@ -23,6 +24,10 @@ if [ -n "${missing:-}" ]; then
 fi
 # wrk2 is not packaged in Debian 12: bench/openloop.c does its open loop.
 ${CC:-cc} -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/openloop" bench/openloop.c
+# `run.sh numbers`: only the webhook case over 1 and BENCH_NUMBERS numbers.
+if [ "${1:-}" = numbers ]; then
+	exec env BUILD_DIR="$build" /usr/bin/python3 bench/bench.py numbers
+fi
 BUILD_DIR=$build /usr/bin/python3 bench/bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/send_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/api_bench.py

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "policy.h"
 #include "req.h"
 
 #define TIER_SPAN_MS	(24LL * 3600 * 1000)	/* reference 9.3: 24 h */
@@ -72,7 +73,7 @@ enrich(struct db *db, json_t *n, json_t *paused, int64_t now_ms)
 	int64_t		 lim, max, used = 0;
 	int		 already;
 
-	lim = db_health_tier_limit(text_of(n, "tier"));
+	lim = policy_tier_reach(text_of(n, "tier"));
 	max = json_integer_value(json_object_get(n,
 	    "max_daily_conversations"));
 	if (lim < 0 && max > 0)
@@ -255,7 +256,7 @@ api_numbers_metrics(struct call *c, struct buf *b)
 			err |= buf_printf(b, "wa_number_tier_limit{number="
 			    "\"%s\"} %lld\n", label,
 			    (long long)json_integer_value(lim)) == -1;
-		else if (db_health_tier_limit(text_of(n, "tier")) == 0 ||
+		else if (policy_tier_reach(text_of(n, "tier")) == 0 ||
 		    json_integer_value(json_object_get(n,
 		    "max_daily_conversations")) == -1)
 			err |= buf_printf(b, "wa_number_tier_limit{number="

@@ -7,9 +7,16 @@
  * what became of each entry and commits.  An entry that trips the
  * database is marked failed on its own, so it cannot block the journal
  * behind it.
+ *
+ * Webhooks for a phone_number_id that is not in the numbers table (or
+ * was removed) are applied all the same (nothing is dropped); the log
+ * says so once per number per start, then at most every 10 minutes.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <bsd/string.h>
 
 #include "apply.h"
 #include "buf.h"
@@ -26,6 +33,18 @@
 #define ERROR_MAX	2000	/* bytes of failure reasons kept per entry */
 #define BEAT_MS		1000	/* the heartbeat is written this often */
 #define SLOW_US		100000	/* a lock held longer is logged */
+#define SEEN_CHECK_MS	60000	/* a number's row is looked at this often */
+#define SEEN_WARN_MS	600000	/* an unknown number is logged this often */
+#define SEEN_MAX	4096	/* numbers remembered; past it: not logged */
+
+/* A phone_number_id webhooks came for, and whether it is configured. */
+struct seen {
+	char		 pnid[32];
+	int		 known;		/* in the numbers table, not removed */
+	int		 removed;	/* in it, removed */
+	int64_t		 checked;	/* when its row was read, ms */
+	int64_t		 warned;	/* when it was logged, ms; 0 never */
+};
 
 /* A pending journal entry, parsed before the write lock is taken. */
 struct entry {
@@ -54,6 +73,8 @@ struct apply {
 	struct entry	 e[AHEAD_MAX];
 	int		 head, n;
 	size_t		 bytes;		/* sum of their body lengths */
+	struct seen	*seen;		/* from malloc() */
+	size_t		 nseen, capseen;
 };
 
 /* The i-th entry read ahead, 0 the oldest. */
@@ -110,6 +131,58 @@ ahead_fill(struct apply *a, int in_txn)
 	return 0;
 }
 
+/*
+ * Notes that webhooks for pnid are applied: one for a number that is not
+ * configured (or was removed) is logged once, then at most every
+ * SEEN_WARN_MS.  Reads the numbers table inside the open transaction at
+ * most every SEEN_CHECK_MS per number.  0, or -1 on a database error.
+ */
+static int
+seen_number(struct apply *a, const char *pnid, int64_t now)
+{
+	struct db_number	 row;
+	struct seen		*sn = NULL, *t;
+	size_t			 i, len = strlen(pnid);
+	int			 rc;
+
+	if (len == 0 || len >= sizeof(sn->pnid) ||
+	    strspn(pnid, "0123456789") != len)
+		return 0;	/* not an id: nothing to say */
+	for (i = 0; i < a->nseen; i++)
+		if (strcmp(a->seen[i].pnid, pnid) == 0) {
+			sn = &a->seen[i];
+			break;
+		}
+	if (sn == NULL) {
+		if (a->nseen >= SEEN_MAX)
+			return 0;
+		if (a->nseen == a->capseen) {
+			if ((t = reallocarray(a->seen, a->capseen ?
+			    a->capseen * 2 : 8, sizeof(*t))) == NULL)
+				return 0;	/* only the log line is lost */
+			a->seen = t;
+			a->capseen = a->capseen ? a->capseen * 2 : 8;
+		}
+		sn = &a->seen[a->nseen++];
+		memset(sn, 0, sizeof(*sn));
+		(void)strlcpy(sn->pnid, pnid, sizeof(sn->pnid));
+	}
+	if (sn->checked == 0 || now - sn->checked >= SEEN_CHECK_MS) {
+		if ((rc = db_number_get(a->db, pnid, &row)) == -1)
+			return -1;
+		rc = rc == 1 && strcmp(row.pnid, pnid) == 0;
+		sn->known = rc && row.removed_at == 0;
+		sn->removed = rc && row.removed_at != 0;
+		sn->checked = now;
+	}
+	if (sn->known || (sn->warned != 0 && now - sn->warned < SEEN_WARN_MS))
+		return 0;
+	sn->warned = now;
+	log_warnx("webhooks for number %s which is %s (wactl numbers add %s)",
+	    pnid, sn->removed ? "removed" : "not configured", pnid);
+	return 0;
+}
+
 /* Applies one parsed journal entry inside the open transaction.  0 or -1. */
 static int
 apply_entry(struct apply *a, const struct entry *e)
@@ -119,6 +192,7 @@ apply_entry(struct apply *a, const struct entry *e)
 	struct policy_verdict	 v;
 	const char		*state, *w;
 	struct db_tally		 t = { 0, 0, 0, 0 };
+	const char		*last = NULL;
 	size_t			 i;
 
 	if (!e->parsed) {
@@ -132,6 +206,12 @@ apply_entry(struct apply *a, const struct entry *e)
 		const struct wh_item *it = &e->b.items[i];
 
 		t.total++;
+		if (it->phone_number_id != NULL && (last == NULL ||
+		    strcmp(last, it->phone_number_id) != 0)) {
+			last = it->phone_number_id;
+			/* A failed look-up costs only the log line. */
+			(void)seen_number(a, last, clock_mono_ms());
+		}
 		if (db_savepoint(d) == -1)
 			goto fail;
 		policy_verdict(it, a->stop_words, a->start_words, &v);
@@ -221,6 +301,7 @@ apply_free(struct apply *a)
 	if (a == NULL)
 		return;
 	ahead_drop(a, a->n);
+	free(a->seen);
 	free(a);
 }
 

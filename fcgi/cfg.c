@@ -6,6 +6,12 @@
  * key's default, bounds and validator; an unknown key in the file, an
  * out-of-range value or a missing secret is an error whose message names
  * the variable and where to get it.
+ *
+ * Besides the keys of the table, the tokens of further business numbers
+ * may be set, each in a variable WHATSAPP_ACCESS_TOKEN_<LABEL> (A-Z, 0-9,
+ * _) that a number names (wactl numbers --token-env).  They are secrets
+ * like WHATSAPP_ACCESS_TOKEN: checked the same way, never printed, wiped
+ * by cfg_clear(), and never kept by the responders.
  */
 #include <sys/statvfs.h>
 
@@ -16,11 +22,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <jansson.h>
 
 #include "cfg.h"
 #include "url.h"
+
+extern char **environ;
+
+#define XTOKEN_PREFIX	"WHATSAPP_ACCESS_TOKEN_"
+#define XTOKEN_NAME_MAX	127		/* as a number's token_env */
+#define XTOKENS_MAX	1024		/* WHATSAPP_ACCESS_TOKEN_* at most */
 
 enum ctype {
 	CT_SECRET,	/* non-empty token without spaces, never printed */
@@ -181,6 +194,129 @@ key_find(const char *name, size_t len)
 	return NULL;
 }
 
+/* 1 when name[0..len) is WHATSAPP_ACCESS_TOKEN_ and 1+ of A-Z, 0-9, _. */
+static int
+xtoken_name(const char *name, size_t len)
+{
+	size_t	 p = sizeof(XTOKEN_PREFIX) - 1, i;
+
+	if (len <= p || len > XTOKEN_NAME_MAX ||
+	    strncmp(name, XTOKEN_PREFIX, p) != 0)
+		return 0;
+	for (i = p; i < len; i++)
+		if (!isupper((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+/*
+ * Sets the token variable name[0..len) of c to v (a later value replaces
+ * an earlier one: the environment's the file's).  0, or -1 with err set.
+ */
+static int
+xtoken_set(struct cfg *c, const char *name, size_t len, const char *v,
+    char *err, size_t errsz)
+{
+	struct cfg_xtoken	*t;
+	size_t			 i;
+	char			*val;
+
+	if ((val = strdup(v)) == NULL)
+		goto oom;
+	for (i = 0; i < c->nxtokens; i++)
+		if (strlen(c->xtokens[i].name) == len &&
+		    strncmp(c->xtokens[i].name, name, len) == 0) {
+			explicit_bzero(c->xtokens[i].value,
+			    strlen(c->xtokens[i].value));
+			free(c->xtokens[i].value);
+			c->xtokens[i].value = val;
+			return 0;
+		}
+	if (c->nxtokens >= XTOKENS_MAX) {
+		explicit_bzero(val, strlen(val));
+		free(val);
+		(void)snprintf(err, errsz, "more than %d WHATSAPP_ACCESS_TOKEN_* "
+		    "variables", XTOKENS_MAX);
+		return -1;
+	}
+	if ((t = reallocarray(c->xtokens, c->nxtokens + 1, sizeof(*t))) ==
+	    NULL) {
+		explicit_bzero(val, strlen(val));
+		free(val);
+		goto oom;
+	}
+	c->xtokens = t;
+	t = &c->xtokens[c->nxtokens];
+	if ((t->name = strndup(name, len)) == NULL) {
+		explicit_bzero(val, strlen(val));
+		free(val);
+		goto oom;
+	}
+	t->value = val;
+	c->nxtokens++;
+	return 0;
+oom:
+	(void)snprintf(err, errsz, "out of memory reading the configuration");
+	return -1;
+}
+
+/* Wipes and frees every WHATSAPP_ACCESS_TOKEN_* of c. */
+static void
+xtokens_clear(struct cfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nxtokens; i++) {
+		explicit_bzero(c->xtokens[i].value, strlen(c->xtokens[i].value));
+		free(c->xtokens[i].value);
+		free(c->xtokens[i].name);
+	}
+	free(c->xtokens);
+	c->xtokens = NULL;
+	c->nxtokens = 0;
+}
+
+/*
+ * WHATSAPP_ACCESS_TOKEN_* of the environment over those of the file,
+ * then every one checked as a secret (an empty one is unset: its
+ * number's messages wait).  0, or -1 with err naming the variable.
+ */
+static int
+xtokens_load(struct cfg *c, char *err, size_t errsz)
+{
+	char		**e;
+	const char	 *eq, *p;
+	size_t		  i;
+
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    !xtoken_name(*e, (size_t)(eq - *e)))
+			continue;
+		if (xtoken_set(c, *e, (size_t)(eq - *e), eq + 1, err,
+		    errsz) == -1)
+			return -1;
+	}
+	for (i = 0; i < c->nxtokens; i++) {
+		p = c->xtokens[i].value;
+		if (strlen(p) > 1024) {
+			(void)snprintf(err, errsz, "%s is longer than 1024 "
+			    "characters: set it to the number's access token",
+			    c->xtokens[i].name);
+			return -1;
+		}
+		for (; *p; p++)
+			if (!isgraph((unsigned char)*p)) {
+				/* Named, never echoed. */
+				(void)snprintf(err, errsz, "%s contains spaces "
+				    "or control characters: set it to the "
+				    "number's access token", c->xtokens[i].name);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 /*
  * Checks a WA_AGENTS list: name=url pairs split by commas, names of
  * 1-32 letters, digits, - and _, each once; each URL strict (url.c),
@@ -328,11 +464,13 @@ check(const struct ckey *k, const char *v, long *num)
 }
 
 /*
- * Reads the env file into vals[] (strings from malloc, indexed like keys[]).
- * Returns 0 or -1 with err set.
+ * Reads the env file into vals[] (strings from malloc, indexed like keys[])
+ * and the numbers' WHATSAPP_ACCESS_TOKEN_* into c.  Returns 0 or -1 with
+ * err set.
  */
 static int
-read_file(const char *path, char **vals, char *err, size_t errsz)
+read_file(struct cfg *c, const char *path, char **vals, char *err,
+    size_t errsz)
 {
 	FILE		*f;
 	char		 line[4096], iobuf[8192], *k, *v, *eq, *e;
@@ -376,7 +514,8 @@ read_file(const char *path, char **vals, char *err, size_t errsz)
 		v = eq + 1;
 		for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
 			e[-1] = '\0';
-		if ((ck = key_find(k, strlen(k))) == NULL) {
+		ck = key_find(k, strlen(k));
+		if (ck == NULL && !xtoken_name(k, strlen(k))) {
 			(void)snprintf(err, errsz, "%s:%zu: unknown setting %.64s",
 			    path, lineno, k);
 			goto fail;
@@ -386,6 +525,11 @@ read_file(const char *path, char **vals, char *err, size_t errsz)
 		    v[len - 1] == v[0]) {
 			v[len - 1] = '\0';
 			v++;
+		}
+		if (ck == NULL) {
+			if (xtoken_set(c, k, strlen(k), v, err, errsz) == -1)
+				goto fail;
+			continue;
 		}
 		free(vals[ck - keys]);
 		if ((vals[ck - keys] = strdup(v)) == NULL) {
@@ -431,7 +575,12 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 
 	memset(c, 0, sizeof(*c));
 	if ((file = getenv("WA_ENV_FILE")) != NULL && *file != '\0' &&
-	    read_file(file, vals, err, errsz) == -1)
+	    read_file(c, file, vals, err, errsz) == -1)
+		goto fail;
+	/* The responders keep no access token at all (see below). */
+	if (need & CFG_NEED_RESPONDER)
+		xtokens_clear(c);
+	else if (xtokens_load(c, err, errsz) == -1)
 		goto fail;
 	for (i = 0; i < NKEYS; i++) {
 		/*
@@ -544,6 +693,7 @@ cfg_clear(struct cfg *c)
 	wipe(&c->flow_file);
 	wipe(&c->agent_secret);
 	wipe(&c->agents);
+	xtokens_clear(c);
 }
 
 /*
@@ -599,12 +749,14 @@ cfg_media_disk_low(const struct cfg *c)
 
 /*
  * 1 when x names an agent the operator configured (DESIGN rule 9): a
- * WA_AGENTS name or URL, or the agent_url of the flow file (read now,
- * so an edited flow counts), and its URL passes WA_ALLOW_LOCAL_URLS.
- * The URL is copied to url.  0 otherwise.
+ * WA_AGENTS name or URL, or the agent_url of the flow file flow_path
+ * (a number's own; NULL: WA_FLOW_FILE), read now so that an edited flow
+ * counts, and its URL passes WA_ALLOW_LOCAL_URLS.  The URL is copied to
+ * url.  0 otherwise.
  */
 int
-cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+cfg_agent_known_in(const struct cfg *c, const char *flow_path, const char *x,
+    char *url, size_t urlsz)
 {
 	json_error_t	 je;
 	json_t		*root;
@@ -613,8 +765,10 @@ cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
 
 	if (cfg_agent_find(c, x, url, urlsz))
 		return url_agent_ok(url, c->allow_local, &why);
-	if (c->flow_file == NULL ||
-	    (root = json_load_file(c->flow_file, 0, &je)) == NULL)
+	if (flow_path == NULL)
+		flow_path = c->flow_file;
+	if (flow_path == NULL ||
+	    (root = json_load_file(flow_path, 0, &je)) == NULL)
 		return 0;
 	flow_url = json_string_value(json_object_get(root, "agent_url"));
 	if (flow_url != NULL && strcmp(flow_url, x) == 0 &&
@@ -624,19 +778,33 @@ cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
 	return ok;
 }
 
+/* cfg_agent_known_in() with WA_FLOW_FILE. */
+int
+cfg_agent_known(const struct cfg *c, const char *x, char *url, size_t urlsz)
+{
+	return cfg_agent_known_in(c, NULL, x, url, urlsz);
+}
+
 /*
  * The access token held by the variable env_name (a number's token_env):
- * WHATSAPP_ACCESS_TOKEN as loaded (environment or WA_ENV_FILE), any
- * other from the environment.  NULL when unset or empty.  Never logged.
+ * WHATSAPP_ACCESS_TOKEN and WHATSAPP_ACCESS_TOKEN_<LABEL> as loaded (the
+ * environment over WA_ENV_FILE), any other name from the environment.
+ * NULL when unset or empty (and always in a responder, which keeps no
+ * token).  Never logged.
  */
 const char *
 cfg_token(const struct cfg *c, const char *env_name)
 {
-	const char *v;
+	const char	*v = NULL;
+	size_t		 i;
 
 	if (strcmp(env_name, "WHATSAPP_ACCESS_TOKEN") == 0)
 		v = c->access_token;
-	else
+	else if (xtoken_name(env_name, strlen(env_name))) {
+		for (i = 0; i < c->nxtokens; i++)
+			if (strcmp(c->xtokens[i].name, env_name) == 0)
+				v = c->xtokens[i].value;
+	} else
 		v = getenv(env_name);
 	return v != NULL && *v != '\0' ? v : NULL;
 }

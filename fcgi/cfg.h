@@ -10,6 +10,12 @@
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
 #define CFG_NEED_WORKER		0x02	/* access token, phone number id */
 
+/* A WHATSAPP_ACCESS_TOKEN_<LABEL> of a number (cfg_token()). */
+struct cfg_xtoken {
+	char	*name;			/* the variable */
+	char	*value;			/* its token, wiped by cfg_clear() */
+};
+
 struct cfg {
 	char	*app_secret;		/* WHATSAPP_APP_SECRET */
 	char	*verify_token;		/* WHATSAPP_VERIFY_TOKEN */
@@ -48,6 +54,8 @@ struct cfg {
 	long	 media_min_free_mb;	/* WA_MEDIA_MIN_FREE_MB: disk floor */
 	long	 media_per_contact_day;	/* WA_MEDIA_MAX_PER_CONTACT_DAY */
 	long	 template_sync_s;	/* WA_TEMPLATE_SYNC_S: 0 never */
+	struct cfg_xtoken *xtokens;	/* WHATSAPP_ACCESS_TOKEN_*, worker and wactl */
+	size_t	 nxtokens;
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
@@ -61,6 +69,8 @@ int	 cfg_media_disk_low(const struct cfg *);
 const char	*cfg_token(const struct cfg *, const char *env_name);
 int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);
+int	 cfg_agent_known_in(const struct cfg *, const char *flow_path,
+	    const char *name_or_url, char *url, size_t urlsz);
 int	 cfg_agent_find(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);
 

@@ -10,6 +10,13 @@
  * window), contacts who opted out (but confirms STOP and START), and
  * conversations handed to a person.  A conversation handed to an AI agent
  * gets an agent_requests row instead; the sender calls the agent.
+ *
+ * Each business number runs its own flow (issue 13): the numbers table's
+ * flow_path for an active number that has one, WA_FLOW_FILE for every
+ * other.  All are loaded and checked at start (a bad one stops the
+ * worker, naming the number and the file); a changed flow or a number
+ * given a flow later takes effect when the worker restarts (it does not
+ * reload on SIGHUP).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,10 +51,18 @@ struct note {
 	size_t	 seq;		/* arrival order, to keep sorting stable */
 };
 
+/* A number's own flow. */
+struct nflow {
+	char		 pnid[32];
+	struct flow	*flow;
+};
+
 struct chat {
 	struct db		*db;
 	const struct cfg	*cfg;
-	struct flow		*flow;
+	struct flow		*flow;		/* WA_FLOW_FILE */
+	struct nflow		*nflows;	/* by pnid, sorted; from malloc() */
+	size_t			 nnflows;
 	struct note		*notes;		/* from malloc() */
 	size_t			 n, cap;
 };
@@ -55,6 +70,7 @@ struct chat {
 /* What the data callbacks need. */
 struct ask {
 	struct chat	*c;
+	const struct flow *flow;	/* the number's */
 	const char	*pnid;
 	int64_t		 contact;
 	int64_t		 now;
@@ -172,15 +188,140 @@ agents_check(const struct cfg *cfg, char *err, size_t errsz)
 }
 
 /*
- * Loads WA_FLOW_FILE.  A flow that names an AI agent needs
- * WA_AGENT_SECRET.  Returns the chat (caller frees with chat_free()) or
- * NULL with a sentence in err.
+ * A flow that names an AI agent needs WA_AGENT_SECRET, and its agent_url
+ * must pass WA_ALLOW_LOCAL_URLS.  0, or -1 with a sentence in err.
+ */
+static int
+flow_agent_check(const struct cfg *cfg, const struct flow *f,
+    const char *path, char *err, size_t errsz)
+{
+	const char *why;
+
+	if ((f->agent_url != NULL || (cfg->agents != NULL &&
+	    cfg->agents[0] != '\0')) &&
+	    cfg->agent_secret[0] == '\0') {
+		(void)snprintf(err, errsz, "%s names an AI agent: set "
+		    "WA_AGENT_SECRET to a random string shared with it, so it "
+		    "can check that calls come from us",
+		    f->agent_url != NULL ? path : "WA_AGENTS");
+		return -1;
+	}
+	if (f->agent_url != NULL && !url_agent_ok(f->agent_url,
+	    cfg->allow_local, &why)) {
+		(void)snprintf(err, errsz, "%s: agent_url %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The numbers table's phone_number_ids, for chat_new(). */
+struct pnids {
+	char	(*v)[32];
+	size_t	  n;
+	int	  oom;
+};
+
+static void
+on_number(void *arg, const char *const *col)
+{
+	struct pnids	*l = arg;
+	char		(*v)[32];
+
+	/* Columns: pnid, ..., removed_at (7): a removed number runs none. */
+	if (l->oom || col[0] == NULL || strlen(col[0]) >= sizeof(*v) ||
+	    (col[7] != NULL && col[7][0] != '\0'))
+		return;
+	if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	l->v = v;
+	(void)strlcpy(l->v[l->n++], col[0], sizeof(*v));
+}
+
+static int
+nflow_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nflow *)a)->pnid,
+	    ((const struct nflow *)b)->pnid);
+}
+
+/*
+ * Loads the flow of every active number that names one.  0, or -1 with
+ * a sentence in err naming the number and its file.
+ */
+static int
+load_numbers(struct chat *c, char *err, size_t errsz)
+{
+	struct pnids		 l = { NULL, 0, 0 };
+	struct db_number	 row;
+	struct nflow		*nf;
+	char			 why[400];
+	size_t			 i;
+	int			 rc = -1;
+
+	if (db_number_list(c->db, on_number, &l) < 0 || l.oom) {
+		(void)snprintf(err, errsz, "cannot read the numbers table for "
+		    "their flows");
+		goto done;
+	}
+	if (l.n > 0 && (c->nflows = calloc(l.n, sizeof(*c->nflows))) ==
+	    NULL) {
+		(void)snprintf(err, errsz, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (db_number_get(c->db, l.v[i], &row) == -1) {
+			(void)snprintf(err, errsz, "number %s: cannot read its "
+			    "row", l.v[i]);
+			goto done;
+		}
+		if (strcmp(row.pnid, l.v[i]) != 0 || row.flow_path[0] == '\0')
+			continue;
+		nf = &c->nflows[c->nnflows];
+		(void)strlcpy(nf->pnid, row.pnid, sizeof(nf->pnid));
+		if ((nf->flow = load(row.flow_path, stderr, why,
+		    sizeof(why))) == NULL ||
+		    flow_agent_check(c->cfg, nf->flow, row.flow_path, why,
+		    sizeof(why)) == -1) {
+			(void)snprintf(err, errsz, "number %s: its flow file "
+			    "(wactl numbers edit --flow): %s", row.pnid, why);
+			flow_free(nf->flow);
+			nf->flow = NULL;
+			goto done;
+		}
+		c->nnflows++;
+	}
+	qsort(c->nflows, c->nnflows, sizeof(*c->nflows), nflow_cmp);
+	rc = 0;
+done:
+	free(l.v);
+	return rc;
+}
+
+/* The flow number pnid runs: its own, else WA_FLOW_FILE's. */
+static const struct flow *
+flow_of(const struct chat *c, const char *pnid)
+{
+	struct nflow	 key, *nf;
+
+	if (c->nnflows == 0 || strlen(pnid) >= sizeof(key.pnid))
+		return c->flow;
+	(void)strlcpy(key.pnid, pnid, sizeof(key.pnid));
+	nf = bsearch(&key, c->nflows, c->nnflows, sizeof(*c->nflows),
+	    nflow_cmp);
+	return nf != NULL ? nf->flow : c->flow;
+}
+
+/*
+ * Loads WA_FLOW_FILE and the flows of the numbers that name their own.
+ * A flow that names an AI agent needs WA_AGENT_SECRET.  Returns the chat
+ * (caller frees with chat_free()) or NULL with a sentence in err.
  */
 struct chat *
 chat_new(struct db *d, const struct cfg *cfg, char *err, size_t errsz)
 {
 	struct chat	*c;
-	const char	*why;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		(void)snprintf(err, errsz, "out of memory");
@@ -192,24 +333,9 @@ chat_new(struct db *d, const struct cfg *cfg, char *err, size_t errsz)
 		free(c);
 		return NULL;
 	}
-	if ((c->flow->agent_url != NULL || (cfg->agents != NULL &&
-	    cfg->agents[0] != '\0')) &&
-	    cfg->agent_secret[0] == '\0') {
-		(void)snprintf(err, errsz, "%s names an AI agent: set "
-		    "WA_AGENT_SECRET to a random string shared with it, so it "
-		    "can check that calls come from us",
-		    c->flow->agent_url != NULL ? cfg->flow_file : "WA_AGENTS");
-		chat_free(c);
-		return NULL;
-	}
-	if (c->flow->agent_url != NULL && !url_agent_ok(c->flow->agent_url,
-	    cfg->allow_local, &why)) {
-		(void)snprintf(err, errsz, "%s: agent_url %s", cfg->flow_file,
-		    why);
-		chat_free(c);
-		return NULL;
-	}
-	if (agents_check(cfg, err, errsz) == -1) {
+	if (flow_agent_check(cfg, c->flow, cfg->flow_file, err, errsz) ==
+	    -1 || agents_check(cfg, err, errsz) == -1 ||
+	    load_numbers(c, err, errsz) == -1) {
 		chat_free(c);
 		return NULL;
 	}
@@ -239,11 +365,16 @@ chat_forget(struct chat *c)
 void
 chat_free(struct chat *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	chat_forget(c);
 	free(c->notes);
 	flow_free(c->flow);
+	for (i = 0; i < c->nnflows; i++)
+		flow_free(c->nflows[i].flow);
+	free(c->nflows);
 	free(c);
 }
 
@@ -443,7 +574,7 @@ cb_schedule_week(void *arg, const char *wa_id, int week, char *buf, size_t sz)
 	buf[0] = '\0';
 	a->buf = buf;
 	a->sz = sz;
-	week_days(a->c->flow, a->now, week, from, to);
+	week_days(a->flow, a->now, week, from, to);
 	return lookup_rc(a, db_schedule(a->c->db, a->pnid, wa_id, NULL, from, to,
 	    on_step, a));
 }
@@ -595,13 +726,14 @@ agent_request(struct chat *c, const struct note *n, int64_t contact,
  * is never called.  1 with url filled, or 0.
  */
 static int
-agent_resolve(struct chat *c, const char *x, char *url, size_t urlsz)
+agent_resolve(struct chat *c, const struct flow *f, const char *x, char *url,
+    size_t urlsz)
 {
 	const char *why;
 
 	if (!cfg_agent_find(c->cfg, x, url, urlsz)) {
-		if (c->flow->agent_url == NULL ||
-		    strcmp(c->flow->agent_url, x) != 0 ||
+		if (f->agent_url == NULL ||
+		    strcmp(f->agent_url, x) != 0 ||
 		    strlcpy(url, x, urlsz) >= urlsz)
 			return 0;
 	}
@@ -682,7 +814,8 @@ handle(struct chat *c, const struct note *n, int64_t now)
 			    "bot", 0) == -1)
 				return -1;
 		} else if (strncmp(who, "agent:", 6) == 0) {
-			if (agent_resolve(c, who + 6, url, sizeof(url)))
+			if (agent_resolve(c, flow_of(c, n->pnid), who + 6,
+			    url, sizeof(url)))
 				return agent_request(c, n, peer.contact_id,
 				    url);
 			/* Written before agents were checked, or since
@@ -708,6 +841,7 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	msg.media_id = n->media_id;
 	memset(&a, 0, sizeof(a));
 	a.c = c;
+	a.flow = flow_of(c, n->pnid);
 	a.pnid = n->pnid;
 	a.contact = peer.contact_id;
 	a.now = now;
@@ -720,7 +854,7 @@ handle(struct chat *c, const struct note *n, int64_t now)
 	data.ticket_get = cb_ticket_get;
 	data.ticket_create = cb_ticket_create;
 	memset(&in, 0, sizeof(in));
-	in.flow = c->flow;
+	in.flow = a.flow;
 	in.state = &st;
 	in.msg = &msg;
 	in.now = now;

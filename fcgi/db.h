@@ -520,15 +520,15 @@ int		 db_apikey_numbers(struct db *, int64_t id,
 /*
  * What Meta's account webhooks say of numbers (db_health.c, issue 13):
  * the rows GET /numbers, /status, /metrics and /health read, the
- * numbers that write without being configured, and two readings of
- * Meta's words shared with the API.
+ * numbers that write without being configured, and whether an account
+ * state restricts sending (shared with the API).
  */
 int		 db_health_numbers(struct db *, db_row_cb, void *);
 int		 db_health_unknown(struct db *, int64_t since_s,
 		    void (*)(void *, const char *pnid), void *);
 int		 db_health_restricted(const char *account_state,
 		    const char *account_detail);
-int64_t		 db_health_tier_limit(const char *tier);
+
 /*
  * The richer sends and their replies (db_types.c): a number's Commerce
  * catalog, and the raw webhook item of a stored message.

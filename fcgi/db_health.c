@@ -17,6 +17,7 @@
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
+#include "policy.h"
 
 /* What a number looked like, for the warnings (all "" when NULL). */
 struct before {
@@ -106,37 +107,11 @@ quality_rank(const char *q)
 	return 0;
 }
 
-/*
- * A messaging tier as the number of unique customers a day (reference
- * 9.3): TIER_250 is 250, TIER_1K 1000, ...; 0 for TIER_UNLIMITED, -1
- * for anything else (TIER_NOT_SET, unknown, NULL).
- */
-int64_t
-db_health_tier_limit(const char *tier)
-{
-	static const struct {
-		const char	*name;
-		int64_t		 n;
-	} t[] = {
-		{ "TIER_50", 50 }, { "TIER_250", 250 }, { "TIER_1K", 1000 },
-		{ "TIER_2K", 2000 }, { "TIER_10K", 10000 },
-		{ "TIER_100K", 100000 }, { "TIER_UNLIMITED", 0 },
-	};
-	size_t i;
-
-	if (tier == NULL)
-		return -1;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(tier, t[i].name) == 0)
-			return t[i].n;
-	return -1;
-}
-
 /* 1 when tier b allows fewer customers than a (unlimited is the most). */
 static int
 tier_dropped(const char *a, const char *b)
 {
-	int64_t x = db_health_tier_limit(a), y = db_health_tier_limit(b);
+	int64_t x = policy_tier_reach(a), y = policy_tier_reach(b);
 
 	if (x < 0 || y < 0)
 		return 0;

@@ -290,10 +290,14 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	    "source, next_attempt_at, idempotency_key, created_at, optout_ack) "
 	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12,?14)",
 	/* Due rows, only the oldest open one per recipient: order kept. */
+	/*
+	 * INDEXED BY: the planner otherwise reads every queued row by
+	 * outbox_state and sorts them, each pass, however few are due.
+	 */
 	[STMT_OUTBOX_DUE] =
 	"SELECT id, phone_number_id, recipient, kind, body, media_file, "
 	    "media_mime, free_form, attempts, optout_ack FROM outbox o "
-	    "WHERE state = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS "
+	    "INDEXED BY outbox_due WHERE state = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS "
 	    "(SELECT 1 FROM outbox p WHERE p.phone_number_id = "
 	    "o.phone_number_id AND p.recipient = o.recipient AND "
 	    "p.state IN ('queued', 'sending') AND p.id < o.id) "
@@ -308,9 +312,18 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	"UPDATE outbox SET state = 'queued', next_attempt_at = ?2, "
 	    "lease_until = NULL, error_code = ?3, error_title = ?4, "
 	    "error_details = ?5 WHERE id = ?1 AND state = 'sending'",
+	/*
+	 * The row, and its recipient's later rows (they go after it), so
+	 * that rows waiting behind a deferred one are not looked at again
+	 * by every STMT_OUTBOX_DUE.
+	 */
 	[STMT_OUTBOX_DEFER] =
-	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND "
-	    "state = 'queued'",
+	"UPDATE outbox SET next_attempt_at = CASE WHEN id = ?1 THEN ?2 "
+	    "ELSE max(next_attempt_at, ?2) END WHERE id IN (SELECT ?1 "
+	    "UNION ALL SELECT n.id FROM outbox o, outbox n WHERE o.id = ?1 "
+	    "AND n.phone_number_id = o.phone_number_id AND "
+	    "n.recipient = o.recipient AND n.state IN ('queued', 'sending') "
+	    "AND n.id > ?1) AND state = 'queued'",
 	[STMT_OUTBOX_RESENT] =
 	"UPDATE outbox SET attempts = attempts + ?2 WHERE id = ?1 AND "
 	    "state = 'sending'",

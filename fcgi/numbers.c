@@ -144,7 +144,9 @@ token_of(const struct cfg *cfg, const char *name)
 	if ((v = cfg_token(cfg, name)) == NULL) {
 		log_warnx("%s is not set: set it in the environment%s to the "
 		    "number's access token", name, strcmp(name,
-		    DEFAULT_TOKEN_ENV) == 0 ? " or in WA_ENV_FILE" : "");
+		    DEFAULT_TOKEN_ENV) == 0 || strncmp(name, DEFAULT_TOKEN_ENV
+		    "_", sizeof(DEFAULT_TOKEN_ENV)) == 0 ? " or in WA_ENV_FILE" :
+		    "");
 		return NULL;
 	}
 	return v;

@@ -5,6 +5,11 @@
  * reach (reference 9.3, 9.4; DESIGN rule 5).  A refused request writes
  * nothing.  The sender calls outbox_check() again just before it sends,
  * because a window can close and a contact can opt out while a row waits.
+ *
+ * The tier's reach is counted per business number (issue 13), against
+ * that number's messaging_limit_tier as Meta last reported it (wactl
+ * numbers add, or a webhook), else WA_TIER_LIMIT; WA_TIER_LIMIT=0 turns
+ * the check off for every number.
  */
 #include <sys/stat.h>
 
@@ -148,6 +153,25 @@ fill_catalog(struct db *d, const char *pnid, struct msg *m,
 	return OUTBOX_OK;
 }
 
+/*
+ * The tier limit of pnid: its numbers row's tier when known, else
+ * fallback (WA_TIER_LIMIT).  0 unlimited, or -1 on a database error.
+ */
+static int64_t
+tier_limit_of(struct db *d, const char *pnid, int64_t fallback)
+{
+	struct db_number	 n;
+	int64_t			 reach;
+	int			 rc;
+
+	if ((rc = db_number_get(d, pnid, &n)) == -1)
+		return -1;
+	if (rc == 1 && strcmp(n.pnid, pnid) == 0 &&
+	    (reach = policy_tier_reach(n.tier)) >= 0)
+		return reach;
+	return fallback;
+}
+
 /* The checks and the insert, inside the caller's transaction. */
 static enum outbox_rc
 queue(struct db *d, const struct outbox_req *r, const struct msg *m,
@@ -155,7 +179,7 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 {
 	struct db_outbox_new	 n;
 	enum outbox_rc		 rc;
-	int64_t			 now = clock_now_ms(), count;
+	int64_t			 now = clock_now_ms(), count, limit;
 	int			 bi, already, k;
 
 	if (r->idem_key != NULL &&
@@ -167,13 +191,15 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 	    m->free_form, now / 1000, r->optout_ack, &bi, err)) != OUTBOX_OK)
 		return rc;
 	if (bi && r->tier_limit > 0) {
-		if (db_tier_count(d, r->pnid, m->to, now - POLICY_TIER_SPAN_S *
+		if ((limit = tier_limit_of(d, r->pnid, r->tier_limit)) == -1 ||
+		    db_tier_count(d, r->pnid, m->to, now - POLICY_TIER_SPAN_S *
 		    1000LL, &count, &already) == -1)
 			return OUTBOX_ERROR;
-		if (policy_tier_refuses(count, already, r->tier_limit)) {
+		if (limit > 0 && policy_tier_refuses(count, already, limit)) {
 			refuse(err, "tier_limit", "to", "The messaging tier's "
-			    "limit of contacts reached with templates in 24 "
-			    "hours is used up (WA_TIER_LIMIT); try later.");
+			    "limit of contacts this number may reach with "
+			    "templates in 24 hours is used up (its tier, else "
+			    "WA_TIER_LIMIT); try later.");
 			return OUTBOX_TIER_LIMIT;
 		}
 	}

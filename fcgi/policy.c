@@ -290,3 +290,33 @@ policy_verdict(const struct wh_item *it, const char *stop_words,
 		break;
 	}
 }
+
+/*
+ * The reach of a messaging tier as Meta names it (reference 15.1):
+ * customers in 24 hours, 0 for unlimited, -1 when tier is NULL or a name
+ * not known here.
+ */
+int64_t
+policy_tier_reach(const char *tier)
+{
+	static const struct {
+		const char	*name;
+		int64_t		 reach;
+	} tiers[] = {
+		{ "TIER_50", 50 },
+		{ "TIER_250", 250 },
+		{ "TIER_1K", 1000 },
+		{ "TIER_2K", 2000 },
+		{ "TIER_10K", 10000 },
+		{ "TIER_100K", 100000 },
+		{ "TIER_UNLIMITED", 0 },
+	};
+	size_t i;
+
+	if (tier == NULL)
+		return -1;
+	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++)
+		if (strcmp(tier, tiers[i].name) == 0)
+			return tiers[i].reach;
+	return -1;
+}

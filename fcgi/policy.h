@@ -71,6 +71,7 @@ int		 policy_inbound_late(int64_t inbound_at, int64_t now_s);
 enum policy_send policy_send(const struct policy_peer *, int is_template,
 		    int free_form, int optout_ack, int64_t now_s,
 		    int *business_initiated);
+int64_t		 policy_tier_reach(const char *tier);
 int		 policy_tier_refuses(int64_t reached, int already,
 		    int64_t limit);
 

@@ -6,11 +6,23 @@
  * calls start only after it committed, so a rolled-back claim never
  * leaves a call in flight.
  *
- * Limits: a token bucket per business number (WA_SEND_RATE a second,
- * reference 9.1) and one per recipient (WA_PAIR_BURST, then one every
- * WA_PAIR_INTERVAL_MS, reference 9.2), both kept by rate.c.  A
- * recipient's rows go out in id order, one at a time, so a chatty
- * customer waits alone.
+ * Limits: a token bucket per business number (its send_rate in the
+ * numbers table, else WA_SEND_RATE a second, reference 9.1) and one per
+ * recipient (WA_PAIR_BURST, then one every WA_PAIR_INTERVAL_MS, reference
+ * 9.2), both kept by rate.c.  A recipient's rows go out in id order, one
+ * at a time, so a chatty customer waits alone.
+ *
+ * Numbers (issue 13): each row goes to /{its phone_number_id}/messages
+ * with the token of its number (the variable its numbers row names; a
+ * number not in the table uses WHATSAPP_ACCESS_TOKEN).  The sender keeps
+ * what it knows of every number it has seen in a table grown on demand
+ * and reads each number's row again every few seconds.  A number whose
+ * token variable is unset waits (sender_status token_missing); Meta's
+ * 190 pauses every number using that token until its token changes
+ * (token_invalid, the token's digest kept); a removed number's rows fail
+ * (number_removed), nothing is sent from it.  Rows of a number that
+ * cannot send now are moved back in the queue when the rows looked at
+ * fill the window, so one slow or paused number never holds up another.
  *
  * Media: a file is streamed to a temporary file in the media directory
  * and hashed while written, then renamed into its content-addressed
@@ -55,17 +67,37 @@
 #define MEDIA_TIMEOUT	120000		/* ms for one file */
 #define BACKOFF_MAX	300000		/* ms between tries at most */
 #define BREAKER_S	600		/* 131048: pause a number this long */
-#define NUMBERS		16		/* business numbers tracked */
+#define NUMBERS_MAX	100000		/* business numbers tracked at most */
+#define NUMBER_LOAD_MS	5000		/* a number's row is read this often */
+#define TOKEN_WAIT_MS	60000		/* no usable token: look again then */
+#define DEFAULT_TOKEN	"WHATSAPP_ACCESS_TOKEN"
 #define DUE_MAX		256		/* rows looked at per step */
 #define IDLE_MS		1000
 
 enum tag { T_SEND = 1, T_UPLOAD, T_MINFO, T_MFILE, T_AGENT };
 
+/* What the sender knows of one business number. */
 struct number {
-	char		 pnid[40];	/* "" unused */
+	char		 pnid[40];
 	struct rate_bucket b;
+	struct rate_limit limit;	/* its send_rate, else WA_SEND_RATE */
 	int		 paused;	/* sender_status says so */
 	int64_t		 checked;	/* when paused was read, ms */
+	int64_t		 resume_ms;	/* paused: look again then */
+	int64_t		 loaded;	/* its numbers row read then, ms; 0 never */
+	int		 removed;	/* removed_at set: its rows fail */
+	int		 token;		/* wa token id; -1 its variable is unset */
+	char		 token_env[128];
+	char		 token_sha[65];	/* digest of its token, "" none */
+	int		 told;		/* its token trouble was logged */
+	int64_t		 sched;		/* rows moved back up to this, ms */
+};
+
+/* Every number seen, by phone_number_id: open addressing, grown. */
+struct numbers {
+	struct number	**slots;	/* size of them, NULL free */
+	size_t		  size;		/* a power of 2, 0 before the first */
+	size_t		  n;
 };
 
 struct slot {
@@ -97,14 +129,11 @@ struct sender {
 	struct db		*db;
 	const struct cfg	*cfg;
 	struct wa		*wa;
-	char			 token_sha[65];
-	int			 token_paused;	/* Meta refused the token (190) */
 	struct slot		*slots;		/* cfg->send_inflight of them */
 	int			 nslots;
 	struct mslot		 mslots[MEDIA_SLOTS];
 	struct aslot		 aslots[AGENT_SLOTS];
-	struct number		 numbers[NUMBERS];
-	struct rate_limit	 nlimit;	/* a number's bucket */
+	struct numbers		 numbers;	/* every number seen */
 	struct rate_limit	 plimit;	/* a recipient's bucket */
 	struct rate_pairs	*pairs;		/* every recipient's bucket */
 	int			 disk_low;	/* below WA_MEDIA_MIN_FREE_MB */
@@ -123,23 +152,212 @@ backoff(int n)
 	return d / 2 + arc4random_uniform((uint32_t)(d / 2) + 1);
 }
 
+static size_t
+number_hash(const char *pnid)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *pnid != '\0'; pnid++)
+		h = (h ^ (unsigned char)*pnid) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Doubles the table (16 at first).  0 or -1 (out of memory, logged). */
+static int
+numbers_grow(struct numbers *t)
+{
+	struct number	**slots;
+	size_t		  size = t->size ? t->size * 2 : 16, i, j;
+
+	if ((slots = calloc(size, sizeof(*slots))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return -1;
+	}
+	for (i = 0; i < t->size; i++) {
+		if (t->slots[i] == NULL)
+			continue;
+		for (j = number_hash(t->slots[i]->pnid) & (size - 1);
+		    slots[j] != NULL; j = (j + 1) & (size - 1))
+			continue;
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->size = size;
+	return 0;
+}
+
+/*
+ * The number pnid, made (not yet loaded) when first seen.  NULL when out
+ * of memory or past NUMBERS_MAX: its rows wait.
+ */
 static struct number *
 number_get(struct sender *s, const char *pnid)
 {
-	struct number	*free_one = NULL;
-	int		 i;
+	struct numbers	*t = &s->numbers;
+	struct number	*n;
+	size_t		 i;
 
-	for (i = 0; i < NUMBERS; i++) {
-		if (strcmp(s->numbers[i].pnid, pnid) == 0)
-			return &s->numbers[i];
-		if (s->numbers[i].pnid[0] == '\0' && free_one == NULL)
-			free_one = &s->numbers[i];
+	if (t->size > 0)
+		for (i = number_hash(pnid) & (t->size - 1); t->slots[i] != NULL;
+		    i = (i + 1) & (t->size - 1))
+			if (strcmp(t->slots[i]->pnid, pnid) == 0)
+				return t->slots[i];
+	if (t->n >= NUMBERS_MAX || strlen(pnid) >= sizeof(n->pnid))
+		return NULL;
+	if ((t->n + 1) * 4 > t->size * 3 && numbers_grow(t) == -1)
+		return NULL;
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return NULL;
 	}
-	if (free_one == NULL)
-		free_one = &s->numbers[arc4random_uniform(NUMBERS)];
-	memset(free_one, 0, sizeof(*free_one));
-	(void)strlcpy(free_one->pnid, pnid, sizeof(free_one->pnid));
-	return free_one;
+	(void)strlcpy(n->pnid, pnid, sizeof(n->pnid));
+	n->token = -1;
+	rate_number_limit(&n->limit, s->cfg->send_rate);
+	for (i = number_hash(pnid) & (t->size - 1); t->slots[i] != NULL;
+	    i = (i + 1) & (t->size - 1))
+		continue;
+	t->slots[i] = n;
+	t->n++;
+	return n;
+}
+
+static void
+numbers_free(struct numbers *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->size; i++)
+		if (t->slots[i] != NULL) {
+			explicit_bzero(t->slots[i]->token_sha,
+			    sizeof(t->slots[i]->token_sha));
+			free(t->slots[i]);
+		}
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Makes the requests started next carry pnid's token.  0, or -1 when
+ * the number has none (its variable is unset).
+ */
+static int
+use_token(struct sender *s, const char *pnid)
+{
+	struct number *n = number_get(s, pnid);
+
+	if (n == NULL || n->token < 0)
+		return -1;
+	wa_token_use(s->wa, n->token);
+	return 0;
+}
+
+/*
+ * Reads n's numbers row when it is older than NUMBER_LOAD_MS: its token
+ * (the variable it names, WHATSAPP_ACCESS_TOKEN when not in the table),
+ * rate and whether it was removed; and settles its pause in
+ * sender_status: a token that is unset pauses it (token_missing), a
+ * token set again or changed since Meta refused it (190) lifts that.
+ * Inside the caller's transaction.  0, or -1 on a database error.
+ */
+static int
+number_load(struct sender *s, struct number *n, int64_t now)
+{
+	struct db_number	 row;
+	struct db_pause		 p;
+	const char		*tok;
+	char			 sha[65];
+	int			 rc, prc, id = -1;
+
+	if (n->loaded != 0 && now - n->loaded < NUMBER_LOAD_MS)
+		return 0;
+	if ((rc = db_number_get(s->db, n->pnid, &row)) == -1 ||
+	    (prc = db_sender_get(s->db, n->pnid, &p)) == -1)
+		return -1;
+	if (rc == 0 || strcmp(row.pnid, n->pnid) != 0)
+		memset(&row, 0, sizeof(row));	/* not in the table */
+	n->loaded = now;
+	n->removed = row.removed_at > 0;
+	rate_number_limit(&n->limit, row.send_rate > 0 ? (long)row.send_rate :
+	    s->cfg->send_rate);
+	(void)strlcpy(n->token_env, row.token_env[0] ? row.token_env :
+	    DEFAULT_TOKEN, sizeof(n->token_env));
+	sha[0] = '\0';
+	if ((tok = cfg_token(s->cfg, n->token_env)) != NULL &&
+	    (sig_sha256_hex(tok, strlen(tok), sha) == -1 ||
+	    (id = wa_token_add(s->wa, tok)) == -1))
+		sha[0] = '\0';
+	n->token = sha[0] != '\0' ? id : -1;
+	(void)strlcpy(n->token_sha, sha, sizeof(n->token_sha));
+	explicit_bzero(sha, sizeof(sha));
+	n->checked = 0;		/* paused() reads sender_status again */
+	if (n->removed)		/* nothing is sent: no pause to show */
+		return prc == 1 ? db_sender_resume(s->db, n->pnid, now / 1000) :
+		    0;
+	if (n->token < 0) {
+		if (!n->told)
+			log_warnx("number %s: its token variable %s is not set "
+			    "or empty: its messages wait (set it in WA_ENV_FILE "
+			    "or the environment and restart wa-worker)",
+			    n->pnid, n->token_env);
+		n->told = 1;
+		if (prc == 1 && strcmp(p.reason, "token_missing") == 0)
+			return 0;
+		return db_sender_pause(s->db, n->pnid, "token_missing", 0, 0,
+		    NULL, now / 1000);
+	}
+	if (prc == 1 && strcmp(p.reason, "token_missing") == 0) {
+		log_info("number %s: %s is set: sending resumes", n->pnid,
+		    n->token_env);
+		n->told = 0;
+		return db_sender_resume(s->db, n->pnid, now / 1000);
+	}
+	if (prc == 1 && strcmp(p.reason, "token_invalid") == 0) {
+		if (strcmp(p.token_sha, n->token_sha) != 0) {
+			log_info("number %s: its access token (%s) changed: "
+			    "sending resumes", n->pnid, n->token_env);
+			n->told = 0;
+			return db_sender_resume(s->db, n->pnid, now / 1000);
+		}
+		if (!n->told)
+			log_warnx("number %s: sending stays paused: Meta "
+			    "refused its access token; set a new %s", n->pnid,
+			    n->token_env);
+		n->told = 1;
+	}
+	return 0;
+}
+
+/*
+ * Code 190 on a send of n: Meta refused n's token, so every number
+ * using that token pauses until its token changes.  0 or -1.
+ */
+static int
+pause_token(struct sender *s, struct number *n, int64_t code, int64_t now)
+{
+	struct number	*m;
+	char		 sha[65];
+	size_t		 i;
+
+	log_warnx("number %s: Meta refused the access token in %s (code %"
+	    PRId64 "): sending from every number using it is paused until "
+	    "it changes", n->pnid, n->token_env, code);
+	if (n->token_sha[0] == '\0')
+		return 0;
+	(void)strlcpy(sha, n->token_sha, sizeof(sha));
+	for (i = 0; i < s->numbers.size; i++) {
+		if ((m = s->numbers.slots[i]) == NULL ||
+		    strcmp(m->token_sha, sha) != 0)
+			continue;
+		m->paused = 1;
+		m->checked = now;
+		m->resume_ms = now + TOKEN_WAIT_MS;
+		m->told = 1;
+		if (db_sender_pause(s->db, m->pnid, "token_invalid", code, 0,
+		    sha, now / 1000) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* Returns the sender (caller frees with sender_free()) or NULL, logged. */
@@ -164,14 +382,12 @@ sender_new(struct db *d, const struct cfg *cfg)
 	o.token = cfg->access_token;
 	o.timeout_ms = cfg->send_timeout_ms;
 	o.max_conns = cfg->send_inflight;
-	rate_number_limit(&s->nlimit, cfg->send_rate);
 	rate_pair_limit(&s->plimit, cfg->pair_burst, cfg->pair_interval_ms);
 	if ((s->slots = calloc((size_t)s->nslots, sizeof(*s->slots))) ==
 	    NULL || (s->start = calloc((size_t)s->nslots + MEDIA_SLOTS +
 	    AGENT_SLOTS, sizeof(*s->start))) == NULL ||
 	    (s->pairs = rate_pairs_new(RATE_PAIR_SLOTS)) == NULL ||
-	    sig_sha256_hex(cfg->access_token, strlen(cfg->access_token),
-	    s->token_sha) == -1 || (s->wa = wa_new(&o)) == NULL) {
+	    (s->wa = wa_new(&o)) == NULL) {
 		log_warnx("%s: cannot set up the sender", __func__);
 		sender_free(s);
 		return NULL;
@@ -211,7 +427,7 @@ sender_free(struct sender *s)
 	free(s->slots);
 	free(s->start);
 	rate_pairs_free(s->pairs);
-	explicit_bzero(s->token_sha, sizeof(s->token_sha));
+	numbers_free(&s->numbers);
 	free(s);
 }
 
@@ -242,40 +458,64 @@ media_sweep(const struct sender *s)
 	(void)closedir(d);
 }
 
+/* A number of the numbers table, for sender_start(). */
+struct pnids {
+	char	(*v)[40];
+	size_t	  n;
+	int	  oom;
+};
+
+static void
+on_number(void *arg, const char *const *col)
+{
+	struct pnids	*l = arg;
+	char		(*v)[40];
+
+	if (l->oom || col[0] == NULL || strlen(col[0]) >= sizeof(*v))
+		return;
+	if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	l->v = v;
+	(void)strlcpy(l->v[l->n++], col[0], sizeof(*v));
+}
+
 /*
- * At start: rows a crashed worker left sending are requeued, a pause
- * for a token that has since been replaced is lifted, and half-done
- * downloads are removed.  0 or -1.
+ * At start: rows a crashed worker left sending are requeued, every
+ * number (those of the table and WHATSAPP_PHONE_NUMBER_ID) is loaded,
+ * so that a token unset is logged now and a pause for a token since
+ * replaced is lifted, and half-done downloads are removed.  0 or -1.
  */
 int
 sender_start(struct sender *s)
 {
-	struct db_pause	 p;
-	int		 n, rc;
+	struct pnids	 l = { NULL, 0, 0 };
+	struct number	*num;
+	int64_t		 now = clock_now_ms();
+	size_t		 i;
+	int		 n;
 
 	media_sweep(s);
 	if (db_begin(s->db) != DB_OK)
 		return -1;
-	if ((n = db_outbox_recover(s->db, clock_now_ms())) < 0 ||
-	    (rc = db_sender_get(s->db, s->cfg->phone_number_id, &p)) < 0)
+	if ((n = db_outbox_recover(s->db, now)) < 0 ||
+	    db_number_list(s->db, on_number, &l) < 0 || l.oom)
 		goto fail;
 	if (n > 0)
 		log_warnx("requeued %d outbox rows a stopped worker left "
 		    "sending; Meta may see up to one of each twice", n);
-	if (rc == 1 && strcmp(p.reason, "token_invalid") == 0) {
-		if (strcmp(p.token_sha, s->token_sha) == 0) {
-			log_warnx("sending stays paused: Meta refused this "
-			    "access token; set a new WHATSAPP_ACCESS_TOKEN");
-			s->token_paused = 1;
-		} else {
-			log_info("the access token changed: sending resumes");
-			if (db_sender_resume(s->db, s->cfg->phone_number_id,
-			    (int64_t)time(NULL)) == -1)
-				goto fail;
-		}
-	}
+	if ((num = number_get(s, s->cfg->phone_number_id)) == NULL ||
+	    number_load(s, num, now) == -1)
+		goto fail;
+	for (i = 0; i < l.n; i++)
+		if ((num = number_get(s, l.v[i])) == NULL ||
+		    number_load(s, num, now) == -1)
+			goto fail;
+	free(l.v);
 	return db_commit(s->db);
 fail:
+	free(l.v);
 	db_rollback(s->db);
 	return -1;
 }
@@ -294,12 +534,14 @@ paused(struct sender *s, struct number *n, int64_t now)
 	struct db_pause	p;
 	int		rc;
 
-	if (now - n->checked < 500)
+	if (n->checked != 0 && now - n->checked < 500)
 		return n->paused;
 	n->checked = now;
 	if ((rc = db_sender_get(s->db, n->pnid, &p)) == -1)
 		return 1;
 	n->paused = rc == 1;
+	n->resume_ms = p.resume_at > 0 ? p.resume_at * 1000 : now +
+	    TOKEN_WAIT_MS;
 	if (n->paused && p.resume_at > 0 && now / 1000 >= p.resume_at) {
 		log_info("%s: breaker closed after %d s; sending resumes",
 		    n->pnid, BREAKER_S);
@@ -319,9 +561,17 @@ send_result(struct sender *s, int i, const struct graph_reply *r,
 {
 	struct slot	*sl = &s->slots[i];
 	struct number	*n = number_get(s, sl->it.pnid);
+	struct number	 none;
 	struct rate_bucket *pb = NULL;
 	int64_t		 next;
 	int		 tries = sl->it.attempts + 1, rc = 0;
+
+	if (n == NULL) {
+		/* Out of memory: record the answer all the same. */
+		memset(&none, 0, sizeof(none));
+		(void)strlcpy(none.pnid, sl->it.pnid, sizeof(none.pnid));
+		n = &none;
+	}
 
 	if (sl->it.recipient[0] != '\0')
 		pb = rate_pair_get(s->pairs, &s->plimit, sl->it.pnid,
@@ -370,13 +620,8 @@ retry:
 			    r->details);
 		break;
 	case GRAPH_PAUSE_TOKEN:
-		log_warnx("%s: the access token was refused (code %" PRId64
-		    "): sending paused until WHATSAPP_ACCESS_TOKEN changes",
-		    sl->it.pnid, r->code);
-		/* One token serves every number: all of them stop. */
-		s->token_paused = 1;
-		if (db_sender_pause(s->db, sl->it.pnid, "token_invalid",
-		    r->code, 0, s->token_sha, (int64_t)time(NULL)) == -1 ||
+		/* Only the numbers using that token stop. */
+		if (pause_token(s, n, r->code, now) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + 1000, r->code,
 		    r->title, r->details) == -1)
 			rc = -1;
@@ -384,6 +629,7 @@ retry:
 	case GRAPH_BREAKER:
 		n->paused = 1;
 		n->checked = now;
+		n->resume_ms = now + BREAKER_S * 1000LL;
 		if (db_sender_pause(s->db, sl->it.pnid, "spam_limit", r->code,
 		    now / 1000 + BREAKER_S, NULL, (int64_t)time(NULL)) == -1 ||
 		    db_outbox_retry(s->db, sl->it.id, now + BREAKER_S * 1000LL,
@@ -564,7 +810,8 @@ media_ask(struct sender *s, int i)
 	if (url_escape(ms->it.media_id, id, sizeof(id)) == -1 ||
 	    url_escape(ms->it.pnid, pnid, sizeof(pnid)) == -1 ||
 	    (n = snprintf(path, sizeof(path), "/%s?phone_number_id=%s", id,
-	    pnid)) < 0 || (size_t)n >= sizeof(path))
+	    pnid)) < 0 || (size_t)n >= sizeof(path) ||
+	    use_token(s, ms->it.pnid) == -1)
 		return -1;
 	ms->stage = T_MINFO;
 	return wa_get(s->wa, (uint64_t)T_MINFO << 32 | (uint64_t)i, path,
@@ -603,7 +850,7 @@ media_result(struct sender *s, int i, struct wa_result *res)
 			return media_failed(s, ms, 0, "cannot create a "
 			    "temporary file in the media directory");
 		ms->stage = T_MFILE;
-		if (wa_download(s->wa, (uint64_t)T_MFILE << 32 | (uint64_t)i,
+		if (use_token(s, ms->it.pnid) == -1 || wa_download(s->wa, (uint64_t)T_MFILE << 32 | (uint64_t)i,
 		    r.url, (int64_t)media_cap(r.mime), MEDIA_TIMEOUT, media_sink,
 		    ms) == -1)
 			return media_failed(s, ms, 0, "cannot start the "
@@ -734,25 +981,60 @@ dispatch(struct sender *s, int64_t now)
 	struct number		*n;
 	struct rate_bucket	*pb;
 	int64_t			 wake = now + IDLE_MS, t;
-	int			 nd, k, i, want = 0;
+	int			 nd, k, i, want = 0, ask, full;
 
 	for (i = 0; i < s->nslots; i++)
 		want += !s->slots[i].used;
-	if (want == 0 || s->token_paused)
+	if (want == 0)
 		return IDLE_MS;
-	if ((nd = db_outbox_due(s->db, now, due, want * 2 < DUE_MAX ?
-	    want * 2 : DUE_MAX)) < 0)
+	ask = want * 2 < DUE_MAX ? want * 2 : DUE_MAX;
+	if ((nd = db_outbox_due(s->db, now, due, ask)) < 0)
 		return -1;
+	/* More may be due behind these: none may wait on another number. */
+	full = nd == ask;
 	for (k = 0; k < nd; k++) {
 		struct db_outbox_item *it = &due[k];
 
-		n = number_get(s, it->pnid);
-		if (paused(s, n, now))
+		if ((n = number_get(s, it->pnid)) == NULL)
 			goto next;
-		rate_refill(&n->b, &s->nlimit, now);
-		if (!rate_ready(&n->b, &s->nlimit, now)) {
-			if ((t = rate_ready_at(&n->b, &s->nlimit, now)) < wake)
+		if (number_load(s, n, now) == -1)
+			goto fail;
+		if (n->removed) {
+			/* Never called Meta: nothing to retry. */
+			log_warnx("outbox %" PRId64 ": number %s was removed; "
+			    "not sent", it->id, n->pnid);
+			if (db_outbox_fail(s->db, it->id, 0, "number_removed",
+			    "The business number was removed (wactl numbers "
+			    "remove), so nothing was sent; add it again with "
+			    "wactl numbers add to send from it.") == -1)
+				goto fail;
+			goto next;
+		}
+		if (paused(s, n, now)) {
+			if (full && db_outbox_defer(s->db, it->id,
+			    n->resume_ms > now ? n->resume_ms : now +
+			    TOKEN_WAIT_MS) == -1)
+				goto fail;
+			goto next;
+		}
+		rate_refill(&n->b, &n->limit, now);
+		if (!rate_ready(&n->b, &n->limit, now)) {
+			if ((t = rate_ready_at(&n->b, &n->limit, now)) < wake)
 				wake = t;
+			/*
+			 * Moved back to when its number's bucket will let it
+			 * go, one token apart, so that other numbers' rows
+			 * behind it are seen.
+			 */
+			if (full) {
+				if (n->sched < t)
+					n->sched = t;
+				if (db_outbox_defer(s->db, it->id, n->sched) ==
+				    -1)
+					goto fail;
+				n->sched += (n->limit.per + n->limit.add - 1) /
+				    (n->limit.add > 0 ? n->limit.add : 1);
+			}
 			goto next;
 		}
 		pb = NULL;
@@ -794,7 +1076,7 @@ dispatch(struct sender *s, int64_t now)
 		default:
 			goto fail;
 		}
-		rate_spend(&n->b, &s->nlimit);
+		rate_spend(&n->b, &n->limit);
 		if (pb != NULL)
 			rate_spend(pb, &s->plimit);
 		s->slots[i].used = 1;
@@ -860,6 +1142,7 @@ static int
 dispatch_media(struct sender *s, int64_t now)
 {
 	struct db_media_item	 due[MEDIA_SLOTS];
+	struct number		*num;
 	int			 nd, k, i, rc;
 
 	for (i = 0, k = 0; i < MEDIA_SLOTS; i++)
@@ -873,6 +1156,10 @@ dispatch_media(struct sender *s, int64_t now)
 			return -1;
 		if (rc == 1)
 			continue;
+		/* Its number's token: without one, due again after the claim. */
+		if ((num = number_get(s, due[k].pnid)) != NULL &&
+		    number_load(s, num, now) == -1)
+			return -1;
 		for (i = 0; i < MEDIA_SLOTS && s->mslots[i].used; i++)
 			continue;
 		/* Due again in 10 minutes should this worker die. */
@@ -894,6 +1181,7 @@ static int
 dispatch_agents(struct sender *s, int64_t now)
 {
 	struct db_agent_item	 due[AGENT_SLOTS];
+	struct db_number	 row;
 	const char		*why;
 	char			 url[600];
 	int			 nd, k, i, rc;
@@ -912,7 +1200,15 @@ dispatch_agents(struct sender *s, int64_t now)
 		    s->cfg->agent_secret[0] == '\0')
 			why = "WA_AGENT_SECRET is not set, so the call could "
 			    "not be signed; not called";
-		else if (!cfg_agent_known(s->cfg, due[k].url, url, sizeof(url)))
+		else if ((rc = db_number_get(s->db, due[k].pnid, &row)) ==
+		    -1) {
+			while (k < nd)
+				db_agent_item_clear(&due[k++]);
+			return -1;
+		} else if (!cfg_agent_known_in(s->cfg, rc == 1 &&
+		    strcmp(row.pnid, due[k].pnid) == 0 && row.removed_at == 0 &&
+		    row.flow_path[0] != '\0' ? row.flow_path : NULL, due[k].url,
+		    url, sizeof(url)))
 			why = "the agent is not configured (WA_AGENTS, the "
 			    "flow's agent_url); not called";
 		if (why != NULL) {
@@ -1003,7 +1299,9 @@ start_calls(struct sender *s)
 			continue;
 		}
 		sl = &s->slots[i];
-		if (sl->stage == T_UPLOAD)
+		if (use_token(s, sl->it.pnid) == -1)
+			rc = -1;	/* cannot be: dispatch checked */
+		else if (sl->stage == T_UPLOAD)
 			rc = wa_upload(s->wa, (uint64_t)T_UPLOAD << 32 |
 			    (uint64_t)i, sl->it.pnid, sl->it.media_file,
 			    sl->it.media_mime);

@@ -3,7 +3,10 @@
  * connections to the Graph API alive and reused and runs many requests
  * at once; each request has a connect and a total timeout.  The access
  * token travels only in the Authorization header, is never logged, and
- * is wiped when the handle is freed.
+ * is wiped when the handle is freed.  Each business number may have its
+ * own token (issue 13): wa_token_add() registers one, wa_token_use()
+ * picks the one the next requests carry; every registered token's
+ * headers live until wa_free(), so a call in flight keeps its own.
  *
  * DESIGN rule 9: the token goes only over https to the Graph host and
  * Meta's media hosts (*.fbsbx.com, *.whatsapp.net, *.facebook.com), or
@@ -36,11 +39,20 @@
 #define SEND_MAXAGE_S	20L
 #define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
 #define HOPS_MAX	5		/* redirects a download follows */
+#define TOKENS_MAX	4096		/* distinct tokens registered */
+
+/* One token's header lists. */
+struct wa_auth {
+	struct curl_slist	*auth;		/* Authorization only */
+	struct curl_slist	*json;		/* Authorization + Content-Type */
+};
 
 struct wa {
 	CURLM			*multi;
-	struct curl_slist	*auth;		/* Authorization only */
-	struct curl_slist	*json;		/* Authorization + Content-Type */
+	struct curl_slist	*auth;		/* the token in use: Authorization */
+	struct curl_slist	*json;		/* ...and Content-Type */
+	struct wa_auth		*auths;		/* every token, [0] wa_opts' */
+	size_t			 nauths;
 	char			*base;		/* graph_url/version */
 	struct url		 graph;		/* graph_url, parsed */
 	const char		*protos;	/* schemes the token may use */
@@ -59,6 +71,7 @@ struct xfer {
 	char		 err[CURL_ERROR_SIZE];
 	curl_mime	*mime;		/* uploads only */
 	struct curl_slist *hdrs;	/* its own headers, or NULL */
+	struct curl_slist *auth;	/* downloads: the token, for a redirect */
 	wa_sink		 sink;		/* downloads: where 2xx bytes go */
 	void		*sink_arg;
 	int64_t		 got;		/* bytes given to sink */
@@ -86,10 +99,7 @@ struct wa *
 wa_new(const struct wa_opts *o)
 {
 	struct wa		*w;
-	struct curl_slist	*t;
 	const char		*why = NULL;
-	char			 hdr[1200];
-	int			 n;
 
 	if (!global_done) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -110,17 +120,9 @@ wa_new(const struct wa_opts *o)
 		goto fail;
 	}
 	w->protos = w->graph.https ? "https" : "http,https";
-	n = snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", o->token);
-	if (n < 0 || (size_t)n >= sizeof(hdr)) {
-		log_warnx("%s: access token too long", __func__);
+	if (wa_token_add(w, o->token) != 0)
 		goto fail;
-	}
-	if ((w->auth = curl_slist_append(NULL, hdr)) == NULL ||
-	    (w->json = curl_slist_append(NULL, hdr)) == NULL ||
-	    (t = curl_slist_append(w->json, "Content-Type: application/json"))
-	    == NULL)
-		goto oom;
-	w->json = t;
+	wa_token_use(w, 0);
 	if (asprintf(&w->base, "%s/%s", o->graph_url, o->version) == -1) {
 		w->base = NULL;
 		goto oom;
@@ -134,14 +136,70 @@ wa_new(const struct wa_opts *o)
 		log_warnx("%s: curl_multi_setopt failed", __func__);
 		goto fail;
 	}
-	explicit_bzero(hdr, sizeof(hdr));
 	return w;
 oom:
 	log_warnx("%s: out of memory", __func__);
 fail:
-	explicit_bzero(hdr, sizeof(hdr));
 	wa_free(w);
 	return NULL;
+}
+
+/*
+ * Registers token (once: the same token again gives the same id) so that
+ * requests can carry it.  Returns its id, 0 being wa_opts' token, or -1
+ * (logged, the token never).
+ */
+int
+wa_token_add(struct wa *w, const char *token)
+{
+	struct wa_auth		*a;
+	struct curl_slist	*t;
+	char			 hdr[1200];
+	size_t			 i;
+	int			 n;
+
+	n = snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
+	if (n < 0 || (size_t)n >= sizeof(hdr)) {
+		log_warnx("%s: access token too long", __func__);
+		return -1;
+	}
+	for (i = 0; i < w->nauths; i++)
+		if (strcmp(w->auths[i].auth->data, hdr) == 0) {
+			explicit_bzero(hdr, sizeof(hdr));
+			return (int)i;
+		}
+	if (w->nauths >= TOKENS_MAX || (a = reallocarray(w->auths,
+	    w->nauths + 1, sizeof(*a))) == NULL) {
+		log_warnx("%s: cannot keep another token", __func__);
+		explicit_bzero(hdr, sizeof(hdr));
+		return -1;
+	}
+	w->auths = a;
+	a = &w->auths[w->nauths];
+	memset(a, 0, sizeof(*a));
+	if ((a->auth = curl_slist_append(NULL, hdr)) == NULL ||
+	    (a->json = curl_slist_append(NULL, hdr)) == NULL ||
+	    (t = curl_slist_append(a->json, "Content-Type: application/json"))
+	    == NULL) {
+		slist_wipe_free(a->auth);
+		slist_wipe_free(a->json);
+		explicit_bzero(hdr, sizeof(hdr));
+		log_warnx("%s: out of memory", __func__);
+		return -1;
+	}
+	a->json = t;
+	explicit_bzero(hdr, sizeof(hdr));
+	return (int)w->nauths++;
+}
+
+/* The Graph requests started from now on carry token id (wa_token_add). */
+void
+wa_token_use(struct wa *w, int id)
+{
+	if (id < 0 || (size_t)id >= w->nauths)
+		id = 0;
+	w->auth = w->auths[id].auth;
+	w->json = w->auths[id].json;
 }
 
 /* Unlinks and frees a transfer and its easy handle. */
@@ -180,8 +238,11 @@ wa_free(struct wa *w)
 	}
 	if (w->multi != NULL)
 		(void)curl_multi_cleanup(w->multi);
-	slist_wipe_free(w->auth);
-	slist_wipe_free(w->json);
+	for (size_t i = 0; i < w->nauths; i++) {
+		slist_wipe_free(w->auths[i].auth);
+		slist_wipe_free(w->auths[i].json);
+	}
+	free(w->auths);
 	free(w->base);
 	free(w);
 }
@@ -370,17 +431,19 @@ wa_get(struct wa *w, uint64_t tag, const char *path, size_t max_bytes,
 /* A download of url with hops redirects behind it; the handle or NULL. */
 static CURL *
 download_new(struct wa *w, uint64_t tag, const char *url, int64_t max_bytes,
-    long timeout_ms, wa_sink sink, void *arg, int hops)
+    long timeout_ms, wa_sink sink, void *arg, int hops,
+    struct curl_slist *auth)
 {
 	CURL		*e;
 	struct xfer	*x = NULL;
 	const char	*why;
 
 	if (!wa_token_url_ok(w, url, &why) || max_bytes <= 0 ||
-	    (e = easy_new(w, tag, url, (size_t)max_bytes, timeout_ms, w->auth,
+	    (e = easy_new(w, tag, url, (size_t)max_bytes, timeout_ms, auth,
 	    w->protos)) == NULL)
 		return NULL;
 	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	x->auth = auth;
 	x->sink = sink;
 	x->sink_arg = arg;
 	x->timeout_ms = timeout_ms;
@@ -408,7 +471,7 @@ wa_download(struct wa *w, uint64_t tag, const char *url, int64_t max_bytes,
 	CURL *e;
 
 	if ((e = download_new(w, tag, url, max_bytes, timeout_ms, sink, arg,
-	    0)) == NULL)
+	    0, w->auth)) == NULL)
 		return -1;
 	return start(w, e);
 }
@@ -530,7 +593,8 @@ redirect(struct wa *w, CURL *e, struct xfer *x, struct wa_result *r)
 			why = "cannot be followed: out of memory";
 		else {
 			next = download_new(w, x->tag, copy, (int64_t)x->max,
-			    x->timeout_ms, x->sink, x->sink_arg, x->hops + 1);
+			    x->timeout_ms, x->sink, x->sink_arg, x->hops + 1,
+			    x->auth);
 			free(copy);
 			if (next != NULL && curl_multi_add_handle(w->multi,
 			    next) == CURLM_OK) {

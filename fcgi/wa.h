@@ -34,6 +34,8 @@ typedef int (*wa_sink)(void *arg, const void *p, size_t n);
 
 struct wa	*wa_new(const struct wa_opts *);
 void		 wa_free(struct wa *);
+int		 wa_token_add(struct wa *, const char *token);
+void		 wa_token_use(struct wa *, int id);
 int		 wa_post_json(struct wa *, uint64_t tag, const char *path,
 		    const char *json);
 int		 wa_get(struct wa *, uint64_t tag, const char *path,

@@ -68,6 +68,8 @@ Control endpoints (never used by Meta, JSON in and out, never recorded):
   POST /_fake/media   {"id","data_b64","mime","phone_number_id"?,
                       "sha256"?, "file_size"?}   (the last two: what the
                       media-info call claims instead of the truth)
+  POST /_fake/number  {"id", "fields"?, "token"?}   a number's node, and the
+                     token only it takes (see FakeGraph.set_number)
   POST /_fake/config  {"token"?, "media_url_ttl_s"?, "require_appsecret_proof"?,
                       "media_url_host"?, "redirect_host"?}
                      media_url_host: the host the media-info url names
@@ -754,6 +756,7 @@ class State:
         self.templates = {}  # waba -> [Meta's template objects] (listing, create, delete)
         self.profiles = {}  # phone-number-id -> its business profile's fields
         self.template_counter = itertools.count(1)
+        self.number_tokens = {}   # phone-number-id -> the only token it takes
         self.media_ttl = 300
         self.media_url_host = "127.0.0.1"
         self.redirect_host = None
@@ -969,11 +972,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                "documentation at https://developers.facebook.com/docs/graph-api" % (method.lower(), oid))
         return self.error(path, 100, message=msg, etype="GraphMethodException", subcode=33)
 
-    def authorised(self, rec):
+    def authorised(self, rec, parts=()):
         st = self.state
         auth = rec["headers"].get("authorization", "")
         tok = auth[7:] if auth[:7].lower() == "bearer " else rec["query"].get("access_token", "")
-        return tok != "" and hmac.compare_digest(tok.encode(), st.token.encode())
+        # A number with a token of its own (set_number(..., token=)) takes
+        # only that one on its node, its messages and media, and for the
+        # media ids asked with ?phone_number_id= of it.
+        pnid = parts[1] if len(parts) >= 2 else ""
+        with st.lock:
+            want = st.number_tokens.get(pnid)
+            if want is None:
+                want = st.number_tokens.get(rec["query"].get("phone_number_id", ""))
+        if want is None:
+            want = st.token
+        return tok != "" and hmac.compare_digest(tok.encode(), want.encode())
 
     def route(self, rec, url, raw):
         st, path, m = self.state, url.path, self.command
@@ -983,7 +996,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not VERSION_RE.match(parts[0]) or not 2 <= len(parts) <= 3 or not parts[1]:
             return self.error(path, 100, message="Unknown path components: %s" % path,
                               details="Unknown path components: %s" % path)
-        if not self.authorised(rec):
+        if not self.authorised(rec, parts):
             if not rec["headers"].get("authorization") and "access_token" not in rec["query"]:
                 msg = "An access token is required to request this resource."
             else:
@@ -1218,6 +1231,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.numbers.pop(pnid, None)
                 else:
                     st.numbers[pnid] = dict(arg["fields"])
+                if arg.get("token"):
+                    st.number_tokens[pnid] = str(arg["token"])
+                else:
+                    st.number_tokens.pop(pnid, None)
         elif what == "profile":
             pnid = str(arg.get("id", ""))
             if not pnid.isdigit() or not isinstance(arg.get("fields"), dict):
@@ -1240,6 +1257,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.dropped = 0
                 st.faults = []
                 st.numbers = {}
+                st.number_tokens = {}
                 st.profiles = {}
                 st.delay_ms = 0
                 st.media_url_host = "127.0.0.1"
@@ -1583,11 +1601,14 @@ class FakeGraph:
         self.token = token
         self._ctl("POST", "config", {"token": token})
 
-    def set_number(self, phone_number_id, fields=None):
+    def set_number(self, phone_number_id, fields=None, token=None):
         """Makes GET /{version}/{phone_number_id} answer fields (a dict of
         the phone number node's fields); None forgets the number, which
-        then gets Meta's 100/33 "does not exist"."""
-        self._ctl("POST", "number", {"id": phone_number_id, "fields": fields})
+        then gets Meta's 100/33 "does not exist".  token: the number has a
+        token of its own: its node, /{id}/messages, /{id}/media and media
+        asked with ?phone_number_id={id} take that one only (another is
+        HTTP 401 code 190); without, the fake's single token serves it."""
+        self._ctl("POST", "number", {"id": phone_number_id, "fields": fields, "token": token})
 
     def set_profile(self, phone_number_id, fields):
         """What GET /{version}/{phone_number_id}/whatsapp_business_profile

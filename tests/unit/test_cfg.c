@@ -118,6 +118,63 @@ TEST(env_file_and_override)
 	remove(path);
 }
 
+/* Issue 13: a number's own token, WHATSAPP_ACCESS_TOKEN_<LABEL>. */
+TEST(number_tokens)
+{
+	struct cfg c;
+	char err[512], path[] = "/tmp/wa_cfg_testXXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fprintf(f, "WHATSAPP_ACCESS_TOKEN_SALES=salesfile\n"
+	    "WHATSAPP_ACCESS_TOKEN_EU_2='eufile'\n"
+	    "WHATSAPP_ACCESS_TOKEN_EMPTY=\n");
+	fclose(f);
+	base();
+	unsetenv("WHATSAPP_ACCESS_TOKEN_EU_2");
+	unsetenv("WHATSAPP_ACCESS_TOKEN_EMPTY");
+	setenv("WA_ENV_FILE", path, 1);
+	setenv("WHATSAPP_ACCESS_TOKEN_SALES", "salesenv", 1);
+	setenv("OTHER_TOKEN_VAR", "other", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	/* The environment over the file, as for WHATSAPP_ACCESS_TOKEN. */
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_SALES") != NULL &&
+	    strcmp(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_SALES"),
+	    "salesenv") == 0);
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_EU_2") != NULL &&
+	    strcmp(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_EU_2"), "eufile") == 0);
+	CHECK(strcmp(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN"), "EAAtoken") == 0);
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_EMPTY") == NULL);
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_NONE") == NULL);
+	CHECK(cfg_token(&c, "OTHER_TOKEN_VAR") != NULL);
+	cfg_clear(&c);
+	CHECK(c.nxtokens == 0 && c.xtokens == NULL);
+	/* The responders keep none, from the file or the environment. */
+	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == 0);
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_SALES") == NULL);
+	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_EU_2") == NULL);
+	cfg_clear(&c);
+	/* A bad one is named, never echoed. */
+	setenv("WHATSAPP_ACCESS_TOKEN_SALES", "has space", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WHATSAPP_ACCESS_TOKEN_SALES") != NULL);
+	CHECK(strstr(err, "has space") == NULL);
+	unsetenv("WHATSAPP_ACCESS_TOKEN_SALES");
+	unsetenv("OTHER_TOKEN_VAR");
+	/* Only the token pattern is accepted beyond the table. */
+	f = fopen(path, "w");
+	fprintf(f, "WHATSAPP_ACCESS_TOKEN_sales=x\n");
+	fclose(f);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "unknown setting") != NULL);
+	f = fopen(path, "w");
+	fprintf(f, "WHATSAPP_ACCESS_TOKEN_=x\n");
+	fclose(f);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	unsetenv("WA_ENV_FILE");
+	remove(path);
+}
+
 int
 main(void)
 {
@@ -125,5 +182,6 @@ main(void)
 	RUN(missing_secret_names_variable);
 	RUN(bad_values);
 	RUN(env_file_and_override);
+	RUN(number_tokens);
 	return CHECK_DONE();
 }

@@ -238,6 +238,32 @@ TEST(defer_moves_a_queued_row)
 	tdb_close(&t);
 }
 
+/*
+ * Issue 13: the recipient's later rows move with it (never earlier), so
+ * the due query does not look at them again; others stay.
+ */
+TEST(defer_moves_the_recipients_later_rows)
+{
+	struct tdb	 t;
+
+	CHECK(tdb_open(&t) == 0);
+	CHECK(queue(&t, ALICE, T0, NULL) == 1);
+	CHECK(queue(&t, ALICE, T0 + 1, NULL) == 2);
+	CHECK(queue(&t, BOB, T0 + 2, NULL) == 3);
+	CHECK(queue(&t, ALICE, T0 + 3, NULL) == 4);
+	CHECK(db_outbox_defer(t.db, 4, T0 + 50000) == 0);
+	CHECK(db_outbox_defer(t.db, 1, T0 + 6000) == 0);
+	CHECK(q_int(&t, "SELECT next_attempt_at FROM outbox WHERE id = 1") ==
+	    T0 + 6000);
+	CHECK(q_int(&t, "SELECT next_attempt_at FROM outbox WHERE id = 2") ==
+	    T0 + 6000);
+	CHECK(q_int(&t, "SELECT next_attempt_at FROM outbox WHERE id = 3") ==
+	    T0 + 2);
+	CHECK(q_int(&t, "SELECT next_attempt_at FROM outbox WHERE id = 4") ==
+	    T0 + 50000);
+	tdb_close(&t);
+}
+
 /* libcurl's own resends count, while the row is in flight only. */
 TEST(resent_counts_attempts_in_flight)
 {
@@ -553,6 +579,7 @@ main(void)
 	RUN(recover_requeues_leased_rows);
 	RUN(retry_waits_with_the_error);
 	RUN(defer_moves_a_queued_row);
+	RUN(defer_moves_the_recipients_later_rows);
 	RUN(resent_counts_attempts_in_flight);
 	RUN(fail_settles_the_row);
 	RUN(accept_writes_the_outbound_message_once);
