@@ -561,6 +561,39 @@ join(char *dst, size_t sz, const char *dir, const char *name)
 }
 
 /*
+ * Takes every access token out of this process's environment, its value
+ * wiped first: a responder may inherit them (systemd's EnvironmentFile
+ * exports every line of wa.env, and UnsetEnvironment= cannot name
+ * WHATSAPP_ACCESS_TOKEN_<LABEL> by pattern), and must hold none.
+ */
+static void
+env_scrub_tokens(void)
+{
+	char	**e, *eq, name[256];
+	size_t	 len;
+	int	 again = 1;
+
+	while (again) {
+		again = 0;
+		for (e = environ; e != NULL && *e != NULL; e++) {
+			if (strncmp(*e, "WHATSAPP_ACCESS_TOKEN",
+			    strlen("WHATSAPP_ACCESS_TOKEN")) != 0 ||
+			    (eq = strchr(*e, '=')) == NULL)
+				continue;
+			explicit_bzero(eq + 1, strlen(eq + 1));
+			len = (size_t)(eq - *e);
+			if (len >= sizeof(name))
+				continue;	/* wiped; no variable is so long */
+			memcpy(name, *e, len);
+			name[len] = '\0';
+			(void)unsetenv(name);
+			again = 1;	/* environ changed under us */
+			break;
+		}
+	}
+}
+
+/*
  * Fills c from WA_ENV_FILE and the environment.  need says which secrets
  * the calling program requires.  Returns 0, or -1 with a sentence in err;
  * c is then cleared.  The caller clears c with cfg_clear().
@@ -578,8 +611,10 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 	    read_file(c, file, vals, err, errsz) == -1)
 		goto fail;
 	/* The responders keep no access token at all (see below). */
-	if (need & CFG_NEED_RESPONDER)
+	if (need & CFG_NEED_RESPONDER) {
 		xtokens_clear(c);
+		env_scrub_tokens();
+	}
 	else if (xtokens_load(c, err, errsz) == -1)
 		goto fail;
 	for (i = 0; i < NKEYS; i++) {

@@ -44,7 +44,10 @@ TEST(missing_secret_names_variable)
 	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "WHATSAPP_APP_SECRET is not set") != NULL);
 	CHECK(strstr(err, "App Dashboard") != NULL);
-	/* The worker does not need it. */
+	/* The worker does not need it (the responder's load above took the
+	 * token out of the environment: set it again). */
+	base();
+	unsetenv("WHATSAPP_APP_SECRET");
 	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
 	cfg_clear(&c);
 	base();
@@ -153,6 +156,10 @@ TEST(number_tokens)
 	CHECK(cfg_load(&c, CFG_NEED_RESPONDER, err, sizeof(err)) == 0);
 	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_SALES") == NULL);
 	CHECK(cfg_token(&c, "WHATSAPP_ACCESS_TOKEN_EU_2") == NULL);
+	/* ...nor does their environment (systemd's EnvironmentFile). */
+	CHECK(getenv("WHATSAPP_ACCESS_TOKEN_SALES") == NULL);
+	CHECK(getenv("WHATSAPP_ACCESS_TOKEN") == NULL);
+	CHECK(getenv("OTHER_TOKEN_VAR") != NULL);
 	cfg_clear(&c);
 	/* A bad one is named, never echoed. */
 	setenv("WHATSAPP_ACCESS_TOKEN_SALES", "has space", 1);

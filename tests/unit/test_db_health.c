@@ -318,9 +318,6 @@ TEST(business_capability_sets_the_daily_limit)
 	    "business\":250}"), &a) == 0);
 	CHECK(q_int(&t, "SELECT max_daily_conversations FROM numbers WHERE "
 	    "label = 'default'") == 2000);
-	CHECK(db_health_tier_limit("TIER_1K") == 1000);
-	CHECK(db_health_tier_limit("TIER_UNLIMITED") == 0);
-	CHECK(db_health_tier_limit("TIER_NOT_SET") == -1);
 	tdb_close(&t);
 }
 

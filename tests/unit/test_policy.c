@@ -432,6 +432,18 @@ TEST(verdict_per_item_kind)
 	    v.opt == POLICY_OPT_NONE);
 }
 
+/* Meta's tier names as customers a day: the sender's limit, /numbers. */
+TEST(tier_reach)
+{
+	CHECK(policy_tier_reach("TIER_250") == 250);
+	CHECK(policy_tier_reach("TIER_1K") == 1000);
+	CHECK(policy_tier_reach("TIER_100K") == 100000);
+	CHECK(policy_tier_reach("TIER_UNLIMITED") == 0);
+	CHECK(policy_tier_reach("TIER_NOT_SET") == -1);
+	CHECK(policy_tier_reach("") == -1);
+	CHECK(policy_tier_reach(NULL) == -1);
+}
+
 int
 main(void)
 {
@@ -452,5 +464,6 @@ main(void)
 	RUN(error_classes_without_code);
 	RUN(error_opts_out);
 	RUN(verdict_per_item_kind);
+	RUN(tier_reach);
 	return CHECK_DONE();
 }
