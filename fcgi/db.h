@@ -198,6 +198,7 @@ enum db_purge {
 	DB_PURGE_ERRORS,
 	DB_PURGE_SUBSCRIPTIONS,
 	DB_PURGE_OLD_BODIES,
+	DB_PURGE_JOBS,		/* finished account jobs */
 	DB_PURGE__MAX
 };
 

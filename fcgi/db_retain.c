@@ -230,6 +230,8 @@ db_purge(struct db *d, enum db_purge what, int64_t cutoff, int limit,
 		    STMT__MAX, STMT_PURGE_SUBSCRIPTIONS },
 		[DB_PURGE_OLD_BODIES] = { STMT_PURGE_OLD_BODIES_COUNT,
 		    STMT__MAX, STMT_PURGE_OLD_BODIES },
+		[DB_PURGE_JOBS] = { STMT_PURGE_JOBS_COUNT, STMT__MAX,
+		    STMT_PURGE_JOBS },
 	};
 	sqlite3_stmt	*s;
 	struct buf	 files;

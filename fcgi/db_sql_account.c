@@ -278,4 +278,12 @@ const char *const dbi_sql_account[STMT__MAX] = {
 	[STMT_JOB_NUMBER_WABAS] =
 	"SELECT phone_number_id, waba_id FROM numbers WHERE removed_at IS "
 	    "NULL AND waba_id IS NOT NULL ORDER BY created_at, phone_number_id",
+	/* Retention (db_retain.c): finished jobs, by when they were asked. */
+	[STMT_PURGE_JOBS_COUNT] =
+	"SELECT count(*) FROM account_jobs WHERE state IN ('done', 'failed') "
+	    "AND created_at < ?1 * 1000",
+	[STMT_PURGE_JOBS] =
+	"DELETE FROM account_jobs WHERE id IN (SELECT id FROM account_jobs "
+	    "WHERE state IN ('done', 'failed') AND created_at < ?1 * 1000 "
+	    "ORDER BY id LIMIT ?2)",
 };

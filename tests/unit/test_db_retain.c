@@ -271,6 +271,31 @@ TEST(purge_errors_and_subscriptions_by_age)
 	tdb_close(&t);
 }
 
+/* Account jobs once finished, by when they were asked; queued stay. */
+TEST(purge_jobs_takes_finished_ones)
+{
+	struct tdb	 t;
+	int64_t		 a, b, c;
+
+	CHECK(tdb_open(&t) == 0);
+	CHECK((a = db_job_insert(t.db, PNID, NULL, "profile_get", NULL,
+	    1000000)) > 0);
+	CHECK((b = db_job_insert(t.db, PNID, NULL, "profile_get", NULL,
+	    1000000)) > 0);
+	CHECK((c = db_job_insert(t.db, PNID, NULL, "profile_get", NULL,
+	    9000000)) > 0);
+	CHECK(db_job_claim(t.db, a) == 1 && db_job_claim(t.db, c) == 1);
+	CHECK(db_job_finish(t.db, a, 1, "{}", 0, NULL, 1000100) == 0);
+	CHECK(db_job_finish(t.db, c, 0, NULL, 100, "refused", 9000100) == 0);
+	/* a done and old, b queued and old, c failed but new. */
+	CHECK(purge(&t, DB_PURGE_JOBS, 2000, 100, 1, NULL, NULL) == 1);
+	CHECK(purge(&t, DB_PURGE_JOBS, 2000, 100, 0, NULL, NULL) == 1);
+	CHECK(q_int(&t, "SELECT count(*) FROM account_jobs") == 2);
+	CHECK(q_int(&t, "SELECT count(*) FROM account_jobs WHERE id = %lld",
+	    (long long)a) == 0);
+	tdb_close(&t);
+}
+
 TEST(purge_refuses_an_unknown_step)
 {
 	struct tdb	 t;
@@ -402,6 +427,7 @@ main(void)
 	RUN(purge_statuses_takes_older_ones);
 	RUN(purge_outbox_takes_finished_rows);
 	RUN(purge_errors_and_subscriptions_by_age);
+	RUN(purge_jobs_takes_finished_ones);
 	RUN(purge_refuses_an_unknown_step);
 	RUN(erase_removes_every_copy_of_the_contact);
 	RUN(search_index_covers_new_messages_in_chunks);
