@@ -167,7 +167,7 @@ LINK_test_counters = counters log
 LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
-LINK_test_tmpl	= tmpl
+LINK_test_tmpl	= tmpl msg
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
@@ -178,7 +178,7 @@ LINK_test_db_outbox = $(STORE_LINK)
 LINK_test_db_retain = $(STORE_LINK)
 LINK_test_db_numbers = $(STORE_LINK)
 LINK_test_db_jobs = $(STORE_LINK)
-LINK_test_profile = profile
+LINK_test_profile = profile msg
 LINK_test_db_templates = $(STORE_LINK)
 LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox

@@ -128,6 +128,35 @@ on_template(void *arg, int nc, const char *const *names,
 }
 
 /*
+ * What both GETs start with: the numbers the call covers (returned, the
+ * caller frees it), an empty row array in r, f limited to their WABAs.
+ * NULL with the answer sent.
+ */
+static struct cover *
+lookup_start(struct call *c, struct rows *r,
+    struct db_template_filter *f)
+{
+	struct cover *v;
+
+	if ((v = malloc(sizeof(*v))) == NULL ||
+	    (r->a = json_array()) == NULL) {
+		free(v);
+		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+		return NULL;
+	}
+	if (cover(c, v) == -1) {
+		json_decref(r->a);
+		free(v);
+		return NULL;
+	}
+	r->v = v;
+	memset(f, 0, sizeof(*f));
+	f->wabas = v->wabas;
+	f->nwabas = v->nwabas;
+	return v;
+}
+
+/*
  * GET /templates: the templates of the WABAs of the numbers the call
  * covers, by id; filters number, name, language, status, category;
  * limit, cursor.  200 with a page; 400 for a bad filter; 503.
@@ -140,21 +169,8 @@ templates_list(struct call *c)
 	struct cover			*v;
 	struct rows			 r;
 
-	if ((v = malloc(sizeof(*v))) == NULL ||
-	    (r.a = json_array()) == NULL) {
-		free(v);
-		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	if ((v = lookup_start(c, &r, &f)) == NULL)
 		return;
-	}
-	if (cover(c, v) == -1) {
-		json_decref(r.a);
-		free(v);
-		return;
-	}
-	r.v = v;
-	memset(&f, 0, sizeof(f));
-	f.wabas = v->wabas;
-	f.nwabas = v->nwabas;
 	f.name = q->name.set ? q->name.s : NULL;
 	f.language = q->language.set ? q->language.s : NULL;
 	f.status = q->status.set ? q->status.s : NULL;
@@ -180,21 +196,8 @@ template_get(struct call *c)
 	char				 msg[600];
 	int				 n;
 
-	if ((v = malloc(sizeof(*v))) == NULL ||
-	    (r.a = json_array()) == NULL) {
-		free(v);
-		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
+	if ((v = lookup_start(c, &r, &f)) == NULL)
 		return;
-	}
-	if (cover(c, v) == -1) {
-		json_decref(r.a);
-		free(v);
-		return;
-	}
-	r.v = v;
-	memset(&f, 0, sizeof(f));
-	f.wabas = v->wabas;
-	f.nwabas = v->nwabas;
 	f.name = c->seg;
 	f.limit = API_LIMIT_MAX;
 	n = db_template_list(c->db, &f, on_template, &r);

@@ -175,7 +175,7 @@ graph_check(const struct cfg *cfg, const char *token, struct db_number *n)
 	struct wa		*w = NULL;
 	json_t			*j = NULL, *e;
 	char			 path[128];
-	int			 rc = -1, got = 0, k;
+	int			 rc = -1, k;
 
 	memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
@@ -187,15 +187,9 @@ graph_check(const struct cfg *cfg, const char *token, struct db_number *n)
 	k = snprintf(path, sizeof(path), "/%s?fields=" FIELDS, n->pnid);
 	if (k < 0 || (size_t)k >= sizeof(path))
 		goto fail;
-	if ((w = wa_new(&o)) == NULL || wa_get(w, 1, path, REPLY_MAX,
-	    cfg->send_timeout_ms) == -1)
+	if ((w = wa_new(&o)) == NULL)
 		goto fail;
-	while (!got) {
-		if (wa_wait(w, -1, 200) == -1)
-			goto fail;
-		got = wa_done(w, &r) == 1;
-	}
-	if (r.http == 0) {
+	if (wa_get_wait(w, path, REPLY_MAX, cfg->send_timeout_ms, &r) == -1) {
 		log_warnx("cannot reach the Graph API at %s: %s",
 		    cfg->graph_url, r.transport);
 		goto fail;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "msg.h"
 #include "profile.h"
 
 /*
@@ -35,18 +36,6 @@ fail(struct profile_err *e, const char *field, const char *msg)
 	return -1;
 }
 
-/* Characters (UTF-8 code points) of s, as Meta counts them. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A string member of at most max characters (at least min); -1 sent. */
 static int
 text(const json_t *o, const char *name, size_t min, size_t max,
@@ -59,7 +48,7 @@ text(const json_t *o, const char *name, size_t min, size_t max,
 		return 0;
 	if (!json_is_string(v))
 		return fail(e, name, why);
-	n = chars(json_string_value(v));
+	n = msg_codepoints(json_string_value(v), json_string_length(v));
 	if (n < min || n > max || strlen(json_string_value(v)) !=
 	    json_string_length(v))
 		return fail(e, name, why);

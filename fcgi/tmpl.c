@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "msg.h"
 #include "tmpl.h"
 
 #define VARS_MAX	100	/* variables in one text (ours, a ceiling) */
@@ -62,18 +63,6 @@ fail(struct tmpl_err *e, const char *code, const char *comp,
 	(void)vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* Unicode code points in the valid UTF-8 string s (jansson checks it). */
-static size_t
-chars(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 /* The string member k of o, or NULL. */
@@ -295,10 +284,10 @@ text_of(const json_t *c, const char *k, size_t max, int need,
 	if (**out == '\0')
 		return fail(e, "required", comp, field, "The %s's %s is "
 		    "empty.", comp, k);
-	if (chars(*out) > max)
+	if (msg_codepoints(*out, strlen(*out)) > max)
 		return fail(e, "too_long", comp, field, "The %s's %s has %zu "
 		    "characters; Meta takes at most %zu.", comp, k,
-		    chars(*out), max);
+		    msg_codepoints(*out, strlen(*out)), max);
 	return 0;
 }
 
@@ -511,7 +500,8 @@ check_button(const json_t *b, size_t i, int n[5], struct tmpl_err *e)
 		if (!json_is_string(ex) || json_string_length(ex) == 0)
 			return fail(e, "example", comp, f, "A copy code button "
 			    "needs an example: the sample code, a string.");
-		if (chars(json_string_value(ex)) > CODE_MAX)
+		if (msg_codepoints(json_string_value(ex),
+		    json_string_length(ex)) > CODE_MAX)
 			return fail(e, "too_long", comp, f, "A copy code "
 			    "button's example has at most %d characters.",
 			    CODE_MAX);
