@@ -82,7 +82,8 @@ API	= req \
 	  param \
 	  profile \
 	  api_templates \
-	  api_numbers
+	  api_numbers \
+	  api_scope
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \

@@ -196,6 +196,17 @@ int	 api_numbers_metrics(struct call *, struct buf *);
 /* Message rows: a Flow's answer and an order's items added (api_types.c). */
 void	 api_show_replies(struct call *, json_t *rows);
 
+/*
+ * api_scope.c: the call's numbers.  Each returns 0, or -1 with the answer
+ * sent (api_scope_key: the caller answers).
+ */
+int	 api_scope_load(struct call *);
+int	 api_scope_key(struct call *, int64_t key_id);
+int	 api_scope_declared(const struct param *);
+int	 api_scope_take(struct call *, const char *qs, json_t *vals,
+	    struct buf *rest);
+int	 api_scope_build(struct call *, const json_t *vals);
+
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);
 json_t	*api_body_params(struct call *, size_t max, const char *unknown);
