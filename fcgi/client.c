@@ -126,7 +126,7 @@ when(json_t *v, char *buf, size_t sz)
 }
 
 static const char *
-str(json_t *o, const char *k)
+str(const json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
@@ -152,11 +152,20 @@ print_cut(const char *s, size_t n)
 		(void)fputs("...", stdout);
 }
 
+/* The business number a row belongs to: its label, else its id. */
+static const char *
+number_of(const json_t *row)
+{
+	return str(row, "number_label")[0] != '\0' ? str(row,
+	    "number_label") : str(row, "phone_number_id");
+}
+
 int
 client_messages(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "phone", required_argument, NULL, 'p' },
+		{ "number", required_argument, NULL, 'n' },
 		{ "conversation", required_argument, NULL, 'c' },
 		{ "search", required_argument, NULL, 's' },
 		{ "direction", required_argument, NULL, 'd' },
@@ -174,8 +183,9 @@ client_messages(int argc, char *argv[])
 	if (buf_puts(&q, "/messages") == -1)
 		return 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char *name = ch == 'p' ? "phone" : ch == 'c' ?
-		    "conversation_id" : ch == 's' ? "q" : ch == 'd' ?
+		const char *name = ch == 'p' ? "phone" : ch == 'n' ?
+		    "number" : ch == 'c' ? "conversation_id" : ch == 's' ?
+		    "q" : ch == 'd' ?
 		    "direction" : ch == 'l' ? "limit" : NULL;
 
 		if (ch == 'j')
@@ -184,8 +194,9 @@ client_messages(int argc, char *argv[])
 			goto done;
 	}
 	if (optind != argc) {
-		log_warnx("usage: wactl messages [--phone P] [--conversation N] "
-		    "[--search WORDS] [--direction in|out] [--limit N] [--json]");
+		log_warnx("usage: wactl messages [--phone P] [--number N]... "
+		    "[--conversation N] [--search WORDS] [--direction in|out] "
+		    "[--limit N] [--json]");
 		goto done;
 	}
 	if ((j = call("GET", q.p, NULL)) == NULL)
@@ -194,13 +205,14 @@ client_messages(int argc, char *argv[])
 		rc = print_json(j);
 		goto done;
 	}
-	(void)printf("%-8s %-16s %-3s %-15s %-11s %-9s %s\n", "ID", "TIME (UTC)",
-	    "DIR", "PHONE", "TYPE", "STATUS", "TEXT");
+	(void)printf("%-8s %-16s %-12s %-3s %-15s %-11s %-9s %s\n", "ID",
+	    "TIME (UTC)", "NUMBER", "DIR", "PHONE", "TYPE", "STATUS", "TEXT");
 	json_array_foreach(json_object_get(j, "data"), i, m) {
-		(void)printf("%-8lld %-16s %-3s %-15s %-11s %-9s ",
+		(void)printf("%-8lld %-16s %-12s %-3s %-15s %-11s %-9s ",
 		    (long long)json_integer_value(json_object_get(m, "id")),
 		    when(json_object_get(m, "timestamp"), t, sizeof(t)),
-		    str(m, "direction"), str(m, "phone"), str(m, "type"),
+		    number_of(m), str(m, "direction"), str(m, "phone"),
+		    str(m, "type"),
 		    str(m, "status")[0] ? str(m, "status") : "-");
 		print_cut(str(m, "text"), 60);
 		(void)putchar('\n');
@@ -219,6 +231,7 @@ client_conversations(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "unread", no_argument, NULL, 'u' },
+		{ "number", required_argument, NULL, 'n' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -238,12 +251,15 @@ client_conversations(int argc, char *argv[])
 		else if (ch == 'u') {
 			if (add_param(&q, "unread", "true") == -1)
 				goto done;
+		} else if (ch == 'n') {
+			if (add_param(&q, "number", optarg) == -1)
+				goto done;
 		} else if (ch != 'l' || add_param(&q, "limit", optarg) == -1)
 			goto done;
 	}
 	if (optind != argc) {
-		log_warnx("usage: wactl conversations [--unread] [--limit N] "
-		    "[--json]");
+		log_warnx("usage: wactl conversations [--unread] [--number N]... "
+		    "[--limit N] [--json]");
 		goto done;
 	}
 	if ((j = call("GET", q.p, NULL)) == NULL)
@@ -252,11 +268,12 @@ client_conversations(int argc, char *argv[])
 		rc = print_json(j);
 		goto done;
 	}
-	(void)printf("%-6s %-15s %-20s %6s %-16s %s\n", "ID", "PHONE", "NAME",
-	    "UNREAD", "LAST (UTC)", "ASSIGNEE");
+	(void)printf("%-6s %-12s %-15s %-20s %6s %-16s %s\n", "ID", "NUMBER",
+	    "PHONE", "NAME", "UNREAD", "LAST (UTC)", "ASSIGNEE");
 	json_array_foreach(json_object_get(j, "data"), i, c) {
-		(void)printf("%-6lld %-15s ", (long long)json_integer_value(
-		    json_object_get(c, "id")), str(c, "phone"));
+		(void)printf("%-6lld %-12s %-15s ", (long long)
+		    json_integer_value(json_object_get(c, "id")), number_of(c),
+		    str(c, "phone"));
 		print_cut(str(c, "profile_name"), 20);
 		(void)printf(" %6lld %-16s %s\n", (long long)json_integer_value(
 		    json_object_get(c, "unread_count")), when(json_object_get(c,

@@ -335,6 +335,20 @@ def test_wactl_send_from(gw):
     assert r.returncode == 1 and "unknown_number" in r.stderr
 
 
+def test_wactl_lists_by_number(gw):
+    env = {"WA_URL": "http://127.0.0.1:%d" % gw.port, "WA_API_KEY": gw.key}
+    for what in ("messages", "conversations"):
+        r = wactl(gw, what, "--number", "sales", "--json", env=env)
+        assert r.returncode == 0, r.stderr
+        assert {row["phone_number_id"] for row in json.loads(r.stdout)["data"]} == {SALES}
+        r = wactl(gw, what, "--number", "sales", "--number", SUPPORT, "--json", env=env)
+        assert {row["phone_number_id"] for row in json.loads(r.stdout)["data"]} == {SALES, SUPPORT}
+        # The table names each row's number by its label.
+        r = wactl(gw, what, env=env)
+        assert r.returncode == 0 and "NUMBER" in r.stdout.splitlines()[0]
+        assert {"default", "sales", "support"} <= set(r.stdout.split())
+
+
 def test_api_serves_an_install_whose_numbers_are_only_in_the_table(tmp_path):
     """Without WHATSAPP_PHONE_NUMBER_ID the API answers 503 not_configured
     only while the numbers table is empty too."""
