@@ -693,8 +693,9 @@ def test_wactl_as_a_client(api):
     r = run("messages", "--phone", who)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["ID", "TIME", "(UTC)", "DIR", "PHONE", "TYPE", "STATUS", "TEXT"]
+    assert lines[0].split() == ["ID", "TIME", "(UTC)", "NUMBER", "DIR", "PHONE", "TYPE", "STATUS", "TEXT"]
     assert "Ölwechsel bitte, Auftrag 4711 zweite Zeile" in lines[1] and who in lines[1]
+    assert lines[1].split()[3] == "default"     # the row's number, by label
     r = run("messages", "--search", "Ölwechsel", "--json")
     assert r.returncode == 0 and [m["phone"] for m in json.loads(r.stdout)["data"]] == [who]
     r = run("conversations", "--unread", "--limit", "200")
