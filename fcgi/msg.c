@@ -1120,22 +1120,28 @@ check_row(struct ctx *c, json_t *row, const char **ids, size_t n)
 	return 0;
 }
 
-/* List: button label, 1-10 sections, at most 10 rows in all. */
+/*
+ * The sections of a list or a product list: 1 or more, each a title
+ * (required, or only when there are several) and its items, at most max
+ * items across all sections, each checked by item (n counts them all).
+ */
+struct sections {
+	const char	*items;		/* the member: rows, product_items */
+	const char	*unit, *units;	/* what one is and many are called */
+	size_t		 max;
+	unsigned	 title;		/* S_REQ, or 0: when several */
+	int		(*item)(struct ctx *, json_t *, size_t n, void *);
+	void		*arg;
+};
+
 static int
-check_list(struct ctx *c, json_t *action)
+check_sections(struct ctx *c, json_t *a, const struct sections *sp)
 {
-	static const char *const keys[] = { "button", "sections", NULL };
-	static const char *const skeys[] = { "title", "rows", NULL };
-	const char	*ids[MAX_ROWS];
-	json_t		*a, *s, *rows, *row;
-	size_t		 i, j, nsec, nrows = 0, old, old2, old3, old4;
+	const char *const skeys[] = { "title", sp->items, NULL };
+	json_t		*s, *items, *it;
+	size_t		 i, j, n = 0, old, old2, old3, old4;
 	int		 rc = 0;
 
-	if (only_keys(c, action, keys) == -1 ||
-	    str_at(c, action, "button", S_REQ, MAX_LIST_BTN, NULL) == -1 ||
-	    arr_at(c, action, "sections", S_REQ, 1, MAX_SECTIONS, &a) == -1)
-		return -1;
-	nsec = json_array_size(a);
 	old = enter(c, "sections");
 	json_array_foreach(a, i, s) {
 		old2 = enter_idx(c, i);
@@ -1143,21 +1149,21 @@ check_list(struct ctx *c, json_t *action)
 			rc = fail(c, "bad_type", " must be an object, not %s.",
 			    jtype(s));
 		else if (only_keys(c, s, skeys) == -1 ||
-		    str_at(c, s, "title", nsec > 1 ? S_REQ : 0, MAX_SEC_TITLE,
-		    NULL) == -1 ||
-		    arr_at(c, s, "rows", S_REQ, 1, MAX_ROWS, &rows) == -1)
+		    str_at(c, s, "title", json_array_size(a) > 1 ? S_REQ :
+		    sp->title, MAX_SEC_TITLE, NULL) == -1 ||
+		    arr_at(c, s, sp->items, S_REQ, 1, sp->max, &items) == -1)
 			rc = -1;
 		if (rc == 0) {
-			old3 = enter(c, "rows");
-			json_array_foreach(rows, j, row) {
+			old3 = enter(c, sp->items);
+			json_array_foreach(items, j, it) {
 				old4 = enter_idx(c, j);
-				if (nrows == MAX_ROWS)
-					rc = fail(c, "too_many", " is row %zu "
-					    "in all; Meta allows at most %d "
-					    "rows across all sections.",
-					    nrows + 1, MAX_ROWS);
+				if (n == sp->max)
+					rc = fail(c, "too_many", " is %s %zu in "
+					    "all; Meta allows at most %zu %s "
+					    "across all sections.", sp->unit,
+					    n + 1, sp->max, sp->units);
 				else
-					rc = check_row(c, row, ids, nrows++);
+					rc = sp->item(c, it, n++, sp->arg);
 				leave(c, old4);
 				if (rc == -1)
 					break;
@@ -1170,6 +1176,30 @@ check_list(struct ctx *c, json_t *action)
 	}
 	leave(c, old);
 	return rc;
+}
+
+/* check_sections()'s item for a list: a row, ids unique (ids: arg). */
+static int
+list_row(struct ctx *c, json_t *row, size_t n, void *ids)
+{
+	return check_row(c, row, ids, n);
+}
+
+/* List: button label, 1-10 sections, at most 10 rows in all. */
+static int
+check_list(struct ctx *c, json_t *action)
+{
+	static const char *const keys[] = { "button", "sections", NULL };
+	const char		*ids[MAX_ROWS];
+	struct sections		 sp = { "rows", "row", "rows", MAX_ROWS, 0,
+				    list_row, ids };
+	json_t			*a;
+
+	if (only_keys(c, action, keys) == -1 ||
+	    str_at(c, action, "button", S_REQ, MAX_LIST_BTN, NULL) == -1 ||
+	    arr_at(c, action, "sections", S_REQ, 1, MAX_SECTIONS, &a) == -1)
+		return -1;
+	return check_sections(c, a, &sp);
 }
 
 /* CTA URL: {"name":"cta_url","parameters":{display_text,url}}. */
@@ -1335,61 +1365,36 @@ check_product(struct ctx *c, json_t *action, struct val *v)
  * Multi-product: catalog_id, 1-10 sections, each a title and
  * product_items, at most 30 items in all (reference 15.4).
  */
+/* check_sections()'s item for a product list: a retailer id. */
+static int
+product_item(struct ctx *c, json_t *it, size_t n, void *arg)
+{
+	static const char *const ikeys[] = { "product_retailer_id", NULL };
+
+	(void)n;
+	(void)arg;
+	if (!json_is_object(it))
+		return fail(c, "bad_type", " must be an object, not %s.",
+		    jtype(it));
+	return only_keys(c, it, ikeys) == -1 || str_at(c, it,
+	    "product_retailer_id", S_REQ | S_EDGE | S_OURS, MAX_RETAILER_ID,
+	    NULL) == -1 ? -1 : 0;
+}
+
 static int
 check_product_list(struct ctx *c, json_t *action, struct val *v)
 {
 	static const char *const keys[] = { "catalog_id", "sections", NULL };
-	static const char *const skeys[] = { "title", "product_items", NULL };
-	static const char *const ikeys[] = { "product_retailer_id", NULL };
-	json_t		*a, *s, *items, *it;
-	size_t		 i, j, n = 0, old, old2, old3, old4;
-	int		 rc = 0;
+	/* [uncertain] Meta may take one untitled section; we ask. */
+	static const struct sections sp = { "product_items", "item",
+	    "products", MAX_PRODUCTS, S_REQ, product_item, NULL };
+	json_t *a;
 
 	if (only_keys(c, action, keys) == -1 || catalog_at(c, action, v) ==
 	    -1 || arr_at(c, action, "sections", S_REQ, 1, MAX_PSECTIONS,
 	    &a) == -1)
 		return -1;
-	old = enter(c, "sections");
-	json_array_foreach(a, i, s) {
-		old2 = enter_idx(c, i);
-		if (!json_is_object(s))
-			rc = fail(c, "bad_type", " must be an object, not %s.",
-			    jtype(s));
-		/* [uncertain] Meta may take one untitled section; we ask. */
-		else if (only_keys(c, s, skeys) == -1 ||
-		    str_at(c, s, "title", S_REQ, MAX_SEC_TITLE, NULL) == -1 ||
-		    arr_at(c, s, "product_items", S_REQ, 1, MAX_PRODUCTS,
-		    &items) == -1)
-			rc = -1;
-		if (rc == 0) {
-			old3 = enter(c, "product_items");
-			json_array_foreach(items, j, it) {
-				old4 = enter_idx(c, j);
-				if (n++ == MAX_PRODUCTS)
-					rc = fail(c, "too_many", " is item %zu "
-					    "in all; Meta allows at most %d "
-					    "products across all sections.", n,
-					    MAX_PRODUCTS);
-				else if (!json_is_object(it))
-					rc = fail(c, "bad_type", " must be an "
-					    "object, not %s.", jtype(it));
-				else if (only_keys(c, it, ikeys) == -1 ||
-				    str_at(c, it, "product_retailer_id",
-				    S_REQ | S_EDGE | S_OURS, MAX_RETAILER_ID,
-				    NULL) == -1)
-					rc = -1;
-				leave(c, old4);
-				if (rc == -1)
-					break;
-			}
-			leave(c, old3);
-		}
-		leave(c, old2);
-		if (rc == -1)
-			break;
-	}
-	leave(c, old);
-	return rc;
+	return check_sections(c, a, &sp);
 }
 
 /*
