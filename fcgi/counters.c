@@ -44,11 +44,15 @@ counters_open(const char *path)
 	}
 	/*
 	 * Look before touching: a file that is not ours (a wrong path in
-	 * the configuration) is refused whole, never grown or cut.
+	 * the configuration) is refused whole, never grown or cut.  One of
+	 * our size still without its magic is another responder's that is
+	 * being made (it grows the file, then claims it): taken, and the
+	 * claim below settles who writes the magic.
 	 */
 	if (fstat(fd, &sb) == -1 || (sb.st_size > 0 &&
 	    (pread(fd, &magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
-	    magic != MAGIC))) {
+	    (magic != MAGIC && !(magic == 0 &&
+	    sb.st_size == (off_t)sizeof(*m)))))) {
 		log_warnx("%s: %s is not a counters file (metrics counters "
 		    "off)", __func__, path);
 		(void)close(fd);

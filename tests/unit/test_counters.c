@@ -148,6 +148,51 @@ TEST(shared_between_processes)
 	CHECK(counters_read(bk, v) == 0 && v[CNT_WINDOW_REFUSED] == 200000);
 }
 
+/* Opens file f in a child; its exit status: 0 taken and counting. */
+static int
+child_open(const char *f)
+{
+	pid_t	pid;
+	int	st;
+
+	if ((pid = fork()) == 0) {
+		if (counters_open(f) == -1)
+			_exit(1);
+		counters_add(CNT_SIG_REFUSED, 1);
+		_exit(counters_read(bk, v) == 0 && v[CNT_SIG_REFUSED] == 1 ?
+		    0 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Responders start together: one grows a new file to the counters' size
+ * and then writes its magic, and another that opens the file in between
+ * finds our size and no magic yet.  That file is being made, not foreign:
+ * taken (it used to be refused, leaving that responder's /metrics
+ * without counters).
+ */
+TEST(taken_while_being_made)
+{
+	struct stat	 sb;
+	char		 ref[80], made[80];
+	int		 fd;
+
+	CHECK((size_t)snprintf(ref, sizeof(ref), "%s/ref", dir) < sizeof(ref));
+	CHECK((size_t)snprintf(made, sizeof(made), "%s/made", dir) <
+	    sizeof(made));
+	CHECK(child_open(ref) == 0 && stat(ref, &sb) == 0 && sb.st_size > 8);
+	/* As the first responder leaves it between growing and claiming. */
+	CHECK((fd = open(made, O_RDWR | O_CREAT | O_EXCL, 0600)) != -1 &&
+	    ftruncate(fd, sb.st_size) == 0 && close(fd) == 0);
+	CHECK(child_open(made) == 0);
+	/* Zeros of another size are still not ours. */
+	CHECK(truncate(made, 0) == 0 && truncate(made, sb.st_size + 8) == 0);
+	CHECK(child_open(made) == 1);
+}
+
 TEST(kept_across_reopen)
 {
 	/* As after a restart: the file still holds every count. */
@@ -177,10 +222,15 @@ main(void)
 	RUN(adds_exact);
 	RUN(ack_histogram_edges);
 	RUN(shared_between_processes);
+	RUN(taken_while_being_made);
 	RUN(kept_across_reopen);
 	rc = CHECK_DONE();
 	(void)unlink(path);
 	(void)unlink(bad);
+	(void)snprintf(path, sizeof(path), "%s/ref", dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/made", dir);
+	(void)unlink(path);
 	(void)rmdir(dir);
 	return rc;
 }
