@@ -45,7 +45,10 @@ DB	= db \
 	  db_jobs \
 	  db_templates \
 	  db_health \
-	  db_types
+	  db_types \
+	  db_sql_users \
+	  db_sql_inbox \
+	  db_sql_media
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -83,7 +86,10 @@ API	= req \
 	  profile \
 	  api_templates \
 	  api_numbers \
-	  api_scope
+	  api_scope \
+	  api_session \
+	  api_inbox \
+	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  import \
@@ -323,6 +329,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/flows
 	install -m 0644 deploy/flows/default.json \
 	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
+	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/web
+	cp -R web/. $(DESTDIR)$(PREFIX)/share/wa-gateway/web/
 
 clean:
 	rm -rf build build-san

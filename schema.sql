@@ -608,3 +608,119 @@ CREATE TABLE account_jobs (
   finished_at     INTEGER             -- unix milliseconds
 );
 CREATE INDEX account_jobs_due ON account_jobs (next_attempt_at, id) WHERE state = 'queued';
+
+-- migrate: 11
+
+-- The inbox (issue 14): the people who sign in, their sessions, and what
+-- they keep about conversations.
+
+-- A person who signs in to the inbox.  Only a scrypt hash of the
+-- password is kept, its parameters with it.
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,   -- sign-in name: 1-64 of a-z, 0-9, . _ -
+  display_name  TEXT,                   -- shown to colleagues; NULL: name
+  role          TEXT NOT NULL CHECK (role = 'admin' OR role = 'agent' OR role = 'viewer'),
+  email         TEXT,                   -- for alerts; NULL none
+  password_hash TEXT NOT NULL,          -- "scrypt$N$r$p$salt_b64$hash_b64"
+  password_at   INTEGER NOT NULL,       -- unix s the password was set (sessions before it are dead)
+  disabled_at   INTEGER,                -- unix s; a disabled user cannot sign in, sessions revoked
+  created_at    INTEGER NOT NULL,       -- unix s
+  last_login_at INTEGER                 -- unix s of the last successful sign-in
+);
+
+-- A user may be limited to numbers, as an API key may (api_key_numbers):
+-- rows here, only those; none, every number.
+CREATE TABLE user_numbers (
+  user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  phone_number_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, phone_number_id)
+) WITHOUT ROWID;
+
+-- A signed-in browser.  The cookie carries a random 256-bit token; only
+-- its SHA-256 is kept.  The CSRF token is derived from the session token
+-- (never stored).  Idle 12 h, absolute 7 days.
+CREATE TABLE sessions (
+  id            INTEGER PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  token_sha256  TEXT NOT NULL UNIQUE,   -- lowercase hex SHA-256 of the token
+  created_at    INTEGER NOT NULL,       -- unix s
+  last_used_at  INTEGER NOT NULL,       -- unix s, to the minute
+  expires_at    INTEGER NOT NULL,       -- unix s: created_at + 7 days
+  revoked_at    INTEGER,                -- unix s: signed out, password changed, user disabled
+  address       TEXT,                   -- REMOTE_ADDR at sign-in
+  user_agent    TEXT                    -- first 200 bytes of User-Agent at sign-in
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- Failed sign-ins, per user name and per address, to slow guessing.
+CREATE TABLE login_failures (
+  who           TEXT PRIMARY KEY,       -- "user:NAME" or "addr:ADDRESS"
+  failures      INTEGER NOT NULL,       -- in a row since the last success
+  last_at       INTEGER NOT NULL,       -- unix s of the latest
+  locked_until  INTEGER NOT NULL        -- unix s; refused until then
+) WITHOUT ROWID;
+
+-- Labels staff put on conversations (conversations.labels holds the
+-- names); made on the fly by the first conversation that uses one.
+CREATE TABLE labels (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,      -- 1-40 bytes
+  color      TEXT,                      -- "#rrggbb"; NULL: the inbox picks one
+  created_at INTEGER NOT NULL
+);
+
+-- Notes staff write on a conversation, each with its author and time.
+CREATE TABLE conversation_notes (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  user_id         INTEGER REFERENCES users (id) ON DELETE SET NULL, -- NULL: an API key
+  author          TEXT NOT NULL,        -- the user's name or "api:KEYNAME", kept after the user goes
+  text            TEXT NOT NULL,
+  created_at      INTEGER NOT NULL      -- unix s
+);
+CREATE INDEX conversation_notes_conv ON conversation_notes (conversation_id, id);
+
+-- What staff did to a conversation (assigned, labelled, noted, handed to
+-- the bot, read ...), newest last: the conversation's history, and with
+-- messages and statuses what the inbox's change cursor watches.
+CREATE TABLE activity (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  phone_number_id TEXT NOT NULL,
+  user_id         INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  actor           TEXT NOT NULL,        -- user name, "api:KEYNAME", "bot"
+  kind            TEXT NOT NULL,        -- assign, label, note, email, read, handoff, release, ...
+  detail          TEXT,                 -- JSON: what changed
+  at              INTEGER NOT NULL      -- unix ms
+);
+CREATE INDEX activity_conv ON activity (conversation_id, id);
+
+-- Canned answers, inserted in the reply box by "/shortcut".
+CREATE TABLE quick_replies (
+  id              INTEGER PRIMARY KEY,
+  shortcut        TEXT NOT NULL UNIQUE, -- 1-32 of a-z, 0-9, _ -
+  text            TEXT NOT NULL,        -- up to 4096 bytes (a WhatsApp text)
+  phone_number_id TEXT,                 -- only for this number; NULL every number
+  created_by      TEXT,                 -- user name
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+
+-- Who queued an outbound message from the inbox (a person), kept on the
+-- outbox row and copied to the message the worker writes for it.
+ALTER TABLE outbox ADD COLUMN user_id INTEGER REFERENCES users (id) ON DELETE SET NULL;
+ALTER TABLE messages ADD COLUMN user_id INTEGER;  -- outbound sent by a person: users.id; NULL bot/API
+
+-- Files people upload in the inbox to send as media (POST /media).
+CREATE TABLE uploads (
+  id              INTEGER PRIMARY KEY,
+  phone_number_id TEXT,                 -- the number it may be sent from; NULL any
+  user_id         INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  filename        TEXT,                 -- as the browser named it
+  mime_type       TEXT NOT NULL,
+  size            INTEGER NOT NULL,     -- bytes
+  sha256          TEXT NOT NULL,        -- lowercase hex
+  path            TEXT NOT NULL,        -- relative to $WA_STATE_DIR/media
+  created_at      INTEGER NOT NULL
+);

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libfcgi-dev libjansson-dev
 libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libbsd-dev
 nginx-light spawn-fcgi multiwatch python3 python3-pytest curl jq openssl
-clang valgrind wrk"
+clang valgrind wrk chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

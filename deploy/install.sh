@@ -49,7 +49,7 @@ say() { printf '%s\n' "install.sh: $*"; }
 die() { printf '%s\n' "install.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run me as root"
-for f in nginx/wa_fastcgi_params nginx/wa-gateway.conf \
+for f in nginx/wa_fastcgi_params nginx/wa_inbox_headers nginx/wa-gateway.conf \
     deploy/wa-fcgi.service deploy/wa-fcgi-api.service \
     deploy/wa-worker.service deploy/wa.env.example; do
 	[ -f "$SRC/$f" ] || die "$SRC/$f is missing; run me from a checkout"
@@ -118,6 +118,9 @@ trap 'rm -f "$tmp" "$tmp_allow"' EXIT
 install -o root -g root -m 0644 "$SRC/nginx/wa_fastcgi_params" \
     "$NGINX_DIR/wa_fastcgi_params"
 say "installed $NGINX_DIR/wa_fastcgi_params"
+install -o root -g root -m 0644 "$SRC/nginx/wa_inbox_headers" \
+    "$NGINX_DIR/wa_inbox_headers"
+say "installed $NGINX_DIR/wa_inbox_headers"
 # Who may read /api/whatsapp/metrics besides loopback: yours to edit.
 METRICS_ALLOW=$NGINX_DIR/wa-metrics-allow.conf
 if [ -e "$METRICS_ALLOW" ]; then

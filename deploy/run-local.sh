@@ -57,6 +57,9 @@ sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
     -e "s|@EXTRA@|${WA_NGINX_EXTRA:-}|" \
     -e "s|@API_RATE@|${WA_API_RATE:-50}|" \
     -e "s|@WEBHOOK_CONNS@|$WA_WEBHOOK_CONNS|" \
+    -e "s|@WEB@|$top/web|g" \
+    -e "s|@LOGIN_RATE@|${WA_LOGIN_RATE:-10}|" \
+    -e "s|@LOGIN_BURST@|${WA_LOGIN_BURST:-10}|" \
     "$top/nginx/local.conf.in" > "$WA_STATE_DIR/nginx/nginx.conf"
 nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
 

@@ -1,8 +1,9 @@
 /*
  * api.c: the management API (/api/whatsapp/...) for shell scripts and the
- * web inbox, served by the responders.  Every route needs an API key
- * (Authorization: Bearer KEY; only its SHA-256 is stored); read-only keys
- * may only GET.  Every parameter is checked before any query and an
+ * web inbox, served by the responders.  Every route but signing in needs
+ * an API key (Authorization: Bearer KEY; only its SHA-256 is stored;
+ * read-only keys may only GET) or a person's session cookie (api_session.c;
+ * each route names the least role it takes).  Every parameter is checked before any query and an
  * unknown one is refused, so a typo never silently widens a filter.
  * Lists are newest first, at most 200 rows, with an opaque cursor that
  * pages stably while rows are added.  One error shape everywhere:
@@ -219,34 +220,39 @@ static void	queue_send(struct call *, const char *, size_t,
 
 /* The core routes (struct api_route in api_int.h). */
 static const struct api_route routes[] = {
-	{ "/messages", "GET", messages_list, 0, messages_p, NULL },
-	{ "/conversations", "GET", conversations_list, 0, conversations_p,
+	{ "/messages", "GET", messages_list, API_VIEWER, messages_p, NULL },
+	{ "/conversations", "GET", conversations_list, API_VIEWER,
+	  conversations_p, NULL },
+	{ "/conversations/{id}", "GET", conversation_get, API_VIEWER, none_p,
 	  NULL },
-	{ "/conversations/{id}", "GET", conversation_get, 0, none_p, NULL },
-	{ "/conversations/{id}", "PATCH", conversation_patch, 1, none_p,
-	  patch_p },
-	{ "/conversations/{id}/messages", "GET", conversation_messages, 0,
-	  messages_p, NULL },
-	{ "/mark-read", "POST", mark_read, 1, none_p, NULL },
-	{ "/outbox", "GET", outbox_list, 0, outbox_p, NULL },
-	{ "/outbox/{id}", "GET", outbox_get, 0, none_p, NULL },
-	{ "/outbox/{id}", "DELETE", outbox_cancel, 1, none_p, NULL },
-	{ "/outbox/{id}/retry", "POST", outbox_retry, 1, none_p, NULL },
-	{ "/webhook-events", "GET", events_list, 0, events_p, NULL },
-	{ "/webhook-events/{id}", "GET", event_get, 0, none_p, NULL },
-	{ "/webhook-events/{id}/replay", "POST", event_replay, 1, none_p,
+	{ "/conversations/{id}", "PATCH", conversation_patch, API_AGENT,
+	  none_p, patch_p },
+	{ "/conversations/{id}/messages", "GET", conversation_messages,
+	  API_VIEWER, messages_p, NULL },
+	{ "/mark-read", "POST", mark_read, API_AGENT, none_p, NULL },
+	{ "/outbox", "GET", outbox_list, API_VIEWER, outbox_p, NULL },
+	{ "/outbox/{id}", "GET", outbox_get, API_VIEWER, none_p, NULL },
+	{ "/outbox/{id}", "DELETE", outbox_cancel, API_ADMIN, none_p, NULL },
+	{ "/outbox/{id}/retry", "POST", outbox_retry, API_ADMIN, none_p,
 	  NULL },
-	{ "/status", "GET", status_get, 0, none_p, NULL },
-	{ "/stats", "GET", stats_get, 0, stats_p, NULL },
-	{ "/metrics", "GET", metrics_get, 0, number_p, NULL },
-	{ "/contacts", "GET", contacts_list, 0, contacts_p, NULL },
-	{ "/contacts/{wa_id}", "GET", contact_get, 0, number_p, NULL },
-	{ "/contacts/{wa_id}", "DELETE", contact_erase, 1, number_p, NULL },
-	{ "/contacts/{wa_id}/export", "GET", contact_export, 0, number_p,
+	{ "/webhook-events", "GET", events_list, API_ADMIN, events_p, NULL },
+	{ "/webhook-events/{id}", "GET", event_get, API_ADMIN, none_p, NULL },
+	{ "/webhook-events/{id}/replay", "POST", event_replay, API_ADMIN,
+	  none_p, NULL },
+	{ "/status", "GET", status_get, API_VIEWER, none_p, NULL },
+	{ "/stats", "GET", stats_get, API_VIEWER, stats_p, NULL },
+	{ "/metrics", "GET", metrics_get, API_VIEWER, number_p, NULL },
+	{ "/contacts", "GET", contacts_list, API_VIEWER, contacts_p, NULL },
+	{ "/contacts/{wa_id}", "GET", contact_get, API_VIEWER, number_p,
 	  NULL },
-	{ "/send", "POST", send_post, 1, none_p, NULL },
-	{ "/send-template", "POST", send_template, 1, none_p, template_p },
-	{ NULL, NULL, NULL, 0, NULL, NULL }
+	{ "/contacts/{wa_id}", "DELETE", contact_erase, API_ADMIN, number_p,
+	  NULL },
+	{ "/contacts/{wa_id}/export", "GET", contact_export, API_ADMIN,
+	  number_p, NULL },
+	{ "/send", "POST", send_post, API_AGENT, none_p, NULL },
+	{ "/send-template", "POST", send_template, API_AGENT, none_p,
+	  template_p },
+	{ NULL, NULL, NULL, API_VIEWER, NULL, NULL }
 };
 
 /* Every route table, core first; each ends with a NULL path. */
@@ -255,6 +261,9 @@ static const struct api_route *const tables[] = {
 	api_jobs_routes,
 	api_templates_routes,
 	api_numbers_routes,
+	api_session_routes,
+	api_inbox_routes,
+	api_media_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
@@ -353,6 +362,12 @@ api_fail_field(struct call *c, int status, const char *code, const char *field,
 {
 	api_reply_json(c, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
 	    code, "message", message, "field", field));
+}
+
+const char *
+api_actor(const struct call *c)
+{
+	return c->user[0] != '\0' ? c->user : "api";
 }
 
 /* Collects rows as JSON objects into an array (arg). */
@@ -1690,8 +1705,9 @@ done:
 }
 
 /*
- * Checks the Authorization header.  Returns 1 with *read_only, or 0 with
- * the 401 sent.
+ * Checks the caller: a session cookie without an Authorization header,
+ * else the API key.  Returns 1 with *read_only and c->role, or 0 with
+ * the answer sent.
  */
 static int
 authorised(struct call *c, int *read_only)
@@ -1701,6 +1717,11 @@ authorised(struct call *c, int *read_only)
 	int64_t		 id;
 	int		 rc;
 
+	*read_only = 0;
+	/* A browser signs with its session cookie (api_session.c). */
+	if (h == NULL && (rc = api_session_auth(c)) != 0)
+		return rc == 1;
+	c->role = API_ADMIN;
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' ||
 	    strlen(h + 7) > 256) {
 		(void)req_error(c->r, 401, "WWW-Authenticate: Bearer "
@@ -1770,12 +1791,22 @@ api_serve(struct call *c, const struct api_route *hit, const char *allow)
 		    "endpoint does not take that method; see Allow.");
 		goto done;
 	}
-	if (!authorised(c, &ro))
-		goto done;
-	if (ro && hit->write) {
-		(void)req_error(c->r, 403, NULL, "read_only_key", "This API key "
-		    "may only read; create one without --read-only to write.");
-		goto done;
+	if (hit->role != API_PUBLIC) {
+		if (!authorised(c, &ro))
+			goto done;
+		if (ro && strcmp(hit->method, "GET") != 0) {
+			(void)req_error(c->r, 403, NULL, "read_only_key", "This "
+			    "API key may only read; create one without "
+			    "--read-only to write.");
+			goto done;
+		}
+		if (c->role < hit->role) {
+			(void)req_error(c->r, 403, NULL, "forbidden_role",
+			    hit->role == API_ADMIN ? "Only an admin may do "
+			    "this; ask one of your admins." : "Viewers may "
+			    "only read; ask an admin for the agent role.");
+			goto done;
+		}
 	}
 	/* number= may repeat: taken out first, checked with the rest. */
 	qs = c->r->query;
@@ -1868,10 +1899,14 @@ api_handle(struct db *d, const struct cfg *cfg, struct req *r,
 
 /*
  * Prints every route's declared parameters as one JSON array on stdout
- * (`wa-fcgi -P`): [{"method", "path", "write", "query": [...], "body":
+ * (`wa-fcgi -P`): [{"method", "path", "write" (a read-only key may
+ * not), "role" (the least a person needs), "query": [...], "body":
  * [...] or null}], each parameter as param_describe() gives it.  What
  * tests/e2e/test_openapi.py holds docs/openapi.yaml to.  Returns 0 or -1.
  */
+static const char *const role_names[] = { "public", "viewer", "agent",
+	"admin" };
+
 int
 api_params_print(void)
 {
@@ -1882,8 +1917,10 @@ api_params_print(void)
 
 	for (t = 0; a != NULL && t < NTABLES; t++)
 		for (rt = tables[t]; rt->path != NULL; rt++) {
-			o = json_pack("{s:s, s:s, s:b, s:o?, s:o?}", "method",
-			    rt->method, "path", rt->path, "write", rt->write,
+			o = json_pack("{s:s, s:s, s:b, s:s, s:o?, s:o?}",
+			    "method", rt->method, "path", rt->path, "write",
+			    strcmp(rt->method, "GET") != 0, "role",
+			    role_names[rt->role + 1],
 			    "query", param_describe(rt->query), "body",
 			    rt->body != NULL ? param_describe(rt->body) :
 			    json_null());

@@ -93,6 +93,22 @@ struct jobs_f {
 
 struct api_route;
 
+/*
+ * Who may call a route (struct api_route.role).  A signed-in person
+ * (a session cookie, api_session.c) needs at least the route's role, else
+ * 403 forbidden_role; an API key is API_ADMIN, and a read-only key may
+ * only GET (403 read_only_key).  API_PUBLIC routes take no credential
+ * (signing in).
+ */
+enum api_role {
+	API_PUBLIC = -1,
+	API_VIEWER = 0,		/* reads */
+	API_AGENT = 1,		/* replies, assigns, labels, notes, hands off */
+	API_ADMIN = 2		/* users, keys, numbers, export, erase, retries */
+};
+
+#define API_USER_MAX	65	/* a user name and its NUL */
+
 /* One API call being served. */
 struct call {
 	struct db		*db;
@@ -103,7 +119,13 @@ struct call {
 	char			 seg[API_SEG_MAX]; /* the path's {wa_id},
 					 * {pnid} or {name}; "" when none */
 	const struct api_route	*route;	/* the route being served */
-	int64_t			 key_id;	/* the API key's row */
+	int64_t			 key_id;	/* the API key's row; 0 for a
+						 * person */
+	int64_t			 user_id;	/* the signed-in person's row;
+						 * 0 for an API key */
+	enum api_role		 role;		/* the caller's role */
+	char			 user[API_USER_MAX]; /* the person's name; ""
+						 * for an API key */
 	json_t			*keyset;	/* {pnid: true} the key is
 						 * limited to; NULL every number */
 	json_t			*known;		/* {pnid: {"label",
@@ -133,7 +155,7 @@ struct call {
 /*
  * A route: path ("{id}" is a positive number, "{wa_id}" 6 to 20 digits,
  * "{pnid}" 1 to 20 digits, "{name}" 1 to 512 of a-z, 0-9 and _),
- * method, handler, whether it needs a key that may write, its query
+ * method, handler, the least role that may call it, its query
  * parameters, and the members of its JSON body when it is a flat object
  * (NULL: the handler reads the body itself, or there is none).  Each
  * api_*.c file exports its table, ended by a NULL path; api.c lists them.
@@ -142,7 +164,7 @@ struct api_route {
 	const char		*path;
 	const char		*method;
 	void			(*fn)(struct call *);
-	int			 write;
+	enum api_role		 role;
 	const struct param	*query;
 	const struct param	*body;
 };
@@ -210,5 +232,22 @@ int	 api_scope_build(struct call *, const json_t *vals);
 /* Bodies: NULL with the error sent. */
 json_t	*api_json_body(struct call *, size_t max);
 json_t	*api_body_params(struct call *, size_t max, const char *unknown);
+
+/*
+ * api_session.c: people.  api_session_auth() serves a request that has
+ * no Authorization header: 0 when it carries no session cookie either
+ * (the caller answers 401), 1 when a live session signed it (user_id,
+ * role, user and the call's numbers set; a write also passed the CSRF
+ * check), -1 with the answer sent (expired, revoked, CSRF refused).
+ */
+int	 api_session_auth(struct call *);
+/* Who the call acts for, as activity and notes record it: the person's
+ * name, or "api" for an API key. */
+const char *api_actor(const struct call *);
+extern const struct api_route api_session_routes[];
+/* api_inbox.c: what the inbox adds to conversations (lists, changes). */
+extern const struct api_route api_inbox_routes[];
+/* api_media.c: media files, uploads, quick replies. */
+extern const struct api_route api_media_routes[];
 
 #endif

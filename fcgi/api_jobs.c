@@ -57,11 +57,11 @@ static const struct param profile_p[] = {
 static const struct param none_p[] = { { .name = NULL } };
 
 const struct api_route api_jobs_routes[] = {
-	{ "/templates", "POST", template_post, 1, none_p, NULL },
-	{ "/templates/{name}", "DELETE", template_delete, 1, delete_p, NULL },
-	{ "/numbers/{pnid}/profile", "GET", profile_get, 0, profile_p, NULL },
-	{ "/numbers/{pnid}/profile", "POST", profile_post, 1, none_p, NULL },
-	{ "/jobs/{id}", "GET", job_get, 0, none_p, NULL },
+	{ "/templates", "POST", template_post, API_ADMIN, none_p, NULL },
+	{ "/templates/{name}", "DELETE", template_delete, API_ADMIN, delete_p, NULL },
+	{ "/numbers/{pnid}/profile", "GET", profile_get, API_VIEWER, profile_p, NULL },
+	{ "/numbers/{pnid}/profile", "POST", profile_post, API_ADMIN, none_p, NULL },
+	{ "/jobs/{id}", "GET", job_get, API_VIEWER, none_p, NULL },
 	{ NULL, NULL, NULL, 0, NULL, NULL }
 };
 

@@ -32,8 +32,8 @@ static void	numbers_list(struct call *);
 static void	number_get(struct call *);
 
 const struct api_route api_numbers_routes[] = {
-	{ "/numbers", "GET", numbers_list, 0, none_p, NULL },
-	{ "/numbers/{pnid}", "GET", number_get, 0, none_p, NULL },
+	{ "/numbers", "GET", numbers_list, API_VIEWER, none_p, NULL },
+	{ "/numbers/{pnid}", "GET", number_get, API_VIEWER, none_p, NULL },
 	{ NULL, NULL, NULL, 0, NULL, NULL }
 };
 

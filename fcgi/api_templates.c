@@ -215,8 +215,8 @@ template_get(struct call *c)
 }
 
 const struct api_route api_templates_routes[] = {
-	{ "/templates", "GET", templates_list, 0, templates_p, NULL },
-	{ "/templates/{name}", "GET", template_get, 0, templates_name_p,
+	{ "/templates", "GET", templates_list, API_VIEWER, templates_p, NULL },
+	{ "/templates/{name}", "GET", template_get, API_VIEWER, templates_name_p,
 	  NULL },
 	{ NULL, NULL, NULL, 0, NULL, NULL }
 };

@@ -276,6 +276,13 @@ enum stmt {
 	STMT_PURGE_JOBS_COUNT,
 	STMT_PURGE_JOBS,
 
+	/* db_users.c (db_sql_users.c): people, sessions, sign-in failures */
+
+	/* db_inbox.c (db_sql_inbox.c): the inbox's lists, labels, notes,
+	 * activity and change cursor */
+
+	/* db_media.c (db_sql_media.c): uploads, media files, quick replies */
+
 	STMT__MAX
 };
 
@@ -283,6 +290,9 @@ enum stmt {
 extern const char *const dbi_sql_main[STMT__MAX];	/* db_sql.c */
 extern const char *const dbi_sql_api[STMT__MAX];	/* db_sql_api.c */
 extern const char *const dbi_sql_account[STMT__MAX];	/* db_sql_account.c */
+extern const char *const dbi_sql_users[STMT__MAX];	/* db_sql_users.c */
+extern const char *const dbi_sql_inbox[STMT__MAX];	/* db_sql_inbox.c */
+extern const char *const dbi_sql_media[STMT__MAX];	/* db_sql_media.c */
 const char	*dbi_sql(enum stmt);
 int		 dbi_sql_count(enum stmt);
 

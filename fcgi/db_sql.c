@@ -523,6 +523,9 @@ static const char *const *const tables[] = {
 	dbi_sql_main,
 	dbi_sql_api,
 	dbi_sql_account,
+	dbi_sql_users,
+	dbi_sql_inbox,
+	dbi_sql_media,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

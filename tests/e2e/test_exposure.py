@@ -325,6 +325,7 @@ def test_production_site_config_passes_nginx_t(tmp_path):
         b.bind(("127.0.0.1", 0))
         p80, p443 = a.getsockname()[1], b.getsockname()[1]
     site = (site.replace("/etc/nginx/wa_fastcgi_params", os.path.join(TOP, "nginx", "wa_fastcgi_params"))
+            .replace("/etc/nginx/wa_inbox_headers", os.path.join(TOP, "nginx", "wa_inbox_headers"))
             .replace("/etc/nginx/wa-metrics-allow.conf", str(tmp_path / "allow.conf"))
             .replace("/etc/letsencrypt/live/wa.example.com/fullchain.pem", str(tmp_path / "cert.pem"))
             .replace("/etc/letsencrypt/live/wa.example.com/privkey.pem", str(tmp_path / "key.pem"))
