@@ -545,8 +545,9 @@ upload_post(struct call *c)
 		    "again.");
 		return;
 	}
-	api_reply_json(c, 201, json_pack("{s:I, s:s, s:s, s:I, s:s?, s:s, "
-	    "s:s?}", "id", (json_int_t)id, "kind", t->kind, "mime_type",
+	/* s*: a member left out when NULL (jansson 2.11). */
+	api_reply_json(c, 201, json_pack("{s:I, s:s, s:s, s:I, s:s*, s:s, "
+	    "s:s*}", "id", (json_int_t)id, "kind", t->kind, "mime_type",
 	    t->mime, "size", (json_int_t)got, "filename", up.filename[0] ?
 	    up.filename : NULL, "sha256", up.sha, "phone_number_id",
 	    up.pnid[0] ? up.pnid : NULL));
@@ -1024,6 +1025,8 @@ daily_get(struct call *c)
 	}
 	if ((capped = until - since > DAILY_SPAN_MAX))
 		since = until - DAILY_SPAN_MAX;
+	if (since < 0)		/* days start at the epoch (% of a negative) */
+		since = 0;
 	first = since - since % 86400;
 	d.since = since;
 	d.ndays = (size_t)((until - 1 - first) / 86400 + 1);
