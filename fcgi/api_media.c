@@ -198,6 +198,12 @@ disposition(const char *name, int64_t id, struct buf *out)
 			continue;
 		clean[n++] = (char)ch;
 	}
+	/* A name cut short must not end inside a UTF-8 sequence. */
+	for (i = n; i > 0 && ((unsigned char)clean[i - 1] & 0xc0) == 0x80;)
+		i--;
+	if (i > 0 && (ch = (unsigned char)clean[i - 1]) >= 0xc0 &&
+	    n - (i - 1) < (size_t)(ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2))
+		n = i - 1;
 	clean[n] = '\0';
 	if (n == 0)
 		(void)snprintf(clean, sizeof(clean), "file-%lld", (long long)id);

@@ -196,6 +196,18 @@ def test_inbound_document_is_a_download_with_its_name(gw):
                   "filename*=UTF-8''%C3%A9vilname.pdf"), cd
 
 
+def test_a_long_name_is_cut_on_a_character(gw):
+    data = b"%PDF-1.4 " + os.urandom(100)
+    row = inbound_media(gw, "document.json", "document", data, "application/pdf",
+                        extra={"filename": "a" + "\u00e9" * 300 + ".pdf"})
+    st, h, body = call(gw, "GET", "/messages/%d/media" % row["id"])
+    assert st == 200 and body == data
+    star = h["content-disposition"].split("filename*=UTF-8''")[1]
+    name = urllib.parse.unquote_to_bytes(star)
+    assert 200 <= len(name) <= 240
+    assert name.decode("utf-8") == "a" + "\u00e9" * ((len(name) - 1) // 2)
+
+
 def test_html_is_never_served_inline(gw):
     data = b"<script>alert(1)</script>"
     row = inbound_media(gw, "image.json", "image", data, "text/html")
