@@ -48,6 +48,7 @@ DB	= db \
 	  db_types \
 	  db_sql_users \
 	  db_sql_inbox \
+	  db_inbox \
 	  db_sql_media
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
