@@ -161,7 +161,7 @@ like_of(const struct param_val *q, struct buf *like)
 		    buf_append(like, "\\", 1) == -1) ||
 		    buf_append(like, q->s + i, 1) == -1)
 			return -1;
-	return buf_append(like, "\0", 1);
+	return buf_append(like, "%", 1);
 }
 
 /* qsort: newest message first, then the larger id (the list's order). */
@@ -522,8 +522,11 @@ label_patch(struct call *c)
 		goto done;
 	rc = db_inbox_label_update(c->db, c->id, f->name.set, f->name.s,
 	    f->color.set, f->color.s);
-	if (rc == 1 || rc == 0)
-		label_reply(c, 200, rc == 1 ? c->id : 0);
+	if (rc == 1)
+		label_reply(c, 200, c->id);
+	else if (rc == 0)
+		(void)req_error(c->r, 404, NULL, "not_found", "No label has "
+		    "that id.");
 	else if (rc == 2)
 		api_fail_field(c, 409, "label_exists", "name", "A label with "
 		    "that name exists already.");
