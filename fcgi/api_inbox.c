@@ -238,11 +238,11 @@ chats_list(struct call *c)
 	memset(&f, 0, sizeof(f));
 	f.now_s = (int64_t)time(NULL);
 	f.limit = limit + 1;
+	f.before_at = f.before_id = INT64_MAX;	/* no cursor: from the top */
 	if (q->cursor.set) {
 		p = q->cursor.s;
 		if (take_num(&p, 12, '.', &f.before_at) == -1 ||
-		    take_num(&p, 19, '\0', &f.before_id) == -1 ||
-		    f.before_id == 0) {
+		    take_num(&p, 18, '\0', &f.before_id) == -1) {
 			api_fail_field(c, 400, "bad_parameter", "cursor", "cursor "
 			    "must be a next_cursor this list gave.");
 			goto done;
@@ -356,7 +356,7 @@ changes_get(struct call *c)
 		p = q->since.s + 3;
 		bad = strncmp(q->since.s, "v1.", 3) != 0;
 		for (i = 0; !bad && i < DB_MARKS; i++)
-			bad = take_num(&p, 19, i == DB_MARKS - 1 ? '\0' : '.',
+			bad = take_num(&p, 18, i == DB_MARKS - 1 ? '\0' : '.',
 			    &since[i]) == -1;
 		if (bad) {
 			api_fail_field(c, 400, "bad_parameter", "since", "since "

@@ -240,8 +240,8 @@ def test_chats_every_filter(gw):
 
 
 @pytest.mark.parametrize("query,field", [
-    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.0"}, "cursor"),
-    ({"cursor": "1.2.3"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
+    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.x"}, "cursor"),
+    ({"cursor": "1.2.3"}, "cursor"), ({"cursor": "1234567890123.1"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
     ({"state": "nobody"}, "state"), ({"window": "ajar"}, "window"), ({"limit": "0"}, "limit"),
     ({"colour": "red"}, "colour")])
 def test_chats_refuses_bad_parameters(gw, query, field):
@@ -334,7 +334,8 @@ def test_changes_order_limit_scope_and_bad_cursor(gw):
     # A key limited to sales sees only the sales conversation.
     assert changes(gw, cur, key=gw.sales_key)["conversations"] == [conv_of(gw, s, SALES)]
     # number= is not a /changes parameter; bad cursors are refused.
-    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6"):
+    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6",
+                "v1.1234567890123456789.0.0.0.0.0"):
         st, body = call(gw, "GET", "/changes", since=bad)
         assert st == 400 and body["error"] == dict(body["error"], code="bad_parameter", field="since")
 
