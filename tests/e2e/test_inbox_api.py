@@ -443,17 +443,24 @@ def test_notes_and_activity_of_every_staff_change(gw):
         assert st == 404 and b["error"]["code"] == "not_found"
 
 
-def test_a_failed_patch_writes_no_activity(gw):
+def test_a_refused_patch_writes_nothing(gw):
     wa = rand_wa()
     inbound(gw, wa, "hello")
     cid = conv_of(gw, wa)
-    before = gw.q("SELECT count(*) AS n FROM activity")[0]["n"]
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured"})
+    t = os.urandom(3).hex()
+
+    def acts():
+        return gw.q("SELECT count(*) AS n FROM activity WHERE conversation_id = ?", cid)[0]["n"]
+    ok(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["kept" + t]})
+    assert acts() == 1
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured",
+                                                            "labels": ["new" + t]})
+    assert st == 422 and b["error"]["code"] == "unknown_agent"
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["new" + t, ""]})
     assert st == 422
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["ok", ""]})
-    assert st == 422
-    assert gw.q("SELECT count(*) AS n FROM activity")[0]["n"] == before
-    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] is None
+    assert acts() == 1
+    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] == '["kept%s"]' % t
+    assert gw.q("SELECT count(*) AS n FROM labels WHERE name = ?", "new" + t)[0]["n"] == 0
 
 
 # --- The conversation's context ---------------------------------------------
