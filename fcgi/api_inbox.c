@@ -298,7 +298,8 @@ chats_list(struct call *c)
 	}
 	for (i = 0; i < n; i++)
 		all[i] = json_array_get(rows, i);
-	qsort(all, n, sizeof(*all), chat_cmp);
+	if (n > 1)	/* all is NULL when no row: qsort's is nonnull */
+		qsort(all, n, sizeof(*all), chat_cmp);
 	if ((out = json_array()) == NULL) {
 		oom(c);
 		goto done;
