@@ -322,7 +322,7 @@ export function openChat(pane, id, opts) {
 		    h("div", { class: "text", dir: "auto" }, preview && preview.type === "text"
 		        ? formatText(preview.text) : previewText(preview)),
 		    h("footer", { class: "meta" }, h("span", { class: "tick tick-queued", role: "img",
-		        title: "Queued", "aria-label": "Queued" }, "🕓")));
+		        title: "Queued", "aria-label": "Queued" }, "◴")));
 		list.appendChild(el);
 		list.scrollTop = list.scrollHeight;
 		pending.set(row.id, el);

@@ -117,7 +117,7 @@ export function previewText(pv) {
 	return TYPE_NAMES[pv.type] + (pv.text ? ": " + pv.text : "");
 }
 
-const TICKS = { queued: "🕓", accepted: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓",
+const TICKS = { queued: "◴", accepted: "◴", sent: "✓", delivered: "✓✓", read: "✓✓",
     played: "✓✓", failed: "!" };
 const TICK_WORDS = { queued: "Queued", accepted: "Accepted by WhatsApp", sent: "Sent",
     delivered: "Delivered", read: "Read", played: "Played", failed: "Failed" };
