@@ -5,7 +5,7 @@
 import { api, h, clear, route, onChanges, fmtTime, fmtFull, numberFilter,
     numberName, numbers } from "./app.js";
 import { openChat } from "./chat.js";
-import { previewText } from "./render.js";
+import { previewText, tickGlyph } from "./render.js";
 
 const PAGE = 50;
 
@@ -98,8 +98,9 @@ function render(container, params) {
 		                title: fmtFull(c.last_message_at) }, fmtTime(c.last_message_at))),
 		        h("span", { class: "row-mid" },
 		            h("span", { class: "preview", dir: "auto" },
-		                pv.direction === "out" ? h("span", { class: "tick tick-" + (pv.status || "queued"),
-		                    title: pv.status || "queued", "aria-label": pv.status || "queued" }) : null,
+		                pv.direction === "out" ? h("span", { class: "tick tick-" + (pv.status || "accepted"),
+		                    title: pv.status || "accepted", role: "img",
+		                    "aria-label": pv.status || "accepted" }, tickGlyph(pv.status)) : null,
 		                previewText(pv)),
 		            c.unread_count > 0 ? h("span", { class: "badge", title: c.unread_count + " unread",
 		                "aria-label": c.unread_count + " unread" }, String(c.unread_count)) : null),

@@ -112,6 +112,12 @@ const TYPE_NAMES = { image: "Photo", video: "Video", audio: "Audio", voice: "Voi
 export function previewText(pv) {
 	if (!pv || !pv.type)
 		return "";
+	if (pv.type === "revoke" || pv.type === "deleted")
+		return "Deleted a message";
+	if (pv.type === "edit")
+		return "Edited a message" + (pv.text ? ": " + pv.text : "");
+	if (pv.type === "reaction")
+		return "Reacted" + (pv.text ? " " + pv.text : "");
 	if (pv.type === "text" || !TYPE_NAMES[pv.type])
 		return pv.text || (pv.type === "text" ? "" : "[" + pv.type + "]");
 	return TYPE_NAMES[pv.type] + (pv.text ? ": " + pv.text : "");
@@ -121,6 +127,10 @@ const TICKS = { queued: "◴", accepted: "◴", sent: "✓", delivered: "✓✓"
     played: "✓✓", failed: "!" };
 const TICK_WORDS = { queued: "Queued", accepted: "Accepted by WhatsApp", sent: "Sent",
     delivered: "Delivered", read: "Read", played: "Played", failed: "Failed" };
+
+export function tickGlyph(status) {
+	return TICKS[status || "accepted"] || "?";
+}
 
 export function ticks(m) {
 	const st = m.status || "accepted";

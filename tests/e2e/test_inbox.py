@@ -23,7 +23,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from browser import By
-from inbox_fixtures import (PNID, add_user, browser, browser_cookie, conversation_id,
+from inbox_fixtures import (PNID, add_user, browser, browser_cookie, call, conversation_id,
                             fixture_message, http_session, inbound_text, inbox_stack,
                             new_wamid, open_chat, post_message, post_status, sign_in,
                             sign_out, wactl, wait_message, wait_row)
@@ -239,6 +239,108 @@ def test_failed_send_shows_metas_code_and_sentence(s, b, graph):
     el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.out.failed, .msg.pending.failed")
                            or [None])[0], timeout=15)
     assert "131009" in el.text
+
+
+def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
+    cid = alice(s)
+    w = inbound_text(s, ALICE, "can I change my order?")
+    open_chat(b, cid)
+    el = wait_message(b, w)
+    before = len(graph.requests(MSGS))
+    el.find_element(By.CSS_SELECTOR, ".msg-menu").click()
+    menu = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".menu"))
+    # The menu opens with its first item focused; Escape closes it.
+    assert b.d.switch_to.active_element.text == "Reply"
+    b.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    b.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, ".menu"))
+    el.find_element(By.CSS_SELECTOR, ".msg-menu").click()
+    menu = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".menu"))
+    menu.find_element(By.XPATH, ".//button[text()='Reply']").click()
+    bar = b.d.find_element(By.CSS_SELECTOR, ".reply-bar")
+    assert "can I change my order?" in bar.text
+    ta = b.d.switch_to.active_element
+    assert ta.get_attribute("id") == "compose-text"
+    ta.send_keys("Yes, until it ships." + Keys.ENTER)
+    reqs = graph.wait_requests(before + 1, MSGS, timeout=10)
+    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "text"][0]
+    assert j["context"] == {"message_id": w} and j["text"]["body"] == "Yes, until it ships."
+    wamid = [r for r in reqs[before:] if r["json"] is j][0]["reply"]["messages"][0]["id"]
+    q = wait_message(b, wamid).find_element(By.CSS_SELECTOR, ".quote")
+    assert "can I change my order?" in q.text
+    # React with the second emoji of the picker.
+    el = wait_message(b, w)
+    el.find_element(By.CSS_SELECTOR, ".msg-menu").click()
+    pick = b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".menu .emoji"))
+    emoji = pick[1].text
+    pick[1].click()
+    reqs = graph.wait_requests(before + 2, MSGS, timeout=10)
+    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "reaction"][0]
+    assert j["reaction"] == {"message_id": w, "emoji": emoji}
+    # Our reaction shows on the message once Meta took it.
+    b.wait(lambda d: emoji in wait_message(b, w).find_element(By.CSS_SELECTOR, ".reactions").text,
+           timeout=5)
+
+
+def test_attach_checks_limits_then_uploads_and_sends(s, b, graph, tmp_path):
+    cid = alice(s)
+    open_chat(b, cid)
+    big = tmp_path / "huge.png"
+    big.write_bytes(png() + b"\0" * (5 * 1024 * 1024))
+    bad = tmp_path / "run.exe"
+    bad.write_bytes(b"MZ" + b"\0" * 100)
+    ok = tmp_path / "photo.png"
+    ok.write_bytes(png())
+    before_up = s.q("SELECT count(*) n FROM uploads")[0]["n"]
+    inp = b.d.find_element(By.ID, "compose-file")
+    inp.send_keys(str(big))
+    err = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".composer .error").text)
+    assert "huge.png" in err and "5.0 MB" in err
+    inp.send_keys(str(bad))
+    b.wait(lambda d: "does not take" in d.find_element(By.CSS_SELECTOR, ".composer .error").text)
+    assert s.q("SELECT count(*) n FROM uploads")[0]["n"] == before_up     # nothing uploaded
+    before = len(graph.requests(MSGS))
+    b.d.find_element(By.ID, "compose-text").send_keys("the part")
+    inp.send_keys(str(ok))
+    reqs = graph.wait_requests(before + 1, MSGS, timeout=15)
+    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "image"][0]
+    assert j["to"] == ALICE and j["image"]["caption"] == "the part" and j["image"]["id"]
+    assert b.d.find_element(By.CSS_SELECTOR, ".composer .error").text == ""
+    assert b.d.find_element(By.ID, "compose-text").get_attribute("value") == ""
+
+
+def test_quick_replies_insert_with_slash(s, b):
+    sess = http_session(s, "ann", s.pw)
+    st, body = call(s, "POST", "/quick-replies", {"shortcut": "hours", "text":
+                                                   "We are open 9-18, Monday to Saturday."},
+                    sess=sess)
+    assert st == 201, body
+    open_chat(b, alice(s))
+    ta = b.d.find_element(By.ID, "compose-text")
+    ta.send_keys("/hou")
+    opt = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#quick-list [role=option]"))
+    assert "/hours" in opt.text
+    ta.send_keys(Keys.ENTER)
+    assert ta.get_attribute("value") == "We are open 9-18, Monday to Saturday."
+    assert not b.d.find_element(By.ID, "quick-list").is_displayed()
+    ta.clear()
+
+
+def test_older_messages_load_on_scroll_up(s, b):
+    who = "15550001212"
+    first = None
+    for i in range(60):
+        w = post_message(s, {"type": "text", "text": {"body": "numbered %02d" % i}}, wa_id=who,
+                         name="Paging Pat", wait=False, ts=int(time.time()) - 3600 + i)
+        first = first or w
+    s.wait_applied()
+    cid = conversation_id(s, who)
+    open_chat(b, cid)
+    assert len(els(b, ".messages .msg")) == 50
+    assert not els(b, '[data-wamid="%s"]' % first)
+    b.d.execute_script("document.querySelector('.messages').scrollTop = 0")
+    el = wait_message(b, first)
+    assert el.text.startswith("numbered 00")
+    assert len(els(b, ".messages .msg")) == 60
 
 
 def test_image_and_document_shown_and_served_only_with_a_session(s, b, graph):
