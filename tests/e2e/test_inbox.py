@@ -36,6 +36,8 @@ NODE = {"display_phone_number": "+1 555-000-1111", "verified_name": "Acme",
 MSGS = "/v23.0/%s/messages" % PNID
 
 ALICE = "15550002222"
+SALES = "300400500600700"
+WABA_B = "2000000002"
 
 
 def template(i, name, status="APPROVED", body="Hello {{1}}, your order {{2}} is ready."):
@@ -48,10 +50,14 @@ def template(i, name, status="APPROVED", body="Hello {{1}}, your order {{2}} is 
 
 @pytest.fixture(scope="module")
 def s(graph):
-    st = inbox_stack(graph)
+    st = inbox_stack(graph, {"WHATSAPP_ACCESS_TOKEN_SALES": "test-token"})
     try:
         graph.set_number(PNID, NODE)
+        graph.set_number(SALES, dict(NODE, display_phone_number="+1 555-000-3333"))
         r = wactl(st, "numbers", "add", PNID, "--waba", WABA, "--label", "main")
+        assert r.returncode == 0, r.stderr
+        r = wactl(st, "numbers", "add", SALES, "--waba", WABA_B, "--label", "sales",
+                  "--token-env", "WHATSAPP_ACCESS_TOKEN_SALES")
         assert r.returncode == 0, r.stderr
         graph.set_templates(WABA, [template(1, "order_ready"),
                                    template(2, "old_offer", status="REJECTED")])
@@ -90,6 +96,15 @@ def alice(s):
     if conversation_id(s, ALICE) is None:
         inbound_text(s, ALICE, "first hello", name="Alice Example")
     return conversation_id(s, ALICE)
+
+
+def sent_of(graph, before, kind, timeout=15):
+    """The Graph send requests of type kind made since request number
+    before (read receipts and other sends are passed over)."""
+    def got():
+        return [r for r in graph.requests(MSGS)[before:]
+                if (r.get("json") or {}).get("type") == kind]
+    return wait_until(got, timeout=timeout, what="a %s send at the fake Graph" % kind)
 
 
 def els(b, css):
@@ -188,13 +203,114 @@ def test_webhooks_show_in_the_list_and_the_open_chat_within_2s(s, b):
     assert row.find_element(By.CSS_SELECTOR, ".badge").text == "1"
     assert "Window open" in row.text and "Bot" in row.text
     # Newest first: Bob's chat is above Alice's.
-    ids = [int(e.get_attribute("data-conversation-id")) for e in els(b, ".chats > li")]
+    ids = row_ids(b)
     assert ids.index(conversation_id(s, "15550004444")) < ids.index(cid)
     # Opening the chat read it: Alice's row has no badge, the API agrees.
     b.wait(lambda d: not d.find_elements(
         By.CSS_SELECTOR, '[data-conversation-id="%d"] .badge' % cid), timeout=3)
     wait_until(lambda: s.q("SELECT unread_count FROM conversations WHERE id = ?", cid)[0]
                ["unread_count"] == 0, timeout=5, what="mark-read")
+
+
+def row_ids(b):
+    """The chat list's conversation ids, top to bottom (read at once)."""
+    return b.d.execute_script("return [...document.querySelectorAll('.chats > li')]"
+                              ".map((e) => Number(e.dataset.conversationId))")
+
+
+def shown_ids(b):
+    b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".chats[aria-busy=false]"))
+    return set(row_ids(b))
+
+
+def test_list_filters_and_columns(s, b):
+    from selenium.webdriver.support.ui import Select
+    sess = http_session(s, "ann", s.pw)
+    inbound_text(s, "15550003001", "mine and vip", name="Fay One")
+    inbound_text(s, "15550003002", "waiting for someone", name="Fay Two")
+    post_message(s, {"type": "text", "text": {"body": "to sales"}}, wa_id="15550003003",
+                 name="Fay Three", pnid=SALES)
+    f1, f2 = conversation_id(s, "15550003001"), conversation_id(s, "15550003002")
+    f3 = conversation_id(s, "15550003003", pnid=SALES)
+    assert call(s, "POST", "/labels", {"name": "vip", "color": "#aa0000"}, sess=sess)[0] in (200, 201)
+    st, body = call(s, "PATCH", "/conversations/%d" % f1,
+                    {"assignee": "person:ann", "labels": ["vip"]}, sess=sess)
+    assert st == 200, body
+    st, body = call(s, "PATCH", "/conversations/%d" % f2, {"assignee": "person"}, sess=sess)
+    assert st == 200, body
+    assert call(s, "POST", "/mark-read", {"conversation_id": f1}, sess=sess)[0] == 200
+    b.get("/inbox/#/inbox")
+    b.d.refresh()         # the labels and numbers as they are now
+    row = wait_row(b, f1)
+    # Columns: name, preview, assignee's name, labels, number, window.
+    assert "Fay One" in row.text and "mine and vip" in row.text and "ann" in row.text
+    assert row.find_element(By.CSS_SELECTOR, ".label").text == "vip"
+    assert "main" in row.find_element(By.CSS_SELECTOR, ".num").text
+    assert "sales" in wait_row(b, f3).find_element(By.CSS_SELECTOR, ".num").text
+    assert "Waiting for a person" in wait_row(b, f2).text
+    mine = b.d.find_element(By.ID, "f-mine")
+    mine.click()
+    b.wait(lambda d: shown_ids(b) == {f1})
+    mine.click()
+    state = Select(b.d.find_element(By.ID, "f-state"))
+    state.select_by_value("unassigned")
+    b.wait(lambda d: f2 in shown_ids(b) and not {f1, f3} & shown_ids(b))
+    state.select_by_value("bot")
+    b.wait(lambda d: f3 in shown_ids(b) and not {f1, f2} & shown_ids(b))
+    state.select_by_value("person")
+    b.wait(lambda d: f1 in shown_ids(b) and f3 not in shown_ids(b))
+    state.select_by_value("")
+    label = Select(b.d.find_element(By.ID, "f-label"))
+    label.select_by_value("vip")
+    b.wait(lambda d: shown_ids(b) == {f1})
+    label.select_by_value("")
+    b.d.find_element(By.ID, "f-unread").click()
+    b.wait(lambda d: f2 in shown_ids(b) and f1 not in shown_ids(b))
+    b.d.find_element(By.ID, "f-unread").click()
+    num = Select(b.d.find_element(By.ID, "number-filter"))
+    num.select_by_value(SALES)
+    b.wait(lambda d: shown_ids(b) == {f3})
+    num.select_by_value("")
+    b.wait(lambda d: {f1, f2, f3} <= shown_ids(b))
+
+
+def test_paging_stays_stable_while_chats_move(s, b):
+    """60 more chats: the first page, then a chat from the second page
+    and a new one get messages (they move to the top), then "More
+    chats": every chat is listed once, none lost, none twice."""
+    now = int(time.time()) - 7200
+    doc = {"object": "whatsapp_business_account", "entry": [{
+        "id": "100200300400500", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": PNID},
+            "contacts": [{"profile": {"name": "Pager %02d" % i}, "wa_id": "1555777%04d" % i}
+                         for i in range(60)],
+            "messages": [{"from": "1555777%04d" % i, "id": new_wamid("page"), "type": "text",
+                          "timestamp": str(now + i), "text": {"body": "page me %d" % i}}
+                         for i in range(60)]}}]}]}
+    assert s.post(json.dumps(doc).encode())[0] == 200
+    s.wait_applied()
+    b.get("/inbox/#/inbox")
+    b.d.refresh()
+    b.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chats > li")) == 50)
+    total = s.q("SELECT count(*) n FROM conversations")[0]["n"]
+    shown = shown_ids(b)
+    moved = [c for c in (conversation_id(s, "1555777%04d" % i) for i in range(60)) if c not in shown][0]
+    mover = s.q("SELECT c.wa_id FROM conversations v JOIN contacts c ON c.id = v.contact_id "
+                "WHERE v.id = ?", moved)[0]["wa_id"]
+    inbound_text(s, mover, "I moved up")
+    inbound_text(s, "15557779999", "brand new chat", name="Pager New")
+    new = conversation_id(s, "15557779999")
+    b.wait(lambda d: {moved, new} <= shown_ids(b), timeout=3)
+    ids = row_ids(b)
+    assert ids[:2] == [new, moved]
+    while els(b, "button.more:not([hidden])"):
+        n = len(ids)
+        b.d.find_element(By.CSS_SELECTOR, "button.more").click()
+        b.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chats > li")) > n or
+               not d.find_elements(By.CSS_SELECTOR, "button.more:not([hidden])"))
+        ids = row_ids(b)
+    assert len(ids) == len(set(ids)) == total + 1
 
 
 def test_reply_typed_and_sent_reaches_graph_and_shows_ticks(s, b, graph):
@@ -208,8 +324,7 @@ def test_reply_typed_and_sent_reaches_graph_and_shows_ticks(s, b, graph):
     ta.send_keys(Keys.SHIFT, Keys.ENTER)
     ta.send_keys("See you *soon*")
     ta.send_keys(Keys.ENTER)
-    reqs = graph.wait_requests(before + 1, MSGS, timeout=10)
-    sent = [r for r in reqs[before:] if (r.get("json") or {}).get("type") == "text"]
+    sent = sent_of(graph, before, "text")
     assert len(sent) == 1
     j = sent[0]["json"]
     assert j["to"] == ALICE and j["text"]["body"] == "Yes, open until 6.\nSee you *soon*"
@@ -261,10 +376,10 @@ def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
     ta = b.d.switch_to.active_element
     assert ta.get_attribute("id") == "compose-text"
     ta.send_keys("Yes, until it ships." + Keys.ENTER)
-    reqs = graph.wait_requests(before + 1, MSGS, timeout=10)
-    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "text"][0]
+    r = sent_of(graph, before, "text")[0]
+    j = r["json"]
     assert j["context"] == {"message_id": w} and j["text"]["body"] == "Yes, until it ships."
-    wamid = [r for r in reqs[before:] if r["json"] is j][0]["reply"]["messages"][0]["id"]
+    wamid = r["reply"]["messages"][0]["id"]
     q = wait_message(b, wamid).find_element(By.CSS_SELECTOR, ".quote")
     assert "can I change my order?" in q.text
     # React with the second emoji of the picker.
@@ -273,8 +388,7 @@ def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
     pick = b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".menu .emoji"))
     emoji = pick[1].text
     pick[1].click()
-    reqs = graph.wait_requests(before + 2, MSGS, timeout=10)
-    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "reaction"][0]
+    j = sent_of(graph, before, "reaction")[0]["json"]
     assert j["reaction"] == {"message_id": w, "emoji": emoji}
     # Our reaction shows on the message once Meta took it.
     b.wait(lambda d: emoji in wait_message(b, w).find_element(By.CSS_SELECTOR, ".reactions").text,
@@ -301,8 +415,7 @@ def test_attach_checks_limits_then_uploads_and_sends(s, b, graph, tmp_path):
     before = len(graph.requests(MSGS))
     b.d.find_element(By.ID, "compose-text").send_keys("the part")
     inp.send_keys(str(ok))
-    reqs = graph.wait_requests(before + 1, MSGS, timeout=15)
-    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "image"][0]
+    j = sent_of(graph, before, "image")[0]["json"]
     assert j["to"] == ALICE and j["image"]["caption"] == "the part" and j["image"]["id"]
     assert b.d.find_element(By.CSS_SELECTOR, ".composer .error").text == ""
     assert b.d.find_element(By.ID, "compose-text").get_attribute("value") == ""
@@ -496,8 +609,7 @@ def test_closed_window_offers_templates_and_sends_one(s, b, graph):
     b.d.find_element(By.ID, "tpl-param-1").send_keys("Olga")
     b.d.find_element(By.ID, "tpl-param-2").send_keys("A-77")
     b.d.find_element(By.CSS_SELECTOR, ".tpl-form button[type=submit]").click()
-    reqs = graph.wait_requests(before + 1, MSGS, timeout=10)
-    j = [r["json"] for r in reqs[before:] if (r.get("json") or {}).get("type") == "template"][0]
+    j = sent_of(graph, before, "template")[0]["json"]
     assert j["to"] == old and j["template"]["name"] == "order_ready"
     assert [p["text"] for p in j["template"]["components"][0]["parameters"]] == ["Olga", "A-77"]
 
@@ -518,8 +630,7 @@ def test_search_finds_a_message_and_opens_the_chat_there(s, b):
     q.clear()
     q.send_keys("Zed")
     zed = str(conversation_id(s, "15550009999"))
-    b.wait(lambda d: [r.get_attribute("data-conversation-id")
-                      for r in d.find_elements(By.CSS_SELECTOR, ".chats > li")] == [zed])
+    b.wait(lambda d: row_ids(b) == [int(zed)])
     q.send_keys(Keys.ESCAPE)
     b.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chats > li")) > 1)
 
@@ -636,7 +747,7 @@ def test_keyboard_only_and_labelled_controls(s, b):
     # Tab reaches the search box and a chat row; Enter opens it.
     b.get("/inbox/#/inbox")
     wait_row(b, cid)
-    b.d.execute_script("document.activeElement && document.activeElement.blur()")
+    b.d.execute_script("document.querySelector('a.brand').focus()")
     seen = []
     for _ in range(60):
         ActionChains(b.d).send_keys(Keys.TAB).perform()
