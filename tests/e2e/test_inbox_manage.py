@@ -1,0 +1,431 @@
+"""The inbox's managing side in headless Chromium against the real stack:
+the conversation's side panel (assign, labels, notes, hand-off, release,
+erase), the operations page (retry a failed send), the statistics page
+(SVG charts) and the admin page (add a person who then signs in); a
+viewer sees no composer and no manage buttons and the API refuses them.
+Screenshots go to $BUILD_DIR/test-output (panel, ops, stats, admin)."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from browser import Browser, By
+from stack import BUILD, Stack, fixture, wait_until
+
+API = "/api/whatsapp"
+PNID = "200300400500600"
+MSGS = "/v23.0/%s/messages" % PNID
+
+
+def wactl(s, *args, stdin=None):
+    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
+                          capture_output=True, text=True, timeout=20, input=stdin)
+
+
+def add_user(s, name, role):
+    """A person made with wactl; returns the generated password (the last line)."""
+    r = wactl(s, "user", "add", name, "--role", role)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().splitlines()[-1]
+
+
+class Person:
+    """A signed-in person for plain HTTP calls: the session cookie and
+    the CSRF token POST /session answered."""
+
+    def __init__(self, s, name, password):
+        self.s = s
+        st, h, b = s.request("POST", API + "/session", json.dumps(
+            {"username": name, "password": password}).encode(),
+            {"Content-Type": "application/json"})
+        assert st == 200, b
+        self.body = json.loads(b)
+        self.csrf = self.body["csrf_token"]
+        cookie = h.get("Set-Cookie") or h.get("set-cookie")
+        self.cookie_name, rest = cookie.split("=", 1)
+        self.cookie = rest.split(";", 1)[0]
+
+    def call(self, method, path, doc=None):
+        h = {"Cookie": "%s=%s" % (self.cookie_name, self.cookie)}
+        body = None
+        if method != "GET":
+            h["X-CSRF-Token"] = self.csrf
+        if doc is not None:
+            body = json.dumps(doc).encode()
+            h["Content-Type"] = "application/json"
+        st, _, b = self.s.request(method, API + path, body, h)
+        return st, (json.loads(b) if b else None)
+
+    def browser(self, width=1280):
+        """A Chromium carrying this person's session cookie (set on a
+        static file of the inbox first, so no page runs signed out)."""
+        b = Browser("http://127.0.0.1:%d" % self.s.port, width=width)
+        b.get("/inbox/manage.css")
+        b.d.add_cookie({"name": self.cookie_name, "value": self.cookie, "path": "/",
+                        "httpOnly": True, "sameSite": "Strict"})
+        return b
+
+
+def key_get(s, path):
+    st, _, b = s.request("GET", API + path, headers={"Authorization": "Bearer " + s.key})
+    assert st == 200, b
+    return json.loads(b)
+
+
+def inbound(s, sender, text, ts=None, name="Customer"):
+    doc = json.loads(fixture("text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["contacts"][0]["wa_id"] = sender
+    v["contacts"][0]["profile"]["name"] = name
+    m = v["messages"][0]
+    m.update({"from": sender, "timestamp": str(ts or int(time.time())),
+              "id": "wamid.manage.%s" % os.urandom(8).hex()})
+    m["text"]["body"] = text
+    assert s.post(json.dumps(doc).encode())[0] == 200
+    return m["id"]
+
+
+def conversation_of(s, wa_id):
+    return s.q("SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id "
+               "WHERE c.wa_id = ?", wa_id)[0]["id"]
+
+
+def new_stack(graph, extra=None):
+    env = {"WA_BOT": "on", "WA_API_RATE": "5000", "WA_LOGIN_RATE": "600",
+           "WA_LOGIN_BURST": "100", "WHATSAPP_GRAPH_URL": graph.url}
+    env.update(extra or {})
+    s = Stack(extra_env=env)
+    try:
+        s.start()
+        r = wactl(s, "apikey", "create", "manage-tests")
+        assert r.returncode == 0, r.stderr
+        s.key = r.stdout.strip().splitlines()[-1]
+        s.graph = graph
+        s.pw = {n: add_user(s, n, role) for n, role in
+                (("ada", "admin"), ("alan", "agent"), ("vera", "viewer"))}
+    except Exception:
+        s.close()
+        raise
+    return s
+
+
+@pytest.fixture(scope="module")
+def gs(graph):
+    s = new_stack(graph)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def browsers():
+    """Browsers a test opens; each is checked for console errors and quit."""
+    opened = []
+    yield opened
+    errors = []
+    for b in opened:
+        errors += b.console_errors()
+        b.quit()
+    assert errors == [], errors
+
+
+def open_as(gs, browsers, name, width=1280):
+    p = Person(gs, name, gs.pw[name])
+    b = p.browser(width)
+    browsers.append(b)
+    return p, b
+
+
+def css(b, sel):
+    return b.d.find_elements(By.CSS_SELECTOR, sel)
+
+
+def one(b, sel, timeout=5):
+    return b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
+
+
+def open_chat(b, cid):
+    """Opens the chat from the list; waits for its side panel's details."""
+    b.get("/inbox/")
+    one(b, '[data-conversation-id="%d"]' % cid, 10).click()
+    panel = '.wa-panel[data-panel-for="%d"]' % cid
+    b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, panel + ":not([aria-busy])"), 10)
+    return panel
+
+
+def panel_button(b, panel, text):
+    for e in css(b, panel + " button"):
+        if e.text.strip() == text:
+            return e
+    return None
+
+
+def conv(gs, cid):
+    return key_get(gs, "/conversations/%d" % cid)
+
+
+# ---------------------------------------------------------------- panel
+
+def test_panel_assign_label_note_handoff_release(gs, browsers):
+    who = "15550810001"
+    inbound(gs, who, "hello there")
+    gs.wait_applied()
+    cid = conversation_of(gs, who)
+    me, b = open_as(gs, browsers, "alan")
+    panel = open_chat(b, cid)
+    assert who in one(b, panel + ' [data-section="contact"]').text
+
+    # Take over: the conversation is the agent's, and the bot stays quiet.
+    panel_button(b, panel, "Take over").click()
+    wait_until(lambda: conv(gs, cid)["assignee"] == "person:alan", 5, "take over")
+    one(b, panel + ' [data-assignee="person:alan"]')
+    before = gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'", who)[0]["n"]
+    inbound(gs, who, "menu")
+    gs.wait_applied()   # the bot answers in the transaction that applies
+    assert gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'",
+                who)[0]["n"] == before
+
+    # A label made on the fly by typing it (Enter submits), then removed.
+    box = one(b, panel + ' [data-form="label"] input[name="label"]')
+    box.send_keys("vip-customer\n")
+    wait_until(lambda: "vip-customer" in (conv(gs, cid)["labels"] or []), 5, "label")
+    assert gs.q("SELECT count(*) n FROM labels WHERE name = 'vip-customer'")[0]["n"] == 1
+    one(b, panel + ' [data-label="vip-customer"] button[aria-label="Remove label vip-customer"]').click()
+    wait_until(lambda: "vip-customer" not in (conv(gs, cid)["labels"] or []), 5, "label removed")
+
+    # A note, written and sent with the keyboard only.
+    note = one(b, panel + ' [data-form="note"] textarea')
+    note.send_keys("Calls after <b>5 pm</b>")
+    b.d.switch_to.active_element.send_keys("\t")
+    assert b.d.switch_to.active_element.text == "Add note"
+    b.d.switch_to.active_element.send_keys("\n")
+    wait_until(lambda: [n for n in key_get(gs, "/conversations/%d/notes" % cid)["data"]
+                        if n["text"] == "Calls after <b>5 pm</b>"], 5, "note")
+    shown = one(b, panel + " .wa-note-text")
+    assert shown.text == "Calls after <b>5 pm</b>" and not css(b, panel + " .wa-note-text b")
+    notes = key_get(gs, "/conversations/%d/notes" % cid)["data"]
+    assert [n["author"] for n in notes if n["text"].startswith("Calls after")] == ["alan"]
+
+    # Hand to the bot: it answers the next message again.
+    panel_button(b, panel, "Hand to bot").click()
+    wait_until(lambda: conv(gs, cid)["assignee"] == "bot", 5, "hand to bot")
+    inbound(gs, who, "menu")
+    wait_until(lambda: gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'",
+                            who)[0]["n"] > before, 10, "the bot's answer")
+
+    # Release: handed to people, nobody in particular.
+    one(b, panel + ' [data-assignee="bot"]')
+    panel_button(b, panel, "Release").click()
+    wait_until(lambda: conv(gs, cid)["assignee"] == "person", 5, "release")
+    one(b, panel + ' [data-assignee="person"]')
+    b.screenshot("manage-panel-desktop")
+
+    acts = key_get(gs, "/conversations/%d/activity" % cid)["data"]
+    assert {a["actor"] for a in acts} >= {"alan"}
+    kinds = [a["kind"] for a in acts]
+    for k in ("label", "note"):
+        assert k in kinds, kinds
+    assert len([a for a in acts if a["kind"] in ("assign", "handoff", "release")]) >= 3, kinds
+    # The panel's own history shows what was done.
+    b.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, panel + " .wa-activity li[data-kind]")) >= 5)
+
+    # Assign to a colleague from the select.
+    sel = one(b, panel + ' [data-form="assign"] select')
+    for o in sel.find_elements(By.TAG_NAME, "option"):
+        if o.get_attribute("value") == "person:ada":
+            o.click()
+    panel_button(b, panel, "Assign").click()
+    wait_until(lambda: conv(gs, cid)["assignee"] == "person:ada", 5, "assign to ada")
+
+
+def test_viewer_has_no_composer_or_manage_buttons_and_is_refused(gs, browsers):
+    who = "15550810002"
+    inbound(gs, who, "viewer test")
+    gs.wait_applied()
+    cid = conversation_of(gs, who)
+    me, b = open_as(gs, browsers, "vera")
+    panel = open_chat(b, cid)
+    one(b, panel + ' [data-section="notes"]')
+    assert not css(b, panel + " form"), "a viewer got a form in the panel"
+    assert not [e for e in css(b, panel + " button")], "a viewer got a button in the panel"
+    assert not [e for e in css(b, "button") if e.text.strip() == "Send"]
+    assert not css(b, "textarea")
+    b.screenshot("manage-panel-viewer")
+    # Forced anyway, with a valid session and CSRF token: refused.
+    st, body = me.call("POST", "/send", {"to": who, "type": "text", "text": {"body": "hi"}})
+    assert st == 403 and body["error"]["code"] == "forbidden_role", body
+    st, body = me.call("PATCH", "/conversations/%d" % cid, {"assignee": "person:vera"})
+    assert st == 403 and body["error"]["code"] == "forbidden_role", body
+    assert gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source != 'bot'", who)[0]["n"] == 0
+
+
+def test_erase_needs_the_typed_phone_number(gs, browsers):
+    who = "15550810003"
+    inbound(gs, who, "please forget me")
+    gs.wait_applied()
+    cid = conversation_of(gs, who)
+    me, b = open_as(gs, browsers, "ada")
+    panel = open_chat(b, cid)
+    erase = one(b, panel + ' [data-action="erase"]')
+    box = one(b, panel + ' [data-form="erase"] input')
+    assert not erase.is_enabled()
+    box.send_keys("15550810004\n")          # the wrong number, and Enter
+    one(b, panel + ' [data-section="privacy"] .wa-error')
+    assert not erase.is_enabled()
+    assert gs.q("SELECT count(*) n FROM contacts WHERE wa_id = ?", who)[0]["n"] == 1
+    box.clear()
+    box.send_keys(who)
+    b.wait(lambda d: erase.is_enabled())
+    erase.click()
+    one(b, ".wa-done")
+    wait_until(lambda: gs.q("SELECT count(*) n FROM contacts WHERE wa_id = ?", who)[0]["n"] == 0,
+               5, "erased")
+    assert gs.q("SELECT count(*) n FROM messages WHERE conversation_id = ?", cid)[0]["n"] == 0
+
+
+def test_export_and_erase_hidden_from_agents(gs, browsers):
+    who = "15550810005"
+    inbound(gs, who, "agent view")
+    gs.wait_applied()
+    cid = conversation_of(gs, who)
+    me, b = open_as(gs, browsers, "alan")
+    panel = open_chat(b, cid)
+    one(b, panel + ' [data-section="notes"] form')
+    assert not css(b, panel + ' [data-section="privacy"]')
+    assert not css(b, panel + ' [data-action="export"]')
+
+
+# ------------------------------------------------------------------ ops
+
+def test_failed_send_retried_from_the_ops_page(gs, browsers):
+    who = "15550810006"
+    inbound(gs, who, "ops test")
+    gs.wait_applied()
+    g = gs.graph
+    g.inject(code=131026, times=1, match={"to": who})
+    st, _, b = gs.request("POST", API + "/send", json.dumps(
+        {"to": who, "type": "text", "text": {"body": "retry me"}}).encode(),
+        {"Authorization": "Bearer " + gs.key, "Content-Type": "application/json"})
+    assert st == 202, b
+    oid = json.loads(b)["id"]
+    wait_until(lambda: gs.q("SELECT state FROM outbox WHERE id = ?", oid)[0]["state"] == "failed",
+               10, "the first try to fail")
+    me, br = open_as(gs, browsers, "ada")
+    br.get("/inbox/#/ops")
+    row = one(br, 'tr[data-outbox-id="%d"]' % oid, 10)
+    assert "131026" in row.text
+    one(br, '[data-section="health"] dl')
+    br.screenshot("manage-ops-desktop")
+    one(br, 'button[data-action="retry"][data-outbox-id="%d"]' % oid).click()
+    wait_until(lambda: gs.q("SELECT state FROM outbox WHERE id = ?", oid)[0]["state"] == "accepted",
+               10, "the retry to be accepted")
+    calls = [r for r in g.requests(MSGS) if (r["json"] or {}).get("biz_opaque_callback_data")
+             == "outbox:%d" % oid]
+    assert [r["status"] for r in calls] == [400, 200]
+
+
+def test_ops_and_admin_refused_to_an_agent(gs, browsers):
+    me, b = open_as(gs, browsers, "alan")
+    b.get("/inbox/#/ops")
+    one(b, '[data-page="ops"] .wa-error')
+    assert not css(b, '[data-section="failed-sends"]')
+    b.get("/inbox/#/admin")
+    one(b, '[data-page="admin"] .wa-error')
+    assert not css(b, '[data-form="add-user"]')
+    st, body = me.call("POST", "/outbox/1/retry")
+    assert st == 403 and body["error"]["code"] == "forbidden_role"
+
+
+# ---------------------------------------------------------------- admin
+
+def test_admin_adds_a_person_who_signs_in(gs, browsers):
+    me, b = open_as(gs, browsers, "ada")
+    b.get("/inbox/#/admin")
+    form = one(b, '[data-form="add-user"]', 10)
+    form.find_element(By.NAME, "name").send_keys("newbie")
+    form.find_element(By.NAME, "display_name").send_keys("Nina \u05e9\u05dc\u05d5\u05dd")
+    for o in form.find_elements(By.CSS_SELECTOR, 'select[name="role"] option'):
+        if o.get_attribute("value") == "agent":
+            o.click()
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    secret = one(b, '[data-section="users"] [data-secret]', 10).text.strip()
+    assert len(secret) >= 12
+    one(b, 'tr[data-user-name="newbie"]')
+    b.screenshot("manage-admin-desktop")
+    p = Person(gs, "newbie", secret)
+    assert p.body["user"]["role"] == "agent" and p.body["user"]["name"] == "newbie"
+    # Disable from the page: the person can no longer sign in.
+    one(b, 'tr[data-user-name="newbie"] button[data-action="disable"]').click()
+    one(b, 'tr[data-user-name="newbie"] button[data-action="enable"]')
+    st, _, _ = gs.request("POST", API + "/session", json.dumps(
+        {"username": "newbie", "password": secret}).encode(), {"Content-Type": "application/json"})
+    assert st == 401
+
+
+def test_admin_page_fits_a_phone(gs, browsers):
+    me, b = open_as(gs, browsers, "ada", width=360)
+    b.get("/inbox/#/admin")
+    one(b, '[data-form="add-user"]', 10)
+    one(b, 'tr[data-user-name="ada"]')
+    over = b.d.execute_script("return document.documentElement.scrollWidth - "
+                              "document.documentElement.clientWidth")
+    assert over <= 0, "the admin page is %d px wider than a 360 px screen" % over
+    b.screenshot("manage-admin-360")
+
+
+# ---------------------------------------------------------------- stats
+
+def test_stats_page_draws_bars_for_known_data(graph, browsers):
+    """A fresh stack with known days: the messages chart has two bars a
+    day of the period (in, out) with the right heights on the known days;
+    the menu and failure charts have one bar per known option and code."""
+    s = new_stack(graph, {"WA_BOT": "off"})
+    try:
+        now = int(time.time())
+        d2, d4 = now - 2 * 86400, now - 4 * 86400
+        a, c = "15550820001", "15550820002"
+        inbound(s, a, "one", ts=d4)
+        inbound(s, a, "two", ts=d4 + 60)
+        inbound(s, c, "three", ts=d2)
+        s.wait_applied()
+        with s.db() as conn:
+            conn.execute("INSERT INTO messages (phone_number_id, wamid, direction, conversation_id, "
+                         "contact_id, recipient, type, text, timestamp, status, raw, created_at) "
+                         "SELECT v.phone_number_id, 'wamid.stats.out', 'out', v.id, v.contact_id, ?, "
+                         "'text', 'reply', ?, 'read', '{}', ? FROM conversations v JOIN contacts k "
+                         "ON k.id = v.contact_id WHERE k.wa_id = ?", (a, d4 + 30, d4 + 30, a))
+            day2 = time.strftime("%Y-%m-%d", time.gmtime(d2))
+            conn.executemany("INSERT INTO bot_choices VALUES (?, ?, ?, ?, ?)",
+                             [(PNID, day2, "main", "orders", 5), (PNID, day2, "main", "help", 2),
+                              (PNID, day2, "main", "schedule", 1)])
+            for code in (131047, 131047, 131026):
+                conn.execute("INSERT INTO outbox (phone_number_id, recipient, kind, body, free_form, "
+                             "source, state, error_code, error_title, next_attempt_at, created_at) "
+                             "VALUES (?, ?, 'text', '{}', 1, 'api', 'failed', ?, 'failed', 0, ?)",
+                             (PNID, a, code, d2 * 1000))
+        me = Person(s, "ada", s.pw["ada"])
+        b = me.browser()
+        browsers.append(b)
+        b.get("/inbox/#/stats")
+        chart = '[data-chart="messages"] svg rect.wa-bar'
+        bars = b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, chart), 10)
+        assert len(bars) == 14 * 2          # the default period: 14 days, in and out
+        def value(day, series):
+            got = [e.get_attribute("data-value") for e in bars
+                   if e.get_attribute("data-category") == day[5:] and
+                   e.get_attribute("data-series") == series]
+            assert len(got) == 1, (day, series, got)
+            return int(got[0])
+        day4 = time.strftime("%Y-%m-%d", time.gmtime(d4))
+        assert (value(day4, "in"), value(day4, "out")) == (2, 1)
+        assert (value(day2, "in"), value(day2, "out")) == (1, 0)
+        menu = css(b, '[data-chart="menu"] svg rect.wa-bar')
+        assert [(e.get_attribute("data-category"), e.get_attribute("data-value")) for e in menu] == \
+            [("main: orders", "5"), ("main: help", "2"), ("main: schedule", "1")]
+        fails = css(b, '[data-chart="failures"] svg rect.wa-bar')
+        assert [e.get_attribute("data-value") for e in fails] == ["2", "1"]
+        assert css(b, '[data-chart="first-reply"] svg rect.wa-bar')
+        b.screenshot("manage-stats-desktop")
+    finally:
+        s.close()
