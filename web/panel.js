@@ -9,6 +9,10 @@ import * as app from "./app.js";
 import { add, busy, clear, download, el, ensureStyles, field, section,
   statusLine, uid, when, why } from "./manage-dom.js";
 
+// The control to focus again once the panel is drawn anew after a change.
+let refocus = null;
+const FOCUS_NEXT = { "label-chip": "label" };
+
 const ASSIGNEES = { bot: "The bot", person: "Handed to people (nobody yet)" };
 
 // Who answers, in words: "bot", "person", "person:NAME" or "agent:NAME".
@@ -69,8 +73,13 @@ export function renderPanel(container, conversation, ctx) {
     draw(notes, act, conv.status === "rejected" ? conv.reason : null);
   }
 
-  // After a change: the panel and the chat view show it at once.
+  // After a change: the panel and the chat view show it at once.  The
+  // chat view's refresh() may draw the panel anew (chat.js does): the
+  // control that had focus gets it back by its data-fk (keyboard users
+  // stay where they were).
   async function changed() {
+    const f = document.activeElement;
+    refocus = { id, key: f && root.contains(f) && f.dataset ? f.dataset.fk || null : null };
     await reload();
     if (typeof ctx.refresh === "function") ctx.refresh();
   }
@@ -92,6 +101,11 @@ export function renderPanel(container, conversation, ctx) {
     root.append(ordersSection(c));
     root.append(activitySection(act));
     if (can("admin") && k.wa_id) root.append(privacySection(c, k));
+    if (refocus && refocus.id === id && refocus.key) {
+      let t = root.querySelector('[data-fk="' + refocus.key + '"]');
+      if (!t || t.disabled) t = root.querySelector('[data-fk="' + (FOCUS_NEXT[refocus.key] || "assignee") + '"]');
+      if (t) t.focus();
+    }
   }
 
   function contactSection(c, k) {
@@ -114,9 +128,9 @@ export function renderPanel(container, conversation, ctx) {
     const email = k.customer_email || c.customer_email || "";
     if (can("agent")) {
       const input = el("input", { type: "email", name: "customer_email",
-        value: email, autocomplete: "off", maxlength: "254" });
+        value: email, autocomplete: "off", maxlength: "254", dataset: { fk: "email" } });
       const st = statusLine();
-      const save = el("button", { type: "submit" }, "Save email");
+      const save = el("button", { type: "submit", dataset: { fk: "email-save" } }, "Save email");
       const form = el("form", { class: "wa-inline", dataset: { form: "email" } },
         field("Customer email", input), save, st);
       form.addEventListener("submit", (e) => {
@@ -147,7 +161,7 @@ export function renderPanel(container, conversation, ctx) {
       await changed();
     }, st);
 
-    const sel = el("select", { name: "assignee" });
+    const sel = el("select", { name: "assignee", dataset: { fk: "assignee" } });
     sel.append(el("option", { value: "person", selected: a === "person" }, "Unassigned (people)"));
     sel.append(el("option", { value: "bot", selected: a === "bot" }, "The bot"));
     for (const u of state.users) {
@@ -160,7 +174,7 @@ export function renderPanel(container, conversation, ctx) {
     if (![...sel.options].some((o) => o.value === a)) {
       sel.append(el("option", { value: a, selected: true }, assigneeText(a, state.users)));
     }
-    const assign = el("button", { type: "submit" }, "Assign");
+    const assign = el("button", { type: "submit", dataset: { fk: "assign" } }, "Assign");
     const form = el("form", { class: "wa-inline", dataset: { form: "assign" } },
       field("Assign to", sel), assign);
     form.addEventListener("submit", (e) => {
@@ -171,13 +185,13 @@ export function renderPanel(container, conversation, ctx) {
 
     const mine = "person:" + (me(ctx).name || "");
     const bar = el("div", { class: "wa-buttons", role: "group", "aria-label": "Hand-off" });
-    const take = el("button", { type: "button", dataset: { action: "take" },
+    const take = el("button", { type: "button", dataset: { action: "take", fk: "take" },
       disabled: a === mine }, "Take over");
     take.addEventListener("click", () => set(take, mine));
-    const bot = el("button", { type: "button", dataset: { action: "bot" },
+    const bot = el("button", { type: "button", dataset: { action: "bot", fk: "bot" },
       disabled: a === "bot" }, "Hand to bot");
     bot.addEventListener("click", () => set(bot, "bot"));
-    const rel = el("button", { type: "button", dataset: { action: "release" },
+    const rel = el("button", { type: "button", dataset: { action: "release", fk: "release" },
       disabled: a === "person" }, "Release");
     rel.title = "Hand to people: nobody in particular answers yet";
     rel.addEventListener("click", () => set(rel, "person"));
@@ -197,7 +211,7 @@ export function renderPanel(container, conversation, ctx) {
         dot(colors.get(name)),
         el("span", { dir: "auto" }, name));
       if (can("agent")) {
-        const x = el("button", { type: "button", class: "wa-chip-x",
+        const x = el("button", { type: "button", class: "wa-chip-x", dataset: { fk: "label-chip" },
           "aria-label": "Remove label " + name }, "\u00d7");
         x.addEventListener("click", () => busy(x, async () => {
           await patch({ labels: have.filter((l) => l !== name) });
@@ -212,7 +226,7 @@ export function renderPanel(container, conversation, ctx) {
     if (can("agent")) {
       const dl = uid("wa-labels");
       const input = el("input", { type: "text", name: "label", list: dl,
-        maxlength: "40", autocomplete: "off" });
+        maxlength: "40", autocomplete: "off", dataset: { fk: "label" } });
       const addBtn = el("button", { type: "submit" }, "Add label");
       const form = el("form", { class: "wa-inline", dataset: { form: "label" } },
         field("New label", input), addBtn,
@@ -265,8 +279,8 @@ export function renderPanel(container, conversation, ctx) {
       s.append(ul);
     }
     if (can("agent")) {
-      const ta = el("textarea", { name: "note", rows: "3", maxlength: "4096" });
-      const addBtn = el("button", { type: "submit" }, "Add note");
+      const ta = el("textarea", { name: "note", rows: "3", maxlength: "4096", dataset: { fk: "note" } });
+      const addBtn = el("button", { type: "submit", dataset: { fk: "note" } }, "Add note");
       const form = el("form", { dataset: { form: "note" } }, field("New note", ta), addBtn);
       form.addEventListener("submit", (e) => {
         e.preventDefault();

@@ -6,66 +6,29 @@ viewer sees no composer and no manage buttons and the API refuses them.
 Screenshots go to $BUILD_DIR/test-output (panel, ops, stats, admin)."""
 import json
 import os
-import subprocess
 import time
 
 import pytest
 
-from browser import Browser, By
-from stack import BUILD, Stack, fixture, wait_until
+import inbox_fixtures as fx
+from browser import By
+from stack import fixture, wait_until
 
 API = "/api/whatsapp"
-PNID = "200300400500600"
+PNID = fx.PNID
 MSGS = "/v23.0/%s/messages" % PNID
 
 
-def wactl(s, *args, stdin=None):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          capture_output=True, text=True, timeout=20, input=stdin)
-
-
-def add_user(s, name, role):
-    """A person made with wactl; returns the generated password (the last line)."""
-    r = wactl(s, "user", "add", name, "--role", role)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
-
-
 class Person:
-    """A signed-in person for plain HTTP calls: the session cookie and
-    the CSRF token POST /session answered."""
+    """A signed-in person for plain HTTP calls (cookie and CSRF token)."""
 
     def __init__(self, s, name, password):
         self.s = s
-        st, h, b = s.request("POST", API + "/session", json.dumps(
-            {"username": name, "password": password}).encode(),
-            {"Content-Type": "application/json"})
-        assert st == 200, b
-        self.body = json.loads(b)
-        self.csrf = self.body["csrf_token"]
-        cookie = h.get("Set-Cookie") or h.get("set-cookie")
-        self.cookie_name, rest = cookie.split("=", 1)
-        self.cookie = rest.split(";", 1)[0]
+        self.sess = fx.http_session(s, name, password)
+        self.body = {"user": self.sess["user"]}
 
     def call(self, method, path, doc=None):
-        h = {"Cookie": "%s=%s" % (self.cookie_name, self.cookie)}
-        body = None
-        if method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        if doc is not None:
-            body = json.dumps(doc).encode()
-            h["Content-Type"] = "application/json"
-        st, _, b = self.s.request(method, API + path, body, h)
-        return st, (json.loads(b) if b else None)
-
-    def browser(self, width=1280):
-        """A Chromium carrying this person's session cookie (set on a
-        static file of the inbox first, so no page runs signed out)."""
-        b = Browser("http://127.0.0.1:%d" % self.s.port, width=width)
-        b.get("/inbox/manage.css")
-        b.d.add_cookie({"name": self.cookie_name, "value": self.cookie, "path": "/",
-                        "httpOnly": True, "sameSite": "Strict"})
-        return b
+        return fx.call(self.s, method, path, doc, sess=self.sess)
 
 
 def key_get(s, path):
@@ -88,22 +51,21 @@ def inbound(s, sender, text, ts=None, name="Customer"):
 
 
 def conversation_of(s, wa_id):
-    return s.q("SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id "
-               "WHERE c.wa_id = ?", wa_id)[0]["id"]
+    return fx.conversation_id(s, wa_id)
 
 
 def new_stack(graph, extra=None):
-    env = {"WA_BOT": "on", "WA_API_RATE": "5000", "WA_LOGIN_RATE": "600",
-           "WA_LOGIN_BURST": "100", "WHATSAPP_GRAPH_URL": graph.url}
+    """A started stack with the bot on (hand-offs are seen in what it
+    answers), an admin key for checks, and three people."""
+    env = {"WA_BOT": "on", "WA_SCRYPT_N": "1024"}
     env.update(extra or {})
-    s = Stack(extra_env=env)
+    s = fx.inbox_stack(graph, extra_env=env)
     try:
-        s.start()
-        r = wactl(s, "apikey", "create", "manage-tests")
+        r = fx.wactl(s, "apikey", "create", "manage-tests")
         assert r.returncode == 0, r.stderr
         s.key = r.stdout.strip().splitlines()[-1]
         s.graph = graph
-        s.pw = {n: add_user(s, n, role) for n, role in
+        s.pw = {n: fx.add_user(s, n, role) for n, role in
                 (("ada", "admin"), ("alan", "agent"), ("vera", "viewer"))}
     except Exception:
         s.close()
@@ -131,10 +93,11 @@ def browsers():
 
 
 def open_as(gs, browsers, name, width=1280):
-    p = Person(gs, name, gs.pw[name])
-    b = p.browser(width)
+    """(Person for HTTP, a browser signed in through the page's form)."""
+    b = fx.browser(gs, width=width)
     browsers.append(b)
-    return p, b
+    fx.sign_in(b, name, gs.pw[name])
+    return Person(gs, name, gs.pw[name]), b
 
 
 def css(b, sel):
@@ -146,19 +109,23 @@ def one(b, sel, timeout=5):
 
 
 def open_chat(b, cid):
-    """Opens the chat from the list; waits for its side panel's details."""
-    b.get("/inbox/")
-    one(b, '[data-conversation-id="%d"]' % cid, 10).click()
+    """Opens the chat; waits for its side panel's details to load."""
+    fx.open_chat(b, cid, timeout=10)
     panel = '.wa-panel[data-panel-for="%d"]' % cid
     b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, panel + ":not([aria-busy])"), 10)
+    toggle = css(b, '.chat[data-conversation-id="%d"] button.panel-toggle' % cid)
+    if toggle and toggle[0].is_displayed() and not one(b, panel).is_displayed():
+        toggle[0].click()
     return panel
 
 
 def panel_button(b, panel, text):
-    for e in css(b, panel + " button"):
-        if e.text.strip() == text:
-            return e
-    return None
+    def find(d):
+        for e in d.find_elements(By.CSS_SELECTOR, panel + " button"):
+            if e.text.strip() == text and e.is_enabled():
+                return e
+        return None
+    return b.wait(find)
 
 
 def conv(gs, cid):
@@ -404,9 +371,9 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
                              "source, state, error_code, error_title, next_attempt_at, created_at) "
                              "VALUES (?, ?, 'text', '{}', 1, 'api', 'failed', ?, 'failed', 0, ?)",
                              (PNID, a, code, d2 * 1000))
-        me = Person(s, "ada", s.pw["ada"])
-        b = me.browser()
+        b = fx.browser(s)
         browsers.append(b)
+        fx.sign_in(b, "ada", s.pw["ada"])
         b.get("/inbox/#/stats")
         chart = '[data-chart="messages"] svg rect.wa-bar'
         bars = b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, chart), 10)
