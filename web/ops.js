@@ -283,16 +283,14 @@ export function drawStats(out, s, daily, since, until) {
       ],
     }));
   } else {
-    out.append(barChart({
-      name: "first-reply", title: "First reply time over the period (seconds)", unit: "s",
-      categories: ["period"],
-      series: [
-        { name: "p50", cls: "wa-s1", values: [num(fr.p50)] },
-        { name: "p95", cls: "wa-s3", values: [num(fr.p95)] },
-      ],
+    out.append(hbarChart({
+      name: "first-reply", title: "First reply time over the period", unit: "s",
+      valueTitle: "seconds", cls: "wa-s3",
+      items: [{ label: "p50 (half answered within)", value: num(fr.p50) },
+        { label: "p95 (95% answered within)", value: num(fr.p95) }],
     }));
   }
-  out.append(el("p", { class: "wa-meta" }, (fr.answered || 0) + " customer messages answered, " +
+  out.lastChild.append(el("p", { class: "wa-meta" }, (fr.answered || 0) + " customer messages answered, " +
     (fr.unanswered || 0) + " not yet."));
   out.append(hbarChart({
     name: "menu", title: "Menu options chosen most", valueTitle: "chosen",

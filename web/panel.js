@@ -423,19 +423,24 @@ export function activityText(a) {
   }
   const k = a.kind;
   if (d && typeof d === "object") {
-    if ((k === "assign" || k === "handoff" || k === "release") && "assignee" in d) {
-      return (k === "handoff" ? "handed off to " : k === "release" ? "released to " : "assigned to ") +
-        assigneeText(d.assignee);
+    // convs records {"from", "to"} for what changed.
+    const to = "to" in d ? d.to : d.assignee;
+    if (k === "assign" || k === "handoff" || k === "release") {
+      return (k === "handoff" ? "handed to " : k === "release" ? "released to " : "assigned to ") +
+        assigneeText(typeof to === "string" ? to : "");
     }
     if (k === "label" || k === "labels") {
+      const was = Array.isArray(d.from) ? d.from : [];
+      const now = Array.isArray(d.to) ? d.to : (Array.isArray(d.labels) ? d.labels : []);
+      const added = d.added || now.filter((x) => !was.includes(x));
+      const removed = d.removed || was.filter((x) => !now.includes(x));
       const parts = [];
-      if (d.added && d.added.length) parts.push("added " + d.added.join(", "));
-      if (d.removed && d.removed.length) parts.push("removed " + d.removed.join(", "));
-      if (Array.isArray(d.labels)) parts.push("labels now " + (d.labels.join(", ") || "none"));
+      if (added.length) parts.push("added " + added.join(", "));
+      if (removed.length) parts.push("removed " + removed.join(", "));
       return "labels: " + (parts.join("; ") || "changed");
     }
+    if (k === "email") return to ? "set the customer email to " + to : "cleared the customer email";
     if (k === "note") return "wrote a note";
-    if (k === "email") return "set the customer email";
     if (k === "read") return "read the chat";
     const bits = Object.entries(d).map(([x, y]) =>
       x + " " + (typeof y === "object" ? JSON.stringify(y) : y));
