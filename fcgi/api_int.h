@@ -91,6 +91,14 @@ struct jobs_f {
 	struct param_val	 language, number, waba_id, refresh;
 };
 
+/* api_media.c: POST /uploads (query), POST|PATCH /quick-replies (body) */
+struct upload_f {
+	struct param_val	 number, filename;
+};
+struct qr_f {
+	struct param_val	 shortcut, text, number;
+};
+
 struct api_route;
 
 /*
@@ -145,10 +153,12 @@ struct call {
 		struct jobs_f		 jobs;
 		struct number_f		 number;
 		struct templates_f	 templates;
+		struct upload_f		 upload;	/* api_media.c */
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
 		struct template_f	 tmpl;
+		struct qr_f		 qr;		/* api_media.c */
 	}			 b;
 };
 
@@ -247,7 +257,17 @@ const char *api_actor(const struct call *);
 extern const struct api_route api_session_routes[];
 /* api_inbox.c: what the inbox adds to conversations (lists, changes). */
 extern const struct api_route api_inbox_routes[];
-/* api_media.c: media files, uploads, quick replies. */
+/* api_media.c: media files, uploads, quick replies, daily statistics. */
 extern const struct api_route api_media_routes[];
+/*
+ * POST /send's inbox members (api_media.c), in o before it is queued:
+ * "reply_to" (a wamid) becomes Meta's context.message_id on any send;
+ * "upload_id" (with "caption", "filename") becomes the media object of
+ * the upload's kind naming its stored file, and *flags gains
+ * MSG_ALLOW_FILE (the file is ours: nothing the caller wrote can name
+ * one).  pnid is the number it goes from.  0, or -1 with the error sent.
+ */
+int	 api_media_send(struct call *, json_t *o, const char *pnid,
+	    unsigned *flags);
 
 #endif
