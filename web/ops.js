@@ -271,9 +271,11 @@ export function drawStats(out, s, daily, since, until) {
 
   const rows = dailyRows(daily);
   const fr = s.first_reply_seconds || {};
-  if (rows.length && rows.some((r) => "first_reply_p50" in r || (r.first_reply && "p50" in r.first_reply))) {
+  // /stats/daily (media helper): one row a day, first_reply_seconds
+  // {p50, p95, answered, unanswered} each.
+  if (rows.length && rows.some((r) => r.first_reply_seconds && "p50" in r.first_reply_seconds)) {
     const by = new Map(rows.map((r) => [r.day, r]));
-    const p = (r, k) => (r ? num(r.first_reply ? r.first_reply[k] : r["first_reply_" + k]) : null);
+    const p = (r, k) => (r && r.first_reply_seconds ? num(r.first_reply_seconds[k]) : null);
     out.append(barChart({
       name: "first-reply", title: "First reply time per day (seconds)", unit: "s",
       categories: cats.map((d) => d.slice(5)),

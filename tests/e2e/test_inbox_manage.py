@@ -349,8 +349,8 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
     the menu and failure charts have one bar per known option and code."""
     s = new_stack(graph, {"WA_BOT": "off"})
     try:
-        now = int(time.time())
-        d2, d4 = now - 2 * 86400, now - 4 * 86400
+        noon = int(time.time()) // 86400 * 86400 + 43200     # today, 12:00 UTC
+        d2, d4 = noon - 2 * 86400, noon - 4 * 86400
         a, c = "15550820001", "15550820002"
         inbound(s, a, "one", ts=d4)
         inbound(s, a, "two", ts=d4 + 60)
