@@ -359,6 +359,14 @@ export function renderPanel(container, conversation, ctx) {
     const form = el("form", { class: "wa-erase", dataset: { form: "erase" } },
       el("p", {}, "Erasing removes this customer's messages, media, notes and orders' links for good."),
       field("Type the phone number " + k.wa_id + " to confirm", confirmInput), erase);
+    // Enter in the box answers even while the button is disabled (no
+    // implicit submission then): it says what is missing.
+    confirmInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       if (confirmInput.value.trim() !== k.wa_id) {
@@ -373,8 +381,10 @@ export function renderPanel(container, conversation, ctx) {
         clear(root);
         root.append(el("p", { role: "status", class: "wa-done" },
           "Everything about " + k.wa_id + " was erased."));
-        if (app.toast) app.toast("Contact erased");
-        if (typeof ctx.refresh === "function") ctx.refresh();
+        app.toast("Everything about " + k.wa_id + " was erased.");
+        // The chat is gone: back to the list (refreshing the chat view
+        // would only ask for a conversation that no longer exists).
+        location.hash = "#/inbox";
       }, st);
     });
     s.append(exp, form, st);

@@ -245,9 +245,10 @@ def test_erase_needs_the_typed_phone_number(gs, browsers):
     box.send_keys(who)
     b.wait(lambda d: erase.is_enabled())
     erase.click()
-    one(b, ".wa-done")
     wait_until(lambda: gs.q("SELECT count(*) n FROM contacts WHERE wa_id = ?", who)[0]["n"] == 0,
                5, "erased")
+    b.wait(lambda d: d.execute_script("return location.hash") == "#/inbox")
+    b.wait(lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".toast") if who in t.text])
     assert gs.q("SELECT count(*) n FROM messages WHERE conversation_id = ?", cid)[0]["n"] == 0
 
 
