@@ -81,7 +81,18 @@ export function renderPanel(container, conversation, ctx) {
     const f = document.activeElement;
     refocus = { id, key: f && root.contains(f) && f.dataset ? f.dataset.fk || null : null };
     await reload();
-    if (typeof ctx.refresh === "function") ctx.refresh();
+    if (typeof ctx.refresh === "function") await ctx.refresh();
+  }
+
+  // One change from a control: the panel is aria-busy from the click
+  // until it shows the result (also while the chat view draws it anew),
+  // then the panel and the chat view are refreshed.
+  function act(button, fn, st) {
+    root.setAttribute("aria-busy", "true");
+    return busy(button, async () => {
+      await fn();
+      await changed();
+    }, st).finally(() => root.removeAttribute("aria-busy"));
   }
 
   async function patch(body) {
@@ -135,10 +146,9 @@ export function renderPanel(container, conversation, ctx) {
         field("Customer email", input), save, st);
       form.addEventListener("submit", (e) => {
         e.preventDefault();
-        busy(save, async () => {
+        act(save, async () => {
           const v = input.value.trim();
           await patch({ customer_email: v === "" ? null : v });
-          await changed();
         }, st);
       });
       s.append(form);
@@ -156,9 +166,8 @@ export function renderPanel(container, conversation, ctx) {
       c.assigned_until ? " until " + when(c.assigned_until) : ""));
     if (!can("agent")) return s;
     const st = statusLine();
-    const set = (btn, value) => busy(btn, async () => {
+    const set = (btn, value) => act(btn, async () => {
       await patch({ assignee: value });
-      await changed();
     }, st);
 
     const sel = el("select", { name: "assignee", dataset: { fk: "assignee" } });
@@ -213,9 +222,8 @@ export function renderPanel(container, conversation, ctx) {
       if (can("agent")) {
         const x = el("button", { type: "button", class: "wa-chip-x", dataset: { fk: "label-chip" },
           "aria-label": "Remove label " + name }, "\u00d7");
-        x.addEventListener("click", () => busy(x, async () => {
+        x.addEventListener("click", () => act(x, async () => {
           await patch({ labels: have.filter((l) => l !== name) });
-          await changed();
         }, st));
         chip.append(x);
       }
@@ -239,9 +247,8 @@ export function renderPanel(container, conversation, ctx) {
           input.value = "";
           return;
         }
-        busy(addBtn, async () => {
+        act(addBtn, async () => {
           await patch({ labels: have.concat([v]) });
-          await changed();
         }, st);
       });
       s.append(form);
@@ -267,9 +274,8 @@ export function renderPanel(container, conversation, ctx) {
           const del = el("button", { type: "button", class: "wa-small",
             "aria-label": "Delete note by " + (n.author || "someone") + " from " + when(n.created_at) },
           "Delete");
-          del.addEventListener("click", () => busy(del, async () => {
+          del.addEventListener("click", () => act(del, async () => {
             await call("DELETE", "/notes/" + n.id);
-            await changed();
           }, st));
           li.append(del);
         }
@@ -286,9 +292,8 @@ export function renderPanel(container, conversation, ctx) {
         e.preventDefault();
         const v = ta.value.trim();
         if (!v) return;
-        busy(addBtn, async () => {
+        act(addBtn, async () => {
           await call("POST", "/conversations/" + id + "/notes", { text: v });
-          await changed();
         }, st);
       });
       s.append(form);

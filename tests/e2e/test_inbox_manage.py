@@ -119,6 +119,13 @@ def open_chat(b, cid):
     return panel
 
 
+def settle(b, panel):
+    """Waits until the panel shows the result of the last action (it is
+    aria-busy from a click until then, redraws included)."""
+    b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, panel) and
+           not d.find_elements(By.CSS_SELECTOR, panel + "[aria-busy]"), 10)
+
+
 def panel_button(b, panel, text):
     def find(d):
         for e in d.find_elements(By.CSS_SELECTOR, panel + " button"):
@@ -146,6 +153,7 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     # Take over: the conversation is the agent's, and the bot stays quiet.
     panel_button(b, panel, "Take over").click()
     wait_until(lambda: conv(gs, cid)["assignee"] == "person:alan", 5, "take over")
+    settle(b, panel)
     one(b, panel + ' [data-assignee="person:alan"]')
     before = gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'", who)[0]["n"]
     inbound(gs, who, "menu")
@@ -157,9 +165,11 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     box = one(b, panel + ' [data-form="label"] input[name="label"]')
     box.send_keys("vip-customer\n")
     wait_until(lambda: "vip-customer" in (conv(gs, cid)["labels"] or []), 5, "label")
+    settle(b, panel)
     assert gs.q("SELECT count(*) n FROM labels WHERE name = 'vip-customer'")[0]["n"] == 1
     one(b, panel + ' [data-label="vip-customer"] button[aria-label="Remove label vip-customer"]').click()
     wait_until(lambda: "vip-customer" not in (conv(gs, cid)["labels"] or []), 5, "label removed")
+    settle(b, panel)
 
     # A note, written and sent with the keyboard only.
     note = one(b, panel + ' [data-form="note"] textarea')
@@ -169,6 +179,7 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     b.d.switch_to.active_element.send_keys("\n")
     wait_until(lambda: [n for n in key_get(gs, "/conversations/%d/notes" % cid)["data"]
                         if n["text"] == "Calls after <b>5 pm</b>"], 5, "note")
+    settle(b, panel)
     shown = one(b, panel + " .wa-note-text")
     assert shown.text == "Calls after <b>5 pm</b>" and not css(b, panel + " .wa-note-text b")
     notes = key_get(gs, "/conversations/%d/notes" % cid)["data"]
@@ -177,6 +188,7 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     # Hand to the bot: it answers the next message again.
     panel_button(b, panel, "Hand to bot").click()
     wait_until(lambda: conv(gs, cid)["assignee"] == "bot", 5, "hand to bot")
+    settle(b, panel)
     inbound(gs, who, "menu")
     wait_until(lambda: gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'",
                             who)[0]["n"] > before, 10, "the bot's answer")
@@ -185,6 +197,7 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     one(b, panel + ' [data-assignee="bot"]')
     panel_button(b, panel, "Release").click()
     wait_until(lambda: conv(gs, cid)["assignee"] == "person", 5, "release")
+    settle(b, panel)
     one(b, panel + ' [data-assignee="person"]')
     b.screenshot("manage-panel-desktop")
 
@@ -358,10 +371,12 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
         inbound(s, c, "three", ts=d2)
         s.wait_applied()
         with s.db() as conn:
+            # A person's reply 30 s after the first message of day 4.
             conn.execute("INSERT INTO messages (phone_number_id, wamid, direction, conversation_id, "
-                         "contact_id, recipient, type, text, timestamp, status, raw, created_at) "
-                         "SELECT v.phone_number_id, 'wamid.stats.out', 'out', v.id, v.contact_id, ?, "
-                         "'text', 'reply', ?, 'read', '{}', ? FROM conversations v JOIN contacts k "
+                         "contact_id, recipient, type, text, timestamp, status, raw, created_at, "
+                         "user_id) SELECT v.phone_number_id, 'wamid.stats.out', 'out', v.id, "
+                         "v.contact_id, ?, 'text', 'reply', ?, 'read', '{}', ?, (SELECT id FROM "
+                         "users WHERE name = 'ada') FROM conversations v JOIN contacts k "
                          "ON k.id = v.contact_id WHERE k.wa_id = ?", (a, d4 + 30, d4 + 30, a))
             day2 = time.strftime("%Y-%m-%d", time.gmtime(d2))
             conn.executemany("INSERT INTO bot_choices VALUES (?, ?, ?, ?, ?)",
@@ -393,7 +408,10 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
             [("main: orders", "5"), ("main: help", "2"), ("main: schedule", "1")]
         fails = css(b, '[data-chart="failures"] svg rect.wa-bar')
         assert [e.get_attribute("data-value") for e in fails] == ["2", "1"]
-        assert css(b, '[data-chart="first-reply"] svg rect.wa-bar')
+        reply = css(b, '[data-chart="first-reply"] svg rect.wa-bar')
+        assert len(reply) == 14 * 2         # p50 and p95 a day
+        assert [(e.get_attribute("data-series"), e.get_attribute("data-value")) for e in reply
+                if e.get_attribute("data-category") == day4[5:]] == [("p50", "30"), ("p95", "30")]
         b.screenshot("manage-stats-desktop")
     finally:
         s.close()
