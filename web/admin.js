@@ -25,6 +25,37 @@ function secretOf(r, names) {
   return null;
 }
 
+// A random password of 20 letters and digits (about 119 bits).
+export function newPassword() {
+  const abc = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const out = [];
+  const buf = new Uint8Array(64);
+  while (out.length < 20) {
+    crypto.getRandomValues(buf);
+    for (const b of buf) {
+      if (b < 256 - (256 % abc.length) && out.length < 20) out.push(abc[b % abc.length]);
+    }
+  }
+  return out.join("");
+}
+
+// A key's numbers: the API's JSON array (or its text) as labels.
+function keyNumbers(v, numbers) {
+  let a = v;
+  if (typeof a === "string") {
+    try {
+      a = JSON.parse(a);
+    } catch (e) {
+      a = [];
+    }
+  }
+  if (!Array.isArray(a) || !a.length) return "all";
+  return a.map((id) => {
+    const n = numbers.find((x) => x.phone_number_id === id);
+    return n && n.label ? n.label : id;
+  }).join(", ");
+}
+
 // Shows a secret once, selectable, with what it is for.
 function once(box, title, secret) {
   clear(box);
@@ -126,11 +157,16 @@ async function drawUsers(s) {
     }, st));
     const pw = el("button", { type: "button", dataset: { action: "reset-password" },
       "aria-label": "Reset the password of " + u.name }, "Reset password");
-    pw.addEventListener("click", () => busy(pw, async () => {
-      const r = await app.api("PATCH", "/users/" + u.id, { reset_password: true });
-      const p = secretOf(r, ["password", "generated_password"]);
-      if (p) once(secret, "New password for " + u.name + ":", p);
-    }, st));
+    // The new password is made here (crypto.getRandomValues) and sent
+    // once over the session; the server keeps only its scrypt hash.
+    pw.addEventListener("click", () => {
+      if (!window.confirm("Give " + u.name + " a new password? Their sessions end.")) return;
+      busy(pw, async () => {
+        const p = newPassword();
+        await app.api("PATCH", "/users/" + u.id, { password: p });
+        once(secret, "New password for " + u.name + ":", p);
+      }, st);
+    });
     const rm = el("button", { type: "button", class: "wa-danger", dataset: { action: "remove" },
       "aria-label": "Remove " + u.name, disabled: u.id === self.id }, "Remove");
     rm.addEventListener("click", () => {
@@ -173,7 +209,7 @@ async function drawKeys(s) {
     { title: "Name", cell: (k) => k.name },
     { title: "Starts with", cell: (k) => k.key_prefix || k.prefix || "" },
     { title: "Access", cell: (k) => k.read_only ? "read only" : "read and write" },
-    { title: "Numbers", cell: (k) => (k.numbers && k.numbers.length) ? k.numbers.join(", ") : "all" },
+    { title: "Numbers", cell: (k) => keyNumbers(k.numbers, numbers) },
     { title: "Created", cell: (k) => when(k.created_at) },
     { title: "Last used", cell: (k) => when(k.last_used_at) || "never" },
     { title: "Action", cell: (k) => {
@@ -193,7 +229,7 @@ async function drawKeys(s) {
   const name = el("input", { type: "text", name: "name", required: true, maxlength: "64", autocomplete: "off" });
   const ro = el("input", { type: "checkbox", name: "read_only" });
   const picks = numbers.filter((n) => !n.removed_at).map((n) =>
-    el("input", { type: "checkbox", name: "numbers", value: n.label || n.phone_number_id }));
+    el("input", { type: "checkbox", name: "numbers", value: n.phone_number_id }));
   const fs = el("fieldset", { class: "wa-checks" }, el("legend", {}, "Only these numbers (none ticked: all)"),
     picks.map((p, i) => el("label", {}, p, " ", numbers.filter((n) => !n.removed_at)[i].label)));
   const create = el("button", { type: "submit" }, "Create key");

@@ -78,8 +78,6 @@ export function renderPanel(container, conversation, ctx) {
   // control that had focus gets it back by its data-fk (keyboard users
   // stay where they were).
   async function changed() {
-    const f = document.activeElement;
-    refocus = { id, key: f && root.contains(f) && f.dataset ? f.dataset.fk || null : null };
     await reload();
     if (typeof ctx.refresh === "function") await ctx.refresh();
   }
@@ -88,6 +86,9 @@ export function renderPanel(container, conversation, ctx) {
   // until it shows the result (also while the chat view draws it anew),
   // then the panel and the chat view are refreshed.
   function act(button, fn, st) {
+    // Before the button is disabled (which takes its focus away).
+    const f = document.activeElement;
+    refocus = { id, key: f && root.contains(f) && f.dataset ? f.dataset.fk || null : null };
     root.setAttribute("aria-busy", "true");
     return busy(button, async () => {
       await fn();

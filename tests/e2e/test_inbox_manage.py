@@ -186,9 +186,12 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     assert [n["author"] for n in notes if n["text"].startswith("Calls after")] == ["alan"]
 
     # Hand to the bot: it answers the next message again.
-    panel_button(b, panel, "Hand to bot").click()
+    # (by keyboard: Enter on the button; focus stays in the panel, on
+    # the assignee select once the button is disabled)
+    panel_button(b, panel, "Hand to bot").send_keys("\n")
     wait_until(lambda: conv(gs, cid)["assignee"] == "bot", 5, "hand to bot")
     settle(b, panel)
+    assert b.d.switch_to.active_element.get_attribute("data-fk") == "assignee"
     inbound(gs, who, "menu")
     wait_until(lambda: gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND source = 'bot'",
                             who)[0]["n"] > before, 10, "the bot's answer")
@@ -199,6 +202,7 @@ def test_panel_assign_label_note_handoff_release(gs, browsers):
     wait_until(lambda: conv(gs, cid)["assignee"] == "person", 5, "release")
     settle(b, panel)
     one(b, panel + ' [data-assignee="person"]')
+    b.d.execute_script("document.querySelector(arguments[0]).closest('.panel').scrollTop = 0", panel)
     b.screenshot("manage-panel-desktop")
 
     acts = key_get(gs, "/conversations/%d/activity" % cid)["data"]
@@ -247,6 +251,14 @@ def test_erase_needs_the_typed_phone_number(gs, browsers):
     cid = conversation_of(gs, who)
     me, b = open_as(gs, browsers, "ada")
     panel = open_chat(b, cid)
+    # Export: the JSON file the browser is handed holds the contact.
+    b.d.execute_script("window.__blobs = []; const f = URL.createObjectURL; "
+                       "URL.createObjectURL = (x) => { window.__blobs.push(x); return f(x); };")
+    one(b, panel + ' [data-action="export"]').click()
+    got = b.d.execute_async_script("const done = arguments[0]; const w = () => window.__blobs.length ? "
+                                   "window.__blobs[0].text().then(done) : setTimeout(w, 20); w();")
+    exported = json.loads(got)
+    assert who in json.dumps(exported) and "please forget me" in json.dumps(exported)
     erase = one(b, panel + ' [data-action="erase"]')
     box = one(b, panel + ' [data-form="erase"] input')
     assert not erase.is_enabled()
@@ -342,6 +354,26 @@ def test_admin_adds_a_person_who_signs_in(gs, browsers):
     st, _, _ = gs.request("POST", API + "/session", json.dumps(
         {"username": "newbie", "password": secret}).encode(), {"Content-Type": "application/json"})
     assert st == 401
+
+
+def test_admin_creates_a_limited_read_only_key(gs, browsers):
+    me, b = open_as(gs, browsers, "ada")
+    b.get("/inbox/#/admin")
+    form = one(b, '[data-form="add-key"]', 10)
+    form.find_element(By.NAME, "name").send_keys("reporting")
+    form.find_element(By.NAME, "read_only").click()
+    form.find_element(By.CSS_SELECTOR, 'input[name="numbers"][value="%s"]' % PNID).click()
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    key = one(b, '[data-section="keys"] [data-secret]', 10).text.strip()
+    row = gs.q("SELECT id, key_sha256, read_only FROM api_keys WHERE name = 'reporting'")[0]
+    assert row["read_only"] == 1 and key not in json.dumps(gs.q("SELECT * FROM api_keys"))
+    assert gs.q("SELECT phone_number_id FROM api_key_numbers WHERE api_key_id = ?",
+                row["id"]) == [{"phone_number_id": PNID}]
+    h = {"Authorization": "Bearer " + key}
+    assert gs.request("GET", API + "/status", headers=h)[0] == 200
+    st, _, body = gs.request("POST", API + "/mark-read", b"{}", dict(h, **{"Content-Type": "application/json"}))
+    assert st == 403 and json.loads(body)["error"]["code"] == "read_only_key"
+    one(b, 'tr[data-key-id="%d"]' % row["id"])
 
 
 def test_admin_page_fits_a_phone(gs, browsers):
