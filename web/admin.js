@@ -307,9 +307,10 @@ async function drawNumbers(s) {
 // --------------------------------------------------------- quick replies
 
 async function drawQuickReplies(s) {
-  let rows;
+  let rows, numbers;
   try {
-    rows = list(await app.api("GET", "/quick-replies"));
+    [rows, numbers] = await Promise.all([app.api("GET", "/quick-replies").then(list),
+      app.api("GET", "/numbers").then(list)]);
   } catch (e) {
     reset(s).append(el("p", { class: "wa-error" }, why(e)));
     return;
@@ -323,8 +324,11 @@ async function drawQuickReplies(s) {
     tx.value = q.text;
     const save = el("button", { type: "submit" }, "Save");
     const del = el("button", { type: "button", class: "wa-danger", "aria-label": "Delete quick reply /" + q.shortcut }, "Delete");
+    const only = q.phone_number_id ? numbers.find((n) => n.phone_number_id === q.phone_number_id) : null;
     const f = el("form", { class: "wa-grid-form", dataset: { form: "quick-reply", qrId: q.id } },
-      field("Shortcut /", sc), field("Text", tx), save, del);
+      field("Shortcut /", sc), field("Text", tx),
+      el("p", { class: "wa-meta" }, q.phone_number_id ? "Only for " + (only ? only.label : q.phone_number_id)
+        : "For every number"), save, del);
     f.addEventListener("submit", (e) => {
       e.preventDefault();
       busy(save, async () => {
@@ -342,13 +346,17 @@ async function drawQuickReplies(s) {
   const sc = el("input", { type: "text", name: "shortcut", maxlength: "32", required: true,
     pattern: "[a-z0-9_\\-]{1,32}", autocomplete: "off" });
   const tx = el("textarea", { name: "text", rows: "2", maxlength: "4096", required: true });
+  const num = el("select", { name: "number" }, el("option", { value: "" }, "Every number"),
+    numbers.filter((n) => !n.removed_at).map((n) => el("option", { value: n.phone_number_id }, n.label)));
   const addBtn = el("button", { type: "submit" }, "Add quick reply");
   const form = el("form", { class: "wa-grid-form", dataset: { form: "add-quick-reply" } },
-    field("Shortcut / (a-z, 0-9, _ -)", sc), field("Text", tx), addBtn);
+    field("Shortcut / (a-z, 0-9, _ -)", sc), field("Text", tx), field("For", num), addBtn);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(addBtn, async () => {
-      await app.api("POST", "/quick-replies", { shortcut: sc.value.trim(), text: tx.value });
+      const body = { shortcut: sc.value.trim(), text: tx.value };
+      if (num.value) body.number = num.value;
+      await app.api("POST", "/quick-replies", body);
       await drawQuickReplies(s);
     }, st);
   });

@@ -304,6 +304,14 @@ def test_failed_send_retried_from_the_ops_page(gs, browsers):
     oid = json.loads(b)["id"]
     wait_until(lambda: gs.q("SELECT state FROM outbox WHERE id = ?", oid)[0]["state"] == "failed",
                10, "the first try to fail")
+    # A journal entry that failed (its wamid is too long), to replay.
+    doc = json.loads(fixture("text.json"))
+    doc["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid." + "x" * 200
+    bad = json.dumps(doc).encode()
+    st, _, r = gs.post(bad)
+    eid = json.loads(r)["stored"]
+    gs.wait_applied()
+    assert gs.q("SELECT state FROM webhook_events WHERE id = ?", eid)[0]["state"] == "failed"
     me, br = open_as(gs, browsers, "ada")
     br.get("/inbox/#/ops")
     row = one(br, 'tr[data-outbox-id="%d"]' % oid, 10)
@@ -316,6 +324,16 @@ def test_failed_send_retried_from_the_ops_page(gs, browsers):
     calls = [r for r in g.requests(MSGS) if (r["json"] or {}).get("biz_opaque_callback_data")
              == "outbox:%d" % oid]
     assert [r["status"] for r in calls] == [400, 200]
+    # The operator fixes the stored item, then replays it from the page.
+    err = gs.q("SELECT error FROM webhook_events WHERE id = ?", eid)[0]["error"]
+    assert err and err in one(br, 'tr[data-event-id="%d"]' % eid).text
+    with gs.db() as c:
+        c.execute("UPDATE webhook_events SET body = ? WHERE id = ?",
+                  (bad.replace(b"wamid." + b"x" * 200, b"wamid.manage.replayed"), eid))
+    one(br, 'button[data-action="replay"][data-event-id="%d"]' % eid).click()
+    wait_until(lambda: gs.q("SELECT state FROM webhook_events WHERE id = ?", eid)[0]["state"]
+               == "applied", 10, "the replayed entry to apply")
+    assert gs.q("SELECT count(*) n FROM messages WHERE wamid = 'wamid.manage.replayed'")[0]["n"] == 1
 
 
 def test_ops_and_admin_refused_to_an_agent(gs, browsers):
@@ -374,6 +392,26 @@ def test_admin_creates_a_limited_read_only_key(gs, browsers):
     st, _, body = gs.request("POST", API + "/mark-read", b"{}", dict(h, **{"Content-Type": "application/json"}))
     assert st == 403 and json.loads(body)["error"]["code"] == "read_only_key"
     one(b, 'tr[data-key-id="%d"]' % row["id"])
+
+
+def test_admin_edits_a_number_and_adds_a_quick_reply(gs, browsers):
+    me, b = open_as(gs, browsers, "ada")
+    b.get("/inbox/#/admin")
+    form = one(b, '[data-form="number"][data-pnid="%s"]' % PNID, 10)
+    rate = form.find_element(By.NAME, "rate")
+    rate.clear()
+    rate.send_keys("40")
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    wait_until(lambda: gs.q("SELECT send_rate FROM numbers WHERE phone_number_id = ?",
+                            PNID)[0]["send_rate"] == 40, 5, "the number's rate")
+    form = one(b, '[data-form="add-quick-reply"]')
+    form.find_element(By.NAME, "shortcut").send_keys("thanks")
+    form.find_element(By.NAME, "text").send_keys("Thank you, we are on it!")
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    wait_until(lambda: [q for q in key_get(gs, "/quick-replies")["data"]
+                        if q["shortcut"] == "thanks" and q["text"] == "Thank you, we are on it!"],
+               5, "the quick reply")
+    one(b, '[data-form="quick-reply"] input[name="shortcut"]')
 
 
 def test_admin_page_fits_a_phone(gs, browsers):
