@@ -683,7 +683,8 @@ struct db_actor {
 struct db_chats_filter {
 	const char	*pnid;
 	int64_t		 now_s;		/* for window_open */
-	int64_t		 before_at, before_id; /* the cursor; 0 0: none */
+	int64_t		 before_at, before_id; /* the cursor: rows below
+					 * it; INT64_MAX both from the top */
 	const int64_t	*unread;	/* 1 only unread, 0 only read */
 	const char	*assignee;	/* exact */
 	const char	*state;		/* bot, person, unassigned, agent */
