@@ -295,6 +295,9 @@ def test_failed_send_retried_from_the_ops_page(gs, browsers):
     who = "15550810006"
     inbound(gs, who, "ops test")
     gs.wait_applied()
+    # The bot's welcome goes out first: the injected failure is for ours.
+    wait_until(lambda: gs.q("SELECT count(*) n FROM outbox WHERE recipient = ? AND state IN "
+                            "('queued', 'sending')", who)[0]["n"] == 0, 10, "the bot's reply")
     g = gs.graph
     g.inject(code=131026, times=1, match={"to": who})
     st, _, b = gs.request("POST", API + "/send", json.dumps(
