@@ -417,15 +417,37 @@ def test_admin_edits_a_number_and_adds_a_quick_reply(gs, browsers):
     one(b, '[data-form="quick-reply"] input[name="shortcut"]')
 
 
-def test_admin_page_fits_a_phone(gs, browsers):
+def test_pages_fit_a_phone(gs, browsers):
+    """At 360 px nothing is wider than the screen: admin, ops and stats
+    pages, and the chat's details panel opened by its button."""
+    who = "15550810007"
+    inbound(gs, who, "small screen")
+    gs.wait_applied()
+    cid = conversation_of(gs, who)
     me, b = open_as(gs, browsers, "ada", width=360)
+
+    def overflow():
+        return b.d.execute_script("return document.documentElement.scrollWidth - "
+                                  "document.documentElement.clientWidth")
     b.get("/inbox/#/admin")
     one(b, '[data-form="add-user"]', 10)
     one(b, 'tr[data-user-name="ada"]')
-    over = b.d.execute_script("return document.documentElement.scrollWidth - "
-                              "document.documentElement.clientWidth")
-    assert over <= 0, "the admin page is %d px wider than a 360 px screen" % over
+    assert overflow() <= 0, "the admin page is %d px wider than a 360 px screen" % overflow()
     b.screenshot("manage-admin-360")
+    b.get("/inbox/#/ops")
+    one(b, '[data-section="health"] dl', 10)
+    assert overflow() <= 0, "the ops page is %d px too wide" % overflow()
+    b.get("/inbox/#/stats")
+    one(b, '[data-chart="messages"]', 10)
+    assert overflow() <= 0, "the stats page is %d px too wide" % overflow()
+    fx.open_chat(b, cid, timeout=10)
+    one(b, '.chat[data-conversation-id="%d"] button.panel-toggle' % cid).click()
+    panel = '.wa-panel[data-panel-for="%d"]' % cid
+    settle(b, panel)
+    take = panel_button(b, panel, "Take over")
+    assert take.is_displayed() and take.rect["x"] + take.rect["width"] <= 360
+    assert overflow() <= 0, "the chat with its panel is %d px too wide" % overflow()
+    b.screenshot("manage-panel-360")
 
 
 # ---------------------------------------------------------------- stats
