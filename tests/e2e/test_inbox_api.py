@@ -205,7 +205,8 @@ def test_chats_every_filter(gw):
     ok(gw, "PATCH", "/conversations/%d" % cv["pool"], {"assignee": "person"})
     with gw.db() as db:     # agents must be configured to be assigned by the API
         db.execute("UPDATE conversations SET assignee = 'agent:helper' WHERE id = ?", (cv["agent"],))
-    ok(gw, "POST", "/conversations/%d/notes" % cv["read"], {"text": "wants a callback about %s-zeta" % tag})
+    ok(gw, "POST", "/conversations/%d/notes" % cv["read"], {"text": "wants a callback about %s-zeta" % tag},
+       want=201)
 
     def got(**q):
         return set(ids(chats(gw, q=tag, **q)))
@@ -239,8 +240,8 @@ def test_chats_every_filter(gw):
 
 
 @pytest.mark.parametrize("query,field", [
-    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.0"}, "cursor"),
-    ({"cursor": "1.2.3"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
+    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.x"}, "cursor"),
+    ({"cursor": "1.2.3"}, "cursor"), ({"cursor": "1234567890123.1"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
     ({"state": "nobody"}, "state"), ({"window": "ajar"}, "window"), ({"limit": "0"}, "limit"),
     ({"colour": "red"}, "colour")])
 def test_chats_refuses_bad_parameters(gw, query, field):
@@ -281,16 +282,19 @@ def test_changes_sees_messages_statuses_sends_and_staff(gw):
     got = changes(gw, cur)
     assert cid in got["conversations"]
     cur = got["cursor"]
-    # A send: its outbox row, then Meta's acceptance (the outbound message).
-    st, row = call(gw, "POST", "/send", {"to": wa, "type": "text", "text": {"body": "hello"}})
+    # A send: its outbox row (Meta slow to answer: no message row yet),
+    # then Meta's acceptance (the outbound message row).
+    gw.graph.inject(delay_ms=1500, times=1, match={"to": wa})
+    st, row = call(gw, "POST", "/send", {"to": wa, "from": "default", "type": "text",
+                                        "text": {"body": "hello"}})
     assert st == 202, row
     got = changes(gw, cur)
-    assert cid in got["conversations"]
-    wait_until(lambda: gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] == "accepted",
-               what="the send accepted")
+    assert got["conversations"] == [cid]
+    assert gw.q("SELECT message_id FROM outbox WHERE id = ?", row["id"])[0]["message_id"] is None
+    cur = got["cursor"]
     wait_until(lambda: gw.q("SELECT message_id FROM outbox WHERE id = ?", row["id"])[0]["message_id"],
                what="the outbound message row")
-    got = changes(gw, got["cursor"])
+    got = changes(gw, cur)
     assert got["conversations"] == [cid]
     cur = got["cursor"]
     # A status webhook for it.
@@ -300,11 +304,13 @@ def test_changes_sees_messages_statuses_sends_and_staff(gw):
     assert got["conversations"] == [cid]
     cur = got["cursor"]
     # A send Meta refuses: no message row, only the outbox row's state.
-    gw.graph.inject(code=100, times=1, match={"to": wa})
-    st, row = call(gw, "POST", "/send", {"to": wa, "type": "text", "text": {"body": "x"}})
+    gw.graph.inject(code=100, delay_ms=1500, times=1, match={"to": wa})
+    st, row = call(gw, "POST", "/send", {"to": wa, "from": "default", "type": "text",
+                                        "text": {"body": "x"}})
     assert st == 202, row
     got = changes(gw, cur)
     assert got["conversations"] == [cid]
+    assert gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] != "failed"
     cur = got["cursor"]
     wait_until(lambda: gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] == "failed",
                what="the send failed")
@@ -328,17 +334,30 @@ def test_changes_order_limit_scope_and_bad_cursor(gw):
     # A key limited to sales sees only the sales conversation.
     assert changes(gw, cur, key=gw.sales_key)["conversations"] == [conv_of(gw, s, SALES)]
     # number= is not a /changes parameter; bad cursors are refused.
-    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6"):
+    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6",
+                "v1.1234567890123456789.0.0.0.0.0"):
         st, body = call(gw, "GET", "/changes", since=bad)
         assert st == 400 and body["error"] == dict(body["error"], code="bad_parameter", field="since")
 
 
 def test_changes_says_more_when_too_much_changed(gw):
+    wa = rand_wa()
+    inbound(gw, wa, "busy")
+    cid = conv_of(gw, wa)
     cur = changes(gw)["cursor"]
-    parts = cur.split(".")
-    parts[1] = str(max(0, int(parts[1]) - 6000))     # messages: 6,000 back
-    got = changes(gw, ".".join(parts))
-    assert got["more"] is True and len(got["conversations"]) <= 200
+    with gw.db() as db:      # more staff acts than a poll reads of one kind
+        db.executemany("INSERT INTO activity (conversation_id, phone_number_id, actor, kind, at) "
+                       "VALUES (?, ?, 'api', 'test', 0)", [(cid, PNID)] * 5001)
+    got = changes(gw, cur)
+    assert got["more"] is True and got["conversations"] == [cid]
+    assert changes(gw, got["cursor"]) == {"cursor": got["cursor"], "conversations": [], "more": False}
+    # Exactly the cap: all read, nothing more.
+    cur = got["cursor"]
+    with gw.db() as db:
+        db.executemany("INSERT INTO activity (conversation_id, phone_number_id, actor, kind, at) "
+                       "VALUES (?, ?, 'api', 'test', 0)", [(cid, PNID)] * 5000)
+    got = changes(gw, cur)
+    assert got["more"] is False and got["conversations"] == [cid]
 
 
 # --- Labels, notes, activity ------------------------------------------------
@@ -424,17 +443,24 @@ def test_notes_and_activity_of_every_staff_change(gw):
         assert st == 404 and b["error"]["code"] == "not_found"
 
 
-def test_a_failed_patch_writes_no_activity(gw):
+def test_a_refused_patch_writes_nothing(gw):
     wa = rand_wa()
     inbound(gw, wa, "hello")
     cid = conv_of(gw, wa)
-    before = gw.q("SELECT count(*) AS n FROM activity")[0]["n"]
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured"})
+    t = os.urandom(3).hex()
+
+    def acts():
+        return gw.q("SELECT count(*) AS n FROM activity WHERE conversation_id = ?", cid)[0]["n"]
+    ok(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["kept" + t]})
+    assert acts() == 1
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured",
+                                                            "labels": ["new" + t]})
+    assert st == 422 and b["error"]["code"] == "unknown_agent"
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["new" + t, ""]})
     assert st == 422
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["ok", ""]})
-    assert st == 422
-    assert gw.q("SELECT count(*) AS n FROM activity")[0]["n"] == before
-    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] is None
+    assert acts() == 1
+    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] == '["kept%s"]' % t
+    assert gw.q("SELECT count(*) AS n FROM labels WHERE name = ?", "new" + t)[0]["n"] == 0
 
 
 # --- The conversation's context ---------------------------------------------
