@@ -588,6 +588,7 @@ def test_every_message_type_is_drawn(s, b):
     assert "typo heer" in ed.get_attribute("title")
     e = wait_message(b, rev)
     assert "deleted" in e.text and "wrong chat" not in e.text
+    b.screenshot("chat-types-desktop")
 
 
 def test_closed_window_offers_templates_and_sends_one(s, b, graph):
