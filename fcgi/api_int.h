@@ -170,16 +170,16 @@ struct call {
 		struct jobs_f		 jobs;
 		struct number_f		 number;
 		struct templates_f	 templates;
-		struct upload_f		 upload;	/* api_media.c */
 		struct chats_f		 chats;
 		struct changes_f	 changes;
+		struct upload_f		 upload;	/* api_media.c */
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
 		struct template_f	 tmpl;
-		struct qr_f		 qr;		/* api_media.c */
 		struct label_f		 label;
 		struct note_f		 note;
+		struct qr_f		 qr;		/* api_media.c */
 	}			 b;
 };
 

@@ -623,53 +623,6 @@ enum db_rc	 db_number_patch(struct db *, const char *pnid,
 		    const int64_t *rate, int active, int64_t now_s);
 
 /*
- * The inbox's files and canned answers (db_media.c, issue 14): a
- * message's file, uploads to send, quick replies, daily statistics.
- */
-struct db_media_file {
-	char	 pnid[40];		/* the message's number */
-	char	 direction[4];		/* in, out */
-	char	 type[32];		/* the message's type */
-	int	 has_media;		/* the message names a media id */
-	char	 filename[512];		/* a document's file name; "" none */
-	char	 msg_mime[128];		/* MIME type the message names */
-	char	 state[16];		/* media row: pending, stored, failed;
-					 * "" no row */
-	char	 path[256];		/* relative to the media directory */
-	char	 mime[128];		/* MIME type of the stored file */
-	char	 error[256];		/* why the download failed */
-};
-struct db_upload {
-	char	 pnid[40];		/* the number it may go from; "" any */
-	char	 filename[256];		/* as the browser named it; "" none */
-	char	 mime[128];
-	int64_t	 size;
-	char	 sha[65];		/* lowercase hex SHA-256 */
-	char	 path[256];		/* relative to the media directory */
-};
-enum db_daily {
-	DB_DAILY_VOLUME,	/* day, in, out, failed */
-	DB_DAILY_REPLY,		/* day, seconds (NULL unanswered) */
-	DB_DAILY__MAX
-};
-int		 db_media_of_message(struct db *, int64_t id,
-		    struct db_media_file *);
-enum db_rc	 db_upload_insert(struct db *, const struct db_upload *,
-		    int64_t user_id, int64_t now_s, int64_t *id);
-int		 db_upload_get(struct db *, int64_t id, struct db_upload *);
-int		 db_qr_list(struct db *, const char *numbers, int64_t id,
-		    db_row_cb, void *);
-enum db_rc	 db_qr_insert(struct db *, const char *shortcut,
-		    const char *text, const char *pnid, const char *by,
-		    int64_t now_s, int64_t *id);
-enum db_rc	 db_qr_update(struct db *, int64_t id, const char *shortcut,
-		    const char *text, int set_pnid, const char *pnid,
-		    int64_t now_s);
-enum db_rc	 db_qr_delete(struct db *, int64_t id);
-int		 db_daily(struct db *, const char *numbers, int64_t since,
-		    int64_t until, enum db_daily, db_row_cb, void *);
-
-/*
  * The inbox's conversations (db_inbox.c, issue 14): its chat list, the
  * change cursor, labels, notes, and the activity every staff change
  * writes in the change's own transaction.
@@ -683,8 +636,7 @@ struct db_actor {
 struct db_chats_filter {
 	const char	*pnid;
 	int64_t		 now_s;		/* for window_open */
-	int64_t		 before_at, before_id; /* the cursor: rows below
-					 * it; INT64_MAX both from the top */
+	int64_t		 before_at, before_id; /* the cursor; 0 0: none */
 	const int64_t	*unread;	/* 1 only unread, 0 only read */
 	const char	*assignee;	/* exact */
 	const char	*state;		/* bot, person, unassigned, agent */
@@ -733,5 +685,52 @@ int		 db_inbox_orders(struct db *, const char *pnid,
 		    const char *wa_id, int limit, db_row_cb, void *);
 int		 db_inbox_tickets(struct db *, const char *pnid,
 		    const char *wa_id, int limit, db_row_cb, void *);
+
+/*
+ * The inbox's files and canned answers (db_media.c, issue 14): a
+ * message's file, uploads to send, quick replies, daily statistics.
+ */
+struct db_media_file {
+	char	 pnid[40];		/* the message's number */
+	char	 direction[4];		/* in, out */
+	char	 type[32];		/* the message's type */
+	int	 has_media;		/* the message names a media id */
+	char	 filename[512];		/* a document's file name; "" none */
+	char	 msg_mime[128];		/* MIME type the message names */
+	char	 state[16];		/* media row: pending, stored, failed;
+					 * "" no row */
+	char	 path[256];		/* relative to the media directory */
+	char	 mime[128];		/* MIME type of the stored file */
+	char	 error[256];		/* why the download failed */
+};
+struct db_upload {
+	char	 pnid[40];		/* the number it may go from; "" any */
+	char	 filename[256];		/* as the browser named it; "" none */
+	char	 mime[128];
+	int64_t	 size;
+	char	 sha[65];		/* lowercase hex SHA-256 */
+	char	 path[256];		/* relative to the media directory */
+};
+enum db_daily {
+	DB_DAILY_VOLUME,	/* day, in, out, failed */
+	DB_DAILY_REPLY,		/* day, seconds (NULL unanswered) */
+	DB_DAILY__MAX
+};
+int		 db_media_of_message(struct db *, int64_t id,
+		    struct db_media_file *);
+enum db_rc	 db_upload_insert(struct db *, const struct db_upload *,
+		    int64_t user_id, int64_t now_s, int64_t *id);
+int		 db_upload_get(struct db *, int64_t id, struct db_upload *);
+int		 db_qr_list(struct db *, const char *numbers, int64_t id,
+		    db_row_cb, void *);
+enum db_rc	 db_qr_insert(struct db *, const char *shortcut,
+		    const char *text, const char *pnid, const char *by,
+		    int64_t now_s, int64_t *id);
+enum db_rc	 db_qr_update(struct db *, int64_t id, const char *shortcut,
+		    const char *text, int set_pnid, const char *pnid,
+		    int64_t now_s);
+enum db_rc	 db_qr_delete(struct db *, int64_t id);
+int		 db_daily(struct db *, const char *numbers, int64_t since,
+		    int64_t until, enum db_daily, db_row_cb, void *);
 
 #endif

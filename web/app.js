@@ -404,8 +404,15 @@ async function start() {
 	shown = null;
 	cursor = null;
 	backoff = 1000;
+	// The change cursor is taken before the first list is read, so a
+	// message arriving in between is seen as a change, never missed.
+	try {
+		cursor = (await api("GET", "/changes")).cursor;
+	} catch (e) {
+		cursor = null;
+	}
 	show();
-	schedule(0);
+	schedule(1000);
 }
 
 window.addEventListener("hashchange", show);

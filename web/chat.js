@@ -3,7 +3,7 @@
 // side panel (panel.js, the manage helper's) and the composer.
 // openChat(pane, id, {focus, onRead}) -> {close(), refresh(), focusMessage(id)}
 import { api, h, clear, can, session, toast, fmtFull, numberName } from "./app.js";
-import { renderMessage } from "./render.js";
+import { renderMessage, formatText, previewText } from "./render.js";
 import { renderComposer } from "./compose.js";
 import { renderPanel } from "./panel.js";
 
@@ -20,6 +20,7 @@ export function openChat(pane, id, opts) {
 	let refreshing = false, again = false;
 	let composer = null;
 	let menuOpen = null;
+	const pending = new Map();      // outbox id -> element, until its message shows
 
 	const title = h("h2", { class: "chat-name", dir: "auto" }, "");
 	const sub = h("p", { class: "chat-sub" });
@@ -250,7 +251,7 @@ export function openChat(pane, id, opts) {
 			if (opts.focus)
 				await focusMessage(opts.focus);
 			renderSide();
-			composer = renderComposer(composeBox, conv, { onSent: () => refresh() });
+			composer = renderComposer(composeBox, conv, { onSent: addPending });
 			markRead();
 		} catch (e) {
 			if (closed)
@@ -294,6 +295,8 @@ export function openChat(pane, id, opts) {
 			if (added && stick)
 				list.scrollTop = list.scrollHeight;
 			performance.mark("wa:chat-rendered");
+			if (pending.size)
+				await checkPending();
 			if (withPanel === true)
 				renderSide();
 			if (conv.unread_count && document.visibilityState === "visible")
@@ -305,6 +308,48 @@ export function openChat(pane, id, opts) {
 			if (again) {
 				again = false;
 				refresh();
+			}
+		}
+	}
+
+	// A send the worker has not finished: shown at once as queued, gone
+	// when its message row arrives, or marked failed with Meta's code
+	// and sentence (a refused send has no message row).
+	function addPending(row, preview) {
+		if (!row || !row.id)
+			return refresh();
+		const el = h("article", { class: "msg out pending", dataset: { outboxId: row.id } },
+		    h("div", { class: "text", dir: "auto" }, preview && preview.type === "text"
+		        ? formatText(preview.text) : previewText(preview)),
+		    h("footer", { class: "meta" }, h("span", { class: "tick tick-queued", role: "img",
+		        title: "Queued", "aria-label": "Queued" }, "◴")));
+		list.appendChild(el);
+		list.scrollTop = list.scrollHeight;
+		pending.set(row.id, el);
+		refresh();
+	}
+
+	async function checkPending() {
+		for (const [oid, el] of pending) {
+			let o;
+			try {
+				o = await api("GET", "/outbox/" + oid);
+			} catch (e) {
+				continue;
+			}
+			if (o.state === "failed") {
+				pending.delete(oid);
+				el.classList.add("failed");
+				const f = el.querySelector("footer");
+				clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
+				    title: "Failed", "aria-label": "Failed" }, "!"));
+				el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
+				    (o.error_code ? ": " + o.error_code : "") +
+				    (o.error_title ? " " + o.error_title : "") +
+				    (o.error_details ? " (" + o.error_details + ")" : "") + "."), f);
+			} else if (o.state === "cancelled" || (o.wamid && byWamid.has(o.wamid))) {
+				pending.delete(oid);
+				el.remove();
 			}
 		}
 	}
