@@ -6,7 +6,8 @@ the fly, renamed and deleted everywhere), notes, the activity every staff
 change writes, the conversation's context (contact, orders, tickets),
 hand-off between the bot and people, and number scope.
 
-With an API key (it acts as an admin named "api").  Each test talks as
+With an API key (it acts as an admin named "api"), and with people
+signed in (session cookie and CSRF token) where who it is matters.  Each test talks as
 customers of its own (random wa_ids and names), so tests do not see each
 other's rows where it matters; list tests narrow with q= on a name made
 for the test."""
@@ -102,7 +103,8 @@ def gw():
     """The bot off (list order is the customers' messages alone); sends go
     to a fake Graph API; a second number, sales, and a key limited to it."""
     g = FakeGraph(token="test-token")
-    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": g.url})
+    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": g.url,
+                         "WA_SCRYPT_N": "1024", "WA_LOGIN_RATE": "6000", "WA_LOGIN_BURST": "1000"})
     try:
         s.start()
         g.set_number(SALES, {"display_phone_number": "+1 555-010-2222", "verified_name": "Acme Sales",
@@ -527,6 +529,81 @@ def test_a_key_limited_to_a_number_sees_only_its_chats(gw):
         assert st == 404 and b["error"]["code"] == "not_found", (method, path, b)
     assert gw.q("SELECT count(*) AS n FROM conversation_notes WHERE conversation_id = ?", dc)[0]["n"] == 1
     assert gw.q("SELECT count(*) AS n FROM labels WHERE name = 'leak'")[0]["n"] == 0
+
+
+# --- People signed in --------------------------------------------------------
+
+PW = "correct horse battery"
+
+
+class Person:
+    """A signed-in person (auth's POST /session): cookie and CSRF token."""
+
+    def __init__(self, s, name, role, *flags):
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", name, "--role", role,
+                            "--password-stdin"] + list(flags), env=s.env, input=PW + "\n",
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        self.id = s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
+        st, h, b = s.request("POST", API + "/session", json.dumps({"username": name, "password": PW})
+                             .encode(), {"Content-Type": "application/json"})
+        assert st == 200, b
+        self.s, self.name = s, name
+        self.cookie = h["Set-Cookie"].split(";")[0]
+        self.csrf = json.loads(b)["csrf_token"]
+
+    def call(self, method, path, body=None, **query):
+        h = {"Cookie": self.cookie, "X-CSRF-Token": self.csrf}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body).encode()
+        url = API + path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
+        st, _, raw = self.s.request(method, url, body, h)
+        return st, json.loads(raw) if raw else None
+
+
+def test_people_mine_authorship_roles_and_numbers(gw):
+    t = os.urandom(2).hex()
+    dora = Person(gw, "dora" + t, "agent", "--display-name", "Dora Explorer")
+    eve = Person(gw, "eve" + t, "agent")
+    vic = Person(gw, "vic" + t, "viewer")
+    sam = Person(gw, "sam" + t, "agent", "--number", "sales")
+    tag = "people%s" % t
+    wa, ws = rand_wa(), rand_wa()
+    inbound(gw, wa, "hello", name=tag + " a")
+    inbound(gw, ws, "hello sales", name=tag + " s", pnid=SALES)
+    cid, sid = conv_of(gw, wa), conv_of(gw, ws, SALES)
+    # Taking it over: mine for dora, not for eve; the activity names dora.
+    st, b = dora.call("PATCH", "/conversations/%d" % cid, {"assignee": "person:" + dora.name})
+    assert st == 200, b
+    st, b = dora.call("GET", "/chats", mine="true", q=tag)
+    assert st == 200 and ids(b) == [cid] and b["data"][0]["assignee_name"] == "Dora Explorer"
+    assert ids(eve.call("GET", "/chats", mine="true", q=tag)[1]) == []
+    # Notes: the author, and only they (or an admin) delete.
+    st, n = dora.call("POST", "/conversations/%d/notes" % cid, {"text": "mine"})
+    assert st == 201 and n["author"] == dora.name and n["user_id"] == dora.id
+    st, b = eve.call("DELETE", "/notes/%d" % n["id"])
+    assert st == 403 and b["error"]["code"] == "not_author"
+    st, b = vic.call("POST", "/conversations/%d/notes" % cid, {"text": "viewer"})
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    st, b = vic.call("DELETE", "/labels/1")
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    assert vic.call("GET", "/chats", q=tag)[0] == 200
+    assert dora.call("DELETE", "/notes/%d" % n["id"]) == (200, {"id": n["id"], "deleted": True})
+    # Opening the chat marks it read, in eve's name.
+    assert eve.call("POST", "/mark-read", {"conversation_id": cid})[0] == 200
+    acts = [(a["kind"], a["actor"], a["user_id"]) for a in
+            vic.call("GET", "/conversations/%d/activity" % cid)[1]["data"]]
+    assert acts == [("assign", dora.name, dora.id), ("note", dora.name, dora.id),
+                    ("note_deleted", dora.name, dora.id), ("read", eve.name, eve.id)]
+    # A person limited to sales sees only its chats and changes.
+    cur = sam.call("GET", "/changes")[1]["cursor"]
+    inbound(gw, wa, "again")
+    inbound(gw, ws, "again", pnid=SALES)
+    assert sam.call("GET", "/changes", since=cur)[1]["conversations"] == [sid]
+    assert ids(sam.call("GET", "/chats", q=tag)[1]) == [sid]
+    st, b = sam.call("GET", "/conversations/%d/notes" % cid)
+    assert st == 404
 
 
 # --- Hand-off between the bot and people ------------------------------------
