@@ -25,6 +25,7 @@ SALES_NODE = {"display_phone_number": "+1 555-010-2222", "verified_name": "Acme 
               "throughput": {"level": "STANDARD"}, "status": "CONNECTED"}
 CUSTOMER = "15550002222"
 MSGS = "/v23.0/%s/messages" % DEFAULT
+PW = "correct horse battery"
 
 
 def wactl(s, *args):
@@ -38,10 +39,48 @@ def new_key(s, name, *flags):
     return r.stdout.strip().splitlines()[-1]
 
 
+def add_user(s, name, role, *flags):
+    r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", name, "--role", role,
+                        "--password-stdin"] + list(flags), env=s.env, input=PW + "\n",
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
+
+
+class Person:
+    """A signed-in person: the session cookie and its CSRF token."""
+
+    def __init__(self, s, name):
+        st, h, b = s.request("POST", API + "/session", json.dumps(
+            {"username": name, "password": PW}).encode(), {"Content-Type": "application/json"})
+        assert st == 200, b
+        self.s = s
+        self.cookie = h["Set-Cookie"].split(";")[0]
+        self.csrf = json.loads(b)["csrf_token"]
+
+    def call(self, method, path, body=None, raw=None, ctype=None, query=None, csrf=True):
+        h = {"Cookie": self.cookie}
+        if csrf:
+            h["X-CSRF-Token"] = self.csrf
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            raw = json.dumps(body).encode()
+        elif ctype is not None:
+            h["Content-Type"] = ctype
+        url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        st, hdr, data = self.s.request(method, url, raw, h)
+        hdr = {k.lower(): v for k, v in hdr.items()}
+        if hdr.get("content-type", "").startswith("application/json") and data:
+            return st, hdr, json.loads(data)
+        return st, hdr, data
+
+
 @pytest.fixture(scope="module")
 def gw():
     g = FakeGraph(token="test-token")
-    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": g.url})
+    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WA_SCRYPT_N": "1024",
+                         "WA_LOGIN_RATE": "6000", "WA_LOGIN_BURST": "1000",
+                         "WHATSAPP_GRAPH_URL": g.url})
     try:
         s.start()
         g.set_number(SALES, SALES_NODE)
@@ -49,6 +88,9 @@ def gw():
         assert r.returncode == 0, r.stderr
         s.key = new_key(s, "all")
         s.sales_key = new_key(s, "sales-only", "--number", "sales")
+        s.alice = add_user(s, "alice", "agent", "--display-name", "Alice A")
+        add_user(s, "vic", "viewer")
+        add_user(s, "sam", "agent", "--number", "sales")
     except Exception:
         s.close()
         g.close()
@@ -134,6 +176,12 @@ def test_inbound_image_served_through_nginx(gw):
     assert h["x-content-type-options"] == "nosniff"
     assert "sandbox" in h["content-security-policy"]
     assert h["cache-control"] == "private, max-age=86400"
+    # The place nginx serves it from is internal: never asked directly.
+    path = gw.q("SELECT path FROM media WHERE media_id = ?", row["media_id"])[0]["path"]
+    assert os.path.exists(os.path.join(gw.state, "media", path))
+    for p in ("/_media/" + path, "/_media/", "/_media/../wa.db"):
+        st, _, raw = gw.request("GET", p, None, {"Authorization": "Bearer " + gw.key})
+        assert st == 404 and data not in raw, p
 
 
 def test_inbound_document_is_a_download_with_its_name(gw):
@@ -146,6 +194,18 @@ def test_inbound_document_is_a_download_with_its_name(gw):
     cd = h["content-disposition"]
     assert cd == ("attachment; filename=\"__vilname.pdf\"; "
                   "filename*=UTF-8''%C3%A9vilname.pdf"), cd
+
+
+def test_a_long_name_is_cut_on_a_character(gw):
+    data = b"%PDF-1.4 " + os.urandom(100)
+    row = inbound_media(gw, "document.json", "document", data, "application/pdf",
+                        extra={"filename": "a" + "\u00e9" * 300 + ".pdf"})
+    st, h, body = call(gw, "GET", "/messages/%d/media" % row["id"])
+    assert st == 200 and body == data
+    star = h["content-disposition"].split("filename*=UTF-8''")[1]
+    name = urllib.parse.unquote_to_bytes(star)
+    assert 200 <= len(name) <= 240
+    assert name.decode("utf-8") == "a" + "\u00e9" * ((len(name) - 1) // 2)
 
 
 def test_html_is_never_served_inline(gw):
@@ -163,17 +223,6 @@ def test_media_needs_credentials(gw):
     assert st == 401 and body["error"]["code"] == "unauthorized"
     st, _, body = call(gw, "GET", "/messages/%d/media" % row["id"], key="not-a-key")
     assert st == 401 and body["error"]["code"] == "unauthorized"
-
-
-def test_media_location_is_not_public(gw):
-    data = os.urandom(1000)
-    row = inbound_media(gw, "image.json", "image", data, "image/jpeg")
-    path = gw.q("SELECT path FROM media WHERE media_id = ?", row["media_id"])[0]["path"]
-    assert os.path.exists(os.path.join(gw.state, "media", path))
-    for p in ("/_media/" + path, "/_media/", "/_media/../wa.db"):
-        st, _, body = gw.request("GET", p, None, {"Authorization": "Bearer " + gw.key})
-        assert st == 404, p
-        assert data not in body
 
 
 def test_media_of_a_number_the_key_may_not_see(gw):
@@ -486,3 +535,66 @@ def test_stats_daily_on_known_data(gw):
     st, _, b = call(gw, "GET", "/stats/daily", query={"since": "2020-01-01T00:00:00Z",
                                                       "until": "2025-03-01T00:00:00Z"})
     assert st == 200 and b["capped"] and len(b["days"]) in (366, 367)
+
+
+# ---------------------------------------------------- people (sessions)
+
+def test_media_with_a_session_cookie(gw):
+    data = os.urandom(3000)
+    row = inbound_media(gw, "image.json", "image", data, "image/jpeg")
+    for name in ("alice", "vic"):
+        st, h, body = Person(gw, name).call("GET", "/messages/%d/media" % row["id"], csrf=False)
+        assert st == 200 and body == data and h["content-type"] == "image/jpeg", name
+    st, _, body = Person(gw, "sam").call("GET", "/messages/%d/media" % row["id"])
+    assert st == 404 and body["error"]["code"] == "not_found"
+    st, _, body = gw.request("GET", API + "/messages/%d/media" % row["id"], None,
+                             {"Cookie": "wa_session=" + "0" * 64})
+    assert st == 401 and data not in body
+    st, _, body = gw.request("GET", API + "/messages/%d/media" % row["id"])
+    assert st == 401 and data not in body
+
+
+def test_a_persons_send_records_who_sent_it(gw):
+    post_message(gw, "text.json", "text", CUSTOMER, text="a photo please")
+    alice = Person(gw, "alice")
+    data = os.urandom(7000)
+    before = media_files(gw)
+    # A browser's write without its CSRF token stores nothing.
+    st, _, b = alice.call("POST", "/uploads", raw=data, ctype="image/png", csrf=False)
+    assert st == 403 and b["error"]["code"] == "csrf_failed"
+    assert media_files(gw) == before
+    st, _, up = alice.call("POST", "/uploads", raw=data, ctype="image/png")
+    assert st == 201, up
+    assert gw.q("SELECT user_id FROM uploads WHERE id = ?", up["id"])[0]["user_id"] == gw.alice
+    st, _, out = alice.call("POST", "/send", body={"from": "default", "to": CUSTOMER,
+                                                   "upload_id": up["id"]})
+    assert st == 202, out
+    ob = wait_accepted(gw, out["id"])
+    assert ob["state"] == "accepted" and ob["user_id"] == gw.alice
+    msg = gw.q("SELECT id, user_id, conversation_id FROM messages WHERE wamid = ?", ob["wamid"])[0]
+    assert msg["user_id"] == gw.alice
+    st, _, page = alice.call("GET", "/conversations/%d/messages" % msg["conversation_id"])
+    m = [x for x in page["data"] if x["id"] == msg["id"]][0]
+    assert m["sent_by"] == {"kind": "person", "name": "Alice A"}
+    st, _, body = alice.call("GET", "/messages/%d/media" % msg["id"])
+    assert st == 200 and body == data
+    # A key's send keeps no user.
+    st, _, out = call(gw, "POST", "/send", body={"from": "default", "to": CUSTOMER,
+                                                 "text": {"body": "from a script"}})
+    assert st == 202
+    assert gw.q("SELECT user_id FROM outbox WHERE id = ?", out["id"])[0]["user_id"] is None
+
+
+def test_a_viewer_may_not_upload_send_or_add_quick_replies(gw):
+    vic = Person(gw, "vic")
+    before = media_files(gw)
+    st, _, b = vic.call("POST", "/uploads", raw=b"x" * 10, ctype="image/png")
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    st, _, b = vic.call("POST", "/quick-replies", body={"shortcut": "vic", "text": "t"})
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    st, _, b = vic.call("GET", "/quick-replies")
+    assert st == 200
+    assert media_files(gw) == before
+    st, _, qr = Person(gw, "alice").call("POST", "/quick-replies",
+                                         body={"shortcut": "alice-hi", "text": "Hi, Alice here"})
+    assert st == 201 and qr["created_by"] == "alice"
