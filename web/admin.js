@@ -288,6 +288,8 @@ async function drawNumbers(s) {
         const r = rate.value === "" ? null : Number(rate.value);
         if (r !== (n.send_rate ?? null)) body.rate = r;
         if (act.checked !== active) body.active = act.checked;
+        if (body.active === false && !window.confirm("Stop serving " + (n.label || n.phone_number_id) +
+          "? Its queued messages fail (number_removed); its history stays.")) return;
         if (!Object.keys(body).length) {
           clear(st).append("Nothing changed.");
           return;
