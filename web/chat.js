@@ -2,7 +2,7 @@
 // button on phones), its messages (older ones load on scroll up), the
 // side panel (panel.js, the manage helper's) and the composer.
 // openChat(pane, id, {focus, onRead}) -> {close(), refresh(), focusMessage(id)}
-import { api, h, clear, can, session, toast, fmtFull, numberName } from "./app.js";
+import { api, h, clear, can, session, toast, fmtFull, fmtTime, numberName } from "./app.js";
 import { renderMessage, formatText, previewText } from "./render.js";
 import { renderComposer } from "./compose.js";
 import { renderPanel } from "./panel.js";
@@ -21,6 +21,7 @@ export function openChat(pane, id, opts) {
 	let composer = null;
 	let menuOpen = null;
 	const pending = new Map();      // outbox id -> element, until its message shows
+	const failed = new Set();       // outbox ids drawn as failed
 
 	const title = h("h2", { class: "chat-name", dir: "auto" }, "");
 	const sub = h("p", { class: "chat-sub" });
@@ -246,6 +247,7 @@ export function openChat(pane, id, opts) {
 			list.setAttribute("aria-busy", "false");
 			if (!r.data.length)
 				list.appendChild(h("p", { class: "empty" }, "No messages yet."));
+			await loadFailed();
 			list.scrollTop = list.scrollHeight;
 			performance.mark("wa:chat-rendered");
 			if (opts.focus)
@@ -329,6 +331,52 @@ export function openChat(pane, id, opts) {
 		refresh();
 	}
 
+	function markFailed(el, o) {
+		el.classList.add("failed");
+		const f = el.querySelector("footer");
+		clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
+		    title: "Failed", "aria-label": "Failed" }, "!"));
+		f.prepend(h("time", { title: fmtFull(o.created_at) }, fmtTime(o.created_at)));
+		el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
+		    (o.error_code ? ": " + o.error_code : "") +
+		    (o.error_title ? " " + o.error_title : "") +
+		    (o.error_details ? " (" + o.error_details + ")" : "") + "."), f);
+	}
+
+	// Sends Meta refused have no message row: the chat's failed outbox
+	// rows (the number's newest 50) are drawn where they were queued.
+	async function loadFailed() {
+		let r;
+		try {
+			r = await api("GET", "/outbox?state=failed&limit=50&number=" +
+			    encodeURIComponent(conv.phone_number_id));
+		} catch (e) {
+			return;
+		}
+		const to = conv.wa_id || conv.phone;
+		const times = [...msgs.values()].map((m) => m.timestamp);
+		const oldest = times.length ? Math.min(...times) : 0;
+		for (const o of r.data.slice().reverse()) {
+			if (o.recipient !== to || o.message_id || failed.has(o.id) || pending.has(o.id) ||
+			    o.kind === "read" || (older && o.created_at < oldest))
+				continue;
+			failed.add(o.id);
+			const el = h("article", { class: "msg out pending", dataset: { outboxId: o.id } },
+			    h("div", { class: "text other-type" }, "A " + o.kind + " message"),
+			    h("footer", { class: "meta" }));
+			markFailed(el, o);
+			let next = null;
+			for (const c of list.children) {
+				const m = c.dataset.id ? msgs.get(Number(c.dataset.id)) : null;
+				if (m && m.timestamp > o.created_at) {
+					next = c;
+					break;
+				}
+			}
+			list.insertBefore(el, next);
+		}
+	}
+
 	async function checkPending() {
 		for (const [oid, el] of pending) {
 			let o;
@@ -339,14 +387,8 @@ export function openChat(pane, id, opts) {
 			}
 			if (o.state === "failed") {
 				pending.delete(oid);
-				el.classList.add("failed");
-				const f = el.querySelector("footer");
-				clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
-				    title: "Failed", "aria-label": "Failed" }, "!"));
-				el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
-				    (o.error_code ? ": " + o.error_code : "") +
-				    (o.error_title ? " " + o.error_title : "") +
-				    (o.error_details ? " (" + o.error_details + ")" : "") + "."), f);
+				failed.add(oid);
+				markFailed(el, o);
 			} else if (o.state === "cancelled" || (o.wamid && byWamid.has(o.wamid))) {
 				pending.delete(oid);
 				el.remove();

@@ -354,6 +354,13 @@ def test_failed_send_shows_metas_code_and_sentence(s, b, graph):
     el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.out.failed, .msg.pending.failed")
                            or [None])[0], timeout=15)
     assert "131009" in el.text
+    # Meta's refusal has no message row: after a reload the chat still
+    # shows it, from the outbox.
+    open_chat(b, cid)
+    b.d.refresh()
+    el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.pending.failed") or [None])[0],
+                timeout=5)
+    assert "131009" in el.text and "Not sent" in el.text
 
 
 def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
