@@ -55,11 +55,20 @@ export function openChat(pane, id, opts) {
 
 	// Reactions on a message: the newest of each side wins; an empty
 	// emoji takes it back.
+	let rx = null;                  // wamid -> reaction rows, oldest first
 	function reactions(wamid) {
+		if (!rx) {
+			rx = new Map();
+			const all = [...msgs.values()].filter((m) => m.type === "reaction" && m.reaction_to)
+			    .sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
+			for (const r of all) {
+				if (!rx.has(r.reaction_to))
+					rx.set(r.reaction_to, []);
+				rx.get(r.reaction_to).push(r);
+			}
+		}
 		const last = {};
-		const rows = [...msgs.values()].filter((m) => m.type === "reaction" && m.reaction_to === wamid)
-		    .sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
-		for (const r of rows)
+		for (const r of rx.get(wamid) || [])
 			last[r.direction] = r.reaction_emoji || "";
 		return Object.keys(last).filter((d) => last[d]).map((d) => ({ direction: d, emoji: last[d] }));
 	}
@@ -145,6 +154,8 @@ export function openChat(pane, id, opts) {
 		let added = 0;
 		const touched = new Set();
 		for (const m of rows) {
+			if (m.type === "reaction")
+				rx = null;
 			msgs.set(m.id, m);
 			byWamid.set(m.wamid, m);
 			if (m.type === "reaction" && byWamid.get(m.reaction_to))
