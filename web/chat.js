@@ -342,12 +342,17 @@ export function openChat(pane, id, opts) {
 		refresh();
 	}
 
+	// outbox.created_at is in unix milliseconds, message times in seconds.
+	function queuedAt(o) {
+		return o.created_at > 1e11 ? Math.floor(o.created_at / 1000) : o.created_at;
+	}
+
 	function markFailed(el, o) {
 		el.classList.add("failed");
 		const f = el.querySelector("footer");
 		clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
 		    title: "Failed", "aria-label": "Failed" }, "!"));
-		f.prepend(h("time", { title: fmtFull(o.created_at) }, fmtTime(o.created_at)));
+		f.prepend(h("time", { title: fmtFull(queuedAt(o)) }, fmtTime(queuedAt(o))));
 		el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
 		    (o.error_code ? ": " + o.error_code : "") +
 		    (o.error_title ? " " + o.error_title : "") +
@@ -369,7 +374,7 @@ export function openChat(pane, id, opts) {
 		const oldest = times.length ? Math.min(...times) : 0;
 		for (const o of r.data.slice().reverse()) {
 			if (o.recipient !== to || o.message_id || failed.has(o.id) || pending.has(o.id) ||
-			    o.kind === "read" || (older && o.created_at < oldest))
+			    o.kind === "read" || (older && queuedAt(o) < oldest))
 				continue;
 			failed.add(o.id);
 			const el = h("article", { class: "msg out pending", dataset: { outboxId: o.id } },
@@ -379,7 +384,7 @@ export function openChat(pane, id, opts) {
 			let next = null;
 			for (const c of list.children) {
 				const m = c.dataset.id ? msgs.get(Number(c.dataset.id)) : null;
-				if (m && m.timestamp > o.created_at) {
+				if (m && m.timestamp > queuedAt(o)) {
 					next = c;
 					break;
 				}

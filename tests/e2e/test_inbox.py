@@ -364,6 +364,12 @@ def test_failed_send_shows_metas_code_and_sentence(s, b, graph):
     el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.pending.failed") or [None])[0],
                 timeout=5)
     assert "131009" in el.text and "Not sent" in el.text
+    # Where it was queued: after the messages before it, with its time.
+    before = b.d.execute_script("return arguments[0].previousElementSibling.dataset.wamid", el)
+    assert before == s.q("SELECT wamid FROM messages WHERE conversation_id = ? "
+                         "ORDER BY timestamp DESC, id DESC LIMIT 1", cid)[0]["wamid"]
+    assert b.d.execute_script("return new Date().toLocaleDateString()") in \
+        el.find_element(By.CSS_SELECTOR, "time").get_attribute("title")
 
 
 def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
