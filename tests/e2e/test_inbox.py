@@ -786,6 +786,27 @@ def test_keyboard_only_and_labelled_controls(s, b):
         By.CSS_SELECTOR, '.chat[data-conversation-id="%d"] .messages[aria-busy=false]' % cid))
 
 
+def test_a_disabled_person_is_sent_to_the_sign_in_form(s):
+    """wactl user disable revokes the sessions: the open page's next poll
+    gets 401 and the page asks to sign in again, saying why."""
+    pw = add_user(s, "dora", "agent")
+    br = browser(s)
+    try:
+        sign_in(br, "dora", pw)
+        r = wactl(s, "user", "disable", "dora")
+        assert r.returncode == 0, r.stderr
+        note = br.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, "form.signin .note") or [None])[0],
+                       timeout=5)
+        assert note.text == "Your session has ended; sign in again."
+        assert not els(br, "header.top")
+        # Only Chrome's line for the refused poll.
+        errs = br.console_errors()
+        assert errs and all("401" in e["message"] and "/api/whatsapp/" in e["message"]
+                            for e in errs), errs
+    finally:
+        br.quit()
+
+
 def test_sign_out_invalidates_the_cookie(s):
     br = browser(s)
     try:
