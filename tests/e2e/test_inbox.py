@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
@@ -179,6 +179,9 @@ def test_page_headers_and_versioned_assets(s):
     st, h, _ = s.request("GET", "/inbox/v/%s/app.js" % ver)
     assert st == 200 and h["Content-Type"] == "text/javascript"
     assert "immutable" in h["Cache-Control"] and "max-age=31536000" in h["Cache-Control"]
+    st, h, gz = s.request("GET", "/inbox/v/%s/app.js" % ver, headers={"Accept-Encoding": "gzip"})
+    assert st == 200 and h.get("Content-Encoding") == "gzip"
+    assert len(gz) < int(s.request("GET", "/inbox/v/%s/app.js" % ver)[1]["Content-Length"]) / 2
     assert s.request("GET", "/inbox/v/%s/../../../schema.sql" % ver)[0] == 404
 
 
@@ -361,6 +364,12 @@ def test_failed_send_shows_metas_code_and_sentence(s, b, graph):
     el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.pending.failed") or [None])[0],
                 timeout=5)
     assert "131009" in el.text and "Not sent" in el.text
+    # Where it was queued: after the messages before it, with its time.
+    before = b.d.execute_script("return arguments[0].previousElementSibling.dataset.wamid", el)
+    assert before == s.q("SELECT wamid FROM messages WHERE conversation_id = ? "
+                         "ORDER BY timestamp DESC, id DESC LIMIT 1", cid)[0]["wamid"]
+    assert b.d.execute_script("return new Date().toLocaleDateString()") in \
+        el.find_element(By.CSS_SELECTOR, "time").get_attribute("title")
 
 
 def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
@@ -662,6 +671,8 @@ class _Attacker(BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.page)))
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(self.page)
 
@@ -678,7 +689,8 @@ def test_cross_site_form_post_is_refused(s, graph):
                       'action="http://127.0.0.1:%d/api/whatsapp/send">'
                       '<input type=hidden name=\'%s\' value=\'"}}\'>'
                       '<button id=go>win a prize</button></form>' % (s.port, body_name)).encode()
-    srv = HTTPServer(("127.0.0.1", port), _Attacker)
+    # Threads: Chrome's spare preconnections must not block the page.
+    srv = ThreadingHTTPServer(("127.0.0.1", port), _Attacker)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     br = browser(s)
     try:
