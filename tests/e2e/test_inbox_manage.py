@@ -519,4 +519,12 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
                 if e.get_attribute("data-category") == day4[5:]] == [("p50", "30"), ("p95", "30")]
         b.screenshot("manage-stats-desktop")
     finally:
+        # The browser goes before its stack: a page left polling a
+        # stopped server logs a refused connection.
+        errors = []
+        while browsers:
+            x = browsers.pop()
+            errors += x.console_errors()
+            x.quit()
         s.close()
+    assert errors == [], errors
