@@ -32,6 +32,9 @@
 	"m.context_wamid, m.status, m.status_at, m.error_code, " \
 	"m.error_title, m.timestamp, m.source, m.original_text, " \
 	"m.edited_at, m.revoked_at, m.phone_number_id, " \
+	"m.interactive_type, m.reaction_to, m.reaction_emoji, m.latitude, " \
+	"m.longitude, m.location_name, m.location_address, m.context_from, " \
+	"m.forwarded, " \
 	"CASE WHEN m.direction = 'in' THEN NULL " \
 	"WHEN m.user_id IS NOT NULL THEN json_object('kind', 'person', " \
 	"'name', (SELECT coalesce(u.display_name, u.name) FROM users u " \
