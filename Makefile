@@ -339,6 +339,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
 	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/web
 	cp -R web/. $(DESTDIR)$(PREFIX)/share/wa-gateway/web/
+	sh deploy/inbox-page.sh web \
+	    > $(DESTDIR)$(PREFIX)/share/wa-gateway/web/index.html
 
 clean:
 	rm -rf build build-san

@@ -64,10 +64,7 @@ sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
 # The inbox page with the version of web/ in its asset paths (see
 # local.conf.in): a change to any file there is a new path, so browsers
 # never mix cached old modules with new ones.
-inbox_version=$(find "$top/web" -type f -name '*.*' | LC_ALL=C sort |
-	xargs cat | sha256sum | cut -c1-12)
-sed -e "s|@VERSION@|$inbox_version|g" "$top/web/index.html" \
-	> "$WA_STATE_DIR/nginx/inbox.html"
+sh "$top/deploy/inbox-page.sh" "$top/web" > "$WA_STATE_DIR/nginx/inbox.html"
 nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
 
 pids=""
