@@ -216,7 +216,7 @@ FUZZ_SRC_csv	 = fcgi/csv.c
 FUZZ_SRC_query	 = fcgi/req.c fcgi/buf.c fcgi/log.c
 fuzz_o	= $(patsubst fcgi/%.c,$(BUILD)/%.o,$(FUZZ_SRC_$(1)))
 
-.PHONY: all deps run test unit e2e fuzz valgrind bench install clean
+.PHONY: all deps run test unit e2e fuzz valgrind bench install install-web clean
 all: $(PROGS)
 
 # `make -s print-NAME` prints a list (tests/layers.sh reads PURE).
@@ -337,6 +337,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/flows
 	install -m 0644 deploy/flows/default.json \
 	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
+	@$(MAKE) --no-print-directory install-web
+
+# The inbox's static files, its page stamped with their version.
+install-web:
 	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/web
 	cp -R web/. $(DESTDIR)$(PREFIX)/share/wa-gateway/web/
 	sh deploy/inbox-page.sh web \

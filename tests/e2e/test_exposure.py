@@ -664,3 +664,27 @@ def test_media_files_no_row_names_are_swept_after_an_hour():
         assert os.path.exists(os.path.join(d, "fresh")) and os.path.exists(os.path.join(d, "named"))
     finally:
         s.close()
+
+
+def test_the_installed_inbox_page_names_versioned_assets_that_exist(tmp_path):
+    """make install and make run stamp web/index.html with a digest of
+    web/ (deploy/inbox-page.sh): every asset it names must be a file of
+    web/ under a path the production site's versioned location serves."""
+    subprocess.run(["make", "-s", "-C", TOP, "install-web",
+                    "DESTDIR=" + str(tmp_path), "PREFIX=/p"], check=True)
+    page = (tmp_path / "p/share/wa-gateway/web/index.html").read_text()
+    assert "@VERSION@" not in page
+    site = open(os.path.join(TOP, "nginx", "wa-gateway.conf")).read()
+    pattern = re.search(r'location ~ "\^/inbox/(v/[^"]+)\$"', site).group(1)
+    assets = re.findall(r'(?:href|src)="(v/[^"]+)"', page)
+    assert len(assets) >= 3
+    for a in assets:
+        m = re.fullmatch(pattern, a)
+        assert m, a
+        assert os.path.isfile(os.path.join(TOP, "web", m.group(1))), a
+        assert (tmp_path / "p/share/wa-gateway/web" / m.group(1)).is_file()
+    # A change to any file of web/ is a new version.
+    other = subprocess.run(["sh", os.path.join(TOP, "deploy", "inbox-page.sh"),
+                            os.path.join(TOP, "web")], check=True,
+                           capture_output=True, text=True).stdout
+    assert other == page
