@@ -47,6 +47,7 @@ DB	= db \
 	  db_health \
 	  db_types \
 	  db_sql_users \
+	  db_users \
 	  db_sql_inbox \
 	  db_sql_media
 # CORE: every program: logging, configuration, storage, the outbox.
@@ -88,10 +89,13 @@ API	= req \
 	  api_numbers \
 	  api_scope \
 	  api_session \
+	  pw \
 	  api_inbox \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
+	  users \
+	  pw \
 	  import \
 	  csv \
 	  numbers \
@@ -151,6 +155,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_param \
 	  $(BUILD)/test_policy \
 	  $(BUILD)/test_db_numbers \
+	  $(BUILD)/test_pw \
 	  $(BUILD)/test_db_jobs \
 	  $(BUILD)/test_profile \
 	  $(BUILD)/test_tmpl \
@@ -190,6 +195,7 @@ LINK_test_db_templates = $(STORE_LINK)
 LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
+LINK_test_pw	= pw
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

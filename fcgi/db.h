@@ -540,4 +540,85 @@ enum db_rc	 db_number_set_catalog(struct db *, const char *pnid,
 		    const char *catalog_id, int *changed);
 int		 db_msg_reply_raw(struct db *, int64_t id, char **raw);
 
+/*
+ * People who sign in to the inbox, their sessions and failed sign-ins,
+ * and the admin's views of keys and numbers (db_users.c, issue 14).
+ */
+#define DB_USER_NAME_MAX	65	/* 1-64 of a-z, 0-9, . _ - and NUL */
+
+struct db_user {
+	int64_t		 id;
+	char		 name[DB_USER_NAME_MAX];
+	char		 display_name[129];	/* "" none */
+	char		 role[8];		/* admin, agent, viewer */
+	char		 email[255];		/* "" none */
+	char		 hash[160];		/* pw.c's "scrypt$..." */
+	int64_t		 disabled_at;		/* unix s, 0 enabled */
+	int64_t		 last_login_at;		/* unix s, 0 never */
+	int64_t		 password_at;		/* unix s */
+};
+
+/* What db_user_update() changes; NULL/0 members stay as they are. */
+struct db_user_patch {
+	int		 set_display, set_email;
+	const char	*display_name, *email;	/* NULL clears */
+	const char	*role;			/* NULL keeps */
+	const char	*hash;			/* a new password's, NULL keeps */
+	int		 disable;		/* -1 keeps, 0 enables, 1 disables */
+	int		 set_numbers;
+	const char *const *pnids;		/* the numbers, n 0: every one */
+	size_t		 npnids;
+};
+
+enum db_user_rc {
+	DB_USER_OK,
+	DB_USER_NONE,		/* no such user */
+	DB_USER_DUP,		/* the name is taken */
+	DB_USER_LAST_ADMIN,	/* it would leave no admin who can sign in */
+	DB_USER_ERR,		/* logged */
+	DB_USER__MAX
+};
+
+/* A session's row and its user's (db_session_get()). */
+struct db_session {
+	int64_t		 id, user_id;
+	int64_t		 created_at, last_used_at, expires_at;
+	int64_t		 revoked_at;		/* 0 live */
+	int64_t		 disabled_at;		/* the user's; 0 enabled */
+	int64_t		 password_at;
+	char		 name[DB_USER_NAME_MAX];
+	char		 display_name[129];
+	char		 role[8];
+	char		 email[255];
+};
+
+int		 db_user_get(struct db *, int64_t id, const char *name,
+		    struct db_user *);
+enum db_user_rc	 db_user_create(struct db *, const struct db_user *,
+		    int64_t now_s, const char *const *pnids, size_t n,
+		    int64_t *id);
+int		 db_user_list(struct db *, db_row_cb, void *);
+int		 db_user_numbers(struct db *, int64_t id,
+		    void (*)(void *, const char *const *), void *);
+enum db_user_rc	 db_user_update(struct db *, int64_t id,
+		    const struct db_user_patch *, int64_t now_s);
+enum db_user_rc	 db_user_remove(struct db *, int64_t id);
+enum db_rc	 db_session_start(struct db *, int64_t user_id,
+		    const char *sha, int64_t now_s, int64_t expires_s,
+		    const char *address, const char *user_agent,
+		    const char *who_user, const char *who_addr);
+int		 db_session_get(struct db *, const char *sha,
+		    struct db_session *);
+int		 db_session_touch(struct db *, int64_t id, int64_t now_s);
+int		 db_session_revoke(struct db *, int64_t id, int64_t now_s);
+int		 db_login_locked(struct db *, const char *who, int64_t now_s,
+		    int64_t *until);
+int		 db_login_failed(struct db *, const char *who, int64_t now_s,
+		    int64_t *until);
+int		 db_apikey_rows(struct db *, int64_t id, db_row_cb, void *);
+int		 db_apikey_revoke_id(struct db *, int64_t id, int64_t now_s);
+enum db_rc	 db_number_patch(struct db *, const char *pnid,
+		    const char *label, const char *display,
+		    const int64_t *rate, int active, int64_t now_s);
+
 #endif

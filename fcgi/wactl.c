@@ -31,6 +31,7 @@
 #include "purge.h"
 #include "sig.h"
 #include "templates.h"
+#include "users.h"
 
 #define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
 
@@ -53,6 +54,13 @@ usage(void)
 	    "| revoke NAME\n"
 	    "           keys for the management API, limited to numbers or "
 	    "not; create prints the key once\n"
+	    "  user add NAME --role admin|agent|viewer [--display-name S] "
+	    "[--email E]\n"
+	    "           [--number ID|LABEL ...] [--password-stdin] | list | "
+	    "passwd NAME\n"
+	    "           [--password-stdin] | disable|enable|remove NAME\n"
+	    "           people who sign in to the inbox; add and passwd "
+	    "print a new password once\n"
 	    "  numbers add ID [--waba ID] [--label L] [--token-env VAR] "
 	    "[--flow FILE] [--rate N]\n"
 	    "  numbers list | show ID|LABEL | edit ID|LABEL ... | remove "
@@ -534,6 +542,8 @@ main(int argc, char *argv[])
 		return apikey_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "numbers") == 0)
 		return numbers_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "user") == 0)
+		return users_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "templates") == 0)
 		return templates_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "messages") == 0 || strcmp(argv[1],
