@@ -115,6 +115,11 @@ def say(*a):
     sys.stdout.flush()
 
 
+def load_note():
+    """The machine's load: the figures depend on what else runs."""
+    return "load average %.2f %.2f %.2f on %d cores" % (os.getloadavg() + (os.cpu_count(),))
+
+
 def pct(xs, p):
     """Nearest rank; nan for none."""
     xs = sorted(xs)
@@ -653,6 +658,7 @@ def main():
         say("%d messages in %d conversations over %d numbers; stack with the bot on, "
             "4 webhook and 2 API responders; headless Chromium 1280x800, %d cold and %d warm "
             "runs" % (N_MESSAGES, N_CONVERSATIONS, len(api_bench.NUMBERS), COLD_RUNS, RUNS))
+        say(load_note())
         t = chat_target(s)
         n = bring_to_top(s, t)
         b = signed_in_browser(base, s.port)
@@ -691,7 +697,9 @@ def main():
         b.quit()
         b = None
 
+        say("before the webhook run: %s" % load_note())
         snd, seen, offsets, smp, pids, log, nchats, rows = visible(s, base)
+        say("after the webhook run: %s" % load_note())
         lat = latencies(snd, seen, offsets)
         flat = [x for tab in lat for x in tab]
         got = sorted(x for x in flat if x is not None)
