@@ -343,6 +343,9 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
 	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/web
 	cp -R web/. $(DESTDIR)$(PREFIX)/share/wa-gateway/web/
+	v=$$(find web -type f -name '*.*' | LC_ALL=C sort | xargs cat | \
+	    sha256sum | cut -c1-12) && sed "s|@VERSION@|$$v|g" web/index.html \
+	    > $(DESTDIR)$(PREFIX)/share/wa-gateway/web/index.html
 
 clean:
 	rm -rf build build-san

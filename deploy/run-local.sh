@@ -61,6 +61,13 @@ sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
     -e "s|@LOGIN_RATE@|${WA_LOGIN_RATE:-10}|" \
     -e "s|@LOGIN_BURST@|${WA_LOGIN_BURST:-10}|" \
     "$top/nginx/local.conf.in" > "$WA_STATE_DIR/nginx/nginx.conf"
+# The inbox page with the version of web/ in its asset paths (see
+# local.conf.in): a change to any file there is a new path, so browsers
+# never mix cached old modules with new ones.
+inbox_version=$(find "$top/web" -type f -name '*.*' | LC_ALL=C sort |
+	xargs cat | sha256sum | cut -c1-12)
+sed -e "s|@VERSION@|$inbox_version|g" "$top/web/index.html" \
+	> "$WA_STATE_DIR/nginx/inbox.html"
 nginx -t -q -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log"
 
 pids=""
@@ -103,6 +110,8 @@ pids="$pids $!"
 secret=$(getv WHATSAPP_APP_SECRET); token=$(getv WHATSAPP_VERIFY_TOKEN)
 cat <<MSG
 wa-gateway is running (Ctrl-C stops it)
+  inbox:         http://$WA_LISTEN/inbox/
+                 create the first user: $BUILD/wactl user add NAME --role admin
   webhook URL:   http://$WA_LISTEN/api/whatsapp/webhook
   health:        http://$WA_LISTEN/api/whatsapp/health
   verify token:  $token

@@ -25,7 +25,10 @@
 	"m.media_id, m.mime_type, m.filename, m.reply_id, m.reply_title, " \
 	"m.context_wamid, m.status, m.status_at, m.error_code, " \
 	"m.error_title, m.timestamp, m.source, m.original_text, " \
-	"m.edited_at, m.revoked_at, m.phone_number_id "
+	"m.edited_at, m.revoked_at, m.phone_number_id, " \
+	"m.interactive_type, m.reaction_to, m.reaction_emoji, m.latitude, " \
+	"m.longitude, m.location_name, m.location_address, m.context_from, " \
+	"m.forwarded "
 #define API_MSG_FILTERS \
 	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
 	"AND (?4 IS NULL OR m.conversation_id = ?4) " \

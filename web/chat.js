@@ -1,0 +1,341 @@
+// chat.js: one open conversation: header (name, number, window, back
+// button on phones), its messages (older ones load on scroll up), the
+// side panel (panel.js, the manage helper's) and the composer.
+// openChat(pane, id, {focus, onRead}) -> {close(), refresh(), focusMessage(id)}
+import { api, h, clear, can, session, toast, fmtFull, numberName } from "./app.js";
+import { renderMessage } from "./render.js";
+import { renderComposer } from "./compose.js";
+import { renderPanel } from "./panel.js";
+
+const PAGE = 50;
+const EMOJIS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+export function openChat(pane, id, opts) {
+	let conv = null;
+	const msgs = new Map();         // id -> row
+	const byWamid = new Map();      // wamid -> row
+	const els = new Map();          // id -> element
+	let older = null;               // next_cursor for older messages
+	let closed = false;
+	let refreshing = false, again = false;
+	let composer = null;
+	let menuOpen = null;
+
+	const title = h("h2", { class: "chat-name", dir: "auto" }, "");
+	const sub = h("p", { class: "chat-sub" });
+	const win = h("span", { class: "window" });
+	const panelBox = h("aside", { class: "panel", "aria-label": "Details" });
+	const panelBtn = h("button", { type: "button", class: "panel-toggle", "aria-expanded": "false",
+	    "aria-controls": "panel-" + id, onclick: () => togglePanel() }, "Details");
+	panelBox.id = "panel-" + id;
+	const olderBtn = h("button", { type: "button", class: "older", hidden: true,
+	    onclick: () => loadOlder() }, "Older messages");
+	const list = h("div", { class: "messages", role: "log", "aria-label": "Messages",
+	    "aria-busy": "true", tabindex: "0" }, olderBtn);
+	const composeBox = h("div", { class: "composer-box" });
+	const root = h("div", { class: "chat", dataset: { conversationId: id } },
+	    h("header", { class: "chat-head" },
+	        h("a", { class: "back", href: "#/inbox", "aria-label": "Back to the chat list" }, "←"),
+	        h("div", { class: "chat-title" }, title, sub), win, panelBtn),
+	    h("div", { class: "chat-body" },
+	        h("div", { class: "chat-main" }, list, composeBox), panelBox));
+	pane.appendChild(root);
+
+	function togglePanel(force) {
+		const open = force !== undefined ? force : !root.classList.contains("panel-open");
+		root.classList.toggle("panel-open", open);
+		panelBtn.setAttribute("aria-expanded", open ? "true" : "false");
+	}
+
+	function name() {
+		return conv ? (conv.name || conv.profile_name || "+" + (conv.wa_id || conv.phone)) : "";
+	}
+
+	// Reactions on a message: the newest of each side wins; an empty
+	// emoji takes it back.
+	function reactions(wamid) {
+		const last = {};
+		const rows = [...msgs.values()].filter((m) => m.type === "reaction" && m.reaction_to === wamid)
+		    .sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
+		for (const r of rows)
+			last[r.direction] = r.reaction_emoji || "";
+		return Object.keys(last).filter((d) => last[d]).map((d) => ({ direction: d, emoji: last[d] }));
+	}
+
+	function scrollTo(wamid) {
+		const m = byWamid.get(wamid);
+		const el = m && els.get(m.id);
+		if (el)
+			highlight(el);
+		else
+			toast("That message is older than the ones loaded.");
+	}
+
+	function highlight(el) {
+		el.scrollIntoView({ block: "center" });
+		el.classList.add("focus-hit");
+		el.focus({ preventScroll: true });
+		setTimeout(() => el.classList.remove("focus-hit"), 2500);
+	}
+
+	function closeMenu() {
+		if (menuOpen) {
+			menuOpen.remove();
+			menuOpen = null;
+		}
+	}
+
+	// The message menu (agents): reply to it, react to it.
+	function menu(m) {
+		if (!can("agent") || m.direction !== "in" || m.revoked_at || m.type === "reaction")
+			return null;
+		const btn = h("button", { type: "button", class: "msg-menu", "aria-haspopup": "true",
+		    "aria-label": "Reply or react", title: "Reply or react" }, "⋯");
+		btn.addEventListener("click", (e) => {
+			e.stopPropagation();
+			const had = menuOpen && menuOpen.parentNode === btn.parentNode;
+			closeMenu();
+			if (had)
+				return;
+			const first = h("button", { type: "button", role: "menuitem",
+			    onclick: () => { closeMenu(); composer && composer.replyTo(m); } }, "Reply");
+			menuOpen = h("div", { class: "menu", role: "menu", "aria-label": "Message actions",
+			    onkeydown: (ev) => {
+				    if (ev.key === "Escape") {
+					    closeMenu();
+					    btn.focus();
+				    }
+			    } },
+			    first,
+			    h("div", { class: "emojis", role: "group", "aria-label": "React" },
+			        EMOJIS.map((em) => h("button", { type: "button", role: "menuitem", class: "emoji",
+			            "aria-label": "React " + em, onclick: () => { closeMenu(); react(m, em); } }, em))));
+			btn.after(menuOpen);
+			first.focus();
+		});
+		return btn;
+	}
+
+	async function react(m, emoji) {
+		try {
+			await api("POST", "/send", { to: conv.wa_id || conv.phone, from: conv.phone_number_id,
+			    type: "reaction", reaction: { message_id: m.wamid, emoji } });
+			toast("Reaction sent.");
+		} catch (e) {
+			toast("The reaction was not sent: " + e.message);
+		}
+	}
+
+	const rctx = { byWamid: (w) => byWamid.get(w), reactions, scrollTo, menu,
+	    get name() { return name(); } };
+
+	function visible(m) {
+		return m.type !== "reaction" && m.type !== "edit" && m.type !== "revoke";
+	}
+
+	function sig(m) {
+		return JSON.stringify(m) + "|" + JSON.stringify(reactions(m.wamid));
+	}
+
+	// Puts rows into place (new ones by id order), re-rendering changed
+	// ones; returns the number of new visible rows.
+	function place(rows) {
+		let added = 0;
+		const touched = new Set();
+		for (const m of rows) {
+			msgs.set(m.id, m);
+			byWamid.set(m.wamid, m);
+			if (m.type === "reaction" && byWamid.get(m.reaction_to))
+				touched.add(byWamid.get(m.reaction_to).id);
+			if (visible(m))
+				touched.add(m.id);
+		}
+		const ids = [...touched].sort((a, b) => a - b);
+		for (const mid of ids) {
+			const m = msgs.get(mid);
+			if (!m || !visible(m))
+				continue;
+			const s = sig(m);
+			const old = els.get(mid);
+			if (old && old.dataset.sig === s)
+				continue;
+			const el = renderMessage(m, rctx);
+			el.dataset.sig = s;
+			if (old) {
+				old.replaceWith(el);
+			} else {
+				added++;
+				// The first element with a larger id follows it.
+				let next = null;
+				for (const [oid, oel] of els)
+					if (oid > mid && (!next || oid < Number(next.dataset.id)))
+						next = oel;
+				list.insertBefore(el, next);
+			}
+			els.set(mid, el);
+		}
+		return added;
+	}
+
+	function atBottom() {
+		return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+	}
+
+	async function loadConv() {
+		conv = await api("GET", "/conversations/" + id);
+		title.textContent = name();
+		sub.textContent = "+" + (conv.wa_id || conv.phone) + " · " +
+		    (conv.number_label || numberName(conv.phone_number_id));
+		const open = windowOpen();
+		win.className = "window " + (open ? "open" : "closed");
+		win.textContent = open ? "Window open" : "Window closed";
+		win.title = open ? "Free-form replies until " + fmtFull(conv.window_expires_at)
+		    : "The customer has not written in 24 hours: only templates can be sent.";
+		if (composer)
+			composer.update(conv);
+	}
+
+	function windowOpen() {
+		if (typeof conv.window_open === "boolean")
+			return conv.window_open;
+		return !!conv.window_expires_at && conv.window_expires_at * 1000 > Date.now();
+	}
+
+	async function loadOlder() {
+		if (!older)
+			return;
+		const before = list.scrollHeight - list.scrollTop;
+		olderBtn.disabled = true;
+		try {
+			const r = await api("GET", "/conversations/" + id + "/messages?limit=" + PAGE +
+			    "&cursor=" + encodeURIComponent(older));
+			older = r.next_cursor || null;
+			place(r.data);
+			list.scrollTop = list.scrollHeight - before;
+		} catch (e) {
+			toast("Older messages could not be loaded: " + e.message);
+		} finally {
+			olderBtn.disabled = false;
+			olderBtn.hidden = !older;
+		}
+	}
+
+	async function markRead() {
+		if (!can("agent") || !conv || !conv.unread_count)
+			return;
+		try {
+			await api("POST", "/mark-read", { conversation_id: id });
+			conv.unread_count = 0;
+			if (opts.onRead)
+				opts.onRead();
+		} catch (e) {
+			// The list still shows the count; nothing else depends on it.
+		}
+	}
+
+	async function first() {
+		try {
+			await loadConv();
+			const r = await api("GET", "/conversations/" + id + "/messages?limit=" + PAGE);
+			if (closed)
+				return;
+			older = r.next_cursor || null;
+			place(r.data);
+			olderBtn.hidden = !older;
+			list.setAttribute("aria-busy", "false");
+			if (!r.data.length)
+				list.appendChild(h("p", { class: "empty" }, "No messages yet."));
+			list.scrollTop = list.scrollHeight;
+			performance.mark("wa:chat-rendered");
+			if (opts.focus)
+				await focusMessage(opts.focus);
+			renderSide();
+			composer = renderComposer(composeBox, conv, { onSent: () => refresh() });
+			markRead();
+		} catch (e) {
+			if (closed)
+				return;
+			clear(list).appendChild(h("p", { class: "error", role: "alert" },
+			    e.status === 404 ? "No such chat." : "The chat could not be loaded: " + e.message));
+			list.setAttribute("aria-busy", "false");
+		}
+	}
+
+	function renderSide() {
+		clear(panelBox);
+		try {
+			renderPanel(panelBox, conv, { api, session, refresh: () => refresh(true) });
+		} catch (e) {
+			console.warn("panel", e);
+		}
+	}
+
+	// New messages and status changes: the newest page again, merged.
+	async function refresh(withPanel) {
+		if (closed)
+			return;
+		if (refreshing) {
+			again = true;
+			return;
+		}
+		refreshing = true;
+		try {
+			const stick = atBottom();
+			await loadConv();
+			const r = await api("GET", "/conversations/" + id + "/messages?limit=" + PAGE);
+			if (closed)
+				return;
+			const added = place(r.data);
+			if (added) {
+				const e = list.querySelector(":scope > p.empty");
+				if (e)
+					e.remove();
+			}
+			if (added && stick)
+				list.scrollTop = list.scrollHeight;
+			performance.mark("wa:chat-rendered");
+			if (withPanel === true)
+				renderSide();
+			if (conv.unread_count && document.visibilityState === "visible")
+				markRead();
+		} catch (e) {
+			// The next change will try again.
+		} finally {
+			refreshing = false;
+			if (again) {
+				again = false;
+				refresh();
+			}
+		}
+	}
+
+	async function focusMessage(mid) {
+		for (let i = 0; i < 40 && !els.has(mid) && older; i++)
+			await loadOlder();
+		const el = els.get(mid);
+		if (el)
+			highlight(el);
+	}
+
+	list.addEventListener("scroll", () => {
+		if (list.scrollTop < 40 && older && !olderBtn.disabled)
+			loadOlder();
+	});
+	const onDoc = (e) => {
+		if (menuOpen && !menuOpen.contains(e.target))
+			closeMenu();
+	};
+	document.addEventListener("click", onDoc);
+
+	first();
+	return {
+		refresh,
+		focusMessage,
+		close() {
+			closed = true;
+			document.removeEventListener("click", onDoc);
+			if (composer && composer.close)
+				composer.close();
+		},
+	};
+}
