@@ -49,6 +49,7 @@ DB	= db \
 	  db_sql_users \
 	  db_users \
 	  db_sql_inbox \
+	  db_inbox \
 	  db_sql_media
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \

@@ -588,18 +588,34 @@ api_one(struct call *c, int n, json_t *rows, const char *what)
 	}
 }
 
-/* GET /conversations/{id} */
+/*
+ * Answers conversation c->id (status 200) with the inbox's context:
+ * contact, orders, tickets, notes_count (api_inbox_context()), or 404.
+ */
 static void
-conversation_get(struct call *c)
+conversation_reply(struct call *c)
 {
-	json_t *rows;
+	json_t	*rows;
+	int	 n;
 
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	api_one(c, db_api_conversations(c->db, c->numbers, c->id,
-	    NULL, NULL, NULL, NULL, 1, api_on_row, rows), rows, "conversation");
+	n = db_api_conversations(c->db, c->numbers, c->id, NULL, NULL, NULL,
+	    NULL, 1, api_on_row, rows);
+	if (n == 1 && api_inbox_context(c, json_array_get(rows, 0)) == -1) {
+		json_decref(rows);
+		return;
+	}
+	api_one(c, n, rows, "conversation");
+}
+
+/* GET /conversations/{id} */
+static void
+conversation_get(struct call *c)
+{
+	conversation_reply(c);
 }
 
 /* GET /conversations/{id}/messages: /messages for one conversation. */
@@ -689,7 +705,8 @@ conversation_patch(struct call *c)
 {
 	const struct patch_f	*f = &c->b.patch;
 	struct db_conv_patch	 p;
-	json_t			*o, *l, *x, *rows;
+	struct db_actor		 by;
+	json_t			*o, *l, *x;
 	const char		*who;
 	char			*labels = NULL, url[600];
 	size_t			 i;
@@ -744,16 +761,21 @@ conversation_patch(struct call *c)
 			p.labels = labels;
 		}
 	}
-	if ((rc = db_api_conv_patch(c->db, c->numbers, c->id,
-	    &p)) == -1) {
+	/* Unknown labels are made, and each change is an activity row,
+	 * in the change's transaction (db_inbox.c). */
+	by.user_id = c->user_id;
+	by.name = api_actor(c);
+	if ((rc = db_inbox_conv_patch(c->db, c->numbers, c->id, &p, &by,
+	    clock_now_ms())) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The change could not be saved; try again.");
 		goto done;
 	}
-	if ((rows = json_array()) != NULL)
-		api_one(c, rc == 1 ? db_api_conversations(c->db,
-		    c->numbers, c->id, NULL, NULL, NULL, NULL, 1, api_on_row,
-		    rows) : 0, rows, "conversation");
+	if (rc == 0)
+		(void)req_error(c->r, 404, NULL, "not_found", "No such "
+		    "conversation.");
+	else
+		conversation_reply(c);
 	goto done;
 bad_labels:
 	api_fail_field(c, 422, "invalid", "labels", "labels must be null or an "
@@ -786,6 +808,7 @@ mark_read(struct call *c)
 {
 	struct outbox_req	 o;
 	struct msg_err		 err;
+	struct db_actor		 who;
 	json_t			*b, *x, *rb = NULL;
 	char			 wamid[130], wa[72], pnid[32], *req = NULL;
 	int64_t			 id = 0, oid = 0;
@@ -815,8 +838,12 @@ mark_read(struct call *c)
 		return;
 	}
 	json_decref(b);
-	if (id < 0 || (rc = db_api_conv_read(c->db, c->numbers, id, wamid,
-	    sizeof(wamid), wa, sizeof(wa), pnid, sizeof(pnid))) == -1) {
+	/* The reader goes to activity with the change (db_inbox.c). */
+	who.user_id = c->user_id;
+	who.name = api_actor(c);
+	if (id < 0 || (rc = db_inbox_conv_read(c->db, c->numbers, id, &who,
+	    clock_now_ms(), wamid, sizeof(wamid), wa, sizeof(wa), pnid,
+	    sizeof(pnid))) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The database could not answer; try again.");
 		return;

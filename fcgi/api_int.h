@@ -75,6 +75,23 @@ struct templates_f {
 				 limit, cursor;
 };
 
+/* GET /chats, GET /changes (api_inbox.c) */
+struct chats_f {
+	struct param_val	 number, unread, mine, assignee, state, label,
+				 q, window, limit, cursor;
+};
+struct changes_f {
+	struct param_val	 since;
+};
+
+/* POST /labels, PATCH /labels/{id}; POST /conversations/{id}/notes */
+struct label_f {
+	struct param_val	 name, color;
+};
+struct note_f {
+	struct param_val	 text;
+};
+
 /* PATCH /conversations/{id} */
 struct patch_f {
 	struct param_val	 notes, customer_email, labels, assignee;
@@ -145,10 +162,14 @@ struct call {
 		struct jobs_f		 jobs;
 		struct number_f		 number;
 		struct templates_f	 templates;
+		struct chats_f		 chats;
+		struct changes_f	 changes;
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
 		struct template_f	 tmpl;
+		struct label_f		 label;
+		struct note_f		 note;
 	}			 b;
 };
 
@@ -247,6 +268,12 @@ const char *api_actor(const struct call *);
 extern const struct api_route api_session_routes[];
 /* api_inbox.c: what the inbox adds to conversations (lists, changes). */
 extern const struct api_route api_inbox_routes[];
+/*
+ * GET /conversations/{id}'s context added to its row: contact, orders,
+ * tickets, notes_count (labels is the row's own).  0, or -1 with the
+ * answer sent.
+ */
+int	 api_inbox_context(struct call *, json_t *row);
 /* api_media.c: media files, uploads, quick replies. */
 extern const struct api_route api_media_routes[];
 
