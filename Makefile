@@ -50,7 +50,8 @@ DB	= db \
 	  db_users \
 	  db_sql_inbox \
 	  db_inbox \
-	  db_sql_media
+	  db_sql_media \
+	  db_media
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \

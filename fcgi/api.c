@@ -216,7 +216,7 @@ static void	contact_erase(struct call *);
 static void	send_post(struct call *);
 static void	send_template(struct call *);
 static void	queue_send(struct call *, const char *, size_t,
-		    const char *);
+		    const char *, unsigned);
 
 /* The core routes (struct api_route in api_int.h). */
 static const struct api_route routes[] = {
@@ -388,8 +388,9 @@ api_on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 			x = json_real(v[i].r);
 			break;
 		case DB_VAL_TEXT:
-			/* Stored JSON (labels) goes out as JSON. */
-			if (strcmp(names[i], "labels") == 0 &&
+			/* Stored JSON (labels, sent_by) goes out as JSON. */
+			if ((strcmp(names[i], "labels") == 0 ||
+			    strcmp(names[i], "sent_by") == 0) &&
 			    (x = json_loadb(v[i].s, v[i].len, 0, NULL)) != NULL)
 				break;
 			x = json_stringn(v[i].s, v[i].len);
@@ -1520,6 +1521,8 @@ send_from_body(struct call *c)
 	json_t		*o, *f, *t;
 	const char	*from, *want = NULL;
 	char		*rest = NULL;
+	unsigned	 flags = 0;
+	int		 inbox;
 
 	o = json_loadb(body, c->r->body.len, JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(o) && (f = json_object_get(o, "from")) != NULL) {
@@ -1534,6 +1537,11 @@ send_from_body(struct call *c)
 	}
 	if ((from = api_send_from(c, want)) == NULL)
 		goto done;
+	/* The inbox's members (reply_to, upload_id: api_media.c). */
+	inbox = json_is_object(o) && (json_object_get(o, "reply_to") != NULL ||
+	    json_object_get(o, "upload_id") != NULL);
+	if (inbox && api_media_send(c, o, from, &flags) == -1)
+		goto done;
 	/* A template is held to its stored copy, as on /send-template. */
 	if (json_is_object(o) && json_is_string(json_object_get(o, "type")) &&
 	    strcmp(json_string_value(json_object_get(o, "type")),
@@ -1545,7 +1553,7 @@ send_from_body(struct call *c)
 	    json_object_get(t, "language"), "code")), json_object_get(t,
 	    "components")) == -1)
 		goto done;
-	if (want != NULL) {
+	if (want != NULL || inbox) {
 		/* want points into o: the number is chosen already. */
 		(void)json_object_del(o, "from");
 		if ((rest = json_dumps(o, JSON_COMPACT)) == NULL) {
@@ -1553,17 +1561,18 @@ send_from_body(struct call *c)
 			    "Out of memory.");
 			goto done;
 		}
-		queue_send(c, rest, strlen(rest), from);
+		queue_send(c, rest, strlen(rest), from, flags);
 	} else
-		queue_send(c, body, c->r->body.len, from);
+		queue_send(c, body, c->r->body.len, from, 0);
 done:
 	free(rest);
 	json_decref(o);
 }
 
 /*
- * POST /send: the request as `wactl send` takes it (no local files).
- * 202 with the outbox id and its state; a repeated Idempotency-Key
+ * POST /send: the request as `wactl send` takes it (no local files),
+ * plus the inbox's "reply_to" (any send) and "upload_id" with "caption"
+ * and "filename" (a file from POST /uploads; api_media_send()).  202 with the outbox id and its state; a repeated Idempotency-Key
  * returns the first row.  Refusals: 422 (Meta's limits, with the field),
  * 409 (window closed, opted out, tier used up), 503 (database busy).
  */
@@ -1599,10 +1608,13 @@ send_post(struct call *c)
 
 /*
  * Queues a send request from number from (api_send_from()'s) and answers
- * 202 with its row, or the refusal.
+ * 202 with its row, or the refusal.  flags: MSG_ALLOW_FILE only for a
+ * body api_media_send() built around an upload.  A person's sends keep
+ * their user id on the row (and on the message the worker writes).
  */
 static void
-queue_send(struct call *c, const char *json, size_t len, const char *from)
+queue_send(struct call *c, const char *json, size_t len, const char *from,
+    unsigned flags)
 {
 	struct outbox_req	 o;
 	struct msg_err		 err;
@@ -1620,8 +1632,10 @@ queue_send(struct call *c, const char *json, size_t len, const char *from)
 	memset(&o, 0, sizeof(o));
 	o.json = json;
 	o.len = len;
+	o.flags = flags;
 	o.pnid = from;
 	o.source = "api";
+	o.user_id = c->user_id;
 	o.idem_key = key;
 	o.tier_limit = c->cfg->tier_limit;
 	switch (outbox_queue(c->db, &o, &id, &repeated, &err)) {
@@ -1720,7 +1734,7 @@ send_template(struct call *c)
 		goto done;
 	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto oom;
-	queue_send(c, s, strlen(s), from);
+	queue_send(c, s, strlen(s), from, 0);
 	goto done;
 oom:
 	(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");

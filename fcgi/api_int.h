@@ -108,6 +108,14 @@ struct jobs_f {
 	struct param_val	 language, number, waba_id, refresh;
 };
 
+/* api_media.c: POST /uploads (query), POST|PATCH /quick-replies (body) */
+struct upload_f {
+	struct param_val	 number, filename;
+};
+struct qr_f {
+	struct param_val	 shortcut, text, number;
+};
+
 struct api_route;
 
 /*
@@ -164,12 +172,14 @@ struct call {
 		struct templates_f	 templates;
 		struct chats_f		 chats;
 		struct changes_f	 changes;
+		struct upload_f		 upload;	/* api_media.c */
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
 		struct template_f	 tmpl;
 		struct label_f		 label;
 		struct note_f		 note;
+		struct qr_f		 qr;		/* api_media.c */
 	}			 b;
 };
 
@@ -274,7 +284,17 @@ extern const struct api_route api_inbox_routes[];
  * answer sent.
  */
 int	 api_inbox_context(struct call *, json_t *row);
-/* api_media.c: media files, uploads, quick replies. */
+/* api_media.c: media files, uploads, quick replies, daily statistics. */
 extern const struct api_route api_media_routes[];
+/*
+ * POST /send's inbox members (api_media.c), in o before it is queued:
+ * "reply_to" (a wamid) becomes Meta's context.message_id on any send;
+ * "upload_id" (with "caption", "filename") becomes the media object of
+ * the upload's kind naming its stored file, and *flags gains
+ * MSG_ALLOW_FILE (the file is ours: nothing the caller wrote can name
+ * one).  pnid is the number it goes from.  0, or -1 with the error sent.
+ */
+int	 api_media_send(struct call *, json_t *o, const char *pnid,
+	    unsigned *flags);
 
 #endif

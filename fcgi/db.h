@@ -63,6 +63,7 @@ struct db_outbox_new {
 	const char	*media_file, *media_mime, *source, *idem_key;
 	int		 free_form, business_initiated;
 	int		 optout_ack;	/* the bot's STOP confirmation */
+	int64_t		 user_id;	/* the person who queued it; 0 none */
 };
 
 /* A due outbox row; strings from malloc, freed by db_outbox_item_clear. */
@@ -257,7 +258,7 @@ int		 db_media_retry(struct db *, int64_t id, int failed,
 		    int64_t next_ms, const char *error);
 int		 db_media_out_insert(struct db *, const char *pnid,
 		    const char *media_id, const char *mime, const char *sha,
-		    int64_t size, int64_t now_s);
+		    int64_t size, const char *path, int64_t now_s);
 
 
 /* The chatbot (see chat.c): state, business data, hand-offs, agents. */
@@ -684,5 +685,52 @@ int		 db_inbox_orders(struct db *, const char *pnid,
 		    const char *wa_id, int limit, db_row_cb, void *);
 int		 db_inbox_tickets(struct db *, const char *pnid,
 		    const char *wa_id, int limit, db_row_cb, void *);
+
+/*
+ * The inbox's files and canned answers (db_media.c, issue 14): a
+ * message's file, uploads to send, quick replies, daily statistics.
+ */
+struct db_media_file {
+	char	 pnid[40];		/* the message's number */
+	char	 direction[4];		/* in, out */
+	char	 type[32];		/* the message's type */
+	int	 has_media;		/* the message names a media id */
+	char	 filename[512];		/* a document's file name; "" none */
+	char	 msg_mime[128];		/* MIME type the message names */
+	char	 state[16];		/* media row: pending, stored, failed;
+					 * "" no row */
+	char	 path[256];		/* relative to the media directory */
+	char	 mime[128];		/* MIME type of the stored file */
+	char	 error[256];		/* why the download failed */
+};
+struct db_upload {
+	char	 pnid[40];		/* the number it may go from; "" any */
+	char	 filename[256];		/* as the browser named it; "" none */
+	char	 mime[128];
+	int64_t	 size;
+	char	 sha[65];		/* lowercase hex SHA-256 */
+	char	 path[256];		/* relative to the media directory */
+};
+enum db_daily {
+	DB_DAILY_VOLUME,	/* day, in, out, failed */
+	DB_DAILY_REPLY,		/* day, seconds (NULL unanswered) */
+	DB_DAILY__MAX
+};
+int		 db_media_of_message(struct db *, int64_t id,
+		    struct db_media_file *);
+enum db_rc	 db_upload_insert(struct db *, const struct db_upload *,
+		    int64_t user_id, int64_t now_s, int64_t *id);
+int		 db_upload_get(struct db *, int64_t id, struct db_upload *);
+int		 db_qr_list(struct db *, const char *numbers, int64_t id,
+		    db_row_cb, void *);
+enum db_rc	 db_qr_insert(struct db *, const char *shortcut,
+		    const char *text, const char *pnid, const char *by,
+		    int64_t now_s, int64_t *id);
+enum db_rc	 db_qr_update(struct db *, int64_t id, const char *shortcut,
+		    const char *text, int set_pnid, const char *pnid,
+		    int64_t now_s);
+enum db_rc	 db_qr_delete(struct db *, int64_t id);
+int		 db_daily(struct db *, const char *numbers, int64_t since,
+		    int64_t until, enum db_daily, db_row_cb, void *);
 
 #endif

@@ -333,6 +333,16 @@ enum stmt {
 	STMT_INBOX_TICKETS,
 
 	/* db_media.c (db_sql_media.c): uploads, media files, quick replies */
+	STMT_MEDIA_OF_MESSAGE,
+	STMT_UPLOAD_INSERT,
+	STMT_UPLOAD_GET,
+	STMT_QR_LIST,
+	STMT_QR_GET,
+	STMT_QR_INSERT,
+	STMT_QR_UPDATE,
+	STMT_QR_DELETE,
+	STMT_DAILY_VOLUME,
+	STMT_DAILY_REPLY,
 
 	STMT__MAX
 };

@@ -96,6 +96,7 @@ db_outbox_insert(struct db *d, const struct db_outbox_new *n,
 	sqlite3_bind_int64(s, 12, now_ms);
 	dbi_bind_text(s, 13, n->idem_key);
 	sqlite3_bind_int(s, 14, n->optout_ack);
+	(void)dbi_bind_nz(s, 15, n->user_id);
 	if ((rc = dbi_run(d, STMT_OUTBOX_INSERT, __func__)) == DB_OK)
 		*id = sqlite3_last_insert_rowid(d->h);
 	return rc;
@@ -241,8 +242,8 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 {
 	sqlite3_stmt	*s;
 	char		 pnid[40], recipient[72], kind[16];
-	char		*text = NULL, *reply = NULL, *body = NULL;
-	int64_t		 contact, conv, msg, now_s = now_ms / 1000;
+	char		*text = NULL, *reply = NULL, *body = NULL, *mime = NULL;
+	int64_t		 contact, conv, msg, user, now_s = now_ms / 1000;
 	int		 oom = 0, rc = -1;
 
 	s = dbi_st(d, STMT_OUTBOX_ACCEPT);
@@ -263,6 +264,8 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 	text = dbi_col_dup(s, 3, &oom);
 	reply = dbi_col_dup(s, 4, &oom);
 	body = dbi_col_dup(s, 5, &oom);
+	mime = dbi_col_dup(s, 7, &oom);
+	user = sqlite3_column_int64(s, 8);
 	sqlite3_reset(s);
 	if (oom)
 		goto done;
@@ -286,6 +289,8 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 	dbi_bind_text(s, 8, reply);
 	sqlite3_bind_int64(s, 9, now_s);
 	dbi_bind_text(s, 10, body);
+	dbi_bind_text(s, 11, mime);
+	(void)dbi_bind_nz(s, 12, user);
 	if (dbi_run(d, STMT_MSG_OUT_INSERT, __func__) != DB_OK)
 		goto done;
 	if (sqlite3_changes(d->h) > 0) {
@@ -307,6 +312,7 @@ done:
 	free(text);
 	free(reply);
 	free(body);
+	free(mime);
 	return rc;
 }
 
@@ -496,10 +502,15 @@ db_media_retry(struct db *d, int64_t id, int failed, int64_t next_ms,
 	return dbi_run(d, STMT_MEDIA_RETRY, __func__) == DB_OK ? 0 : -1;
 }
 
-/* Records an uploaded file under the media id Meta gave it. */
+/*
+ * Records an uploaded file under the media id Meta gave it; path (relative
+ * to the media directory, or NULL when the file lives elsewhere) lets the
+ * inbox serve it again.
+ */
 int
 db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
-    const char *mime, const char *sha, int64_t size, int64_t now_s)
+    const char *mime, const char *sha, int64_t size, const char *path,
+    int64_t now_s)
 {
 	sqlite3_stmt *s = dbi_st(d, STMT_MEDIA_INSERT);
 
@@ -509,6 +520,7 @@ db_media_out_insert(struct db *d, const char *pnid, const char *media_id,
 	dbi_bind_text(s, 5, mime);
 	dbi_bind_text(s, 6, sha);
 	sqlite3_bind_int64(s, 7, size);
+	dbi_bind_text(s, 8, path);
 	dbi_bind_text(s, 9, "stored");
 	sqlite3_bind_int64(s, 10, now_s);
 	sqlite3_bind_int64(s, 11, now_s);

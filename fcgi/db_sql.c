@@ -287,8 +287,9 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	[STMT_OUTBOX_INSERT] =
 	"INSERT INTO outbox (phone_number_id, recipient, kind, body, text, "
 	    "reply_to, media_file, media_mime, free_form, business_initiated, "
-	    "source, next_attempt_at, idempotency_key, created_at, optout_ack) "
-	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12,?14)",
+	    "source, next_attempt_at, idempotency_key, created_at, optout_ack, "
+	    "user_id) "
+	    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?12,?14,?15)",
 	/* Due rows, only the oldest open one per recipient: order kept. */
 	/*
 	 * INDEXED BY: the planner otherwise reads every queued row by
@@ -333,7 +334,7 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	    "WHERE id = ?1 AND state IN ('queued', 'sending')",
 	[STMT_OUTBOX_GET] =
 	"SELECT phone_number_id, recipient, kind, text, reply_to, body, "
-	    "wamid FROM outbox WHERE id = ?",
+	    "wamid, media_mime, user_id FROM outbox WHERE id = ?",
 	[STMT_OUTBOX_ACCEPT] =
 	"UPDATE outbox SET state = 'accepted', wamid = ?2, sent_at = ?3, "
 	    "lease_until = NULL, error_code = NULL, error_title = NULL, "
@@ -347,11 +348,23 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	[STMT_CONTACT_OUT_INSERT] =
 	"INSERT INTO contacts (phone_number_id, wa_id, user_id, "
 	    "first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+	/*
+	 * A media send keeps the media id Meta has (an upload's, once the
+	 * worker made it) and its file's type and name, so that the file
+	 * the gateway uploaded is found again (GET /messages/{id}/media);
+	 * user_id: the person who sent it (issue 14).
+	 */
 	[STMT_MSG_OUT_INSERT] =
 	"INSERT INTO messages (phone_number_id, wamid, direction, "
 	    "conversation_id, contact_id, recipient, type, text, "
-	    "context_wamid, timestamp, status, status_at, raw, created_at) "
-	    "VALUES (?1,?2,'out',?3,?4,?5,?6,?7,?8,?9,'accepted',?9,?10,?9) "
+	    "context_wamid, timestamp, status, status_at, raw, created_at, "
+	    "media_id, mime_type, filename, user_id) "
+	    "VALUES (?1,?2,'out',?3,?4,?5,?6,?7,?8,?9,'accepted',?9,?10,?9, "
+	    "CASE WHEN ?6 IN ('image', 'video', 'audio', 'document', "
+	    "'sticker') THEN json_extract(?10, '$.' || ?6 || '.id') END, "
+	    "CASE WHEN ?6 IN ('image', 'video', 'audio', 'document', "
+	    "'sticker') THEN ?11 END, CASE WHEN ?6 = 'document' THEN "
+	    "json_extract(?10, '$.document.filename') END, ?12) "
 	    "ON CONFLICT (wamid) DO NOTHING",
 	[STMT_CONV_OUTBOUND] =
 	"UPDATE conversations SET message_count = message_count + 1, "

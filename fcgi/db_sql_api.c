@@ -18,7 +18,13 @@
  */
 #define IN_SET(col)	col " IN (SELECT value FROM json_each(?2)) "
 
-/* GET /messages: the columns, and the filters every variant applies. */
+/*
+ * GET /messages: the columns, and the filters every variant applies.
+ * sent_by (JSON, api_on_row() passes it on as such): who sent an
+ * outbound message, a person by display name (messages.user_id), the
+ * bot (its outbox row's source, one outbox_wamid lookup), "app" for the
+ * WhatsApp Business app's echoes, else "api"; null for inbound ones.
+ */
 #define API_MSG_COLS \
 	"SELECT m.id, m.wamid, m.direction, m.conversation_id, " \
 	"coalesce(m.sender, m.recipient) AS phone, m.type, m.text, " \
@@ -28,7 +34,15 @@
 	"m.edited_at, m.revoked_at, m.phone_number_id, " \
 	"m.interactive_type, m.reaction_to, m.reaction_emoji, m.latitude, " \
 	"m.longitude, m.location_name, m.location_address, m.context_from, " \
-	"m.forwarded "
+	"m.forwarded, " \
+	"CASE WHEN m.direction = 'in' THEN NULL " \
+	"WHEN m.user_id IS NOT NULL THEN json_object('kind', 'person', " \
+	"'name', (SELECT coalesce(u.display_name, u.name) FROM users u " \
+	"WHERE u.id = m.user_id)) " \
+	"WHEN m.source = 'echo' THEN json_object('kind', 'app', 'name', NULL) " \
+	"WHEN (SELECT b.source FROM outbox b WHERE b.wamid = m.wamid) = " \
+	"'bot' THEN json_object('kind', 'bot', 'name', NULL) " \
+	"ELSE json_object('kind', 'api', 'name', NULL) END AS sent_by "
 #define API_MSG_FILTERS \
 	"AND (?3 IS NULL OR coalesce(m.sender, m.recipient) = ?3) " \
 	"AND (?4 IS NULL OR m.conversation_id = ?4) " \
@@ -436,8 +450,15 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	"UPDATE webhook_events SET body = NULL WHERE id IN (SELECT id FROM "
 	    "webhook_events WHERE body IS NOT NULL AND state != 'pending' AND "
 	    "received_at < ?1 * 1000 ORDER BY id LIMIT ?2)",
+	/*
+	 * Files the orphan sweep keeps: those media rows name, and inbox
+	 * uploads (issue 14) for a day; an upload not sent by then goes
+	 * (a send names it in its media row).
+	 */
 	[STMT_MEDIA_PATHS] =
-	"SELECT DISTINCT path FROM media WHERE path IS NOT NULL ORDER BY path",
+	"SELECT path FROM media WHERE path IS NOT NULL UNION SELECT path FROM "
+	    "uploads WHERE created_at > CAST(strftime('%s', 'now') AS INTEGER) "
+	    "- 86400 ORDER BY path",
 	[STMT_SEARCH_UPTO] =
 	"SELECT s.indexed_to, (SELECT max(id) FROM (SELECT id FROM messages "
 	    "WHERE id > s.indexed_to ORDER BY id LIMIT ?1)) FROM search_state s "

@@ -217,6 +217,7 @@ queue(struct db *d, const struct outbox_req *r, const struct msg *m,
 	n.free_form = m->free_form;
 	n.business_initiated = bi;
 	n.optout_ack = r->optout_ack;
+	n.user_id = r->user_id;
 	switch (db_outbox_insert(d, &n, now, id)) {
 	case DB_OK:
 		return OUTBOX_OK;

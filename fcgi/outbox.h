@@ -33,6 +33,8 @@ struct outbox_req {
 	const char	*idem_key;	/* Idempotency-Key, or NULL */
 	int64_t		 tier_limit;	/* WA_TIER_LIMIT, 0 unlimited */
 	int		 optout_ack;	/* the bot confirms a STOP: allowed */
+	int64_t		 user_id;	/* the signed-in person sending; 0 for
+					 * a key, wactl or the bot */
 };
 
 enum outbox_rc	 outbox_queue(struct db *, const struct outbox_req *,

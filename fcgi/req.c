@@ -35,6 +35,7 @@ static const char *const reasons[][2] = {
 	{ "413", "Payload Too Large" }, { "415", "Unsupported Media Type" },
 	{ "422", "Unprocessable Entity" }, { "429", "Too Many Requests" },
 	{ "500", "Internal Server Error" }, { "503", "Service Unavailable" },
+	{ "201", "Created" }, { "204", "No Content" },
 };
 
 #define LISTEN_FD	0	/* spawn-fcgi's socket (FastCGI spec 2.2) */
@@ -246,18 +247,15 @@ req_param(const struct req *r, const char *name)
 }
 
 /*
- * Reads exactly CONTENT_LENGTH bytes (at most max) into r->body.  Never
- * reads past the declared length, so a client cannot smuggle more.
+ * The declared CONTENT_LENGTH into *want: REQ_BODY_OK, NO_LENGTH (none
+ * or malformed) or TOO_LARGE (over max).
  */
-enum req_body_rc
-req_body(struct req *r, size_t max)
+static enum req_body_rc
+content_length(const struct req *r, size_t max, size_t *want)
 {
-	FCGX_Request	*fr = r->fr;
 	const char	*cl = req_param(r, "CONTENT_LENGTH");
 	char		*end;
 	long long	 n;
-	size_t		 want, got = 0;
-	int		 k;
 
 	if (cl == NULL || *cl == '\0' || !isdigit((unsigned char)*cl))
 		return REQ_BODY_NO_LENGTH;
@@ -267,7 +265,24 @@ req_body(struct req *r, size_t max)
 		return REQ_BODY_NO_LENGTH;
 	if ((unsigned long long)n > max)
 		return REQ_BODY_TOO_LARGE;
-	want = (size_t)n;
+	*want = (size_t)n;
+	return REQ_BODY_OK;
+}
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes (at most max) into r->body.  Never
+ * reads past the declared length, so a client cannot smuggle more.
+ */
+enum req_body_rc
+req_body(struct req *r, size_t max)
+{
+	FCGX_Request	*fr = r->fr;
+	enum req_body_rc rc;
+	size_t		 want, got = 0;
+	int		 k;
+
+	if ((rc = content_length(r, max, &want)) != REQ_BODY_OK)
+		return rc;
 	if (buf_reserve(&r->body, want) == -1)
 		return REQ_BODY_NOMEM;
 	while (got < want) {
@@ -279,6 +294,45 @@ req_body(struct req *r, size_t max)
 	r->body.len = got;
 	r->body.p[got] = '\0';
 	return got == want ? REQ_BODY_OK : REQ_BODY_SHORT;
+}
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes (at most max, checked before any is
+ * read) and hands them to sink in pieces of at most REQ_CHUNK bytes, so
+ * that a large upload is never held in memory whole.  *got counts the
+ * bytes handed over.  REQ_BODY_SINK when sink returned -1 (it stops
+ * there); REQ_BODY_SHORT when the client sent fewer bytes.
+ */
+enum req_body_rc
+req_body_stream(struct req *r, size_t max, int (*sink)(void *, const void *,
+    size_t), void *arg, size_t *got)
+{
+	FCGX_Request	*fr = r->fr;
+	enum req_body_rc rc;
+	char		*chunk;
+	size_t		 want, n;
+	int		 k;
+
+	*got = 0;
+	if ((rc = content_length(r, max, &want)) != REQ_BODY_OK)
+		return rc;
+	if ((chunk = malloc(REQ_CHUNK)) == NULL)
+		return REQ_BODY_NOMEM;
+	rc = REQ_BODY_OK;
+	while (*got < want) {
+		n = want - *got < REQ_CHUNK ? want - *got : REQ_CHUNK;
+		if ((k = FCGX_GetStr(chunk, (int)n, fr->in)) <= 0) {
+			rc = REQ_BODY_SHORT;
+			break;
+		}
+		if (sink(arg, chunk, (size_t)k) == -1) {
+			rc = REQ_BODY_SINK;
+			break;
+		}
+		*got += (size_t)k;
+	}
+	free(chunk);
+	return rc;
 }
 
 /*
@@ -360,6 +414,32 @@ req_reply(struct req *r, int status, const char *ctype, const char *headers,
 	if (len > 0 && FCGX_PutStr(body, (int)len, fr->out) != (int)len)
 		return -1;
 	return 0;
+}
+
+/*
+ * Hands the answer to nginx's internal location uri (X-Accel-Redirect),
+ * which serves the file: nginx keeps this Content-Type and the
+ * Content-Disposition in headers (NULL or "Name: value\r\n" lines).  No
+ * Cache-Control here: the internal location sets its own, and nginx
+ * would pass both.  uri is ours (a stored relative path under a fixed
+ * prefix), never client input.  0, or -1 when the client went away.
+ */
+int
+req_accel(struct req *r, const char *uri, const char *ctype,
+    const char *headers)
+{
+	FCGX_Request	*fr = r->fr;
+	char		 head[2048];
+	int		 n;
+
+	n = snprintf(head, sizeof(head), "Status: 200 OK\r\nContent-Type: "
+	    "%s\r\nX-Accel-Redirect: %s\r\n%s\r\n", ctype, uri,
+	    headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		log_warnx("%s: response headers too long", __func__);
+		return -1;
+	}
+	return FCGX_PutStr(head, n, fr->out) == n ? 0 : -1;
 }
 
 /*

@@ -20,6 +20,7 @@ enum req_body_rc {
 	REQ_BODY_TOO_LARGE,	/* over the limit: 413 */
 	REQ_BODY_SHORT,		/* the client sent fewer bytes: 400 */
 	REQ_BODY_NOMEM,		/* 503 */
+	REQ_BODY_SINK,		/* req_body_stream(): the sink refused */
 	REQ_BODY__MAX
 };
 
@@ -36,9 +37,15 @@ void		 req_finish(struct req *, int quick);
 void		 req_free(struct req *);
 const char	*req_param(const struct req *, const char *name);
 enum req_body_rc req_body(struct req *, size_t max);
+#define REQ_CHUNK	(64 * 1024)	/* req_body_stream()'s largest piece */
+enum req_body_rc req_body_stream(struct req *, size_t max,
+		    int (*sink)(void *, const void *, size_t), void *arg,
+		    size_t *got);
 int		 req_query(const char *qs, const char *name, struct buf *out);
 int		 req_reply(struct req *, int status, const char *ctype,
 		    const char *headers, const void *body, size_t len);
+int		 req_accel(struct req *, const char *uri, const char *ctype,
+		    const char *headers);
 int		 req_error(struct req *, int status, const char *headers,
 		    const char *code, const char *message);
 

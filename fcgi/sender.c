@@ -650,6 +650,8 @@ upload_result(struct sender *s, int i, const struct graph_reply *r)
 	struct slot	*sl = &s->slots[i];
 	struct msg	 m;
 	struct stat	 st;
+	const char	*rel = NULL;
+	size_t		 n = strlen(s->cfg->media_dir);
 
 	if (r->action != GRAPH_OK)
 		return send_result(s, i, r, clock_now_ms());
@@ -667,9 +669,17 @@ upload_result(struct sender *s, int i, const struct graph_reply *r)
 	sl->it.body = m.body;
 	if (stat(sl->it.media_file, &st) == -1)
 		st.st_size = 0;
+	/*
+	 * A file inside the media directory (an inbox upload) is named by
+	 * its media row, so the inbox can show what was sent (and
+	 * retention and erasure remove it with the message).
+	 */
+	if (strncmp(sl->it.media_file, s->cfg->media_dir, n) == 0 &&
+	    sl->it.media_file[n] == '/')
+		rel = sl->it.media_file + n + 1;
 	if (db_outbox_set_body(s->db, sl->it.id, sl->it.body) == -1 ||
 	    db_media_out_insert(s->db, sl->it.pnid, r->id, sl->it.media_mime,
-	    NULL, (int64_t)st.st_size, (int64_t)time(NULL)) == -1)
+	    NULL, (int64_t)st.st_size, rel, (int64_t)time(NULL)) == -1)
 		return -1;
 	sl->stage = T_SEND;
 	s->start[s->nstart++] = i;

@@ -335,6 +335,56 @@ TEST(accept_writes_the_outbound_message_once)
 	tdb_close(&t);
 }
 
+/*
+ * A person's media send (issue 14): the message keeps who sent it, the
+ * media id the upload got, the file's type and name, so the uploaded
+ * file is found again by the message; a text from a key keeps none.
+ */
+TEST(accept_keeps_the_sender_and_the_file)
+{
+	struct tdb		 t;
+	struct db_outbox_new	 n;
+	int64_t			 id;
+	char			 b[512];
+
+	CHECK(tdb_open(&t) == 0);
+	CHECK(sqlite3_exec(t.h, "INSERT INTO users (id, name, display_name, "
+	    "role, password_hash, password_at, created_at) VALUES (7, 'ann', "
+	    "'Ann A.', 'agent', 'x', 0, 0)", NULL, NULL, NULL) == SQLITE_OK);
+	memset(&n, 0, sizeof(n));
+	n.pnid = PNID;
+	n.recipient = ALICE;
+	n.kind = "document";
+	n.body = "{\"type\":\"document\",\"document\":{\"id\":\"@upload@\","
+	    "\"filename\":\"q.pdf\"}}";
+	n.media_file = "/state/media/ab/abcd.pdf";
+	n.media_mime = "application/pdf";
+	n.source = "api";
+	n.free_form = 1;
+	n.user_id = 7;
+	CHECK(db_outbox_insert(t.db, &n, T0, &id) == DB_OK && id == 1);
+	CHECK(q_int(&t, "SELECT user_id FROM outbox") == 7);
+	CHECK(db_outbox_set_body(t.db, 1, "{\"type\":\"document\","
+	    "\"document\":{\"id\":\"5551\",\"filename\":\"q.pdf\"}}") == 0);
+	CHECK(db_media_out_insert(t.db, PNID, "5551", "application/pdf", NULL,
+	    10, "ab/abcd.pdf", NOW_S) == 0);
+	CHECK(db_outbox_claim(t.db, 1, T0 + 15000) == 1);
+	CHECK(db_outbox_accept(t.db, 1, "wamid.DOC1", T0 + 10) == 0);
+	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT media_id || ' ' || "
+	    "mime_type || ' ' || filename || ' ' || user_id FROM messages"),
+	    "5551 application/pdf q.pdf 7") == 0);
+	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT md.path FROM messages m "
+	    "JOIN media md ON md.media_id = m.media_id AND md.direction = "
+	    "'out'"), "ab/abcd.pdf") == 0);
+	CHECK(queue(&t, BOB, T0 + 20, NULL) == 2);
+	CHECK(db_outbox_claim(t.db, 2, T0 + 15000) == 1);
+	CHECK(db_outbox_accept(t.db, 2, "wamid.TXT2", T0 + 30) == 0);
+	CHECK(q_int(&t, "SELECT count(*) FROM messages WHERE wamid = "
+	    "'wamid.TXT2' AND user_id IS NULL AND media_id IS NULL AND "
+	    "mime_type IS NULL") == 1);
+	tdb_close(&t);
+}
+
 /* A read receipt and a BSUID recipient. */
 TEST(accept_of_a_receipt_writes_no_message)
 {
@@ -523,9 +573,9 @@ TEST(media_upload_is_recorded_once)
 
 	CHECK(tdb_open(&t) == 0);
 	CHECK(db_media_out_insert(t.db, PNID, "88001", "image/png", "cafe",
-	    2048, NOW_S) == 0);
+	    2048, NULL, NOW_S) == 0);
 	CHECK(db_media_out_insert(t.db, PNID, "88001", "image/png", "cafe",
-	    2048, NOW_S + 9) == 0);
+	    2048, NULL, NOW_S + 9) == 0);
 	CHECK(q_int(&t, "SELECT count(*) FROM media") == 1);
 	CHECK(strcmp(q_text(&t, b, sizeof(b), "SELECT direction || ' ' || "
 	    "state || ' ' || mime_type || ' ' || sha256 || ' ' || size || ' ' "
@@ -583,6 +633,7 @@ main(void)
 	RUN(resent_counts_attempts_in_flight);
 	RUN(fail_settles_the_row);
 	RUN(accept_writes_the_outbound_message_once);
+	RUN(accept_keeps_the_sender_and_the_file);
 	RUN(accept_of_a_receipt_writes_no_message);
 	RUN(next_due_is_the_earliest_later_row);
 	RUN(set_body_drops_the_local_file);

@@ -121,7 +121,7 @@ TEST(purge_messages_takes_older_ones_and_their_files)
 	    NOW_S) == 1);
 	/* The new message's own download is the same file as the image. */
 	CHECK(db_media_out_insert(t.db, PNID, "9001", "image/jpeg", "aa11",
-	    10, NOW_S) == 0);
+	    10, NULL, NOW_S) == 0);
 	CHECK(sqlite3_exec(t.h, "UPDATE media SET path = 'aa/11' WHERE "
 	    "media_id = '9001'", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(db_search_index(t.db, 100) == 4);
