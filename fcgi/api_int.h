@@ -255,6 +255,11 @@ void	 api_show_replies(struct call *, json_t *rows);
  */
 int	 api_scope_load(struct call *);
 int	 api_scope_key(struct call *, int64_t key_id);
+/* A signed-in person's numbers (user_numbers), as api_scope_key(). */
+int	 api_scope_user(struct call *, int64_t user_id);
+/* The phone_number_id v names (id, label or display number) among the
+ * numbers the call's key or person may see; NULL none. */
+const char *api_scope_resolve(const struct call *, const char *v);
 int	 api_scope_declared(const struct param *);
 int	 api_scope_take(struct call *, const char *qs, json_t *vals,
 	    struct buf *rest);

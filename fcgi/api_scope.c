@@ -306,3 +306,32 @@ api_scope_declared(const struct param *tab)
 			return 1;
 	return 0;
 }
+
+/*
+ * The numbers user id is limited to (user_numbers, which works as
+ * api_key_numbers does), into c->keyset; left NULL when the person may
+ * see every number.  0, or -1 on a database error (the caller answers).
+ */
+int
+api_scope_user(struct call *c, int64_t id)
+{
+	int rc;
+
+	if ((c->keyset = json_object()) == NULL ||
+	    (rc = db_user_numbers(c->db, id, on_key_number, c->keyset)) == -1)
+		return -1;
+	if (rc == 0) {
+		json_decref(c->keyset);
+		c->keyset = NULL;
+	}
+	return 0;
+}
+
+/* The number v names among those the call may see (api_int.h). */
+const char *
+api_scope_resolve(const struct call *c, const char *v)
+{
+	const char *k = number_resolve(c, v);
+
+	return k != NULL && key_sees(c, k) ? k : NULL;
+}
