@@ -13,8 +13,7 @@ with a .json beside it; never in the repository), made again when older
 than a day (the newest chats are an hour old when it is made); each run
 works on a copy, so runs start alike.
 One agent is made with `wactl user add bench --role agent
---password-stdin` and signed in through POST /api/whatsapp/session; the
-browsers get its session cookie.
+--password-stdin`; each browser signs in with the form at /inbox/.
 
 Measured (every time in the page's own clock, performance marks set by
 web/app.js):
@@ -377,7 +376,11 @@ if (!window.__bench) {
     const t = performance.timeOrigin + performance.now();
     for (const row of document.querySelectorAll('[data-conversation-id]')) {
       const id = row.getAttribute('data-conversation-id'), text = row.textContent;
-      if (last.get(id) !== text) { last.set(id, text); seen.push([t, id, text]); }
+      if (last.get(id) !== text) {
+        last.set(id, text);
+        const b = row.querySelector('.badge');
+        seen.push([t, id, text, b ? b.textContent : '0']);
+      }
     }
   };
   new MutationObserver(look).observe(document.body,
@@ -412,37 +415,32 @@ return [[n.name, 'navigation', n.transferSize, n.encodedBodySize, n.decodedBodyS
 """
 
 
-def session_cookie(port):
-    """(cookie name, value) of a fresh session of the bench's agent."""
-    body = json.dumps({"username": USER, "password": PASSWORD}).encode()
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("POST", API + "/session", body=body, headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        text = r.read()
-        if r.status != 200:
-            raise RuntimeError("sign-in answered %d: %s" % (r.status, text[:200]))
-        for k, v in r.getheaders():
-            if k.lower() == "set-cookie":
-                name, _, rest = v.partition("=")
-                return name.strip(), rest.split(";", 1)[0]
-    finally:
-        c.close()
-    raise RuntimeError("sign-in set no cookie")
-
-
-def signed_in_browser(base, port, width=1280):
+def signed_in_browser(base, width=1280):
+    """A browser signed in as the bench's agent through the sign-in form
+    (fields username and password), as a person does; it shows the list."""
     from browser import Browser
     b = Browser(base, width=width)
-    name, value = session_cookie(port)
-    b.get(API + "/health")           # same origin, so the cookie can be set
-    b.d.add_cookie({"name": name, "value": value, "path": "/", "httpOnly": True,
-                    "sameSite": "Strict"})
+    b.get("/inbox/")
+    b.wait(lambda d: d.find_elements("css selector", "input[name=password]"), 30)
+    b.d.find_element("css selector", "input[name=username]").send_keys(USER)
+    pw = b.d.find_element("css selector", "input[name=password]")
+    pw.send_keys(PASSWORD)
+    pw.submit()
+    mark(b, "wa:list-rendered")
     return b
 
 
 def mark(b, name, after=0.0, timeout=30):
-    return b.wait(lambda d: d.execute_script(MARK_AFTER, name, after), timeout)
+    """The startTime of the first mark name at or after after (ms)."""
+    try:
+        return b.wait(lambda d: d.execute_script(MARK_AFTER, name, after), timeout)
+    except Exception as e:
+        shot = b.screenshot("inbox-bench-no-" + name.replace(":", "-"))
+        raise RuntimeError("no %s within %d s (%s) at %s; console errors: %s; page: %r; "
+                           "screenshot %s" % (name, timeout, type(e).__name__, b.d.current_url,
+                                              [x.get("message") for x in b.console_errors()],
+                                              b.d.find_element("tag name", "body").text[:300],
+                                              shot)) from None
 
 
 def open_list(b):
@@ -484,22 +482,19 @@ def first_list(s, b):
     return cold, warm, nbytes
 
 
-def signin_bytes(b):
-    """Bytes of the sign-in page with an empty cache and no cookie."""
-    cookies = b.d.get_cookies()
-    b.d.get("about:blank")
-    b.d.execute_cdp_cmd("Network.clearBrowserCache", {})
-    b.d.delete_all_cookies()
-    b.get("/inbox/")
-    b.wait(lambda d: d.execute_script(
-        "return document.readyState == 'complete' && "
-        "!!document.querySelector('input[name=password]')"), 10)
-    got = b.d.execute_script(BYTES)
-    b.get(API + "/health")
-    for c in cookies:
-        b.d.add_cookie({k: c[k] for k in ("name", "value", "path", "httpOnly", "sameSite")
-                        if k in c})
-    return got
+def signin_bytes(base):
+    """Bytes of the sign-in page in a fresh browser (empty cache, no
+    cookie)."""
+    from browser import Browser
+    b = Browser(base)
+    try:
+        b.get("/inbox/")
+        b.wait(lambda d: d.execute_script(
+            "return document.readyState == 'complete' && "
+            "!!document.querySelector('input[name=password]')"), 30)
+        return b.d.execute_script(BYTES)
+    finally:
+        b.quit()
 
 
 def chat_target(s):
@@ -564,7 +559,7 @@ def visible(s, base):
     tabs = []
     try:
         for _ in range(TABS):
-            b = signed_in_browser(base, s.port)
+            b = signed_in_browser(base)
             open_list(b)
             tabs.append(b)
         rows = max(len(b.d.find_elements("css selector", "[data-conversation-id]")) for b in tabs)
@@ -573,54 +568,77 @@ def visible(s, base):
         for b in tabs:
             b.d.execute_script(OBSERVER)
             offsets.append(clock_offset(b))
+        unread0 = {r["id"]: r["unread_count"] for r in s.q(
+            "SELECT id, unread_count FROM conversations WHERE id IN (%s)"
+            % ",".join(str(c[0]) for c in chats))}
         snd = Sender(s.port, chats, RATE, SECONDS)
         pids = api_responders(s.state)
         smp = ResponderSampler(pids).start()
         snd.run()
         smp.stop()
         # Until every tab shows each chat's last webhook (or 20 s).
-        last = {}
+        last, count = {}, {}
         for conv, k, *_ in snd.rec:
             last[conv] = max(last.get(conv, -1), k)
+            count[conv] = count.get(conv, 0) + 1
         deadline = time.time() + 20
         seen = [[] for _ in tabs]
         while True:
             done = True
             for i, b in enumerate(tabs):
                 seen[i] = b.d.execute_script("return window.__bench;")
-                top = {}
-                for _, cid, text in seen[i]:
-                    for m in SEQ.findall(text):
-                        top[cid] = max(top.get(cid, -1), int(m))
-                if any(top.get(str(c), -1) < k for c, k in last.items()):
-                    done = False
+                per = shown(seen[i], 0.0)
+                for c, k in last.items():
+                    obs = per.get(str(c), [])
+                    if not any(top >= k or (u is not None and u >= unread0.get(c, 0) + count[c])
+                               for _, top, u in obs):
+                        done = False
             if done or time.time() > deadline:
                 break
             time.sleep(0.2)
         log = access_log(s.state, snd.start, snd.end)
-        return snd, seen, offsets, smp, pids, log, len(chats), rows
+        return snd, seen, offsets, smp, pids, log, len(chats), rows, unread0
     finally:
         for b in tabs:
             b.quit()
 
 
-def latencies(snd, seen, offsets):
+def unread_of(badge):
+    """The unread count a row's badge shows, or None."""
+    m = re.search(r"\d+", badge or "")
+    return int(m.group(0)) if m else None
+
+
+def shown(obs, off):
+    """Per chat, [(our wall time, highest seq in its text, unread shown)]
+    in time order, from one tab's observations."""
+    per = {}
+    for t, cid, text, badge in obs:
+        ks = [int(m) for m in SEQ.findall(text)]
+        per.setdefault(cid, []).append((t / 1000.0 - off, max(ks) if ks else -1,
+                                        unread_of(badge)))
+    return per
+
+
+def latencies(snd, seen, offsets, unread0):
     """Per tab, per webhook: seconds from its POST to the first time its
-    chat's row showed its seq or a later one (None: never)."""
+    chat's row showed that it arrived: its text or a later webhook's
+    (seq), or an unread count that counts it (the bot's answers take the
+    preview but leave the count alone; nothing else reads these chats).
+    None: never."""
+    nth, count = [], {}
+    for conv, k, *_ in snd.rec:
+        count[conv] = count.get(conv, 0) + 1
+        nth.append(count[conv])
     out = []
     for i, obs in enumerate(seen):
-        off = offsets[i][0] / 1000.0
-        # per chat: [(wall time, highest seq shown)] in time order
-        per = {}
-        for t, cid, text in obs:
-            ks = [int(m) for m in SEQ.findall(text)]
-            if ks:
-                per.setdefault(cid, []).append((t / 1000.0 - off, max(ks)))
+        per = shown(obs, offsets[i][0] / 1000.0)
         tab = []
-        for conv, k, due, sent, ack, status in snd.rec:
+        for (conv, k, due, sent, ack, status), j in zip(snd.rec, nth):
+            need = unread0.get(conv, 0) + j
             at = None
-            for t, top in per.get(str(conv), ()):
-                if top >= k and t >= sent - 0.001:
+            for t, top, unread in per.get(str(conv), ()):
+                if t >= sent - 0.001 and (top >= k or (unread is not None and unread >= need)):
                     at = t
                     break
             tab.append(None if at is None else max(0.0, at - sent))
@@ -646,8 +664,12 @@ def main():
     table = []
     g = FakeGraph(token="test-token")
     # The product's defaults: the bot on, 4 webhook and 2 API responders,
-    # nginx's API rate limit; only the Graph URL is the fake's (loopback).
-    s = Stack(secret=SECRET, extra_env={"WHATSAPP_GRAPH_URL": g.url, "WA_RESPONDERS": "4"})
+    # nginx's API rate limit; the Graph URL is the fake's (loopback).  But
+    # every page load asks GET /session, which nginx counts against the
+    # sign-in limit (10 a minute per address): the bench's dozens of
+    # loads a minute would be answered 429 and signed out, so it is raised.
+    s = Stack(secret=SECRET, extra_env={"WHATSAPP_GRAPH_URL": g.url, "WA_RESPONDERS": "4",
+                                        "WA_LOGIN_RATE": "6000", "WA_LOGIN_BURST": "1000"})
     b = None
     try:
         place_data(s.state)
@@ -661,7 +683,7 @@ def main():
         say(load_note())
         t = chat_target(s)
         n = bring_to_top(s, t)
-        b = signed_in_browser(base, s.port)
+        b = signed_in_browser(base)
 
         cold, warm, nbytes = first_list(s, b)
         say("first list render (navigation start to wa:list-rendered): cold %s, warm %s "
@@ -679,7 +701,7 @@ def main():
         for name, kind, tr, en, de in sorted(nbytes, key=lambda r: -r[2]):
             say("  %7.1f KB  %7.1f KB  %-10s %s" % (tr / 1024, en / 1024, kind,
                                                   name.replace(base, "")))
-        sb = signin_bytes(b)
+        sb = signin_bytes(base)
         say("sign-in page, empty cache: %d requests, %.1f KB transferred, %.1f KB encoded"
             % (len(sb), sum(r[2] for r in sb) / 1024, sum(r[3] for r in sb) / 1024))
 
@@ -698,9 +720,16 @@ def main():
         b = None
 
         say("before the webhook run: %s" % load_note())
-        snd, seen, offsets, smp, pids, log, nchats, rows = visible(s, base)
+        s.top_before = s.q("SELECT max(id) m FROM messages")[0]["m"]
+        snd, seen, offsets, smp, pids, log, nchats, rows, unread0 = visible(s, base)
         say("after the webhook run: %s" % load_note())
-        lat = latencies(snd, seen, offsets)
+        lat = latencies(snd, seen, offsets, unread0)
+        if os.environ.get("BENCH_INBOX_DUMP"):      # every observation, to look into
+            with open(os.environ["BENCH_INBOX_DUMP"], "w") as f:
+                json.dump({"sent": snd.rec, "seen": seen, "offsets": offsets,
+                           "messages": s.q("SELECT id, conversation_id, direction, text, "
+                                           "created_at FROM messages WHERE id > ?",
+                                           s.top_before)}, f)
         flat = [x for tab in lat for x in tab]
         got = sorted(x for x in flat if x is not None)
         acks = sorted(r[4] for r in snd.rec)
