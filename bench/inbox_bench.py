@@ -28,6 +28,10 @@ web/app.js):
    before the click to the next performance.mark("wa:chat-rendered").
    Cold: the database evicted before the click; warm: not.  The page is
    loaded afresh before each click.
+   For both, also the time to the next frame drawn after the mark (a
+   hook installed through CDP before the page's scripts marks it): the
+   work done after the mark in the same task (the chat's side panel and
+   composer), style, layout and paint.
 3. Bytes of a first visit: the navigation's and every resource's
    transferSize (bytes on the wire, headers included) and
    encodedBodySize, up to the first list render and the load event, with
@@ -193,8 +197,8 @@ BODY = ('{"object":"whatsapp_business_account","entry":[{"id":"100200300400500",
         '"field":"messages","value":{"messaging_product":"whatsapp","metadata":{'
         '"display_phone_number":"15550001111","phone_number_id":"%s"},'
         '"contacts":[{"profile":{"name":"%s"},"wa_id":"%s"}],'
-        '"messages":[{"from":"%s","id":"wamid.HBgLMTU1NTAwMDExMTEVAgASGBQzINBOX%012d","timestamp":"%d",'
-        '"type":"text","text":{"body":"%s"}}]}}]}]}')
+        '"messages":[{"from":"%s","id":"wamid.HBgLMTU1NTAwMDExMTEVAgASGBQzINBOX%012d",'
+        '"timestamp":"%d","type":"text","text":{"body":"%s"}}]}}]}]}')
 _wamid = [int(time.time() * 1000) % 10 ** 11]
 
 
@@ -391,6 +395,28 @@ if (!window.__bench) {
 return window.__bench.length;
 """
 
+# Installed before the page's own scripts (CDP, outside the page's CSP)
+# in the measuring browser: after each wa:* mark, a bench:painted:<name>
+# mark once the next frame is drawn (a rAF callback, then a message posted
+# from it runs after that frame's paint): the mark's time plus the work
+# done after it in the same task (side panel, composer), style, layout
+# and paint.
+PAINT_HOOK = """
+(() => {
+  const mark = performance.mark.bind(performance);
+  performance.mark = function (name, opts) {
+    const r = mark(name, opts);
+    if (typeof name === 'string' && name.startsWith('wa:'))
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => mark('bench:painted:' + name);
+        ch.port2.postMessage(0);
+      });
+    return r;
+  };
+})();
+"""
+
 MARK_AFTER = """
 const [name, after] = arguments;
 const m = performance.getEntriesByName(name).filter(e => e.startTime >= after);
@@ -443,11 +469,19 @@ def mark(b, name, after=0.0, timeout=30):
                                               shot)) from None
 
 
-def open_list(b):
-    """A fresh navigation to the inbox; ms to the first list render."""
+def open_list(b, painted=False):
+    """A fresh navigation to the inbox; ms to the first list render (and
+    to the frame drawn after it, with painted: needs PAINT_HOOK)."""
     b.d.get("about:blank")
     b.get("/inbox/")
-    return mark(b, "wa:list-rendered")
+    ms = mark(b, "wa:list-rendered")
+    if painted:
+        return ms, mark(b, "bench:painted:wa:list-rendered")
+    return ms
+
+
+def paint_hook(b):
+    b.d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PAINT_HOOK})
 
 
 def clock_offset(b):
@@ -472,13 +506,13 @@ def first_list(s, b):
         b.d.get("about:blank")
         b.d.execute_cdp_cmd("Network.clearBrowserCache", {})
         api_bench.drop_cache(s.state)
-        cold.append(open_list(b))
+        cold.append(open_list(b, True))
         if i == 0:
             b.wait(lambda d: d.execute_script("return document.readyState") == "complete")
             nbytes = b.d.execute_script(BYTES)
     open_list(b)            # the cache filled again
     for _ in range(RUNS):
-        warm.append(open_list(b))
+        warm.append(open_list(b, True))
     return cold, warm, nbytes
 
 
@@ -534,7 +568,8 @@ def open_chat(s, b, conv):
         at = b.d.execute_script(CLICK, str(conv))
         if at is None:
             raise RuntimeError("conversation %d is not in the chat list" % conv)
-        ms = mark(b, "wa:chat-rendered", at) - at
+        ms = (mark(b, "wa:chat-rendered", at) - at,
+              mark(b, "bench:painted:wa:chat-rendered", at) - at)
         if i < COLD_RUNS:
             cold.append(ms)
         elif i > COLD_RUNS:         # one uncounted open between the passes
@@ -667,6 +702,18 @@ def make_user(s):
         raise RuntimeError("wactl user add: %s" % (r.stderr.strip() or r.stdout.strip()))
 
 
+def first(pairs):
+    return [a for a, _ in pairs]
+
+
+def second(pairs):
+    return [b for _, b in pairs]
+
+
+def runs(pairs):
+    return " ".join("%.0f(%.0f)" % p for p in pairs)
+
+
 def fmt_ms(xs):
     return "%.0f / %.0f ms" % (statistics.median(xs), pct(xs, 95)) if xs else "n/a"
 
@@ -696,13 +743,18 @@ def main():
         n = bring_to_top(s, t)
         b = signed_in_browser(base)
 
+        paint_hook(b)
         cold, warm, nbytes = first_list(s, b)
-        say("first list render (navigation start to wa:list-rendered): cold %s, warm %s "
-            "(median / p95)" % (fmt_ms(cold), fmt_ms(warm)))
-        say("  cold runs: %s" % " ".join("%.0f" % x for x in cold))
-        say("  warm runs: %s" % " ".join("%.0f" % x for x in warm))
-        table.append(("first chat list, cold", cold, TARGET_LIST_MS))
-        table.append(("first chat list, warm", warm, TARGET_LIST_MS))
+        say("first list render (navigation start to wa:list-rendered; then to the next frame "
+            "drawn): cold %s, painted %s; warm %s, painted %s (median / p95)"
+            % (fmt_ms(first(cold)), fmt_ms(second(cold)), fmt_ms(first(warm)),
+               fmt_ms(second(warm))))
+        say("  cold runs: %s" % runs(cold))
+        say("  warm runs: %s" % runs(warm))
+        table.append(("first chat list, cold", first(cold), TARGET_LIST_MS))
+        table.append(("  to the next frame drawn", second(cold), TARGET_LIST_MS))
+        table.append(("first chat list, warm", first(warm), TARGET_LIST_MS))
+        table.append(("  to the next frame drawn", second(warm), TARGET_LIST_MS))
 
         total = sum(r[2] for r in nbytes)
         enc = sum(r[3] for r in nbytes)
@@ -718,11 +770,15 @@ def main():
 
         cc, cw, shown = open_chat(s, b, t["id"])
         say("open chat of %d messages (click to wa:chat-rendered, %s message elements "
-            "rendered): cold %s, warm %s" % (n, shown, fmt_ms(cc), fmt_ms(cw)))
-        say("  cold runs: %s" % " ".join("%.0f" % x for x in cc))
-        say("  warm runs: %s" % " ".join("%.0f" % x for x in cw))
-        table.append(("open chat (%d msgs), cold" % n, cc, TARGET_CHAT_MS))
-        table.append(("open chat (%d msgs), warm" % n, cw, TARGET_CHAT_MS))
+            "rendered; then to the next frame drawn): cold %s, painted %s; warm %s, painted %s"
+            % (n, shown, fmt_ms(first(cc)), fmt_ms(second(cc)), fmt_ms(first(cw)),
+               fmt_ms(second(cw))))
+        say("  cold runs: %s" % runs(cc))
+        say("  warm runs: %s" % runs(cw))
+        table.append(("open chat (%d msgs), cold" % n, first(cc), TARGET_CHAT_MS))
+        table.append(("  to the next frame drawn", second(cc), TARGET_CHAT_MS))
+        table.append(("open chat (%d msgs), warm" % n, first(cw), TARGET_CHAT_MS))
+        table.append(("  to the next frame drawn", second(cw), TARGET_CHAT_MS))
         errs = b.console_errors()
         if errs:
             say("console errors in the measuring browser: %d, first: %s"
