@@ -423,6 +423,19 @@ const m = performance.getEntriesByName(name).filter(e => e.startTime >= after);
 return m.length ? m[0].startTime : null;
 """
 
+# Where a list load's time goes (ms from navigation start): the HTML
+# answered, DOMContentLoaded (every module loaded and run), and each API
+# call's start and end.
+PHASES = """
+const n = performance.getEntriesByType('navigation')[0];
+const out = {html: n.responseEnd, dcl: n.domContentLoadedEventEnd};
+for (const r of performance.getEntriesByType('resource')) {
+  const m = r.name.match(/\\/api\\/whatsapp\\/([a-z-]+)/);
+  if (m && !(m[1] in out)) out[m[1]] = [r.startTime, r.responseEnd];
+}
+return out;
+"""
+
 CLICK = """
 const r = document.querySelector('[data-conversation-id="' + arguments[0] + '"]');
 if (!r) return null;
@@ -475,9 +488,24 @@ def open_list(b, painted=False):
     b.d.get("about:blank")
     b.get("/inbox/")
     ms = mark(b, "wa:list-rendered")
-    if painted:
+    if painted and hasattr(b, "phases"):
+        b.phases.append(b.d.execute_script(PHASES))
         return ms, mark(b, "bench:painted:wa:list-rendered")
     return ms
+
+
+def phases_note(ph):
+    """Medians of PHASES over runs, as text."""
+    if not ph:
+        return "n/a"
+    out = ["HTML %.0f" % statistics.median(p["html"] for p in ph),
+           "DOMContentLoaded %.0f" % statistics.median(p["dcl"] for p in ph)]
+    for k in ("session", "numbers", "labels", "chats"):
+        got = [p[k] for p in ph if k in p]
+        if got:
+            out.append("%s %.0f-%.0f" % (k, statistics.median(a for a, _ in got),
+                                         statistics.median(b for _, b in got)))
+    return ", ".join(out)
 
 
 def paint_hook(b):
@@ -502,6 +530,7 @@ def clock_offset(b):
 def first_list(s, b):
     """Phase 1 (and 3's bytes, from the first cold run)."""
     cold, warm, nbytes = [], [], None
+    b.phases = []
     for i in range(COLD_RUNS):
         b.d.get("about:blank")
         b.d.execute_cdp_cmd("Network.clearBrowserCache", {})
@@ -511,8 +540,12 @@ def first_list(s, b):
             b.wait(lambda d: d.execute_script("return document.readyState") == "complete")
             nbytes = b.d.execute_script(BYTES)
     open_list(b)            # the cache filled again
+    cold_phases, b.phases = b.phases, []
     for _ in range(RUNS):
         warm.append(open_list(b, True))
+    say("  where the time goes (medians, ms from navigation start): cold: %s; warm: %s"
+        % (phases_note(cold_phases), phases_note(b.phases)))
+    b.phases = []
     return cold, warm, nbytes
 
 
