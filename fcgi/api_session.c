@@ -798,7 +798,10 @@ user_rows(struct call *c, int64_t only)
 		if (json_is_null(json_object_get(row, "display_name")))
 			(void)json_object_set(row, "display_name",
 			    json_object_get(row, "name"));
-		/* Agents see whom to assign to; the rest is the admins'. */
+		/* Agents see whom to assign to; the rest is the admins'
+		 * (and numbers only theirs who see every number). */
+		if (c->keyset != NULL)
+			(void)json_object_del(row, "numbers");
 		if (c->role < API_ADMIN)
 			for (k = 0; admin_only[k] != NULL; k++)
 				(void)json_object_del(row, admin_only[k]);
@@ -1134,13 +1137,17 @@ key_rows(struct call *c, int64_t id)
 /*
  * GET /api-keys: {"data": [{id, name, prefix (the key's first 8
  * characters), read_only, created_at, last_used_at, revoked_at, numbers
- * ([] every number)}]}.  Never a key or its digest.  200; 403; 503.
+ * ([] every number)}]}.  Never a key or its digest.  Only for callers
+ * who see every number (403 forbidden_scope), as keys may name any.
+ * 200; 403; 503.
  */
 static void
 keys_list(struct call *c)
 {
 	json_t *rows;
 
+	if (!unlimited(c))
+		return;
 	if ((rows = key_rows(c, 0)) != NULL)
 		api_reply_json(c, 200, json_pack("{s:o}", "data", rows));
 }

@@ -618,6 +618,12 @@ def test_a_key_limited_to_numbers_cannot_hand_out_more(gw):
     assert st == 403 and doc["error"]["code"] == "forbidden_scope"
     st, _, doc = keyed(gw, "POST", "/users", {"name": "wider", "role": "admin"}, key=key)
     assert st == 403 and doc["error"]["code"] == "forbidden_scope"
+    st, _, doc = keyed(gw, "GET", "/api-keys", key=key)
+    assert st == 403 and doc["error"]["code"] == "forbidden_scope"
+    # It sees the people (to assign), not which numbers others have.
+    st, _, doc = keyed(gw, "GET", "/users", key=key)
+    assert st == 200 and all("numbers" not in u for u in doc["data"])
+    assert "root@example.com" in json.dumps(doc)
 
 
 def test_admin_edits_a_number(gw):
