@@ -161,7 +161,7 @@ like_of(const struct param_val *q, struct buf *like)
 		    buf_append(like, "\\", 1) == -1) ||
 		    buf_append(like, q->s + i, 1) == -1)
 			return -1;
-	return buf_append(like, "\0", 1);
+	return buf_append(like, "%", 1);
 }
 
 /* qsort: newest message first, then the larger id (the list's order). */
@@ -238,11 +238,11 @@ chats_list(struct call *c)
 	memset(&f, 0, sizeof(f));
 	f.now_s = (int64_t)time(NULL);
 	f.limit = limit + 1;
+	f.before_at = f.before_id = INT64_MAX;	/* no cursor: from the top */
 	if (q->cursor.set) {
 		p = q->cursor.s;
 		if (take_num(&p, 12, '.', &f.before_at) == -1 ||
-		    take_num(&p, 19, '\0', &f.before_id) == -1 ||
-		    f.before_id == 0) {
+		    take_num(&p, 18, '\0', &f.before_id) == -1) {
 			api_fail_field(c, 400, "bad_parameter", "cursor", "cursor "
 			    "must be a next_cursor this list gave.");
 			goto done;
@@ -298,7 +298,8 @@ chats_list(struct call *c)
 	}
 	for (i = 0; i < n; i++)
 		all[i] = json_array_get(rows, i);
-	qsort(all, n, sizeof(*all), chat_cmp);
+	if (n > 1)	/* all is NULL when no row: qsort's is nonnull */
+		qsort(all, n, sizeof(*all), chat_cmp);
 	if ((out = json_array()) == NULL) {
 		oom(c);
 		goto done;
@@ -356,7 +357,7 @@ changes_get(struct call *c)
 		p = q->since.s + 3;
 		bad = strncmp(q->since.s, "v1.", 3) != 0;
 		for (i = 0; !bad && i < DB_MARKS; i++)
-			bad = take_num(&p, 19, i == DB_MARKS - 1 ? '\0' : '.',
+			bad = take_num(&p, 18, i == DB_MARKS - 1 ? '\0' : '.',
 			    &since[i]) == -1;
 		if (bad) {
 			api_fail_field(c, 400, "bad_parameter", "since", "since "
@@ -522,8 +523,11 @@ label_patch(struct call *c)
 		goto done;
 	rc = db_inbox_label_update(c->db, c->id, f->name.set, f->name.s,
 	    f->color.set, f->color.s);
-	if (rc == 1 || rc == 0)
-		label_reply(c, 200, rc == 1 ? c->id : 0);
+	if (rc == 1)
+		label_reply(c, 200, c->id);
+	else if (rc == 0)
+		(void)req_error(c->r, 404, NULL, "not_found", "No label has "
+		    "that id.");
 	else if (rc == 2)
 		api_fail_field(c, 409, "label_exists", "name", "A label with "
 		    "that name exists already.");

@@ -48,12 +48,11 @@ db_inbox_chats(struct db *d, const struct db_chats_filter *f, db_row_cb cb,
     void *arg)
 {
 	sqlite3_stmt	*s = dbi_st(d, STMT_INBOX_CHATS);
-	int		 cursor = f->before_at > 0 || f->before_id > 0;
 
 	dbi_bind_text(s, 1, f->pnid);
 	sqlite3_bind_int64(s, 2, f->now_s);
-	sqlite3_bind_int64(s, 3, cursor ? f->before_at : INT64_MAX);
-	sqlite3_bind_int64(s, 4, cursor ? f->before_id : INT64_MAX);
+	sqlite3_bind_int64(s, 3, f->before_at);
+	sqlite3_bind_int64(s, 4, f->before_id);
 	dbi_bind_opt_int(s, 5, f->unread);
 	dbi_bind_opt_text(s, 6, f->assignee);
 	dbi_bind_opt_text(s, 7, f->state);

@@ -6,7 +6,8 @@ the fly, renamed and deleted everywhere), notes, the activity every staff
 change writes, the conversation's context (contact, orders, tickets),
 hand-off between the bot and people, and number scope.
 
-With an API key (it acts as an admin named "api").  Each test talks as
+With an API key (it acts as an admin named "api"), and with people
+signed in (session cookie and CSRF token) where who it is matters.  Each test talks as
 customers of its own (random wa_ids and names), so tests do not see each
 other's rows where it matters; list tests narrow with q= on a name made
 for the test."""
@@ -102,7 +103,8 @@ def gw():
     """The bot off (list order is the customers' messages alone); sends go
     to a fake Graph API; a second number, sales, and a key limited to it."""
     g = FakeGraph(token="test-token")
-    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": g.url})
+    s = Stack(extra_env={"WA_BOT": "off", "WA_API_RATE": "5000", "WHATSAPP_GRAPH_URL": g.url,
+                         "WA_SCRYPT_N": "1024", "WA_LOGIN_RATE": "6000", "WA_LOGIN_BURST": "1000"})
     try:
         s.start()
         g.set_number(SALES, {"display_phone_number": "+1 555-010-2222", "verified_name": "Acme Sales",
@@ -205,7 +207,8 @@ def test_chats_every_filter(gw):
     ok(gw, "PATCH", "/conversations/%d" % cv["pool"], {"assignee": "person"})
     with gw.db() as db:     # agents must be configured to be assigned by the API
         db.execute("UPDATE conversations SET assignee = 'agent:helper' WHERE id = ?", (cv["agent"],))
-    ok(gw, "POST", "/conversations/%d/notes" % cv["read"], {"text": "wants a callback about %s-zeta" % tag})
+    ok(gw, "POST", "/conversations/%d/notes" % cv["read"], {"text": "wants a callback about %s-zeta" % tag},
+       want=201)
 
     def got(**q):
         return set(ids(chats(gw, q=tag, **q)))
@@ -239,8 +242,8 @@ def test_chats_every_filter(gw):
 
 
 @pytest.mark.parametrize("query,field", [
-    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.0"}, "cursor"),
-    ({"cursor": "1.2.3"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
+    ({"cursor": "abc"}, "cursor"), ({"cursor": "12"}, "cursor"), ({"cursor": "1.x"}, "cursor"),
+    ({"cursor": "1.2.3"}, "cursor"), ({"cursor": "1234567890123.1"}, "cursor"), ({"mine": "true", "assignee": "bot"}, "mine"),
     ({"state": "nobody"}, "state"), ({"window": "ajar"}, "window"), ({"limit": "0"}, "limit"),
     ({"colour": "red"}, "colour")])
 def test_chats_refuses_bad_parameters(gw, query, field):
@@ -281,16 +284,19 @@ def test_changes_sees_messages_statuses_sends_and_staff(gw):
     got = changes(gw, cur)
     assert cid in got["conversations"]
     cur = got["cursor"]
-    # A send: its outbox row, then Meta's acceptance (the outbound message).
-    st, row = call(gw, "POST", "/send", {"to": wa, "type": "text", "text": {"body": "hello"}})
+    # A send: its outbox row (Meta slow to answer: no message row yet),
+    # then Meta's acceptance (the outbound message row).
+    gw.graph.inject(delay_ms=1500, times=1, match={"to": wa})
+    st, row = call(gw, "POST", "/send", {"to": wa, "from": "default", "type": "text",
+                                        "text": {"body": "hello"}})
     assert st == 202, row
     got = changes(gw, cur)
-    assert cid in got["conversations"]
-    wait_until(lambda: gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] == "accepted",
-               what="the send accepted")
+    assert got["conversations"] == [cid]
+    assert gw.q("SELECT message_id FROM outbox WHERE id = ?", row["id"])[0]["message_id"] is None
+    cur = got["cursor"]
     wait_until(lambda: gw.q("SELECT message_id FROM outbox WHERE id = ?", row["id"])[0]["message_id"],
                what="the outbound message row")
-    got = changes(gw, got["cursor"])
+    got = changes(gw, cur)
     assert got["conversations"] == [cid]
     cur = got["cursor"]
     # A status webhook for it.
@@ -300,11 +306,13 @@ def test_changes_sees_messages_statuses_sends_and_staff(gw):
     assert got["conversations"] == [cid]
     cur = got["cursor"]
     # A send Meta refuses: no message row, only the outbox row's state.
-    gw.graph.inject(code=100, times=1, match={"to": wa})
-    st, row = call(gw, "POST", "/send", {"to": wa, "type": "text", "text": {"body": "x"}})
+    gw.graph.inject(code=100, delay_ms=1500, times=1, match={"to": wa})
+    st, row = call(gw, "POST", "/send", {"to": wa, "from": "default", "type": "text",
+                                        "text": {"body": "x"}})
     assert st == 202, row
     got = changes(gw, cur)
     assert got["conversations"] == [cid]
+    assert gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] != "failed"
     cur = got["cursor"]
     wait_until(lambda: gw.q("SELECT state FROM outbox WHERE id = ?", row["id"])[0]["state"] == "failed",
                what="the send failed")
@@ -328,17 +336,30 @@ def test_changes_order_limit_scope_and_bad_cursor(gw):
     # A key limited to sales sees only the sales conversation.
     assert changes(gw, cur, key=gw.sales_key)["conversations"] == [conv_of(gw, s, SALES)]
     # number= is not a /changes parameter; bad cursors are refused.
-    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6"):
+    for bad in ("x", "v1.1.2.3", "v2.1.2.3.4.5.6", "v1.1.2.3.4.5.6.7", "v1.a.2.3.4.5.6",
+                "v1.1234567890123456789.0.0.0.0.0"):
         st, body = call(gw, "GET", "/changes", since=bad)
         assert st == 400 and body["error"] == dict(body["error"], code="bad_parameter", field="since")
 
 
 def test_changes_says_more_when_too_much_changed(gw):
+    wa = rand_wa()
+    inbound(gw, wa, "busy")
+    cid = conv_of(gw, wa)
     cur = changes(gw)["cursor"]
-    parts = cur.split(".")
-    parts[1] = str(max(0, int(parts[1]) - 6000))     # messages: 6,000 back
-    got = changes(gw, ".".join(parts))
-    assert got["more"] is True and len(got["conversations"]) <= 200
+    with gw.db() as db:      # more staff acts than a poll reads of one kind
+        db.executemany("INSERT INTO activity (conversation_id, phone_number_id, actor, kind, at) "
+                       "VALUES (?, ?, 'api', 'test', 0)", [(cid, PNID)] * 5001)
+    got = changes(gw, cur)
+    assert got["more"] is True and got["conversations"] == [cid]
+    assert changes(gw, got["cursor"]) == {"cursor": got["cursor"], "conversations": [], "more": False}
+    # Exactly the cap: all read, nothing more.
+    cur = got["cursor"]
+    with gw.db() as db:
+        db.executemany("INSERT INTO activity (conversation_id, phone_number_id, actor, kind, at) "
+                       "VALUES (?, ?, 'api', 'test', 0)", [(cid, PNID)] * 5000)
+    got = changes(gw, cur)
+    assert got["more"] is False and got["conversations"] == [cid]
 
 
 # --- Labels, notes, activity ------------------------------------------------
@@ -424,17 +445,24 @@ def test_notes_and_activity_of_every_staff_change(gw):
         assert st == 404 and b["error"]["code"] == "not_found"
 
 
-def test_a_failed_patch_writes_no_activity(gw):
+def test_a_refused_patch_writes_nothing(gw):
     wa = rand_wa()
     inbound(gw, wa, "hello")
     cid = conv_of(gw, wa)
-    before = gw.q("SELECT count(*) AS n FROM activity")[0]["n"]
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured"})
+    t = os.urandom(3).hex()
+
+    def acts():
+        return gw.q("SELECT count(*) AS n FROM activity WHERE conversation_id = ?", cid)[0]["n"]
+    ok(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["kept" + t]})
+    assert acts() == 1
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"assignee": "agent:nobody-configured",
+                                                            "labels": ["new" + t]})
+    assert st == 422 and b["error"]["code"] == "unknown_agent"
+    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["new" + t, ""]})
     assert st == 422
-    st, b = call(gw, "PATCH", "/conversations/%d" % cid, {"labels": ["ok", ""]})
-    assert st == 422
-    assert gw.q("SELECT count(*) AS n FROM activity")[0]["n"] == before
-    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] is None
+    assert acts() == 1
+    assert gw.q("SELECT labels FROM conversations WHERE id = ?", cid)[0]["labels"] == '["kept%s"]' % t
+    assert gw.q("SELECT count(*) AS n FROM labels WHERE name = ?", "new" + t)[0]["n"] == 0
 
 
 # --- The conversation's context ---------------------------------------------
@@ -501,6 +529,81 @@ def test_a_key_limited_to_a_number_sees_only_its_chats(gw):
         assert st == 404 and b["error"]["code"] == "not_found", (method, path, b)
     assert gw.q("SELECT count(*) AS n FROM conversation_notes WHERE conversation_id = ?", dc)[0]["n"] == 1
     assert gw.q("SELECT count(*) AS n FROM labels WHERE name = 'leak'")[0]["n"] == 0
+
+
+# --- People signed in --------------------------------------------------------
+
+PW = "correct horse battery"
+
+
+class Person:
+    """A signed-in person (auth's POST /session): cookie and CSRF token."""
+
+    def __init__(self, s, name, role, *flags):
+        r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", name, "--role", role,
+                            "--password-stdin"] + list(flags), env=s.env, input=PW + "\n",
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        self.id = s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
+        st, h, b = s.request("POST", API + "/session", json.dumps({"username": name, "password": PW})
+                             .encode(), {"Content-Type": "application/json"})
+        assert st == 200, b
+        self.s, self.name = s, name
+        self.cookie = h["Set-Cookie"].split(";")[0]
+        self.csrf = json.loads(b)["csrf_token"]
+
+    def call(self, method, path, body=None, **query):
+        h = {"Cookie": self.cookie, "X-CSRF-Token": self.csrf}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body).encode()
+        url = API + path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
+        st, _, raw = self.s.request(method, url, body, h)
+        return st, json.loads(raw) if raw else None
+
+
+def test_people_mine_authorship_roles_and_numbers(gw):
+    t = os.urandom(2).hex()
+    dora = Person(gw, "dora" + t, "agent", "--display-name", "Dora Explorer")
+    eve = Person(gw, "eve" + t, "agent")
+    vic = Person(gw, "vic" + t, "viewer")
+    sam = Person(gw, "sam" + t, "agent", "--number", "sales")
+    tag = "people%s" % t
+    wa, ws = rand_wa(), rand_wa()
+    inbound(gw, wa, "hello", name=tag + " a")
+    inbound(gw, ws, "hello sales", name=tag + " s", pnid=SALES)
+    cid, sid = conv_of(gw, wa), conv_of(gw, ws, SALES)
+    # Taking it over: mine for dora, not for eve; the activity names dora.
+    st, b = dora.call("PATCH", "/conversations/%d" % cid, {"assignee": "person:" + dora.name})
+    assert st == 200, b
+    st, b = dora.call("GET", "/chats", mine="true", q=tag)
+    assert st == 200 and ids(b) == [cid] and b["data"][0]["assignee_name"] == "Dora Explorer"
+    assert ids(eve.call("GET", "/chats", mine="true", q=tag)[1]) == []
+    # Notes: the author, and only they (or an admin) delete.
+    st, n = dora.call("POST", "/conversations/%d/notes" % cid, {"text": "mine"})
+    assert st == 201 and n["author"] == dora.name and n["user_id"] == dora.id
+    st, b = eve.call("DELETE", "/notes/%d" % n["id"])
+    assert st == 403 and b["error"]["code"] == "not_author"
+    st, b = vic.call("POST", "/conversations/%d/notes" % cid, {"text": "viewer"})
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    st, b = vic.call("DELETE", "/labels/1")
+    assert st == 403 and b["error"]["code"] == "forbidden_role"
+    assert vic.call("GET", "/chats", q=tag)[0] == 200
+    assert dora.call("DELETE", "/notes/%d" % n["id"]) == (200, {"id": n["id"], "deleted": True})
+    # Opening the chat marks it read, in eve's name.
+    assert eve.call("POST", "/mark-read", {"conversation_id": cid})[0] == 200
+    acts = [(a["kind"], a["actor"], a["user_id"]) for a in
+            vic.call("GET", "/conversations/%d/activity" % cid)[1]["data"]]
+    assert acts == [("assign", dora.name, dora.id), ("note", dora.name, dora.id),
+                    ("note_deleted", dora.name, dora.id), ("read", eve.name, eve.id)]
+    # A person limited to sales sees only its chats and changes.
+    cur = sam.call("GET", "/changes")[1]["cursor"]
+    inbound(gw, wa, "again")
+    inbound(gw, ws, "again", pnid=SALES)
+    assert sam.call("GET", "/changes", since=cur)[1]["conversations"] == [sid]
+    assert ids(sam.call("GET", "/chats", q=tag)[1]) == [sid]
+    st, b = sam.call("GET", "/conversations/%d/notes" % cid)
+    assert st == 404
 
 
 # --- Hand-off between the bot and people ------------------------------------
