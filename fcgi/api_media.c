@@ -198,6 +198,12 @@ disposition(const char *name, int64_t id, struct buf *out)
 			continue;
 		clean[n++] = (char)ch;
 	}
+	/* A name cut short must not end inside a UTF-8 sequence. */
+	for (i = n; i > 0 && ((unsigned char)clean[i - 1] & 0xc0) == 0x80;)
+		i--;
+	if (i > 0 && (ch = (unsigned char)clean[i - 1]) >= 0xc0 &&
+	    n - (i - 1) < (size_t)(ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2))
+		n = i - 1;
 	clean[n] = '\0';
 	if (n == 0)
 		(void)snprintf(clean, sizeof(clean), "file-%lld", (long long)id);
@@ -545,8 +551,9 @@ upload_post(struct call *c)
 		    "again.");
 		return;
 	}
-	api_reply_json(c, 201, json_pack("{s:I, s:s, s:s, s:I, s:s?, s:s, "
-	    "s:s?}", "id", (json_int_t)id, "kind", t->kind, "mime_type",
+	/* s*: a member left out when NULL (jansson 2.11). */
+	api_reply_json(c, 201, json_pack("{s:I, s:s, s:s, s:I, s:s*, s:s, "
+	    "s:s*}", "id", (json_int_t)id, "kind", t->kind, "mime_type",
 	    t->mime, "size", (json_int_t)got, "filename", up.filename[0] ?
 	    up.filename : NULL, "sha256", up.sha, "phone_number_id",
 	    up.pnid[0] ? up.pnid : NULL));
@@ -1024,6 +1031,8 @@ daily_get(struct call *c)
 	}
 	if ((capped = until - since > DAILY_SPAN_MAX))
 		since = until - DAILY_SPAN_MAX;
+	if (since < 0)		/* days start at the epoch (% of a negative) */
+		since = 0;
 	first = since - since % 86400;
 	d.since = since;
 	d.ndays = (size_t)((until - 1 - first) / 86400 + 1);
