@@ -358,13 +358,19 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	"INSERT INTO messages (phone_number_id, wamid, direction, "
 	    "conversation_id, contact_id, recipient, type, text, "
 	    "context_wamid, timestamp, status, status_at, raw, created_at, "
-	    "media_id, mime_type, filename, user_id) "
+	    "media_id, mime_type, filename, user_id, reaction_to, "
+	    "reaction_emoji) "
 	    "VALUES (?1,?2,'out',?3,?4,?5,?6,?7,?8,?9,'accepted',?9,?10,?9, "
 	    "CASE WHEN ?6 IN ('image', 'video', 'audio', 'document', "
 	    "'sticker') THEN json_extract(?10, '$.' || ?6 || '.id') END, "
 	    "CASE WHEN ?6 IN ('image', 'video', 'audio', 'document', "
 	    "'sticker') THEN ?11 END, CASE WHEN ?6 = 'document' THEN "
-	    "json_extract(?10, '$.document.filename') END, ?12) "
+	    "json_extract(?10, '$.document.filename') END, ?12, "
+	    /* our reaction sits on the message it reacts to (the inbox) */
+	    "CASE WHEN ?6 = 'reaction' THEN "
+	    "json_extract(?10, '$.reaction.message_id') END, "
+	    "CASE WHEN ?6 = 'reaction' THEN "
+	    "json_extract(?10, '$.reaction.emoji') END) "
 	    "ON CONFLICT (wamid) DO NOTHING",
 	[STMT_CONV_OUTBOUND] =
 	"UPDATE conversations SET message_count = message_count + 1, "

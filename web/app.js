@@ -377,13 +377,14 @@ function header() {
 	});
 	const links = [["inbox", "Inbox", "viewer"], ["ops", "Operations", "admin"],
 	    ["stats", "Statistics", "admin"], ["admin", "Admin", "admin"]];
+	const mine = links.filter((l) => can(l[2]));
 	return h("header", { class: "top" },
-	    h("a", { class: "brand", href: "#/inbox" },
+	    h("a", { class: "brand", href: "#/inbox", "aria-label": "Inbox" },
 	        h("img", { src: document.querySelector("link[rel=icon]").getAttribute("href"), alt: "", class: "logo" }),
 	        h("span", null, "Inbox")),
-	    h("nav", { class: "nav", "aria-label": "Pages" },
-	        links.filter((l) => can(l[2])).map((l) =>
-	            h("a", { href: "#/" + l[0], dataset: { view: l[0] } }, l[1]))),
+	    // One page only (agents, viewers): the brand link is the way home.
+	    mine.length > 1 ? h("nav", { class: "nav", "aria-label": "Pages" },
+	        mine.map((l) => h("a", { href: "#/" + l[0], dataset: { view: l[0] } }, l[1]))) : null,
 	    numberList.length > 1 ? sel : null,
 	    h("span", { class: "who" },
 	        h("span", { class: "who-name" }, u.display_name || u.name),
@@ -404,8 +405,15 @@ async function start() {
 	shown = null;
 	cursor = null;
 	backoff = 1000;
+	// The change cursor is taken before the first list is read, so a
+	// message arriving in between is seen as a change, never missed.
+	try {
+		cursor = (await api("GET", "/changes")).cursor;
+	} catch (e) {
+		cursor = null;
+	}
 	show();
-	schedule(0);
+	schedule(1000);
 }
 
 window.addEventListener("hashchange", show);

@@ -2,8 +2,8 @@
 // button on phones), its messages (older ones load on scroll up), the
 // side panel (panel.js, the manage helper's) and the composer.
 // openChat(pane, id, {focus, onRead}) -> {close(), refresh(), focusMessage(id)}
-import { api, h, clear, can, session, toast, fmtFull, numberName } from "./app.js";
-import { renderMessage } from "./render.js";
+import { api, h, clear, can, session, toast, fmtFull, fmtTime, numberName } from "./app.js";
+import { renderMessage, formatText, previewText } from "./render.js";
 import { renderComposer } from "./compose.js";
 import { renderPanel } from "./panel.js";
 
@@ -20,6 +20,8 @@ export function openChat(pane, id, opts) {
 	let refreshing = false, again = false;
 	let composer = null;
 	let menuOpen = null;
+	const pending = new Map();      // outbox id -> element, until its message shows
+	const failed = new Set();       // outbox ids drawn as failed
 
 	const title = h("h2", { class: "chat-name", dir: "auto" }, "");
 	const sub = h("p", { class: "chat-sub" });
@@ -245,12 +247,13 @@ export function openChat(pane, id, opts) {
 			list.setAttribute("aria-busy", "false");
 			if (!r.data.length)
 				list.appendChild(h("p", { class: "empty" }, "No messages yet."));
+			await loadFailed();
 			list.scrollTop = list.scrollHeight;
 			performance.mark("wa:chat-rendered");
 			if (opts.focus)
 				await focusMessage(opts.focus);
 			renderSide();
-			composer = renderComposer(composeBox, conv, { onSent: () => refresh() });
+			composer = renderComposer(composeBox, conv, { onSent: addPending });
 			markRead();
 		} catch (e) {
 			if (closed)
@@ -294,6 +297,8 @@ export function openChat(pane, id, opts) {
 			if (added && stick)
 				list.scrollTop = list.scrollHeight;
 			performance.mark("wa:chat-rendered");
+			if (pending.size)
+				await checkPending();
 			if (withPanel === true)
 				renderSide();
 			if (conv.unread_count && document.visibilityState === "visible")
@@ -305,6 +310,88 @@ export function openChat(pane, id, opts) {
 			if (again) {
 				again = false;
 				refresh();
+			}
+		}
+	}
+
+	// A send the worker has not finished: shown at once as queued, gone
+	// when its message row arrives, or marked failed with Meta's code
+	// and sentence (a refused send has no message row).
+	function addPending(row, preview) {
+		if (!row || !row.id)
+			return refresh();
+		const el = h("article", { class: "msg out pending", dataset: { outboxId: row.id } },
+		    h("div", { class: "text", dir: "auto" }, preview && preview.type === "text"
+		        ? formatText(preview.text) : previewText(preview)),
+		    h("footer", { class: "meta" }, h("span", { class: "tick tick-queued", role: "img",
+		        title: "Queued", "aria-label": "Queued" }, "◴")));
+		list.appendChild(el);
+		list.scrollTop = list.scrollHeight;
+		pending.set(row.id, el);
+		refresh();
+	}
+
+	function markFailed(el, o) {
+		el.classList.add("failed");
+		const f = el.querySelector("footer");
+		clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
+		    title: "Failed", "aria-label": "Failed" }, "!"));
+		f.prepend(h("time", { title: fmtFull(o.created_at) }, fmtTime(o.created_at)));
+		el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
+		    (o.error_code ? ": " + o.error_code : "") +
+		    (o.error_title ? " " + o.error_title : "") +
+		    (o.error_details ? " (" + o.error_details + ")" : "") + "."), f);
+	}
+
+	// Sends Meta refused have no message row: the chat's failed outbox
+	// rows (the number's newest 50) are drawn where they were queued.
+	async function loadFailed() {
+		let r;
+		try {
+			r = await api("GET", "/outbox?state=failed&limit=50&number=" +
+			    encodeURIComponent(conv.phone_number_id));
+		} catch (e) {
+			return;
+		}
+		const to = conv.wa_id || conv.phone;
+		const times = [...msgs.values()].map((m) => m.timestamp);
+		const oldest = times.length ? Math.min(...times) : 0;
+		for (const o of r.data.slice().reverse()) {
+			if (o.recipient !== to || o.message_id || failed.has(o.id) || pending.has(o.id) ||
+			    o.kind === "read" || (older && o.created_at < oldest))
+				continue;
+			failed.add(o.id);
+			const el = h("article", { class: "msg out pending", dataset: { outboxId: o.id } },
+			    h("div", { class: "text other-type" }, "A " + o.kind + " message"),
+			    h("footer", { class: "meta" }));
+			markFailed(el, o);
+			let next = null;
+			for (const c of list.children) {
+				const m = c.dataset.id ? msgs.get(Number(c.dataset.id)) : null;
+				if (m && m.timestamp > o.created_at) {
+					next = c;
+					break;
+				}
+			}
+			list.insertBefore(el, next);
+		}
+	}
+
+	async function checkPending() {
+		for (const [oid, el] of pending) {
+			let o;
+			try {
+				o = await api("GET", "/outbox/" + oid);
+			} catch (e) {
+				continue;
+			}
+			if (o.state === "failed") {
+				pending.delete(oid);
+				failed.add(oid);
+				markFailed(el, o);
+			} else if (o.state === "cancelled" || (o.wamid && byWamid.has(o.wamid))) {
+				pending.delete(oid);
+				el.remove();
 			}
 		}
 	}

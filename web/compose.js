@@ -68,12 +68,13 @@ export function renderComposer(box, conv, opts) {
 	let sending = false;
 
 	const ta = h("textarea", { id: "compose-text", class: "compose-text", rows: "1",
-	    "aria-label": "Message", placeholder: "Type a message; / for quick replies", dir: "auto" });
+	    "aria-label": "Message", placeholder: "Type a message", title: "Enter sends, Shift+Enter starts a new line, / offers quick replies",
+	    dir: "auto" });
 	const send = h("button", { type: "submit", class: "send primary" }, "Send");
 	const file = h("input", { type: "file", id: "compose-file", class: "file-input",
 	    accept: KINDS.flatMap((k) => k.types).join(",") });
 	const attach = h("label", { for: "compose-file", class: "attach button", title: "Attach a file" },
-	    h("span", { "aria-hidden": "true" }, "📎"), h("span", { class: "sr-only" }, "Attach a file"));
+	    h("span", { "aria-hidden": "true", class: "attach-icon" }, "+"), h("span", { class: "sr-only" }, "Attach a file"));
 	const reason = h("p", { class: "closed-reason", id: "compose-reason", role: "status" });
 	const replyBar = h("div", { class: "reply-bar", hidden: true });
 	const quick = h("ul", { class: "quick", role: "listbox", id: "quick-list",
@@ -342,7 +343,7 @@ export function renderComposer(box, conv, opts) {
 			ta.placeholder = "Replies are closed";
 		} else {
 			ta.removeAttribute("aria-describedby");
-			ta.placeholder = "Type a message; / for quick replies";
+			ta.placeholder = "Type a message";
 		}
 		if (!open && !optedOut)
 			showTemplates();

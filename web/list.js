@@ -5,7 +5,7 @@
 import { api, h, clear, route, onChanges, fmtTime, fmtFull, numberFilter,
     numberName, numbers } from "./app.js";
 import { openChat } from "./chat.js";
-import { previewText } from "./render.js";
+import { previewText, tickGlyph } from "./render.js";
 
 const PAGE = 50;
 
@@ -35,13 +35,17 @@ function render(container, params) {
 
 	const q = h("input", { type: "search", id: "chat-search", name: "q",
 	    placeholder: "Search chats and messages", "aria-label": "Search chats and messages",
-	    autocomplete: "off" });
+	    autocomplete: "off", maxlength: "100" });
 	const unread = h("input", { type: "checkbox", id: "f-unread" });
 	const mine = h("input", { type: "checkbox", id: "f-mine" });
 	const state = h("select", { id: "f-state", "aria-label": "Who has the chat" },
 	    STATES.map(([v, t]) => h("option", { value: v }, t)));
 	const label = h("select", { id: "f-label", "aria-label": "Label" },
 	    h("option", { value: "" }, "Any label"));
+	const windowSel = h("select", { id: "f-window", "aria-label": "24-hour window" },
+	    h("option", { value: "" }, "Any window"), h("option", { value: "open" }, "Window open"),
+	    h("option", { value: "closed" }, "Window closed"));
+	const labelColor = new Map();
 	const list = h("ul", { class: "chats", id: "chats", "aria-label": "Chats",
 	    "aria-busy": "true" });
 	const more = h("button", { type: "button", class: "more", hidden: true,
@@ -54,7 +58,7 @@ function render(container, params) {
 	    h("div", { class: "filter-row" },
 	        h("label", { class: "check", for: "f-unread" }, unread, " Unread"),
 	        h("label", { class: "check", for: "f-mine" }, mine, " Mine"),
-	        state, label));
+	        state, label, windowSel));
 	const listPane = h("section", { class: "list-pane", "aria-label": "Chat list" },
 	    filters, status, list, more, found);
 	const chatPane = h("section", { class: "chat-pane", "aria-label": "Conversation" },
@@ -75,6 +79,8 @@ function render(container, params) {
 			p.set("state", state.value);
 		if (label.value)
 			p.set("label", label.value);
+		if (windowSel.value)
+			p.set("window", windowSel.value);
 		if (q.value.trim())
 			p.set("q", q.value.trim());
 		p.set("limit", String(PAGE));
@@ -98,8 +104,9 @@ function render(container, params) {
 		                title: fmtFull(c.last_message_at) }, fmtTime(c.last_message_at))),
 		        h("span", { class: "row-mid" },
 		            h("span", { class: "preview", dir: "auto" },
-		                pv.direction === "out" ? h("span", { class: "tick tick-" + (pv.status || "queued"),
-		                    title: pv.status || "queued", "aria-label": pv.status || "queued" }) : null,
+		                pv.direction === "out" ? h("span", { class: "tick tick-" + (pv.status || "accepted"),
+		                    title: pv.status || "accepted", role: "img",
+		                    "aria-label": pv.status || "accepted" }, tickGlyph(pv.status)) : null,
 		                previewText(pv)),
 		            c.unread_count > 0 ? h("span", { class: "badge", title: c.unread_count + " unread",
 		                "aria-label": c.unread_count + " unread" }, String(c.unread_count)) : null),
@@ -113,8 +120,16 @@ function render(container, params) {
 		                    : "24-hour window closed: templates only" },
 		                c.window_open ? "Window open" : "Window closed"),
 		            c.opted_out ? h("span", { class: "optout" }, "Opted out") : null,
-		            (c.labels || []).map((l) => h("span", { class: "label" }, l)))));
+		            (c.labels || []).map(labelChip))));
 		return li;
+	}
+
+	function labelChip(name) {
+		const el = h("span", { class: "label" }, name);
+		const color = labelColor.get(name);
+		if (color && /^#[0-9a-fA-F]{6}$/.test(color))
+			el.style.borderColor = color;      // CSSOM, not a style attribute (CSP)
+		return el;
 	}
 
 	function paint() {
@@ -250,7 +265,7 @@ function render(container, params) {
 			reload();
 		}
 	});
-	for (const el of [unread, mine, state, label])
+	for (const el of [unread, mine, state, label, windowSel])
 		el.addEventListener("change", reload);
 	const onNumber = () => reload();
 	window.addEventListener("wa:number", onNumber);
@@ -258,8 +273,13 @@ function render(container, params) {
 
 	api("GET", "/labels").then((r) => {
 		labelsKnown = (r && r.data) || [];
-		for (const l of labelsKnown)
+		for (const l of labelsKnown) {
 			label.appendChild(h("option", { value: l.name }, l.name));
+			if (l.color)
+				labelColor.set(l.name, l.color);
+		}
+		if (labelColor.size && order.length)
+			paint();
 	}).catch(() => {});
 
 	function update(p) {

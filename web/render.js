@@ -112,15 +112,25 @@ const TYPE_NAMES = { image: "Photo", video: "Video", audio: "Audio", voice: "Voi
 export function previewText(pv) {
 	if (!pv || !pv.type)
 		return "";
+	if (pv.type === "revoke" || pv.type === "deleted")
+		return "Deleted a message";
+	if (pv.type === "edit")
+		return "Edited a message" + (pv.text ? ": " + pv.text : "");
+	if (pv.type === "reaction")
+		return "Reacted" + (pv.text ? " " + pv.text : "");
 	if (pv.type === "text" || !TYPE_NAMES[pv.type])
 		return pv.text || (pv.type === "text" ? "" : "[" + pv.type + "]");
 	return TYPE_NAMES[pv.type] + (pv.text ? ": " + pv.text : "");
 }
 
-const TICKS = { queued: "🕓", accepted: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓",
+const TICKS = { queued: "◴", accepted: "◴", sent: "✓", delivered: "✓✓", read: "✓✓",
     played: "✓✓", failed: "!" };
 const TICK_WORDS = { queued: "Queued", accepted: "Accepted by WhatsApp", sent: "Sent",
     delivered: "Delivered", read: "Read", played: "Played", failed: "Failed" };
+
+export function tickGlyph(status) {
+	return TICKS[status || "accepted"] || "?";
+}
 
 export function ticks(m) {
 	const st = m.status || "accepted";
@@ -190,7 +200,7 @@ function body(m) {
 	case "document": {
 		const size = m.media_size ?? m.file_size ?? m.size;
 		return [h("div", { class: "doc" },
-		    h("span", { class: "doc-icon", "aria-hidden": "true" }, "📄"),
+		    h("span", { class: "kind" }, "Document"),
 		    h("span", { class: "doc-name", dir: "auto" }, m.filename || "Document"),
 		    size ? h("span", { class: "doc-size" }, fmtSize(size)) : null,
 		    h("span", { class: "doc-type" }, (m.mime_type || "").split(";")[0]),
@@ -201,7 +211,7 @@ function body(m) {
 	case "location": {
 		const link = osmLink(m.latitude, m.longitude);
 		return [h("div", { class: "location" },
-		    h("span", { class: "loc-icon", "aria-hidden": "true" }, "📍"),
+		    h("span", { class: "kind" }, "Location"),
 		    m.location_name ? h("strong", { dir: "auto" }, m.location_name) : null,
 		    m.location_address ? h("span", { class: "loc-address", dir: "auto" }, m.location_address) : null,
 		    m.latitude !== null && m.latitude !== undefined ?
@@ -212,7 +222,7 @@ function body(m) {
 	}
 	case "contacts":
 		return [h("div", { class: "contact-card" },
-		    h("span", { class: "contact-icon", "aria-hidden": "true" }, "👤"),
+		    h("span", { class: "kind" }, "Contact"),
 		    h("span", { dir: "auto" }, m.text || "A contact"),
 		    (m.contacts || []).map((c) => h("span", { class: "contact-phone" },
 		        ((c.phones || []).map((p) => p.phone).join(", ")))))];
@@ -221,13 +231,13 @@ function body(m) {
 		if (m.flow_reply && typeof m.flow_reply === "object") {
 			const f = m.flow_reply;
 			const resp = f.response && typeof f.response === "object" ? f.response : {};
-			return [h("div", { class: "answer" }, h("span", { class: "answer-kind" }, "Form sent"),
+			return [h("div", { class: "answer" }, h("span", { class: "kind" }, "Form sent"),
 			    h("dl", { class: "flow" }, Object.keys(resp).filter((k) => k !== "flow_token").map((k) =>
 			        [h("dt", null, k), h("dd", { dir: "auto" }, typeof resp[k] === "string" ?
 			            resp[k] : JSON.stringify(resp[k]))])))];
 		}
 		return [h("div", { class: "answer" },
-		    h("span", { class: "answer-kind" }, m.type === "button" ? "Tapped" : "Chose"),
+		    h("span", { class: "kind" }, m.type === "button" ? "Tapped" : "Chose"),
 		    h("span", { class: "answer-title", dir: "auto" }, m.reply_title || m.text || ""),
 		    m.reply_id ? h("span", { class: "answer-id", title: "Option id" }, m.reply_id) : null)];
 	}
