@@ -63,6 +63,7 @@ web/app.js):
 BENCH_QUICK=1: 100,000 messages in 2,000 conversations, fewer runs, 5 s
 of webhooks (to check the bench, not for figures)."""
 import calendar
+import gzip
 import hashlib
 import hmac
 import http.client
@@ -77,6 +78,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
@@ -727,6 +729,17 @@ def latencies(snd, seen, offsets, unread0):
 
 # -------------------------------------------------------------------- main
 
+def fetch(url):
+    """The body at url (loopback), as nginx sends it uncompressed."""
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        c.request("GET", u.path + ("?" + u.query if u.query else ""))
+        return c.getresponse().read()
+    finally:
+        c.close()
+
+
 def make_user(s):
     r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", USER, "--role", "agent",
                         "--password-stdin"], env=s.env, input=PASSWORD + "\n",
@@ -797,6 +810,12 @@ def main():
         for name, kind, tr, en, de in sorted(nbytes, key=lambda r: -r[2]):
             say("  %7.1f KB  %7.1f KB  %-10s %s" % (tr / 1024, en / 1024, kind,
                                                   name.replace(base, "")))
+        static = [r for r in nbytes if r[0].startswith(base + "/inbox/") and r[2] > 0]
+        gz = sum(len(gzip.compress(fetch(r[0]), 6)) for r in static)
+        raw = sum(r[3] for r in static)
+        say("  the %d static files: %.1f KB as sent (%s), %.1f KB if gzip (level 6) "
+            "compressed them" % (len(static), raw / 1024, "compressed" if sum(
+                r[4] for r in static) > raw else "not compressed", gz / 1024))
         sb = signin_bytes(base)
         say("sign-in page, empty cache: %d requests, %.1f KB transferred, %.1f KB encoded"
             % (len(sb), sum(r[2] for r in sb) / 1024, sum(r[3] for r in sb) / 1024))
