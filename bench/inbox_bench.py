@@ -49,16 +49,25 @@ web/app.js):
    whenever its text changes.  A webhook is visible in a tab when that
    conversation's row first shows its seq or a later one (a later message
    to the same chat supersedes it before the next poll: the tab is then
-   at least that new).  Latency: from the POST's start to that time,
+   at least that new), or an unread count that counts it (the bot's
+   answer usually takes the preview; it leaves the count alone, and no
+   one opens these chats).  Latency: from the POST's start to that time,
    over every webhook and tab; one never visible within 20 s after the
    last POST counts as missing.
    During the run: the webhook ack p50/p99, and the API pool's
    responders: every BENCH_INBOX_SAMPLE_MS (5) each `wa-fcgi -r api`
-   process's /proc/PID/syscall says whether it waits in accept() (idle)
-   or serves a request; the share of samples with k busy, and from
-   nginx's access log the API requests, their upstream time summed (the
-   responder-seconds used) and the longest one (a held poll would show
-   as seconds).
+   process's /proc/PID/syscall says whether it waits for a request
+   (accept, epoll_wait) or serves one; the share of samples with k busy,
+   and from nginx's access log the API requests, their upstream time
+   summed (the responder-seconds used) and the longest one (a held poll
+   would show as seconds).  Then the same sender once more with no tab
+   open, on other chats: what the tabs cost the acks.
+
+The stack runs as by default except WA_LOGIN_RATE/WA_LOGIN_BURST: every
+page load asks GET /api/whatsapp/session, which nginx counts against the
+sign-in limit (10 a minute per address), and the bench loads the page
+dozens of times a minute.  Beside the bytes, what the static files would
+weigh gzip-compressed (nginx sends them as they are).
 
 BENCH_QUICK=1: 100,000 messages in 2,000 conversations, fewer runs, 5 s
 of webhooks (to check the bench, not for figures)."""
