@@ -280,7 +280,9 @@ def test_conversations(api):
     assert [c["phone"] for c in get(api, "/conversations?assignee=person&q=155506300")[1]["data"]] == [seen]
     assert [c["phone"] for c in get(api, "/conversations?assignee=bot&q=155506300")[1]["data"]] == [who]
     st, one = get(api, "/conversations/%d" % mine[0]["id"])
-    assert st == 200 and one == mine[0]
+    # One conversation is its list row plus the inbox's context (issue 14).
+    assert st == 200 and {k: one[k] for k in mine[0]} == mine[0]
+    assert set(one) - set(mine[0]) == {"contact", "orders", "tickets", "notes_count"}
     st, body = get(api, "/conversations/999999")
     assert st == 404 and body["error"]["code"] == "not_found"
     assert get(api, "/conversations?unread=maybe")[0] == 400
