@@ -882,26 +882,6 @@ qr_delete(struct call *c)
 	(void)req_reply(c->r, 204, "application/json", NULL, "", 0);
 }
 
-/* One day of the series, found by its date among days (YYYY-MM-DD). */
-static json_t *
-day_of(json_t *days, int64_t since, const char *date)
-{
-	struct tm	 tm;
-	time_t		 t;
-	int		 y, m, d;
-
-	if (date == NULL || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
-		return NULL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return NULL;
-	return json_array_get(days, (size_t)((t - (since - since % 86400)) /
-	    86400));
-}
-
 /* First-reply delays, per day and overall, to sort into percentiles. */
 struct delays {
 	int64_t	*v;
@@ -949,51 +929,109 @@ percentiles(struct delays *d, int64_t unanswered)
 	    (json_int_t)unanswered);
 }
 
+/* GET /stats/daily as its scan goes: counts and first replies per day. */
 struct daily {
-	json_t		*days;		/* one object a day */
-	int64_t		 since;
-	struct delays	*per;		/* one a day */
-	int64_t		*unanswered;	/* one a day */
+	int64_t		 since, until;	/* the period */
+	int64_t		 first;		/* its first midnight */
 	size_t		 ndays;
+	int64_t		(*count)[3];	/* a day's in, out, failed */
+	struct delays	*per;		/* a day's first-reply delays */
+	int64_t		*unanswered;	/* a day's turns without a reply */
+	int64_t		 conv;		/* the conversation being read */
+	int		 prev_in;	/* its last message was the customer's */
+	int64_t		*open;		/* its turns waiting for a reply */
+	size_t		 nopen, capopen;
 	int		 oom;
 };
 
-/* DB_DAILY_VOLUME rows: day, in, out, failed onto their day. */
-static void
-on_volume(void *arg, int nc, const char *const *names, const struct db_val *v)
+/* The day of the period that t (in it) falls on. */
+static size_t
+day_index(const struct daily *d, int64_t t)
 {
-	struct daily	*d = arg;
-	json_t		*day;
-	int		 i;
-
-	if (nc < 4 || v[0].type != DB_VAL_TEXT ||
-	    (day = day_of(d->days, d->since, v[0].s)) == NULL)
-		return;
-	for (i = 1; i < 4; i++)
-		if (json_object_set_new(day, names[i], json_integer(
-		    v[i].type == DB_VAL_INT ? (json_int_t)v[i].i : 0)) == -1)
-			d->oom = 1;
+	return (size_t)((t - d->first) / 86400);
 }
 
-/* DB_DAILY_REPLY rows: day, seconds (NULL: unanswered). */
+/* The conversation's turns still open are unanswered. */
 static void
-on_reply(void *arg, int nc, const char *const *names, const struct db_val *v)
+daily_close(struct daily *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nopen; i++)
+		d->unanswered[day_index(d, d->open[i])]++;
+	d->nopen = 0;
+}
+
+/*
+ * DB_DAILY_SCAN rows (conversation, timestamp, kind, failed), each
+ * conversation's in time order.  A customer message after one of ours
+ * (or first in the period) opens a turn; the next reply by a person or
+ * the bot answers every turn open, with the time since each.
+ */
+static void
+on_scan(void *arg, int nc, const char *const *names, const struct db_val *v)
 {
 	struct daily	*d = arg;
-	json_t		*day;
-	size_t		 k;
+	int64_t		 t, *p;
+	size_t		 i, k, ncap;
 
 	(void)names;
-	if (nc < 2 || v[0].type != DB_VAL_TEXT ||
-	    (day = day_of(d->days, d->since, v[0].s)) == NULL)
+	if (nc < 4 || v[1].type != DB_VAL_INT || v[2].type != DB_VAL_INT)
 		return;
-	k = (size_t)(json_integer_value(json_object_get(day, "i")));
-	if (k >= d->ndays)
+	/* A message without a conversation (none is stored so) counts. */
+	if ((v[0].type == DB_VAL_INT ? v[0].i : 0) != d->conv) {
+		daily_close(d);
+		d->conv = v[0].type == DB_VAL_INT ? v[0].i : 0;
+		d->prev_in = 0;
+	}
+	t = v[1].i;
+	if (v[2].i == 0) {
+		if (t < d->until && t >= d->since) {
+			d->count[day_index(d, t)][0]++;
+			if (!d->prev_in) {
+				if (d->nopen == d->capopen) {
+					ncap = d->capopen ? d->capopen * 2 : 16;
+					if ((p = reallocarray(d->open, ncap,
+					    sizeof(*p))) == NULL) {
+						d->oom = 1;
+						return;
+					}
+					d->open = p;
+					d->capopen = ncap;
+				}
+				d->open[d->nopen++] = t;
+			}
+		}
+		d->prev_in = 1;
 		return;
-	if (v[1].type != DB_VAL_INT)
-		d->unanswered[k]++;
-	else if (delay_add(&d->per[k], v[1].i) == -1)
-		d->oom = 1;
+	}
+	d->prev_in = 0;
+	if (t < d->until && t >= d->since) {
+		k = day_index(d, t);
+		d->count[k][1]++;
+		if (v[3].type == DB_VAL_INT && v[3].i)
+			d->count[k][2]++;
+	}
+	if (v[2].i != 1)
+		return;
+	for (i = 0; i < d->nopen; i++)
+		if (delay_add(&d->per[day_index(d, d->open[i])],
+		    t - d->open[i]) == -1)
+			d->oom = 1;
+	d->nopen = 0;
+}
+
+/* DB_DAILY_FAILED rows: day index, sends that failed before Meta. */
+static void
+on_failed(void *arg, int nc, const char *const *names, const struct db_val *v)
+{
+	struct daily *d = arg;
+
+	(void)names;
+	if (nc < 2 || v[0].type != DB_VAL_INT || v[1].type != DB_VAL_INT ||
+	    v[0].i < 0 || (size_t)v[0].i >= d->ndays)
+		return;
+	d->count[v[0].i][2] += v[1].i;
 }
 
 /*
@@ -1012,13 +1050,13 @@ daily_get(struct call *c)
 	const struct stats_f	*q = &c->q.stats;
 	struct daily		 d;
 	struct delays		 all;
-	int64_t			 until, since, first, unanswered = 0;
+	int64_t			 until, since, unanswered = 0;
 	int			 capped;
 	size_t			 i, k;
 	time_t			 t;
 	struct tm		 tm;
 	char			 date[16];
-	json_t			*out = NULL, *day, *a;
+	json_t			*out = NULL, *days = NULL, *a;
 
 	memset(&d, 0, sizeof(d));
 	memset(&all, 0, sizeof(all));
@@ -1033,42 +1071,40 @@ daily_get(struct call *c)
 		since = until - DAILY_SPAN_MAX;
 	if (since < 0)		/* days start at the epoch (% of a negative) */
 		since = 0;
-	first = since - since % 86400;
 	d.since = since;
-	d.ndays = (size_t)((until - 1 - first) / 86400 + 1);
-	if ((d.days = json_array()) == NULL ||
+	d.until = until;
+	d.first = since - since % 86400;
+	d.ndays = (size_t)((until - 1 - d.first) / 86400 + 1);
+	d.conv = -1;
+	if ((d.count = calloc(d.ndays, sizeof(*d.count))) == NULL ||
 	    (d.per = calloc(d.ndays, sizeof(*d.per))) == NULL ||
 	    (d.unanswered = calloc(d.ndays, sizeof(*d.unanswered))) == NULL)
 		goto nomem;
-	for (i = 0; i < d.ndays; i++) {
-		t = (time_t)(first + (int64_t)i * 86400);
-		if (gmtime_r(&t, &tm) == NULL ||
-		    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0 ||
-		    json_array_append_new(d.days, json_pack("{s:s, s:i, s:i, "
-		    "s:i, s:i}", "day", date, "in", 0, "out", 0, "failed", 0,
-		    "i", (int)i)) == -1)
-			goto nomem;
-	}
-	if (db_daily(c->db, c->numbers, since, until, DB_DAILY_VOLUME,
-	    on_volume, &d) == -1 || db_daily(c->db, c->numbers, since, until,
-	    DB_DAILY_REPLY, on_reply, &d) == -1)
+	if (db_daily(c->db, c->numbers, since, until, until + 86400,
+	    DB_DAILY_SCAN, on_scan, &d) == -1 || db_daily(c->db, c->numbers,
+	    since, until, d.first, DB_DAILY_FAILED, on_failed, &d) == -1)
 		goto fail;
-	if (d.oom)
+	daily_close(&d);
+	if (d.oom || (days = json_array()) == NULL)
 		goto nomem;
 	for (i = 0; i < d.ndays; i++) {
-		day = json_array_get(d.days, i);
+		t = (time_t)(d.first + (int64_t)i * 86400);
 		for (k = 0; k < d.per[i].n; k++)
 			if (delay_add(&all, d.per[i].v[k]) == -1)
 				goto nomem;
 		unanswered += d.unanswered[i];
-		(void)json_object_del(day, "i");
-		if (json_object_set_new(day, "first_reply_seconds",
-		    percentiles(&d.per[i], d.unanswered[i])) == -1)
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0 ||
+		    json_array_append_new(days, json_pack("{s:s, s:I, s:I, s:I, "
+		    "s:o}", "day", date, "in", (json_int_t)d.count[i][0], "out",
+		    (json_int_t)d.count[i][1], "failed",
+		    (json_int_t)d.count[i][2], "first_reply_seconds",
+		    percentiles(&d.per[i], d.unanswered[i]))) == -1)
 			goto nomem;
 	}
 	if ((out = json_pack("{s:I, s:I, s:b, s:O, s:o}", "since",
 	    (json_int_t)since, "until", (json_int_t)until, "capped", capped,
-	    "days", d.days, "first_reply_seconds", percentiles(&all,
+	    "days", days, "first_reply_seconds", percentiles(&all,
 	    unanswered))) == NULL)
 		goto nomem;
 	if ((a = json_array()) == NULL ||
@@ -1093,10 +1129,12 @@ fail:
 	api_db_trouble(c, "The statistics could not be read; try again.");
 done:
 	json_decref(out);
-	json_decref(d.days);
+	json_decref(days);
 	for (i = 0; d.per != NULL && i < d.ndays; i++)
 		free(d.per[i].v);
 	free(d.per);
+	free(d.count);
 	free(d.unanswered);
+	free(d.open);
 	free(all.v);
 }

@@ -713,8 +713,9 @@ struct db_upload {
 	char	 path[256];		/* relative to the media directory */
 };
 enum db_daily {
-	DB_DAILY_VOLUME,	/* day, in, out, failed */
-	DB_DAILY_REPLY,		/* day, seconds (NULL unanswered) */
+	DB_DAILY_SCAN,		/* conversation, timestamp, kind (0 in, 1 a
+				 * person's or the bot's, 2 other out), failed */
+	DB_DAILY_FAILED,	/* day index, outbox rows failed */
 	DB_DAILY__MAX
 };
 int		 db_media_of_message(struct db *, int64_t id,
@@ -732,6 +733,7 @@ enum db_rc	 db_qr_update(struct db *, int64_t id, const char *shortcut,
 		    int64_t now_s);
 enum db_rc	 db_qr_delete(struct db *, int64_t id);
 int		 db_daily(struct db *, const char *numbers, int64_t since,
-		    int64_t until, enum db_daily, db_row_cb, void *);
+		    int64_t until, int64_t extra, enum db_daily, db_row_cb,
+		    void *);
 
 #endif

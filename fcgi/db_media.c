@@ -147,15 +147,16 @@ db_qr_delete(struct db *d, int64_t id)
 
 /*
  * A part of GET /stats/daily over [since, until) (unix seconds) for the
- * numbers (a JSON array): rows to cb; n or -1.
+ * numbers (a JSON array): rows to cb; n or -1.  extra: DB_DAILY_SCAN's
+ * end of the look for replies, DB_DAILY_FAILED's first midnight.
  */
 int
 db_daily(struct db *d, const char *numbers, int64_t since, int64_t until,
-    enum db_daily part, db_row_cb cb, void *arg)
+    int64_t extra, enum db_daily part, db_row_cb cb, void *arg)
 {
 	static const enum stmt parts[DB_DAILY__MAX] = {
-		[DB_DAILY_VOLUME] = STMT_DAILY_VOLUME,
-		[DB_DAILY_REPLY] = STMT_DAILY_REPLY,
+		[DB_DAILY_SCAN] = STMT_DAILY_SCAN,
+		[DB_DAILY_FAILED] = STMT_DAILY_FAILED,
 	};
 	sqlite3_stmt	*s;
 
@@ -165,5 +166,6 @@ db_daily(struct db *d, const char *numbers, int64_t since, int64_t until,
 	dbi_bind_text(s, 1, numbers);
 	sqlite3_bind_int64(s, 2, since);
 	sqlite3_bind_int64(s, 3, until);
+	sqlite3_bind_int64(s, 4, extra);
 	return dbi_each_typed(d, parts[part], cb, arg, __func__);
 }

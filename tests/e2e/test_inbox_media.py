@@ -481,8 +481,8 @@ def test_stats_daily_on_known_data(gw):
         c.execute("INSERT INTO contacts (phone_number_id, wa_id, first_seen_at, last_seen_at) "
                   "VALUES (?, '15559990001', 0, 0)", (DEFAULT,))
         ct = c.execute("SELECT id FROM contacts WHERE wa_id = '15559990001'").fetchone()[0]
-        c.execute("INSERT INTO conversations (phone_number_id, contact_id, created_at) VALUES (?, ?, 0)",
-                  (DEFAULT, ct))
+        c.execute("INSERT INTO conversations (phone_number_id, contact_id, last_message_at, created_at) "
+                  "VALUES (?, ?, ?, 0)", (DEFAULT, ct, day_ts("2025-03-03", 20)))
         cv = c.execute("SELECT id FROM conversations WHERE contact_id = ?", (ct,)).fetchone()[0]
         c.execute("INSERT OR IGNORE INTO users (id, name, role, password_hash, password_at, created_at) "
                   "VALUES (41, 'ann', 'agent', 'x', 0, 0)")
