@@ -74,23 +74,40 @@ export function renderAdmin(container) {
     main.append(el("p", { class: "wa-error", role: "alert" }, "Only admins see the administration page."));
     return;
   }
+  const names = { users: "People", keys: "API keys", numbers: "Numbers",
+    "quick-replies": "Quick replies", labels: "Labels" };
+  // In-page links move focus, not the router's hash (#/admin stays).
   const nav = el("nav", { class: "wa-subnav", "aria-label": "Administration sections" },
-    ["users", "keys", "numbers", "quick-replies"].map((n) =>
-      el("a", { href: "#admin-" + n }, { users: "People", keys: "API keys", numbers: "Numbers",
-        "quick-replies": "Quick replies" }[n])));
+    Object.keys(names).map((n) => {
+      const a = el("a", { href: "#/admin", dataset: { target: "admin-" + n } }, names[n]);
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        const t = document.getElementById("admin-" + n);
+        if (t) {
+          t.scrollIntoView();
+          const h = t.querySelector("h2");
+          if (h) h.focus();
+        }
+      });
+      return a;
+    }));
   const users = section("People", "users");
   const keys = section("API keys", "keys");
   const nums = section("Numbers", "numbers");
   const qr = section("Quick replies", "quick-replies");
+  const labels = section("Labels", "labels");
+  labels.id = "admin-labels";
   users.id = "admin-users";
   keys.id = "admin-keys";
   nums.id = "admin-numbers";
   qr.id = "admin-quick-replies";
-  main.append(nav, users, keys, nums, qr);
+  for (const x of [users, keys, nums, qr, labels]) x.firstChild.setAttribute("tabindex", "-1");
+  main.append(nav, users, keys, nums, qr, labels);
   drawUsers(users);
   drawKeys(keys);
   drawNumbers(nums);
   drawQuickReplies(qr);
+  drawLabels(labels);
 }
 
 function reset(s) {
@@ -288,6 +305,8 @@ async function drawNumbers(s) {
         const r = rate.value === "" ? null : Number(rate.value);
         if (r !== (n.send_rate ?? null)) body.rate = r;
         if (act.checked !== active) body.active = act.checked;
+        if (body.active === false && !window.confirm("Stop serving " + (n.label || n.phone_number_id) +
+          "? Its queued messages fail (number_removed); its history stays.")) return;
         if (!Object.keys(body).length) {
           clear(st).append("Nothing changed.");
           return;
@@ -361,6 +380,55 @@ async function drawQuickReplies(s) {
     }, st);
   });
   s.append(ul, el("h3", {}, "Add a quick reply"), form, st);
+}
+
+// ---------------------------------------------------------------- labels
+
+// Labels are made on the fly from the panel; here they are renamed (on
+// every conversation too), coloured and deleted (admins only).
+async function drawLabels(s) {
+  let rows;
+  try {
+    rows = list(await app.api("GET", "/labels"));
+  } catch (e) {
+    reset(s).append(el("p", { class: "wa-error" }, why(e)));
+    return;
+  }
+  reset(s);
+  const st = statusLine();
+  const ul = el("ul", { class: "wa-qr" });
+  for (const l of rows) {
+    const name = el("input", { type: "text", name: "name", value: l.name, maxlength: "40", required: true });
+    const color = el("input", { type: "color", name: "color", value: l.color || "#5f6b76" });
+    const save = el("button", { type: "submit" }, "Save");
+    const del = el("button", { type: "button", class: "wa-danger", "aria-label": "Delete label " + l.name }, "Delete");
+    const f = el("form", { class: "wa-grid-form", dataset: { form: "label", labelId: l.id } },
+      field("Name", name), field("Colour", color), save, del);
+    f.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const body = {};
+      if (name.value.trim() !== l.name) body.name = name.value.trim();
+      if (color.value !== (l.color || "#5f6b76")) body.color = color.value;
+      if (!Object.keys(body).length) {
+        clear(st).append("Nothing changed.");
+        return;
+      }
+      busy(save, async () => {
+        await app.api("PATCH", "/labels/" + l.id, body);
+        await drawLabels(s);
+      }, st);
+    });
+    del.addEventListener("click", () => {
+      if (!window.confirm("Delete the label " + l.name + "? It is taken off every chat.")) return;
+      busy(del, async () => {
+        await app.api("DELETE", "/labels/" + l.id);
+        await drawLabels(s);
+      }, st);
+    });
+    ul.append(el("li", {}, f));
+  }
+  if (!rows.length) ul.append(el("li", { class: "wa-empty" }, "No labels yet: add one to a chat."));
+  s.append(ul, st);
 }
 
 register("admin", renderAdmin);

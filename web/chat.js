@@ -55,11 +55,20 @@ export function openChat(pane, id, opts) {
 
 	// Reactions on a message: the newest of each side wins; an empty
 	// emoji takes it back.
+	let rx = null;                  // wamid -> reaction rows, oldest first
 	function reactions(wamid) {
+		if (!rx) {
+			rx = new Map();
+			const all = [...msgs.values()].filter((m) => m.type === "reaction" && m.reaction_to)
+			    .sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
+			for (const r of all) {
+				if (!rx.has(r.reaction_to))
+					rx.set(r.reaction_to, []);
+				rx.get(r.reaction_to).push(r);
+			}
+		}
 		const last = {};
-		const rows = [...msgs.values()].filter((m) => m.type === "reaction" && m.reaction_to === wamid)
-		    .sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
-		for (const r of rows)
+		for (const r of rx.get(wamid) || [])
 			last[r.direction] = r.reaction_emoji || "";
 		return Object.keys(last).filter((d) => last[d]).map((d) => ({ direction: d, emoji: last[d] }));
 	}
@@ -145,6 +154,8 @@ export function openChat(pane, id, opts) {
 		let added = 0;
 		const touched = new Set();
 		for (const m of rows) {
+			if (m.type === "reaction")
+				rx = null;
 			msgs.set(m.id, m);
 			byWamid.set(m.wamid, m);
 			if (m.type === "reaction" && byWamid.get(m.reaction_to))
@@ -331,12 +342,17 @@ export function openChat(pane, id, opts) {
 		refresh();
 	}
 
+	// outbox.created_at is in unix milliseconds, message times in seconds.
+	function queuedAt(o) {
+		return o.created_at > 1e11 ? Math.floor(o.created_at / 1000) : o.created_at;
+	}
+
 	function markFailed(el, o) {
 		el.classList.add("failed");
 		const f = el.querySelector("footer");
 		clear(f).appendChild(h("span", { class: "tick tick-failed", role: "img",
 		    title: "Failed", "aria-label": "Failed" }, "!"));
-		f.prepend(h("time", { title: fmtFull(o.created_at) }, fmtTime(o.created_at)));
+		f.prepend(h("time", { title: fmtFull(queuedAt(o)) }, fmtTime(queuedAt(o))));
 		el.insertBefore(h("div", { class: "fail", role: "note" }, "Not sent" +
 		    (o.error_code ? ": " + o.error_code : "") +
 		    (o.error_title ? " " + o.error_title : "") +
@@ -358,7 +374,7 @@ export function openChat(pane, id, opts) {
 		const oldest = times.length ? Math.min(...times) : 0;
 		for (const o of r.data.slice().reverse()) {
 			if (o.recipient !== to || o.message_id || failed.has(o.id) || pending.has(o.id) ||
-			    o.kind === "read" || (older && o.created_at < oldest))
+			    o.kind === "read" || (older && queuedAt(o) < oldest))
 				continue;
 			failed.add(o.id);
 			const el = h("article", { class: "msg out pending", dataset: { outboxId: o.id } },
@@ -368,7 +384,7 @@ export function openChat(pane, id, opts) {
 			let next = null;
 			for (const c of list.children) {
 				const m = c.dataset.id ? msgs.get(Number(c.dataset.id)) : null;
-				if (m && m.timestamp > o.created_at) {
+				if (m && m.timestamp > queuedAt(o)) {
 					next = c;
 					break;
 				}

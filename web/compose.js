@@ -60,6 +60,7 @@ function templateParams(t) {
 
 export function renderComposer(box, conv, opts) {
 	clear(box);
+	quickCache = null;      // read again per chat: others may have added some
 	if (!can("agent")) {
 		box.appendChild(h("p", { class: "readonly-note" }, "You can read this chat; viewers cannot reply."));
 		return { update() {}, replyTo() {}, close() {} };

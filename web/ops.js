@@ -292,7 +292,7 @@ export function drawStats(out, s, daily, since, until) {
         { label: "p95 (95% answered within)", value: num(fr.p95) }],
     }));
   }
-  out.lastChild.append(el("p", { class: "wa-meta" }, (fr.answered || 0) + " customer messages answered, " +
+  out.lastChild.append(el("p", { class: "wa-meta" }, (fr.answered || 0) + (fr.answered === 1 ? " customer message" : " customer messages") + " answered, " +
     (fr.unanswered || 0) + " not yet."));
   out.append(hbarChart({
     name: "menu", title: "Menu options chosen most", valueTitle: "chosen",

@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
@@ -107,6 +107,15 @@ def sent_of(graph, before, kind, timeout=15):
     return wait_until(got, timeout=timeout, what="a %s send at the fake Graph" % kind)
 
 
+def js_text(b, css, attr=None):
+    """The text (or an attribute) of the first element matching css, read
+    in the page at once (a message may be drawn anew at any moment)."""
+    return b.d.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? (arguments[1] ? e.getAttribute(arguments[1]) : e.textContent) : null;",
+        css, attr)
+
+
 def els(b, css):
     return b.d.find_elements(By.CSS_SELECTOR, css)
 
@@ -179,6 +188,9 @@ def test_page_headers_and_versioned_assets(s):
     st, h, _ = s.request("GET", "/inbox/v/%s/app.js" % ver)
     assert st == 200 and h["Content-Type"] == "text/javascript"
     assert "immutable" in h["Cache-Control"] and "max-age=31536000" in h["Cache-Control"]
+    st, h, gz = s.request("GET", "/inbox/v/%s/app.js" % ver, headers={"Accept-Encoding": "gzip"})
+    assert st == 200 and h.get("Content-Encoding") == "gzip"
+    assert len(gz) < int(s.request("GET", "/inbox/v/%s/app.js" % ver)[1]["Content-Length"]) / 2
     assert s.request("GET", "/inbox/v/%s/../../../schema.sql" % ver)[0] == 404
 
 
@@ -328,7 +340,7 @@ def test_reply_typed_and_sent_reaches_graph_and_shows_ticks(s, b, graph):
     assert len(sent) == 1
     j = sent[0]["json"]
     assert j["to"] == ALICE and j["text"]["body"] == "Yes, open until 6.\nSee you *soon*"
-    assert ta.get_attribute("value") == ""
+    b.wait(lambda d: ta.get_attribute("value") == "")
     wamid = sent[0]["reply"]["messages"][0]["id"]
     el = wait_message(b, wamid, timeout=5)
     assert el.find_element(By.CSS_SELECTOR, "strong").text == "soon"
@@ -337,8 +349,7 @@ def test_reply_typed_and_sent_reaches_graph_and_shows_ticks(s, b, graph):
         post_status(s, wamid, st, ALICE)
         b.wait(lambda d: d.find_elements(
             By.CSS_SELECTOR, '[data-wamid="%s"] .tick-%s' % (wamid, st)), timeout=3)
-    tick = b.d.find_element(By.CSS_SELECTOR, '[data-wamid="%s"] .tick' % wamid)
-    assert tick.get_attribute("title") == "Read"
+    assert js_text(b, '[data-wamid="%s"] .tick' % wamid, "title") == "Read"
     # The outbox row keeps who sent it.
     row = s.q("SELECT o.user_id, u.name FROM outbox o JOIN users u ON u.id = o.user_id "
               "WHERE o.wamid = ?", wamid)
@@ -361,6 +372,12 @@ def test_failed_send_shows_metas_code_and_sentence(s, b, graph):
     el = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, ".msg.pending.failed") or [None])[0],
                 timeout=5)
     assert "131009" in el.text and "Not sent" in el.text
+    # Where it was queued: after the messages before it, with its time.
+    before = b.d.execute_script("return arguments[0].previousElementSibling.dataset.wamid", el)
+    assert before == s.q("SELECT wamid FROM messages WHERE conversation_id = ? "
+                         "ORDER BY timestamp DESC, id DESC LIMIT 1", cid)[0]["wamid"]
+    assert b.d.execute_script("return new Date().toLocaleDateString()") in \
+        el.find_element(By.CSS_SELECTOR, "time").get_attribute("title")
 
 
 def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
@@ -398,8 +415,7 @@ def test_reply_to_a_message_and_react_from_its_menu(s, b, graph):
     j = sent_of(graph, before, "reaction")[0]["json"]
     assert j["reaction"] == {"message_id": w, "emoji": emoji}
     # Our reaction shows on the message once Meta took it.
-    b.wait(lambda d: emoji in wait_message(b, w).find_element(By.CSS_SELECTOR, ".reactions").text,
-           timeout=5)
+    b.wait(lambda d: emoji in (js_text(b, '[data-wamid="%s"] .reactions' % w) or ""), timeout=5)
 
 
 def test_attach_checks_limits_then_uploads_and_sends(s, b, graph, tmp_path):
@@ -662,6 +678,8 @@ class _Attacker(BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.page)))
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(self.page)
 
@@ -678,7 +696,8 @@ def test_cross_site_form_post_is_refused(s, graph):
                       'action="http://127.0.0.1:%d/api/whatsapp/send">'
                       '<input type=hidden name=\'%s\' value=\'"}}\'>'
                       '<button id=go>win a prize</button></form>' % (s.port, body_name)).encode()
-    srv = HTTPServer(("127.0.0.1", port), _Attacker)
+    # Threads: Chrome's spare preconnections must not block the page.
+    srv = ThreadingHTTPServer(("127.0.0.1", port), _Attacker)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     br = browser(s)
     try:
@@ -772,6 +791,27 @@ def test_keyboard_only_and_labelled_controls(s, b):
     a.send_keys(Keys.ENTER)
     b.wait(lambda d: d.find_elements(
         By.CSS_SELECTOR, '.chat[data-conversation-id="%d"] .messages[aria-busy=false]' % cid))
+
+
+def test_a_disabled_person_is_sent_to_the_sign_in_form(s):
+    """wactl user disable revokes the sessions: the open page's next poll
+    gets 401 and the page asks to sign in again, saying why."""
+    pw = add_user(s, "dora", "agent")
+    br = browser(s)
+    try:
+        sign_in(br, "dora", pw)
+        r = wactl(s, "user", "disable", "dora")
+        assert r.returncode == 0, r.stderr
+        note = br.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, "form.signin .note") or [None])[0],
+                       timeout=5)
+        assert note.text == "Your session has ended; sign in again."
+        assert not els(br, "header.top")
+        # Only Chrome's line for the refused poll.
+        errs = br.console_errors()
+        assert errs and all("401" in e["message"] and "/api/whatsapp/" in e["message"]
+                            for e in errs), errs
+    finally:
+        br.quit()
 
 
 def test_sign_out_invalidates_the_cookie(s):

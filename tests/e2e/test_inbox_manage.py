@@ -398,6 +398,10 @@ def test_admin_creates_a_limited_read_only_key(gs, browsers):
 
 
 def test_admin_edits_a_number_and_adds_a_quick_reply(gs, browsers):
+    st, _, body = gs.request("POST", API + "/labels", json.dumps({"name": "to-rename"}).encode(),
+                             {"Authorization": "Bearer " + gs.key, "Content-Type": "application/json"})
+    assert st == 201, body
+    lid = json.loads(body)["id"]
     me, b = open_as(gs, browsers, "ada")
     b.get("/inbox/#/admin")
     form = one(b, '[data-form="number"][data-pnid="%s"]' % PNID, 10)
@@ -415,6 +419,12 @@ def test_admin_edits_a_number_and_adds_a_quick_reply(gs, browsers):
                         if q["shortcut"] == "thanks" and q["text"] == "Thank you, we are on it!"],
                5, "the quick reply")
     one(b, '[data-form="quick-reply"] input[name="shortcut"]')
+    # A label renamed from the admin page.
+    box = one(b, '[data-form="label"][data-label-id="%d"] input[name="name"]' % lid)
+    box.clear()
+    box.send_keys("renamed-label\n")
+    wait_until(lambda: [l for l in key_get(gs, "/labels")["data"] if l["id"] == lid and
+                        l["name"] == "renamed-label"], 5, "the label's new name")
 
 
 def test_pages_fit_a_phone(gs, browsers):
@@ -509,4 +519,12 @@ def test_stats_page_draws_bars_for_known_data(graph, browsers):
                 if e.get_attribute("data-category") == day4[5:]] == [("p50", "30"), ("p95", "30")]
         b.screenshot("manage-stats-desktop")
     finally:
+        # The browser goes before its stack: a page left polling a
+        # stopped server logs a refused connection.
+        errors = []
+        while browsers:
+            x = browsers.pop()
+            errors += x.console_errors()
+            x.quit()
         s.close()
+    assert errors == [], errors
