@@ -330,6 +330,12 @@ bench-api: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh api
 
+# Only the inbox part of the bench (headless Chromium, issue 14).
+.PHONY: bench-inbox
+bench-inbox: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh inbox
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/

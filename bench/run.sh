@@ -1,8 +1,10 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
 # missing (bench only), builds the open-loop load generator, then runs
-# bench/bench.py, send_bench.py, api_bench.py and idle_bench.py
-# (`run.sh numbers`: bench.py's webhook case over 1 and 20 numbers only).
+# bench/bench.py, send_bench.py, api_bench.py, idle_bench.py and
+# inbox_bench.py (`run.sh numbers`: bench.py's webhook case over 1 and 20
+# numbers only; `run.sh inbox`, `make bench-inbox`: the inbox in headless
+# Chromium only).
 # BENCH_QUICK=1 shrinks every duration and data set (to check the bench,
 # not for figures).  `run.sh api` (`make bench-api`) runs only
 # api_bench.py, e.g. at 10 M messages on a kept database:
@@ -13,6 +15,9 @@ cd "$(dirname "$0")/.."
 build=$(pwd)/${BUILD:-build}
 if [ "${1:-}" = api ]; then
 	exec env BUILD_DIR="$build" /usr/bin/python3 bench/api_bench.py
+fi
+if [ "${1:-}" = inbox ]; then
+	exec env BUILD_DIR="$build" /usr/bin/python3 bench/inbox_bench.py
 fi
 for p in python3-fastapi python3-sqlalchemy uvicorn python3-uvloop python3-httptools wrk; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -32,3 +37,4 @@ BUILD_DIR=$build /usr/bin/python3 bench/bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/send_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/api_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/idle_bench.py
+BUILD_DIR=$build /usr/bin/python3 bench/inbox_bench.py

@@ -542,6 +542,71 @@ enum db_rc	 db_number_set_catalog(struct db *, const char *pnid,
 int		 db_msg_reply_raw(struct db *, int64_t id, char **raw);
 
 /*
+ * The inbox's conversations (db_inbox.c, issue 14): its chat list, the
+ * change cursor, labels, notes, and the activity every staff change
+ * writes in the change's own transaction.
+ */
+struct db_actor {
+	int64_t		 user_id;	/* users.id; 0 for an API key */
+	const char	*name;		/* the person's name, or "api" */
+};
+
+/* GET /chats for one number; NULL or 0 members are "any". */
+struct db_chats_filter {
+	const char	*pnid;
+	int64_t		 now_s;		/* for window_open */
+	int64_t		 before_at, before_id; /* the cursor: rows below
+					 * it; INT64_MAX both from the top */
+	const int64_t	*unread;	/* 1 only unread, 0 only read */
+	const char	*assignee;	/* exact */
+	const char	*state;		/* bot, person, unassigned, agent */
+	const char	*label;
+	const char	*like;		/* a LIKE pattern, escaped with \ */
+	const char	*window;	/* open, closed */
+	int		 limit;
+};
+
+#define DB_MARKS	6	/* the change cursor's high-water marks */
+
+int		 db_inbox_chats(struct db *, const struct db_chats_filter *,
+		    db_row_cb, void *);
+int		 db_inbox_changes(struct db *, const char *numbers,
+		    const int64_t *since, int64_t marks[DB_MARKS], int cap,
+		    int limit, void (*)(void *, int64_t), void *);
+int		 db_inbox_labels(struct db *, int64_t id, db_row_cb, void *);
+enum db_rc	 db_inbox_label_add(struct db *, const char *name,
+		    const char *color, int64_t now_s, int64_t *id);
+int		 db_inbox_label_update(struct db *, int64_t id, int set_name,
+		    const char *name, int set_color, const char *color);
+int		 db_inbox_label_delete(struct db *, int64_t id);
+int		 db_inbox_conv_seen(struct db *, const char *numbers,
+		    int64_t id);
+int		 db_inbox_conv_patch(struct db *, const char *numbers,
+		    int64_t id, const struct db_conv_patch *,
+		    const struct db_actor *, int64_t now_ms);
+int		 db_inbox_conv_read(struct db *, const char *numbers,
+		    int64_t id, const struct db_actor *, int64_t now_ms,
+		    char *wamid, size_t, char *wa_id, size_t, char *pnid,
+		    size_t);
+int		 db_inbox_activity(struct db *, int64_t conv, int limit,
+		    db_row_cb, void *);
+int		 db_inbox_notes(struct db *, int64_t conv, int limit,
+		    db_row_cb, void *);
+int		 db_inbox_note(struct db *, const char *numbers, int64_t id,
+		    db_row_cb, void *);
+int		 db_inbox_note_add(struct db *, const char *numbers,
+		    int64_t conv, const struct db_actor *, const char *text,
+		    int64_t now_ms, int64_t *id);
+int		 db_inbox_note_delete(struct db *, const char *numbers,
+		    int64_t id, const struct db_actor *, int admin);
+int		 db_inbox_contact(struct db *, const char *numbers,
+		    int64_t conv, db_row_cb, void *);
+int		 db_inbox_orders(struct db *, const char *pnid,
+		    const char *wa_id, int limit, db_row_cb, void *);
+int		 db_inbox_tickets(struct db *, const char *pnid,
+		    const char *wa_id, int limit, db_row_cb, void *);
+
+/*
  * People who sign in to the inbox, their sessions and failed sign-ins,
  * and the admin's views of keys and numbers (db_users.c, issue 14).
  */
@@ -621,70 +686,6 @@ int		 db_apikey_revoke_id(struct db *, int64_t id, int64_t now_s);
 enum db_rc	 db_number_patch(struct db *, const char *pnid,
 		    const char *label, const char *display,
 		    const int64_t *rate, int active, int64_t now_s);
-
-/*
- * The inbox's conversations (db_inbox.c, issue 14): its chat list, the
- * change cursor, labels, notes, and the activity every staff change
- * writes in the change's own transaction.
- */
-struct db_actor {
-	int64_t		 user_id;	/* users.id; 0 for an API key */
-	const char	*name;		/* the person's name, or "api" */
-};
-
-/* GET /chats for one number; NULL or 0 members are "any". */
-struct db_chats_filter {
-	const char	*pnid;
-	int64_t		 now_s;		/* for window_open */
-	int64_t		 before_at, before_id; /* the cursor; 0 0: none */
-	const int64_t	*unread;	/* 1 only unread, 0 only read */
-	const char	*assignee;	/* exact */
-	const char	*state;		/* bot, person, unassigned, agent */
-	const char	*label;
-	const char	*like;		/* a LIKE pattern, escaped with \ */
-	const char	*window;	/* open, closed */
-	int		 limit;
-};
-
-#define DB_MARKS	6	/* the change cursor's high-water marks */
-
-int		 db_inbox_chats(struct db *, const struct db_chats_filter *,
-		    db_row_cb, void *);
-int		 db_inbox_changes(struct db *, const char *numbers,
-		    const int64_t *since, int64_t marks[DB_MARKS], int cap,
-		    int limit, void (*)(void *, int64_t), void *);
-int		 db_inbox_labels(struct db *, int64_t id, db_row_cb, void *);
-enum db_rc	 db_inbox_label_add(struct db *, const char *name,
-		    const char *color, int64_t now_s, int64_t *id);
-int		 db_inbox_label_update(struct db *, int64_t id, int set_name,
-		    const char *name, int set_color, const char *color);
-int		 db_inbox_label_delete(struct db *, int64_t id);
-int		 db_inbox_conv_seen(struct db *, const char *numbers,
-		    int64_t id);
-int		 db_inbox_conv_patch(struct db *, const char *numbers,
-		    int64_t id, const struct db_conv_patch *,
-		    const struct db_actor *, int64_t now_ms);
-int		 db_inbox_conv_read(struct db *, const char *numbers,
-		    int64_t id, const struct db_actor *, int64_t now_ms,
-		    char *wamid, size_t, char *wa_id, size_t, char *pnid,
-		    size_t);
-int		 db_inbox_activity(struct db *, int64_t conv, int limit,
-		    db_row_cb, void *);
-int		 db_inbox_notes(struct db *, int64_t conv, int limit,
-		    db_row_cb, void *);
-int		 db_inbox_note(struct db *, const char *numbers, int64_t id,
-		    db_row_cb, void *);
-int		 db_inbox_note_add(struct db *, const char *numbers,
-		    int64_t conv, const struct db_actor *, const char *text,
-		    int64_t now_ms, int64_t *id);
-int		 db_inbox_note_delete(struct db *, const char *numbers,
-		    int64_t id, const struct db_actor *, int admin);
-int		 db_inbox_contact(struct db *, const char *numbers,
-		    int64_t conv, db_row_cb, void *);
-int		 db_inbox_orders(struct db *, const char *pnid,
-		    const char *wa_id, int limit, db_row_cb, void *);
-int		 db_inbox_tickets(struct db *, const char *pnid,
-		    const char *wa_id, int limit, db_row_cb, void *);
 
 /*
  * The inbox's files and canned answers (db_media.c, issue 14): a
