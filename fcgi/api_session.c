@@ -911,6 +911,25 @@ invalid(struct call *c, const char *field, const char *message)
 }
 
 /*
+ * 1 when a body's display_name and email (NULL: none given) are valid,
+ * as POST and PATCH /users take them; else 0 with the 422 sent.
+ */
+static int
+profile_ok(struct call *c, const char *display_name, const char *email)
+{
+	if (display_name != NULL && !pw_display_ok(display_name)) {
+		invalid(c, "display_name", "display_name is 1 to 128 "
+		    "characters without control characters.");
+		return 0;
+	}
+	if (email != NULL && !pw_email_ok(email)) {
+		invalid(c, "email", "email must look like name@example.com.");
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * POST /users {name, role, display_name?, email?, password?, numbers?}:
  * 201 with the user, and "password" (shown once) when none was given
  * and one was generated.  409 name_taken; 422 invalid, unknown_field,
@@ -944,15 +963,8 @@ user_post(struct call *c)
 		invalid(c, "role", "role is admin, agent or viewer.");
 		goto done;
 	}
-	if (f->display_name.s != NULL && !pw_display_ok(f->display_name.s)) {
-		invalid(c, "display_name", "display_name is 1 to 128 "
-		    "characters without control characters.");
+	if (!profile_ok(c, f->display_name.s, f->email.s))
 		goto done;
-	}
-	if (f->email.s != NULL && !pw_email_ok(f->email.s)) {
-		invalid(c, "email", "email must look like name@example.com.");
-		goto done;
-	}
 	if (body_numbers(c, &f->numbers, pnids, &n) == -1)
 		goto done;
 	if (!f->password.set && pw_random(GEN_BYTES, pw, sizeof(pw)) == -1) {
@@ -1031,17 +1043,10 @@ user_patch(struct call *c)
 		goto done;
 	}
 	p.role = f->role.s;
-	if (f->display_name.s != NULL && !pw_display_ok(f->display_name.s)) {
-		invalid(c, "display_name", "display_name is 1 to 128 "
-		    "characters without control characters.");
+	if (!profile_ok(c, f->display_name.s, f->email.s))
 		goto done;
-	}
 	p.set_display = f->display_name.set;
 	p.display_name = f->display_name.s;
-	if (f->email.s != NULL && !pw_email_ok(f->email.s)) {
-		invalid(c, "email", "email must look like name@example.com.");
-		goto done;
-	}
 	p.set_email = f->email.set;
 	p.email = f->email.s;
 	if (f->password.set && f->password.s == NULL) {
