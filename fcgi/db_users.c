@@ -150,6 +150,29 @@ other_admins(struct db *d, int64_t id)
 	return n;
 }
 
+/*
+ * In a transaction: user id into u, and whether a change that takes an
+ * admin away (when losing_admin) would leave no admin who can sign in.
+ * DB_USER_OK, DB_USER_NONE, DB_USER_LAST_ADMIN or DB_USER_ERR.
+ */
+static enum db_user_rc
+user_guard(struct db *d, int64_t id, int losing_admin, struct db_user *u)
+{
+	int64_t	 others;
+	int	 rc;
+
+	if ((rc = db_user_get(d, id, NULL, u)) != 1)
+		return rc == 0 ? DB_USER_NONE : DB_USER_ERR;
+	if (losing_admin && strcmp(u->role, "admin") == 0 &&
+	    u->disabled_at == 0) {
+		if ((others = other_admins(d, id)) == -1)
+			return DB_USER_ERR;
+		if (others == 0)
+			return DB_USER_LAST_ADMIN;
+	}
+	return DB_USER_OK;
+}
+
 /* Sets text column k of user id to v (NULL clears). */
 static enum db_rc
 set_text(struct db *d, enum stmt k, int64_t id, const char *v)
@@ -186,25 +209,15 @@ db_user_update(struct db *d, int64_t id, const struct db_user_patch *p,
 	struct db_user	 u;
 	sqlite3_stmt	*s;
 	enum db_user_rc	 out = DB_USER_ERR;
-	int64_t		 others;
-	int		 rc, revoke = 0;
+	int		 revoke = 0;
 
 	if (db_begin(d) != DB_OK)
 		return DB_USER_ERR;
-	if ((rc = db_user_get(d, id, NULL, &u)) != 1) {
-		out = rc == 0 ? DB_USER_NONE : DB_USER_ERR;
+	if ((out = user_guard(d, id, (p->role != NULL &&
+	    strcmp(p->role, "admin") != 0) || p->disable == 1, &u)) !=
+	    DB_USER_OK)
 		goto fail;
-	}
-	if (strcmp(u.role, "admin") == 0 && u.disabled_at == 0 &&
-	    ((p->role != NULL && strcmp(p->role, "admin") != 0) ||
-	    p->disable == 1)) {
-		if ((others = other_admins(d, id)) == -1)
-			goto fail;
-		if (others == 0) {
-			out = DB_USER_LAST_ADMIN;
-			goto fail;
-		}
-	}
+	out = DB_USER_ERR;
 	if (p->set_display && set_text(d, STMT_USER_SET_DISPLAY, id,
 	    opt(p->display_name)) != DB_OK)
 		goto fail;
@@ -257,24 +270,13 @@ db_user_remove(struct db *d, int64_t id)
 {
 	struct db_user	 u;
 	sqlite3_stmt	*s;
-	enum db_user_rc	 out = DB_USER_ERR;
-	int64_t		 others;
-	int		 rc;
+	enum db_user_rc	 out;
 
 	if (db_begin(d) != DB_OK)
 		return DB_USER_ERR;
-	if ((rc = db_user_get(d, id, NULL, &u)) != 1) {
-		out = rc == 0 ? DB_USER_NONE : DB_USER_ERR;
+	if ((out = user_guard(d, id, 1, &u)) != DB_USER_OK)
 		goto fail;
-	}
-	if (strcmp(u.role, "admin") == 0 && u.disabled_at == 0) {
-		if ((others = other_admins(d, id)) == -1)
-			goto fail;
-		if (others == 0) {
-			out = DB_USER_LAST_ADMIN;
-			goto fail;
-		}
-	}
+	out = DB_USER_ERR;
 	s = dbi_st(d, STMT_USER_DELETE);
 	sqlite3_bind_int64(s, 1, id);
 	if (dbi_run(d, STMT_USER_DELETE, __func__) != DB_OK)
