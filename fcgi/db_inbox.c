@@ -278,6 +278,25 @@ conv_state(struct db *d, const char *numbers, int64_t id,
 	return 1;
 }
 
+/*
+ * Begins the transaction of a change to conversation id, read into st,
+ * when the numbers cover it: 1.  0 none or -1, with the transaction
+ * rolled back (st holds nothing then).
+ */
+static int
+begin_conv(struct db *d, const char *numbers, int64_t id,
+    struct conv_state *st)
+{
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (db_begin(d) != DB_OK)
+		return -1;
+	if ((rc = conv_state(d, numbers, id, st)) != 1)
+		db_rollback(d);
+	return rc;
+}
+
 /* 1 when the numbers (a JSON array) cover conversation id, 0 not, -1. */
 int
 db_inbox_conv_seen(struct db *d, const char *numbers, int64_t id)
@@ -353,13 +372,8 @@ db_inbox_conv_patch(struct db *d, const char *numbers, int64_t id,
 				    "bot";
 	int			 rc;
 
-	memset(&st, 0, sizeof(st));
-	if (db_begin(d) != DB_OK)
-		return -1;
-	if ((rc = conv_state(d, numbers, id, &st)) != 1) {
-		db_rollback(d);
+	if ((rc = begin_conv(d, numbers, id, &st)) != 1)
 		return rc;
-	}
 	if (p->set_labels && p->labels != NULL) {
 		s = dbi_st(d, STMT_INBOX_LABELS_ENSURE);
 		dbi_bind_text(s, 1, p->labels);
@@ -412,12 +426,8 @@ db_inbox_conv_read(struct db *d, const char *numbers, int64_t id,
 	char			 was[24];
 	int			 rc;
 
-	if (db_begin(d) != DB_OK)
-		return -1;
-	if ((rc = conv_state(d, numbers, id, &st)) != 1) {
-		db_rollback(d);
+	if ((rc = begin_conv(d, numbers, id, &st)) != 1)
 		return rc;
-	}
 	if ((rc = db_api_conv_read(d, numbers, id, wamid, wsz, wa_id, asz,
 	    pnid, psz)) != 1)
 		goto fail;
@@ -484,12 +494,8 @@ db_inbox_note_add(struct db *d, const char *numbers, int64_t conv,
 	char			 num[24];
 	int			 rc;
 
-	if (db_begin(d) != DB_OK)
-		return -1;
-	if ((rc = conv_state(d, numbers, conv, &st)) != 1) {
-		db_rollback(d);
+	if ((rc = begin_conv(d, numbers, conv, &st)) != 1)
 		return rc;
-	}
 	s = dbi_st(d, STMT_INBOX_NOTE_INSERT);
 	sqlite3_bind_int64(s, 1, conv);
 	dbi_bind_nz(s, 2, who->user_id);
