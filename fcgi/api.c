@@ -507,8 +507,8 @@ done:
 }
 
 /* A substring pattern for LIKE ... ESCAPE '\\': its own %, _ and \\ escaped. */
-static int
-like_pattern(const struct param_val *q, struct buf *like)
+int
+api_like_pattern(const struct param_val *q, struct buf *like)
 {
 	size_t i;
 
@@ -536,7 +536,7 @@ conversations_list(struct call *c)
 	json_t			*rows, *conv, *msgs, *m;
 
 	buf_init(&like);
-	if (q->q.set && like_pattern(&q->q, &like) == -1)
+	if (q->q.set && api_like_pattern(&q->q, &like) == -1)
 		goto done;
 	if ((rows = json_array()) == NULL)
 		goto done;
@@ -1310,7 +1310,7 @@ contacts_list(struct call *c)
 	json_t			*rows;
 
 	buf_init(&like);
-	if (q->q.set && like_pattern(&q->q, &like) == -1)
+	if (q->q.set && api_like_pattern(&q->q, &like) == -1)
 		goto done;
 	if ((rows = json_array()) != NULL)
 		api_page(c, rows, db_api_contacts(c->db, c->numbers,

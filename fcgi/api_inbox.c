@@ -148,22 +148,6 @@ take_num(const char **p, size_t maxd, char sep, int64_t *v)
 	return 0;
 }
 
-/* A LIKE pattern of q's bytes for ... ESCAPE '\\' (%, _ and \\ literal). */
-static int
-like_of(const struct param_val *q, struct buf *like)
-{
-	size_t i;
-
-	if (buf_append(like, "%", 1) == -1)
-		return -1;
-	for (i = 0; i < q->len; i++)
-		if ((strchr("%_\\", q->s[i]) != NULL &&
-		    buf_append(like, "\\", 1) == -1) ||
-		    buf_append(like, q->s + i, 1) == -1)
-			return -1;
-	return buf_append(like, "%", 1);
-}
-
 /* qsort: newest message first, then the larger id (the list's order). */
 static int
 chat_cmp(const void *a, const void *b)
@@ -269,7 +253,7 @@ chats_list(struct call *c)
 		}
 	}
 	if (q->q.set) {
-		if (like_of(&q->q, &like) == -1) {
+		if (api_like_pattern(&q->q, &like) == -1) {
 			oom(c);
 			goto done;
 		}

@@ -210,6 +210,10 @@ void	 api_page(struct call *, json_t *rows, int n, int limit);
 void	 api_label(const struct call *, json_t *row);
 void	 api_one(struct call *, int n, json_t *rows, const char *what);
 
+/* q as a substring pattern for LIKE ... ESCAPE '\\' into like.  0 or -1. */
+struct buf;
+int	 api_like_pattern(const struct param_val *q, struct buf *like);
+
 /* Rows to JSON: a db_row_cb appending one object a row to a json_t array. */
 void	 api_on_row(void *, int ncols, const char *const *names,
 	    const struct db_val *);
