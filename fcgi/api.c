@@ -132,9 +132,9 @@ static const struct param events_p[] = {
 	{ .name = NULL }
 };
 
-/* GET /stats */
+/* GET /stats, and GET /stats/daily (api_media.c) */
 
-static const struct param stats_p[] = {
+const struct param api_stats_p[] = {
 	API_NUMBER(struct stats_f),
 	{ .name = "since", .type = PARAM_TIME,
 	  .field = offsetof(struct stats_f, since) },
@@ -240,7 +240,7 @@ static const struct api_route routes[] = {
 	{ "/webhook-events/{id}/replay", "POST", event_replay, API_ADMIN,
 	  none_p, NULL },
 	{ "/status", "GET", status_get, API_VIEWER, none_p, NULL },
-	{ "/stats", "GET", stats_get, API_VIEWER, stats_p, NULL },
+	{ "/stats", "GET", stats_get, API_VIEWER, api_stats_p, NULL },
 	{ "/metrics", "GET", metrics_get, API_VIEWER, number_p, NULL },
 	{ "/contacts", "GET", contacts_list, API_VIEWER, contacts_p, NULL },
 	{ "/contacts/{wa_id}", "GET", contact_get, API_VIEWER, number_p,

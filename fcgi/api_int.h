@@ -226,6 +226,9 @@ void	 api_on_row(void *, int ncols, const char *const *names,
  */
 int	 api_may_see(const struct call *, const char *pnid);
 
+/* GET /stats's query parameters (api.c), also GET /stats/daily's. */
+extern const struct param api_stats_p[];
+
 /* Route tables of the api_*.c files, each ended by a NULL path. */
 extern const struct api_route api_jobs_routes[];	/* api_jobs.c */
 

@@ -105,16 +105,6 @@ static const struct param qr_p[] = {
 	{ .name = NULL }
 };
 
-/* GET /stats/daily: the parameters of GET /stats. */
-static const struct param daily_p[] = {
-	API_NUMBER(struct stats_f),
-	{ .name = "since", .type = PARAM_TIME,
-	  .field = offsetof(struct stats_f, since) },
-	{ .name = "until", .type = PARAM_TIME,
-	  .field = offsetof(struct stats_f, until) },
-	{ .name = NULL }
-};
-
 const struct api_route api_media_routes[] = {
 	{ "/messages/{id}/media", "GET", media_get, API_VIEWER, none_p, NULL },
 	{ "/uploads", "POST", upload_post, API_AGENT, upload_p, NULL },
@@ -123,7 +113,7 @@ const struct api_route api_media_routes[] = {
 	{ "/quick-replies/{id}", "PATCH", qr_patch, API_AGENT, none_p, qr_p },
 	{ "/quick-replies/{id}", "DELETE", qr_delete, API_AGENT, none_p,
 	  NULL },
-	{ "/stats/daily", "GET", daily_get, API_VIEWER, daily_p, NULL },
+	{ "/stats/daily", "GET", daily_get, API_VIEWER, api_stats_p, NULL },
 	{ NULL, NULL, NULL, API_VIEWER, NULL, NULL }
 };
 
