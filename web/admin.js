@@ -117,17 +117,25 @@ function reset(s) {
   return s;
 }
 
+// The rows (list()) of each path, with s reset; null with the error in s.
+async function load(s, ...paths) {
+  let got;
+  try {
+    got = await Promise.all(paths.map((p) => app.api("GET", p).then(list)));
+  } catch (e) {
+    reset(s).append(el("p", { class: "wa-error" }, why(e)));
+    return null;
+  }
+  reset(s);
+  return got;
+}
+
 // ---------------------------------------------------------------- people
 
 async function drawUsers(s) {
-  let rows;
-  try {
-    rows = list(await app.api("GET", "/users"));
-  } catch (e) {
-    reset(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  reset(s);
+  const got = await load(s, "/users");
+  if (!got) return;
+  const [rows] = got;
   const st = statusLine();
   const secret = el("div", { class: "wa-once-box" });
   const redraw = () => drawUsers(s);
@@ -211,15 +219,9 @@ async function drawUsers(s) {
 // -------------------------------------------------------------- API keys
 
 async function drawKeys(s) {
-  let rows, numbers;
-  try {
-    [rows, numbers] = await Promise.all([app.api("GET", "/api-keys").then(list),
-      app.api("GET", "/numbers").then(list)]);
-  } catch (e) {
-    reset(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  reset(s);
+  const got = await load(s, "/api-keys", "/numbers");
+  if (!got) return;
+  const [rows, numbers] = got;
   const st = statusLine();
   const box = el("div", { class: "wa-once-box" });
   s.append(table("API keys", [
@@ -271,14 +273,9 @@ async function drawKeys(s) {
 // --------------------------------------------------------------- numbers
 
 async function drawNumbers(s) {
-  let rows;
-  try {
-    rows = list(await app.api("GET", "/numbers"));
-  } catch (e) {
-    reset(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  reset(s);
+  const got = await load(s, "/numbers");
+  if (!got) return;
+  const [rows] = got;
   const st = statusLine();
   for (const n of rows) {
     const active = !n.removed_at;
@@ -326,15 +323,9 @@ async function drawNumbers(s) {
 // --------------------------------------------------------- quick replies
 
 async function drawQuickReplies(s) {
-  let rows, numbers;
-  try {
-    [rows, numbers] = await Promise.all([app.api("GET", "/quick-replies").then(list),
-      app.api("GET", "/numbers").then(list)]);
-  } catch (e) {
-    reset(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  reset(s);
+  const got = await load(s, "/quick-replies", "/numbers");
+  if (!got) return;
+  const [rows, numbers] = got;
   const st = statusLine();
   const ul = el("ul", { class: "wa-qr" });
   for (const q of rows) {
@@ -387,14 +378,9 @@ async function drawQuickReplies(s) {
 // Labels are made on the fly from the panel; here they are renamed (on
 // every conversation too), coloured and deleted (admins only).
 async function drawLabels(s) {
-  let rows;
-  try {
-    rows = list(await app.api("GET", "/labels"));
-  } catch (e) {
-    reset(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  reset(s);
+  const got = await load(s, "/labels");
+  if (!got) return;
+  const [rows] = got;
   const st = statusLine();
   const ul = el("ul", { class: "wa-qr" });
   for (const l of rows) {
