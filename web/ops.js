@@ -111,20 +111,30 @@ async function loadHealth(s) {
   }
 }
 
-async function loadSends(s) {
+// The rows get() gives and a status line, with s emptied; null when
+// get() failed or gave no row (s says which, with empty the latter).
+async function rowsIn(s, get, empty) {
   let rows;
   try {
-    rows = (await app.api("GET", "/outbox?state=failed&limit=50")).data || [];
+    rows = await get();
   } catch (e) {
     body(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
+    return null;
   }
   body(s);
   const st = statusLine();
   if (!rows.length) {
-    s.append(el("p", { class: "wa-empty" }, "No failed sends."), st);
-    return;
+    s.append(el("p", { class: "wa-empty" }, empty), st);
+    return null;
   }
+  return { rows, st };
+}
+
+async function loadSends(s) {
+  const got = await rowsIn(s, async () =>
+    (await app.api("GET", "/outbox?state=failed&limit=50")).data || [], "No failed sends.");
+  if (!got) return;
+  const { rows, st } = got;
   s.append(table("Failed sends, newest first", [
     { title: "Id", cell: (r) => String(r.id) },
     { title: "To", cell: (r) => r.recipient || "" },
@@ -151,23 +161,15 @@ async function loadSends(s) {
 }
 
 async function loadJournal(s) {
-  let rows;
-  try {
+  const got = await rowsIn(s, async () => {
     const [f, p] = await Promise.all([
       app.api("GET", "/webhook-events?result=failed&limit=50"),
       app.api("GET", "/webhook-events?result=partial&limit=50"),
     ]);
-    rows = (f.data || []).concat(p.data || []).sort((a, b) => b.id - a.id);
-  } catch (e) {
-    body(s).append(el("p", { class: "wa-error" }, why(e)));
-    return;
-  }
-  body(s);
-  const st = statusLine();
-  if (!rows.length) {
-    s.append(el("p", { class: "wa-empty" }, "No failed or partly applied entries."), st);
-    return;
-  }
+    return (f.data || []).concat(p.data || []).sort((a, b) => b.id - a.id);
+  }, "No failed or partly applied entries.");
+  if (!got) return;
+  const { rows, st } = got;
   s.append(table("Failed and partly applied entries, newest first", [
     { title: "Id", cell: (r) => String(r.id) },
     { title: "Received", cell: (r) => when(r.received_at) },
