@@ -10,22 +10,12 @@ import urllib.parse
 import pytest
 
 from fake_graph import FakeGraph
+from people import new_key, wactl
 from stack import BUILD, TOP, Stack, fixture
 
 API = "/api/whatsapp"
 PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
-
-
-def wactl(s, *args):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          capture_output=True, text=True, timeout=20)
-
-
-def new_key(s, name, *flags):
-    r = wactl(s, "apikey", "create", name, *flags)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

@@ -13,30 +13,19 @@ other's rows where it matters; list tests narrow with q= on a name made
 for the test."""
 import json
 import os
-import subprocess
 import time
 import urllib.parse
 
 import pytest
 
 from fake_graph import FakeGraph
-from stack import BUILD, Stack, fixture, wait_until
+from people import add_user, new_key, session, wactl
+from stack import Stack, fixture, wait_until
 
 API = "/api/whatsapp"
 PNID = "200300400500600"            # the Stack's WHATSAPP_PHONE_NUMBER_ID
 SALES = "110220330440550"
 MSGS = "/v23.0/%s/messages" % PNID
-
-
-def wactl(s, *args):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          capture_output=True, text=True, timeout=30)
-
-
-def new_key(s, name, *flags):
-    r = wactl(s, "apikey", "create", name, *flags)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
 
 
 def call(s, method, path, body=None, key=None, **query):
@@ -533,24 +522,13 @@ def test_a_key_limited_to_a_number_sees_only_its_chats(gw):
 
 # --- People signed in --------------------------------------------------------
 
-PW = "correct horse battery"
-
-
 class Person:
     """A signed-in person (auth's POST /session): cookie and CSRF token."""
 
     def __init__(self, s, name, role, *flags):
-        r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", name, "--role", role,
-                            "--password-stdin"] + list(flags), env=s.env, input=PW + "\n",
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        self.id = s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
-        st, h, b = s.request("POST", API + "/session", json.dumps({"username": name, "password": PW})
-                             .encode(), {"Content-Type": "application/json"})
-        assert st == 200, b
+        self.id = add_user(s, name, role, *flags)
         self.s, self.name = s, name
-        self.cookie = h["Set-Cookie"].split(";")[0]
-        self.csrf = json.loads(b)["csrf_token"]
+        self.cookie, self.csrf = session(s, name)
 
     def call(self, method, path, body=None, **query):
         h = {"Cookie": self.cookie, "X-CSRF-Token": self.csrf}

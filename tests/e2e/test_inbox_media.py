@@ -8,14 +8,14 @@ import datetime
 import hashlib
 import json
 import os
-import subprocess
 import time
 import urllib.parse
 
 import pytest
 
 from fake_graph import FakeGraph
-from stack import BUILD, Stack, fixture, wait_until
+from people import add_user, new_key, session, wactl
+from stack import Stack, fixture, wait_until
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"         # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -25,38 +25,13 @@ SALES_NODE = {"display_phone_number": "+1 555-010-2222", "verified_name": "Acme 
               "throughput": {"level": "STANDARD"}, "status": "CONNECTED"}
 CUSTOMER = "15550002222"
 MSGS = "/v23.0/%s/messages" % DEFAULT
-PW = "correct horse battery"
-
-
-def wactl(s, *args):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          capture_output=True, text=True, timeout=30)
-
-
-def new_key(s, name, *flags):
-    r = wactl(s, "apikey", "create", name, *flags)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
-
-
-def add_user(s, name, role, *flags):
-    r = subprocess.run([os.path.join(BUILD, "wactl"), "user", "add", name, "--role", role,
-                        "--password-stdin"] + list(flags), env=s.env, input=PW + "\n",
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
-
 
 class Person:
     """A signed-in person: the session cookie and its CSRF token."""
 
     def __init__(self, s, name):
-        st, h, b = s.request("POST", API + "/session", json.dumps(
-            {"username": name, "password": PW}).encode(), {"Content-Type": "application/json"})
-        assert st == 200, b
         self.s = s
-        self.cookie = h["Set-Cookie"].split(";")[0]
-        self.csrf = json.loads(b)["csrf_token"]
+        self.cookie, self.csrf = session(s, name)
 
     def call(self, method, path, body=None, raw=None, ctype=None, query=None, csrf=True):
         h = {"Cookie": self.cookie}

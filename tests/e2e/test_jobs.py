@@ -3,13 +3,12 @@ creation and deletion and the business profile, wa-worker carries each to
 the (fake) Graph API with the number's own token, and GET /jobs/{id} says
 how it ended; the hourly template sync is queued by the worker itself."""
 import json
-import os
-import subprocess
 
 import pytest
 
 from fake_graph import FakeGraph
-from stack import BUILD, Stack, wait_until
+from people import new_key, wactl
+from stack import Stack, wait_until
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"     # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -20,17 +19,6 @@ NODE = {"display_phone_number": "+1 555-010-2222", "verified_name": "Acme Sales"
         "quality_rating": "GREEN", "status": "CONNECTED"}
 PROFILE = "/v23.0/%s/whatsapp_business_profile" % SALES
 TEMPLATES = "/v23.0/%s/message_templates" % WABA
-
-
-def wactl(s, *args):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          capture_output=True, text=True, timeout=30)
-
-
-def new_key(s, name, *flags):
-    r = wactl(s, "apikey", "create", name, *flags)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
 
 
 def start(g, extra=None):

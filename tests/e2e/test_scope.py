@@ -13,6 +13,7 @@ import urllib.parse
 import pytest
 
 from fake_graph import FakeGraph
+from people import new_key, wactl
 from stack import BUILD, Stack, fixture
 
 API = "/api/whatsapp"
@@ -30,19 +31,6 @@ NODES = {
 ANN = "15550007001"     # wrote to default and to sales
 BOB = "15550007002"     # wrote to sales
 CAT = "15550007003"     # wrote to support only
-
-
-def wactl(s, *args, env=None):
-    e = dict(s.env)
-    e.update(env or {})
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=e,
-                          capture_output=True, text=True, timeout=30)
-
-
-def new_key(s, name, *flags):
-    r = wactl(s, "apikey", "create", name, *flags)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().splitlines()[-1]
 
 
 def inbound(s, pnid, sender, text):

@@ -6,7 +6,6 @@ the real stack (nginx, responders, SQLite); the browser tests are
 test_inbox*.py."""
 import json
 import os
-import subprocess
 import time
 import urllib.parse
 
@@ -14,27 +13,14 @@ import pytest
 
 import fcgi_client
 from fake_graph import FakeGraph
-from stack import BUILD, Stack, fixture
+from people import PW, add_user, wactl
+from stack import Stack, fixture
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"         # the Stack's WHATSAPP_PHONE_NUMBER_ID
 SALES = "110220330440550"
 ANN = "15550008001"                 # wrote to default
 BOB = "15550008002"                 # wrote to sales
-PW = "correct horse battery"
-
-
-def wactl(s, *args, stdin=None):
-    return subprocess.run([os.path.join(BUILD, "wactl")] + list(args), env=s.env,
-                          input=stdin, capture_output=True, text=True, timeout=30)
-
-
-def add_user(s, name, role, *flags):
-    r = wactl(s, "user", "add", name, "--role", role, "--password-stdin", *flags,
-              stdin=PW + "\n")
-    assert r.returncode == 0, r.stderr
-    return s.q("SELECT id FROM users WHERE name = ?", name)[0]["id"]
-
 
 def inbound(s, pnid, sender, text):
     doc = json.loads(fixture("text.json"))
