@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -36,6 +37,21 @@ def free_port():
 def fixture(name):
     with open(os.path.join(FIXTURES, "webhooks", name), "rb") as f:
         return f.read()
+
+
+def post_text(s, pnid, sender, text, tag="e2e"):
+    """Posts text.json, signed, as sender writing text to number pnid now
+    (a new wamid.TAG.* id); asserts the 200 and returns the wamid."""
+    doc = json.loads(fixture("text.json"))
+    v = doc["entry"][0]["changes"][0]["value"]
+    v["metadata"]["phone_number_id"] = pnid
+    v["contacts"][0]["wa_id"] = sender
+    m = v["messages"][0]
+    m.update({"from": sender, "timestamp": str(int(time.time())),
+              "id": "wamid.%s.%s" % (tag, os.urandom(8).hex())})
+    m["text"]["body"] = text
+    assert s.post(json.dumps(doc).encode())[0] == 200
+    return m["id"]
 
 
 # Nothing listens on the discard port of loopback: a worker pointed here

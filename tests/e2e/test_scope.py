@@ -14,7 +14,7 @@ import pytest
 
 from fake_graph import FakeGraph
 from people import new_key, wactl
-from stack import BUILD, Stack, fixture
+from stack import BUILD, Stack, post_text
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"         # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -34,16 +34,7 @@ CAT = "15550007003"     # wrote to support only
 
 
 def inbound(s, pnid, sender, text):
-    doc = json.loads(fixture("text.json"))
-    v = doc["entry"][0]["changes"][0]["value"]
-    v["metadata"]["phone_number_id"] = pnid
-    v["contacts"][0]["wa_id"] = sender
-    m = v["messages"][0]
-    m.update({"from": sender, "timestamp": str(int(time.time())),
-              "id": "wamid.scope.%s" % os.urandom(8).hex()})
-    m["text"]["body"] = text
-    assert s.post(json.dumps(doc).encode())[0] == 200
-    return m["id"]
+    return post_text(s, pnid, sender, text, "scope")
 
 
 @pytest.fixture(scope="module")

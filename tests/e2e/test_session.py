@@ -14,7 +14,7 @@ import pytest
 import fcgi_client
 from fake_graph import FakeGraph
 from people import PW, add_user, wactl
-from stack import Stack, fixture
+from stack import Stack, post_text
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"         # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -23,15 +23,7 @@ ANN = "15550008001"                 # wrote to default
 BOB = "15550008002"                 # wrote to sales
 
 def inbound(s, pnid, sender, text):
-    doc = json.loads(fixture("text.json"))
-    v = doc["entry"][0]["changes"][0]["value"]
-    v["metadata"]["phone_number_id"] = pnid
-    v["contacts"][0]["wa_id"] = sender
-    m = v["messages"][0]
-    m.update({"from": sender, "timestamp": str(int(time.time())),
-              "id": "wamid.session.%s" % os.urandom(8).hex()})
-    m["text"]["body"] = text
-    assert s.post(json.dumps(doc).encode())[0] == 200
+    return post_text(s, pnid, sender, text, "session")
 
 
 def conv_id(s, pnid, wa_id):
