@@ -43,7 +43,7 @@
 
 /*
  * What Meta takes to send (reference 9.6), by MIME type: the kind it goes
- * as, the most bytes, and the extension the stored file gets (the one
+ * as, the most bytes, and the extension given to the stored file (the one
  * msg.c's table maps back to this type and kind).
  */
 static const struct upload_type {
