@@ -108,7 +108,7 @@ secret=$(getv WHATSAPP_APP_SECRET); token=$(getv WHATSAPP_VERIFY_TOKEN)
 cat <<MSG
 wa-gateway is running (Ctrl-C stops it)
   inbox:         http://$WA_LISTEN/inbox/
-                 create the first user: $BUILD/wactl user add NAME --role admin
+                 first user:    WA_STATE_DIR=$WA_STATE_DIR $BUILD/wactl user add NAME --role admin
   webhook URL:   http://$WA_LISTEN/api/whatsapp/webhook
   health:        http://$WA_LISTEN/api/whatsapp/health
   verify token:  $token
