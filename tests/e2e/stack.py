@@ -308,6 +308,7 @@ class Stack:
             try:
                 st, _, body = self.request("GET", "/api/whatsapp/health")
                 if st == 200 and b'"heartbeat_age_s":null' not in body:
+                    self._wait_webhook_pool()
                     return self
             except OSError:
                 pass
@@ -315,6 +316,24 @@ class Stack:
                 break
             time.sleep(0.05)
         raise RuntimeError("stack did not start:\n" + self.logtext())
+
+    def _wait_webhook_pool(self, timeout=5):
+        """/health is the API pool's; the webhook pool's socket comes from
+        another spawn-fcgi that may still be starting (nginx then answers
+        502).  Waits until a responder answers Meta's handshake (any
+        answer but nginx's 502-504), for at most timeout seconds: a stack
+        a test starts without webhook responders still starts."""
+        # Not the verify token: nginx's error log prints the query of a
+        # request it could not pass on; a responder answers this 403.
+        path = "/api/whatsapp/webhook?hub.mode=subscribe&hub.challenge=1&hub.verify_token=probe"
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.request("GET", path)[0] not in (502, 503, 504):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
 
     def logtext(self):
         self.log.flush()
