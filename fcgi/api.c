@@ -367,7 +367,9 @@ api_fail_field(struct call *c, int status, const char *code, const char *field,
 const char *
 api_actor(const struct call *c)
 {
-	return c->user[0] != '\0' ? c->user : "api";
+	if (c->user[0] != '\0')
+		return c->user;
+	return c->actor[0] != '\0' ? c->actor : "api";
 }
 
 /* Collects rows as JSON objects into an array (arg). */
@@ -1754,7 +1756,7 @@ static int
 authorised(struct call *c, int *read_only)
 {
 	const char	*h = req_param(c->r, "HTTP_AUTHORIZATION");
-	char		 sha[65];
+	char		 sha[65], name[API_ACTOR_MAX - 4];
 	int64_t		 id;
 	int		 rc;
 
@@ -1772,7 +1774,7 @@ authorised(struct call *c, int *read_only)
 	}
 	if (sig_sha256_hex(h + 7, strlen(h + 7), sha) == -1 ||
 	    (rc = db_apikey_check(c->db, sha, (int64_t)time(NULL), &id,
-	    read_only)) == -1) {
+	    read_only, name, sizeof(name))) == -1) {
 		(void)req_error(c->r, 503, "Retry-After: 2\r\n", "unavailable",
 		    "The key could not be checked; try again.");
 		return 0;
@@ -1780,6 +1782,9 @@ authorised(struct call *c, int *read_only)
 	explicit_bzero(sha, sizeof(sha));
 	if (rc == 1) {
 		c->key_id = id;
+		if (name[0] != '\0')
+			(void)snprintf(c->actor, sizeof(c->actor), "api:%s",
+			    name);
 		if (api_scope_key(c, id) == -1) {
 			(void)req_error(c->r, 503, "Retry-After: 2\r\n",
 			    "unavailable", "The key could not be checked; try "

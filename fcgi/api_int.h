@@ -133,6 +133,7 @@ enum api_role {
 };
 
 #define API_USER_MAX	65	/* a user name and its NUL */
+#define API_ACTOR_MAX	(4 + 4 * 64 + 1) /* "api:", a key's name, NUL */
 
 /* One API call being served. */
 struct call {
@@ -151,6 +152,8 @@ struct call {
 	enum api_role		 role;		/* the caller's role */
 	char			 user[API_USER_MAX]; /* the person's name; ""
 						 * for an API key */
+	char			 actor[API_ACTOR_MAX]; /* "api:KEYNAME" for a
+						 * key; "" for a person */
 	json_t			*keyset;	/* {pnid: true} the key is
 						 * limited to; NULL every number */
 	json_t			*known;		/* {pnid: {"label",
@@ -285,7 +288,7 @@ json_t	*api_body_params(struct call *, size_t max, const char *unknown);
  */
 int	 api_session_auth(struct call *);
 /* Who the call acts for, as activity and notes record it: the person's
- * name, or "api" for an API key. */
+ * name, or "api:KEYNAME" for an API key ("api" if its name is unknown). */
 const char *api_actor(const struct call *);
 extern const struct api_route api_session_routes[];
 /* api_inbox.c: what the inbox adds to conversations (lists, changes). */

@@ -315,7 +315,7 @@ enum db_rc	 db_apikey_insert(struct db *, const char *name,
 		    const char *sha, const char *prefix, int read_only,
 		    int64_t now_s);
 int		 db_apikey_check(struct db *, const char *sha, int64_t now_s,
-		    int64_t *id, int *read_only);
+		    int64_t *id, int *read_only, char *name, size_t namesz);
 int		 db_apikey_list(struct db *,
 		    void (*)(void *, const char *const *), void *);
 int		 db_apikey_revoke(struct db *, const char *name, int64_t now_s);

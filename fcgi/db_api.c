@@ -27,14 +27,14 @@ db_apikey_insert(struct db *d, const char *name, const char *sha,
 }
 
 /*
- * The live key whose digest is sha: 1 with *id and *read_only, 0 none,
- * -1.  The stored digest is compared again in constant time; its last
+ * The live key whose digest is sha: 1 with *id, *read_only and its name
+ * (into name, namesz bytes, cut if longer), 0 none, -1.  The stored digest is compared again in constant time; its last
  * use is recorded at most once a minute (a write per request would
  * compete with webhooks for the lock).
  */
 int
 db_apikey_check(struct db *d, const char *sha, int64_t now_s, int64_t *id,
-    int *read_only)
+    int *read_only, char *name, size_t namesz)
 {
 	sqlite3_stmt	*s = dbi_st(d, STMT_APIKEY_BY_HASH);
 	const char	*got;
@@ -49,6 +49,7 @@ db_apikey_check(struct db *d, const char *sha, int64_t now_s, int64_t *id,
 	same = got != NULL && sig_streq(got, strlen(got), sha, strlen(sha));
 	*read_only = sqlite3_column_int(s, 2);
 	last = sqlite3_column_int64(s, 3);
+	dbi_col_copy(s, 4, name, namesz);
 	sqlite3_reset(s);
 	if (!same)
 		return 0;

@@ -57,7 +57,7 @@ const char *const dbi_sql_api[STMT__MAX] = {
 	"INSERT INTO api_keys (name, key_sha256, key_prefix, read_only, "
 	    "created_at) VALUES (?, ?, ?, ?, ?)",
 	[STMT_APIKEY_BY_HASH] =
-	"SELECT id, key_sha256, read_only, coalesce(last_used_at, 0) "
+	"SELECT id, key_sha256, read_only, coalesce(last_used_at, 0), name "
 	    "FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL",
 	[STMT_APIKEY_TOUCH] =
 	"UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",

@@ -6,7 +6,7 @@ the fly, renamed and deleted everywhere), notes, the activity every staff
 change writes, the conversation's context (contact, orders, tickets),
 hand-off between the bot and people, and number scope.
 
-With an API key (it acts as an admin named "api"), and with people
+With an API key (it acts as an admin, recorded as "api:KEYNAME"), and with people
 signed in (session cookie and CSRF token) where who it is matters.  Each test talks as
 customers of its own (random wa_ids and names), so tests do not see each
 other's rows where it matters; list tests narrow with q= on a name made
@@ -394,7 +394,7 @@ def test_notes_and_activity_of_every_staff_change(gw):
     inbound(gw, wa, "I need help")
     cid = conv_of(gw, wa)
     n1 = ok(gw, "POST", "/conversations/%d/notes" % cid, {"text": "VIP customer"}, want=201)
-    assert n1 == dict(n1, conversation_id=cid, author="api", user_id=None, text="VIP customer")
+    assert n1 == dict(n1, conversation_id=cid, author="api:inbox", user_id=None, text="VIP customer")
     n2 = ok(gw, "POST", "/conversations/%d/notes" % cid, {"text": "second"}, want=201)
     assert [n["text"] for n in ok(gw, "GET", "/conversations/%d/notes" % cid)["data"]] == \
         ["VIP customer", "second"]
@@ -424,7 +424,7 @@ def test_notes_and_activity_of_every_staff_change(gw):
         ("email", {"from": None, "to": "a@example.com"}),
         ("read", {"from": 1, "to": 0}),
     ]
-    assert all(a["actor"] == "api" and a["user_id"] is None and a["conversation_id"] == cid
+    assert all(a["actor"] == "api:inbox" and a["user_id"] is None and a["conversation_id"] == cid
                and abs(a["at"] - time.time() * 1000) < 60000 for a in acts)
     assert [a["id"] for a in acts] == sorted(a["id"] for a in acts)
     # The conversation says how many notes it has.

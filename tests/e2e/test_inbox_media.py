@@ -403,7 +403,7 @@ def test_quick_replies_crud_and_duplicates(gw):
     st, _, a = call(gw, "POST", "/quick-replies", body={"shortcut": "hours", "text": "We open 9-17."})
     assert st == 201, a
     assert a["shortcut"] == "hours" and a["text"] == "We open 9-17." and a["phone_number_id"] is None
-    assert a["created_by"] == "api"
+    assert a["created_by"] == "api:all"
     st, _, b = call(gw, "POST", "/quick-replies", body={"shortcut": "hours", "text": "again"})
     assert st == 409 and b["error"]["code"] == "duplicate_shortcut"
     for bad in ("Hours", "a b", "x" * 33, "", "ä"):
