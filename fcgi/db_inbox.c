@@ -580,17 +580,26 @@ db_inbox_contact(struct db *d, const char *numbers, int64_t conv,
 	return dbi_each_typed(d, STMT_INBOX_CONTACT, cb, arg, __func__);
 }
 
+/* The customer's newest limit rows of statement k (orders, tickets). */
+static int
+customer_recent(struct db *d, enum stmt k, const char *pnid,
+    const char *wa_id, int limit, db_row_cb cb, void *arg, const char *fn)
+{
+	sqlite3_stmt *s = dbi_st(d, k);
+
+	dbi_bind_text(s, 1, pnid);
+	dbi_bind_text(s, 2, wa_id);
+	sqlite3_bind_int(s, 3, limit);
+	return dbi_each_typed(d, k, cb, arg, fn);
+}
+
 /* The customer's newest limit orders (the bot's tables).  n or -1. */
 int
 db_inbox_orders(struct db *d, const char *pnid, const char *wa_id, int limit,
     db_row_cb cb, void *arg)
 {
-	sqlite3_stmt *s = dbi_st(d, STMT_INBOX_ORDERS);
-
-	dbi_bind_text(s, 1, pnid);
-	dbi_bind_text(s, 2, wa_id);
-	sqlite3_bind_int(s, 3, limit);
-	return dbi_each_typed(d, STMT_INBOX_ORDERS, cb, arg, __func__);
+	return customer_recent(d, STMT_INBOX_ORDERS, pnid, wa_id, limit, cb,
+	    arg, __func__);
 }
 
 /* The customer's newest limit tickets.  n or -1. */
@@ -598,10 +607,6 @@ int
 db_inbox_tickets(struct db *d, const char *pnid, const char *wa_id, int limit,
     db_row_cb cb, void *arg)
 {
-	sqlite3_stmt *s = dbi_st(d, STMT_INBOX_TICKETS);
-
-	dbi_bind_text(s, 1, pnid);
-	dbi_bind_text(s, 2, wa_id);
-	sqlite3_bind_int(s, 3, limit);
-	return dbi_each_typed(d, STMT_INBOX_TICKETS, cb, arg, __func__);
+	return customer_recent(d, STMT_INBOX_TICKETS, pnid, wa_id, limit, cb,
+	    arg, __func__);
 }
