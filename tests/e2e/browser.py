@@ -14,6 +14,7 @@ import shutil
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By  # noqa: F401 (for importers)
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -55,8 +56,12 @@ class Browser:
         self.d.get(self.base + path)
 
     def wait(self, cond, timeout=5):
-        """Waits until cond(driver) is truthy; returns its value."""
-        return WebDriverWait(self.d, timeout, poll_frequency=0.05).until(cond)
+        """Waits until cond(driver) is truthy; returns its value.  An
+        element the page redrew meanwhile (the inbox redraws rows as
+        changes arrive) is a try that failed, not an error."""
+        return WebDriverWait(self.d, timeout, poll_frequency=0.05,
+                             ignored_exceptions=(StaleElementReferenceException,)
+                             ).until(cond)
 
     def logs(self):
         """Every console entry since the page opened (kept across calls)."""

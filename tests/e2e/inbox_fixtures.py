@@ -201,6 +201,18 @@ def wait_row(b, conversation_id, timeout=5):
     return b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
 
 
+def row_when(b, conversation_id, check, timeout=5):
+    """Waits until check(row) holds for the conversation's chat list row,
+    finding the row again on every try (a poll may redraw it between
+    finding and reading); returns the row."""
+    sel = '[data-conversation-id="%d"]' % conversation_id
+
+    def ready(d):
+        rows = d.find_elements(By.CSS_SELECTOR, sel)
+        return rows[0] if rows and check(rows[0]) else None
+    return b.wait(ready, timeout)
+
+
 def open_chat(b, conversation_id, timeout=5):
     """Opens a conversation by its URL and waits until its messages show."""
     b.get("/inbox/#/inbox/%d" % conversation_id)

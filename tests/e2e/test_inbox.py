@@ -25,7 +25,7 @@ from selenium.webdriver.common.keys import Keys
 from browser import By
 from inbox_fixtures import (PNID, add_user, browser, browser_cookie, call, conversation_id,
                             fixture_message, http_session, inbound_text, inbox_stack,
-                            new_wamid, open_chat, post_message, post_status, sign_in,
+                            new_wamid, open_chat, post_message, post_status, row_when, sign_in,
                             sign_out, wactl, wait_message, wait_row)
 from stack import free_port, wait_until
 
@@ -253,13 +253,12 @@ def test_list_filters_and_columns(s, b):
     assert call(s, "POST", "/mark-read", {"conversation_id": f1}, sess=sess)[0] == 200
     b.get("/inbox/#/inbox")
     b.d.refresh()         # the labels and numbers as they are now
-    row = wait_row(b, f1)
     # Columns: name, preview, assignee's name, labels, number, window.
-    assert "Fay One" in row.text and "mine and vip" in row.text and "ann" in row.text
-    assert row.find_element(By.CSS_SELECTOR, ".label").text == "vip"
-    assert "main" in row.find_element(By.CSS_SELECTOR, ".num").text
-    assert "sales" in wait_row(b, f3).find_element(By.CSS_SELECTOR, ".num").text
-    assert "Waiting for a person" in wait_row(b, f2).text
+    row_when(b, f1, lambda r: "Fay One" in r.text and "mine and vip" in r.text
+             and "ann" in r.text and r.find_element(By.CSS_SELECTOR, ".label").text == "vip"
+             and "main" in r.find_element(By.CSS_SELECTOR, ".num").text)
+    row_when(b, f3, lambda r: "sales" in r.find_element(By.CSS_SELECTOR, ".num").text)
+    row_when(b, f2, lambda r: "Waiting for a person" in r.text)
     mine = b.d.find_element(By.ID, "f-mine")
     mine.click()
     b.wait(lambda d: shown_ids(b) == {f1})
