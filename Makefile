@@ -51,7 +51,8 @@ DB	= db \
 	  db_sql_inbox \
 	  db_sql_media \
 	  db_media \
-	  db_inbox
+	  db_inbox \
+	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -96,6 +97,7 @@ API	= req \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
+	  doctor \
 	  users \
 	  pw \
 	  import \
