@@ -822,9 +822,12 @@ check_sqlite(struct doctor *d)
 	(void)snprintf(ver, sizeof(ver), "SQLite %s%s", db_sqlite_version(),
 	    db_sqlite_version_ok() ? "" : " (older than 3.51.3, which fixed "
 	    "a WAL-reset race: upgrade when your distribution does)");
+	/* As the file's owner (as_owner()): what the services can reach. */
 	if (stat(d->db_path, &st) == -1) {
-		report(d, L_FAIL, "sqlite", "%s; %s: %s (wactl migrate, as user "
-		    "%s)", ver, d->db_path, strerror(errno), d->user);
+		report(d, L_FAIL, "sqlite", "%s; %s: %s (%s)", ver, d->db_path,
+		    strerror(errno), errno == EACCES ? "its owner cannot reach "
+		    "it: check the modes of the directories above it" :
+		    "wactl migrate, as the service user, creates it");
 		return;
 	}
 	if ((d->db = db_open(d->db_path, DB_ROLE_ADMIN, 0, DOCTOR_BUSY_MS)) ==
