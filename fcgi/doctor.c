@@ -30,7 +30,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -105,7 +104,6 @@ struct doctor {
 	char		 user[64];		/* the service user */
 	int		 have_user;
 	uid_t		 uid;
-	gid_t		 gid;
 	char		 site[PATH_MAX];	/* the nginx site */
 	int		 site_ok;		/* read */
 	char		 domain[256];		/* its server_name */
@@ -1036,7 +1034,6 @@ doctor_run(void)
 	if ((pw = getpwnam(d.user)) != NULL) {
 		d.have_user = 1;
 		d.uid = pw->pw_uid;
-		d.gid = pw->pw_gid;
 	}
 	(void)strlcpy(d.site, (v = getenv("WA_DOCTOR_NGINX_SITE")) != NULL &&
 	    *v ? v : SITE_DEFAULT, sizeof(d.site));
