@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define WA_VERSION	"0.5.0"	/* the gateway's release */
+#define WA_VERSION	"0.6.0"	/* the gateway's release */
 
 /* Which program asks: decides which secrets are required. */
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
