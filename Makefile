@@ -96,6 +96,8 @@ API	= req \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
+	  rotate \
+	  backup \
 	  users \
 	  pw \
 	  import \
@@ -106,6 +108,7 @@ ADMIN	= client \
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
 PURE	= webhook \
+	  rotate \
 	  msg \
 	  graph \
 	  flow \
@@ -136,6 +139,7 @@ o	= $(patsubst %,$(BUILD)/%.o,$(1))
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_rotate \
 	  $(BUILD)/test_apply \
 	  $(BUILD)/test_sig \
 	  $(BUILD)/test_webhook \
@@ -198,6 +202,7 @@ LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 LINK_test_pw	= pw
+LINK_test_rotate = rotate
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

@@ -24,6 +24,7 @@ struct cfg {
 	char	*api_version;		/* WHATSAPP_API_VERSION, e.g. v23.0 */
 	char	*graph_url;		/* WHATSAPP_GRAPH_URL, no trailing / */
 	char	*state_dir;		/* WA_STATE_DIR */
+	char	*backup_dir;		/* WA_BACKUP_DIR: wactl backup --rotate */
 	char	*listen;		/* WA_LISTEN host:port (make run) */
 	long	 responders;		/* WA_RESPONDERS */
 	long	 api_responders;	/* WA_API_RESPONDERS: the API's own pool */
