@@ -262,3 +262,34 @@ def test_restore_drill(tmp_path):
             b.close()
         a.close()
         g.close()
+
+
+# ------------------------------------------------------------ systemd units
+
+def test_backup_units_verify_and_score_safe(tmp_path):
+    service = open(os.path.join(TOP, "deploy", "wa-backup.service")).read()
+    timer = open(os.path.join(TOP, "deploy", "wa-backup.timer")).read()
+    assert re.search(r"^Type=oneshot$", service, re.M) and re.search(r"^User=wa$", service, re.M)
+    assert re.search(r"^ExecStart=/usr/local/bin/wactl backup --rotate /var/backups/wa-gateway$",
+                     service, re.M)
+    rw = re.search(r"^ReadWritePaths=(.*)$", service, re.M).group(1).split()
+    assert sorted(rw) == ["/var/backups/wa-gateway", "/var/lib/wa-gateway"]
+    assert re.search(r"^ProtectSystem=strict$", service, re.M)
+    assert "EnvironmentFile" not in service          # no secrets for a copy
+    for line in ("Persistent=true", "WantedBy=timers.target"):
+        assert re.search("^%s$" % line, timer, re.M), line
+    assert re.search(r"^OnCalendar=\S", timer, re.M) and re.search(r"^RandomizedDelaySec=\S", timer, re.M)
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    build = os.environ.get("BUILD_DIR", os.path.join(TOP, "build"))
+    (tmp_path / "wa-backup.service").write_text(service.replace("/usr/local/bin/", build + "/"))
+    (tmp_path / "wa-backup.timer").write_text(timer)
+    r = subprocess.run([analyze, "verify", "--man=no", str(tmp_path / "wa-backup.service"),
+                        str(tmp_path / "wa-backup.timer")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
+    r = subprocess.run([analyze, "security", "--offline=yes", "--threshold=20",
+                        str(tmp_path / "wa-backup.service")], capture_output=True, text=True,
+                       timeout=60, cwd=str(tmp_path))
+    m = re.search(r"Overall exposure level for wa-backup.service: (\d+\.\d)", r.stdout)
+    assert r.returncode == 0 and m and float(m.group(1)) <= 2.0, r.stdout[-500:]
