@@ -288,3 +288,125 @@ def test_version_is_this_release():
     r = subprocess.run([os.path.join(BUILD, "wactl"), "version"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 0 and r.stdout.startswith("wa-gateway %s, schema " % VERSION), r.stdout
+
+
+# ------------------------------------------------------------ deploy/upgrade.sh
+
+UPGRADE = os.path.join(TOP, "deploy", "upgrade.sh")
+# The order upgrade.sh must keep (see its comments): back up first, then
+# install, stop the worker before the responders, migrate, start the
+# worker before the responders.
+ORDER = [r"wactl backup --rotate ",
+         r"^make -C \S+ install$",
+         r"^sh \S+/deploy/install\.sh$",
+         r"^systemctl daemon-reload$",
+         r"^systemctl stop wa-worker\.service$",
+         r"^systemctl stop wa-fcgi\.service wa-fcgi-api\.service$",
+         r"wactl migrate$",
+         r"^systemctl start wa-worker\.service$",
+         r"^systemctl start wa-fcgi\.service wa-fcgi-api\.service$",
+         r"^systemctl enable --now wa-backup\.timer$"]
+
+
+def in_order(lines, patterns):
+    """The index in lines of each pattern's first match, after the one
+    before; fails naming the first pattern not found in its place."""
+    at, found = 0, []
+    for p in patterns:
+        for i in range(at, len(lines)):
+            if re.search(p, lines[i]):
+                found.append(i)
+                at = i + 1
+                break
+        else:
+            raise AssertionError("%r not found after %r in:\n%s" % (
+                p, lines[at - 1] if at else None, "\n".join(lines)))
+    return found
+
+
+def test_upgrade_dry_run_prints_the_steps_in_order(tmp_path):
+    backups = tmp_path / "backups"
+    env = dict(os.environ, BUILD=BUILD, WA_BACKUP_DIR=str(backups))
+    r = subprocess.run(["sh", UPGRADE, "--dry-run"], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    steps = [l[2:] for l in r.stdout.splitlines() if l.startswith("+ ")]
+    in_order(steps, ORDER)
+    assert "to %s" % VERSION in r.stdout and "to roll back" in r.stdout
+    assert not backups.exists()                    # a dry run changes nothing
+    r = subprocess.run(["sh", UPGRADE, "--bogus"], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "usage" in r.stderr
+
+
+STUBS = {
+    # The user wa exists.
+    "getent": 'echo "wa:x:999:999::/var/lib/wa-gateway:/usr/sbin/nologin"',
+    # No chown to a user this machine does not have.
+    "install": 'a=""; while [ $# -gt 0 ]; do case $1 in -o|-g) shift 2;; '
+               '*) a="$a \'$1\'"; shift;; esac; done; eval exec /usr/bin/install $a',
+    "make": 'echo "make $*" >> "$STUB_LOG"',
+    "systemctl": 'echo "systemctl $*" >> "$STUB_LOG"',
+    # install.sh is logged, never run here; any other sh is the real one.
+    "sh": 'case ${1:-} in */deploy/install.sh) echo "sh $*" >> "$STUB_LOG"; exit 0;; esac; '
+          'exec /bin/sh "$@"',
+    # As wa: here the same user.  The backup runs for real; migrate is logged.
+    "runuser": 'echo "runuser $*" >> "$STUB_LOG"; while [ "$1" != -- ]; do shift; done; shift; '
+               'case "$*" in *" backup "*) [ -z "${FAIL_BACKUP:-}" ] || exit 1; exec "$@";; '
+               '*" migrate"*) [ -z "${FAIL_MIGRATE:-}" ] || exit 1; exit 0;; esac; exec "$@"',
+}
+
+
+def stubbed_upgrade(tmp_path, **env_extra):
+    """Runs upgrade.sh for real (not --dry-run) with systemctl, make,
+    install.sh and the user switch replaced by stubs that log: the
+    backup of a real database is taken.  (result, logged lines, state
+    dir, backup dir)."""
+    if os.geteuid() != 0:
+        pytest.skip("upgrade.sh runs as root only")
+    bin_ = tmp_path / "stubs"
+    bin_.mkdir()
+    for name, body in STUBS.items():
+        (bin_ / name).write_text("#!/bin/sh\n%s\n" % body)
+        (bin_ / name).chmod(0o755)
+    state, backups, log = tmp_path / "state", tmp_path / "backups", tmp_path / "calls.log"
+    state.mkdir()
+    log.write_text("")
+    r = wactl(str(state), "migrate")
+    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WA_", "WHATSAPP_"))}
+    env.update({"PATH": "%s:/usr/sbin:/usr/bin:/sbin:/bin" % bin_, "BUILD": BUILD,
+                "WA_STATE_DIR": str(state), "WA_BACKUP_DIR": str(backups),
+                "STUB_LOG": str(log)})
+    env.update(env_extra)
+    r = subprocess.run(["/bin/sh", UPGRADE], env=env, capture_output=True, text=True, timeout=120)
+    return r, log.read_text().splitlines(), state, backups
+
+
+def test_upgrade_backs_up_then_installs_stops_migrates_starts(tmp_path):
+    r, calls, state, backups = stubbed_upgrade(tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    in_order(calls, ORDER)
+    today = [f for f in os.listdir(backups) if re.match(r"wa-\d{4}-\d\d-\d\d\.db$", f)]
+    pre = [f for f in os.listdir(backups) if f.startswith("pre-upgrade-")]
+    assert len(today) == 1 and len(pre) == 1, os.listdir(backups)
+    assert re.match(r"pre-upgrade-\S+-to-%s-\d{8}T\d{6}Z\.db$" % re.escape(VERSION), pre[0])
+    # The rollback copy is the backup itself (a link rotation never deletes).
+    assert os.stat(backups / pre[0]).st_ino == os.stat(backups / today[0]).st_ino
+    assert str(backups / pre[0]) in r.stdout and "to roll back" in r.stdout
+
+
+def test_upgrade_stops_before_anything_when_the_backup_fails(tmp_path):
+    r, calls, _, backups = stubbed_upgrade(tmp_path, FAIL_BACKUP="1")
+    assert r.returncode == 1
+    assert "the backup failed" in r.stderr and "nothing was changed" in r.stderr
+    assert [c for c in calls if not c.startswith("runuser")] == []   # no make, systemctl, install.sh
+    assert not any(f.startswith("pre-upgrade-") for f in os.listdir(backups))
+
+
+def test_upgrade_leaves_services_stopped_when_migrate_fails(tmp_path):
+    r, calls, _, _ = stubbed_upgrade(tmp_path, FAIL_MIGRATE="1")
+    assert r.returncode == 1
+    assert "wactl migrate failed" in r.stderr and "to roll back" in r.stderr
+    assert "pre-upgrade-" in r.stderr                  # names the copy to restore
+    in_order(calls, ORDER[:7])
+    assert not any(c.startswith("systemctl start") for c in calls), calls
