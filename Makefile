@@ -186,6 +186,7 @@ LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
+LINK_test_rotate = rotate
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
@@ -202,7 +203,6 @@ LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 LINK_test_pw	= pw
-LINK_test_rotate = rotate
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.
