@@ -83,6 +83,10 @@ static const struct ckey keys[] = {
 	{ "WA_STATE_DIR", CT_PATH, "./var", 0, 0, 0,
 	  "a writable directory for the database, media and sockets",
 	  OFF(state_dir) },
+	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
+	  "the directory of the daily backups (wactl backup --rotate, "
+	  "wa-backup.timer; wactl doctor reads their age)",
+	  OFF(backup_dir) },
 	{ "WA_LISTEN", CT_HOSTPORT, "127.0.0.1:8080", 0, 0, 0,
 	  "the address nginx listens on, host:port", OFF(listen) },
 	{ "WA_RESPONDERS", CT_INT, "4", 0, 1, 256,
@@ -722,6 +726,7 @@ cfg_clear(struct cfg *c)
 	wipe(&c->api_version);
 	wipe(&c->graph_url);
 	wipe(&c->state_dir);
+	wipe(&c->backup_dir);
 	wipe(&c->listen);
 	wipe(&c->stop_words);
 	wipe(&c->start_words);
