@@ -96,6 +96,8 @@ API	= req \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
+	  customer \
+	  custmsg \
 	  users \
 	  pw \
 	  import \
@@ -106,6 +108,7 @@ ADMIN	= client \
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
 PURE	= webhook \
+	  custmsg \
 	  msg \
 	  graph \
 	  flow \
@@ -163,7 +166,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_tmpl \
 	  $(BUILD)/test_db_templates \
 	  $(BUILD)/test_db_health \
-	  $(BUILD)/test_db_types
+	  $(BUILD)/test_db_types \
+	  $(BUILD)/test_custmsg
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -198,6 +202,7 @@ LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 LINK_test_pw	= pw
+LINK_test_custmsg = custmsg buf log webhook policy
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

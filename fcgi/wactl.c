@@ -24,6 +24,7 @@
 #include "import.h"
 #include "chat.h"
 #include "client.h"
+#include "customer.h"
 #include "log.h"
 #include "notify.h"
 #include "numbers.h"
@@ -86,6 +87,9 @@ usage(void)
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
+	    "  chat --from NUMBER [--name NAME] [--to PNID]\n"
+	    "           be a customer in the terminal, against make run's "
+	    "sandbox\n"
 	    "  version  print the gateway, schema and SQLite versions\n");
 	exit(2);
 }
@@ -561,6 +565,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&
 	    strcmp(argv[2], "--dry-run") == 0)))
 		return purge_cmd(argc == 3);
+	if (strcmp(argv[1], "chat") == 0)
+		return customer_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("wa-gateway %s, schema %d, SQLite %s\n", WA_VERSION,
 		    db_schema_known(), db_sqlite_version());
