@@ -331,12 +331,20 @@ static int
 put_text(struct buf *out, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	int			 rc = 0;
+	int			 rc = 0, indent = 0;
 
 	for (; rc == 0 && *p != '\0'; p++) {
-		if (*p == '\n')
-			rc = buf_puts(out, "\n  ");
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		/* No trailing blanks: the indent waits for the line's text. */
+		if (indent && *p != '\n') {
+			rc = buf_puts(out, "  ");
+			indent = 0;
+		}
+		if (rc == -1)
+			break;
+		if (*p == '\n') {
+			rc = buf_puts(out, "\n");
+			indent = 1;
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			rc = buf_puts(out, "?");
 			p++;
 		} else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
@@ -465,7 +473,9 @@ put_interactive(struct buf *out, const json_t *in, json_t *replies)
 		return 0;
 	}
 	if (strcmp(type, "list") == 0) {
-		if (put_line(out, sget(act, "button")) == -1)
+		if (sget(act, "button") != NULL && (buf_puts(out, "  [") ==
+		    -1 || put_text(out, sget(act, "button")) == -1 ||
+		    buf_puts(out, "]\n") == -1))
 			return -1;
 		json_array_foreach(json_object_get(act, "sections"), i, s) {
 			if (json_array_size(json_object_get(act,

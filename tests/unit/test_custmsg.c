@@ -26,7 +26,7 @@ static const char list_msg[] =
     "\"whatsapp\",\"to\":\"15550002222\",\"type\":\"interactive\","
     "\"interactive\":{\"type\":\"list\",\"header\":{\"type\":\"text\","
     "\"text\":\"Customer service\"},\"body\":{\"text\":\"Hello!\\nWhat "
-    "can I do?\"},\"footer\":{\"text\":\"Type menu\"},\"action\":{"
+    "can I do?\\n\\nTap Choose.\"},\"footer\":{\"text\":\"Type menu\"},\"action\":{"
     "\"button\":\"Choose\",\"sections\":[{\"title\":\"Topics\",\"rows\":["
     "{\"id\":\"orders\",\"title\":\"Order status\",\"description\":"
     "\"Look up an order\"},{\"id\":\"defect\",\"title\":\"Report a "
@@ -223,7 +223,10 @@ TEST(list_prints_numbered_rows)
 	t = render(list_msg, &ch, &rc);
 	CHECK(rc == 1);
 	CHECK(strncmp(t, "< Customer service\n", 19) == 0);
-	CHECK(strstr(t, "  Hello!\n  What can I do?\n") != NULL);
+	/* A blank line stays blank: no trailing spaces. */
+	CHECK(strstr(t, "  Hello!\n  What can I do?\n\n  Tap Choose.\n") !=
+	    NULL);
+	CHECK(strstr(t, "  [Choose]\n") != NULL);
 	CHECK(strstr(t, "  Type menu\n") != NULL);
 	CHECK(strstr(t, "  1) Order status: Look up an order\n") != NULL);
 	CHECK(strstr(t, "  2) Report a defect\n") != NULL);
