@@ -119,7 +119,8 @@ PURE	= webhook \
 	  param \
 	  policy \
 	  profile \
-	  tmpl
+	  tmpl \
+	  sandbox_check
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -130,13 +131,27 @@ DAEMON	= proc
 APPLY	= apply
 # ACCOUNT: the worker's account jobs to Meta (templates, profile).
 ACCOUNT	= jobs
+# SANDBOX: wa-sandbox, the local Graph API of `make run` in sandbox mode
+# (its own store, sandbox.db; none of the gateway's storage or bot).
+SANDBOX	= sandbox \
+	  sandbox_check \
+	  sandbox_store \
+	  sandbox_hook \
+	  log \
+	  buf \
+	  cfg \
+	  url \
+	  sig \
+	  req \
+	  wa
 FCGI	= responder $(CORE) $(DAEMON) $(API)
 WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND) \
 	  $(ACCOUNT)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))
-PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
+PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl \
+	  $(BUILD)/wa-sandbox
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_apply \
@@ -259,6 +274,10 @@ $(BUILD)/wa-worker: $(call o,$(WORKER)) Makefile
 
 $(BUILD)/wactl: $(call o,$(WACTL)) Makefile
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
+
+$(BUILD)/wa-sandbox: $(call o,$(SANDBOX)) Makefile
+	$(CC) $(LDFLAGS) -pthread -o $@ $(filter %.o,$^) $(PKG_LIBS) \
+	    $(CURL_LIBS)
 
 # Unit tests and replays link the objects their LINK_ or FUZZ_SRC_ list
 # names (test_buf includes buf.c itself, to put a failing realloc()

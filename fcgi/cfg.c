@@ -178,6 +178,10 @@ static const struct ckey keys[] = {
 	{ "WA_TEMPLATE_SYNC_S", CT_INT, "3600", 0, 0, 604800,
 	  "seconds between the worker's syncs of each WABA's message "
 	  "templates (0: never)", OFF(template_sync_s) },
+	/* Issue 15: make run with no Meta app talks to wa-sandbox. */
+	{ "WA_SANDBOX", CT_BOOL, "off", 0, 0, 0,
+	  "1 (or on) when the Graph API is the local sandbox of make run "
+	  "(deploy/run-local.sh sets it), else 0 (or off)", OFF(sandbox) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -443,9 +447,9 @@ check(const struct ckey *k, const char *v, long *num)
 			return "must be FULL or NORMAL";
 		return NULL;
 	case CT_BOOL:
-		if (strcmp(v, "on") == 0)
+		if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
 			*num = 1;
-		else if (strcmp(v, "off") == 0)
+		else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
 			*num = 0;
 		else
 			return "must be on or off";
