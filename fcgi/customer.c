@@ -579,14 +579,18 @@ done:
 /*
  * The second terminal of README's "try it": nothing is exported there,
  * so with WA_ENV_FILE unset (not set empty) this reads the dev.env that
- * make run generated in WA_STATE_DIR (default ./var), when there is one.
- * 0, or -1 (printed).
+ * make run generated in WA_STATE_DIR (default ./var), when there is one;
+ * with WA_STATE_DIR unset too and no ./var/dev.env, the one of the
+ * checkout this wactl was built in (make run's default state dir is
+ * var/ beside build/), so that the path make run prints works from any
+ * directory.  0, or -1 (printed).
  */
 static int
 dev_env(void)
 {
 	const char	*dir;
-	char		 path[4096];
+	char		 path[4096], exe[4096], *s;
+	ssize_t		 len;
 	int		 n;
 
 	if (getenv("WA_ENV_FILE") != NULL)
@@ -598,8 +602,24 @@ dev_env(void)
 		complain("WA_STATE_DIR is too long");
 		return -1;
 	}
-	if (access(path, R_OK) == -1)
-		return 0;
+	if (access(path, R_OK) == -1) {
+		if (getenv("WA_STATE_DIR") != NULL ||
+		    (len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <=
+		    0)
+			return 0;
+		exe[len] = '\0';
+		/* .../build/wactl to .../var/dev.env */
+		if ((s = strrchr(exe, '/')) == NULL)
+			return 0;
+		*s = '\0';
+		if ((s = strrchr(exe, '/')) == NULL)
+			return 0;
+		*s = '\0';
+		n = snprintf(path, sizeof(path), "%s/var/dev.env", exe);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    access(path, R_OK) == -1)
+			return 0;
+	}
 	if (setenv("WA_ENV_FILE", path, 1) == -1) {
 		complain("setenv: %s", strerror(errno));
 		return -1;

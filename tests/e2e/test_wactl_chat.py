@@ -300,3 +300,46 @@ def test_a_stack_without_the_sandbox_is_refused(stack):
     assert p.returncode == 1
     assert "is not in sandbox mode" in p.stderr.decode()
     assert stack.q("SELECT count(*) n FROM messages WHERE sender='15550004008'")[0]["n"] == 0
+
+
+def dev_env(stack, path):
+    """A dev.env as make run writes it, for stack (which was started from
+    its environment instead)."""
+    path.write_text("WHATSAPP_APP_SECRET=%s\nWHATSAPP_VERIFY_TOKEN=%s\n"
+                    "WHATSAPP_ACCESS_TOKEN=dev-0000\nWHATSAPP_PHONE_NUMBER_ID=%s\n"
+                    "WA_SANDBOX=1\nWA_LISTEN=127.0.0.1:%d\n"
+                    % (stack.secret, stack.verify_token, PNID, stack.port))
+
+
+def bare_env(**kw):
+    """Only PATH: a second terminal where nothing was exported."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    e.update(kw)
+    return e
+
+
+def test_reads_the_dev_env_of_wa_state_dir(sandbox, tmp_path):
+    dev_env(sandbox, tmp_path / "dev.env")
+    p = subprocess.run([WACTL, "chat", "--from", "15550004009"], input=b"hi\n",
+                       env=bare_env(WA_STATE_DIR=str(tmp_path)),
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert b"1) Order status" in p.stdout, p.stdout
+
+
+def test_reads_the_dev_env_of_its_checkout_from_anywhere(sandbox, tmp_path):
+    """make run prints $top/build/wactl; run from another directory it
+    finds $top/var/dev.env, make run's default state dir."""
+    top = tmp_path / "checkout"
+    (top / "build").mkdir(parents=True)
+    (top / "var").mkdir()
+    (top / "elsewhere").mkdir()
+    exe = top / "build" / "wactl"
+    exe.write_bytes(open(WACTL, "rb").read())
+    exe.chmod(0o755)
+    dev_env(sandbox, top / "var" / "dev.env")
+    p = subprocess.run([str(exe), "chat", "--from", "15550004010"], input=b"hi\n",
+                       env=bare_env(), cwd=str(top / "elsewhere"),
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert b"1) Order status" in p.stdout, p.stdout
