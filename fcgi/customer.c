@@ -62,6 +62,7 @@ struct cust {
 	char			 last[256];	/* the business's last wamid */
 	struct custmsg_choices	 ch;		/* its last choices */
 	int			 down;		/* the sandbox stopped answering */
+	int			 looping;	/* in loop(): failures are retried */
 };
 
 /* "wactl chat: " + a sentence on stderr. */
@@ -205,7 +206,8 @@ done:
  * Asks the sandbox for the customer's messages after c->seq.  With show
  * set, prints each and remembers the last one and its choices; without,
  * only moves the cursor (the history before this session).  Returns the
- * number of messages listed, or -1 (reported once until it answers).
+ * number of messages listed, -1 when the sandbox did not answer (said
+ * once until it answers again), or -2 when stdout is gone.
  */
 static int
 fetch(struct cust *c, int show)
@@ -230,11 +232,13 @@ fetch(struct cust *c, int show)
 	    !json_is_array(json_object_get(j, "messages")) ||
 	    !json_is_integer(json_object_get(j, "next"))) {
 		if (!c->down && st == 0)
-			complain("the sandbox does not answer at %s%s (%s); "
-			    "trying again", c->base, path, err);
+			complain("the sandbox does not answer at %s%s (%s)%s",
+			    c->base, path, err, c->looping ? "; trying again" :
+			    "");
 		else if (!c->down)
 			complain("the sandbox answered %s%s with HTTP %ld and "
-			    "no message list; trying again", c->base, path, st);
+			    "no message list%s", c->base, path, st, c->looping ?
+			    "; trying again" : "");
 		c->down = 1;
 		goto done;
 	}
@@ -250,8 +254,10 @@ fetch(struct cust *c, int show)
 			c->last[0] = '\0';
 		out.len = 0;
 		if (custmsg_render(m, &out, &c->ch) == 1 &&
-		    say(out.p, out.len) == -1)
+		    say(out.p, out.len) == -1) {
+			rc = -2;
 			goto done;
+		}
 	}
 	next = json_integer_value(json_object_get(j, "next"));
 	if (next > c->seq)
@@ -515,11 +521,14 @@ loop(struct cust *c)
 		complain("out of memory");
 		return 1;
 	}
+	c->looping = 1;
 	for (;;) {
 		t = now_ms();
 		if (t >= next) {
 			if ((got = fetch(c, 1)) > 0)
 				quiet = now_ms();
+			else if (got == -2)
+				goto done;
 			next = now_ms() + POLL_MS;
 		}
 		if (eof && now_ms() - quiet >= LINGER_MS)
@@ -735,7 +744,7 @@ customer_main(int argc, char *argv[])
 	/* What was said before this session stays unprinted. */
 	while ((n = fetch(&c, 0)) >= PAGE)
 		;
-	if (n == -1)
+	if (n < 0)
 		goto done;
 	if (sayf("Sandbox chat: you are +%s%s%s%s, writing to the business "
 	    "number %s%s (phone number id %s) at %s.\n"

@@ -182,6 +182,17 @@ def test_hi_shows_the_menu_and_a_number_answers_it(sandbox):
         assert c.quit() == 0
     finally:
         c.kill()
+    # A new session starts after what was said before: the menu is not
+    # printed again ahead of the answer to its first line.
+    c = Chat(sandbox, "15550004001")
+    try:
+        c.expect(r"^Sandbox chat")
+        c.send("thanks")
+        c.expect(r"^< You are welcome")
+        assert not [l for l in c.out if "Customer service" in l or "1)" in l], c.out
+        assert c.quit() == 0
+    finally:
+        c.kill()
 
 
 def test_image_reaches_the_gateway_and_the_worker_downloads_it(sandbox, tmp_path):
