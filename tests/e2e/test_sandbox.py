@@ -295,3 +295,37 @@ def test_statuses_survive_a_restart(sbx):
             again.close()
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("old_dev_env", [False, True])
+def test_make_run_with_nothing_configured_answers_in_the_sandbox(old_dev_env):
+    """README's "Try it in two minutes": deploy/run-local.sh with a fresh
+    state dir and no settings at all generates dev.env in sandbox mode,
+    and a "hi" gets the bot's menu in the sandbox.  A dev.env made before
+    the sandbox (no WA_SANDBOX line, a dev- token) is sandbox mode too."""
+    s = Stack()
+    if old_dev_env:
+        with open(os.path.join(s.state, "dev.env"), "w") as f:
+            f.write("WHATSAPP_APP_SECRET=%s\nWHATSAPP_VERIFY_TOKEN=v%s\n"
+                    "WHATSAPP_ACCESS_TOKEN=dev-%s\nWHATSAPP_PHONE_NUMBER_ID=200300400500600\n"
+                    % (os.urandom(8).hex(), os.urandom(6).hex(), os.urandom(10).hex()))
+    for k in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+              "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_GRAPH_URL", "WA_SANDBOX", "WA_FLOW_FILE",
+              "WA_ENV_FILE", "WA_RESPONDERS"):
+        s.env.pop(k)
+    try:
+        s.start()
+        with open(os.path.join(s.state, "dev.env")) as f:
+            env = dict(line.strip().split("=", 1) for line in f if "=" in line and line[0] != "#")
+        assert env.get("WA_SANDBOX") == (None if old_dev_env else "1")
+        assert env["WHATSAPP_ACCESS_TOKEN"].startswith("dev-")
+        assert "SANDBOX" in s.logtext() and "wactl chat --from 15550001111" in s.logtext()
+        s.secret = env["WHATSAPP_APP_SECRET"]
+        post_text(s, env["WHATSAPP_PHONE_NUMBER_ID"], CUSTOMER, "hi")
+        got = wait_until(lambda: customer_messages(s, CUSTOMER)["messages"], what="the bot's menu")
+        assert got[0]["message"]["type"] == "interactive"
+        wait_until(lambda: status_of(s, got[0]["wamid"]) == "read", timeout=20, what="read")
+        st, _, body = s.request("GET", API + "/health")
+        assert json.loads(body)["sandbox"] is True
+    finally:
+        s.close()
