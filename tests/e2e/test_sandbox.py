@@ -329,3 +329,40 @@ def test_make_run_with_nothing_configured_answers_in_the_sandbox(old_dev_env):
         assert json.loads(body)["sandbox"] is True
     finally:
         s.close()
+
+
+def test_inbox_shows_the_sandbox_banner(sbx, stack):
+    """The inbox says it is a sandbox, above the sign-in page and the
+    inbox alike, with the strict CSP (no console error); a stack that is
+    not a sandbox shows no banner."""
+    from inbox_fixtures import add_user, browser, sign_in
+    from browser import By
+    pw = add_user(sbx, "sbx-admin", "admin")
+    b = browser(sbx)
+    try:
+        b.get("/inbox/")
+        el = b.wait(lambda d: d.find_elements(By.ID, "sandbox-banner"), 10)[0]
+        assert "Sandbox" in el.text and "wactl chat --from 15550001111" in el.text
+        assert el.is_displayed() and el.size["height"] > 10
+        sign_in(b, "sbx-admin", pw)
+        el = b.d.find_element(By.ID, "sandbox-banner")
+        top = b.d.find_element(By.CSS_SELECTOR, "header.top")
+        assert el.is_displayed() and el.location["y"] < top.location["y"]
+        # The page still fits the window: the banner pushed, nothing hidden.
+        view = b.d.find_element(By.ID, "view")
+        assert view.location["y"] + view.size["height"] <= b.d.execute_script(
+            "return window.innerHeight") + 1
+        b.screenshot("sandbox-banner")
+        assert b.console_errors() == []
+    finally:
+        b.quit()
+    b = browser(stack)
+    try:
+        b.get("/inbox/")
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin"), 10)
+        b.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-sandbox"), 10)
+        assert b.d.find_element(By.TAG_NAME, "body").get_attribute("data-sandbox") == "off"
+        assert b.d.find_elements(By.ID, "sandbox-banner") == []
+        assert b.console_errors() == []
+    finally:
+        b.quit()
