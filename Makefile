@@ -182,7 +182,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_templates \
 	  $(BUILD)/test_db_health \
 	  $(BUILD)/test_db_types \
-	  $(BUILD)/test_custmsg
+	  $(BUILD)/test_custmsg \
+	  $(BUILD)/test_sandbox_check
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -201,6 +202,7 @@ LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
+LINK_test_sandbox_check = sandbox_check
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
