@@ -636,11 +636,25 @@ dev_env(void)
 	return 0;
 }
 
+static const char help[] =
+    "usage: wactl chat --from NUMBER [--name NAME] [--to PNID]\n"
+    "  Be a customer of the local stack in sandbox mode (make run with its\n"
+    "  generated dev.env): what you type goes to the gateway as a signed\n"
+    "  WhatsApp webhook from NUMBER (country code and number, digits), and\n"
+    "  the business's answers are printed as they reach the sandbox.\n"
+    "  --name NAME  the customer's WhatsApp profile name\n"
+    "  --to PNID    the business number's phone number id (default\n"
+    "               WHATSAPP_PHONE_NUMBER_ID)\n"
+    "  In the chat: a number answers the last buttons or list; /image FILE\n"
+    "  [CAPTION] sends a JPEG or PNG; /location LAT LON [NAME]; /react EMOJI\n"
+    "  reacts to the business's last message; /quit or end of input leaves.\n"
+    "  Reads WA_ENV_FILE, else $WA_STATE_DIR/dev.env (default ./var), and\n"
+    "  talks to WA_LISTEN (default 127.0.0.1:8080), on this machine only.\n";
+
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wactl chat --from NUMBER [--name NAME] "
-	    "[--to PNID]\n");
+	(void)fputs(help, stderr);
 	exit(2);
 }
 
@@ -656,6 +670,7 @@ customer_main(int argc, char *argv[])
 		{ "from", required_argument, NULL, 'f' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cust	 c;
@@ -678,6 +693,9 @@ customer_main(int argc, char *argv[])
 		case 't':
 			to = optarg;
 			break;
+		case 'h':
+			return fputs(help, stdout) == EOF ||
+			    fflush(stdout) == EOF ? 1 : 0;
 		default:
 			usage();
 		}

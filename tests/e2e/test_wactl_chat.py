@@ -359,3 +359,16 @@ def test_reads_the_dev_env_of_its_checkout_from_anywhere(sandbox, tmp_path):
                        capture_output=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert b"1) Order status" in p.stdout, p.stdout
+
+
+def test_help_says_how_and_exits_0():
+    p = subprocess.run([WACTL, "chat", "--help"], capture_output=True, timeout=15)
+    assert p.returncode == 0
+    out = p.stdout.decode()
+    assert out.startswith("usage: wactl chat --from NUMBER [--name NAME] [--to PNID]\n")
+    for cmd in ("/image FILE", "/location LAT LON", "/react EMOJI", "/quit"):
+        assert cmd in out
+    p = subprocess.run([WACTL, "chat", "--frm", "15550001111"], capture_output=True,
+                       timeout=15)
+    assert p.returncode == 2
+    assert b"usage: wactl chat --from NUMBER" in p.stderr
