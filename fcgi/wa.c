@@ -726,41 +726,6 @@ done:
 }
 
 /*
- * One blocking GET of a Graph path (wa_get() and the wait for it) for
- * wactl and the worker's account jobs, which accept the stall.  w must
- * have nothing else running.  Fills r (the caller clears r->body).
- * Returns 0 when HTTP answered (any status), or -1 with r->transport
- * saying why not.
- */
-int
-wa_get_wait(struct wa *w, const char *path, size_t max_bytes,
-    long timeout_ms, struct wa_result *r)
-{
-	int got = 0;
-
-	memset(r, 0, sizeof(*r));
-	if (w->running != 0) {
-		(void)strlcpy(r->transport, "another transfer is running",
-		    sizeof(r->transport));
-		return -1;
-	}
-	if (wa_get(w, 1, path, max_bytes, timeout_ms) == -1) {
-		(void)strlcpy(r->transport, "cannot start the request",
-		    sizeof(r->transport));
-		return -1;
-	}
-	while (!got) {
-		if (wa_wait(w, -1, 200) == -1) {
-			(void)strlcpy(r->transport, "waiting failed",
-			    sizeof(r->transport));
-			return -1;
-		}
-		got = wa_done(w, r) == 1;
-	}
-	return r->http != 0 ? 0 : -1;
-}
-
-/*
  * One synchronous request for `wactl chat` (customer.c) to a url on this
  * machine that is not the Graph API: the local webhook and the sandbox.
  * Never carries a token.  hdrs: header lines ending in NULL (NULL for
@@ -837,4 +802,39 @@ done:
 	curl_easy_cleanup(e);
 	*out = x.body;
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/*
+ * One blocking GET of a Graph path (wa_get() and the wait for it) for
+ * wactl and the worker's account jobs, which accept the stall.  w must
+ * have nothing else running.  Fills r (the caller clears r->body).
+ * Returns 0 when HTTP answered (any status), or -1 with r->transport
+ * saying why not.
+ */
+int
+wa_get_wait(struct wa *w, const char *path, size_t max_bytes,
+    long timeout_ms, struct wa_result *r)
+{
+	int got = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (w->running != 0) {
+		(void)strlcpy(r->transport, "another transfer is running",
+		    sizeof(r->transport));
+		return -1;
+	}
+	if (wa_get(w, 1, path, max_bytes, timeout_ms) == -1) {
+		(void)strlcpy(r->transport, "cannot start the request",
+		    sizeof(r->transport));
+		return -1;
+	}
+	while (!got) {
+		if (wa_wait(w, -1, 200) == -1) {
+			(void)strlcpy(r->transport, "waiting failed",
+			    sizeof(r->transport));
+			return -1;
+		}
+		got = wa_done(w, r) == 1;
+	}
+	return r->http != 0 ? 0 : -1;
 }
