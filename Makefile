@@ -96,25 +96,25 @@ API	= req \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
-	  customer \
-	  custmsg \
 	  users \
 	  pw \
 	  import \
 	  csv \
 	  numbers \
+	  customer \
+	  custmsg \
 	  profile
 # PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
 PURE	= webhook \
-	  custmsg \
 	  msg \
 	  graph \
 	  flow \
 	  bot \
 	  url \
 	  csv \
+	  custmsg \
 	  rate \
 	  param \
 	  policy \
@@ -170,6 +170,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_outbox \
 	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url \
+	  $(BUILD)/test_custmsg \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
 	  $(BUILD)/test_param \
@@ -182,7 +183,6 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_templates \
 	  $(BUILD)/test_db_health \
 	  $(BUILD)/test_db_types \
-	  $(BUILD)/test_custmsg \
 	  $(BUILD)/test_sandbox_check
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
@@ -196,6 +196,7 @@ LINK_test_msg	= msg
 LINK_test_flow	= flow msg url
 LINK_test_bot	= bot flow msg url buf log
 LINK_test_csv	= csv
+LINK_test_custmsg = custmsg buf log webhook policy
 LINK_test_buf	= log
 LINK_test_counters = counters log
 LINK_test_url	= url cfg
@@ -219,7 +220,6 @@ LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 LINK_test_pw	= pw
-LINK_test_custmsg = custmsg buf log webhook policy
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

@@ -51,6 +51,9 @@ usage(void)
 	    "  flows check FILE\n"
 	    "           check a chatbot flow file; every problem with its "
 	    "path\n"
+	    "  chat --from NUMBER [--name NAME] [--to PNID]\n"
+	    "           be a customer in the terminal, against make run's "
+	    "sandbox\n"
 	    "  apikey create NAME [--read-only] [--number ID|LABEL ...] | list "
 	    "| revoke NAME\n"
 	    "           keys for the management API, limited to numbers or "
@@ -87,9 +90,6 @@ usage(void)
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
-	    "  chat --from NUMBER [--name NAME] [--to PNID]\n"
-	    "           be a customer in the terminal, against make run's "
-	    "sandbox\n"
 	    "  version  print the gateway, schema and SQLite versions\n");
 	exit(2);
 }
@@ -540,6 +540,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "flows") == 0 && argc == 4 &&
 	    strcmp(argv[2], "check") == 0)
 		return chat_check_file(argv[3]);
+	if (strcmp(argv[1], "chat") == 0)
+		return customer_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "release") == 0 && argc == 3)
 		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "apikey") == 0)
@@ -565,8 +567,6 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&
 	    strcmp(argv[2], "--dry-run") == 0)))
 		return purge_cmd(argc == 3);
-	if (strcmp(argv[1], "chat") == 0)
-		return customer_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("wa-gateway %s, schema %d, SQLite %s\n", WA_VERSION,
 		    db_schema_known(), db_sqlite_version());
