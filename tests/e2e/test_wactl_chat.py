@@ -372,3 +372,21 @@ def test_help_says_how_and_exits_0():
                        timeout=15)
     assert p.returncode == 2
     assert b"usage: wactl chat --from NUMBER" in p.stderr
+
+
+def test_too_long_lines_are_refused_and_the_chat_goes_on(sandbox):
+    c = Chat(sandbox, "15550004011")
+    try:
+        c.expect(r"^Sandbox chat")
+        c.send("x" * 5000)
+        c.expect_err(r"not sent: the text is longer than WhatsApp's 4096 characters")
+        # Longer than wactl reads as one line: its rest is dropped too.
+        c.send("y" * 66000)
+        c.expect_err(r"not sent: a line of more than 65536 bytes")
+        c.send("hi")
+        c.expect(r"^  1\) Order status")
+        assert c.quit() == 0
+    finally:
+        c.kill()
+    rows = sandbox.q("SELECT text FROM messages WHERE sender=?", "15550004011")
+    assert [r["text"] for r in rows] == ["hi"]
