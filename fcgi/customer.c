@@ -148,6 +148,26 @@ error_sentence(const json_t *j)
 	return m != NULL ? m : "";
 }
 
+/* 1 when /health says the stack is in sandbox mode, else 0. */
+static int
+health_sandbox(struct cust *c)
+{
+	struct buf	 b;
+	json_t		*j;
+	char		 err[512];
+	long		 st;
+	int		 yes = 0;
+
+	if (http(c, "GET", "/api/whatsapp/health", NULL, NULL, 0, &st, &b,
+	    err, sizeof(err)) == 0 && (j = json_loadb(b.p, b.len, 0,
+	    NULL)) != NULL) {
+		yes = json_is_true(json_object_get(j, "sandbox"));
+		json_decref(j);
+	}
+	buf_clear(&b);
+	return yes;
+}
+
 /*
  * Asks the sandbox who the business is (GET /sandbox/info) and fills
  * c->display (and c->pnid, c->waba when not given).  0, or -1 with the
@@ -171,10 +191,16 @@ sandbox_info(struct cust *c)
 	}
 	if (st != 200 || (j = json_loadb(b.p, b.len, 0, NULL)) == NULL ||
 	    !json_is_true(json_object_get(j, "sandbox"))) {
-		complain("%s/sandbox/info answered HTTP %ld: the stack at "
-		    "WA_LISTEN is not in sandbox mode (make run with its "
-		    "generated dev.env is); wactl chat only talks to the "
-		    "sandbox", c->base, st);
+		/* nginx answers 502 both ways: /health says which it is. */
+		if (st >= 502 && st <= 504 && health_sandbox(c) == 1)
+			complain("%s/sandbox/info answered HTTP %ld: the stack "
+			    "is in sandbox mode but wa-sandbox does not answer; "
+			    "see make run's output", c->base, st);
+		else
+			complain("%s/sandbox/info answered HTTP %ld: the stack "
+			    "at WA_LISTEN is not in sandbox mode (make run with "
+			    "its generated dev.env is); wactl chat only talks "
+			    "to the sandbox", c->base, st);
 		goto done;
 	}
 	pn = json_string_value(json_object_get(j, "phone_number_id"));
