@@ -554,6 +554,7 @@ static const struct {
 } profile_fields[] = {
 	{ "about", 139 }, { "address", 256 }, { "description", 512 },
 	{ "email", 128 }, { "vertical", 64 }, { "profile_picture_url", 2000 },
+	{ "profile_picture_handle", 2000 },
 };
 
 /* GET and POST /{pnid}/whatsapp_business_profile. */
