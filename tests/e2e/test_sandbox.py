@@ -319,7 +319,10 @@ def test_make_run_with_nothing_configured_answers_in_the_sandbox(old_dev_env):
             env = dict(line.strip().split("=", 1) for line in f if "=" in line and line[0] != "#")
         assert env.get("WA_SANDBOX") == (None if old_dev_env else "1")
         assert env["WHATSAPP_ACCESS_TOKEN"].startswith("dev-")
-        assert "SANDBOX" in s.logtext() and "wactl chat --from 15550001111" in s.logtext()
+        # The banner comes after the components start: wait for it.
+        log = wait_until(lambda: "wactl chat --from" in s.logtext() and s.logtext(),
+                         what="make run's banner")
+        assert "SANDBOX MODE" in log and "wactl chat --from 15550001111" in log
         s.secret = env["WHATSAPP_APP_SECRET"]
         post_text(s, env["WHATSAPP_PHONE_NUMBER_ID"], CUSTOMER, "hi")
         got = wait_until(lambda: customer_messages(s, CUSTOMER)["messages"], what="the bot's menu")
