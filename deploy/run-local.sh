@@ -36,7 +36,8 @@ if [ -z "${WA_ENV_FILE:-}" ]; then
 			echo "WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 12)"
 			echo "WHATSAPP_ACCESS_TOKEN=dev-$(openssl rand -hex 20)"
 			echo "WHATSAPP_PHONE_NUMBER_ID=200300400500600"
-			echo "# no Meta app: replies go to the local sandbox"
+			echo "# no Meta app: replies go to the local sandbox; with a"
+			echo "# real app, put its values above and set WA_SANDBOX=0"
 			echo "WA_SANDBOX=1"
 		} > "$WA_ENV_FILE"
 	fi

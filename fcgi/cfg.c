@@ -681,6 +681,23 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 		while (n > 8 && c->graph_url[n - 1] == '/')
 			c->graph_url[--n] = '\0';
 	}
+	/*
+	 * Sandbox mode with the default Graph URL: every program (the
+	 * worker, wactl in another terminal) talks to make run's wa-sandbox
+	 * behind nginx, never to Meta with a development token.
+	 */
+	if (c->sandbox && c->graph_url != NULL && c->listen != NULL &&
+	    strcmp(c->graph_url, "https://graph.facebook.com") == 0) {
+		free(c->graph_url);
+		if (asprintf(&c->graph_url, "http://%s/sandbox/graph",
+		    c->listen) == -1) {
+			c->graph_url = NULL;
+			(void)snprintf(err, errsz, "out of memory reading the "
+			    "configuration");
+			cfg_clear(c);
+			return -1;
+		}
+	}
 	if (join(c->db_path, sizeof(c->db_path), c->state_dir, "wa.db") ||
 	    join(c->wake_path, sizeof(c->wake_path), c->state_dir,
 	    "worker.sock") ||

@@ -49,6 +49,7 @@
 #include "req.h"
 #include "sandbox.h"
 #include "sig.h"
+#include "url.h"
 
 #define GRAPH		"/sandbox/graph/"
 #define CUSTOMER	"/sandbox/customer/"
@@ -132,7 +133,7 @@ graph_error(struct req *r, const struct sandbox_refusal *e, long subcode,
 	if (sig_random_hex(trace, 11) == -1)
 		(void)strlcpy(trace, "A0000000000", sizeof(trace));
 	trace[22] = '\0';
-	err = json_pack("{s:s, s:s, s:i, s:s}", "message", e->message, "type",
+	err = json_pack("{s:s, s:s, s:I, s:s}", "message", e->message, "type",
 	    etype != NULL ? etype : "OAuthException", "code", (json_int_t)e->code,
 	    "fbtrace_id", trace);
 	if (err != NULL && subcode != 0)
@@ -266,6 +267,71 @@ new_media_id(char *out, size_t sz)
 	    -1 : 0;
 }
 
+/* A MIME type for a link's file: by its extension, else by kind. */
+static const char *
+link_mime(const char *kind, const char *link)
+{
+	static const struct { const char *ext, *mime; } ext[] = {
+		{ ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
+		{ ".png", "image/png" }, { ".webp", "image/webp" },
+		{ ".pdf", "application/pdf" }, { ".txt", "text/plain" },
+		{ ".mp4", "video/mp4" }, { ".3gp", "video/3gpp" },
+		{ ".mp3", "audio/mpeg" }, { ".ogg", "audio/ogg" },
+		{ ".aac", "audio/aac" }, { ".amr", "audio/amr" },
+	};
+	static const struct { const char *kind, *mime; } def[] = {
+		{ "image", "image/jpeg" }, { "video", "video/mp4" },
+		{ "audio", "audio/mpeg" }, { "sticker", "image/webp" },
+	};
+	size_t	 i, n = strcspn(link, "?#"), l;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		l = strlen(ext[i].ext);
+		if (n > l && strncasecmp(link + n - l, ext[i].ext, l) == 0)
+			return ext[i].mime;
+	}
+	for (i = 0; i < sizeof(def) / sizeof(def[0]); i++)
+		if (strcmp(kind, def[i].kind) == 0)
+			return def[i].mime;
+	return "application/octet-stream";
+}
+
+/*
+ * A media message sent by link gets a media id, as if Meta had taken the
+ * file: GET /{media-id} gives its url.  A loopback link (make run's own
+ * machine) is fetched by the hook thread and served from the sandbox;
+ * any other is never fetched (no call leaves the machine) and its url is
+ * the link itself.  Inside the message's transaction.  0 or -1.
+ */
+static int
+link_media(struct ctx *c, const json_t *b, const char *pnid,
+    const char *wamid)
+{
+	static const char *const kinds[] = { "image", "audio", "video",
+	    "document", "sticker" };
+	const char	*kind = json_string_value(json_object_get(b, "type")),
+			*link, *why, *fn;
+	struct url	 u;
+	char		 id[32];
+	size_t		 i;
+
+	for (i = 0; kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			break;
+	if (kind == NULL || i == sizeof(kinds) / sizeof(kinds[0]) ||
+	    (link = json_string_value(json_object_get(json_object_get(b,
+	    kind), "link"))) == NULL)
+		return 0;
+	fn = json_string_value(json_object_get(json_object_get(b, kind),
+	    "filename"));
+	if (new_media_id(id, sizeof(id)) == -1)
+		return -1;
+	return sandbox_store_exec(c->st, SBX_MEDIA_INSERT, "ssssissss", id,
+	    pnid, link_mime(kind, link), NULL, (int64_t)0, fn, link,
+	    url_parse(link, &u, &why) == 0 && url_is_loopback(&u) ? "fetch" :
+	    "link", wamid) == 0 ? 0 : -1;
+}
+
 /*
  * POST /{pnid}/messages.  200 {"messaging_product","contacts","messages"}
  * for a message (stored, statuses queued), {"success":true} for a read
@@ -318,7 +384,8 @@ messages(struct ctx *c, struct req *r, const char *pnid)
 	    sandbox_store_begin(c->st) == -1)
 		goto trouble;
 	ok = sandbox_store_exec(c->st, SBX_MSG_INSERT, "ssssi", wamid, pnid,
-	    wa_id, r->body.p, (int64_t)(now / 1000)) == 0;
+	    wa_id, r->body.p, (int64_t)(now / 1000)) == 0 &&
+	    link_media(c, b, pnid, wamid) == 0;
 	for (i = 0; ok && i < 3; i++)
 		ok = sandbox_store_exec(c->st, SBX_STATUS_INSERT, "ssssi",
 		    wamid, pnid, wa_id, st[i], now + (int64_t)(i + 1) *
@@ -336,7 +403,6 @@ messages(struct ctx *c, struct req *r, const char *pnid)
 trouble:
 	sandbox_check_refuse(&e, 131000, "The sandbox could not store the "
 	    "message; try again.");
-	e.http = 500;
 	graph_error(r, &e, 0, NULL);
 done:
 	json_decref(rows);
@@ -368,8 +434,8 @@ media_save(struct ctx *c, const char *pnid, const char *mime,
 		(void)unlink(path);
 		return -1;
 	}
-	if (sandbox_store_exec(c->st, SBX_MEDIA_INSERT, "ssssiss", id, pnid,
-	    mime, sha, (int64_t)len, filename, NULL) != 0) {
+	if (sandbox_store_exec(c->st, SBX_MEDIA_INSERT, "ssssissss", id, pnid,
+	    mime, sha, (int64_t)len, filename, NULL, "stored", NULL) != 0) {
 		(void)unlink(path);
 		return -1;
 	}
@@ -554,6 +620,7 @@ static const struct {
 } profile_fields[] = {
 	{ "about", 139 }, { "address", 256 }, { "description", 512 },
 	{ "email", 128 }, { "vertical", 64 }, { "profile_picture_url", 2000 },
+	{ "profile_picture_handle", 2000 },
 };
 
 /* GET and POST /{pnid}/whatsapp_business_profile. */
@@ -802,7 +869,13 @@ graph(struct ctx *c, struct req *r, const char *p)
 		unsupported(r, id);
 		return;
 	}
-	if (strcmp(r->method, "GET") == 0) {
+	if (strcmp(r->method, "GET") == 0 && strcmp(json_string_value(
+	    json_object_get(m, "state")), "stored") != 0) {
+		/* A link not (or not yet) fetched: the link is its url. */
+		reply_json(r, 200, json_pack("{s:O, s:O, s:s, s:s}", "url",
+		    json_object_get(m, "link"), "mime_type", json_object_get(m,
+		    "mime"), "id", id, "messaging_product", "whatsapp"));
+	} else if (strcmp(r->method, "GET") == 0) {
 		(void)snprintf(path, sizeof(path), "%s%s", c->media_base, id);
 		reply_json(r, 200, json_pack("{s:s, s:O, s:O, s:O, s:s, s:s}",
 		    "url", path, "mime_type", json_object_get(m, "mime"),
@@ -833,6 +906,12 @@ media_get(struct ctx *c, struct req *r, const char *id)
 	}
 	if (!digits(id) || strlen(id) > 32 || (m = media_row(c, id)) == NULL) {
 		(void)req_error(r, 404, NULL, "not_found", "No such media.");
+		return;
+	}
+	if (strcmp(json_string_value(json_object_get(m, "state")), "stored")) {
+		json_decref(m);
+		(void)req_error(r, 404, NULL, "not_found", "The sandbox holds no "
+		    "copy of this media: its url is the link it was sent with.");
 		return;
 	}
 	(void)snprintf(uri, sizeof(uri), ACCEL_URI "%s", id);	/* fits */
@@ -882,12 +961,13 @@ customer_messages(struct ctx *c, struct req *r, const char *wa_id)
 		    0, NULL);
 		next = json_integer_value(json_object_get(row, "seq"));
 		(void)json_array_append_new(list, json_pack("{s:O, s:O, s:s, "
-		    "s:O, s:O, s:o}", "seq", json_object_get(row, "seq"),
+		    "s:O, s:O, s:o, s:O}", "seq", json_object_get(row, "seq"),
 		    "phone_number_id", json_object_get(row, "pnid"),
 		    "display_phone_number", SANDBOX_DISPLAY, "wamid",
 		    json_object_get(row, "wamid"), "received_at",
 		    json_object_get(row, "received_at"), "message",
-		    msg != NULL ? msg : json_null()));
+		    msg != NULL ? msg : json_null(), "media_id",
+		    json_object_get(row, "media_id")));
 	}
 	json_decref(rows);
 	out = json_pack("{s:o, s:I}", "messages", list, "next",
@@ -1079,6 +1159,7 @@ main(int argc, char *argv[])
 		fatalx("cannot ignore SIGPIPE");
 	memset(&ho, 0, sizeof(ho));
 	ho.db_path = c.db_path;
+	ho.media_dir = c.media_dir;
 	ho.busy_ms = c.cfg.busy_timeout_ms;
 	ho.webhook_url = c.webhook_url;
 	ho.app_secret = c.cfg.app_secret;

@@ -58,9 +58,12 @@ enum sbx_stmt {
 	SBX_STATUS_DUE,		/* now_ms, limit: the first per wamid */
 	SBX_STATUS_DONE,	/* id */
 	SBX_STATUS_RETRY,	/* due_ms, id */
-	SBX_MEDIA_INSERT,	/* id, pnid, mime, sha256, size, filename, link */
+	SBX_MEDIA_INSERT,	/* id, pnid, mime, sha256, size, filename, link,
+				   state, wamid */
 	SBX_MEDIA_GET,		/* id */
 	SBX_MEDIA_DELETE,	/* id */
+	SBX_MEDIA_DUE,		/* limit: loopback links to fetch */
+	SBX_MEDIA_FETCHED,	/* state, sha256, size, id */
 	SBX_TMPL_LIST,		/* (none) */
 	SBX_TMPL_FIND,		/* name, language */
 	SBX_TMPL_INSERT,	/* name, language, category, components */
@@ -87,6 +90,7 @@ int64_t		 sandbox_store_last_id(struct sandbox_store *);
 
 struct sandbox_hook_opts {
 	const char	*db_path;	/* sandbox.db */
+	const char	*media_dir;	/* sandbox-media/ */
 	long		 busy_ms;
 	const char	*webhook_url;	/* http://LISTEN/api/whatsapp/webhook */
 	const char	*app_secret;	/* signs each body */

@@ -27,6 +27,7 @@ static const struct {
 	{ 131008, 400, "Required parameter is missing" },
 	{ 131009, 400, "Parameter value is not valid" },
 	{ 131051, 400, "Unsupported message type" },
+	{ 131000, 500, "Something went wrong" },
 	{ 131053, 400, "Media upload error" },
 	{ 132001, 404, "Template name does not exist in the translation" },
 };

@@ -8,12 +8,14 @@
  * the same message waits for it, so they arrive in order.  The queue is
  * in sandbox.db: a restart resumes it.  Never blocks the FastCGI loop:
  * it has its own thread, store handle and libcurl handle (wa.c).
+ * It also fetches the loopback links media were sent by (fetch_once()).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -130,6 +132,66 @@ round_once(struct sandbox_store *s, struct wa *w)
 	return (int)i;
 }
 
+/* Writes len bytes to dir/id, 0600 (umask 077 in make run).  0 or -1. */
+static int
+write_file(const char *dir, const char *id, const void *p, size_t len)
+{
+	char	 path[4200];
+	FILE	*f;
+	int	 n = snprintf(path, sizeof(path), "%s/%s", dir, id);
+
+	if (n < 0 || (size_t)n >= sizeof(path) || (f = fopen(path, "w")) ==
+	    NULL)
+		return -1;
+	if ((len > 0 && fwrite(p, 1, len, f) != len) || fclose(f) != 0) {
+		(void)unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Fetches the loopback links media were sent by (sandbox.c link_media())
+ * so that the sandbox serves a copy, as Meta keeps one.  Returns how
+ * many it handled, -1 on error.
+ */
+static int
+fetch_once(struct sandbox_store *s)
+{
+	json_t		*rows, *row;
+	struct buf	 out;
+	const char	*id, *link;
+	char		 err[512], sha[65];
+	long		 http;
+	size_t		 i;
+	int		 ok;
+
+	if ((rows = sandbox_store_rows(s, SBX_MEDIA_DUE, "i", (int64_t)4)) ==
+	    NULL)
+		return -1;
+	json_array_foreach(rows, i, row) {
+		id = json_string_value(json_object_get(row, "id"));
+		link = json_string_value(json_object_get(row, "link"));
+		http = 0;
+		buf_init(&out);
+		/* No token: the link is not the Graph API's. */
+		ok = wa_request("GET", link, "", NULL, POST_TIMEOUT_MS, &http,
+		    &out, err, sizeof(err)) == 0 && http == 200 &&
+		    sig_sha256_hex(out.p != NULL ? out.p : "", out.len, sha) ==
+		    0 && write_file(opts.media_dir, id, out.p, out.len) == 0;
+		if (!ok)
+			log_warnx("media %s: its loopback link could not be "
+			    "fetched (HTTP %ld)", id, http);
+		(void)sandbox_store_exec(s, SBX_MEDIA_FETCHED, "ssis", ok ?
+		    "stored" : "failed", ok ? sha : NULL, (int64_t)(ok ?
+		    out.len : 0), id);
+		buf_clear(&out);
+	}
+	i = json_array_size(rows);
+	json_decref(rows);
+	return (int)i;
+}
+
 static void *
 loop(void *arg)
 {
@@ -153,7 +215,7 @@ loop(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(opts.stop))
-		if (round_once(s, w) <= 0)
+		if (round_once(s, w) <= 0 && fetch_once(s) <= 0)
 			(void)nanosleep(&nap, NULL);
 	wa_free(w);
 	sandbox_store_close(s);

@@ -32,10 +32,18 @@ static const char schema[] =
 	" recipient TEXT NOT NULL, status TEXT NOT NULL,"
 	" due_ms INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS statuses_wamid ON statuses (wamid, id);"
+	/*
+	 * state: stored (the file is in sandbox-media/), link (sent by a
+	 * link the sandbox does not fetch: Meta's copy is the link), fetch
+	 * (a loopback link the hook thread fetches), failed (that fetch).
+	 * wamid: the message a link came with.
+	 */
 	"CREATE TABLE IF NOT EXISTS media ("
 	" seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, pnid TEXT,"
 	" mime TEXT NOT NULL, sha256 TEXT, size INTEGER NOT NULL,"
-	" filename TEXT, link TEXT);"
+	" filename TEXT, link TEXT, state TEXT NOT NULL DEFAULT 'stored',"
+	" wamid TEXT);"
+	"CREATE INDEX IF NOT EXISTS media_wamid ON media (wamid);"
 	"CREATE TABLE IF NOT EXISTS templates ("
 	" id INTEGER PRIMARY KEY, name TEXT NOT NULL, language TEXT NOT NULL,"
 	" status TEXT NOT NULL DEFAULT 'APPROVED', category TEXT NOT NULL,"
@@ -65,8 +73,10 @@ static const char schema[] =
 static const char *const stmts[SBX__MAX] = {
 	"INSERT INTO messages (wamid, pnid, to_id, body, received_at) "
 	"VALUES (?,?,?,?,?)", /* SBX_MSG_INSERT */
-	"SELECT seq, wamid, pnid, body, received_at FROM messages "
-	"WHERE to_id = ? AND seq > ? ORDER BY seq LIMIT ?", /* SBX_MSG_LIST */
+	"SELECT m.seq, m.wamid, m.pnid, m.body, m.received_at, "
+	"(SELECT id FROM media WHERE media.wamid = m.wamid) AS media_id "
+	"FROM messages m WHERE m.to_id = ? AND m.seq > ? ORDER BY m.seq "
+	"LIMIT ?", /* SBX_MSG_LIST */
 	"INSERT INTO statuses (wamid, pnid, recipient, status, due_ms) "
 	"VALUES (?,?,?,?,?)", /* SBX_STATUS_INSERT */
 	"SELECT id, wamid, pnid, recipient, status, tries FROM statuses s "
@@ -76,11 +86,15 @@ static const char *const stmts[SBX__MAX] = {
 	"DELETE FROM statuses WHERE id = ?", /* SBX_STATUS_DONE */
 	"UPDATE statuses SET due_ms = ?, tries = tries + 1 WHERE id = ?",
 	/* SBX_STATUS_RETRY */
-	"INSERT INTO media (id, pnid, mime, sha256, size, filename, link) "
-	"VALUES (?,?,?,?,?,?,?)", /* SBX_MEDIA_INSERT */
-	"SELECT id, pnid, mime, sha256, size, filename, link FROM media "
+	"INSERT INTO media (id, pnid, mime, sha256, size, filename, link, "
+	"state, wamid) VALUES (?,?,?,?,?,?,?,?,?)", /* SBX_MEDIA_INSERT */
+	"SELECT id, pnid, mime, sha256, size, filename, link, state FROM media "
 	"WHERE id = ?", /* SBX_MEDIA_GET */
 	"DELETE FROM media WHERE id = ?", /* SBX_MEDIA_DELETE */
+	"SELECT id, link FROM media WHERE state = 'fetch' ORDER BY seq "
+	"LIMIT ?", /* SBX_MEDIA_DUE */
+	"UPDATE media SET state = ?, sha256 = ?, size = ? WHERE id = ?",
+	/* SBX_MEDIA_FETCHED */
 	"SELECT id, name, language, status, category, components "
 	"FROM templates ORDER BY id", /* SBX_TMPL_LIST */
 	"SELECT id, status FROM templates WHERE name = ? AND language = ?",

@@ -319,7 +319,10 @@ def test_make_run_with_nothing_configured_answers_in_the_sandbox(old_dev_env):
             env = dict(line.strip().split("=", 1) for line in f if "=" in line and line[0] != "#")
         assert env.get("WA_SANDBOX") == (None if old_dev_env else "1")
         assert env["WHATSAPP_ACCESS_TOKEN"].startswith("dev-")
-        assert "SANDBOX" in s.logtext() and "wactl chat --from 15550001111" in s.logtext()
+        # The banner comes after the components start: wait for it.
+        log = wait_until(lambda: "wactl chat --from" in s.logtext() and s.logtext(),
+                         what="make run's banner")
+        assert "SANDBOX MODE" in log and "wactl chat --from 15550001111" in log
         s.secret = env["WHATSAPP_APP_SECRET"]
         post_text(s, env["WHATSAPP_PHONE_NUMBER_ID"], CUSTOMER, "hi")
         got = wait_until(lambda: customer_messages(s, CUSTOMER)["messages"], what="the bot's menu")
@@ -366,3 +369,49 @@ def test_inbox_shows_the_sandbox_banner(sbx, stack):
         assert b.console_errors() == []
     finally:
         b.quit()
+
+
+def test_media_sent_by_link_can_be_downloaded_again(sbx):
+    """A send by link gets a media id, as if Meta had taken the file: a
+    loopback link is fetched and served by the sandbox; any other is
+    never fetched (nothing leaves the machine) and its url is the link."""
+    import http.server
+    import threading
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(1500)
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/pic.png" else 404)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        who = "15550008888"
+        local = "http://127.0.0.1:%d/pic.png" % srv.server_port
+        far = "https://media.example.com/brochure.pdf"
+        for doc in ({"type": "image", "image": {"link": local}},
+                    {"type": "document", "document": {"link": far, "filename": "b.pdf"}}):
+            st, body = graph(sbx, "POST", "/%s/messages" % PNID,
+                             dict(doc, messaging_product="whatsapp", to=who))
+            assert st == 200, body
+        got = wait_until(lambda: (lambda m: len(m) == 2 and m)(customer_messages(sbx, who)["messages"]),
+                         what="both messages")
+        ids = {m["message"]["type"]: m["media_id"] for m in got}
+        assert all(ids.values())
+        info = wait_until(lambda: (lambda i: "sha256" in i and i)(graph(sbx, "GET", "/" + ids["image"])[1]),
+                          what="the loopback link fetched")
+        assert info["sha256"] == hashlib.sha256(data).hexdigest() and info["mime_type"] == "image/png"
+        st, _, body = sbx.request("GET", "/" + info["url"].split("/", 3)[3],
+                                  headers={"Authorization": "Bearer test-token"})
+        assert st == 200 and body == data
+        st, info = graph(sbx, "GET", "/" + ids["document"])
+        assert st == 200 and info["url"] == far and info["mime_type"] == "application/pdf"
+    finally:
+        srv.shutdown()
