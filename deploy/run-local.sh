@@ -131,8 +131,7 @@ pids="$pids $!"
 # The sandbox: one process (it has a thread posting status webhooks).
 if [ "$WA_SANDBOX" = 1 ]; then
 	rm -f "$WA_STATE_DIR/sandbox.sock"
-	env -u WA_FCGI_WRAPPER \
-	    spawn-fcgi -n -s "$WA_STATE_DIR/sandbox.sock" -M 0660 -- \
+	spawn-fcgi -n -s "$WA_STATE_DIR/sandbox.sock" -M 0660 -- \
 	    "$BUILD/wa-sandbox" &
 	pids="$pids $!"
 fi

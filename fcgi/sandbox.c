@@ -1079,15 +1079,17 @@ route(struct ctx *c, struct req *r)
 		    "endpoint.");
 }
 
+/* The usage text, to stdout with exit 0 (--help) or stderr with 2. */
 static void
-usage(void)
+usage(int ok)
 {
-	(void)fprintf(stderr, "usage: wa-sandbox [-n]\n"
+	if (fprintf(ok ? stdout : stderr, "usage: wa-sandbox [-n]\n"
 	    "  -n  check the configuration and exit\n"
 	    "A local stand-in for Meta's Graph API for `make run` in sandbox "
 	    "mode (WA_SANDBOX=1).\nRun under spawn-fcgi (one process); "
-	    "configuration comes from the environment and WA_ENV_FILE.\n");
-	exit(2);
+	    "configuration comes from the environment and WA_ENV_FILE.\n") < 0)
+		ok = 0;
+	exit(ok ? 0 : 2);
 }
 
 /* Paths and URLs from the configuration.  0, or -1 with err set. */
@@ -1133,12 +1135,17 @@ main(int argc, char *argv[])
 	int				 ch, check = 0;
 
 	log_init("wa-sandbox");
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		usage(1);
 	while ((ch = getopt(argc, argv, "n")) != -1) {
 		if (ch == 'n')
 			check = 1;
 		else
-			usage();
+			usage(0);
 	}
+	if (optind != argc)
+		usage(0);
 	if (cfg_load(&c.cfg, CFG_NEED_WORKER, err, sizeof(err)) == -1 ||
 	    setup(&c, err, sizeof(err)) == -1)
 		fatalx("%s", err);

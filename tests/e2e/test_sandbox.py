@@ -415,3 +415,17 @@ def test_media_sent_by_link_can_be_downloaded_again(sbx):
         assert st == 200 and info["url"] == far and info["mime_type"] == "application/pdf"
     finally:
         srv.shutdown()
+
+
+def test_wa_sandbox_help_and_config_check():
+    import subprocess
+    from stack import BUILD
+    exe = os.path.join(BUILD, "wa-sandbox")
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith("usage: wa-sandbox") and r.stderr == ""
+    r = subprocess.run([exe, "-x"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "usage: wa-sandbox" in r.stderr
+    # -n names what is missing and never starts.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WA_", "WHATSAPP_"))}
+    r = subprocess.run([exe, "-n"], env=env, capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0 and "WHATSAPP_ACCESS_TOKEN" in r.stderr
