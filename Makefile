@@ -105,6 +105,8 @@ ADMIN	= client \
 	  import \
 	  csv \
 	  numbers \
+	  customer \
+	  custmsg \
 	  profile
 # PURE: no I/O, SQLite, clock or randomness; tests/layers.sh checks each
 # (reading this list), and that its unit test links no storage, libfcgi
@@ -117,11 +119,13 @@ PURE	= webhook \
 	  bot \
 	  url \
 	  csv \
+	  custmsg \
 	  rate \
 	  param \
 	  policy \
 	  profile \
-	  tmpl
+	  tmpl \
+	  sandbox_check
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -132,13 +136,27 @@ DAEMON	= proc
 APPLY	= apply
 # ACCOUNT: the worker's account jobs to Meta (templates, profile).
 ACCOUNT	= jobs
+# SANDBOX: wa-sandbox, the local Graph API of `make run` in sandbox mode
+# (its own store, sandbox.db; none of the gateway's storage or bot).
+SANDBOX	= sandbox \
+	  sandbox_check \
+	  sandbox_store \
+	  sandbox_hook \
+	  log \
+	  buf \
+	  cfg \
+	  url \
+	  sig \
+	  req \
+	  wa
 FCGI	= responder $(CORE) $(DAEMON) $(API)
 WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND) \
 	  $(ACCOUNT)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))
-PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
+PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl \
+	  $(BUILD)/wa-sandbox
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_rotate \
@@ -158,6 +176,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_outbox \
 	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url \
+	  $(BUILD)/test_custmsg \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
 	  $(BUILD)/test_param \
@@ -170,7 +189,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_templates \
 	  $(BUILD)/test_db_health \
 	  $(BUILD)/test_db_types \
-	  $(BUILD)/test_log
+	  $(BUILD)/test_log \
+	  $(BUILD)/test_sandbox_check
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -183,6 +203,7 @@ LINK_test_msg	= msg
 LINK_test_flow	= flow msg url
 LINK_test_bot	= bot flow msg url buf log
 LINK_test_csv	= csv
+LINK_test_custmsg = custmsg buf log webhook policy
 LINK_test_buf	= log
 LINK_test_counters = counters log
 LINK_test_url	= url cfg
@@ -190,6 +211,7 @@ LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
 LINK_test_rotate = rotate
+LINK_test_sandbox_check = sandbox_check
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
@@ -263,6 +285,10 @@ $(BUILD)/wa-worker: $(call o,$(WORKER)) Makefile
 
 $(BUILD)/wactl: $(call o,$(WACTL)) Makefile
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(CURL_LIBS)
+
+$(BUILD)/wa-sandbox: $(call o,$(SANDBOX)) Makefile
+	$(CC) $(LDFLAGS) -pthread -o $@ $(filter %.o,$^) $(PKG_LIBS) \
+	    $(CURL_LIBS)
 
 # Unit tests and replays link the objects their LINK_ or FUZZ_SRC_ list
 # names (test_buf includes buf.c itself, to put a failing realloc()

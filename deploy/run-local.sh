@@ -11,6 +11,11 @@
 # WA_API_RATE (tests, bench) is the management API's requests/s per client.
 # WA_API_RESPONDERS sizes the API's own pool, WA_WEBHOOK_CONNS the webhook
 # connections nginx takes at once from one address.
+# Sandbox mode (issue 15): with the generated development secrets (a
+# dev.env that says WA_SANDBOX=1, or an older one whose access token
+# starts with dev-) or WA_SANDBOX=1, the worker talks to wa-sandbox, a
+# local stand-in for Meta's Graph API started here (one process under
+# spawn-fcgi on sandbox.sock, behind nginx's /sandbox/), never to Meta.
 set -eu
 # Everything made here (database, WAL, sockets, nginx files) is the
 # owner's alone; the sockets are then opened to the group (-M 0660).
@@ -31,6 +36,9 @@ if [ -z "${WA_ENV_FILE:-}" ]; then
 			echo "WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 12)"
 			echo "WHATSAPP_ACCESS_TOKEN=dev-$(openssl rand -hex 20)"
 			echo "WHATSAPP_PHONE_NUMBER_ID=200300400500600"
+			echo "# no Meta app: replies go to the local sandbox; with a"
+			echo "# real app, put its values above and set WA_SANDBOX=0"
+			echo "WA_SANDBOX=1"
 		} > "$WA_ENV_FILE"
 	fi
 fi
@@ -44,6 +52,23 @@ WA_API_RESPONDERS=$(getv WA_API_RESPONDERS)
 WA_API_RESPONDERS=${WA_API_RESPONDERS:-2}
 WA_WEBHOOK_CONNS=$(getv WA_WEBHOOK_CONNS)
 WA_WEBHOOK_CONNS=${WA_WEBHOOK_CONNS:-64}
+# Sandbox mode: said by WA_SANDBOX (environment, then file), else by a
+# development token (dev-...).  Every process is told (/health says it).
+WA_SANDBOX=$(getv WA_SANDBOX)
+if [ -z "$WA_SANDBOX" ]; then
+	case $(getv WHATSAPP_ACCESS_TOKEN) in
+	dev-*)	WA_SANDBOX=1 ;;
+	*)	WA_SANDBOX=0 ;;
+	esac
+fi
+case $WA_SANDBOX in
+1|on)	WA_SANDBOX=1 ;;
+0|off)	WA_SANDBOX=0 ;;
+*)	echo "WA_SANDBOX=$WA_SANDBOX: set it to 1 (sandbox) or 0" >&2; exit 1 ;;
+esac
+export WA_SANDBOX
+[ "$WA_SANDBOX" = 0 ] ||
+	export WHATSAPP_GRAPH_URL="http://$WA_LISTEN/sandbox/graph"
 # The chatbot's flow: the repository's default unless configured.
 [ -n "$(getv WA_FLOW_FILE)" ] ||
 	export WA_FLOW_FILE="$top/deploy/flows/default.json"
@@ -51,6 +76,7 @@ WA_WEBHOOK_CONNS=${WA_WEBHOOK_CONNS:-64}
 "$BUILD/wactl" migrate
 "$BUILD/wa-fcgi" -n >/dev/null
 "$BUILD/wa-worker" -n >/dev/null
+[ "$WA_SANDBOX" = 0 ] || "$BUILD/wa-sandbox" -n >/dev/null
 
 sed -e "s|@STATE@|$WA_STATE_DIR|g" -e "s|@LISTEN@|$WA_LISTEN|g" \
     -e "s|@NGINX@|$top/nginx|g" -e "s|@USER@|$(id -un)|g" \
@@ -72,7 +98,8 @@ cleanup() {
 	trap - INT TERM EXIT
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	rm -f "$WA_STATE_DIR/fcgi.sock" "$WA_STATE_DIR/api.sock"
+	rm -f "$WA_STATE_DIR/fcgi.sock" "$WA_STATE_DIR/api.sock" \
+	    "$WA_STATE_DIR/sandbox.sock"
 }
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
@@ -101,6 +128,13 @@ env -u WHATSAPP_ACCESS_TOKEN \
     "$(command -v multiwatch)" -f "$WA_API_RESPONDERS" -s TERM -- \
     ${WA_FCGI_WRAPPER:-} "$BUILD/wa-fcgi" -r api &
 pids="$pids $!"
+# The sandbox: one process (it has a thread posting status webhooks).
+if [ "$WA_SANDBOX" = 1 ]; then
+	rm -f "$WA_STATE_DIR/sandbox.sock"
+	spawn-fcgi -n -s "$WA_STATE_DIR/sandbox.sock" -M 0660 -- \
+	    "$BUILD/wa-sandbox" &
+	pids="$pids $!"
+fi
 nginx -c "$WA_STATE_DIR/nginx/nginx.conf" -e "$WA_STATE_DIR/nginx/error.log" &
 pids="$pids $!"
 
@@ -115,6 +149,12 @@ wa-gateway is running (Ctrl-C stops it)
   app secret:    $secret
   settings:      $WA_ENV_FILE
   database:      $WA_STATE_DIR/wa.db
+MSG
+[ "$WA_SANDBOX" = 0 ] || cat <<MSG
+  SANDBOX MODE:  no Meta app; replies go to the local sandbox
+                 ($WHATSAPP_GRAPH_URL), never to WhatsApp
+  try it:        in a second terminal: $BUILD/wactl chat --from 15550001111
+                 then write "hi"
 MSG
 # Any one of them ending ends the stack.
 while :; do

@@ -1055,6 +1055,8 @@ status_get(struct call *c)
 	(void)json_object_set_new(o, "worker_pid", h.worker_pid > 0 ?
 	    json_integer((json_int_t)h.worker_pid) : json_null());
 	(void)json_object_set_new(o, "version", json_string(WA_VERSION));
+	/* Issue 15: the Graph API is make run's local sandbox. */
+	(void)json_object_set_new(o, "sandbox", json_boolean(c->cfg->sandbox));
 	(void)json_object_set_new(o, "schema_version",
 	    json_integer(db_schema_known()));
 	(void)json_object_set_new(o, "sqlite_version",

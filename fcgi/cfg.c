@@ -182,6 +182,10 @@ static const struct ckey keys[] = {
 	{ "WA_TEMPLATE_SYNC_S", CT_INT, "3600", 0, 0, 604800,
 	  "seconds between the worker's syncs of each WABA's message "
 	  "templates (0: never)", OFF(template_sync_s) },
+	/* Issue 15: make run with no Meta app talks to wa-sandbox. */
+	{ "WA_SANDBOX", CT_BOOL, "off", 0, 0, 0,
+	  "1 (or on) when the Graph API is the local sandbox of make run "
+	  "(deploy/run-local.sh sets it), else 0 (or off)", OFF(sandbox) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -447,9 +451,9 @@ check(const struct ckey *k, const char *v, long *num)
 			return "must be FULL or NORMAL";
 		return NULL;
 	case CT_BOOL:
-		if (strcmp(v, "on") == 0)
+		if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
 			*num = 1;
-		else if (strcmp(v, "off") == 0)
+		else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
 			*num = 0;
 		else
 			return "must be on or off";
@@ -680,6 +684,23 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 
 		while (n > 8 && c->graph_url[n - 1] == '/')
 			c->graph_url[--n] = '\0';
+	}
+	/*
+	 * Sandbox mode with the default Graph URL: every program (the
+	 * worker, wactl in another terminal) talks to make run's wa-sandbox
+	 * behind nginx, never to Meta with a development token.
+	 */
+	if (c->sandbox && c->graph_url != NULL && c->listen != NULL &&
+	    strcmp(c->graph_url, "https://graph.facebook.com") == 0) {
+		free(c->graph_url);
+		if (asprintf(&c->graph_url, "http://%s/sandbox/graph",
+		    c->listen) == -1) {
+			c->graph_url = NULL;
+			(void)snprintf(err, errsz, "out of memory reading the "
+			    "configuration");
+			cfg_clear(c);
+			return -1;
+		}
 	}
 	if (join(c->db_path, sizeof(c->db_path), c->state_dir, "wa.db") ||
 	    join(c->wake_path, sizeof(c->wake_path), c->state_dir,

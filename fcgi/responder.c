@@ -331,7 +331,9 @@ health(struct ctx *c, struct req *r)
 	    nwhy ? "degraded" : "ok") == -1;
 	for (i = 0; i < nwhy; i++)	/* fixed words: no escaping needed */
 		err |= buf_printf(&b, "%s\"%s\"", i ? "," : "", why[i]) == -1;
-	err |= buf_printf(&b, "],\"database\":\"%s\",\"sqlite_version\":"
+	err |= buf_printf(&b, "],\"sandbox\":%s", c->cfg.sandbox ? "true" :
+	    "false") == -1;
+	err |= buf_printf(&b, ",\"database\":\"%s\",\"sqlite_version\":"
 	    "\"%s\",\"schema_version\":%d,\"journal_backlog\":%lld,"
 	    "\"process\":{\"uptime_s\":%lld},\"worker\":{\"heartbeat_age_s\":",
 	    ok ? "ok" : "error", db_sqlite_version(), h.schema_version,

@@ -726,6 +726,85 @@ done:
 }
 
 /*
+ * One synchronous request for `wactl chat` (customer.c) to a url on this
+ * machine that is not the Graph API: the local webhook and the sandbox.
+ * Never carries a token.  hdrs: header lines ending in NULL (NULL for
+ * none); body: len bytes to send (NULL for none).  Fills *status and out
+ * (at most max bytes; the caller clears it).  Returns 0, or -1 with a
+ * sentence in err when no HTTP answer came.
+ */
+int
+wa_http(const char *method, const char *url, const char *const *hdrs,
+    const void *body, size_t len, size_t max, long timeout_ms, long *status,
+    struct buf *out, char *err, size_t errsz)
+{
+	CURL			*e;
+	struct curl_slist	*h = NULL, *t;
+	struct xfer		 x;
+	struct url		 u;
+	const char		*why = "is not on this machine";
+	CURLcode		 rc = CURLE_FAILED_INIT;
+
+	memset(&x, 0, sizeof(x));
+	x.max = max;
+	buf_init(&x.body);
+	*out = x.body;
+	*status = 0;
+	if (url_parse(url, &u, &why) == -1 || !url_is_loopback(&u)) {
+		(void)snprintf(err, errsz, "%s %s", url, why);
+		return -1;
+	}
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			(void)snprintf(err, errsz, "cannot start libcurl");
+			return -1;
+		}
+		global_done = 1;
+	}
+	if ((e = curl_easy_init()) == NULL) {
+		(void)snprintf(err, errsz, "cannot start libcurl");
+		return -1;
+	}
+	x.easy = e;
+	for (; hdrs != NULL && *hdrs != NULL; hdrs++) {
+		if ((t = curl_slist_append(h, *hdrs)) == NULL) {
+			(void)snprintf(err, errsz, "out of memory");
+			goto done;
+		}
+		h = t;
+	}
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
+	    (body != NULL && (curl_easy_setopt(e, CURLOPT_POSTFIELDS, body) !=
+	    CURLE_OK || curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len) != CURLE_OK))) {
+		(void)snprintf(err, errsz, "cannot set up the request");
+		rc = CURLE_FAILED_INIT;
+		goto done;
+	}
+	if ((rc = curl_easy_perform(e)) != CURLE_OK)
+		(void)snprintf(err, errsz, "%s: %s", url, x.err[0] ? x.err :
+		    curl_easy_strerror(rc));
+	else
+		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+done:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	*out = x.body;
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/*
  * One blocking GET of a Graph path (wa_get() and the wait for it) for
  * wactl and the worker's account jobs, which accept the stall.  w must
  * have nothing else running.  Fills r (the caller clears r->body).

@@ -53,6 +53,10 @@ int		 wa_done(struct wa *, struct wa_result *);
 int		 wa_running(const struct wa *);
 int		 wa_get_wait(struct wa *, const char *path, size_t max_bytes,
 		    long timeout_ms, struct wa_result *);
+int		 wa_http(const char *method, const char *url,
+		    const char *const *hdrs, const void *body, size_t len,
+		    size_t max, long timeout_ms, long *status, struct buf *out,
+		    char *err, size_t errsz);
 int		 wa_request(const char *method, const char *url,
 		    const char *key, const char *json, long timeout_ms,
 		    long *status, struct buf *out, char *err, size_t errsz);

@@ -26,6 +26,7 @@
 #include "import.h"
 #include "chat.h"
 #include "client.h"
+#include "customer.h"
 #include "log.h"
 #include "notify.h"
 #include "numbers.h"
@@ -52,6 +53,9 @@ usage(void)
 	    "  flows check FILE\n"
 	    "           check a chatbot flow file; every problem with its "
 	    "path\n"
+	    "  chat --from NUMBER [--name NAME] [--to PNID]\n"
+	    "           be a customer in the terminal, against make run's "
+	    "sandbox\n"
 	    "  apikey create NAME [--read-only] [--number ID|LABEL ...] | list "
 	    "| revoke NAME\n"
 	    "           keys for the management API, limited to numbers or "
@@ -513,6 +517,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "flows") == 0 && argc == 4 &&
 	    strcmp(argv[2], "check") == 0)
 		return chat_check_file(argv[3]);
+	if (strcmp(argv[1], "chat") == 0)
+		return customer_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "release") == 0 && argc == 3)
 		return release_cmd(argv[2]);
 	if (strcmp(argv[1], "apikey") == 0)

@@ -4,7 +4,9 @@
 # - Each program holds only the layers it calls (the Makefile's lists):
 #   wa-fcgi none of the bot, the Graph client or the sending side (no
 #   bot_, flow_, chat_, graph_, rate_, sender_ or wa_ symbol, defined or
-#   referenced), wa-worker none of the management API (api_, req_).
+#   referenced), wa-worker none of the management API (api_, req_),
+#   wa-sandbox (make run's local Graph API) none of the gateway's storage,
+#   API or bot: it keeps its own sandbox.db.
 # - The pure modules (the Makefile's PURE list) reference no SQLite,
 #   libfcgi, libcurl, logging, file or socket I/O, clock or randomness:
 #   bytes or values in, values out, so their unit tests and fuzzers need
@@ -60,6 +62,8 @@ fi
 forbid wa-fcgi "bot flow chat graph rate sender wa" \
     "the bot or the sending side (a responder only stores)"
 forbid wa-worker "api req" "the management API (the worker serves nothing)"
+forbid wa-sandbox "db api bot flow chat sender outbox" \
+    "the gateway's storage, API or bot (the sandbox has its own store)"
 for m in $pure; do
 	o="$build/$m.o"
 	if [ ! -f "$o" ]; then

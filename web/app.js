@@ -418,7 +418,30 @@ async function start() {
 
 window.addEventListener("hashchange", show);
 
+// Issue 15: make run's sandbox mode (GET /health says "sandbox": true):
+// a banner above every page, so nobody takes the replies for real ones.
+async function sandboxBanner() {
+	let j = null;
+	try {
+		const r = await fetch(BASE + "/health", { headers: { "Accept": "application/json" },
+		    credentials: "same-origin", cache: "no-store" });
+		j = await r.json();
+	} catch (e) {
+		j = null;
+	}
+	// Said on <body> either way (data-sandbox), so tests can wait on it.
+	document.body.dataset.sandbox = j && j.sandbox === true ? "on" : "off";
+	if (!j || j.sandbox !== true || document.getElementById("sandbox-banner"))
+		return;
+	document.body.classList.add("sandbox");
+	document.body.insertBefore(h("p", { id: "sandbox-banner", class: "sandbox-banner", role: "note" },
+	    h("strong", null, "Sandbox"),
+	    " · replies go to the local sandbox, not to WhatsApp. Be the customer: ",
+	    h("code", null, "build/wactl chat --from 15550001111")), document.body.firstChild);
+}
+
 async function boot() {
+	sandboxBanner();
 	// Asks for the session only when this browser signed in before:
 	// a 401 would log a console error on every first visit.
 	if (localStorage.getItem(HINT) === "1") {

@@ -286,6 +286,8 @@ class Stack:
             "WHATSAPP_ACCESS_TOKEN": "test-token",
             "WHATSAPP_PHONE_NUMBER_ID": "200300400500600",
             "WA_ENV_FILE": "",
+            # Not make run's sandbox (issue 15) unless a test asks.
+            "WA_SANDBOX": "0",
             "WA_FLOW_FILE": os.path.join(TOP, "deploy", "flows", "default.json"),
             "BUILD": BUILD,
         })

@@ -16,6 +16,7 @@ base(void)
 	unsetenv("WA_SYNCHRONOUS");
 	unsetenv("WHATSAPP_API_VERSION");
 	unsetenv("WHATSAPP_GRAPH_URL");
+	unsetenv("WA_SANDBOX");
 }
 
 TEST(defaults)
@@ -31,7 +32,46 @@ TEST(defaults)
 	CHECK(strcmp(c.graph_url, "https://graph.facebook.com") == 0);
 	CHECK(strcmp(c.db_path, "/tmp/x/wa.db") == 0);
 	CHECK(c.sync_full == 1 && c.responders == 4);
+	CHECK(c.sandbox == 0);
 	cfg_clear(&c);
+}
+
+/* Issue 15: WA_SANDBOX, and the Graph URL it implies. */
+TEST(sandbox_mode)
+{
+	static const char *const on[] = { "1", "on" }, *const off[] = { "0",
+	    "off" };
+	struct cfg c;
+	char err[512];
+	size_t i;
+
+	base();
+	setenv("WA_LISTEN", "127.0.0.1:18080", 1);
+	for (i = 0; i < 2; i++) {
+		setenv("WA_SANDBOX", on[i], 1);
+		CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+		CHECK(c.sandbox == 1);
+		CHECK(strcmp(c.graph_url,
+		    "http://127.0.0.1:18080/sandbox/graph") == 0);
+		cfg_clear(&c);
+		setenv("WA_SANDBOX", off[i], 1);
+		CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+		CHECK(c.sandbox == 0);
+		CHECK(strcmp(c.graph_url, "https://graph.facebook.com") == 0);
+		cfg_clear(&c);
+	}
+	/* A Graph URL that is set is kept (tests, a proxy). */
+	setenv("WA_SANDBOX", "1", 1);
+	setenv("WHATSAPP_GRAPH_URL", "http://127.0.0.1:9/", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.graph_url, "http://127.0.0.1:9") == 0);
+	cfg_clear(&c);
+	setenv("WA_SANDBOX", "yes", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WA_SANDBOX") != NULL);
+	unsetenv("WA_SANDBOX");
+	unsetenv("WA_LISTEN");
+	unsetenv("WHATSAPP_GRAPH_URL");
 }
 
 TEST(missing_secret_names_variable)
@@ -186,6 +226,7 @@ int
 main(void)
 {
 	RUN(defaults);
+	RUN(sandbox_mode);
 	RUN(missing_secret_names_variable);
 	RUN(bad_values);
 	RUN(env_file_and_override);
