@@ -150,10 +150,16 @@ wa-gateway is running (Ctrl-C stops it)
   settings:      $WA_ENV_FILE
   database:      $WA_STATE_DIR/wa.db
 MSG
+# wactl chat finds ./var/dev.env and the default address by itself;
+# anything else it must be told.
+chat_env=
+[ "$WA_STATE_DIR" = "$top/var" ] || chat_env="WA_STATE_DIR=$WA_STATE_DIR "
+[ "$WA_LISTEN" = 127.0.0.1:8080 ] || [ -n "$(sed -n 's/^WA_LISTEN=//p' "$WA_ENV_FILE")" ] ||
+	chat_env="${chat_env}WA_LISTEN=$WA_LISTEN "
 [ "$WA_SANDBOX" = 0 ] || cat <<MSG
   SANDBOX MODE:  no Meta app; replies go to the local sandbox
                  ($WHATSAPP_GRAPH_URL), never to WhatsApp
-  try it:        in a second terminal: $BUILD/wactl chat --from 15550001111
+  try it:        in a second terminal: $chat_env$BUILD/wactl chat --from 15550001111
                  then write "hi"
 MSG
 # Any one of them ending ends the stack.
