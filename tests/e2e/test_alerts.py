@@ -72,12 +72,11 @@ def test_rules_are_well_formed():
         for o, c in ("()", "[]", "{}"):
             assert e.count(o) == e.count(c), r
         assert e.count('"') % 2 == 0, r
-
-
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
-def test_promtool_accepts_the_rules():
-    r = subprocess.run(["promtool", "check", "rules", RULES], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
+    # Prometheus's own check, where it is installed (Debian's prometheus
+    # package; not a dependency: the checks above stand without it).
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "rules", RULES], capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
 
 
 def series_of(metrics):
