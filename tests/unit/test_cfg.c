@@ -1,6 +1,10 @@
 /* test_cfg.c: configuration errors name the variable and never echo secrets. */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 #include "cfg.h"
 
@@ -182,6 +186,63 @@ TEST(number_tokens)
 	remove(path);
 }
 
+/* WA_MEDIA_DIR: under the state dir unless absolute (issue 15). */
+TEST(media_dir)
+{
+	struct cfg c;
+	char err[512];
+
+	base();
+	setenv("WA_STATE_DIR", "/tmp/x", 1);
+	unsetenv("WA_MEDIA_DIR");
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/tmp/x/media") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "/var/lib/wa-gateway-media", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/var/lib/wa-gateway-media") == 0);
+	CHECK(strcmp(c.db_path, "/tmp/x/wa.db") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "files", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/tmp/x/files") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WA_MEDIA_DIR") != NULL);
+	unsetenv("WA_MEDIA_DIR");
+}
+
+/*
+ * A media subdirectory is 0750 under the units' UMask=0077 and keeps the
+ * setgid bit of a media directory that has it, so nginx (its group) can
+ * read what the worker stores (issue 15).
+ */
+TEST(media_mkdir_group_readable)
+{
+	char top[] = "/tmp/test_cfg_media.XXXXXX", sub[64], sub2[80];
+	struct stat st;
+	mode_t old;
+
+	CHECK(mkdtemp(top) != NULL);
+	CHECK(chmod(top, 02750) == 0);
+	CHECK(snprintf(sub, sizeof(sub), "%s/ab", top) < (int)sizeof(sub));
+	CHECK(snprintf(sub2, sizeof(sub2), "%s/cd", sub) < (int)sizeof(sub2));
+	old = umask(077);
+	CHECK(cfg_media_mkdir(sub) == 0);
+	CHECK(cfg_media_mkdir(sub) == 0);	/* it exists: fine */
+	CHECK(stat(sub, &st) == 0 && (st.st_mode & 07777) == 02750);
+	CHECK(chmod(sub, 0750) == 0);		/* no setgid above: none */
+	CHECK(cfg_media_mkdir(sub2) == 0);
+	CHECK(stat(sub2, &st) == 0 && (st.st_mode & 07777) == 0750);
+	CHECK(cfg_media_mkdir("/nonexistent-dir/x") == -1);
+	(void)umask(old);
+	CHECK(rmdir(sub2) == 0 && rmdir(sub) == 0 && rmdir(top) == 0);
+}
+
 int
 main(void)
 {
@@ -190,5 +251,7 @@ main(void)
 	RUN(bad_values);
 	RUN(env_file_and_override);
 	RUN(number_tokens);
+	RUN(media_dir);
+	RUN(media_mkdir_group_readable);
 	return CHECK_DONE();
 }
