@@ -860,21 +860,18 @@ cfg_token(const struct cfg *c, const char *env_name)
 
 /*
  * Creates dir, a directory of the media tree, 0750 whatever the umask
- * (the units' UMask=0077 alone would make it 0700), keeping the setgid
- * bit it inherits.  In production the media directory is group www-data
- * and setgid, so every file and subdirectory in it is group www-data and
- * nginx can serve them; the files are made 0640 by their writers.  One
+ * (the units' UMask=0077 alone would make it 0700).  In production the
+ * media directory is group www-data and setgid, so a directory made in
+ * it is group www-data too and nginx can enter it.  (No setgid on it:
+ * chmod drops that bit for wa, which is not in group www-data.  Files
+ * are written in the media directory itself and renamed into place, so
+ * they are group www-data all the same, 0640 by their writers.)  One
  * that exists is left as it is.  0, or -1 with errno set.
  */
 int
 cfg_media_mkdir(const char *dir)
 {
-	struct stat	 st;
-
 	if (mkdir(dir, 0750) == -1)
 		return errno == EEXIST ? 0 : -1;
-	if (stat(dir, &st) == -1 ||
-	    chmod(dir, (st.st_mode & S_ISGID) | 0750) == -1)
-		return -1;
-	return 0;
+	return chmod(dir, 0750);
 }
