@@ -43,8 +43,20 @@ def machine_state():
     return {"user wa": user, **{p: os.path.lexists(p) for p in TRACES}}
 
 
+def say(request, line):
+    """A line on the terminal whatever the capture and -q: the skip reason,
+    the time taken and the scores must show in `make test`'s output."""
+    pm = request.config.pluginmanager
+    tr, cap = pm.getplugin("terminalreporter"), pm.getplugin("capturemanager")
+    if tr is None or cap is None:
+        sys.stderr.write(line + "\n")
+        return
+    with cap.global_and_fixture_disabled():
+        tr.write_line(line)
+
+
 @pytest.fixture(scope="module")
-def install(tmp_path_factory):
+def install(tmp_path_factory, request):
     out = tmp_path_factory.mktemp("install")
     before = machine_state()
     build = os.environ.get("BUILD_DIR", os.path.join(TOP, "build"))
@@ -58,12 +70,15 @@ def install(tmp_path_factory):
             name, state, detail = line.rstrip("\n").split("|", 2)
             results[name] = (state, detail)
     if results.get("namespace", ("",))[0] == "skip":
-        pytest.skip("install test skipped: this machine cannot create the namespaces: "
-                    + results["namespace"][1])
+        why = ("install test skipped: this machine cannot create the namespaces: "
+               + results["namespace"][1])
+        say(request, "\n" + why)
+        pytest.skip(why)
     assert proc.returncode == 0, "tests/install/run.sh exited %d: %s" % (
         proc.returncode, (proc.stdout + proc.stderr)[-2000:])
-    # Shown with -rA or on failure; the figure the issue asks for.
-    sys.stderr.write("\ninstall test: the throwaway root took %.1f s\n" % took)
+    # The figures the issue asks for.
+    say(request, "\ninstall test: the throwaway root took %.1f s; %s" % (
+        took, results.get("systemd_security", ("", "no scores"))[1]))
     return {"results": results, "out": out, "before": before, "seconds": took}
 
 
@@ -111,8 +126,7 @@ def test_systemd_analyze_verify(install):
 
 def test_systemd_security_scores(install):
     """Each service scores 2.0 or lower (systemd-analyze security --offline)."""
-    detail = result(install, "systemd_security")
-    sys.stderr.write("\ninstall test: " + detail + "\n")
+    result(install, "systemd_security")
 
 
 def test_units_start_as_systemd_would(install):
