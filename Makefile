@@ -51,7 +51,8 @@ DB	= db \
 	  db_sql_inbox \
 	  db_sql_media \
 	  db_media \
-	  db_inbox
+	  db_inbox \
+	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
 	  buf \
@@ -96,6 +97,7 @@ API	= req \
 	  api_media
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
+	  doctor \
 	  users \
 	  pw \
 	  import \
@@ -163,7 +165,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_tmpl \
 	  $(BUILD)/test_db_templates \
 	  $(BUILD)/test_db_health \
-	  $(BUILD)/test_db_types
+	  $(BUILD)/test_db_types \
+	  $(BUILD)/test_log
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -198,6 +201,7 @@ LINK_test_db_health = $(STORE_LINK)
 LINK_test_db_types = $(STORE_LINK) msg outbox
 LINK_test_param	= param buf log
 LINK_test_pw	= pw
+LINK_test_log	= log
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, corpus/NAME/, NAME.dict (optional).
 # Each links a plain main() (replay.c) that `make test` runs over the
 # corpus; `make fuzz` runs them under clang's libFuzzer.

@@ -196,8 +196,18 @@ apply_entry(struct apply *a, const struct entry *e)
 	size_t			 i;
 
 	if (!e->parsed) {
-		log_warnx("journal entry %lld failed: %s", (long long)e->id,
-		    e->err);
+		/*
+		 * Signed, so stored and acknowledged, but not JSON of a
+		 * webhook we know: refused here, where it is parsed (the
+		 * responder never parses a body).  One event line; the
+		 * parser's words are escaped, they may quote the body.
+		 */
+		char why_esc[sizeof(e->err)];
+
+		(void)log_escape(why_esc, sizeof(why_esc), e->err,
+		    strlen(e->err));
+		log_event("webhook_refused", "reason=bad_json journal=%lld "
+		    "why=\"%s\"", (long long)e->id, why_esc);
 		return db_event_finish(d, e->id, "failed", &t, e->err,
 		    clock_now_ms());
 	}

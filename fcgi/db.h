@@ -155,6 +155,11 @@ int		 db_sqlite_version_ok(void);
 enum db_rc	 db_event_insert(struct db *, struct db_event *, size_t n,
 		    int64_t now_ms);
 int		 db_health_get(struct db *, struct db_health *);
+/* wactl doctor's reads (db_doctor.c). */
+int		 db_doctor_journal(struct db *, int64_t *pending,
+		    int64_t *oldest_ms);
+int		 db_doctor_failed(struct db *, int64_t since_ms, int64_t *total,
+		    int64_t *top_code, int64_t *top_count);
 
 enum db_rc	 db_begin(struct db *);
 enum db_rc	 db_begin_read(struct db *);

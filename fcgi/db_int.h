@@ -28,6 +28,8 @@ enum stmt {
 	/* db_journal.c: the webhook journal */
 	STMT_EVENT_INSERT,
 	STMT_BACKLOG,
+	STMT_DOCTOR_JOURNAL,	/* db_doctor.c: wactl doctor's reads */
+	STMT_DOCTOR_FAILED,
 	STMT_EVENT_NEXT,
 	STMT_EVENT_FINISH,
 	STMT_API_EVENT_REPLAY,

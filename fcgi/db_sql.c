@@ -56,6 +56,19 @@ const char *const dbi_sql_main[STMT__MAX] = {
 	    "body_sha256) VALUES (?,?,?,?)",
 	[STMT_BACKLOG] =
 	"SELECT count(*) FROM webhook_events WHERE state = 'pending'",
+	/* db_doctor.c: the journal's pending entries and the oldest's time */
+	[STMT_DOCTOR_JOURNAL] =
+	"SELECT count(*), coalesce(min(received_at), 0) FROM webhook_events "
+	    "WHERE state = 'pending'",
+	/*
+	 * Sends failed for good among those queued since ?1 (ms): the most
+	 * common Meta code (0: none, our own refusal) with its count, and
+	 * the total over every code.
+	 */
+	[STMT_DOCTOR_FAILED] =
+	"SELECT coalesce(error_code, 0), count(*), sum(count(*)) OVER () "
+	    "FROM outbox WHERE state = 'failed' AND created_at >= ?1 "
+	    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
 	[STMT_EVENT_NEXT] =
 	"SELECT id, body FROM webhook_events WHERE state = 'pending' AND "
 	    "id > ? ORDER BY id LIMIT 1",

@@ -44,6 +44,20 @@ vlog(const char *level, const char *fmt, va_list ap, int with_errno)
 	errno = saved;
 }
 
+static void	 log_line(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* vlog() with its arguments given here. */
+static void
+log_line(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap, 0);
+	va_end(ap);
+}
+
 void
 log_info(const char *fmt, ...)
 {
@@ -72,6 +86,33 @@ log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("warn", fmt, ap, 0);
 	va_end(ap);
+}
+
+/*
+ * One line for an event an operator watches or alerts on, in a form that
+ * stays stable across releases (README "What to watch"):
+ *
+ *   TIME PROG[PID] event: event=NAME key=value key=value ...
+ *
+ * name is a fixed word (webhook_refused, send_failed, token_invalid,
+ * backup_done); fmt gives the key=value pairs, separated by single
+ * spaces.  A value is a single word (digits, ids, fixed words); free text
+ * is quoted, key="...", after log_escape(), which leaves no quote,
+ * backslash or control character in it, so `grep event=NAME` and a
+ * split on spaces outside quotes read every line.  Never a secret or a
+ * message body.
+ */
+void
+log_event(const char *name, const char *fmt, ...)
+{
+	char	 kv[900];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	/* A truncated line still names the event and its first keys. */
+	(void)vsnprintf(kv, sizeof(kv), fmt, ap);
+	va_end(ap);
+	log_line("event", "event=%s%s%s", name, kv[0] != '\0' ? " " : "", kv);
 }
 
 /* Startup only: the request path never exits. */

@@ -13,6 +13,8 @@ void	 log_warnx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	 fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+void	 log_event(const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 size_t	 log_escape(char *dst, size_t dstsz, const char *src, size_t len);
 
 #endif

@@ -41,6 +41,28 @@ enum role {
 	ROLE__MAX
 };
 
+/*
+ * Why a webhook POST was refused before it was stored: the reason word
+ * of its event=webhook_refused line is the code of the JSON error the
+ * request was answered with.
+ */
+enum refusal {
+	REF_CTYPE,		/* 415 */
+	REF_LENGTH,		/* 411 */
+	REF_TOO_LARGE,		/* 413 */
+	REF_SHORT,		/* 400 */
+	REF_SIGNATURE,		/* 403 */
+	REF__MAX
+};
+
+static const char *const refusal_names[REF__MAX] = {
+	"unsupported_media_type",	/* REF_CTYPE */
+	"length_required",		/* REF_LENGTH */
+	"payload_too_large",		/* REF_TOO_LARGE */
+	"short_body",			/* REF_SHORT */
+	"bad_signature",		/* REF_SIGNATURE */
+};
+
 /* A request in hand: a webhook waits here for its COMMIT. */
 struct held {
 	struct req	 r;
@@ -53,8 +75,8 @@ struct ctx {
 	int		 wake;	/* datagram socket to the worker */
 	time_t		 started;
 	enum role	 role;
-	time_t		 refused_at;	/* when a refusal was last logged */
-	unsigned long	 refused;	/* refusals since then, unlogged */
+	time_t		 refused_at[REF__MAX]; /* when each was last logged */
+	unsigned long	 refused[REF__MAX]; /* refusals since then, unlogged */
 	struct held	 held[HOLD_MAX];
 };
 
@@ -115,18 +137,50 @@ is_json(const char *ctype)
 }
 
 /*
+ * Logs a refused webhook POST as one event line (log_event()):
+ *   event=webhook_refused reason=WHY [signature=missing|malformed|mismatch]
+ *   bytes=N from=ADDR count=N
+ * Never the body (reference 2.1 item 7), and for each reason at most one
+ * line a second, whose count says how many such refusals it stands for
+ * (itself and those since the last line), so a flood of forged posts
+ * cannot fill the disk; /metrics counts every bad signature.
+ */
+static void
+refused(struct ctx *c, struct req *r, enum refusal why, const char *sig)
+{
+	const char	*addr = req_param(r, "REMOTE_ADDR");
+	const char	*len = req_param(r, "CONTENT_LENGTH");
+	char		 a[64], l[32];
+	time_t		 now = time(NULL);
+
+	c->refused[why]++;
+	if (now == c->refused_at[why])
+		return;
+	c->refused_at[why] = now;
+	/* nginx sets both; escaped all the same, they come from outside. */
+	(void)log_escape(a, sizeof(a), addr ? addr : "-", addr ?
+	    strlen(addr) : 1);
+	(void)log_escape(l, sizeof(l), len ? len : "-", len ? strlen(len) : 1);
+	log_event("webhook_refused", "reason=%s%s%s bytes=%s from=%s "
+	    "count=%lu", refusal_names[why], sig ? " signature=" : "",
+	    sig ? sig : "", l, a, c->refused[why]);
+	c->refused[why] = 0;
+}
+
+/*
  * POST /webhook: 415 wrong content type, 411 no length, 413 too large,
- * 400 short body, 403 bad or missing signature (nothing stored).  A body
- * that passes is held, unanswered: webhook_store() commits it and answers.
- * Returns 1 when held, 0 when answered.
+ * 400 short body, 403 bad or missing signature (nothing stored; each
+ * logged by refused()).  A body that passes is held, unanswered:
+ * webhook_store() commits it and answers.  Returns 1 when held, 0 when
+ * answered.
  */
 static int
 webhook_receive(struct ctx *c, struct req *r)
 {
 	enum sig_result	 sr;
-	const char	*addr = req_param(r, "REMOTE_ADDR");
 
 	if (!is_json(req_param(r, "CONTENT_TYPE"))) {
+		refused(c, r, REF_CTYPE, NULL);
 		(void)req_error(r, 415, NULL, "unsupported_media_type",
 		    "Webhook bodies must be sent as application/json.");
 		return 0;
@@ -135,14 +189,17 @@ webhook_receive(struct ctx *c, struct req *r)
 	case REQ_BODY_OK:
 		break;
 	case REQ_BODY_NO_LENGTH:
+		refused(c, r, REF_LENGTH, NULL);
 		(void)req_error(r, 411, NULL, "length_required",
 		    "A Content-Length header is required.");
 		return 0;
 	case REQ_BODY_TOO_LARGE:
+		refused(c, r, REF_TOO_LARGE, NULL);
 		(void)req_error(r, 413, NULL, "payload_too_large",
 		    "Webhook bodies are limited to 4 MiB.");
 		return 0;
 	case REQ_BODY_SHORT:
+		refused(c, r, REF_SHORT, NULL);
 		(void)req_error(r, 400, NULL, "short_body",
 		    "The body was shorter than its Content-Length.");
 		return 0;
@@ -154,20 +211,7 @@ webhook_receive(struct ctx *c, struct req *r)
 	sr = sig_verify(c->cfg.app_secret, req_param(r,
 	    "HTTP_X_HUB_SIGNATURE_256"), r->body.p, r->body.len);
 	if (sr != SIG_OK) {
-		/*
-		 * Never the body (reference 2.1 item 7), and at most one
-		 * line a second with a count, so a flood of forged posts
-		 * cannot fill the disk; /metrics counts every one.
-		 */
-		c->refused++;
-		if (time(NULL) != c->refused_at) {
-			c->refused_at = time(NULL);
-			log_warnx("webhook refused: signature %s, %zu bytes "
-			    "from %s (%lu refused since the last such line)",
-			    sig_result_names[sr], r->body.len, addr ? addr :
-			    "-", c->refused);
-			c->refused = 0;
-		}
+		refused(c, r, REF_SIGNATURE, sig_result_names[sr]);
 		counters_add(CNT_SIG_REFUSED, 1);
 		(void)req_error(r, 403, NULL, "bad_signature",
 		    "X-Hub-Signature-256 is missing or does not match the body "

@@ -339,9 +339,10 @@ pause_token(struct sender *s, struct number *n, int64_t code, int64_t now)
 	char		 sha[65];
 	size_t		 i;
 
-	log_warnx("number %s: Meta refused the access token in %s (code %"
-	    PRId64 "): sending from every number using it is paused until "
-	    "it changes", n->pnid, n->token_env, code);
+	log_event("token_invalid", "number=%s token_env=%s code=%" PRId64
+	    " msg=\"Meta refused the access token: sending from every number "
+	    "using it is paused until it changes\"", n->pnid, n->token_env,
+	    code);
 	if (n->token_sha[0] == '\0')
 		return 0;
 	(void)strlcpy(sha, n->token_sha, sizeof(sha));
@@ -551,6 +552,45 @@ paused(struct sender *s, struct number *n, int64_t now)
 	return n->paused;
 }
 
+/* 1 when answer r fails the row for good (send_result() below). */
+static int
+send_final(const struct sender *s, const struct graph_reply *r, int tries)
+{
+	switch (r->action) {
+	case GRAPH_FAIL:
+	case GRAPH_OPTED_OUT:
+		return 1;
+	case GRAPH_RETRY:
+	case GRAPH_RETRY_NUMBER:
+	case GRAPH_RETRY_PAIR:
+		return tries >= s->cfg->max_attempts;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The one line for a send that failed for good, in the stable event form:
+ *   event=send_failed outbox=ID number=PNID code=META_CODE attempts=N
+ *   action=fail|opted_out|retry... fbtrace="ID" title="Meta's title"
+ * code is Meta's error code (0: no answer, e.g. a timeout); the title is
+ * Meta's words, escaped; never the message.
+ */
+static void
+send_failed_event(const struct slot *sl, const struct graph_reply *r,
+    int tries)
+{
+	char	 title[300], trace[100];
+
+	/* Cut to fit one line; quoted, as both are Meta's words. */
+	(void)log_escape(title, sizeof(title), r->title, strlen(r->title));
+	(void)log_escape(trace, sizeof(trace), r->fbtrace, strlen(r->fbtrace));
+	log_event("send_failed", "outbox=%" PRId64 " number=%s code=%" PRId64
+	    " attempts=%d action=%s fbtrace=\"%s\" title=\"%s\"", sl->it.id,
+	    sl->it.pnid, r->code, tries, graph_action_names[r->action], trace,
+	    title);
+}
+
 /*
  * Records what Meta answered for slot i (a send, or an upload that
  * failed).  Returns 0, or -1 on a database error (the step rolls back).
@@ -576,7 +616,9 @@ send_result(struct sender *s, int i, const struct graph_reply *r,
 	if (sl->it.recipient[0] != '\0')
 		pb = rate_pair_get(s->pairs, &s->plimit, sl->it.pnid,
 		    sl->it.recipient, now);
-	if (r->action != GRAPH_OK)
+	if (send_final(s, r, tries))
+		send_failed_event(sl, r, tries);
+	else if (r->action != GRAPH_OK)
 		log_warnx("outbox %" PRId64 ": %s (code %" PRId64 "%s%s): %s",
 		    sl->it.id, graph_action_names[r->action], r->code,
 		    r->fbtrace[0] ? ", fbtrace " : "", r->fbtrace, r->title);

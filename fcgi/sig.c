@@ -2,16 +2,22 @@
  * sig.c: the only file that includes OpenSSL.  Verifies Meta's
  * X-Hub-Signature-256 header (reference section 2: HMAC-SHA256 keyed with the
  * app secret over the raw body bytes, "sha256=" and 64 lowercase hex digits)
- * and offers SHA-256 digests and constant-time string comparison.
+ * and offers SHA-256 digests and constant-time string comparison; also
+ * reads a TLS certificate's expiry for `wactl doctor`.
  */
+#include <stdio.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "log.h"
 #include "sig.h"
@@ -207,4 +213,53 @@ sig_sha256_free(struct sig_sha256 *h)
 		return;
 	EVP_MD_CTX_free(h->ctx);
 	free(h);
+}
+
+/*
+ * Reads the first PEM certificate in path: *days is the number of whole
+ * days left until it expires (negative once it has), *host_ok 1 when it
+ * is valid for host (its names, wildcards included; 1 when host is
+ * NULL), and until (at least 32 bytes) its notAfter as "YYYY-MM-DD".
+ * Returns 0, or -1 with a sentence in err (missing, unreadable, not a
+ * certificate).
+ */
+int
+sig_cert_days(const char *path, const char *host, long *days, int *host_ok,
+    char *until, size_t untilsz, char *err, size_t errsz)
+{
+	FILE		*f;
+	X509		*x = NULL;
+	const ASN1_TIME	*na;
+	struct tm	 tm;
+	long long	 left;
+	int		 d = 0, sec = 0, rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		(void)snprintf(err, errsz, "cannot read %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	(void)fclose(f);
+	if (x == NULL) {
+		(void)snprintf(err, errsz, "%s holds no PEM certificate", path);
+		goto done;
+	}
+	if ((na = X509_get0_notAfter(x)) == NULL ||
+	    ASN1_TIME_diff(&d, &sec, NULL, na) != 1 ||
+	    ASN1_TIME_to_tm(na, &tm) != 1) {
+		(void)snprintf(err, errsz, "%s has no readable expiry date",
+		    path);
+		goto done;
+	}
+	/* Whole days, rounded down: expired by a second is -1. */
+	left = (long long)d * 86400 + sec;
+	*days = (long)(left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+	*host_ok = host == NULL || X509_check_host(x, host, 0, 0, NULL) == 1;
+	if (strftime(until, untilsz, "%Y-%m-%d", &tm) == 0 && untilsz > 0)
+		until[0] = '\0';
+	rc = 0;
+done:
+	X509_free(x);
+	return rc;
 }

@@ -22,6 +22,9 @@ int		 sig_sha256_hex(const void *data, size_t len, char out[65]);
 int		 sig_streq(const char *a, size_t alen, const char *b, size_t blen);
 int		 sig_digest_matches(const char *given, const char hex[65]);
 int		 sig_random_hex(char *out, size_t nbytes);
+int		 sig_cert_days(const char *path, const char *host, long *days,
+		    int *host_ok, char *until, size_t untilsz, char *err,
+		    size_t errsz);
 
 struct sig_sha256;
 struct sig_sha256 *sig_sha256_new(void);

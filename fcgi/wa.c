@@ -759,3 +759,66 @@ wa_get_wait(struct wa *w, const char *path, size_t max_bytes,
 	}
 	return r->http != 0 ? 0 : -1;
 }
+
+/*
+ * One GET of url without credentials, for `wactl doctor`'s look at the
+ * webhook from outside: resolve (or NULL) is a CURLOPT_RESOLVE entry
+ * "host:port:address", cafile (or NULL) the CA bundle to trust instead
+ * of the system's; redirects are not followed (Meta does not follow
+ * them either).  Keeps at most 64 KiB of the answer.  Fills *status and
+ * out (the caller clears it).  Returns 0 when HTTP answered, or -1 with
+ * a sentence in err.
+ */
+int
+wa_probe(const char *url, const char *resolve, const char *cafile,
+    long timeout_ms, long *status, struct buf *out, char *err, size_t errsz)
+{
+	CURL			*e;
+	struct curl_slist	*r = NULL;
+	struct xfer		 x;
+	CURLcode		 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.max = 64 * 1024;
+	buf_init(&x.body);
+	*status = 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (e = curl_easy_init()) == NULL) {
+		(void)snprintf(err, errsz, "cannot start libcurl");
+		*out = x.body;
+		return -1;
+	}
+	x.easy = e;
+	if (resolve != NULL && (r = curl_slist_append(NULL, resolve)) ==
+	    NULL) {
+		(void)snprintf(err, errsz, "out of memory");
+		rc = CURLE_OUT_OF_MEMORY;
+		goto done;
+	}
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
+	    (r != NULL && curl_easy_setopt(e, CURLOPT_RESOLVE, r) !=
+	    CURLE_OK) ||
+	    (cafile != NULL && curl_easy_setopt(e, CURLOPT_CAINFO, cafile) !=
+	    CURLE_OK)) {
+		(void)snprintf(err, errsz, "cannot set up the request");
+		rc = CURLE_FAILED_INIT;
+		goto done;
+	}
+	if ((rc = curl_easy_perform(e)) != CURLE_OK)
+		(void)snprintf(err, errsz, "%s", x.err[0] ? x.err :
+		    curl_easy_strerror(rc));
+	else
+		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+done:
+	curl_slist_free_all(r);
+	curl_easy_cleanup(e);
+	*out = x.body;
+	return rc == CURLE_OK ? 0 : -1;
+}

@@ -56,5 +56,8 @@ int		 wa_get_wait(struct wa *, const char *path, size_t max_bytes,
 int		 wa_request(const char *method, const char *url,
 		    const char *key, const char *json, long timeout_ms,
 		    long *status, struct buf *out, char *err, size_t errsz);
+int		 wa_probe(const char *url, const char *resolve,
+		    const char *cafile, long timeout_ms, long *status,
+		    struct buf *out, char *err, size_t errsz);
 
 #endif

@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "counters.h"
 #include "db.h"
+#include "doctor.h"
 #include "import.h"
 #include "chat.h"
 #include "client.h"
@@ -89,7 +90,9 @@ usage(void)
 	    "  import orders|schedule FILE.csv\n"
 	    "           load the business data the chatbot looks up "
 	    "(all or nothing)\n"
-	    "  version  print the gateway, schema and SQLite versions\n");
+	    "  version  print the gateway, schema and SQLite versions\n"
+	    "  doctor   check this install: one OK|WARN|FAIL line per check; "
+	    "exit 0, 1 or 2\n");
 	exit(help_asked ? 0 : 2);
 }
 
@@ -567,6 +570,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&
 	    strcmp(argv[2], "--dry-run") == 0)))
 		return purge_cmd(argc == 3);
+	if (strcmp(argv[1], "doctor") == 0 && argc == 2)
+		return doctor_run();
 	if (strcmp(argv[1], "version") == 0 && argc == 2) {
 		(void)printf("wa-gateway %s, schema %d, SQLite %s\n", WA_VERSION,
 		    db_schema_known(), db_sqlite_version());
