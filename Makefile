@@ -98,6 +98,8 @@ API	= req \
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  doctor \
+	  rotate \
+	  backup \
 	  users \
 	  pw \
 	  import \
@@ -108,6 +110,7 @@ ADMIN	= client \
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
 PURE	= webhook \
+	  rotate \
 	  msg \
 	  graph \
 	  flow \
@@ -138,6 +141,7 @@ o	= $(patsubst %,$(BUILD)/%.o,$(1))
 PROGS	= $(BUILD)/wa-fcgi $(BUILD)/wa-worker $(BUILD)/wactl
 # One name a line, so that branches adding tests merge cleanly.
 UNITS	= $(BUILD)/test_graph \
+	  $(BUILD)/test_rotate \
 	  $(BUILD)/test_apply \
 	  $(BUILD)/test_sig \
 	  $(BUILD)/test_webhook \
@@ -185,6 +189,7 @@ LINK_test_url	= url cfg
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
+LINK_test_rotate = rotate
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy

@@ -92,6 +92,10 @@ static const struct ckey keys[] = {
 	{ "WA_MEDIA_DIR", CT_PATH, "media", 0, 0, 0,
 	  "the directory of media files; a relative path is under "
 	  "WA_STATE_DIR", OFF(media_path) },
+	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
+	  "the directory of the daily backups (wactl backup --rotate, "
+	  "wa-backup.timer; wactl doctor reads their age)",
+	  OFF(backup_dir) },
 	{ "WA_LISTEN", CT_HOSTPORT, "127.0.0.1:8080", 0, 0, 0,
 	  "the address nginx listens on, host:port", OFF(listen) },
 	{ "WA_RESPONDERS", CT_INT, "4", 0, 1, 256,
@@ -736,6 +740,7 @@ cfg_clear(struct cfg *c)
 	wipe(&c->graph_url);
 	wipe(&c->state_dir);
 	wipe(&c->media_path);
+	wipe(&c->backup_dir);
 	wipe(&c->listen);
 	wipe(&c->stop_words);
 	wipe(&c->start_words);

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define WA_VERSION	"0.5.0"	/* the gateway's release */
+#define WA_VERSION	"0.6.0"	/* the gateway's release */
 
 /* Which program asks: decides which secrets are required. */
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
@@ -25,6 +25,7 @@ struct cfg {
 	char	*graph_url;		/* WHATSAPP_GRAPH_URL, no trailing / */
 	char	*state_dir;		/* WA_STATE_DIR */
 	char	*media_path;		/* WA_MEDIA_DIR as given */
+	char	*backup_dir;		/* WA_BACKUP_DIR: wactl backup --rotate */
 	char	*listen;		/* WA_LISTEN host:port (make run) */
 	long	 responders;		/* WA_RESPONDERS */
 	long	 api_responders;	/* WA_API_RESPONDERS: the API's own pool */

@@ -17,6 +17,7 @@
 #include <bsd/string.h>
 #include <jansson.h>
 
+#include "backup.h"
 #include "buf.h"
 #include "cfg.h"
 #include "counters.h"
@@ -76,9 +77,11 @@ usage(void)
 	    "  purge [--dry-run]\n"
 	    "           remove what is past WA_RETAIN_*; --dry-run only "
 	    "says what would go\n"
-	    "  backup FILE\n"
+	    "  backup FILE | backup --rotate [DIR]\n"
 	    "           a consistent copy while the gateway runs, checked "
-	    "with integrity_check\n"
+	    "with integrity_check;\n"
+	    "           --rotate: DIR/wa-YYYY-MM-DD.db (DIR: WA_BACKUP_DIR), "
+	    "keeps 7 daily, 4 weekly\n"
 	    "  release WA_ID\n"
 	    "           hand a conversation back from a person or agent to "
 	    "the bot\n"
@@ -456,35 +459,6 @@ purge_cmd(int dry)
 	return rc;
 }
 
-/* wactl backup FILE */
-static int
-backup_cmd(const char *path)
-{
-	struct cfg	 cfg;
-	struct db	*d;
-	char		 err[512];
-	int		 rc = 1;
-
-	if (cfg_load(&cfg, 0, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return 1;
-	}
-	/* The copy holds every message: owner only, whatever the umask. */
-	(void)umask(077);
-	if ((d = db_open_current(&cfg)) != NULL && db_backup(d, path) == 0) {
-		if (chmod(path, 0600) == -1)
-			log_warn("chmod 0600 %s", path);
-		else {
-			(void)printf("backed up %s to %s (integrity_check ok, "
-			    "mode 0600)\n", cfg.db_path, path);
-			rc = 0;
-		}
-	}
-	db_close(d);
-	cfg_clear(&cfg);
-	return rc;
-}
-
 /* wactl release WA_ID: the bot answers this customer again. */
 static int
 release_cmd(const char *wa_id)
@@ -565,8 +539,8 @@ main(int argc, char *argv[])
 		return argv[1][0] == 'm' ? client_messages(argc - 1, argv + 1) :
 		    client_conversations(argc - 1, argv + 1);
 	}
-	if (strcmp(argv[1], "backup") == 0 && argc == 3)
-		return backup_cmd(argv[2]);
+	if (strcmp(argv[1], "backup") == 0)
+		return backup_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "purge") == 0 && (argc == 2 || (argc == 3 &&
 	    strcmp(argv[2], "--dry-run") == 0)))
 		return purge_cmd(argc == 3);
