@@ -166,6 +166,18 @@ def test_media_served_by_nginx_not_database(install):
     result(install, "media_served")
 
 
+def test_backup_unit_runs(install):
+    """wa-backup.service run as its timer starts it: wactl backup --rotate
+    writes the day's copy, 0600, with the webhook's message in it."""
+    result(install, "backup_rotate")
+
+
+def test_doctor_on_the_install(install):
+    """wactl doctor as root: LEVEL NAME DETAIL lines, every check OK on this
+    install, exit status as the lines say."""
+    result(install, "doctor")
+
+
 def test_nothing_left(install):
     """No user wa, no binaries, no /etc/wa-gateway ... on the real machine
     after the run, unless they were there before it."""

@@ -102,6 +102,10 @@ make_install() {
 		[ -f "/usr/local/share/wa-gateway/$f" ] ||
 		    bad "/usr/local/share/wa-gateway/$f missing" || return 1
 	done
+	if [ -f "$TOP/deploy/upgrade.sh" ]; then
+		[ -x /usr/local/share/wa-gateway/upgrade.sh ] ||
+		    bad "deploy/upgrade.sh not installed" || return 1
+	fi
 	say "binaries, schema, flow and inbox installed; --help answers"
 }
 
@@ -190,6 +194,11 @@ configure() {
 	wait_for 20 test -s "$S/graph.port" || bad "fake Graph did not start" ||
 	    return 1
 	GRAPH=http://127.0.0.1:$(cat "$S/graph.port")
+	# The number's node, which wactl doctor's token check reads.
+	curl -sS -f -H 'Content-Type: application/json' \
+	    --data-binary "{\"id\":\"$PNID\",\"fields\":{\"verified_name\":\"Install Test\",\"display_phone_number\":\"+1 555-000-1111\",\"quality_rating\":\"GREEN\"}}" \
+	    "$GRAPH/_fake/number" \
+	    >/dev/null || bad "fake Graph refused the number" || return 1
 	sed -i -e "s|^WHATSAPP_APP_SECRET=.*|WHATSAPP_APP_SECRET=$SECRET|" \
 	    -e "s|^WHATSAPP_VERIFY_TOKEN=.*|WHATSAPP_VERIFY_TOKEN=$VERIFY|" \
 	    -e "s|^WHATSAPP_ACCESS_TOKEN=.*|WHATSAPP_ACCESS_TOKEN=$TOKEN|" \
@@ -292,9 +301,9 @@ unit_dirs() {
 	done
 }
 
-# unit_exec FILE pre|start: its ExecStartPre= lines in order (each must
-# succeed unless "-"), or its ExecStart= in the background (pid in
-# $S/pids).  "+" runs as root; the rest as User:Group with their
+# unit_exec FILE pre|start|run: its ExecStartPre= lines in order (each
+# must succeed unless "-"), its ExecStart= in the background (pid in
+# $S/pids), or run: ExecStart= waited for (Type=oneshot).  "+" runs as root; the rest as User:Group with their
 # supplementary groups and the unit's UMask, the environment above, and
 # ${VAR} expanded from it.  The sandbox settings (ProtectSystem= ...) are
 # not applied here: systemd-analyze checks them.
@@ -535,6 +544,67 @@ media_served() {
 	say "downloaded image ($rel) served by nginx; www-data cannot reach wa.db"
 }
 
+# The backup unit run the way its timer starts it (Type=oneshot): the
+# day's file, 0600 in a 0700 directory, holding the webhook's row.
+backup_rotate() {
+	need https_webhook || return 1
+	u=$UNIT_DIR/wa-backup.service
+	[ -f "$u" ] || bad "no $u installed" || return 1
+	[ "$(unit_val "$u" Type)" = oneshot ] ||
+	    bad "wa-backup.service is not Type=oneshot" || return 1
+	[ -f "$UNIT_DIR/wa-backup.timer" ] || bad "no wa-backup.timer" ||
+	    return 1
+	unit_dirs "$u" && unit_exec "$u" pre && unit_exec "$u" run ||
+	    bad "wa-backup.service failed: $(tail -n 2 \
+	    "$OUT/log.wa-backup.service")" || return 1
+	dir=/var/backups/wa-gateway
+	f=$dir/wa-$(date -u +%Y-%m-%d).db
+	expect_mode "$dir" "wa:wa 700" || return 1
+	expect_mode "$f" "wa:wa 600" || return 1
+	grep -q "event=backup_done path=$f bytes=[0-9]" \
+	    "$OUT/log.wa-backup.service" ||
+	    bad "no event=backup_done line for $f" || return 1
+	n=$(runuser -u wa -- sqlite3 -readonly "$f" \
+	    "SELECT count(*) FROM messages WHERE wamid LIKE 'wamid.install.text.%'")
+	[ "$n" = 1 ] || bad "the backup lacks the webhook's message ($n)" ||
+	    return 1
+	say "wa-backup.service wrote $f (0600) with the webhook's message"
+}
+
+# wactl doctor as root, as an operator runs it, on this install.
+doctor() {
+	need units_start https_webhook || return 1
+	env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 \
+	    WA_DOCTOR_RESOLVE="$DOMAIN:443:127.0.0.1" WA_DOCTOR_CAFILE="$CRT" \
+	    wactl doctor >"$S/doctor.out" 2>&1
+	rc=$?
+	cat "$S/doctor.out"
+	echo "exit $rc"
+	[ -s "$S/doctor.out" ] || bad "wactl doctor printed nothing" || return 1
+	# Every line but the summary: LEVEL NAME DETAIL.
+	grep -Ev '^(OK|WARN|FAIL) +[a-z_]+ +[^ ]' "$S/doctor.out" |
+	    sed '$d' >"$S/doctor.odd"
+	[ ! -s "$S/doctor.odd" ] ||
+	    bad "lines not LEVEL NAME DETAIL: $(head -n 2 "$S/doctor.odd")" ||
+	    return 1
+	for c in config files sockets nginx_site certificate token webhook \
+	    disk sqlite journal sends backup; do
+		grep -Eq "^OK +$c " "$S/doctor.out" ||
+		    bad "doctor: $(grep -E "^[A-Z]+ +$c " "$S/doctor.out" ||
+		    echo "no $c line")" || return 1
+	done
+	warn=$(grep -c '^WARN' "$S/doctor.out")
+	fails=$(grep -c '^FAIL' "$S/doctor.out")
+	[ "$fails" -eq 0 ] || bad "doctor FAILs: $(grep '^FAIL' \
+	    "$S/doctor.out" | head -n 2)" || return 1
+	if [ "$warn" -gt 0 ]; then want=1; else want=0; fi
+	[ "$rc" -eq "$want" ] ||
+	    bad "doctor exits $rc with $warn WARN, $fails FAIL" || return 1
+	say "doctor: $(grep -c '^OK' "$S/doctor.out") OK, $warn WARN" \
+	    "($(grep '^WARN' "$S/doctor.out" | awk '{print $2}' |
+	    tr '\n' ' '))exit $rc"
+}
+
 check make_install make_install
 check install_sh install_sh
 check certificate certificate
@@ -552,5 +622,7 @@ check tls_old_refused tls_old_refused
 check hsts hsts
 check http_redirect http_redirect
 check media_served media_served
+check backup_rotate backup_rotate
+check doctor doctor
 nginx -s stop 2>/dev/null
 exit 0
