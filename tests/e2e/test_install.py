@@ -166,6 +166,12 @@ def test_media_served_by_nginx_not_database(install):
     result(install, "media_served")
 
 
+def test_install_sh_moves_old_media(install):
+    """Media an older install kept in the state directory move to the media
+    directory, group www-data."""
+    result(install, "media_moved")
+
+
 def test_backup_unit_runs(install):
     """wa-backup.service run as its timer starts it: wactl backup --rotate
     writes the day's copy, 0600, with the webhook's message in it."""

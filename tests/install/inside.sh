@@ -544,6 +544,29 @@ media_served() {
 	say "downloaded image ($rel) served by nginx; www-data cannot reach wa.db"
 }
 
+# An install from before 0.6 kept media in $STATE/media (wa:wa, 0700
+# directories, 0600 files): install.sh moves them where nginx reads them.
+media_moved() {
+	need media_served || return 1
+	old=$STATE/media/0f
+	install -d -o wa -g wa -m 0700 "$STATE/media" "$old" &&
+	    printf 'old file\n' >"$old/0f0f" && chown wa:wa "$old/0f0f" &&
+	    chmod 0600 "$old/0f0f" || return 1
+	sh "$TOP/deploy/install.sh" >"$S/install3.out" 2>&1 ||
+	    { cat "$S/install3.out"; bad "install.sh exits $?"; return 1; }
+	cat "$S/install3.out"
+	[ ! -e "$STATE/media" ] || bad "$STATE/media is still there" ||
+	    return 1
+	expect_mode "$MEDIA/0f/0f0f" "wa:www-data 640" || return 1
+	expect_mode "$MEDIA/0f" "wa:www-data 2750" || return 1
+	runuser -u www-data -- cat "$MEDIA/0f/0f0f" >/dev/null ||
+	    bad "www-data cannot read a moved file" || return 1
+	# What was there stays.
+	[ -n "$(find "$MEDIA" -type f -name "$(basename "$rel")")" ] ||
+	    bad "the downloaded image is gone" || return 1
+	say "media of an older install moved to $MEDIA, readable by nginx"
+}
+
 # The backup unit run the way its timer starts it (Type=oneshot): the
 # day's file, 0600 in a 0700 directory, holding the webhook's row.
 backup_rotate() {
@@ -622,6 +645,7 @@ check tls_old_refused tls_old_refused
 check hsts hsts
 check http_redirect http_redirect
 check media_served media_served
+check media_moved media_moved
 check backup_rotate backup_rotate
 check doctor doctor
 nginx -s stop 2>/dev/null
