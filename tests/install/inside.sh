@@ -305,12 +305,18 @@ unit_dirs() {
 # must succeed unless "-"), its ExecStart= in the background (pid in
 # $S/pids), or run: ExecStart= waited for (Type=oneshot).  "+" runs as root; the rest as User:Group with their
 # supplementary groups and the unit's UMask, the environment above, and
-# ${VAR} expanded from it.  The sandbox settings (ProtectSystem= ...) are
-# not applied here: systemd-analyze checks them.
+# ${VAR} expanded from it.  Of the sandbox, the file system part is
+# applied (sandbox.sh: ProtectSystem=strict, ReadWritePaths=,
+# PrivateTmp=), so a write the unit does not allow fails here as it would
+# under systemd; systemd-analyze checks the rest.
 unit_exec() {
 	f=$1 user=$(unit_val "$1" User) group=$(unit_val "$1" Group)
 	um=$(unit_val "$f" UMask)
 	envw=$(unit_env "$f") || return 1
+	box=''
+	if [ "$(unit_val "$f" ProtectSystem)" = strict ]; then
+		box="unshare --mount --propagation private sh $TOP/tests/install/sandbox.sh '$(unit_val "$f" ReadWritePaths | tr '\n' ' ')' $(unit_val "$f" PrivateTmp) --"
+	fi
 	if [ "$2" = pre ]; then key=ExecStartPre; else key=ExecStart; fi
 	unit_val "$f" "$key" >"$S/exec.lines"
 	while IFS= read -r cmd; do
@@ -324,8 +330,8 @@ unit_exec() {
 		done
 		if [ $root = yes ]; then as='' who=root
 		else
-			as="setpriv --reuid=$user --regid=$group --init-groups --"
-			who=$user
+			as="$box setpriv --reuid=$user --regid=$group --init-groups --"
+			who="$user${box:+, sandboxed}"
 		fi
 		echo "$f: $key $cmd (as $who)"
 		(
