@@ -111,14 +111,17 @@ install -d -o root -g root -m 0700 "$ETC_DIR"
 install -d -o "$USER_NAME" -g www-data -m 2750 "$MEDIA_DIR"
 old_media=$STATE_DIR/media
 if [ -d "$old_media" ] && [ ! -L "$old_media" ]; then
-	# Same file system: each entry is a rename; an entry already in
-	# place (a second run) is left where it is.
-	for e in "$old_media"/* "$old_media"/.[!.]*; do
-		[ -e "$e" ] || continue
-		[ -e "$MEDIA_DIR/${e##*/}" ] || mv "$e" "$MEDIA_DIR/"
+	# Same file system: each file is a rename.  Names are content
+	# addresses (ab/<sha256>), so one already in place is the same file:
+	# the old copy goes.
+	(cd "$old_media" && find . -type f) | while IFS= read -r f; do
+		mkdir -p "$MEDIA_DIR/$(dirname "$f")"
+		if [ -e "$MEDIA_DIR/$f" ]; then rm -f "$old_media/$f"
+		else mv "$old_media/$f" "$MEDIA_DIR/$f"; fi
 	done
-	rmdir "$old_media" 2>/dev/null || say "WARNING: $old_media is not" \
-	    "empty after moving its files to $MEDIA_DIR; look at what is left"
+	find "$old_media" -depth -type d -empty -delete
+	[ ! -e "$old_media" ] || say "WARNING: $old_media is not empty" \
+	    "after moving its files to $MEDIA_DIR; look at what is left"
 	chown -R "$USER_NAME:www-data" "$MEDIA_DIR"
 	find "$MEDIA_DIR" -type d -exec chmod 2750 {} + -o -type f \
 	    -exec chmod 0640 {} +

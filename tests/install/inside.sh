@@ -558,6 +558,10 @@ media_moved() {
 	install -d -o wa -g wa -m 0700 "$STATE/media" "$old" &&
 	    printf 'old file\n' >"$old/0f0f" && chown wa:wa "$old/0f0f" &&
 	    chmod 0600 "$old/0f0f" || return 1
+	# One in a directory the new place has too.
+	sub=$(dirname "$rel")
+	install -d -o wa -g wa -m 0700 "$STATE/media/$sub" &&
+	    printf 'old too\n' >"$STATE/media/$sub/0000" || return 1
 	sh "$TOP/deploy/install.sh" >"$S/install3.out" 2>&1 ||
 	    { cat "$S/install3.out"; bad "install.sh exits $?"; return 1; }
 	cat "$S/install3.out"
@@ -565,6 +569,7 @@ media_moved() {
 	    return 1
 	expect_mode "$MEDIA/0f/0f0f" "wa:www-data 640" || return 1
 	expect_mode "$MEDIA/0f" "wa:www-data 2750" || return 1
+	expect_mode "$MEDIA/$sub/0000" "wa:www-data 640" || return 1
 	runuser -u www-data -- cat "$MEDIA/0f/0f0f" >/dev/null ||
 	    bad "www-data cannot read a moved file" || return 1
 	# What was there stays.
