@@ -30,7 +30,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -105,7 +104,6 @@ struct doctor {
 	char		 user[64];		/* the service user */
 	int		 have_user;
 	uid_t		 uid;
-	gid_t		 gid;
 	char		 site[PATH_MAX];	/* the nginx site */
 	int		 site_ok;		/* read */
 	char		 domain[256];		/* its server_name */
@@ -822,9 +820,12 @@ check_sqlite(struct doctor *d)
 	(void)snprintf(ver, sizeof(ver), "SQLite %s%s", db_sqlite_version(),
 	    db_sqlite_version_ok() ? "" : " (older than 3.51.3, which fixed "
 	    "a WAL-reset race: upgrade when your distribution does)");
+	/* As the file's owner (as_owner()): what the services can reach. */
 	if (stat(d->db_path, &st) == -1) {
-		report(d, L_FAIL, "sqlite", "%s; %s: %s (wactl migrate, as user "
-		    "%s)", ver, d->db_path, strerror(errno), d->user);
+		report(d, L_FAIL, "sqlite", "%s; %s: %s (%s)", ver, d->db_path,
+		    strerror(errno), errno == EACCES ? "its owner cannot reach "
+		    "it: check the modes of the directories above it" :
+		    "wactl migrate, as the service user, creates it");
 		return;
 	}
 	if ((d->db = db_open(d->db_path, DB_ROLE_ADMIN, 0, DOCTOR_BUSY_MS)) ==
@@ -1033,7 +1034,6 @@ doctor_run(void)
 	if ((pw = getpwnam(d.user)) != NULL) {
 		d.have_user = 1;
 		d.uid = pw->pw_uid;
-		d.gid = pw->pw_gid;
 	}
 	(void)strlcpy(d.site, (v = getenv("WA_DOCTOR_NGINX_SITE")) != NULL &&
 	    *v ? v : SITE_DEFAULT, sizeof(d.site));
