@@ -72,6 +72,10 @@ as_wa() {
 	    WA_STATE_DIR="$STATE_DIR" WA_ENV_FILE= "$@"
 }
 
+# A copy installed under share/ is for reading: run the checkout's own.
+if [ ! -f "$SRC/Makefile" ] || [ ! -f "$SRC/deploy/install.sh" ]; then
+	die "run me from the new release's checkout: cd CHECKOUT && make && sudo sh deploy/upgrade.sh"
+fi
 [ -x "$NEW_WACTL" ] || die "$NEW_WACTL is missing: run make first"
 # "wa-gateway 0.6.0, schema 12, SQLite 3.40.1" -> 0.6.0
 TO=$("$NEW_WACTL" version | sed -n 's/^wa-gateway \([^,]*\),.*/\1/p')

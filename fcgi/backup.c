@@ -171,7 +171,8 @@ rotate_cmd(const struct cfg *cfg, const char *dir)
 {
 	struct timespec	 t0, t1;
 	struct stat	 st;
-	char		 name[ROTATE_NAME_MAX], path[4200];
+	char		 name[ROTATE_NAME_MAX], path[4200], epath[600];
+	const char	*q;
 	time_t		 now = time(NULL);
 
 	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1) {
@@ -196,9 +197,15 @@ rotate_cmd(const struct cfg *cfg, const char *dir)
 		log_warn("clock_gettime");
 		return 1;
 	}
-	/* The copy is in place: the line says so even if pruning fails. */
-	log_info("event=backup_done path=%s bytes=%lld seconds=%.3f", path,
-	    (long long)st.st_size, (double)(t1.tv_sec - t0.tv_sec) +
+	/*
+	 * The copy is in place: the line says so even if pruning fails.
+	 * The path is the operator's, escaped all the same, and quoted
+	 * when it holds a space (log_event()'s rule for a value).
+	 */
+	(void)log_escape(epath, sizeof(epath), path, strlen(path));
+	q = strchr(epath, ' ') != NULL ? "\"" : "";
+	log_event("backup_done", "path=%s%s%s bytes=%lld seconds=%.3f", q,
+	    epath, q, (long long)st.st_size, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (printf("%s\n", path) < 0 || fflush(stdout) == EOF)
 		return 1;

@@ -35,10 +35,10 @@ OVERRIDES = {("numbers", "send_rate"): 80}
 PNID = "200300400500600"
 
 
-def release_db(path, schema_file):
+def release_db(path, schema_file, upto=None):
     """Builds path the way that release's `wactl migrate` did: each
-    "-- migrate: N" section in its own transaction, user_version = N.
-    Returns N."""
+    "-- migrate: N" section (up to upto) in its own transaction,
+    user_version = N.  Returns N."""
     sql = open(schema_file, encoding="utf-8").read()
     parts = re.split(r"\n-- migrate: (\d+)", sql)
     c = sqlite3.connect(path, isolation_level=None)
@@ -47,6 +47,8 @@ def release_db(path, schema_file):
         c.execute("PRAGMA foreign_keys = ON")
         n = 0
         for i in range(1, len(parts), 2):
+            if upto is not None and int(parts[i]) > upto:
+                break
             n = int(parts[i])
             c.execute("BEGIN IMMEDIATE")
             for stmt in split_sql(parts[i + 1]):
@@ -282,6 +284,29 @@ def test_daemons_start_on_the_migrated_database(old):
         assert s.q("SELECT count(*) n FROM messages WHERE wamid = ?", wamid)[0]["n"] == 1
     finally:
         s.close()
+
+
+def test_backup_copies_an_older_schema_and_refuses_a_newer_one(tmp_path):
+    """upgrade.sh backs up the old release's database with the new wactl
+    before it migrates: a copy of an older schema must work; one newer
+    than this wactl knows is refused (a downgrade stops there)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    release_db(str(state / "wa.db"), os.path.join(TOP, "schema.sql"), upto=5)
+    r = wactl(str(state), "backup", str(tmp_path / "old.db"))
+    assert r.returncode == 0, r.stderr
+    c = sqlite3.connect(str(tmp_path / "old.db"))
+    try:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 5
+    finally:
+        c.close()
+    known = int(wactl(str(state), "version").stdout.split("schema ")[1].split(",")[0])
+    c = sqlite3.connect(str(state / "wa.db"))
+    c.execute("PRAGMA user_version = %d" % (known + 1))
+    c.close()
+    r = wactl(str(state), "backup", "--rotate", str(tmp_path / "b"))
+    assert r.returncode == 1 and "cannot vouch for" in r.stderr
+    assert not (tmp_path / "b").exists() or os.listdir(tmp_path / "b") == []
 
 
 def test_version_is_this_release():
