@@ -103,7 +103,7 @@ make_install() {
 		    bad "/usr/local/share/wa-gateway/$f missing" || return 1
 	done
 	if [ -f "$TOP/deploy/upgrade.sh" ]; then
-		[ -x /usr/local/share/wa-gateway/upgrade.sh ] ||
+		[ -f /usr/local/share/wa-gateway/upgrade.sh ] ||
 		    bad "deploy/upgrade.sh not installed" || return 1
 	fi
 	say "binaries, schema, flow and inbox installed; --help answers"
