@@ -371,14 +371,24 @@ bench-inbox: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh inbox
 
+# Binaries, schema, flows, the inbox's files, and deploy/upgrade.sh when
+# there is one (0644, for reading: it runs from the new checkout); then
+# each installed program must answer --help (it starts, links and says
+# what it is) or the install fails.  Units, the nginx site and the user
+# are deploy/install.sh's (as root).
+SHARE	= $(DESTDIR)$(PREFIX)/share/wa-gateway
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wa-gateway
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE) $(SHARE)/flows
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 schema.sql $(DESTDIR)$(PREFIX)/share/wa-gateway/
-	install -d $(DESTDIR)$(PREFIX)/share/wa-gateway/flows
-	install -m 0644 deploy/flows/default.json \
-	    $(DESTDIR)$(PREFIX)/share/wa-gateway/flows/
+	install -m 0644 schema.sql $(SHARE)/
+	install -m 0644 deploy/flows/default.json $(SHARE)/flows/
+	$(if $(wildcard deploy/upgrade.sh),install -m 0644 deploy/upgrade.sh \
+	    $(SHARE)/)
 	@$(MAKE) --no-print-directory install-web
+	@for p in $(notdir $(PROGS)); do \
+	    $(DESTDIR)$(PREFIX)/bin/$$p --help >/dev/null || \
+	    { echo "install: $(DESTDIR)$(PREFIX)/bin/$$p --help failed"; \
+	    exit 1; }; done
 
 # The inbox's static files, its page stamped with their version.
 install-web:

@@ -10,8 +10,9 @@
 #   - user, group and directories are created only when missing;
 #   - /etc/wa-gateway/wa.env is created from the example only when missing,
 #     and never touched after that;
-#   - the FastCGI parameters and the systemd units are always refreshed
-#     (local changes to units belong in "systemctl edit" drop-ins);
+#   - the FastCGI parameters and the systemd units (every deploy/*.service
+#     and deploy/*.timer) are always refreshed (local changes to units
+#     belong in "systemctl edit" drop-ins);
 #   - the nginx site is installed when missing; when the installed one
 #     differs from this checkout, the new version is written next to it as
 #     wa-gateway.conf.new for you to compare, and yours is left alone;
@@ -19,6 +20,8 @@
 #     refuses to start (taking every site down) while a certificate named
 #     in an enabled site is missing.
 # It starts and reloads nothing: the steps it prints say what to run.
+# (Without a running systemd, in a container or the install test's
+# throwaway root, it skips "systemctl daemon-reload" and says so.)
 
 set -eu
 
@@ -28,6 +31,8 @@ SRC=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 
 USER_NAME=wa
 STATE_DIR=/var/lib/wa-gateway
+# Media files, apart from the database: nginx serves them (WA_MEDIA_DIR).
+MEDIA_DIR=/var/lib/wa-gateway-media
 ETC_DIR=/etc/wa-gateway
 ENV_FILE=$ETC_DIR/wa.env
 NGINX_DIR=/etc/nginx
@@ -98,6 +103,31 @@ fi
 install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE_DIR"
 install -d -o root -g root -m 0700 "$ETC_DIR"
 
+# The media files: wa:www-data 2750, setgid so that everything made in it
+# is group www-data (the programs make files 0640, directories 0750), and
+# nginx serves /_media/ from here.  Apart from $STATE_DIR, so www-data
+# never reaches the database.  Versions before 0.6 kept media in
+# $STATE_DIR/media: move those files here once, group www-data.
+install -d -o "$USER_NAME" -g www-data -m 2750 "$MEDIA_DIR"
+old_media=$STATE_DIR/media
+if [ -d "$old_media" ] && [ ! -L "$old_media" ]; then
+	# Same file system: each file is a rename.  Names are content
+	# addresses (ab/<sha256>), so one already in place is the same file:
+	# the old copy goes.
+	(cd "$old_media" && find . -type f) | while IFS= read -r f; do
+		mkdir -p "$MEDIA_DIR/$(dirname "$f")"
+		if [ -e "$MEDIA_DIR/$f" ]; then rm -f "$old_media/$f"
+		else mv "$old_media/$f" "$MEDIA_DIR/$f"; fi
+	done
+	find "$old_media" -depth -type d -empty -delete
+	[ ! -e "$old_media" ] || say "WARNING: $old_media is not empty" \
+	    "after moving its files to $MEDIA_DIR; look at what is left"
+	chown -R "$USER_NAME:www-data" "$MEDIA_DIR"
+	find "$MEDIA_DIR" -type d -exec chmod 2750 {} + -o -type f \
+	    -exec chmod 0640 {} +
+	say "moved media files from $old_media to $MEDIA_DIR"
+fi
+
 # --- configuration ----------------------------------------------------------
 if [ -e "$ENV_FILE" ]; then
 	say "$ENV_FILE exists, left as it is"
@@ -109,6 +139,11 @@ else
 	install -o root -g root -m 0600 "$SRC/deploy/wa.env.example" \
 	    "$ENV_FILE"
 	say "created $ENV_FILE from the example: fill in the secrets"
+fi
+# The units set WA_MEDIA_DIR; wactl run by hand reads only the file.
+if ! grep -q '^WA_MEDIA_DIR=' "$ENV_FILE"; then
+	say "add WA_MEDIA_DIR=$MEDIA_DIR to $ENV_FILE, so that wactl" \
+	    "(purge) finds the media files the services write"
 fi
 
 # --- nginx ------------------------------------------------------------------
@@ -171,14 +206,23 @@ else
 fi
 
 # --- systemd ----------------------------------------------------------------
-install -o root -g root -m 0644 "$SRC/deploy/wa-worker.service" \
-    "$UNIT_DIR/wa-worker.service"
-install -o root -g root -m 0644 "$SRC/deploy/wa-fcgi.service" \
-    "$UNIT_DIR/wa-fcgi.service"
-install -o root -g root -m 0644 "$SRC/deploy/wa-fcgi-api.service" \
-    "$UNIT_DIR/wa-fcgi-api.service"
-systemctl daemon-reload
-say "installed the units in $UNIT_DIR and reloaded systemd"
+# Every unit of the checkout: the services, and timers such as the
+# backup's (wa-backup.timer starts wa-backup.service).
+units='' timers=''
+for u in "$SRC"/deploy/*.service "$SRC"/deploy/*.timer; do
+	[ -f "$u" ] || continue
+	install -o root -g root -m 0644 "$u" "$UNIT_DIR/${u##*/}"
+	units="$units ${u##*/}"
+	case $u in *.timer) timers="$timers ${u##*/}" ;; esac
+done
+say "installed in $UNIT_DIR:$units"
+# A running systemd has this directory (sd_booted(3)).
+if [ -d /run/systemd/system ]; then
+	systemctl daemon-reload
+	say "reloaded systemd"
+else
+	say "systemd is not running here: no daemon-reload"
+fi
 
 # --- what is still missing ----------------------------------------------
 warn=
@@ -229,7 +273,7 @@ fi
 cat <<EOF
 
  3. Start the gateway (wa-worker migrates the database first):
-      systemctl enable --now wa-worker wa-fcgi wa-fcgi-api
+      systemctl enable --now wa-worker wa-fcgi wa-fcgi-api$timers
       journalctl -u wa-worker -u wa-fcgi -u wa-fcgi-api -e
 
  4. Load the site:

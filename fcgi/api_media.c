@@ -370,7 +370,7 @@ upload_keep(struct upload_tmp *u, const char *dir, const char *sha,
 	    snprintf(path, sizeof(path), "%s/%s", dir, rel) >=
 	    (int)sizeof(path))
 		return -1;
-	if (mkdir(sub, 0750) == -1 && errno != EEXIST) {
+	if (cfg_media_mkdir(sub) == -1) {
 		log_warn("%s: mkdir %s", __func__, sub);
 		return -1;
 	}
@@ -472,7 +472,7 @@ upload_post(struct call *c)
 	}
 	n = snprintf(u.tmp, sizeof(u.tmp), "%s/.upload-XXXXXX", dir);
 	if (n < 0 || (size_t)n >= sizeof(u.tmp) ||
-	    (mkdir(dir, 0750) == -1 && errno != EEXIST) ||
+	    cfg_media_mkdir(dir) == -1 ||
 	    (u.fd = mkostemp(u.tmp, O_CLOEXEC)) == -1 ||
 	    fchmod(u.fd, 0640) == -1 || (u.hash = sig_sha256_new()) == NULL) {
 		log_warn("%s: cannot create a file in %s", __func__, dir);

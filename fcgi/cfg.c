@@ -13,6 +13,7 @@
  * like WHATSAPP_ACCESS_TOKEN: checked the same way, never printed, wiped
  * by cfg_clear(), and never kept by the responders.
  */
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <ctype.h>
@@ -83,6 +84,14 @@ static const struct ckey keys[] = {
 	{ "WA_STATE_DIR", CT_PATH, "./var", 0, 0, 0,
 	  "a writable directory for the database, media and sockets",
 	  OFF(state_dir) },
+	/*
+	 * Production keeps media out of the state directory: nginx (group
+	 * www-data) serves the files from there and must never reach the
+	 * database (deploy/install.sh, nginx/wa-gateway.conf).
+	 */
+	{ "WA_MEDIA_DIR", CT_PATH, "media", 0, 0, 0,
+	  "the directory of media files; a relative path is under "
+	  "WA_STATE_DIR", OFF(media_path) },
 	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
 	  "the directory of the daily backups (wactl backup --rotate, "
 	  "wa-backup.timer; wactl doctor reads their age)",
@@ -707,10 +716,14 @@ cfg_load(struct cfg *c, unsigned need, char *err, size_t errsz)
 	    "worker.sock") ||
 	    join(c->lock_path, sizeof(c->lock_path), c->state_dir,
 	    "wa-worker.lock") ||
-	    join(c->media_dir, sizeof(c->media_dir), c->state_dir, "media") ||
+	    (c->media_path[0] == '/' ? strlcpy(c->media_dir, c->media_path,
+	    sizeof(c->media_dir)) >= sizeof(c->media_dir) :
+	    join(c->media_dir, sizeof(c->media_dir), c->state_dir,
+	    c->media_path)) ||
 	    join(c->counters_path, sizeof(c->counters_path), c->state_dir,
 	    "counters")) {
-		(void)snprintf(err, errsz, "WA_STATE_DIR is too long");
+		(void)snprintf(err, errsz, "WA_STATE_DIR or WA_MEDIA_DIR is "
+		    "too long");
 		cfg_clear(c);
 		return -1;
 	}
@@ -747,6 +760,7 @@ cfg_clear(struct cfg *c)
 	wipe(&c->api_version);
 	wipe(&c->graph_url);
 	wipe(&c->state_dir);
+	wipe(&c->media_path);
 	wipe(&c->backup_dir);
 	wipe(&c->listen);
 	wipe(&c->stop_words);
@@ -868,4 +882,22 @@ cfg_token(const struct cfg *c, const char *env_name)
 	} else
 		v = getenv(env_name);
 	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/*
+ * Creates dir, a directory of the media tree, 0750 whatever the umask
+ * (the units' UMask=0077 alone would make it 0700).  In production the
+ * media directory is group www-data and setgid, so a directory made in
+ * it is group www-data too and nginx can enter it.  (No setgid on it:
+ * chmod drops that bit for wa, which is not in group www-data.  Files
+ * are written in the media directory itself and renamed into place, so
+ * they are group www-data all the same, 0640 by their writers.)  One
+ * that exists is left as it is.  0, or -1 with errno set.
+ */
+int
+cfg_media_mkdir(const char *dir)
+{
+	if (mkdir(dir, 0750) == -1)
+		return errno == EEXIST ? 0 : -1;
+	return chmod(dir, 0750);
 }

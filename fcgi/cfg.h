@@ -24,6 +24,7 @@ struct cfg {
 	char	*api_version;		/* WHATSAPP_API_VERSION, e.g. v23.0 */
 	char	*graph_url;		/* WHATSAPP_GRAPH_URL, no trailing / */
 	char	*state_dir;		/* WA_STATE_DIR */
+	char	*media_path;		/* WA_MEDIA_DIR as given */
 	char	*backup_dir;		/* WA_BACKUP_DIR: wactl backup --rotate */
 	char	*listen;		/* WA_LISTEN host:port (make run) */
 	long	 responders;		/* WA_RESPONDERS */
@@ -61,13 +62,14 @@ struct cfg {
 	char	 db_path[4096];		/* state_dir/wa.db */
 	char	 wake_path[4096];	/* state_dir/worker.sock */
 	char	 lock_path[4096];	/* state_dir/wa-worker.lock */
-	char	 media_dir[4096];	/* state_dir/media */
+	char	 media_dir[4096];	/* WA_MEDIA_DIR, under state_dir if relative */
 	char	 counters_path[4096];	/* state_dir/counters (metrics) */
 };
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
 int	 cfg_media_disk_low(const struct cfg *);
+int	 cfg_media_mkdir(const char *dir);
 const char	*cfg_token(const struct cfg *, const char *env_name);
 int	 cfg_agent_known(const struct cfg *, const char *name_or_url,
 	    char *url, size_t urlsz);

@@ -434,17 +434,52 @@ serve(struct ctx *c)
 	}
 }
 
+#define USAGE	"usage: wa-fcgi [-n] [-r webhook|api] | -P | --help\n"
+
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-fcgi [-n] [-r webhook|api] | -P\n"
-	    "  -n  check the configuration and exit\n"
+	(void)fprintf(stderr, USAGE "  -n  check the configuration and exit\n"
 	    "  -P  print the API's declared parameters as JSON and exit\n"
 	    "  -r  serve only webhooks or only the management API (and "
 	    "/health)\n"
 	    "Run under spawn-fcgi; configuration comes from the environment "
 	    "and WA_ENV_FILE.\n");
 	exit(2);
+}
+
+/* --help: the manual in short, on stdout; exit 0. */
+static void
+help(void)
+{
+	if (printf(USAGE "\n"
+	    "wa-fcgi: a FastCGI responder of the WhatsApp gateway.  spawn-fcgi "
+	    "binds the\nsocket and multiwatch keeps a pool of them running "
+	    "behind nginx.  It answers\nMeta's webhook handshake, stores each "
+	    "signed webhook in the journal before\nacknowledging it, serves "
+	    "/health and the management API.\n\n"
+	    "Options:\n"
+	    "  -n         check the configuration and the database, then exit\n"
+	    "  -r webhook serve the webhook (and /health) only: "
+	    "wa-fcgi.service\n"
+	    "  -r api     serve the management API (and /health) only: "
+	    "wa-fcgi-api.service\n"
+	    "             (without -r one pool serves everything)\n"
+	    "  -P         print the API's declared parameters as JSON and exit\n"
+	    "  --help     print this and exit\n\n"
+	    "Environment:\n"
+	    "  WA_ENV_FILE        a KEY=value file read first (the environment "
+	    "wins)\n"
+	    "  WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN   required\n"
+	    "  WA_STATE_DIR       the database wa.db (default ./var)\n"
+	    "  WA_MEDIA_DIR       media files (default WA_STATE_DIR/media)\n"
+	    "  (every key: deploy/wa.env.example, installed as "
+	    "/etc/wa-gateway/wa.env)\n\n"
+	    "Exit status: 0 after a clean stop or a good check; 1 on a bad "
+	    "configuration\nor database, with one line saying which; "
+	    "2 on a bad option.\n") < 0)
+		exit(1);
+	exit(0);
 }
 
 int
@@ -456,6 +491,8 @@ main(int argc, char *argv[])
 
 	log_init("wa-fcgi");
 	memset(&c, 0, sizeof(c));
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		help();
 	while ((ch = getopt(argc, argv, "nPr:")) != -1) {
 		if (ch == 'P')
 			return api_params_print() == 0 ? 0 : 1;

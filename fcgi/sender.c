@@ -788,7 +788,7 @@ media_open(struct sender *s, struct mslot *ms)
 		ms->tmp[0] = '\0';
 		return -1;
 	}
-	if (mkdir(s->cfg->media_dir, 0750) == -1 && errno != EEXIST) {
+	if (cfg_media_mkdir(s->cfg->media_dir) == -1) {
 		log_warn("%s: mkdir %s", __func__, s->cfg->media_dir);
 		ms->tmp[0] = '\0';
 		return -1;
@@ -825,7 +825,7 @@ media_keep(struct sender *s, struct mslot *ms, const char *sha, char *rel,
 	    (n = snprintf(path, sizeof(path), "%s/%s", s->cfg->media_dir,
 	    rel)) < 0 || (size_t)n >= sizeof(path))
 		return -1;
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+	if (cfg_media_mkdir(dir) == -1) {
 		log_warn("%s: mkdir %s", __func__, dir);
 		return -1;
 	}

@@ -38,10 +38,13 @@
 
 #define SEND_MAX	(64 * 1024)	/* a send request, as msg.c allows */
 
+/* 1 for wactl --help (or help): the usage on stdout, exit 0. */
+static int	help_asked;
+
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wactl migrate | send ... | version\n"
+	(void)fprintf(help_asked ? stdout : stderr, "usage: wactl migrate | send ... | version\n"
 	    "  migrate  create or upgrade $WA_STATE_DIR/wa.db to the schema "
 	    "this build knows\n"
 	    "  send --to NUMBER --text TEXT [--reply-to WAMID] [--key KEY] "
@@ -97,7 +100,7 @@ usage(void)
 	    "  version  print the gateway, schema and SQLite versions\n"
 	    "  doctor   check this install: one OK|WARN|FAIL line per check; "
 	    "exit 0, 1 or 2\n");
-	exit(2);
+	exit(help_asked ? 0 : 2);
 }
 
 static int
@@ -507,6 +510,9 @@ main(int argc, char *argv[])
 	 */
 	(void)umask(077);
 	if (argc < 2)
+		usage();
+	if (argc == 2 && (help_asked = strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0))
 		usage();
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		return migrate();

@@ -66,12 +66,47 @@ struct pace {
 	int		 dirty;		/* applied since the last checkpoint */
 };
 
+#define USAGE	"usage: wa-worker [-n] | --help\n"
+
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: wa-worker [-n]\n"
-	    "  -n  check the configuration and exit\n");
+	(void)fprintf(stderr, USAGE "  -n  check the configuration and exit\n");
 	exit(2);
+}
+
+/* --help: the manual in short, on stdout; exit 0. */
+static void
+help(void)
+{
+	if (printf(USAGE "\n"
+	    "wa-worker: the one worker of a WhatsApp gateway database (a lock "
+	    "file says\nso).  It applies the webhook journal, runs the "
+	    "chatbot, sends the outbox\nthrough the Graph API, downloads "
+	    "media, syncs templates and removes what is\npast WA_RETAIN_*.  "
+	    "Runs in the foreground (wa-worker.service); SIGTERM\nfinishes "
+	    "the batch and the calls in flight, then exits.\n\n"
+	    "Options:\n"
+	    "  -n      check the configuration and exit\n"
+	    "  --help  print this and exit\n\n"
+	    "Environment:\n"
+	    "  WA_ENV_FILE        a KEY=value file read first (the environment "
+	    "wins)\n"
+	    "  WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID   required\n"
+	    "  WHATSAPP_GRAPH_URL the Graph API (default "
+	    "https://graph.facebook.com)\n"
+	    "  WA_STATE_DIR       wa.db, worker.sock, wa-worker.lock "
+	    "(default ./var)\n"
+	    "  WA_MEDIA_DIR       downloaded media (default "
+	    "WA_STATE_DIR/media)\n"
+	    "  (every key: deploy/wa.env.example, installed as "
+	    "/etc/wa-gateway/wa.env)\n\n"
+	    "Before the first start: wactl migrate (the unit runs it).\n"
+	    "Exit status: 0 after SIGTERM or a good check; 1 on a bad "
+	    "configuration, a\ndatabase it cannot use or a second worker; "
+	    "2 on a bad option.\n") < 0)
+		exit(1);
+	exit(0);
 }
 
 /* Reads the options; returns 1 for -n (check only), else 0. */
@@ -80,6 +115,8 @@ worker_options(int argc, char *argv[])
 {
 	int	 ch, check = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		help();
 	while ((ch = getopt(argc, argv, "n")) != -1) {
 		if (ch == 'n')
 			check = 1;

@@ -1,6 +1,10 @@
 /* test_cfg.c: configuration errors name the variable and never echo secrets. */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 #include "cfg.h"
 
@@ -222,6 +226,60 @@ TEST(number_tokens)
 	remove(path);
 }
 
+/* WA_MEDIA_DIR: under the state dir unless absolute (issue 15). */
+TEST(media_dir)
+{
+	struct cfg c;
+	char err[512];
+
+	base();
+	setenv("WA_STATE_DIR", "/tmp/x", 1);
+	unsetenv("WA_MEDIA_DIR");
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/tmp/x/media") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "/var/lib/wa-gateway-media", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/var/lib/wa-gateway-media") == 0);
+	CHECK(strcmp(c.db_path, "/tmp/x/wa.db") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "files", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == 0);
+	CHECK(strcmp(c.media_dir, "/tmp/x/files") == 0);
+	cfg_clear(&c);
+	base();
+	setenv("WA_MEDIA_DIR", "", 1);
+	CHECK(cfg_load(&c, CFG_NEED_WORKER, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "WA_MEDIA_DIR") != NULL);
+	unsetenv("WA_MEDIA_DIR");
+}
+
+/*
+ * A media subdirectory is 0750 under the units' UMask=0077, in the group
+ * of a setgid media directory, so nginx (that group) can enter what the
+ * worker stores (issue 15).
+ */
+TEST(media_mkdir_group_readable)
+{
+	char top[] = "/tmp/test_cfg_media.XXXXXX", sub[64];
+	struct stat st, tst;
+	mode_t old;
+
+	CHECK(mkdtemp(top) != NULL);
+	CHECK(chmod(top, 02750) == 0);
+	CHECK(snprintf(sub, sizeof(sub), "%s/ab", top) < (int)sizeof(sub));
+	old = umask(077);
+	CHECK(cfg_media_mkdir(sub) == 0);
+	CHECK(cfg_media_mkdir(sub) == 0);	/* it exists: fine */
+	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0750);
+	CHECK(stat(top, &tst) == 0 && st.st_gid == tst.st_gid);
+	CHECK(cfg_media_mkdir("/nonexistent-dir/x") == -1);
+	(void)umask(old);
+	CHECK(rmdir(sub) == 0 && rmdir(top) == 0);
+}
+
 int
 main(void)
 {
@@ -231,5 +289,7 @@ main(void)
 	RUN(bad_values);
 	RUN(env_file_and_override);
 	RUN(number_tokens);
+	RUN(media_dir);
+	RUN(media_mkdir_group_readable);
 	return CHECK_DONE();
 }
