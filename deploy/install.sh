@@ -282,4 +282,5 @@ cat <<EOF
  5. Check, then point Meta at it (App Dashboard > WhatsApp > Configuration:
     callback https://$name/api/whatsapp/webhook and your verify token):
       curl -s https://$name/api/whatsapp/health
+      wactl doctor    # one OK/WARN/FAIL line per check of this install
 EOF
