@@ -52,6 +52,8 @@ DB	= db \
 	  db_sql_media \
 	  db_media \
 	  db_inbox \
+	  db_sql_hooks \
+	  db_sql_deliver \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -94,7 +96,8 @@ API	= req \
 	  api_session \
 	  pw \
 	  api_inbox \
-	  api_media
+	  api_media \
+	  api_hooks
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  doctor \

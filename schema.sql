@@ -724,3 +724,62 @@ CREATE TABLE uploads (
   path            TEXT NOT NULL,        -- relative to $WA_STATE_DIR/media
   created_at      INTEGER NOT NULL
 );
+
+-- migrate: 12
+
+-- Event webhooks (issue 16): other systems (a CRM, n8n, a helpdesk)
+-- subscribe to what happens here.  An event is queued as one delivery per
+-- matching hook in the same transaction as the change it reports
+-- (DESIGN rule 4); the worker POSTs it, signed, and retries.
+CREATE TABLE hooks (
+  id              INTEGER PRIMARY KEY,
+  url             TEXT NOT NULL,        -- https:// endpoint (http:// only with WA_HOOKS_ALLOW_PRIVATE=1)
+  events          TEXT NOT NULL,        -- comma-separated event types, e.g. "message.received,message.status"
+  phone_number_id TEXT,                 -- only this number's events; NULL every number
+  secret_env      TEXT,                 -- the worker's setting that holds the signing secret; NULL: secret below
+  secret          TEXT,                 -- generated signing secret (printed once at creation); NULL with secret_env
+  state           TEXT NOT NULL DEFAULT 'active'
+                  CHECK (state IN ('active', 'paused', 'disabled')),
+  disabled_reason TEXT,                 -- why the worker disabled it (failing for 24 h)
+  failing_since   INTEGER,              -- first failure of the current run of failures; NULL when the last one succeeded
+  created_by      TEXT,                 -- user name or api:KEYNAME
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+
+-- One event for one hook.  Deliveries of one conversation to one hook go
+-- out one at a time, in id order (conversation_id is the ordering key;
+-- NULL: no order with other events).
+CREATE TABLE event_deliveries (
+  id              INTEGER PRIMARY KEY,
+  hook_id         INTEGER NOT NULL REFERENCES hooks (id) ON DELETE CASCADE,
+  event_id        TEXT NOT NULL,        -- "evt_..." the same for every hook the event went to, and on redelivery
+  type            TEXT NOT NULL,        -- message.received, message.sent, ...
+  phone_number_id TEXT,
+  conversation_id INTEGER,
+  body            TEXT NOT NULL,        -- the JSON posted: {id, type, created_at, number, data}
+  state           TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'sending', 'delivered', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,     -- unix milliseconds
+  lease_until     INTEGER,              -- unix milliseconds: a 'sending' row past it is queued again
+  last_status     INTEGER,              -- HTTP status of the last attempt; NULL when none came
+  last_error      TEXT,                 -- why the last attempt failed
+  created_at      INTEGER NOT NULL,     -- unix milliseconds
+  delivered_at    INTEGER               -- unix milliseconds
+);
+CREATE INDEX event_deliveries_due ON event_deliveries (next_attempt_at) WHERE state = 'queued';
+CREATE INDEX event_deliveries_hook ON event_deliveries (hook_id, id);
+CREATE INDEX event_deliveries_order ON event_deliveries (hook_id, conversation_id, id)
+  WHERE state IN ('queued', 'sending');
+
+-- Every attempt of a delivery (GET /hooks/{id}/deliveries shows them).
+CREATE TABLE event_attempts (
+  id              INTEGER PRIMARY KEY,
+  delivery_id     INTEGER NOT NULL REFERENCES event_deliveries (id) ON DELETE CASCADE,
+  at              INTEGER NOT NULL,     -- unix milliseconds
+  duration_ms     INTEGER,
+  http_status     INTEGER,              -- NULL: no answer (timeout, connection refused, refused address)
+  error           TEXT
+);
+CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);

@@ -264,6 +264,7 @@ static const struct api_route *const tables[] = {
 	api_session_routes,
 	api_inbox_routes,
 	api_media_routes,
+	api_hooks_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

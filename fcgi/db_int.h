@@ -346,6 +346,19 @@ enum stmt {
 	STMT_DAILY_SCAN,
 	STMT_DAILY_FAILED,
 
+	/*
+	 * db_hooks.c (db_sql_hooks.c): hooks, queueing an event as one
+	 * delivery per matching hook, the hooks API's lists (issue 16).
+	 */
+	STMT_HOOK_GET,
+
+	/*
+	 * db_deliver.c (db_sql_deliver.c): the worker's side of event
+	 * webhooks: leasing due deliveries in order, recording attempts,
+	 * disabling a hook failing for 24 h (issue 16).
+	 */
+	STMT_DELIVER_NEXT_DUE,
+
 	STMT__MAX
 };
 
@@ -356,6 +369,8 @@ extern const char *const dbi_sql_account[STMT__MAX];	/* db_sql_account.c */
 extern const char *const dbi_sql_users[STMT__MAX];	/* db_sql_users.c */
 extern const char *const dbi_sql_inbox[STMT__MAX];	/* db_sql_inbox.c */
 extern const char *const dbi_sql_media[STMT__MAX];	/* db_sql_media.c */
+extern const char *const dbi_sql_hooks[STMT__MAX];	/* db_sql_hooks.c */
+extern const char *const dbi_sql_deliver[STMT__MAX];	/* db_sql_deliver.c */
 const char	*dbi_sql(enum stmt);
 int		 dbi_sql_count(enum stmt);
 

@@ -558,6 +558,8 @@ static const char *const *const tables[] = {
 	dbi_sql_users,
 	dbi_sql_inbox,
 	dbi_sql_media,
+	dbi_sql_hooks,
+	dbi_sql_deliver,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
