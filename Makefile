@@ -54,6 +54,7 @@ DB	= db \
 	  db_inbox \
 	  db_sql_hooks \
 	  db_sql_deliver \
+	  db_sql_alerts \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -97,7 +98,8 @@ API	= req \
 	  pw \
 	  api_inbox \
 	  api_media \
-	  api_hooks
+	  api_hooks \
+	  api_alerts
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  doctor \

@@ -783,3 +783,40 @@ CREATE TABLE event_attempts (
   error           TEXT
 );
 CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);
+
+-- Alerts (issue 16): conditions a person should hear of, kept as rows so
+-- each is raised once, mailed once (retried when the mail server fails)
+-- and shown in /alerts and the inbox.
+CREATE TABLE alerts (
+  id              INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL,        -- customer_waiting, token_invalid, quality_drop, number_restricted, send_failures, journal_backlog, backup_stale
+  phone_number_id TEXT,                 -- the number concerned; NULL: the gateway
+  conversation_id INTEGER REFERENCES conversations (id) ON DELETE CASCADE,
+  user_id         INTEGER REFERENCES users (id) ON DELETE CASCADE, -- the person it is for; NULL: the admins
+  episode         TEXT NOT NULL,        -- what makes it the same alert (kind, number, conversation, start): raised once
+  summary         TEXT NOT NULL,        -- one line a person understands
+  detail          TEXT,                 -- JSON: the figures behind it
+  state           TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+  created_at      INTEGER NOT NULL,     -- unix seconds
+  resolved_at     INTEGER,
+  UNIQUE (episode)
+);
+CREATE INDEX alerts_open ON alerts (state, created_at);
+
+-- Mails to send: one per person per batch of alerts.
+CREATE TABLE alert_mails (
+  id              INTEGER PRIMARY KEY,
+  user_id         INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  recipient       TEXT NOT NULL,        -- e-mail address
+  subject         TEXT NOT NULL,
+  body            TEXT NOT NULL,        -- text/plain, UTF-8
+  alert_ids       TEXT NOT NULL,        -- JSON array of the alerts it carries
+  state           TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,     -- unix milliseconds
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,     -- unix milliseconds
+  sent_at         INTEGER
+);
+CREATE INDEX alert_mails_due ON alert_mails (next_attempt_at) WHERE state = 'queued';

@@ -265,6 +265,7 @@ static const struct api_route *const tables[] = {
 	api_inbox_routes,
 	api_media_routes,
 	api_hooks_routes,
+	api_alerts_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

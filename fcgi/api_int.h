@@ -301,6 +301,8 @@ extern const struct api_route api_inbox_routes[];
 int	 api_inbox_context(struct call *, json_t *row);
 /* api_hooks.c: event webhooks: GET|POST|PATCH|DELETE /hooks, deliveries. */
 extern const struct api_route api_hooks_routes[];
+/* api_alerts.c: GET /alerts (and resolving one). */
+extern const struct api_route api_alerts_routes[];
 /* api_media.c: media files, uploads, quick replies, daily statistics. */
 extern const struct api_route api_media_routes[];
 /*

@@ -359,6 +359,12 @@ enum stmt {
 	 */
 	STMT_DELIVER_NEXT_DUE,
 
+	/*
+	 * db_alerts.c (db_sql_alerts.c): alerts raised once per episode,
+	 * their mails, the /alerts API's list (issue 16).
+	 */
+	STMT_ALERT_GET,
+
 	STMT__MAX
 };
 
@@ -371,6 +377,7 @@ extern const char *const dbi_sql_inbox[STMT__MAX];	/* db_sql_inbox.c */
 extern const char *const dbi_sql_media[STMT__MAX];	/* db_sql_media.c */
 extern const char *const dbi_sql_hooks[STMT__MAX];	/* db_sql_hooks.c */
 extern const char *const dbi_sql_deliver[STMT__MAX];	/* db_sql_deliver.c */
+extern const char *const dbi_sql_alerts[STMT__MAX];	/* db_sql_alerts.c */
 const char	*dbi_sql(enum stmt);
 int		 dbi_sql_count(enum stmt);
 

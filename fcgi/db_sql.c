@@ -560,6 +560,7 @@ static const char *const *const tables[] = {
 	dbi_sql_media,
 	dbi_sql_hooks,
 	dbi_sql_deliver,
+	dbi_sql_alerts,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
