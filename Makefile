@@ -54,6 +54,7 @@ DB	= db \
 	  db_inbox \
 	  db_sql_hooks \
 	  db_sql_deliver \
+	  db_deliver \
 	  db_sql_alerts \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
@@ -65,6 +66,7 @@ CORE	= log \
 	  webhook \
 	  msg \
 	  schema_sql \
+	  hookrule \
 	  $(DB) \
 	  notify \
 	  counters \
@@ -83,7 +85,8 @@ NET	= wa \
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
 	  rate \
-	  sender
+	  sender \
+	  hookpost
 # API: the management API and the only libfcgi user.
 API	= req \
 	  api_types \
@@ -130,7 +133,8 @@ PURE	= webhook \
 	  policy \
 	  profile \
 	  tmpl \
-	  sandbox_check
+	  sandbox_check \
+	  hookrule
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -195,7 +199,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_health \
 	  $(BUILD)/test_db_types \
 	  $(BUILD)/test_log \
-	  $(BUILD)/test_sandbox_check
+	  $(BUILD)/test_sandbox_check \
+	  $(BUILD)/test_hookpost
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -217,6 +222,7 @@ LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
 LINK_test_rotate = rotate
 LINK_test_sandbox_check = sandbox_check
+LINK_test_hookpost = hookrule sig log
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy

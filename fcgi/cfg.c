@@ -195,6 +195,11 @@ static const struct ckey keys[] = {
 	{ "WA_SANDBOX", CT_BOOL, "off", 0, 0, 0,
 	  "1 (or on) when the Graph API is the local sandbox of make run "
 	  "(deploy/run-local.sh sets it), else 0 (or off)", OFF(sandbox) },
+	/* Issue 16: event webhooks only to public https endpoints. */
+	{ "WA_HOOKS_ALLOW_PRIVATE", CT_BOOL, "off", 0, 0, 0,
+	  "off, or on to let event webhooks use http:// and loopback or "
+	  "private addresses (tests, a receiver on this machine)",
+	  OFF(hooks_allow_private) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

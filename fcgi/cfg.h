@@ -57,6 +57,7 @@ struct cfg {
 	long	 media_per_contact_day;	/* WA_MEDIA_MAX_PER_CONTACT_DAY */
 	long	 template_sync_s;	/* WA_TEMPLATE_SYNC_S: 0 never */
 	int	 sandbox;		/* WA_SANDBOX: 1 the local sandbox Graph */
+	int	 hooks_allow_private;	/* WA_HOOKS_ALLOW_PRIVATE: 1 on */
 	struct cfg_xtoken *xtokens;	/* WHATSAPP_ACCESS_TOKEN_*, worker and wactl */
 	size_t	 nxtokens;
 	char	 db_path[4096];		/* state_dir/wa.db */

@@ -741,4 +741,40 @@ int		 db_daily(struct db *, const char *numbers, int64_t since,
 		    int64_t until, int64_t extra, enum db_daily, db_row_cb,
 		    void *);
 
+/*
+ * db_deliver.c: the worker's deliveries of event webhooks (issue 16).
+ * Times are unix milliseconds; hooks.failing_since too.
+ */
+struct db_delivery {
+	int64_t	 id;
+	int64_t	 hook_id;
+	int64_t	 created_at;		/* when the event was queued */
+	int64_t	 attempts;		/* made before this one */
+	char	*body;			/* the event JSON, posted as is */
+	char	*url;
+	char	*secret;		/* hooks.secret, NULL with secret_env */
+	char	*secret_env;		/* the worker's setting holding it */
+};
+/* One attempt's outcome, for db_deliver_record(). */
+struct db_deliver_outcome {
+	int64_t		 id;
+	int64_t		 hook_id;
+	int64_t		 at;		/* when the attempt started */
+	int64_t		 duration_ms;
+	long		 http;		/* 0: no answer */
+	const char	*error;		/* NULL: delivered */
+	const char	*state;		/* delivered, queued (retry), failed */
+	int64_t		 next_at;	/* queued: when to try again */
+	int64_t		 disable_before; /* failing since before: disabled */
+	const char	*disable_reason;
+};
+void		 db_delivery_clear(struct db_delivery *);
+int		 db_deliver_requeue(struct db *, int64_t before_ms);
+int		 db_deliver_due(struct db *, int64_t now, struct db_delivery *,
+		    int max);
+int		 db_deliver_claim(struct db *, int64_t id, int64_t lease_ms);
+int64_t		 db_deliver_next_due(struct db *, int64_t now);
+int		 db_deliver_record(struct db *,
+		    const struct db_deliver_outcome *);
+
 #endif

@@ -358,6 +358,14 @@ enum stmt {
 	 * disabling a hook failing for 24 h (issue 16).
 	 */
 	STMT_DELIVER_NEXT_DUE,
+	STMT_DELIVER_REQUEUE,
+	STMT_DELIVER_DUE,
+	STMT_DELIVER_CLAIM,
+	STMT_DELIVER_ATTEMPT,
+	STMT_DELIVER_RESULT,
+	STMT_DELIVER_HOOK_OK,
+	STMT_DELIVER_HOOK_FAIL,
+	STMT_DELIVER_HOOK_DISABLE,
 
 	/*
 	 * db_alerts.c (db_sql_alerts.c): alerts raised once per episode,

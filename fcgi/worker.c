@@ -23,6 +23,7 @@
 #include "chat.h"
 #include "clock.h"
 #include "db.h"
+#include "hookpost.h"
 #include "jobs.h"
 #include "log.h"
 #include "notify.h"
@@ -54,6 +55,7 @@ struct worker {
 	struct apply	*apply;		/* the journal's apply */
 	struct sender	*snd;		/* the outbox's sender */
 	struct jobs	*jobs;		/* account jobs to Meta */
+	struct hookpost	*hp;		/* event webhooks (issue 16) */
 };
 
 /* The loop's timers and moods, between passes. */
@@ -188,6 +190,8 @@ worker_open(struct worker *w)
 		fatalx("cannot start the sender");
 	if ((w->jobs = jobs_new(w->db, cfg)) == NULL)
 		fatalx("cannot start the account jobs: out of memory");
+	if ((w->hp = hookpost_new(w->db, cfg)) == NULL)	/* issue 16 */
+		fatalx("cannot start the event webhooks");
 }
 
 /*
@@ -249,6 +253,9 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* An account job blocks (jobs.c): only while no send is in flight. */
 	if (sender_busy(w->snd) == 0 && (t = jobs_step(w->jobs)) < wait)
 		wait = (long)t;
+	/* Issue 16, deliver: event webhooks move on each pass. */
+	if ((t = hookpost_step(w->hp, applied)) < wait)
+		wait = (long)t;
 	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
@@ -303,6 +310,9 @@ worker_close(struct worker *w)
 		(void)sender_step(w->snd, 0);
 	}
 	(void)sender_step(w->snd, 0);
+	while (hookpost_busy(w->hp) > 0 && hookpost_step(w->hp, -1) >= 0)
+		(void)sender_wait(w->snd, -1, 5);	/* issue 16 */
+	hookpost_free(w->hp);
 	sender_free(w->snd);
 	jobs_free(w->jobs);
 	apply_free(w->apply);

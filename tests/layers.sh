@@ -59,7 +59,7 @@ if nm -u "$build/wa-fcgi" | awk '{print $2}' | grep -q '^curl_'; then
 	nm -u "$build/wa-fcgi" | awk '{print $2}' | grep '^curl_' | head
 	bad=1
 fi
-forbid wa-fcgi "bot flow chat graph rate sender wa" \
+forbid wa-fcgi "bot flow chat graph rate sender wa hookpost" \
     "the bot or the sending side (a responder only stores)"
 forbid wa-worker "api req" "the management API (the worker serves nothing)"
 forbid wa-sandbox "db api bot flow chat sender outbox" \
