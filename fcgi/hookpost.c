@@ -411,6 +411,10 @@ hookpost_step(struct hookpost *h, int look)
 			    m->data.result == CURLE_FILESIZE_EXCEEDED)
 				(void)curl_easy_getinfo(m->easy_handle,
 				    CURLINFO_RESPONSE_CODE, &code);
+			else if (m->data.result == CURLE_OPERATION_TIMEDOUT)
+				(void)snprintf(sl->err, sizeof(sl->err), "timed "
+				    "out: no answer within %d s",
+				    HOOKRULE_TIMEOUT_MS / 1000);
 			else if (sl->err[0] == '\0')
 				(void)snprintf(sl->err, sizeof(sl->err), "%s",
 				    curl_easy_strerror(m->data.result));
