@@ -772,6 +772,7 @@ void		 db_delivery_clear(struct db_delivery *);
 int		 db_deliver_requeue(struct db *, int64_t before_ms);
 int		 db_deliver_due(struct db *, int64_t now, struct db_delivery *,
 		    int max);
+int		 db_deliver_any(struct db *, int64_t now);
 int		 db_deliver_claim(struct db *, int64_t id, int64_t lease_ms);
 int64_t		 db_deliver_next_due(struct db *, int64_t now);
 int		 db_deliver_record(struct db *,

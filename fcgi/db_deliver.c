@@ -84,6 +84,21 @@ fail:
 	return -1;
 }
 
+/* 1 when a row is due or a lease ran out at now, 0 when not, -1. */
+int
+db_deliver_any(struct db *d, int64_t now)
+{
+	sqlite3_stmt	*s = dbi_st(d, STMT_DELIVER_ANY);
+	int		 v;
+
+	sqlite3_bind_int64(s, 1, now);
+	if (dbi_row(d, STMT_DELIVER_ANY, __func__) != 1)
+		return -1;
+	v = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return v != 0;
+}
+
 /* Leases row id until lease_ms.  1 leased, 0 taken meanwhile, -1. */
 int
 db_deliver_claim(struct db *d, int64_t id, int64_t lease_ms)

@@ -39,6 +39,14 @@ const char *const dbi_sql_deliver[STMT__MAX] = {
 	    "e.hook_id = d.hook_id AND e.conversation_id = d.conversation_id "
 	    "AND (e.state = 'sending' OR (e.state = 'queued' AND e.id < d.id)))) "
 	    "ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+	/*
+	 * Whether a pass has anything to lease or take back at ?1 (the
+	 * partial indexes answer it without a write lock).
+	 */
+	[STMT_DELIVER_ANY] =
+	"SELECT EXISTS (SELECT 1 FROM event_deliveries WHERE state = 'queued' "
+	    "AND next_attempt_at <= ?1) OR EXISTS (SELECT 1 FROM "
+	    "event_deliveries WHERE state = 'sending' AND lease_until < ?1)",
 	/* Leases one: ?1 id, ?2 lease end (ms).  No change: taken. */
 	[STMT_DELIVER_CLAIM] =
 	"UPDATE event_deliveries SET state = 'sending', lease_until = ?2 "

@@ -32,7 +32,7 @@
 
 #define SLOTS		8	/* POSTs in flight at once */
 #define LEASE_MS	(HOOKRULE_TIMEOUT_MS + 20000) /* a row held while sent */
-#define LOOK_MS		250	/* look for due rows at least this often */
+#define LOOK_MS		250	/* the longest wait: rows queued from outside */
 #define POLL_MS		5	/* the loop's wait while POSTs are in flight */
 #define REPLY_MAX	4096	/* bytes of a reply kept (none are used) */
 
@@ -57,8 +57,6 @@ struct hookpost {
 	CURLM			*multi;
 	struct slot		 slots[SLOTS];
 	int			 running;	/* slots used */
-	int			 look;		/* record and lease next pass */
-	int64_t			 look_at;	/* monotonic ms: next look */
 };
 
 struct hookpost *
@@ -328,6 +326,12 @@ record_and_lease(struct hookpost *h, int lease)
 	int64_t			 now = clock_now_ms();
 	int			 i, j, n = 0, nfree = 0, r;
 
+	/* Nothing finished and nothing due: no write lock (most passes). */
+	for (i = 0; i < SLOTS && !h->slots[i].finished; i++)
+		;
+	if (i == SLOTS && ((r = db_deliver_any(h->db, now)) == 0 ||
+	    (r == 1 && !lease)))
+		return 0;
 	if (db_begin(h->db) != DB_OK)
 		return -1;
 	for (i = 0; i < SLOTS; i++) {
@@ -371,7 +375,6 @@ record_and_lease(struct hookpost *h, int lease)
 			/* Recorded as a failed attempt on the next pass. */
 			sl->finished = 1;
 			sl->http = 0;
-			h->look = 1;
 		}
 	}
 	return 0;
@@ -384,14 +387,13 @@ fail_committed:
 }
 
 /*
- * Moves the POSTs in flight, notes the finished ones, and when some
- * finished, look is set (the caller applied something that may have
- * queued events) or LOOK_MS passed, records them and starts due ones
- * (none when look is -1: stopping).  Returns how long the worker may
- * wait before the next pass (ms).
+ * Moves the POSTs in flight, then records the finished ones and starts
+ * due ones (none when lease is 0: stopping); a pass with nothing to do
+ * costs one read.  Returns how long the worker may wait before the next
+ * pass (ms).
  */
 long
-hookpost_step(struct hookpost *h, int look)
+hookpost_step(struct hookpost *h, int lease)
 {
 	struct slot	*sl;
 	CURLMsg		*m;
@@ -420,18 +422,11 @@ hookpost_step(struct hookpost *h, int look)
 				    curl_easy_strerror(m->data.result));
 			sl->http = code;
 			sl->finished = 1;
-			h->look = 1;
 		}
 	}
-	if (h->look || look || clock_mono_ms() >= h->look_at) {
-		h->look = 0;
-		h->look_at = clock_mono_ms() + LOOK_MS;
-		if (record_and_lease(h, look >= 0) == -1) {
-			log_warnx("event webhooks: the database is busy; "
-			    "trying again");
-			h->look = 1;
-			return 100;
-		}
+	if (record_and_lease(h, lease) == -1) {
+		log_warnx("event webhooks: the database is busy; trying again");
+		return 100;
 	}
 	if (h->running > 0)
 		return POLL_MS;

@@ -11,7 +11,7 @@ struct hookpost;
 
 struct hookpost	*hookpost_new(struct db *, const struct cfg *);
 void		 hookpost_free(struct hookpost *);
-long		 hookpost_step(struct hookpost *, int look);
+long		 hookpost_step(struct hookpost *, int lease);
 int		 hookpost_busy(const struct hookpost *);
 
 #endif

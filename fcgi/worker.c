@@ -254,7 +254,7 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	if (sender_busy(w->snd) == 0 && (t = jobs_step(w->jobs)) < wait)
 		wait = (long)t;
 	/* Issue 16, deliver: event webhooks move on each pass. */
-	if ((t = hookpost_step(w->hp, applied)) < wait)
+	if ((t = hookpost_step(w->hp, 1)) < wait)
 		wait = (long)t;
 	if (more > 0)
 		wait = 0;
@@ -310,7 +310,7 @@ worker_close(struct worker *w)
 		(void)sender_step(w->snd, 0);
 	}
 	(void)sender_step(w->snd, 0);
-	while (hookpost_busy(w->hp) > 0 && hookpost_step(w->hp, -1) >= 0)
+	while (hookpost_busy(w->hp) > 0 && hookpost_step(w->hp, 0) >= 0)
 		(void)sender_wait(w->snd, -1, 5);	/* issue 16 */
 	hookpost_free(w->hp);
 	sender_free(w->snd);
