@@ -773,6 +773,7 @@ int		 db_deliver_requeue(struct db *, int64_t before_ms);
 int		 db_deliver_due(struct db *, int64_t now, struct db_delivery *,
 		    int max);
 int		 db_deliver_any(struct db *, int64_t now);
+int64_t		 db_deliver_last(struct db *);
 int		 db_deliver_claim(struct db *, int64_t id, int64_t lease_ms);
 int64_t		 db_deliver_next_due(struct db *, int64_t now);
 int		 db_deliver_record(struct db *,

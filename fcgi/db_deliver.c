@@ -99,6 +99,20 @@ db_deliver_any(struct db *d, int64_t now)
 	return v != 0;
 }
 
+/* The highest delivery id (0 when none), or -1. */
+int64_t
+db_deliver_last(struct db *d)
+{
+	sqlite3_stmt	*s = dbi_st(d, STMT_DELIVER_LAST);
+	int64_t		 v;
+
+	if (dbi_row(d, STMT_DELIVER_LAST, __func__) != 1)
+		return -1;
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
 /* Leases row id until lease_ms.  1 leased, 0 taken meanwhile, -1. */
 int
 db_deliver_claim(struct db *d, int64_t id, int64_t lease_ms)

@@ -47,6 +47,9 @@ const char *const dbi_sql_deliver[STMT__MAX] = {
 	"SELECT EXISTS (SELECT 1 FROM event_deliveries WHERE state = 'queued' "
 	    "AND next_attempt_at <= ?1) OR EXISTS (SELECT 1 FROM "
 	    "event_deliveries WHERE state = 'sending' AND lease_until < ?1)",
+	/* The newest row: a higher one since the last look is new work. */
+	[STMT_DELIVER_LAST] =
+	"SELECT coalesce(max(id), 0) FROM event_deliveries",
 	/* Leases one: ?1 id, ?2 lease end (ms).  No change: taken. */
 	[STMT_DELIVER_CLAIM] =
 	"UPDATE event_deliveries SET state = 'sending', lease_until = ?2 "

@@ -33,6 +33,7 @@
 #define SLOTS		8	/* POSTs in flight at once */
 #define LEASE_MS	(HOOKRULE_TIMEOUT_MS + 20000) /* a row held while sent */
 #define LOOK_MS		250	/* the longest wait: rows queued from outside */
+#define LOOK_ANY_MS	1000	/* due rows looked for at least this often */
 #define POLL_MS		5	/* the loop's wait while POSTs are in flight */
 #define REPLY_MAX	4096	/* bytes of a reply kept (none are used) */
 
@@ -57,6 +58,9 @@ struct hookpost {
 	CURLM			*multi;
 	struct slot		 slots[SLOTS];
 	int			 running;	/* slots used */
+	int64_t			 last_id;	/* the newest row at the last look */
+	int64_t			 next_due;	/* wall ms: a row falls due */
+	int64_t			 look_at;	/* monotonic ms: look anyway */
 };
 
 struct hookpost *
@@ -68,6 +72,7 @@ hookpost_new(struct db *d, const struct cfg *cfg)
 		return NULL;
 	h->db = d;
 	h->cfg = cfg;
+	h->last_id = -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h->multi = curl_multi_init()) == NULL) {
 		free(h);
@@ -314,6 +319,32 @@ slot_record(struct hookpost *h, struct slot *sl, long http, int64_t now)
 }
 
 /*
+ * Whether this pass takes the write lock: a POST finished, a row was
+ * queued since the last look, one fell due, or (every LOOK_ANY_MS) some
+ * row is due at all (a redelivery, a hook turned on again).  Otherwise a
+ * pass costs a read or two, and rows due but held back (behind one in
+ * flight, a paused hook) do not take the lock on every pass.
+ */
+static int
+must_look(struct hookpost *h, int64_t now, int lease)
+{
+	int64_t	 mono = clock_mono_ms();
+	int	 i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (h->slots[i].finished)
+			return 1;
+	if (!lease)
+		return 0;
+	if (db_deliver_last(h->db) != h->last_id || now >= h->next_due)
+		return 1;
+	if (mono < h->look_at)
+		return 0;
+	h->look_at = mono + LOOK_ANY_MS;
+	return db_deliver_any(h->db, now) != 0;
+}
+
+/*
  * Records the finished POSTs and leases due rows into the free slots, in
  * one transaction, then starts them.  -1 when the transaction failed:
  * the finished ones are recorded on the next pass, the leases undone.
@@ -326,14 +357,12 @@ record_and_lease(struct hookpost *h, int lease)
 	int64_t			 now = clock_now_ms();
 	int			 i, j, n = 0, nfree = 0, r;
 
-	/* Nothing finished and nothing due: no write lock (most passes). */
-	for (i = 0; i < SLOTS && !h->slots[i].finished; i++)
-		;
-	if (i == SLOTS && ((r = db_deliver_any(h->db, now)) == 0 ||
-	    (r == 1 && !lease)))
+	if (!must_look(h, now, lease))
 		return 0;
 	if (db_begin(h->db) != DB_OK)
 		return -1;
+	if ((h->last_id = db_deliver_last(h->db)) == -1)
+		goto fail;
 	for (i = 0; i < SLOTS; i++) {
 		sl = &h->slots[i];
 		if (!sl->used || sl->finished)
@@ -353,8 +382,12 @@ record_and_lease(struct hookpost *h, int lease)
 			goto fail;
 		else if (r == 0)
 			db_delivery_clear(&due[i]);	/* id 0: skipped */
-	if (db_commit(h->db) == -1)
+	if ((h->next_due = db_deliver_next_due(h->db, now)) == -1)
+		h->next_due = now;
+	if (db_commit(h->db) == -1) {
+		h->last_id = -1;	/* db_commit rolled back */
 		goto fail_committed;
+	}
 	for (i = 0; i < SLOTS; i++)
 		if (h->slots[i].used && h->slots[i].finished) {
 			slot_clear(h, &h->slots[i]);
@@ -380,6 +413,7 @@ record_and_lease(struct hookpost *h, int lease)
 	return 0;
 fail:
 	db_rollback(h->db);
+	h->last_id = -1;	/* look again next pass */
 fail_committed:
 	for (i = 0; i < n; i++)
 		db_delivery_clear(&due[i]);
