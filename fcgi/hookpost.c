@@ -462,8 +462,11 @@ hookpost_step(struct hookpost *h, int lease)
 		log_warnx("event webhooks: the database is busy; trying again");
 		return 100;
 	}
-	if (h->running > 0)
+	if (h->running > 0) {
+		/* The new ones connect and send now, not a pass later. */
+		(void)curl_multi_perform(h->multi, &still);
 		return POLL_MS;
+	}
 	now = clock_now_ms();
 	if ((next = db_deliver_next_due(h->db, now)) == -1 || next == DB_NEVER)
 		return LOOK_MS;
