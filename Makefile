@@ -53,6 +53,7 @@ DB	= db \
 	  db_media \
 	  db_inbox \
 	  db_sql_hooks \
+	  db_hooks \
 	  db_sql_deliver \
 	  db_sql_alerts \
 	  db_doctor
