@@ -360,6 +360,9 @@ enum stmt {
 	STMT_HOOK_DELIVERIES,
 	STMT_HOOK_REDELIVER,
 	STMT_HOOK_CONV_WA,
+	STMT_HOOK_MSG,
+	STMT_HOOK_OUTBOX,
+	STMT_HOOK_CONV_OF,
 
 	/*
 	 * db_deliver.c (db_sql_deliver.c): the worker's side of event

@@ -88,4 +88,24 @@ const char *const dbi_sql_hooks[STMT__MAX] = {
 	[STMT_HOOK_CONV_WA] =
 	"SELECT c.wa_id FROM conversations v JOIN contacts c "
 	    "ON c.id = v.contact_id WHERE v.id = ?1",
+	/* A message's id and conversation by wamid, for an event's data. */
+	[STMT_HOOK_MSG] =
+	"SELECT id, conversation_id FROM messages WHERE wamid = ?1",
+	/*
+	 * An outbox row for message.sent and send.failed: its number,
+	 * recipient, kind, attempts, message, who sent it (a person's
+	 * name, else its source) and the conversation it belongs to.
+	 */
+	/* A number's conversation with a contact: its id and wa_id. */
+	[STMT_HOOK_CONV_OF] =
+	"SELECT v.id, coalesce(c.wa_id, c.user_id) FROM conversations v "
+	    "JOIN contacts c ON c.id = v.contact_id "
+	    "WHERE v.phone_number_id = ?1 AND v.contact_id = ?2",
+	[STMT_HOOK_OUTBOX] =
+	"SELECT o.phone_number_id, o.recipient, o.kind, o.attempts, "
+	    "o.message_id, coalesce((SELECT u.name FROM users u WHERE "
+	    "u.id = o.user_id), o.source), (SELECT v.id FROM conversations v "
+	    "JOIN contacts c ON c.id = v.contact_id WHERE "
+	    "v.phone_number_id = o.phone_number_id AND (c.wa_id = o.recipient "
+	    "OR c.user_id = o.recipient)) FROM outbox o WHERE o.id = ?1",
 };
