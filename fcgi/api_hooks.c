@@ -39,7 +39,8 @@ static const char *const delivery_states[] = { "queued", "sending",
 
 static const struct param none_p[] = { { .name = NULL } };
 
-static const struct param hook_p[] = {
+/* POST /hooks's body, and PATCH /hooks/{id}'s (state; no secret_env). */
+static const struct param hook_new_p[] = {
 	{ .name = "url", .type = PARAM_TEXT, .min = 1, .max = URL_MAX,
 	  .field = offsetof(struct hook_f, url) },
 	{ .name = "events", .type = PARAM_JSON,
@@ -48,6 +49,15 @@ static const struct param hook_p[] = {
 	  .nullable = 1, .field = offsetof(struct hook_f, number) },
 	{ .name = "secret_env", .type = PARAM_TEXT, .min = 1, .max = 64,
 	  .nullable = 1, .field = offsetof(struct hook_f, secret_env) },
+	{ .name = NULL }
+};
+static const struct param hook_patch_p[] = {
+	{ .name = "url", .type = PARAM_TEXT, .min = 1, .max = URL_MAX,
+	  .field = offsetof(struct hook_f, url) },
+	{ .name = "events", .type = PARAM_JSON,
+	  .field = offsetof(struct hook_f, events) },
+	{ .name = "number", .type = PARAM_TEXT, .min = 1, .max = 64,
+	  .nullable = 1, .field = offsetof(struct hook_f, number) },
 	{ .name = "state", .type = PARAM_ENUM, .words = hook_states,
 	  .field = offsetof(struct hook_f, state) },
 	{ .name = NULL }
@@ -71,8 +81,9 @@ static void	delivery_redeliver(struct call *);
 
 const struct api_route api_hooks_routes[] = {
 	{ "/hooks", "GET", hooks_list, API_ADMIN, none_p, NULL },
-	{ "/hooks", "POST", hook_post, API_ADMIN, none_p, hook_p },
-	{ "/hooks/{id}", "PATCH", hook_patch, API_ADMIN, none_p, hook_p },
+	{ "/hooks", "POST", hook_post, API_ADMIN, none_p, hook_new_p },
+	{ "/hooks/{id}", "PATCH", hook_patch, API_ADMIN, none_p,
+	  hook_patch_p },
 	{ "/hooks/{id}", "DELETE", hook_delete, API_ADMIN, none_p, NULL },
 	{ "/hooks/{id}/deliveries", "GET", hook_deliveries, API_ADMIN,
 	  deliveries_p, NULL },
@@ -365,11 +376,6 @@ hook_post(struct call *c)
 		    "url", "A hook needs a url and a list of events.");
 		goto done;
 	}
-	if (f->state.set) {
-		api_fail_field(c, 400, "invalid", "state", "A new hook is "
-		    "active; pause it with PATCH /hooks/{id}.");
-		goto done;
-	}
 	if (hook_check(c, f, &h, &b) == -1)
 		goto done;
 	if (h.secret_env == NULL) {
@@ -412,13 +418,8 @@ hook_patch(struct call *c)
 
 	buf_init(&b);
 	if ((o = api_body_params(c, 16384, "Only url, events, number and "
-	    "state can be changed.")) == NULL)
+	    "state can be changed (a new secret needs a new hook).")) == NULL)
 		goto done;
-	if (f->secret_env.set) {
-		api_fail_field(c, 400, "invalid", "secret_env", "The signing "
-		    "secret of a hook cannot change; make a new hook.");
-		goto done;
-	}
 	if (hook_check(c, f, &h, &b) == -1)
 		goto done;
 	if ((rc = db_hook_update(c->db, c->id, &h, f->number.set,
@@ -455,20 +456,18 @@ hook_delete(struct call *c)
 
 /*
  * GET /hooks/{id}/deliveries?state=&limit=&before=: newest first, each
- * with its attempts; next_before when the page was full.  200; 404.
+ * with its attempts; next_before when the page was full.  200 (an empty
+ * list for a hook that is not there, as for one that never had any).
  */
 static void
 hook_deliveries(struct call *c)
 {
 	const struct deliveries_f	*q = &c->q.deliveries;
-	json_t				*row, *rows, *r, *log, *out;
+	json_t				*rows, *r, *log, *out;
 	const char			*s;
 	size_t				 i;
 	int				 n;
 
-	if (hook_one(c, c->id, &row) != 1)
-		return;
-	json_decref(row);
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable",
 		    "Out of memory.");
