@@ -63,6 +63,7 @@ CORE	= log \
 	  cfg \
 	  sig \
 	  url \
+	  hookspec \
 	  webhook \
 	  msg \
 	  schema_sql \
@@ -107,6 +108,7 @@ ADMIN	= client \
 	  rotate \
 	  backup \
 	  users \
+	  hooks_cli \
 	  pw \
 	  import \
 	  csv \
@@ -124,6 +126,7 @@ PURE	= webhook \
 	  flow \
 	  bot \
 	  url \
+	  hookspec \
 	  csv \
 	  custmsg \
 	  rate \

@@ -5,8 +5,6 @@
  * Admin only: a hook sends the business's data elsewhere.  The secret
  * is shown once, when POST /hooks generated it; never again.
  */
-#include <arpa/inet.h>
-
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "db.h"
+#include "hookspec.h"
 #include "notify.h"
 #include "req.h"
 #include "cfg.h"
@@ -26,13 +25,6 @@
 #define URL_MAX		2048
 #define SECRET_BYTES	32
 
-/* The event types a hook may subscribe to (the Event schema's). */
-static const char *const types[] = {
-	"message.received", "message.sent", "message.status",
-	"message.edited", "conversation.assigned", "conversation.handed_off",
-	"contact.opted_out", "contact.opted_in", "number.quality",
-	"template.status", "send.failed", NULL
-};
 static const char *const hook_states[] = { "active", "paused", NULL };
 static const char *const delivery_states[] = { "queued", "sending",
 	"delivered", "failed", NULL };
@@ -109,88 +101,15 @@ allow_private(void)
 	return v != NULL && strcmp(v, "1") == 0;
 }
 
-/*
- * 1 when host (a name, a dotted IPv4 or an IPv6 without brackets) is
- * loopback, private, link-local, unspecified, multicast or CGNAT
- * literally, or localhost.  Names are checked again at connect time
- * by the worker; this only refuses what is plainly internal.
- */
-static int
-host_private(const char *host)
-{
-	unsigned char	 a[16];
-	size_t		 n = strlen(host);
-
-	if (strcasecmp(host, "localhost") == 0 || (n > 10 &&
-	    strcasecmp(host + n - 10, ".localhost") == 0))
-		return 1;
-	if (inet_pton(AF_INET, host, a) == 1)
-		goto v4;
-	if (inet_pton(AF_INET6, host, a) != 1)
-		return 0;
-	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		memmove(a, a + 12, 4);	/* IPv4-mapped */
-		goto v4;
-	}
-	if ((a[0] & 0xfe) == 0xfc || a[0] == 0xff ||
-	    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
-		return 1;	/* ULA, multicast, link-local */
-	return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0 &&
-	    a[15] <= 1;	/* unspecified, loopback */
-v4:
-	return a[0] == 0 || a[0] == 10 || a[0] == 127 ||
-	    (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-	    (a[0] == 169 && a[1] == 254) ||
-	    (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-	    (a[0] == 192 && a[1] == 168) || a[0] >= 224;
-}
-
 /* 0 when url may be a hook's endpoint, else -1 with the 400 sent. */
 static int
 url_check(struct call *c, const char *url)
 {
-	const char	*p, *end;
-	char		 host[256];
-	size_t		 n;
-	int		 open = allow_private();
+	const char *code, *msg;
 
-	if (strncmp(url, "https://", 8) == 0)
-		p = url + 8;
-	else if (open && strncmp(url, "http://", 7) == 0)
-		p = url + 7;
-	else {
-		api_fail_field(c, 400, "invalid_url", "url", "url must start "
-		    "with https:// (http:// only when the operator set "
-		    "WA_HOOKS_ALLOW_PRIVATE=1).");
-		return -1;
-	}
-	for (end = url; *end != '\0'; end++)
-		if ((unsigned char)*end <= ' ' || *end == 0x7f)
-			goto bad;
-	n = strcspn(p, "/?#");
-	if (memchr(p, '@', n) != NULL)
-		goto bad;	/* no credentials in a URL */
-	if (*p == '[') {
-		if ((end = memchr(p, ']', n)) == NULL)
-			goto bad;
-		p++;
-		n = (size_t)(end - p);
-	} else if ((end = memchr(p, ':', n)) != NULL)
-		n = (size_t)(end - p);
-	if (n == 0 || n >= sizeof(host))
-		goto bad;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	if (!open && host_private(host)) {
-		api_fail_field(c, 400, "private_url", "url", "url must name a "
-		    "public host: loopback, private and link-local addresses "
-		    "and localhost are refused.");
-		return -1;
-	}
-	return 0;
-bad:
-	api_fail_field(c, 400, "invalid_url", "url", "url must be an http(s) "
-	    "URL with a host, without spaces or credentials.");
+	if (hookspec_url(url, allow_private(), &code, &msg) == 0)
+		return 0;
+	api_fail_field(c, 400, code, "url", msg);
 	return -1;
 }
 
@@ -203,7 +122,7 @@ events_join(struct call *c, const json_t *ev, struct buf *b)
 {
 	const json_t	*x;
 	const char	*t;
-	size_t		 i, k;
+	size_t		 i;
 	char		 msg[200];
 
 	if (!json_is_array(ev) || json_array_size(ev) == 0 ||
@@ -213,12 +132,7 @@ events_join(struct call *c, const json_t *ev, struct buf *b)
 		return -1;
 	}
 	json_array_foreach(ev, i, x) {
-		if ((t = json_string_value(x)) == NULL)
-			goto unknown;
-		for (k = 0; types[k] != NULL; k++)
-			if (strcmp(types[k], t) == 0)
-				break;
-		if (types[k] == NULL && strcmp(t, "*") != 0)
+		if ((t = json_string_value(x)) == NULL || !hookspec_type(t))
 			goto unknown;
 		if ((i > 0 && buf_puts(b, ",") == -1) || buf_puts(b, t) == -1) {
 			(void)req_error(c->r, 503, NULL, "unavailable",
