@@ -185,6 +185,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_outbox \
 	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url \
+	  $(BUILD)/test_hookspec \
 	  $(BUILD)/test_custmsg \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
@@ -216,6 +217,7 @@ LINK_test_custmsg = custmsg buf log webhook policy
 LINK_test_buf	= log
 LINK_test_counters = counters log
 LINK_test_url	= url cfg
+LINK_test_hookspec = hookspec
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
