@@ -238,3 +238,39 @@ def test_rolled_back_apply_leaves_no_delivery(es):
     assert es.q("SELECT count(*) n FROM messages WHERE wamid = ?", wamid)[0]["n"] == 0
     assert es.q("SELECT count(*) n FROM event_deliveries WHERE body LIKE ?",
                 "%" + wamid + "%")[0]["n"] == 0
+
+
+@pytest.fixture(scope="module")
+def bot():
+    """A stack whose bot answers (the default flow), for its hand-offs."""
+    g = FakeGraph(token="test-token")
+    s = started(extra_env={"WA_BOT": "on", "WA_API_RATE": "5000",
+                           "WHATSAPP_GRAPH_URL": g.url, "WA_HOOKS_ALLOW_PRIVATE": "1"})
+    try:
+        s.key = new_key(s, "events")
+        s.all = hook(s, ["conversation.handed_off", "conversation.assigned"])
+    except Exception:
+        s.close()
+        g.close()
+        raise
+    yield s
+    s.close()
+    g.close()
+
+
+def test_bot_hand_off(bot):
+    wa = "15550003008"
+    fx.inbound_text(bot, wa, "I want to talk to a human")
+    conv = fx.conversation_id(bot, wa)
+    assert events(bot, bot.all, "conversation.handed_off") == []
+    tap = {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {
+        "id": "help_person:yes", "title": "Yes, please"}}}
+    fx.post_message(bot, tap, wa_id=wa)
+    got = wait_until(lambda: events(bot, bot.all, "conversation.handed_off"),
+                     what="the hand-off's event")
+    assert [e["data"] for e in got] == [{"conversation_id": conv, "wa_id": wa, "to": "person",
+                                         "by": "bot"}]
+    assert got[0]["_conversation_id"] == conv
+    assert bot.q("SELECT assignee FROM conversations WHERE id = ?", conv)[0]["assignee"] == "person"
+    # The bot's hand-off is not an assignment by someone.
+    assert events(bot, bot.all, "conversation.assigned") == []
