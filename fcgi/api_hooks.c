@@ -92,6 +92,21 @@ fail_msg(struct call *c, int status, const char *code, const char *msg)
 	    code, "message", msg));
 }
 
+/*
+ * 1 when the caller sees every number; else 0 with 403 forbidden_scope
+ * sent.  A hook of every number (or the account's template events)
+ * would show a caller limited to some numbers what the others do.
+ */
+static int
+unlimited(struct call *c)
+{
+	if (c->keyset == NULL)
+		return 1;
+	(void)req_error(c->r, 403, NULL, "forbidden_scope", "Only an admin "
+	    "who sees every number may manage event webhooks.");
+	return 0;
+}
+
 /* 1 when the operator let hooks reach http:// and private addresses. */
 static int
 allow_private(void)
@@ -195,6 +210,8 @@ hooks_list(struct call *c)
 {
 	json_t *rows;
 
+	if (!unlimited(c))
+		return;
 	if ((rows = hooks_load(c, 0)) != NULL)
 		api_reply_json(c, 200, json_pack("{s:o}", "data", rows));
 }
@@ -281,6 +298,8 @@ hook_post(struct call *c)
 	int64_t			 id;
 	size_t			 i;
 
+	if (!unlimited(c))
+		return;
 	buf_init(&b);
 	if ((o = api_body_params(c, 16384, "A hook has url, events, number "
 	    "and secret_env.")) == NULL)
@@ -330,6 +349,8 @@ hook_patch(struct call *c)
 	json_t			*o, *row;
 	int			 rc;
 
+	if (!unlimited(c))
+		return;
 	buf_init(&b);
 	if ((o = api_body_params(c, 16384, "Only url, events, number and "
 	    "state can be changed (a new secret needs a new hook).")) == NULL)
@@ -355,6 +376,8 @@ hook_delete(struct call *c)
 	char	msg[80];
 	int	rc;
 
+	if (!unlimited(c))
+		return;
 	if ((rc = db_hook_delete(c->db, c->id)) == -1) {
 		api_db_trouble(c, "The hook could not be removed; try again.");
 		return;
@@ -382,6 +405,8 @@ hook_deliveries(struct call *c)
 	size_t				 i;
 	int				 n;
 
+	if (!unlimited(c))
+		return;
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable",
 		    "Out of memory.");
@@ -420,6 +445,8 @@ delivery_redeliver(struct call *c)
 	int64_t	now = clock_now_ms();
 	int	rc;
 
+	if (!unlimited(c))
+		return;
 	if ((rc = db_hook_redeliver(c->db, c->id, now)) == -1) {
 		api_db_trouble(c, "The delivery could not be queued; try "
 		    "again.");

@@ -181,6 +181,12 @@ def test_admin_only(hs):
     assert st == 200
     st, err = call(hs, "POST", "/hooks", body, key=hs.ro_key)
     assert st == 403 and err["error"]["code"] == "read_only_key"
+    # A key limited to some numbers would see the others' events.
+    limited = new_key(hs, "hooks-one-number", "--number", PNID)
+    st, err = call(hs, "GET", "/hooks", key=limited)
+    assert st == 403 and err["error"]["code"] == "forbidden_scope"
+    st, err = call(hs, "POST", "/hooks", body, key=limited)
+    assert st == 403 and err["error"]["code"] == "forbidden_scope"
     st, row = as_person(hs, "adele", "POST", "/hooks", body)
     assert st == 201 and row["created_by"] == "adele"
     st, err = call(hs, "DELETE", "/hooks/%d" % row["id"], key=hs.ro_key)
