@@ -215,3 +215,30 @@ def test_wactl_hooks(hs):
     assert hs.q("SELECT count(*) n FROM hooks WHERE id = ?", row["id"])[0]["n"] == 0
     r = wactl(hs, "hooks", "remove", str(row["id"]))
     assert r.returncode != 0 and r.stderr.strip()
+
+
+def test_admin_page_lists_hooks_and_pauses_one(hs):
+    import inbox_fixtures as fx
+    from browser import By
+    from people import PW
+    from stack import wait_until
+    st, row = call(hs, "POST", "/hooks", {"url": "https://page.example.com/h",
+                                         "events": ["send.failed"]})
+    assert st == 201
+    b = fx.browser(hs)
+    try:
+        fx.sign_in(b, "adele", PW)
+        b.get("/inbox/#/admin")
+        sel = 'tr[data-hook-id="%d"]' % row["id"]
+        tr = b.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, sel + '[data-hook-state="active"]')
+                               or [None])[0], 10)
+        assert "https://page.example.com/h" in tr.text and "send.failed" in tr.text
+        assert row["secret"] not in b.d.page_source
+        tr.find_element(By.CSS_SELECTOR, 'button[data-action="pause"]').click()
+        wait_until(lambda: hs.q("SELECT state FROM hooks WHERE id = ?", row["id"])[0]["state"]
+                   == "paused", 10, "the hook paused")
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, sel + ' button[data-action="resume"]'), 10)
+        assert b.console_errors() == []
+    finally:
+        b.quit()
+    assert call(hs, "DELETE", "/hooks/%d" % row["id"])[0] == 204
