@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from hook_receiver import Receiver
+from hook_receiver import Receiver, signature_ok
 from stack import started, wait_until
 from test_worker import pids
 
@@ -114,7 +114,6 @@ def test_secret_from_the_workers_environment(stack, rcv):
     settled(stack, rid, "delivered")
     rcv.secret = stack.env["HOME"]
     req = rcv.got()[0]
-    from hook_receiver import signature_ok
     assert signature_ok(stack.env["HOME"], req.sig, req.body)
 
 
@@ -279,3 +278,30 @@ def test_private_address_refused_at_connect(guarded, rcv, host):
     assert "is not allowed" in r["last_error"] and "loopback" in r["last_error"], r["last_error"]
     assert "WA_HOOKS_ALLOW_PRIVATE" in r["last_error"]
     assert rcv.connections == 0 and rcv.got() == []
+
+
+# --- the whole path: POST /hooks, a customer writes, the event arrives ---
+
+def test_inbound_message_reaches_a_hook_made_through_the_api(stack, rcv):
+    from people import API, new_key
+    from stack import post_text
+    key = new_key(stack, "hooks-deliver")
+    body = json.dumps({"url": rcv.url, "events": ["message.received"]}).encode()
+    st, _, raw = stack.request("POST", API + "/hooks", body,
+                               {"Authorization": "Bearer " + key,
+                                "Content-Type": "application/json"})
+    assert st == 201, raw
+    made = json.loads(raw)
+    rcv.secret = made["secret"]
+    wamid = post_text(stack, "200300400500600", "15550009999", "hello hooks", tag="hookdel")
+    wait_until(lambda: any(b"hello hooks" in q.body or wamid.encode() in q.body
+                           for q in rcv.got()), timeout=20, what="the event")
+    req = [q for q in rcv.got() if wamid.encode() in q.body][0]
+    assert signature_ok(made["secret"], req.sig, req.body)
+    ev = json.loads(req.body)
+    assert ev["type"] == "message.received" and ev["id"].startswith("evt_")
+    assert ev["number"] == "200300400500600"
+    d = wait_until(lambda: (lambda r: r and r[0]["state"] == "delivered" and r[0])(
+        stack.q("SELECT * FROM event_deliveries WHERE hook_id = ?", made["id"])),
+        timeout=10, what="the row delivered")
+    assert d["event_id"] == ev["id"] and d["attempts"] == 1
