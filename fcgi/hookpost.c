@@ -41,6 +41,7 @@
 struct slot {
 	int			 used;
 	int			 finished;	/* done, to be recorded */
+	int			 permanent;	/* no answer, and never will be */
 	long			 http;		/* its status; 0 none came */
 	CURL			*e;
 	struct curl_slist	*hdrs;
@@ -274,7 +275,8 @@ static int
 slot_record(struct hookpost *h, struct slot *sl, long http, int64_t now)
 {
 	struct db_deliver_outcome	 r;
-	enum hookrule_verdict		 v = hookrule_verdict(http);
+	enum hookrule_verdict		 v = sl->permanent ? HOOKRULE_FAIL :
+					    hookrule_verdict(http);
 	char				 why[512], reason[640];
 	int64_t				 ra;
 	int				 rc;
@@ -447,7 +449,14 @@ hookpost_step(struct hookpost *h, int lease)
 			    m->data.result == CURLE_FILESIZE_EXCEEDED)
 				(void)curl_easy_getinfo(m->easy_handle,
 				    CURLINFO_RESPONSE_CODE, &code);
-			else if (m->data.result == CURLE_OPERATION_TIMEDOUT)
+			else if (m->data.result == CURLE_UNSUPPORTED_PROTOCOL ||
+			    m->data.result == CURLE_URL_MALFORMAT) {
+				/* Will never work as it is: failed at once. */
+				sl->permanent = 1;
+				(void)snprintf(sl->err, sizeof(sl->err), "the URL "
+				    "is not allowed: event webhooks use https:// "
+				    "(WA_HOOKS_ALLOW_PRIVATE=1 allows http://)");
+			} else if (m->data.result == CURLE_OPERATION_TIMEDOUT)
 				(void)snprintf(sl->err, sizeof(sl->err), "timed "
 				    "out: no answer within %d s",
 				    HOOKRULE_TIMEOUT_MS / 1000);

@@ -280,6 +280,14 @@ def test_private_address_refused_at_connect(guarded, rcv, host):
     assert rcv.connections == 0 and rcv.got() == []
 
 
+def test_http_hook_fails_at_once_without_the_flag(guarded, rcv):
+    h = add_hook(guarded, rcv.url)      # http://127.0.0.1:PORT/hook
+    rid, _ = add_delivery(guarded, h)
+    r = settled(guarded, rid, "failed")
+    assert r["attempts"] == 1 and "https://" in r["last_error"]
+    assert rcv.connections == 0 and rcv.got() == []
+
+
 # --- the whole path: POST /hooks, a customer writes, the event arrives ---
 
 def test_inbound_message_reaches_a_hook_made_through_the_api(stack, rcv):
