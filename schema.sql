@@ -772,6 +772,10 @@ CREATE INDEX event_deliveries_due ON event_deliveries (next_attempt_at) WHERE st
 CREATE INDEX event_deliveries_hook ON event_deliveries (hook_id, id);
 CREATE INDEX event_deliveries_order ON event_deliveries (hook_id, conversation_id, id)
   WHERE state IN ('queued', 'sending');
+-- The worker's "none of this conversation in flight" (a redelivered
+-- older row must not overtake one being sent).
+CREATE INDEX event_deliveries_sending ON event_deliveries (hook_id, conversation_id)
+  WHERE state = 'sending';
 
 -- Every attempt of a delivery (GET /hooks/{id}/deliveries shows them).
 CREATE TABLE event_attempts (

@@ -35,9 +35,12 @@ const char *const dbi_sql_deliver[STMT__MAX] = {
 	    "JOIN hooks h ON h.id = d.hook_id "
 	    "WHERE d.state = 'queued' AND d.next_attempt_at <= ?1 "
 	    "AND h.state = 'active' AND (d.conversation_id IS NULL OR "
-	    "NOT EXISTS (SELECT 1 FROM event_deliveries e WHERE "
+	    "(NOT EXISTS (SELECT 1 FROM event_deliveries e WHERE "
 	    "e.hook_id = d.hook_id AND e.conversation_id = d.conversation_id "
-	    "AND (e.state = 'sending' OR (e.state = 'queued' AND e.id < d.id)))) "
+	    "AND e.state IN ('queued', 'sending') AND e.id < d.id) "
+	    "AND NOT EXISTS (SELECT 1 FROM event_deliveries e WHERE "
+	    "e.hook_id = d.hook_id AND e.conversation_id = d.conversation_id "
+	    "AND e.state = 'sending'))) "
 	    "ORDER BY d.next_attempt_at, d.id LIMIT ?2",
 	/*
 	 * Whether a pass has anything to lease or take back at ?1 (the
