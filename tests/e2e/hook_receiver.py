@@ -33,6 +33,7 @@ class Request:
         self.headers = headers          # [(name, value)] as received
         self.body = body
         self.at = time.time()
+        self.done_at = None             # when the answer was written
         self.sig = dict((k.lower(), v) for k, v in headers).get("x-wa-signature")
         self.sig_ok = secret is not None and signature_ok(secret, self.sig, body)
 
@@ -78,6 +79,7 @@ class Receiver:
                     self.wfile.write(b"{}")
                 except OSError:
                     pass            # the sender gave up meanwhile
+                req.done_at = time.time()
 
             do_GET = do_POST
 

@@ -163,6 +163,24 @@ def test_429_waits_retry_after(stack, rcv, retry_after, wait_s):
     assert hook(stack, h)["failing_since"] == a[0]["at"]
 
 
+def test_redelivery_does_not_overtake_one_in_flight(stack, rcv):
+    h = add_hook(stack, rcv.url)
+    old, b_old = add_delivery(stack, h, conversation=505)
+    settled(stack, old, "delivered")
+    rcv.then(200, delay=3)
+    new, b_new = add_delivery(stack, h, conversation=505)
+    wait_until(lambda: row(stack, new)["state"] == "sending", timeout=10, what="the new one sent")
+    # As POST /deliveries/{id}/redeliver does, while the newer one waits.
+    with stack.db() as c:
+        c.execute("UPDATE event_deliveries SET state = 'queued', next_attempt_at = ?, "
+                  "delivered_at = NULL WHERE id = ?", (now_ms(), old))
+    settled(stack, old, "delivered", 2)
+    got = rcv.got()
+    first_new = [q for q in got if q.body == b_new.encode()][0]
+    again = [q for q in got if q.body == b_old.encode()][1]
+    assert first_new.done_at is not None and again.at >= first_new.done_at
+
+
 def test_400_fails_at_once(stack, rcv):
     rcv.then(400)
     h = add_hook(stack, rcv.url)
