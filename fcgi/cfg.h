@@ -68,6 +68,7 @@ struct cfg {
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
+int	 cfg_line_parse(char *line, char **key, char **val);
 int	 cfg_media_disk_low(const struct cfg *);
 int	 cfg_media_mkdir(const char *dir);
 const char	*cfg_token(const struct cfg *, const char *env_name);
