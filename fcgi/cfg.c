@@ -92,7 +92,7 @@ static const struct ckey keys[] = {
 	{ "WA_MEDIA_DIR", CT_PATH, "media", 0, 0, 0,
 	  "the directory of media files; a relative path is under "
 	  "WA_STATE_DIR", OFF(media_path) },
-	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
+	{ "WA_BACKUP_DIR", CT_PATH, CFG_BACKUP_DIR, 0, 0, 0,
 	  "the directory of the daily backups (wactl backup --rotate, "
 	  "wa-backup.timer; wactl doctor reads their age)",
 	  OFF(backup_dir) },

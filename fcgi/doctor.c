@@ -59,7 +59,6 @@
 #define DOCTOR_BUSY_MS		2000	/* the database lock, at most */
 #define ENV_DEFAULT	"/etc/wa-gateway/wa.env"
 #define SITE_DEFAULT	"/etc/nginx/sites-enabled/wa-gateway.conf"
-#define BACKUP_DEFAULT	"/var/backups/wa-gateway"
 #define RUN_DIR		"/run/wa-gateway"
 #define PLACEHOLDER	"wa.example.com"	/* nginx/wa-gateway.conf's */
 #define CERT_WARN_DAYS	21
@@ -890,7 +889,7 @@ check_backup(struct doctor *d)
 	DIR		*dir;
 	struct dirent	*e;
 	struct stat	 st;
-	const char	*bdir = setting_or(d, "WA_BACKUP_DIR", BACKUP_DEFAULT);
+	const char	*bdir = setting_or(d, "WA_BACKUP_DIR", CFG_BACKUP_DIR);
 	char		 path[PATH_MAX], best[NAME_MAX + 1] = "", name[NAME_MAX * 4 + 1];
 	time_t		 newest = 0, now = time(NULL);
 	long long	 age;
