@@ -39,16 +39,23 @@ def fixture(name):
         return f.read()
 
 
-def post_text(s, pnid, sender, text, tag="e2e"):
-    """Posts text.json, signed, as sender writing text to number pnid now
-    (a new wamid.TAG.* id); asserts the 200 and returns the wamid."""
-    doc = json.loads(fixture("text.json"))
+def inbound_doc(name, pnid, sender, tag):
+    """Webhook fixture name as sender writing to number pnid now, with a
+    new wamid.TAG.* id: (the document, its message) to finish."""
+    doc = json.loads(fixture(name))
     v = doc["entry"][0]["changes"][0]["value"]
     v["metadata"]["phone_number_id"] = pnid
     v["contacts"][0]["wa_id"] = sender
     m = v["messages"][0]
     m.update({"from": sender, "timestamp": str(int(time.time())),
               "id": "wamid.%s.%s" % (tag, os.urandom(8).hex())})
+    return doc, m
+
+
+def post_text(s, pnid, sender, text, tag="e2e"):
+    """Posts text.json, signed, as sender writing text to number pnid now
+    (a new wamid.TAG.* id); asserts the 200 and returns the wamid."""
+    doc, m = inbound_doc("text.json", pnid, sender, tag)
     m["text"]["body"] = text
     assert s.post(json.dumps(doc).encode())[0] == 200
     return m["id"]
