@@ -72,39 +72,40 @@ class Chat:
         self.p.stdin.write(line.encode() + b"\n")
         self.p.stdin.flush()
 
-    def expect(self, pattern, timeout=15):
-        """Waits for a stdout line matching pattern (a regex); returns the
-        match.  Fails with everything printed when none comes."""
+    @staticmethod
+    def _wait(q, seen, pattern, timeout):
+        """The match of the first line from q (kept in seen, as are the
+        lines before it) matching pattern within timeout, or None."""
         rx = re.compile(pattern)
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.time()))
+                line = q.get(timeout=max(0.01, deadline - time.time()))
             except queue.Empty:
-                break
+                return None
             if line is None:
-                break
-            self.out.append(line)
+                return None
+            seen.append(line)
             m = rx.search(line)
             if m:
                 return m
+        return None
+
+    def expect(self, pattern, timeout=15):
+        """Waits for a stdout line matching pattern (a regex); returns the
+        match.  Fails with everything printed when none comes."""
+        m = self._wait(self.lines, self.out, pattern, timeout)
+        if m:
+            return m
         self.drain_err()
         raise AssertionError("no line matching %r; stdout:\n%s\nstderr:\n%s"
                              % (pattern, "".join(self.out), "".join(self.err)))
 
     def expect_err(self, pattern, timeout=15):
-        rx = re.compile(pattern)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.errq.get(timeout=max(0.01, deadline - time.time()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.err.append(line)
-            if rx.search(line):
-                return line
+        """The same for a stderr line; returns the line."""
+        m = self._wait(self.errq, self.err, pattern, timeout)
+        if m:
+            return m.string
         raise AssertionError("no stderr line matching %r; stderr:\n%s"
                              % (pattern, "".join(self.err)))
 
