@@ -8,9 +8,11 @@ WHATSAPP_GRAPH_URL whose host is not loopback and, given none, points the
 worker at a dead loopback port (DEAD_GRAPH_URL).  EgressWatch (armed for
 the whole session by conftest.py) looks at the sockets of every process a
 Stack started and records any peer outside loopback."""
+import contextlib
 import hashlib
 import hmac
 import http.client
+import http.server
 import ipaddress
 import json
 import os
@@ -32,6 +34,33 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def loopback_http(answer):
+    """A throwaway HTTP server on 127.0.0.1 for the with block, yielding
+    its port: answer(path) gives each GET's (status, headers, body), and
+    Content-Length is added."""
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, headers, body = answer(self.path)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv.server_port
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def fixture(name):

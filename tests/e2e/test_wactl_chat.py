@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from stack import BUILD, Stack, free_port
+from stack import BUILD, Stack, free_port, loopback_http
 
 WACTL = os.path.join(BUILD, "wactl")
 PNID = "200300400500600"
@@ -397,34 +397,16 @@ def test_nginx_without_the_sandbox_behind_it_is_said(tmp_path):
     """nginx answers 502 for /sandbox/ when wa-sandbox is gone, and also
     when the stack is not in sandbox mode: /health tells them apart.  A
     stand-in for nginx on loopback answers so."""
-    import http.server
+    def answer(path):
+        if path == "/api/whatsapp/health":
+            return 200, {}, json.dumps({"status": "ok", "sandbox": True}).encode()
+        return 502, {}, b""
 
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path == "/api/whatsapp/health":
-                body = json.dumps({"status": "ok", "sandbox": True}).encode()
-                self.send_response(200)
-            else:
-                body = b""
-                self.send_response(502)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
+    with loopback_http(answer) as port:
         p = subprocess.run([WACTL, "chat", "--from", "15550004012"], input=b"hi\n",
                            env=bare_env(WA_ENV_FILE="", WHATSAPP_APP_SECRET="s",
-                                        WA_LISTEN="127.0.0.1:%d" % srv.server_port),
+                                        WA_LISTEN="127.0.0.1:%d" % port),
                            capture_output=True, timeout=15)
-    finally:
-        srv.shutdown()
-        srv.server_close()
     assert p.returncode == 1
     assert "answered HTTP 502: the stack is in sandbox mode but wa-sandbox does " \
         "not answer" in p.stderr.decode()
