@@ -92,7 +92,7 @@ static const struct ckey keys[] = {
 	{ "WA_MEDIA_DIR", CT_PATH, "media", 0, 0, 0,
 	  "the directory of media files; a relative path is under "
 	  "WA_STATE_DIR", OFF(media_path) },
-	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
+	{ "WA_BACKUP_DIR", CT_PATH, CFG_BACKUP_DIR, 0, 0, 0,
 	  "the directory of the daily backups (wactl backup --rotate, "
 	  "wa-backup.timer; wactl doctor reads their age)",
 	  OFF(backup_dir) },
@@ -481,6 +481,45 @@ check(const struct ckey *k, const char *v, long *num)
 }
 
 /*
+ * Splits one env-file line in place: surrounding blanks, a "#" comment
+ * line and an "export " prefix are dropped, blanks before the '=' and
+ * one pair of matching quotes around the value too.  Returns 1 with *key
+ * and *val pointing into line, 0 for a blank or comment line, -1 for a
+ * line without '='.
+ */
+int
+cfg_line_parse(char *line, char **key, char **val)
+{
+	char	*k, *v, *eq, *e;
+	size_t	 len;
+
+	len = strlen(line);
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		line[--len] = '\0';
+	for (k = line; isspace((unsigned char)*k); k++)
+		continue;
+	if (*k == '\0' || *k == '#')
+		return 0;
+	if (strncmp(k, "export ", 7) == 0)
+		k += 7;
+	if ((eq = strchr(k, '=')) == NULL)
+		return -1;
+	*eq = '\0';
+	v = eq + 1;
+	for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
+		e[-1] = '\0';
+	len = strlen(v);
+	if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
+	    v[len - 1] == v[0]) {
+		v[len - 1] = '\0';
+		v++;
+	}
+	*key = k;
+	*val = v;
+	return 1;
+}
+
+/*
  * Reads the env file into vals[] (strings from malloc, indexed like keys[])
  * and the numbers' WHATSAPP_ACCESS_TOKEN_* into c.  Returns 0 or -1 with
  * err set.
@@ -490,9 +529,10 @@ read_file(struct cfg *c, const char *path, char **vals, char *err,
     size_t errsz)
 {
 	FILE		*f;
-	char		 line[4096], iobuf[8192], *k, *v, *eq, *e;
+	char		 line[4096], iobuf[8192], *k, *v;
 	size_t		 lineno = 0, len;
 	const struct ckey *ck;
+	int		 n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		(void)snprintf(err, errsz, "WA_ENV_FILE %s: %s", path,
@@ -514,34 +554,18 @@ read_file(struct cfg *c, const char *path, char **vals, char *err,
 			    path, lineno);
 			goto fail;
 		}
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			line[--len] = '\0';
-		for (k = line; isspace((unsigned char)*k); k++)
+		if ((n = cfg_line_parse(line, &k, &v)) == 0)
 			continue;
-		if (*k == '\0' || *k == '#')
-			continue;
-		if (strncmp(k, "export ", 7) == 0)
-			k += 7;
-		if ((eq = strchr(k, '=')) == NULL) {
+		if (n == -1) {
 			(void)snprintf(err, errsz, "%s:%zu: expected KEY=VALUE",
 			    path, lineno);
 			goto fail;
 		}
-		*eq = '\0';
-		v = eq + 1;
-		for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
-			e[-1] = '\0';
 		ck = key_find(k, strlen(k));
 		if (ck == NULL && !xtoken_name(k, strlen(k))) {
 			(void)snprintf(err, errsz, "%s:%zu: unknown setting %.64s",
 			    path, lineno, k);
 			goto fail;
-		}
-		len = strlen(v);
-		if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
-		    v[len - 1] == v[0]) {
-			v[len - 1] = '\0';
-			v++;
 		}
 		if (ck == NULL) {
 			if (xtoken_set(c, k, strlen(k), v, err, errsz) == -1)

@@ -6,6 +6,9 @@
 
 #define WA_VERSION	"0.6.0"	/* the gateway's release */
 
+/* WA_BACKUP_DIR unset: cfg_load() and wactl doctor both read this. */
+#define CFG_BACKUP_DIR	"/var/backups/wa-gateway"
+
 /* Which program asks: decides which secrets are required. */
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
 #define CFG_NEED_WORKER		0x02	/* access token, phone number id */
@@ -68,6 +71,7 @@ struct cfg {
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
+int	 cfg_line_parse(char *line, char **key, char **val);
 int	 cfg_media_disk_low(const struct cfg *);
 int	 cfg_media_mkdir(const char *dir);
 const char	*cfg_token(const struct cfg *, const char *env_name);
