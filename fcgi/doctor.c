@@ -272,7 +272,7 @@ check_config(struct doctor *d)
 		    "the environment");
 }
 
-/* Appends ", " (after the first) and a formatted problem to b. */
+/* Appends "; " (after the first) and a formatted problem to b. */
 static void	 note(char *b, size_t sz, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 

@@ -69,6 +69,20 @@ def test_too_large_is_an_event_line_from_the_responder(gw):
                r"reason=payload_too_large bytes=4194305 from=\S+ count=1")
 
 
+@pytest.mark.parametrize("reason,params,body,status", [
+    ("unsupported_media_type", dict(length=2, ctype="text/plain"), b"{}", 415),
+    ("length_required", dict(length=None), b"{}", 411),
+    ("short_body", dict(length=10), b"{}", 400),
+])
+def test_other_refusals_are_event_lines(gw, reason, params, body, status):
+    st, _, _ = fcgi_client.request(os.path.join(gw.state, "fcgi.sock"),
+                                   fcgi_client.webhook_params(signature="sha256=" + "0" * 64,
+                                                              **params), body)
+    assert st == status
+    wait_event(gw, "wa-fcgi", "webhook_refused",
+               r"reason=%s bytes=(\d+|-) from=127\.0\.0\.1 count=1" % reason)
+
+
 def test_signed_body_that_is_not_json_is_refused_by_the_worker(gw):
     body = b'{"object": "whatsapp_business_account", "entry": [ oops'
     st, _, b = gw.post(body)
