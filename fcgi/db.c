@@ -785,7 +785,7 @@ dbi_bind_opt_int(sqlite3_stmt *s, int i, const int64_t *v)
 
 /*
  * Copies the database to path while the gateway runs (SQLite's online
- * backup: a consistent snapshot, retried while writers hold the lock),
+ * backup: a consistent snapshot, taken in one read transaction),
  * checks the copy with integrity_check, and renames it into place only
  * then.  Returns 0, or -1 with the reason logged and no file at path.
  */
@@ -812,8 +812,17 @@ db_backup(struct db *d, const char *path)
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(to));
 		goto done;
 	}
-	/* 256 pages at a time, so writers are never held off for long. */
-	while ((step = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	/*
+	 * Every page in one step, so in one read transaction: in WAL mode
+	 * a reader holds no writer off, and its snapshot stays the same to
+	 * the end.  Step by step (it was 256 pages), each step is a read
+	 * transaction of its own, and a commit by another process between
+	 * two of them starts the copy over: under steady webhooks a 160 MB
+	 * database never finished in 90 s (idle it takes 1.2 s).  The cost:
+	 * the WAL cannot be reset while the copy runs (the worker's RESTART
+	 * checkpoint gives up and tries again after its next commit).
+	 */
+	while ((step = sqlite3_backup_step(b, -1)) == SQLITE_OK ||
 	    step == SQLITE_BUSY || step == SQLITE_LOCKED)
 		if (step != SQLITE_OK)
 			sqlite3_sleep(10);
