@@ -53,6 +53,7 @@ DB	= db \
 	  db_media \
 	  db_inbox \
 	  db_sql_hooks \
+	  db_hooks \
 	  db_sql_deliver \
 	  db_sql_alerts \
 	  db_doctor
@@ -62,6 +63,7 @@ CORE	= log \
 	  cfg \
 	  sig \
 	  url \
+	  hookspec \
 	  webhook \
 	  msg \
 	  schema_sql \
@@ -106,6 +108,7 @@ ADMIN	= client \
 	  rotate \
 	  backup \
 	  users \
+	  hooks_cli \
 	  pw \
 	  import \
 	  csv \
@@ -123,6 +126,7 @@ PURE	= webhook \
 	  flow \
 	  bot \
 	  url \
+	  hookspec \
 	  csv \
 	  custmsg \
 	  rate \
@@ -181,6 +185,7 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_outbox \
 	  $(BUILD)/test_db_retain \
 	  $(BUILD)/test_url \
+	  $(BUILD)/test_hookspec \
 	  $(BUILD)/test_custmsg \
 	  $(BUILD)/test_rate \
 	  $(BUILD)/test_db_open \
@@ -212,6 +217,7 @@ LINK_test_custmsg = custmsg buf log webhook policy
 LINK_test_buf	= log
 LINK_test_counters = counters log
 LINK_test_url	= url cfg
+LINK_test_hookspec = hookspec
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg

@@ -776,6 +776,8 @@ conversation_patch(struct call *c)
 		    "The change could not be saved; try again.");
 		goto done;
 	}
+	if (db_event_take() > 0)	/* issue 16: the worker delivers */
+		notify_send(c->wake, c->cfg->wake_path);
 	if (rc == 0)
 		(void)req_error(c->r, 404, NULL, "not_found", "No such "
 		    "conversation.");

@@ -116,6 +116,14 @@ struct qr_f {
 	struct param_val	 shortcut, text, number;
 };
 
+/* api_hooks.c: POST|PATCH /hooks (body), GET /hooks/{id}/deliveries */
+struct hook_f {
+	struct param_val	 url, events, number, secret_env, state;
+};
+struct deliveries_f {
+	struct param_val	 state, limit, before;
+};
+
 struct api_route;
 
 /*
@@ -176,6 +184,7 @@ struct call {
 		struct upload_f		 upload;	/* api_media.c */
 		struct chats_f		 chats;
 		struct changes_f	 changes;
+		struct deliveries_f	 deliveries;	/* api_hooks.c */
 	}			 q;
 	union {			/* the body, when the route declares it */
 		struct patch_f		 patch;
@@ -183,6 +192,7 @@ struct call {
 		struct qr_f		 qr;		/* api_media.c */
 		struct label_f		 label;
 		struct note_f		 note;
+		struct hook_f		 hook;		/* api_hooks.c */
 	}			 b;
 };
 

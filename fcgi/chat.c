@@ -755,13 +755,17 @@ act(struct chat *c, const struct note *n, int64_t contact,
 		(void)strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 		return db_choice_count(c->db, n->pnid, day, a->node, a->option);
 	case BOT_ACT_HAND_OFF_PERSON:
+		/* Issue 16: conversation.handed_off with the change. */
 		return db_conv_assign(c->db, n->pnid, contact, "person",
 		    c->cfg->handoff_hours > 0 ? now + c->cfg->handoff_hours *
-		    3600 : 0);
+		    3600 : 0) == -1 ? -1 : db_event_handoff(c->db, n->pnid,
+		    contact, "person", "bot", now * 1000);
 	case BOT_ACT_HAND_OFF_AGENT:
 		/* The customer was told; their next message goes to it. */
 		(void)snprintf(who, sizeof(who), "agent:%s", a->url);
-		return db_conv_assign(c->db, n->pnid, contact, who, 0);
+		return db_conv_assign(c->db, n->pnid, contact, who, 0) == -1 ?
+		    -1 : db_event_handoff(c->db, n->pnid, contact, who, "bot",
+		    now * 1000);
 	default:
 		return 0;	/* tickets are filed by their callback */
 	}

@@ -741,4 +741,78 @@ int		 db_daily(struct db *, const char *numbers, int64_t since,
 		    int64_t until, int64_t extra, enum db_daily, db_row_cb,
 		    void *);
 
+/*
+ * Event webhooks (issue 16, db_hooks.c).  db_event_emit() queues event
+ * type (with number pnid, NULL for none; conversation_id 0 for none) as
+ * one delivery per active hook subscribed to it, inside the caller's
+ * open transaction; data is taken (released even on failure).  0 or -1
+ * (the caller rolls back).  db_event_take() returns how many deliveries
+ * this process queued since it last asked, and forgets them: a
+ * responder wakes the worker after its commit when it is not 0.
+ */
+#define DB_EVENT_ID_MAX	37	/* "evt_", 32 hex digits, NUL */
+struct json_t;
+struct db_hook {
+	const char	*url, *events, *pnid, *secret_env, *secret, *by;
+};
+int		 db_event_emit(struct db *, const char *type,
+		    const char *pnid, int64_t conversation_id, struct json_t *data,
+		    int64_t now_ms);
+int		 db_event_take(void);
+int		 db_event_conv_wa(struct db *, int64_t conversation_id,
+		    char *wa_id, size_t);
+/*
+ * The events of an applied webhook item (db_apply.c), each inside the
+ * apply's transaction: message.received (message_id our row),
+ * message.status, message.edited.  0 or -1.
+ */
+int		 db_event_received(struct db *, const struct wh_item *,
+		    int64_t message_id, int64_t conversation_id,
+		    int64_t now_ms);
+int		 db_event_status(struct db *, const struct wh_item *,
+		    int64_t now_ms);
+int		 db_event_edited(struct db *, const struct wh_item *,
+		    int64_t now_ms);
+/*
+ * Outbox row id's answer from Meta (db_outbox.c): message.sent when
+ * wamid is not NULL, else send.failed with code and title.  Read
+ * receipts tell nothing.  0 or -1.
+ */
+int		 db_event_outbox(struct db *, int64_t id, const char *wamid,
+		    int64_t code, const char *title, int64_t now_ms);
+/*
+ * conversation.assigned (db_inbox.c: a person or key changed the
+ * assignee from previous to assignee) and conversation.handed_off (the
+ * bot handed number pnid's conversation with contact to "to"); by is
+ * the user name, "api:KEY" or "bot".  0 or -1.
+ */
+int		 db_event_assigned(struct db *, const char *pnid,
+		    int64_t conversation_id, const char *assignee,
+		    const char *previous, const char *by, int64_t now_ms);
+int		 db_event_handoff(struct db *, const char *pnid,
+		    int64_t contact, const char *to, const char *by,
+		    int64_t now_ms);
+/* template.status of a message_template_status_update (db_health.c). */
+int		 db_event_template(struct db *, const struct wh_item *,
+		    int64_t now_ms);
+/* contact.opted_out (out 1) or contact.opted_in; keyword NULL for none. */
+int		 db_event_opt(struct db *, const char *pnid, const char *wa_id,
+		    int64_t conversation_id, int out, const char *keyword,
+		    int64_t now_ms);
+enum db_rc	 db_hook_insert(struct db *, const struct db_hook *,
+		    int64_t now_s, int64_t *id);
+/* Every hook (id 0) or one, as the API shows them; n rows or -1. */
+int		 db_hook_list(struct db *, int64_t id, int64_t now_ms,
+		    db_row_cb, void *);
+/* NULL members and state are kept; pnid set when set_pnid.  1, 0 none, -1. */
+int		 db_hook_update(struct db *, int64_t id, const struct db_hook *,
+		    int set_pnid, const char *state, int64_t now_s);
+int		 db_hook_delete(struct db *, int64_t id);	/* 1, 0, -1 */
+/* A hook's deliveries, newest first (before: an id, 0 none); n or -1. */
+int		 db_hook_deliveries(struct db *, int64_t hook,
+		    const char *state, int64_t before, int limit, db_row_cb,
+		    void *);
+/* Delivery id queued again now: 1, 0 none (or being sent), -1. */
+int		 db_hook_redeliver(struct db *, int64_t id, int64_t now_ms);
+
 #endif

@@ -255,7 +255,8 @@ apply_edit(struct db *d, int64_t ev, const struct wh_item *it, int64_t now_ms)
 		return DB_ERR;
 	if (sqlite3_changes(d->h) == 0)
 		return DB_DUP;
-	return edits_fold(d, it->original_wamid) == 0 ? DB_OK : DB_ERR;
+	return edits_fold(d, it->original_wamid) == 0 &&
+	    db_event_edited(d, it, now_ms) == 0 ? DB_OK : DB_ERR;
 }
 
 /* 1 when edits or deletions wait for wamid, 0 when none, -1. */
@@ -388,7 +389,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
     const struct policy_verdict *v, int64_t now_ms)
 {
 	sqlite3_stmt	*s;
-	int64_t		 contact, conv;
+	int64_t		 contact, conv, mid;
 	int		 k, i = 1;
 
 	if ((k = wamid_known(d, it->wamid)) != 0)
@@ -455,6 +456,7 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 	dbi_bind_text(s, i++, it->source);
 	if (dbi_run(d, STMT_MSG_IN_INSERT, __func__) != DB_OK)
 		return DB_ERR;
+	mid = sqlite3_last_insert_rowid(d->h);
 	/*
 	 * An edit or deletion is a message of its own (its wamid keys
 	 * redeliveries) that changes the original, not the conversation.
@@ -489,9 +491,14 @@ apply_message(struct db *d, int64_t ev, const struct wh_item *it,
 		if (dbi_run(d, STMT_MEDIA_INSERT, __func__) != DB_OK)
 			return DB_ERR;
 	}
+	/* Issue 16: message.received, in this transaction. */
+	if (db_event_received(d, it, mid, conv, now_ms) == -1)
+		return DB_ERR;
 	/* Opt-out and opt-in keywords (DESIGN rule 5), as policy said. */
-	if (v->opt != POLICY_OPT_NONE && dbi_run_id(d, STMT_OPT_SET, contact,
-	    2, v->opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1)
+	if (v->opt != POLICY_OPT_NONE && (dbi_run_id(d, STMT_OPT_SET, contact,
+	    2, v->opt == POLICY_OPT_STOP, it->timestamp, __func__) == -1 ||
+	    db_event_opt(d, it->phone_number_id, it->from, conv,
+	    v->opt == POLICY_OPT_STOP, it->text, now_ms) == -1))
 		return DB_ERR;
 	/* The window's end (reference 9.4, 5.13), as policy said. */
 	s = dbi_st(d, STMT_CONV_INBOUND);
@@ -645,10 +652,13 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it,
 		return DB_ERR;
 	/* Reference 8.2: the user stopped marketing messages (131050). */
 	if (v->opts_out && it->recipient_id != NULL &&
-	    db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
-	    it->timestamp) == -1)
+	    (db_opt_set(d, it->phone_number_id, it->recipient_id, 1,
+	    it->timestamp) == -1 || db_event_opt(d, it->phone_number_id,
+	    it->recipient_id, 0, 1, NULL, now_ms) == -1))
 		return DB_ERR;
-	return dbi_status_reconcile(d, it->wamid) == 0 ? DB_OK : DB_ERR;
+	/* Issue 16: message.status, in this transaction. */
+	return dbi_status_reconcile(d, it->wamid) == 0 &&
+	    db_event_status(d, it, now_ms) == 0 ? DB_OK : DB_ERR;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "db.h"
@@ -216,7 +217,7 @@ fail:
  */
 static int
 apply_number(struct db *d, enum field f, const struct wh_item *it,
-    int64_t t)
+    int64_t t, int64_t now_ms)
 {
 	static const enum stmt up[F__MAX] = {
 		[F_NUM_QUALITY] = STMT_HEALTH_QUALITY,
@@ -248,6 +249,13 @@ apply_number(struct db *d, enum field f, const struct wh_item *it,
 		if (before_get(d, ids[i], &b) == -1)
 			goto done;
 		warn_worse(ids[i], &a, &b, f == F_NUM_ACCOUNT);
+		/* Issue 16: number.quality, in this transaction. */
+		if (f == F_NUM_QUALITY && db_event_emit(d, "number.quality",
+		    ids[i], 0, json_pack("{s:s, s:s?, s:s?, s:s?}",
+		    "phone_number_id", ids[i], "quality", b.quality[0] ?
+		    b.quality : NULL, "previous", a.quality[0] ? a.quality :
+		    NULL, "event", it->event), now_ms) == -1)
+			goto done;
 	}
 	rc = 0;
 done:
@@ -304,6 +312,9 @@ apply_template(struct db *d, enum field f, const struct wh_item *it,
 		if (dbi_run(d, STMT_HEALTH_TMPL_INSERT, __func__) != DB_OK)
 			return -1;
 	}
+	/* Issue 16: template.status, in this transaction. */
+	if (f == F_TMPL_STATUS && db_event_template(d, it, now_ms) == -1)
+		return -1;
 	s = dbi_st(d, STMT_HEALTH_SYNC_QUEUE);
 	(void)dbi_bind_text(s, 1, it->waba_id);
 	sqlite3_bind_int64(s, 2, now_ms);
@@ -340,7 +351,7 @@ dbi_health_apply(struct db *d, const struct wh_item *it, int64_t now_ms)
 	sqlite3_reset(s);
 	if (f <= F_TMPL_CATEGORY)
 		return apply_template(d, (enum field)f, it, t, now_ms);
-	return apply_number(d, (enum field)f, it, t);
+	return apply_number(d, (enum field)f, it, t, now_ms);
 }
 
 /*

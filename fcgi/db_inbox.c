@@ -384,8 +384,9 @@ db_inbox_conv_patch(struct db *d, const char *numbers, int64_t id,
 	if ((rc = db_api_conv_patch(d, numbers, id, p)) != 1)
 		goto fail;
 	if (p->set_assignee && differ(st.assignee, to_who) &&
-	    act(d, id, st.pnid, who, assign_kind(to_who), st.assignee, to_who,
-	    0, now_ms) == -1)
+	    (act(d, id, st.pnid, who, assign_kind(to_who), st.assignee, to_who,
+	    0, now_ms) == -1 || db_event_assigned(d, st.pnid, id, to_who,
+	    st.assignee, who->name, now_ms) == -1))	/* issue 16 */
 		goto fail;
 	if (p->set_labels && differ(st.labels, p->labels) &&
 	    act(d, id, st.pnid, who, "label", st.labels != NULL &&

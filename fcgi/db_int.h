@@ -351,6 +351,18 @@ enum stmt {
 	 * delivery per matching hook, the hooks API's lists (issue 16).
 	 */
 	STMT_HOOK_GET,
+	STMT_HOOK_ANY,
+	STMT_HOOK_EMIT,
+	STMT_HOOK_INSERT,
+	STMT_HOOK_LIST,
+	STMT_HOOK_UPDATE,
+	STMT_HOOK_DELETE,
+	STMT_HOOK_DELIVERIES,
+	STMT_HOOK_REDELIVER,
+	STMT_HOOK_CONV_WA,
+	STMT_HOOK_MSG,
+	STMT_HOOK_OUTBOX,
+	STMT_HOOK_CONV_OF,
 
 	/*
 	 * db_deliver.c (db_sql_deliver.c): the worker's side of event

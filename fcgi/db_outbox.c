@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
@@ -205,7 +206,11 @@ db_outbox_fail(struct db *d, int64_t id, int64_t code, const char *title,
 	dbi_bind_nz(s, 2, code);
 	dbi_bind_text(s, 3, title);
 	dbi_bind_text(s, 4, details);
-	return dbi_run(d, STMT_OUTBOX_FAIL, __func__) == DB_OK ? 0 : -1;
+	if (dbi_run(d, STMT_OUTBOX_FAIL, __func__) != DB_OK)
+		return -1;
+	/* Issue 16: send.failed, with the failure it reports. */
+	return sqlite3_changes(d->h) == 0 ? 0 : db_event_outbox(d, id, NULL,
+	    code, title, clock_now_ms());
 }
 
 /* Finds or creates the contact a send goes to; its id or -1. */
@@ -307,7 +312,9 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 		if (dbi_run(d, STMT_OUTBOX_LINK_WAMID, __func__) != DB_OK)
 			goto done;
 	}
-	rc = dbi_status_reconcile(d, wamid);
+	/* Issue 16: message.sent, with the row it made. */
+	if ((rc = dbi_status_reconcile(d, wamid)) == 0)
+		rc = db_event_outbox(d, id, wamid, 0, NULL, now_ms);
 done:
 	free(text);
 	free(reply);

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "counters.h"
+#include "hooks_cli.h"
 #include "db.h"
 #include "doctor.h"
 #include "import.h"
@@ -76,6 +77,11 @@ usage(void)
 	    "ID|LABEL\n"
 	    "           the business numbers served; add checks one with "
 	    "the Graph API\n"
+	    "  hooks add URL --events LIST [--number ID|LABEL] "
+	    "[--secret-env VAR] | list\n"
+	    "  hooks remove ID | deliveries ID [--state S]\n"
+	    "           event webhooks; add prints the signing secret "
+	    "once\n"
 	    "  templates sync [--number ID|LABEL] [--waba ID] | list "
 	    "[--number ID|LABEL]\n"
 	    "  purge [--dry-run]\n"
@@ -533,6 +539,8 @@ main(int argc, char *argv[])
 		return numbers_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "user") == 0)
 		return users_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hooks") == 0)	/* issue 16 */
+		return hooks_cli_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "templates") == 0)
 		return templates_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "messages") == 0 || strcmp(argv[1],

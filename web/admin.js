@@ -2,7 +2,9 @@
 // see the generated password once, change role, disable/enable, reset the
 // password, remove), API keys (create and see the key once, revoke,
 // read-only, limited to numbers), numbers (health; edit label, display
-// number, rate, active) and quick replies (add, edit, delete).
+// number, rate, active), quick replies (add, edit, delete), labels and
+// event webhooks (their state, waiting and failed deliveries; pause and
+// resume).
 import * as app from "./app.js";
 import { busy, clear, el, ensureStyles, field, section, statusLine, table,
   when, why } from "./manage-dom.js";
@@ -75,7 +77,7 @@ export function renderAdmin(container) {
     return;
   }
   const names = { users: "People", keys: "API keys", numbers: "Numbers",
-    "quick-replies": "Quick replies", labels: "Labels" };
+    "quick-replies": "Quick replies", labels: "Labels", hooks: "Event webhooks" };
   // In-page links move focus, not the router's hash (#/admin stays).
   const nav = el("nav", { class: "wa-subnav", "aria-label": "Administration sections" },
     Object.keys(names).map((n) => {
@@ -96,18 +98,21 @@ export function renderAdmin(container) {
   const nums = section("Numbers", "numbers");
   const qr = section("Quick replies", "quick-replies");
   const labels = section("Labels", "labels");
+  const hooks = section("Event webhooks", "hooks");
+  hooks.id = "admin-hooks";
   labels.id = "admin-labels";
   users.id = "admin-users";
   keys.id = "admin-keys";
   nums.id = "admin-numbers";
   qr.id = "admin-quick-replies";
-  for (const x of [users, keys, nums, qr, labels]) x.firstChild.setAttribute("tabindex", "-1");
-  main.append(nav, users, keys, nums, qr, labels);
+  for (const x of [users, keys, nums, qr, labels, hooks]) x.firstChild.setAttribute("tabindex", "-1");
+  main.append(nav, users, keys, nums, qr, labels, hooks);
   drawUsers(users);
   drawKeys(keys);
   drawNumbers(nums);
   drawQuickReplies(qr);
   drawLabels(labels);
+  drawHooks(hooks);
 }
 
 function reset(s) {
@@ -415,6 +420,39 @@ async function drawLabels(s) {
   }
   if (!rows.length) ul.append(el("li", { class: "wa-empty" }, "No labels yet: add one to a chat."));
   s.append(ul, st);
+}
+
+// ------------------------------------------------------- event webhooks
+
+// Issue 16: each hook's state (and why the worker disabled it), what
+// waits and what failed in 24 h; pause or resume one.  Made with the API
+// or `wactl hooks add` (the secret is shown there once).
+async function drawHooks(s) {
+  const got = await load(s, "/hooks");
+  if (!got) return;
+  const [rows] = got;
+  const st = statusLine();
+  s.append(table("Event webhooks", [
+    { title: "URL", cell: (h) => h.url },
+    { title: "Events", cell: (h) => (h.events || []).join(", ") },
+    { title: "Number", cell: (h) => h.number || "all" },
+    { title: "State", cell: (h) => h.state + (h.disabled_reason ? ": " + h.disabled_reason : "") },
+    { title: "Waiting", cell: (h) => String(h.pending) },
+    { title: "Failed (24 h)", cell: (h) => String(h.failed_24h) },
+    { title: "Action", cell: (h) => {
+      const to = h.state === "active" ? "paused" : "active";
+      const b = el("button", { type: "button", dataset: { action: to === "paused" ? "pause" : "resume" },
+        "aria-label": (to === "paused" ? "Pause" : "Resume") + " the hook to " + h.url },
+      to === "paused" ? "Pause" : "Resume");
+      b.addEventListener("click", () => busy(b, async () => {
+        await app.api("PATCH", "/hooks/" + h.id, { state: to });
+        await drawHooks(s);
+      }, st));
+      return b;
+    } },
+  ], rows, (h) => ({ dataset: { hookId: h.id, hookState: h.state } })));
+  if (!rows.length) s.append(el("p", { class: "wa-empty" }, "No event webhooks: add one with wactl hooks add or POST /hooks."));
+  s.append(st);
 }
 
 register("admin", renderAdmin);
