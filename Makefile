@@ -55,6 +55,7 @@ DB	= db \
 	  db_sql_hooks \
 	  db_sql_deliver \
 	  db_sql_alerts \
+	  db_alerts \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -79,6 +80,7 @@ BOT	= flow \
 	  chat
 # NET: the only libcurl user (the worker's Graph calls, wactl's client).
 NET	= wa \
+	  mail \
 	  templates
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
@@ -141,6 +143,8 @@ DAEMON	= proc
 APPLY	= apply
 # ACCOUNT: the worker's account jobs to Meta (templates, profile).
 ACCOUNT	= jobs
+# ALERTS: the worker's alerts and their mails (issue 16).
+ALERTS	= alerts
 # SANDBOX: wa-sandbox, the local Graph API of `make run` in sandbox mode
 # (its own store, sandbox.db; none of the gateway's storage or bot).
 SANDBOX	= sandbox \
@@ -156,7 +160,7 @@ SANDBOX	= sandbox \
 	  wa
 FCGI	= responder $(CORE) $(DAEMON) $(API)
 WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND) \
-	  $(ACCOUNT)
+	  $(ACCOUNT) $(ALERTS)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))
