@@ -81,6 +81,7 @@ BOT	= flow \
 # NET: the only libcurl user (the worker's Graph calls, wactl's client).
 NET	= wa \
 	  mail \
+	  mail_msg \
 	  templates
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
@@ -132,7 +133,8 @@ PURE	= webhook \
 	  policy \
 	  profile \
 	  tmpl \
-	  sandbox_check
+	  sandbox_check \
+	  mail_msg
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -199,7 +201,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_health \
 	  $(BUILD)/test_db_types \
 	  $(BUILD)/test_log \
-	  $(BUILD)/test_sandbox_check
+	  $(BUILD)/test_sandbox_check \
+	  $(BUILD)/test_mail_msg
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -221,6 +224,7 @@ LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
 LINK_test_rotate = rotate
 LINK_test_sandbox_check = sandbox_check
+LINK_test_mail_msg = mail_msg buf log
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy
