@@ -2,9 +2,11 @@
  * alerts.c: the worker's alerts (issue 16, email alerts).  On a timer it
  * looks at the conditions a person should hear of and keeps one alert
  * row per episode (db_alerts.c): customers waiting in chats handed to
- * people (WA_ALERT_WAIT_MIN), the journal's oldest pending entry older
- * than 5 minutes, no backup in WA_BACKUP_DIR for 36 hours; each is
- * resolved when its condition ends.  With WA_SMTP_URL set it then queues
+ * people (WA_ALERT_WAIT_MIN); for the admins a token Meta refused (190),
+ * a number's quality YELLOW or RED or its account restricted, sends
+ * failing at more than 5 % over 15 minutes, the journal's oldest pending
+ * entry older than 5 minutes, no backup in WA_BACKUP_DIR for 36 hours
+ * (when the directory exists); each is resolved when its condition ends.  With WA_SMTP_URL set it then queues
  * a mail per person carrying their new alerts (at most one per person
  * per 10 minutes; the first at once) and sends the due one, retrying
  * with backoff on a temporary failure for 24 hours.  Rows are raised
@@ -41,6 +43,9 @@
 #define NEW_S		(24 * 60 * 60)	/* alerts older are not mailed */
 #define BACKLOG_MS	(5 * 60 * 1000)	/* journal entry pending this long */
 #define BACKUP_S	(36 * 60 * 60)	/* newest backup this old */
+#define SENDS_MS	(15 * 60 * 1000) /* sends failing over this window... */
+#define SENDS_PCT	5		/* ...more than this share... */
+#define SENDS_MIN	10		/* ...of at least this many */
 
 struct alerts {
 	struct db		*db;
@@ -73,23 +78,32 @@ alerts_free(struct alerts *a)
 }
 
 /*
- * A gateway condition (for the admins): active, an open alert of kind
- * for pnid is kept or raised (its episode starting now); inactive, the
- * open one is resolved.  0 or -1.
+ * A gateway condition (for the admins): inactive, its open alert is
+ * resolved.  Active with an episode named (what Meta's row says: the
+ * quality and its time), that one is raised and any other resolved;
+ * with none, an open alert of kind for pnid is kept, or one raised whose
+ * episode starts now.  0 or -1.
  */
 static int
 condition(struct alerts *a, const char *kind, const char *pnid, int active,
-    const char *summary, const char *detail, int64_t now_s)
+    const char *named, const char *summary, const char *detail,
+    int64_t now_s)
 {
 	char	 episode[256];
 	int	 n;
 
 	if (!active)
 		return db_alert_end(a->db, kind, pnid, NULL, now_s) < 0 ? -1 : 0;
-	if ((n = db_alert_open(a->db, kind, pnid)) != 0)
-		return n < 0 ? -1 : 0;
-	n = snprintf(episode, sizeof(episode), "%s:%s:%lld", kind,
-	    pnid != NULL ? pnid : "", (long long)now_s);
+	if (named != NULL) {
+		if (db_alert_end(a->db, kind, pnid, named, now_s) < 0)
+			return -1;
+		n = snprintf(episode, sizeof(episode), "%s", named);
+	} else {
+		if ((n = db_alert_open(a->db, kind, pnid)) != 0)
+			return n < 0 ? -1 : 0;
+		n = snprintf(episode, sizeof(episode), "%s:%s:%lld", kind,
+		    pnid != NULL ? pnid : "", (long long)now_s);
+	}
 	if (n < 0 || (size_t)n >= sizeof(episode))
 		return -1;
 	if ((n = db_alert_raise(a->db, kind, pnid, episode, summary, detail,
@@ -131,12 +145,101 @@ backup_age(const char *dir, int64_t now_s, int64_t *age)
 	return 0;
 }
 
+/* Rows of a query into a JSON array (api_on_row's twin, for the worker). */
+static void
+on_row(void *arg, int ncols, const char *const *names,
+    const struct db_val *v)
+{
+	json_t	*rows = arg, *o;
+	int	 i;
+
+	if ((o = json_object()) == NULL)
+		return;
+	for (i = 0; i < ncols; i++)
+		(void)json_object_set_new(o, names[i],
+		    v[i].type == DB_VAL_INT ? json_integer(v[i].i) :
+		    v[i].type == DB_VAL_TEXT ? json_stringn(v[i].s, v[i].len) :
+		    json_null());
+	(void)json_array_append_new(rows, o);
+}
+
+static const char *
+str(json_t *row, const char *key)
+{
+	return json_string_value(json_object_get(row, key));
+}
+
+/*
+ * A number's token refused (190: the sender paused it), its quality
+ * YELLOW or RED, its account restricted: one alert each per episode.
+ * 0 or -1.
+ */
+static int
+numbers(struct alerts *a, int64_t now_s)
+{
+	json_t		*rows, *r;
+	const char	*pnid, *label, *q, *st;
+	char		 sum[256], ep[256], name[80];
+	size_t		 i;
+	int		 rc = -1, on;
+
+	if ((rows = json_array()) == NULL)
+		return -1;
+	if (db_alert_numbers(a->db, on_row, rows) < 0)
+		goto fail;
+	json_array_foreach(rows, i, r) {
+		if ((pnid = str(r, "pnid")) == NULL)
+			continue;
+		label = str(r, "label");
+		(void)snprintf(name, sizeof(name), "%s%s%s%s", label != NULL ?
+		    label : pnid, label != NULL ? " (" : "", label != NULL ?
+		    pnid : "", label != NULL ? ")" : "");
+		on = str(r, "paused_reason") != NULL &&
+		    strcmp(str(r, "paused_reason"), "token_invalid") == 0;
+		(void)snprintf(sum, sizeof(sum), "Meta refused the access "
+		    "token of number %s (code 190): its sending is paused "
+		    "until the token changes", name);
+		(void)snprintf(ep, sizeof(ep), "token_invalid:%s:%lld", pnid,
+		    (long long)json_integer_value(json_object_get(r,
+		    "paused_at")));
+		if (condition(a, "token_invalid", pnid, on, ep, sum, NULL,
+		    now_s) == -1)
+			goto fail;
+		q = str(r, "quality_rating");
+		on = q != NULL && (strcmp(q, "YELLOW") == 0 ||
+		    strcmp(q, "RED") == 0);
+		(void)snprintf(sum, sizeof(sum), "The quality rating of number "
+		    "%s dropped to %s", name, q != NULL ? q : "");
+		(void)snprintf(ep, sizeof(ep), "quality_drop:%s:%s:%lld", pnid,
+		    q != NULL ? q : "", (long long)json_integer_value(
+		    json_object_get(r, "quality_at")));
+		if (condition(a, "quality_drop", pnid, on, ep, sum, NULL,
+		    now_s) == -1)
+			goto fail;
+		st = str(r, "account_state");
+		on = db_health_restricted(st, str(r, "account_detail"));
+		(void)snprintf(sum, sizeof(sum), "Meta restricted or flagged "
+		    "number %s (%s): sending may be limited", name,
+		    st != NULL ? st : "");
+		(void)snprintf(ep, sizeof(ep), "number_restricted:%s:%lld",
+		    pnid, (long long)json_integer_value(json_object_get(r,
+		    "account_at")));
+		if (condition(a, "number_restricted", pnid, on, ep, sum, NULL,
+		    now_s) == -1)
+			goto fail;
+	}
+	rc = 0;
+fail:
+	json_decref(rows);
+	return rc;
+}
+
 /* Every condition, in one transaction.  0 or -1. */
 static int
 evaluate(struct alerts *a)
 {
 	int64_t	 now_ms = clock_now_ms(), now_s = now_ms / 1000;
-	int64_t	 pending = 0, oldest = 0, age = 0;
+	int64_t	 pending = 0, oldest = 0, age = 0, sends = 0, failed = 0;
 	char	 sum[256], det[128];
 	int	 n, b;
 
@@ -155,7 +258,7 @@ evaluate(struct alerts *a)
 	    n ? (long long)((now_ms - oldest) / 60000) : 0LL);
 	(void)snprintf(det, sizeof(det), "{\"pending\":%lld,\"oldest_ms\":"
 	    "%lld}", (long long)pending, (long long)oldest);
-	if (condition(a, "journal_backlog", NULL, n, sum, det, now_s) == -1)
+	if (condition(a, "journal_backlog", NULL, n, NULL, sum, det, now_s) == -1)
 		goto fail;
 	b = backup_age(a->cfg->backup_dir, now_s, &age);
 	n = b == 1 || (b == 0 && age > BACKUP_S);
@@ -167,7 +270,17 @@ evaluate(struct alerts *a)
 		    "hours old", (long long)(age / 3600));
 	(void)snprintf(det, sizeof(det), "{\"age_s\":%lld}",
 	    b == 0 ? (long long)age : -1LL);
-	if (condition(a, "backup_stale", NULL, n, sum, det, now_s) == -1)
+	if (condition(a, "backup_stale", NULL, n, NULL, sum, det, now_s) == -1)
+		goto fail;
+	if (db_alert_sends(a->db, now_ms - SENDS_MS, &sends, &failed) == -1)
+		goto fail;
+	n = sends >= SENDS_MIN && failed * 100 > sends * SENDS_PCT;
+	(void)snprintf(sum, sizeof(sum), "%lld of %lld sends in the last 15 "
+	    "minutes failed", (long long)failed, (long long)sends);
+	(void)snprintf(det, sizeof(det), "{\"sends\":%lld,\"failed\":%lld}",
+	    (long long)sends, (long long)failed);
+	if (condition(a, "send_failures", NULL, n, NULL, sum, det, now_s) ==
+	    -1 || numbers(a, now_s) == -1)
 		goto fail;
 	if (db_commit(a->db) == -1)
 		return -1;
@@ -175,24 +288,6 @@ evaluate(struct alerts *a)
 fail:
 	db_rollback(a->db);
 	return -1;
-}
-
-/* Rows of a query into a JSON array (api_on_row's twin, for the worker). */
-static void
-on_row(void *arg, int ncols, const char *const *names,
-    const struct db_val *v)
-{
-	json_t	*rows = arg, *o;
-	int	 i;
-
-	if ((o = json_object()) == NULL)
-		return;
-	for (i = 0; i < ncols; i++)
-		(void)json_object_set_new(o, names[i],
-		    v[i].type == DB_VAL_INT ? json_integer(v[i].i) :
-		    v[i].type == DB_VAL_TEXT ? json_stringn(v[i].s, v[i].len) :
-		    json_null());
-	(void)json_array_append_new(rows, o);
 }
 
 /* A UTC time for a mail. */

@@ -758,6 +758,9 @@ int	 db_alert_raise(struct db *, const char *kind, const char *pnid,
 	    const char *episode, const char *summary, const char *detail,
 	    int64_t now_s);
 int	 db_alert_open(struct db *, const char *kind, const char *pnid);
+int	 db_alert_numbers(struct db *, db_row_cb, void *);
+int	 db_alert_sends(struct db *, int64_t since_ms, int64_t *total,
+	    int64_t *failed);
 int	 db_alert_end(struct db *, const char *kind, const char *pnid,
 	    const char *keep_episode, int64_t now_s);
 int	 db_alert_list(struct db *, const char *state, int64_t user_id,

@@ -91,6 +91,30 @@ db_alert_end(struct db *d, const char *kind, const char *pnid,
 	return sqlite3_changes(d->h);
 }
 
+/* Each number's health (STMT_ALERT_NUMBERS) to cb.  n or -1. */
+int
+db_alert_numbers(struct db *d, db_row_cb cb, void *arg)
+{
+	(void)dbi_st(d, STMT_ALERT_NUMBERS);
+	return dbi_each_typed(d, STMT_ALERT_NUMBERS, cb, arg, __func__);
+}
+
+/* Sends queued since since_ms: *total and *failed.  0 or -1. */
+int
+db_alert_sends(struct db *d, int64_t since_ms, int64_t *total,
+    int64_t *failed)
+{
+	sqlite3_stmt	*s = dbi_st(d, STMT_ALERT_SENDS);
+
+	sqlite3_bind_int64(s, 1, since_ms);
+	if (dbi_row(d, STMT_ALERT_SENDS, __func__) != 1)
+		return -1;
+	*total = sqlite3_column_int64(s, 0);
+	*failed = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
 /* GET /alerts's rows to cb (state NULL: any).  n or -1. */
 int
 db_alert_list(struct db *d, const char *state, int64_t user_id, int admin,

@@ -96,6 +96,22 @@ const char *const dbi_sql_alerts[STMT__MAX] = {
 	    "user_id IS NULL AND coalesce(phone_number_id, '') = "
 	    "coalesce(?2, '') LIMIT 1",
 	/*
+	 * Each number's health as the admins' alerts read it: quality,
+	 * account state, and a token Meta refused (the sender's pause).
+	 */
+	[STMT_ALERT_NUMBERS] =
+	"SELECT p.pnid, n.label, n.quality_rating, n.quality_at, "
+	    "n.account_state, n.account_detail, n.account_at, s.paused_reason, "
+	    "s.paused_at FROM (SELECT phone_number_id AS pnid FROM numbers "
+	    "UNION SELECT phone_number_id FROM sender_status) p "
+	    "LEFT JOIN numbers n ON n.phone_number_id = p.pnid "
+	    "LEFT JOIN sender_status s ON s.phone_number_id = p.pnid "
+	"ORDER BY p.pnid",
+	/* Sends queued since ?1 (unix ms): how many, how many failed. */
+	[STMT_ALERT_SENDS] =
+	"SELECT count(*), coalesce(sum(state = 'failed'), 0) FROM outbox "
+	"WHERE created_at >= ?1",
+	/*
 	 * GET /alerts: state ?1 (NULL any), for person ?2 and, ?3 = 1, the
 	 * gateway's; newest first, ?4 at most, ids below ?5 (0: from the top).
 	 */

@@ -211,3 +211,52 @@ def test_an_answered_or_taken_back_chat_resolves_its_alert(tmp_path):
                                "resolved_at IS NOT NULL"), 60, "the alert resolved")
     finally:
         s.close()
+
+
+def test_admins_hear_of_backups_and_number_quality(smtp, tmp_path):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    s = stack_for(smtp, tmp_path, WA_BACKUP_DIR=str(backups))
+    try:
+        add_user(s, "root", "admin", "--email", "root@example.test")
+        add_user(s, "ann", "agent", "--email", "ann@example.test")
+        # The directory exists and holds no backup: the admins hear of it.
+        m = wait_until(lambda: mails_to(smtp, "root@example.test"), 60, "root's mail")[0]
+        assert parse(m)["Subject"] == ("[WhatsApp gateway] There is no backup (wa-*.db) "
+                                       "in the backup directory")
+        a = s.q("SELECT kind, user_id, state FROM alerts")
+        assert a == [{"kind": "backup_stale", "user_id": None, "state": "open"}]
+        # A fresh backup ends it; one 37 hours old is a new episode.
+        (backups / "wa-1.db").write_bytes(b"x")
+        wait_until(lambda: s.q("SELECT 1 FROM alerts WHERE state = 'resolved'"), 60,
+                   "the backup alert resolved")
+        old = time.time() - 37 * 3600
+        os.utime(backups / "wa-1.db", (old, old))
+        wait_until(lambda: s.q("SELECT 1 FROM alerts WHERE state = 'open' AND "
+                               "summary = 'The newest backup is 37 hours old'"), 60,
+                   "a second backup alert")
+        # A number's quality drops to YELLOW, then RED: one alert each.
+        with s.db() as c:
+            c.execute("UPDATE numbers SET label = 'main', quality_rating = 'YELLOW', "
+                      "quality_at = 1 WHERE phone_number_id = '200300400500600'")
+        wait_until(lambda: s.q("SELECT 1 FROM alerts WHERE kind = 'quality_drop'"), 60,
+                   "the quality alert")
+        with s.db() as c:
+            c.execute("UPDATE numbers SET quality_rating = 'RED', quality_at = 2")
+        wait_until(lambda: s.q("SELECT 1 FROM alerts WHERE kind = 'quality_drop' AND "
+                               "state = 'open' AND summary LIKE '%RED'"), 60,
+                   "the RED alert")
+        q = s.q("SELECT summary, state FROM alerts WHERE kind = 'quality_drop' ORDER BY id")
+        assert q == [{"summary": "The quality rating of number main (200300400500600) "
+                                 "dropped to YELLOW", "state": "resolved"},
+                     {"summary": "The quality rating of number main (200300400500600) "
+                                 "dropped to RED", "state": "open"}]
+        # The admins' alerts never go to an agent; the admin sees them.
+        assert mails_to(smtp, "ann@example.test") == []
+        root, _ = session(s, "root")
+        kinds = {a["kind"] for a in get(s, "/alerts", root)[1]["data"]}
+        assert kinds == {"backup_stale", "quality_drop"}
+        ann, _ = session(s, "ann")
+        assert get(s, "/alerts", ann)[1]["data"] == []
+    finally:
+        s.close()
