@@ -260,3 +260,24 @@ def test_admins_hear_of_backups_and_number_quality(smtp, tmp_path):
         assert get(s, "/alerts", ann)[1]["data"] == []
     finally:
         s.close()
+
+
+def test_loopback_without_starttls_sends_plain_with_auth_and_never_logs_the_password(tmp_path):
+    srv = SmtpServer(tls=None)      # offers no STARTTLS: fine on loopback only
+    srv.cert = ""
+    pw = "s3cret-" + os.urandom(6).hex()
+    s = stack_for(srv, tmp_path, WA_SMTP_USER="gateway", WA_SMTP_PASSWORD=pw)
+    try:
+        add_user(s, "ann", "agent", "--email", "ann@example.test")
+        waiting(s, "15550002222", "person:ann")
+        m = wait_until(lambda: mails_to(srv, "ann@example.test"), 60, "ann's mail")[0]
+        assert m["tls"] is False
+        assert m["auth"][1:] == ("gateway", pw)
+        assert not any(c.upper().startswith("STARTTLS") for c in srv.commands)
+        s.stop()
+        with open(os.path.join(s.tmp.name, "stack.log"), "rb") as f:
+            log = f.read()
+        assert b"mail" in log and pw.encode() not in log
+    finally:
+        s.close()
+        srv.close()
