@@ -48,6 +48,8 @@ enum ctype {
 	CT_WORDS,	/* comma-separated keywords */
 	CT_BOOL,	/* on or off */
 	CT_AGENTS,	/* name=https://url,... */
+	CT_SMTP,	/* "" or smtp(s)://host[:port] */
+	CT_TEXT,	/* optional text, no control characters */
 	CT__MAX
 };
 
@@ -195,6 +197,26 @@ static const struct ckey keys[] = {
 	{ "WA_SANDBOX", CT_BOOL, "off", 0, 0, 0,
 	  "1 (or on) when the Graph API is the local sandbox of make run "
 	  "(deploy/run-local.sh sets it), else 0 (or off)", OFF(sandbox) },
+	/* Issue 16: alert mails; none when WA_SMTP_URL is empty. */
+	{ "WA_SMTP_URL", CT_SMTP, "", 0, 0, 0,
+	  "the mail server, smtps://host:465 or smtp://host:587 (STARTTLS "
+	  "is required except to this machine); empty: no alert mails",
+	  OFF(smtp_url) },
+	{ "WA_SMTP_USER", CT_TEXT, "", 0, 0, 0,
+	  "the user name for the mail server's AUTH (empty: none)",
+	  OFF(smtp_user) },
+	{ "WA_SMTP_PASSWORD", CT_SECRET, "", 0, 0, 0,
+	  "the mail server password (put it in the env file)",
+	  OFF(smtp_password) },
+	{ "WA_SMTP_CA_FILE", CT_TEXT, "", 0, 0, 0,
+	  "a PEM file of the CA that signed the mail server's certificate "
+	  "(empty: the system's)", OFF(smtp_ca_file) },
+	{ "WA_MAIL_FROM", CT_TEXT, "wa-gateway@localhost", 0, 0, 0,
+	  "the From address of alert mails, e.g. alerts@example.com",
+	  OFF(mail_from) },
+	{ "WA_ALERT_WAIT_MIN", CT_INT, "10", 0, 1, 10080,
+	  "minutes a customer's message waits unanswered in a chat handed "
+	  "to people before they get an alert", OFF(alert_wait_min) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -466,6 +488,22 @@ check(const struct ckey *k, const char *v, long *num)
 			*num = 0;
 		else
 			return "must be on or off";
+		return NULL;
+	case CT_SMTP:
+		if (*v == '\0')
+			return NULL;
+		if (strlen(v) > 512 || (strncmp(v, "smtp://", 7) != 0 &&
+		    strncmp(v, "smtps://", 8) != 0) ||
+		    strchr(v, '@') != NULL || v[strcspn(v, " \t\r\n")] != '\0')
+			return "must be smtps://host[:port] or "
+			    "smtp://host[:port] (no user or password in it)";
+		return NULL;
+	case CT_TEXT:
+		if (strlen(v) > 512)
+			return "is longer than 512 characters";
+		for (p = v; *p; p++)
+			if (iscntrl((unsigned char)*p))
+				return "contains control characters";
 		return NULL;
 	case CT_WORDS:
 		if (*v == '\0' || strlen(v) > 512)
@@ -792,6 +830,11 @@ cfg_clear(struct cfg *c)
 	wipe(&c->flow_file);
 	wipe(&c->agent_secret);
 	wipe(&c->agents);
+	wipe(&c->smtp_url);
+	wipe(&c->smtp_user);
+	wipe(&c->smtp_password);
+	wipe(&c->smtp_ca_file);
+	wipe(&c->mail_from);
 	xtokens_clear(c);
 }
 

@@ -60,6 +60,13 @@ struct cfg {
 	long	 media_per_contact_day;	/* WA_MEDIA_MAX_PER_CONTACT_DAY */
 	long	 template_sync_s;	/* WA_TEMPLATE_SYNC_S: 0 never */
 	int	 sandbox;		/* WA_SANDBOX: 1 the local sandbox Graph */
+	/* Issue 16: alert mails (alerts.c, mail.c). */
+	char	*smtp_url;		/* WA_SMTP_URL: "" no mail */
+	char	*smtp_user;		/* WA_SMTP_USER: "" no AUTH */
+	char	*smtp_password;		/* WA_SMTP_PASSWORD: secret */
+	char	*smtp_ca_file;		/* WA_SMTP_CA_FILE: "" the system's */
+	char	*mail_from;		/* WA_MAIL_FROM */
+	long	 alert_wait_min;	/* WA_ALERT_WAIT_MIN */
 	struct cfg_xtoken *xtokens;	/* WHATSAPP_ACCESS_TOKEN_*, worker and wactl */
 	size_t	 nxtokens;
 	char	 db_path[4096];		/* state_dir/wa.db */

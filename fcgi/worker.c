@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "alerts.h"
 #include "cfg.h"
 #include "counters.h"
 #include "chat.h"
@@ -54,6 +55,7 @@ struct worker {
 	struct apply	*apply;		/* the journal's apply */
 	struct sender	*snd;		/* the outbox's sender */
 	struct jobs	*jobs;		/* account jobs to Meta */
+	struct alerts	*alerts;	/* issue 16: alerts and their mails */
 };
 
 /* The loop's timers and moods, between passes. */
@@ -188,6 +190,8 @@ worker_open(struct worker *w)
 		fatalx("cannot start the sender");
 	if ((w->jobs = jobs_new(w->db, cfg)) == NULL)
 		fatalx("cannot start the account jobs: out of memory");
+	if ((w->alerts = alerts_new(w->db, cfg)) == NULL)
+		fatalx("cannot start the alerts: out of memory");
 }
 
 /*
@@ -249,6 +253,9 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* An account job blocks (jobs.c): only while no send is in flight. */
 	if (sender_busy(w->snd) == 0 && (t = jobs_step(w->jobs)) < wait)
 		wait = (long)t;
+	/* Issue 16, email alerts: conditions on a timer, then mails. */
+	if ((t = alerts_step(w->alerts)) < wait)
+		wait = (long)t;
 	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
@@ -305,6 +312,7 @@ worker_close(struct worker *w)
 	(void)sender_step(w->snd, 0);
 	sender_free(w->snd);
 	jobs_free(w->jobs);
+	alerts_free(w->alerts);
 	apply_free(w->apply);
 	chat_free(w->chat);
 	log_info("stopping: the batch in hand was finished");
