@@ -57,6 +57,7 @@ DB	= db \
 	  db_sql_deliver \
 	  db_deliver \
 	  db_sql_alerts \
+	  db_alerts \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -83,6 +84,8 @@ BOT	= flow \
 	  chat
 # NET: the only libcurl user (the worker's Graph calls, wactl's client).
 NET	= wa \
+	  mail \
+	  mail_msg \
 	  templates
 # SEND: draining the outbox to the Graph API.
 SEND	= graph \
@@ -138,7 +141,8 @@ PURE	= webhook \
 	  profile \
 	  tmpl \
 	  sandbox_check \
-	  hookrule
+	  hookrule \
+	  mail_msg
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -149,6 +153,8 @@ DAEMON	= proc
 APPLY	= apply
 # ACCOUNT: the worker's account jobs to Meta (templates, profile).
 ACCOUNT	= jobs
+# ALERTS: the worker's alerts and their mails (issue 16).
+ALERTS	= alerts
 # SANDBOX: wa-sandbox, the local Graph API of `make run` in sandbox mode
 # (its own store, sandbox.db; none of the gateway's storage or bot).
 SANDBOX	= sandbox \
@@ -164,7 +170,7 @@ SANDBOX	= sandbox \
 	  wa
 FCGI	= responder $(CORE) $(DAEMON) $(API)
 WORKER	= worker $(CORE) $(DAEMON) $(APPLY) $(RETAIN) $(BOT) $(NET) $(SEND) \
-	  $(ACCOUNT)
+	  $(ACCOUNT) $(ALERTS)
 WACTL	= wactl $(CORE) $(RETAIN) $(BOT) $(NET) $(ADMIN)
 # $(call o,MODULES): their objects.
 o	= $(patsubst %,$(BUILD)/%.o,$(1))
@@ -205,7 +211,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_db_types \
 	  $(BUILD)/test_log \
 	  $(BUILD)/test_sandbox_check \
-	  $(BUILD)/test_hookpost
+	  $(BUILD)/test_hookpost \
+	  $(BUILD)/test_mail_msg
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -229,6 +236,7 @@ LINK_test_tmpl	= tmpl msg
 LINK_test_rotate = rotate
 LINK_test_sandbox_check = sandbox_check
 LINK_test_hookpost = hookrule sig log
+LINK_test_mail_msg = mail_msg buf log
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy

@@ -824,3 +824,5 @@ CREATE TABLE alert_mails (
   sent_at         INTEGER
 );
 CREATE INDEX alert_mails_due ON alert_mails (next_attempt_at) WHERE state = 'queued';
+-- A person's newest mail: when the next may go, which alerts it carried.
+CREATE INDEX alert_mails_user ON alert_mails (user_id, id);

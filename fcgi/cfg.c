@@ -48,6 +48,8 @@ enum ctype {
 	CT_WORDS,	/* comma-separated keywords */
 	CT_BOOL,	/* on or off */
 	CT_AGENTS,	/* name=https://url,... */
+	CT_SMTP,	/* "" or smtp(s)://host[:port] */
+	CT_TEXT,	/* optional text, no control characters */
 	CT__MAX
 };
 
@@ -92,7 +94,7 @@ static const struct ckey keys[] = {
 	{ "WA_MEDIA_DIR", CT_PATH, "media", 0, 0, 0,
 	  "the directory of media files; a relative path is under "
 	  "WA_STATE_DIR", OFF(media_path) },
-	{ "WA_BACKUP_DIR", CT_PATH, "/var/backups/wa-gateway", 0, 0, 0,
+	{ "WA_BACKUP_DIR", CT_PATH, CFG_BACKUP_DIR, 0, 0, 0,
 	  "the directory of the daily backups (wactl backup --rotate, "
 	  "wa-backup.timer; wactl doctor reads their age)",
 	  OFF(backup_dir) },
@@ -200,6 +202,26 @@ static const struct ckey keys[] = {
 	  "off, or on to let event webhooks use http:// and loopback or "
 	  "private addresses (tests, a receiver on this machine)",
 	  OFF(hooks_allow_private) },
+	/* Issue 16: alert mails; none when WA_SMTP_URL is empty. */
+	{ "WA_SMTP_URL", CT_SMTP, "", 0, 0, 0,
+	  "the mail server, smtps://host:465 or smtp://host:587 (STARTTLS "
+	  "is required except to this machine); empty: no alert mails",
+	  OFF(smtp_url) },
+	{ "WA_SMTP_USER", CT_TEXT, "", 0, 0, 0,
+	  "the user name for the mail server's AUTH (empty: none)",
+	  OFF(smtp_user) },
+	{ "WA_SMTP_PASSWORD", CT_SECRET, "", 0, 0, 0,
+	  "the mail server password (put it in the env file)",
+	  OFF(smtp_password) },
+	{ "WA_SMTP_CA_FILE", CT_TEXT, "", 0, 0, 0,
+	  "a PEM file of the CA that signed the mail server's certificate "
+	  "(empty: the system's)", OFF(smtp_ca_file) },
+	{ "WA_MAIL_FROM", CT_TEXT, "wa-gateway@localhost", 0, 0, 0,
+	  "the From address of alert mails, e.g. alerts@example.com",
+	  OFF(mail_from) },
+	{ "WA_ALERT_WAIT_MIN", CT_INT, "10", 0, 1, 10080,
+	  "minutes a customer's message waits unanswered in a chat handed "
+	  "to people before they get an alert", OFF(alert_wait_min) },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -472,6 +494,22 @@ check(const struct ckey *k, const char *v, long *num)
 		else
 			return "must be on or off";
 		return NULL;
+	case CT_SMTP:
+		if (*v == '\0')
+			return NULL;
+		if (strlen(v) > 512 || (strncmp(v, "smtp://", 7) != 0 &&
+		    strncmp(v, "smtps://", 8) != 0) ||
+		    strchr(v, '@') != NULL || v[strcspn(v, " \t\r\n")] != '\0')
+			return "must be smtps://host[:port] or "
+			    "smtp://host[:port] (no user or password in it)";
+		return NULL;
+	case CT_TEXT:
+		if (strlen(v) > 512)
+			return "is longer than 512 characters";
+		for (p = v; *p; p++)
+			if (iscntrl((unsigned char)*p))
+				return "contains control characters";
+		return NULL;
 	case CT_WORDS:
 		if (*v == '\0' || strlen(v) > 512)
 			return "must be 1 to 512 characters";
@@ -486,6 +524,45 @@ check(const struct ckey *k, const char *v, long *num)
 }
 
 /*
+ * Splits one env-file line in place: surrounding blanks, a "#" comment
+ * line and an "export " prefix are dropped, blanks before the '=' and
+ * one pair of matching quotes around the value too.  Returns 1 with *key
+ * and *val pointing into line, 0 for a blank or comment line, -1 for a
+ * line without '='.
+ */
+int
+cfg_line_parse(char *line, char **key, char **val)
+{
+	char	*k, *v, *eq, *e;
+	size_t	 len;
+
+	len = strlen(line);
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		line[--len] = '\0';
+	for (k = line; isspace((unsigned char)*k); k++)
+		continue;
+	if (*k == '\0' || *k == '#')
+		return 0;
+	if (strncmp(k, "export ", 7) == 0)
+		k += 7;
+	if ((eq = strchr(k, '=')) == NULL)
+		return -1;
+	*eq = '\0';
+	v = eq + 1;
+	for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
+		e[-1] = '\0';
+	len = strlen(v);
+	if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
+	    v[len - 1] == v[0]) {
+		v[len - 1] = '\0';
+		v++;
+	}
+	*key = k;
+	*val = v;
+	return 1;
+}
+
+/*
  * Reads the env file into vals[] (strings from malloc, indexed like keys[])
  * and the numbers' WHATSAPP_ACCESS_TOKEN_* into c.  Returns 0 or -1 with
  * err set.
@@ -495,9 +572,10 @@ read_file(struct cfg *c, const char *path, char **vals, char *err,
     size_t errsz)
 {
 	FILE		*f;
-	char		 line[4096], iobuf[8192], *k, *v, *eq, *e;
+	char		 line[4096], iobuf[8192], *k, *v;
 	size_t		 lineno = 0, len;
 	const struct ckey *ck;
+	int		 n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		(void)snprintf(err, errsz, "WA_ENV_FILE %s: %s", path,
@@ -519,34 +597,18 @@ read_file(struct cfg *c, const char *path, char **vals, char *err,
 			    path, lineno);
 			goto fail;
 		}
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			line[--len] = '\0';
-		for (k = line; isspace((unsigned char)*k); k++)
+		if ((n = cfg_line_parse(line, &k, &v)) == 0)
 			continue;
-		if (*k == '\0' || *k == '#')
-			continue;
-		if (strncmp(k, "export ", 7) == 0)
-			k += 7;
-		if ((eq = strchr(k, '=')) == NULL) {
+		if (n == -1) {
 			(void)snprintf(err, errsz, "%s:%zu: expected KEY=VALUE",
 			    path, lineno);
 			goto fail;
 		}
-		*eq = '\0';
-		v = eq + 1;
-		for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
-			e[-1] = '\0';
 		ck = key_find(k, strlen(k));
 		if (ck == NULL && !xtoken_name(k, strlen(k))) {
 			(void)snprintf(err, errsz, "%s:%zu: unknown setting %.64s",
 			    path, lineno, k);
 			goto fail;
-		}
-		len = strlen(v);
-		if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
-		    v[len - 1] == v[0]) {
-			v[len - 1] = '\0';
-			v++;
 		}
 		if (ck == NULL) {
 			if (xtoken_set(c, k, strlen(k), v, err, errsz) == -1)
@@ -773,6 +835,11 @@ cfg_clear(struct cfg *c)
 	wipe(&c->flow_file);
 	wipe(&c->agent_secret);
 	wipe(&c->agents);
+	wipe(&c->smtp_url);
+	wipe(&c->smtp_user);
+	wipe(&c->smtp_password);
+	wipe(&c->smtp_ca_file);
+	wipe(&c->mail_from);
 	xtokens_clear(c);
 }
 

@@ -6,6 +6,9 @@
 
 #define WA_VERSION	"0.6.0"	/* the gateway's release */
 
+/* WA_BACKUP_DIR unset: cfg_load() and wactl doctor both read this. */
+#define CFG_BACKUP_DIR	"/var/backups/wa-gateway"
+
 /* Which program asks: decides which secrets are required. */
 #define CFG_NEED_RESPONDER	0x01	/* app secret, verify token */
 #define CFG_NEED_WORKER		0x02	/* access token, phone number id */
@@ -58,6 +61,13 @@ struct cfg {
 	long	 template_sync_s;	/* WA_TEMPLATE_SYNC_S: 0 never */
 	int	 sandbox;		/* WA_SANDBOX: 1 the local sandbox Graph */
 	int	 hooks_allow_private;	/* WA_HOOKS_ALLOW_PRIVATE: 1 on */
+	/* Issue 16: alert mails (alerts.c, mail.c). */
+	char	*smtp_url;		/* WA_SMTP_URL: "" no mail */
+	char	*smtp_user;		/* WA_SMTP_USER: "" no AUTH */
+	char	*smtp_password;		/* WA_SMTP_PASSWORD: secret */
+	char	*smtp_ca_file;		/* WA_SMTP_CA_FILE: "" the system's */
+	char	*mail_from;		/* WA_MAIL_FROM */
+	long	 alert_wait_min;	/* WA_ALERT_WAIT_MIN */
 	struct cfg_xtoken *xtokens;	/* WHATSAPP_ACCESS_TOKEN_*, worker and wactl */
 	size_t	 nxtokens;
 	char	 db_path[4096];		/* state_dir/wa.db */
@@ -69,6 +79,7 @@ struct cfg {
 
 int	 cfg_load(struct cfg *, unsigned need, char *err, size_t errsz);
 void	 cfg_clear(struct cfg *);
+int	 cfg_line_parse(char *line, char **key, char **val);
 int	 cfg_media_disk_low(const struct cfg *);
 int	 cfg_media_mkdir(const char *dir);
 const char	*cfg_token(const struct cfg *, const char *env_name);

@@ -195,6 +195,27 @@ skip_ws(const char *s)
 	return s;
 }
 
+/*
+ * Sets o's key to s (blanks before it skipped) and returns o; returns o
+ * as it is when s is NULL or empty.  NULL with *why (toolong) and o
+ * freed when s is longer than max.
+ */
+static json_t *
+set_text(json_t *o, const char *key, const char *s, size_t max,
+    const char *toolong, const char **why)
+{
+	json_t *t;
+
+	if (s == NULL || *(s = skip_ws(s)) == '\0')
+		return o;
+	if ((t = str_checked(s, max, toolong, why)) == NULL ||
+	    json_object_set_new(o, key, t) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* One coordinate from *s, within [-lim, lim]; advances *s.  0 or -1. */
 static int
 coord(const char **s, double lim, double *v)
@@ -220,7 +241,7 @@ coord(const char **s, double lim, double *v)
 json_t *
 custmsg_location(const char *args, const char **why)
 {
-	json_t		*o, *name;
+	json_t		*o;
 	double		 lat, lon;
 	const char	*s = args;
 
@@ -232,16 +253,8 @@ custmsg_location(const char *args, const char **why)
 	if ((o = json_pack("{s:f, s:f}", "latitude", lat, "longitude",
 	    lon)) == NULL)
 		return NULL;
-	s = skip_ws(s);
-	if (*s == '\0')
-		return o;
-	if ((name = str_checked(s, LOC_NAME_MAX, "has a name longer than "
-	    "1000 characters", why)) == NULL ||
-	    json_object_set_new(o, "name", name) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return set_text(o, "name", s, LOC_NAME_MAX, "has a name longer than "
+	    "1000 characters", why);
 }
 
 /*
@@ -277,7 +290,7 @@ custmsg_reaction(const char *wamid, const char *emoji, const char **why)
 json_t *
 custmsg_image(const json_t *upload, const char *caption, const char **why)
 {
-	json_t		*o, *c;
+	json_t		*o;
 	const char	*id, *mime, *sha;
 
 	id = json_string_value(json_object_get(upload, "id"));
@@ -295,15 +308,8 @@ custmsg_image(const json_t *upload, const char *caption, const char **why)
 		json_decref(o);
 		return NULL;
 	}
-	if (caption == NULL || *(caption = skip_ws(caption)) == '\0')
-		return o;
-	if ((c = str_checked(caption, CAPTION_MAX, "has a caption longer "
-	    "than 1024 characters", why)) == NULL ||
-	    json_object_set_new(o, "caption", c) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return set_text(o, "caption", caption, CAPTION_MAX, "has a caption "
+	    "longer than 1024 characters", why);
 }
 
 /*

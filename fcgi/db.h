@@ -853,4 +853,44 @@ int64_t		 db_deliver_next_due(struct db *, int64_t now);
 int		 db_deliver_record(struct db *,
 		    const struct db_deliver_outcome *);
 
+/*
+ * db_alerts.c: alerts raised once per episode, their mails (issue 16,
+ * email alerts).  Times: alerts in unix seconds, mails in unix ms.
+ */
+struct db_alert_mail {
+	int64_t	 id;
+	char	*recipient;		/* owned: free with db_alert_mail_clear() */
+	char	*subject;
+	char	*body;
+	int64_t	 attempts;
+	int64_t	 created_at;		/* unix ms */
+};
+int	 db_alert_waiting(struct db *, int64_t since_s, int64_t now_s);
+int	 db_alert_raise(struct db *, const char *kind, const char *pnid,
+	    const char *episode, const char *summary, const char *detail,
+	    int64_t now_s);
+int	 db_alert_open(struct db *, const char *kind, const char *pnid);
+int	 db_alert_numbers(struct db *, db_row_cb, void *);
+int	 db_alert_sends(struct db *, int64_t since_ms, int64_t *total,
+	    int64_t *failed);
+int	 db_alert_end(struct db *, const char *kind, const char *pnid,
+	    const char *keep_episode, int64_t now_s);
+int	 db_alert_list(struct db *, const char *state, int64_t user_id,
+	    int admin, int64_t limit, int64_t before, db_row_cb, void *);
+int	 db_alert_resolve(struct db *, int64_t id, int64_t user_id, int admin,
+	    int64_t now_s);
+int	 db_alert_get(struct db *, int64_t id, db_row_cb, void *);
+int	 db_alert_mail_who(struct db *, int64_t quiet_since_ms,
+	    int64_t raised_since_s, db_row_cb, void *);
+int	 db_alert_mail_alerts(struct db *, int64_t user_id,
+	    int64_t raised_since_s, db_row_cb, void *);
+int	 db_alert_mail_insert(struct db *, int64_t user_id, const char *rcpt,
+	    const char *subject, const char *body, const char *alert_ids,
+	    int64_t now_ms);
+int	 db_alert_mail_next(struct db *, int64_t now_ms,
+	    struct db_alert_mail *);
+void	 db_alert_mail_clear(struct db_alert_mail *);
+int	 db_alert_mail_done(struct db *, int64_t id, const char *state,
+	    int64_t next_ms, const char *error, int64_t sent_ms);
+
 #endif

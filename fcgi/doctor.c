@@ -59,7 +59,6 @@
 #define DOCTOR_BUSY_MS		2000	/* the database lock, at most */
 #define ENV_DEFAULT	"/etc/wa-gateway/wa.env"
 #define SITE_DEFAULT	"/etc/nginx/sites-enabled/wa-gateway.conf"
-#define BACKUP_DEFAULT	"/var/backups/wa-gateway"
 #define RUN_DIR		"/run/wa-gateway"
 #define PLACEHOLDER	"wa.example.com"	/* nginx/wa-gateway.conf's */
 #define CERT_WARN_DAYS	21
@@ -166,8 +165,7 @@ static int
 env_read(struct doctor *d)
 {
 	FILE	*f;
-	char	 line[4096], iobuf[8192], *k, *v, *eq, *e;
-	size_t	 len;
+	char	 line[4096], iobuf[8192], *k, *v;
 
 	if ((f = fopen(d->env_path, "r")) == NULL) {
 		(void)snprintf(d->env_err, sizeof(d->env_err), "cannot read "
@@ -183,27 +181,8 @@ env_read(struct doctor *d)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL && d->n < ENV_MAX) {
-		len = strlen(line);
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			line[--len] = '\0';
-		for (k = line; isspace((unsigned char)*k); k++)
-			continue;
-		if (*k == '\0' || *k == '#')
-			continue;
-		if (strncmp(k, "export ", 7) == 0)
-			k += 7;
-		if ((eq = strchr(k, '=')) == NULL)
-			continue;	/* cfg_load() names it */
-		*eq = '\0';
-		v = eq + 1;
-		for (e = eq; e > k && isspace((unsigned char)e[-1]); e--)
-			e[-1] = '\0';
-		len = strlen(v);
-		if (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
-		    v[len - 1] == v[0]) {
-			v[len - 1] = '\0';
-			v++;
-		}
+		if (cfg_line_parse(line, &k, &v) != 1)
+			continue;	/* cfg_load() names a bad one */
 		if ((d->key[d->n] = strdup(k)) == NULL ||
 		    (d->val[d->n] = strdup(v)) == NULL) {
 			free(d->key[d->n]);
@@ -910,7 +889,7 @@ check_backup(struct doctor *d)
 	DIR		*dir;
 	struct dirent	*e;
 	struct stat	 st;
-	const char	*bdir = setting_or(d, "WA_BACKUP_DIR", BACKUP_DEFAULT);
+	const char	*bdir = setting_or(d, "WA_BACKUP_DIR", CFG_BACKUP_DIR);
 	char		 path[PATH_MAX], best[NAME_MAX + 1] = "", name[NAME_MAX * 4 + 1];
 	time_t		 newest = 0, now = time(NULL);
 	long long	 age;

@@ -662,6 +662,46 @@ wa_running(const struct wa *w)
 }
 
 /*
+ * The setup the synchronous requests below share: url over http or
+ * https, a whole-request timeout, the answer into x (whose err buffer
+ * takes libcurl's message).  0 or -1.
+ */
+static int
+sync_setup(CURL *e, struct xfer *x, const char *url, long timeout_ms)
+{
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->err) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * Runs a synchronous request set up by sync_setup(): fills *status when
+ * HTTP answered, else a sentence in err (after "url: " when url is not
+ * NULL).  Returns libcurl's code.
+ */
+static CURLcode
+sync_perform(CURL *e, struct xfer *x, const char *url, long *status,
+    char *err, size_t errsz)
+{
+	CURLcode rc;
+
+	if ((rc = curl_easy_perform(e)) != CURLE_OK)
+		(void)snprintf(err, errsz, "%s%s%s", url != NULL ? url : "",
+		    url != NULL ? ": " : "", x->err[0] ? x->err :
+		    curl_easy_strerror(rc));
+	else
+		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	return rc;
+}
+
+/*
  * One synchronous request for wactl's client mode: method to url with
  * the management API key as a bearer and json (or NULL) as the body.
  * Fills *status and out (the caller clears it).  Returns 0, or -1 with
@@ -696,27 +736,16 @@ wa_request(const char *method, const char *url, const char *key,
 		rc = CURLE_OUT_OF_MEMORY;
 		goto done;
 	}
-	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
+	if (sync_setup(e, &x, url, timeout_ms) == -1 ||
 	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
 	    (json != NULL && curl_easy_setopt(e, CURLOPT_POSTFIELDS, json) !=
 	    CURLE_OK)) {
 		(void)snprintf(err, errsz, "cannot set up the request");
 		rc = CURLE_FAILED_INIT;
 		goto done;
 	}
-	if ((rc = curl_easy_perform(e)) != CURLE_OK)
-		(void)snprintf(err, errsz, "%s: %s", url, x.err[0] ? x.err :
-		    curl_easy_strerror(rc));
-	else
-		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	rc = sync_perform(e, &x, url, status, err, errsz);
 done:
 	explicit_bzero(auth, sizeof(auth));
 	curl_slist_free_all(h);
@@ -773,18 +802,11 @@ wa_http(const char *method, const char *url, const char *const *hdrs,
 		}
 		h = t;
 	}
-	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
+	if (sync_setup(e, &x, url, timeout_ms) == -1 ||
 	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
 	    (body != NULL && (curl_easy_setopt(e, CURLOPT_POSTFIELDS, body) !=
 	    CURLE_OK || curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)len) != CURLE_OK))) {
@@ -792,11 +814,7 @@ wa_http(const char *method, const char *url, const char *const *hdrs,
 		rc = CURLE_FAILED_INIT;
 		goto done;
 	}
-	if ((rc = curl_easy_perform(e)) != CURLE_OK)
-		(void)snprintf(err, errsz, "%s: %s", url, x.err[0] ? x.err :
-		    curl_easy_strerror(rc));
-	else
-		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	rc = sync_perform(e, &x, url, status, err, errsz);
 done:
 	curl_slist_free_all(h);
 	curl_easy_cleanup(e);
@@ -874,14 +892,7 @@ wa_probe(const char *url, const char *resolve, const char *cafile,
 		rc = CURLE_OUT_OF_MEMORY;
 		goto done;
 	}
-	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.err) != CURLE_OK ||
+	if (sync_setup(e, &x, url, timeout_ms) == -1 ||
 	    (r != NULL && curl_easy_setopt(e, CURLOPT_RESOLVE, r) !=
 	    CURLE_OK) ||
 	    (cafile != NULL && curl_easy_setopt(e, CURLOPT_CAINFO, cafile) !=
@@ -890,11 +901,7 @@ wa_probe(const char *url, const char *resolve, const char *cafile,
 		rc = CURLE_FAILED_INIT;
 		goto done;
 	}
-	if ((rc = curl_easy_perform(e)) != CURLE_OK)
-		(void)snprintf(err, errsz, "%s", x.err[0] ? x.err :
-		    curl_easy_strerror(rc));
-	else
-		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	rc = sync_perform(e, &x, NULL, status, err, errsz);
 done:
 	curl_slist_free_all(r);
 	curl_easy_cleanup(e);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "alerts.h"
 #include "cfg.h"
 #include "counters.h"
 #include "chat.h"
@@ -56,6 +57,7 @@ struct worker {
 	struct sender	*snd;		/* the outbox's sender */
 	struct jobs	*jobs;		/* account jobs to Meta */
 	struct hookpost	*hp;		/* event webhooks (issue 16) */
+	struct alerts	*alerts;	/* issue 16: alerts and their mails */
 };
 
 /* The loop's timers and moods, between passes. */
@@ -192,6 +194,8 @@ worker_open(struct worker *w)
 		fatalx("cannot start the account jobs: out of memory");
 	if ((w->hp = hookpost_new(w->db, cfg)) == NULL)	/* issue 16 */
 		fatalx("cannot start the event webhooks");
+	if ((w->alerts = alerts_new(w->db, cfg)) == NULL)
+		fatalx("cannot start the alerts: out of memory");
 }
 
 /*
@@ -256,6 +260,9 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* Issue 16, deliver: event webhooks move on each pass. */
 	if ((t = hookpost_step(w->hp, 1)) < wait)
 		wait = (long)t;
+	/* Issue 16, email alerts: conditions on a timer, then mails. */
+	if ((t = alerts_step(w->alerts)) < wait)
+		wait = (long)t;
 	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
@@ -315,6 +322,7 @@ worker_close(struct worker *w)
 	hookpost_free(w->hp);
 	sender_free(w->snd);
 	jobs_free(w->jobs);
+	alerts_free(w->alerts);
 	apply_free(w->apply);
 	chat_free(w->chat);
 	log_info("stopping: the batch in hand was finished");

@@ -389,6 +389,7 @@ function header() {
 	    h("span", { class: "who" },
 	        h("span", { class: "who-name" }, u.display_name || u.name),
 	        " ", h("span", { class: "role role-" + u.role }, u.role)),
+	    h("span", { id: "alerts", class: "alerts" }),   // alerts.js (issue 16)
 	    h("button", { type: "button", class: "signout", onclick: signOut }, "Sign out"));
 }
 
@@ -460,7 +461,8 @@ async function boot() {
 
 // Views register themselves with route() when imported.  Imported once
 // this module has run (no top-level await): they import it in turn.
-Promise.allSettled([import("./list.js"), import("./ops.js"), import("./admin.js")])
+Promise.allSettled([import("./list.js"), import("./ops.js"), import("./admin.js"),
+    import("./alerts.js")])
     .then((rs) => {
 	for (const r of rs)
 		if (r.status === "rejected")

@@ -8,9 +8,11 @@ WHATSAPP_GRAPH_URL whose host is not loopback and, given none, points the
 worker at a dead loopback port (DEAD_GRAPH_URL).  EgressWatch (armed for
 the whole session by conftest.py) looks at the sockets of every process a
 Stack started and records any peer outside loopback."""
+import contextlib
 import hashlib
 import hmac
 import http.client
+import http.server
 import ipaddress
 import json
 import os
@@ -34,21 +36,55 @@ def free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def loopback_http(answer):
+    """A throwaway HTTP server on 127.0.0.1 for the with block, yielding
+    its port: answer(path) gives each GET's (status, headers, body), and
+    Content-Length is added."""
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, headers, body = answer(self.path)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv.server_port
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def fixture(name):
     with open(os.path.join(FIXTURES, "webhooks", name), "rb") as f:
         return f.read()
 
 
-def post_text(s, pnid, sender, text, tag="e2e"):
-    """Posts text.json, signed, as sender writing text to number pnid now
-    (a new wamid.TAG.* id); asserts the 200 and returns the wamid."""
-    doc = json.loads(fixture("text.json"))
+def inbound_doc(name, pnid, sender, tag):
+    """Webhook fixture name as sender writing to number pnid now, with a
+    new wamid.TAG.* id: (the document, its message) to finish."""
+    doc = json.loads(fixture(name))
     v = doc["entry"][0]["changes"][0]["value"]
     v["metadata"]["phone_number_id"] = pnid
     v["contacts"][0]["wa_id"] = sender
     m = v["messages"][0]
     m.update({"from": sender, "timestamp": str(int(time.time())),
               "id": "wamid.%s.%s" % (tag, os.urandom(8).hex())})
+    return doc, m
+
+
+def post_text(s, pnid, sender, text, tag="e2e"):
+    """Posts text.json, signed, as sender writing text to number pnid now
+    (a new wamid.TAG.* id); asserts the 200 and returns the wamid."""
+    doc, m = inbound_doc("text.json", pnid, sender, tag)
     m["text"]["body"] = text
     assert s.post(json.dumps(doc).encode())[0] == 200
     return m["id"]

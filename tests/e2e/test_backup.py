@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from fake_graph import FakeGraph  # noqa: E402
 from people import wactl  # noqa: E402
-from stack import TOP, Stack, fixture, post_text, started, wait_until  # noqa: E402
+from stack import TOP, Stack, inbound_doc, post_text, started, wait_until  # noqa: E402
 
 PNID = "200300400500600"
 DONE = re.compile(r"event=backup_done path=(\S+) bytes=(\d+) seconds=(\d+\.\d+)$", re.M)
@@ -157,13 +157,7 @@ def test_backup_usage_errors(s):
 
 def hook(sender, text):
     """A signed-to-be inbound text from sender, now: (wamid, raw body)."""
-    doc = json.loads(fixture("text.json"))
-    v = doc["entry"][0]["changes"][0]["value"]
-    v["metadata"]["phone_number_id"] = PNID
-    v["contacts"][0]["wa_id"] = sender
-    m = v["messages"][0]
-    m.update({"from": sender, "timestamp": str(int(time.time())),
-              "id": "wamid.drill.%s" % os.urandom(8).hex()})
+    doc, m = inbound_doc("text.json", PNID, sender, "drill")
     m["text"]["body"] = text
     return m["id"], json.dumps(doc).encode()
 

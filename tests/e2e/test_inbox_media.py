@@ -15,7 +15,7 @@ import pytest
 
 from fake_graph import FakeGraph
 from people import add_user, new_key, session, wactl
-from stack import Stack, fixture, wait_until
+from stack import Stack, inbound_doc, wait_until
 
 API = "/api/whatsapp"
 DEFAULT = "200300400500600"         # the Stack's WHATSAPP_PHONE_NUMBER_ID
@@ -98,13 +98,7 @@ def post_message(s, doc_name, kind, sender, obj=None, pnid=DEFAULT, text=None):
     """Posts a signed inbound message of fixture doc_name from sender, now
     (its window opens), with obj merged into its kind's object; returns
     the stored message's row once applied."""
-    doc = json.loads(fixture(doc_name))
-    v = doc["entry"][0]["changes"][0]["value"]
-    v["metadata"]["phone_number_id"] = pnid
-    v["contacts"][0]["wa_id"] = sender
-    m = v["messages"][0]
-    m.update({"from": sender, "timestamp": str(int(time.time())),
-              "id": "wamid.media.%s" % os.urandom(8).hex()})
+    doc, m = inbound_doc(doc_name, pnid, sender, "media")
     if obj:
         m[kind].update(obj)
     if text is not None:

@@ -390,6 +390,12 @@ def gw():
             c.execute("INSERT INTO templates (waba_id, name, language, status, components, updated_at) "
                       "VALUES ('1000000001', 'openapi_example', 'en_US', 'APPROVED', '[]', 0)")
         s.rows["templates"] = "openapi_example"
+    if ("GET", "/alerts") in SERVED:
+        # A gateway alert (as the worker raises one), seen by an admin key.
+        with s.db() as c:
+            s.rows["alerts"] = c.execute(
+                "INSERT INTO alerts (kind, episode, summary, created_at) VALUES "
+                "('backup_stale', 'openapi', 'There is no backup', 0)").lastrowid
     if send:
         st, _, row = request(s, "POST", "/send", key=s.key, body=example_body(send[0]))
         assert st == 202, row

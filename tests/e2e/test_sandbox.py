@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from people import new_key, wactl
-from stack import Stack, fixture, post_text, started, wait_until
+from stack import Stack, fixture, loopback_http, post_text, started, wait_until
 
 PNID = "200300400500600"
 CUSTOMER = "15550001111"
@@ -375,26 +375,14 @@ def test_media_sent_by_link_can_be_downloaded_again(sbx):
     """A send by link gets a media id, as if Meta had taken the file: a
     loopback link is fetched and served by the sandbox; any other is
     never fetched (nothing leaves the machine) and its url is the link."""
-    import http.server
-    import threading
     data = b"\x89PNG\r\n\x1a\n" + os.urandom(1500)
 
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path == "/pic.png" else 404)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(path):
+        return 200 if path == "/pic.png" else 404, {"Content-Type": "image/png"}, data
 
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
+    with loopback_http(answer) as port:
         who = "15550008888"
-        local = "http://127.0.0.1:%d/pic.png" % srv.server_port
+        local = "http://127.0.0.1:%d/pic.png" % port
         far = "https://media.example.com/brochure.pdf"
         for doc in ({"type": "image", "image": {"link": local}},
                     {"type": "document", "document": {"link": far, "filename": "b.pdf"}}):
@@ -413,8 +401,6 @@ def test_media_sent_by_link_can_be_downloaded_again(sbx):
         assert st == 200 and body == data
         st, info = graph(sbx, "GET", "/" + ids["document"])
         assert st == 200 and info["url"] == far and info["mime_type"] == "application/pdf"
-    finally:
-        srv.shutdown()
 
 
 def test_wa_sandbox_help_and_config_check():

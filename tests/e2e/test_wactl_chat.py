@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from stack import BUILD, Stack, free_port
+from stack import BUILD, Stack, free_port, loopback_http
 
 WACTL = os.path.join(BUILD, "wactl")
 PNID = "200300400500600"
@@ -72,39 +72,40 @@ class Chat:
         self.p.stdin.write(line.encode() + b"\n")
         self.p.stdin.flush()
 
-    def expect(self, pattern, timeout=15):
-        """Waits for a stdout line matching pattern (a regex); returns the
-        match.  Fails with everything printed when none comes."""
+    @staticmethod
+    def _wait(q, seen, pattern, timeout):
+        """The match of the first line from q (kept in seen, as are the
+        lines before it) matching pattern within timeout, or None."""
         rx = re.compile(pattern)
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.time()))
+                line = q.get(timeout=max(0.01, deadline - time.time()))
             except queue.Empty:
-                break
+                return None
             if line is None:
-                break
-            self.out.append(line)
+                return None
+            seen.append(line)
             m = rx.search(line)
             if m:
                 return m
+        return None
+
+    def expect(self, pattern, timeout=15):
+        """Waits for a stdout line matching pattern (a regex); returns the
+        match.  Fails with everything printed when none comes."""
+        m = self._wait(self.lines, self.out, pattern, timeout)
+        if m:
+            return m
         self.drain_err()
         raise AssertionError("no line matching %r; stdout:\n%s\nstderr:\n%s"
                              % (pattern, "".join(self.out), "".join(self.err)))
 
     def expect_err(self, pattern, timeout=15):
-        rx = re.compile(pattern)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.errq.get(timeout=max(0.01, deadline - time.time()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.err.append(line)
-            if rx.search(line):
-                return line
+        """The same for a stderr line; returns the line."""
+        m = self._wait(self.errq, self.err, pattern, timeout)
+        if m:
+            return m.string
         raise AssertionError("no stderr line matching %r; stderr:\n%s"
                              % (pattern, "".join(self.err)))
 
@@ -396,34 +397,16 @@ def test_nginx_without_the_sandbox_behind_it_is_said(tmp_path):
     """nginx answers 502 for /sandbox/ when wa-sandbox is gone, and also
     when the stack is not in sandbox mode: /health tells them apart.  A
     stand-in for nginx on loopback answers so."""
-    import http.server
+    def answer(path):
+        if path == "/api/whatsapp/health":
+            return 200, {}, json.dumps({"status": "ok", "sandbox": True}).encode()
+        return 502, {}, b""
 
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path == "/api/whatsapp/health":
-                body = json.dumps({"status": "ok", "sandbox": True}).encode()
-                self.send_response(200)
-            else:
-                body = b""
-                self.send_response(502)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
+    with loopback_http(answer) as port:
         p = subprocess.run([WACTL, "chat", "--from", "15550004012"], input=b"hi\n",
                            env=bare_env(WA_ENV_FILE="", WHATSAPP_APP_SECRET="s",
-                                        WA_LISTEN="127.0.0.1:%d" % srv.server_port),
+                                        WA_LISTEN="127.0.0.1:%d" % port),
                            capture_output=True, timeout=15)
-    finally:
-        srv.shutdown()
-        srv.server_close()
     assert p.returncode == 1
     assert "answered HTTP 502: the stack is in sandbox mode but wa-sandbox does " \
         "not answer" in p.stderr.decode()
