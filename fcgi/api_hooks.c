@@ -107,22 +107,13 @@ unlimited(struct call *c)
 	return 0;
 }
 
-/* 1 when the operator let hooks reach http:// and private addresses. */
-static int
-allow_private(void)
-{
-	const char *v = getenv("WA_HOOKS_ALLOW_PRIVATE");
-
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
 /* 0 when url may be a hook's endpoint, else -1 with the 400 sent. */
 static int
 url_check(struct call *c, const char *url)
 {
 	const char *code, *msg;
 
-	if (hookspec_url(url, allow_private(), &code, &msg) == 0)
+	if (hookspec_url(url, c->cfg->hooks_allow_private, &code, &msg) == 0)
 		return 0;
 	api_fail_field(c, 400, code, "url", msg);
 	return -1;

@@ -35,30 +35,6 @@ usage(void)
 }
 
 static const char *
-col_text(int nc, const char *const *names, const struct db_val *v,
-    const char *name)
-{
-	int i;
-
-	for (i = 0; i < nc; i++)
-		if (strcmp(names[i], name) == 0)
-			return v[i].type == DB_VAL_TEXT ? v[i].s : NULL;
-	return NULL;
-}
-
-static int64_t
-col_int(int nc, const char *const *names, const struct db_val *v,
-    const char *name)
-{
-	int i;
-
-	for (i = 0; i < nc; i++)
-		if (strcmp(names[i], name) == 0)
-			return v[i].type == DB_VAL_INT ? v[i].i : 0;
-	return 0;
-}
-
-static const char *
 or_dash(const char *s)
 {
 	return s != NULL ? s : "-";
@@ -70,13 +46,13 @@ on_hook(void *arg, int nc, const char *const *names, const struct db_val *v)
 {
 	(void)arg;
 	(void)printf("%-5lld %-8s %-16s %-7lld %-6lld %s %s\n",
-	    (long long)col_int(nc, names, v, "id"),
-	    or_dash(col_text(nc, names, v, "state")),
-	    or_dash(col_text(nc, names, v, "number")),
-	    (long long)col_int(nc, names, v, "pending"),
-	    (long long)col_int(nc, names, v, "failed_24h"),
-	    or_dash(col_text(nc, names, v, "url")),
-	    or_dash(col_text(nc, names, v, "events")));
+	    (long long)db_val_int(nc, names, v, "id"),
+	    or_dash(db_val_text(nc, names, v, "state")),
+	    or_dash(db_val_text(nc, names, v, "number")),
+	    (long long)db_val_int(nc, names, v, "pending"),
+	    (long long)db_val_int(nc, names, v, "failed_24h"),
+	    or_dash(db_val_text(nc, names, v, "url")),
+	    or_dash(db_val_text(nc, names, v, "events")));
 }
 
 /* One row of `wactl hooks deliveries`. */
@@ -84,18 +60,18 @@ static void
 on_delivery(void *arg, int nc, const char *const *names,
     const struct db_val *v)
 {
-	int64_t	st = col_int(nc, names, v, "last_status");
+	int64_t	st = db_val_int(nc, names, v, "last_status");
 	char	status[24] = "-";
 
 	(void)arg;
 	if (st != 0)
 		(void)snprintf(status, sizeof(status), "%lld", (long long)st);
 	(void)printf("%-7lld %-24s %-10s %-8lld %-6s %s\n",
-	    (long long)col_int(nc, names, v, "id"),
-	    or_dash(col_text(nc, names, v, "type")),
-	    or_dash(col_text(nc, names, v, "state")),
-	    (long long)col_int(nc, names, v, "attempts"), status,
-	    or_dash(col_text(nc, names, v, "last_error")));
+	    (long long)db_val_int(nc, names, v, "id"),
+	    or_dash(db_val_text(nc, names, v, "type")),
+	    or_dash(db_val_text(nc, names, v, "state")),
+	    (long long)db_val_int(nc, names, v, "attempts"), status,
+	    or_dash(db_val_text(nc, names, v, "last_error")));
 }
 
 /* A positive id from s, or 0. */
@@ -138,11 +114,11 @@ events_ok(const char *list)
 }
 
 static int
-add_cmd(struct db *d, int argc, char *argv[])
+add_cmd(struct db *d, const struct cfg *cfg, int argc, char *argv[])
 {
 	struct db_hook		 h;
 	struct db_number	 num;
-	const char		*code, *msg, *allow;
+	const char		*code, *msg;
 	unsigned char		 r[SECRET_BYTES];
 	char			 secret[2 * SECRET_BYTES + 1];
 	int64_t			 id;
@@ -165,9 +141,7 @@ add_cmd(struct db *d, int argc, char *argv[])
 	}
 	if (h.events == NULL)
 		usage();
-	allow = getenv("WA_HOOKS_ALLOW_PRIVATE");
-	if (hookspec_url(h.url, allow != NULL && strcmp(allow, "1") == 0,
-	    &code, &msg) == -1) {
+	if (hookspec_url(h.url, cfg->hooks_allow_private, &code, &msg) == -1) {
 		log_warnx("%s", msg);
 		return 1;
 	}
@@ -274,7 +248,7 @@ hooks_cli_cmd(int argc, char *argv[])
 		    "NUMBER", "PENDING", "FAILED", "URL", "EVENTS");
 		rc = db_hook_list(d, 0, clock_now_ms(), on_hook, NULL) < 0;
 	} else if (strcmp(argv[1], "add") == 0)
-		rc = add_cmd(d, argc, argv);
+		rc = add_cmd(d, &cfg, argc, argv);
 	else if (strcmp(argv[1], "deliveries") == 0)
 		rc = deliveries_cmd(d, argc, argv);
 	else {
