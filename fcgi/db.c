@@ -896,3 +896,27 @@ db_budget_spent(const struct db *d)
 {
 	return d->budget_hit;
 }
+
+const char *
+db_val_text(int nc, const char *const *names, const struct db_val *v,
+    const char *name)
+{
+	int i;
+
+	for (i = 0; i < nc; i++)
+		if (strcmp(names[i], name) == 0)
+			return v[i].type == DB_VAL_TEXT ? v[i].s : NULL;
+	return NULL;
+}
+
+int64_t
+db_val_int(int nc, const char *const *names, const struct db_val *v,
+    const char *name)
+{
+	int i;
+
+	for (i = 0; i < nc; i++)
+		if (strcmp(names[i], name) == 0)
+			return v[i].type == DB_VAL_INT ? v[i].i : 0;
+	return 0;
+}

@@ -116,6 +116,15 @@ struct db_val {
 	size_t		 len;
 };
 
+/*
+ * The value of column name in a db_row_cb's row: its text (NULL when
+ * absent or not text), its integer (0 when absent or not an integer).
+ */
+const char	*db_val_text(int ncols, const char *const *names,
+		    const struct db_val *, const char *name);
+int64_t		 db_val_int(int ncols, const char *const *names,
+		    const struct db_val *, const char *name);
+
 typedef void	(*db_row_cb)(void *, int ncols, const char *const *names,
 		    const struct db_val *);
 

@@ -88,38 +88,14 @@ find(struct db *d, const char *name, struct db_user *u)
 	return rc == 1 ? 0 : -1;
 }
 
-static const char *
-col_text(int nc, const char *const *names, const struct db_val *v,
-    const char *name)
-{
-	int i;
-
-	for (i = 0; i < nc; i++)
-		if (strcmp(names[i], name) == 0)
-			return v[i].type == DB_VAL_TEXT ? v[i].s : NULL;
-	return NULL;
-}
-
-static int64_t
-col_int(int nc, const char *const *names, const struct db_val *v,
-    const char *name)
-{
-	int i;
-
-	for (i = 0; i < nc; i++)
-		if (strcmp(names[i], name) == 0)
-			return v[i].type == DB_VAL_INT ? v[i].i : 0;
-	return 0;
-}
-
 /* One row of `wactl user list`. */
 static void
 on_user(void *arg, int nc, const char *const *names, const struct db_val *v)
 {
-	const char	*nums = col_text(nc, names, v, "numbers");
+	const char	*nums = db_val_text(nc, names, v, "numbers");
 	json_t		*a = nums != NULL ? json_loads(nums, 0, NULL) : NULL, *x;
 	char		 list[256] = "", when[32] = "never";
-	int64_t		 last = col_int(nc, names, v, "last_login_at");
+	int64_t		 last = db_val_int(nc, names, v, "last_login_at");
 	time_t		 t = (time_t)last;
 	struct tm	 tm;
 	size_t		 i;
@@ -134,15 +110,15 @@ on_user(void *arg, int nc, const char *const *names, const struct db_val *v)
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%MZ", &tm) == 0)
 		(void)strlcpy(when, "?", sizeof(when));
 	(void)printf("%-5lld %-20s %-7s %-20s %-28s %-20s %-8s %s\n",
-	    (long long)col_int(nc, names, v, "id"),
-	    col_text(nc, names, v, "name"),
-	    col_text(nc, names, v, "role"),
-	    col_text(nc, names, v, "display_name") ? col_text(nc, names, v,
+	    (long long)db_val_int(nc, names, v, "id"),
+	    db_val_text(nc, names, v, "name"),
+	    db_val_text(nc, names, v, "role"),
+	    db_val_text(nc, names, v, "display_name") ? db_val_text(nc, names, v,
 	    "display_name") : "-",
-	    col_text(nc, names, v, "email") ? col_text(nc, names, v,
+	    db_val_text(nc, names, v, "email") ? db_val_text(nc, names, v,
 	    "email") : "-",
 	    list[0] ? list : "all",
-	    col_int(nc, names, v, "disabled") ? "yes" : "no", when);
+	    db_val_int(nc, names, v, "disabled") ? "yes" : "no", when);
 }
 
 /* wactl user add NAME --role R [...]: 0 or 1. */
