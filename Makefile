@@ -58,6 +58,8 @@ DB	= db \
 	  db_deliver \
 	  db_sql_alerts \
 	  db_alerts \
+	  db_sql_campaigns \
+	  db_sql_campsend \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -107,7 +109,8 @@ API	= req \
 	  api_inbox \
 	  api_media \
 	  api_hooks \
-	  api_alerts
+	  api_alerts \
+	  api_campaigns
 # ADMIN: wactl's own jobs.
 ADMIN	= client \
 	  doctor \

@@ -826,3 +826,50 @@ CREATE TABLE alert_mails (
 CREATE INDEX alert_mails_due ON alert_mails (next_attempt_at) WHERE state = 'queued';
 -- A person's newest mail: when the next may go, which alerts it carried.
 CREATE INDEX alert_mails_user ON alert_mails (user_id, id);
+
+-- migrate: 13
+
+-- Template campaigns (issue 16): one approved template sent to a list of
+-- customers, paced at the number's rate and within its messaging tier.
+-- The worker moves recipients into the outbox a few at a time, each in
+-- the transaction that writes its outbox row (a crash never sends one
+-- recipient twice); the outbox's answers and Meta's statuses roll up
+-- into the recipients' states, which the campaign's counts are made of.
+CREATE TABLE campaigns (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64), -- wactl's handle
+  phone_number_id TEXT NOT NULL,        -- the business number it sends from
+  template        TEXT NOT NULL,        -- template name
+  language        TEXT NOT NULL,        -- template language, e.g. en_US
+  source          TEXT NOT NULL,        -- JSON: {"file":NAME} or the segment {"label":L} / {"active_days":N}
+  state           TEXT NOT NULL DEFAULT 'scheduled'
+                  CHECK (state IN ('scheduled', 'running', 'paused', 'cancelled', 'done')),
+  start_at        INTEGER NOT NULL,     -- not before this, unix milliseconds
+  wait_until      INTEGER,              -- running but waiting (the tier's window), unix ms; NULL not waiting
+  wait_reason     TEXT,                 -- why it waits, a sentence; NULL not waiting
+  created_by      INTEGER REFERENCES users (id) ON DELETE SET NULL, -- NULL: wactl or an API key
+  created_at      INTEGER NOT NULL,     -- unix milliseconds
+  updated_at      INTEGER NOT NULL,     -- unix milliseconds
+  finished_at     INTEGER               -- done or cancelled, unix milliseconds
+);
+CREATE INDEX campaigns_active ON campaigns (state, start_at)
+  WHERE state IN ('scheduled', 'running');
+
+CREATE TABLE campaign_recipients (
+  id              INTEGER PRIMARY KEY,
+  campaign_id     INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  line            INTEGER,              -- the CSV line it came from; NULL a segment
+  wa_id           TEXT NOT NULL,        -- as given (normalised when valid)
+  params          TEXT NOT NULL DEFAULT '[]', -- JSON array: the template's body parameters
+  state           TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'skipped', 'sent', 'delivered', 'read', 'failed')),
+  reason          TEXT,                 -- skipped: opted_out, invalid_number, tier_limit, duplicate;
+                                        -- failed: Meta's title or ours
+  error_code      INTEGER,              -- failed: Meta's code; NULL ours
+  outbox_id       INTEGER REFERENCES outbox (id) ON DELETE SET NULL, -- once handed to the outbox
+  updated_at      INTEGER NOT NULL      -- unix milliseconds
+);
+-- The next recipients to hand over, and the counts by state.
+CREATE INDEX campaign_recipients_state ON campaign_recipients (campaign_id, state, id);
+CREATE INDEX campaign_recipients_outbox ON campaign_recipients (outbox_id)
+  WHERE outbox_id IS NOT NULL;

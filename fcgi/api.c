@@ -266,6 +266,7 @@ static const struct api_route *const tables[] = {
 	api_media_routes,
 	api_hooks_routes,
 	api_alerts_routes,
+	api_campaigns_routes,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

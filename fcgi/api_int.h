@@ -313,6 +313,8 @@ int	 api_inbox_context(struct call *, json_t *row);
 extern const struct api_route api_hooks_routes[];
 /* api_alerts.c: GET /alerts (and resolving one). */
 extern const struct api_route api_alerts_routes[];
+/* api_campaigns.c: template campaigns: /campaigns and their recipients. */
+extern const struct api_route api_campaigns_routes[];
 /* api_media.c: media files, uploads, quick replies, daily statistics. */
 extern const struct api_route api_media_routes[];
 /*

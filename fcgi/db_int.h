@@ -401,6 +401,21 @@ enum stmt {
 	STMT_ALERT_MAIL_NEXT,
 	STMT_ALERT_MAIL_DONE,
 
+	/*
+	 * db_campaigns.c (db_sql_campaigns.c): template campaigns: made
+	 * with their recipients all or nothing, listed with their counts,
+	 * paused, resumed, cancelled, reported (issue 16).
+	 */
+	STMT_CAMPAIGN_GET,
+
+	/*
+	 * db_campsend.c (db_sql_campsend.c): the worker's side of campaigns:
+	 * handing recipients to the outbox at the number's pace and within
+	 * its tier, rolling the outbox's answers and Meta's statuses up into
+	 * the recipients (issue 16).
+	 */
+	STMT_CAMPSEND_DUE,
+
 	STMT__MAX
 };
 
@@ -414,6 +429,8 @@ extern const char *const dbi_sql_media[STMT__MAX];	/* db_sql_media.c */
 extern const char *const dbi_sql_hooks[STMT__MAX];	/* db_sql_hooks.c */
 extern const char *const dbi_sql_deliver[STMT__MAX];	/* db_sql_deliver.c */
 extern const char *const dbi_sql_alerts[STMT__MAX];	/* db_sql_alerts.c */
+extern const char *const dbi_sql_campaigns[STMT__MAX];	/* db_sql_campaigns.c */
+extern const char *const dbi_sql_campsend[STMT__MAX];	/* db_sql_campsend.c */
 const char	*dbi_sql(enum stmt);
 int		 dbi_sql_count(enum stmt);
 

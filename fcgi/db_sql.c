@@ -561,6 +561,8 @@ static const char *const *const tables[] = {
 	dbi_sql_hooks,
 	dbi_sql_deliver,
 	dbi_sql_alerts,
+	dbi_sql_campaigns,
+	dbi_sql_campsend,
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
