@@ -376,7 +376,8 @@ function header() {
 		window.dispatchEvent(new CustomEvent("wa:number"));
 	});
 	const links = [["inbox", "Inbox", "viewer"], ["ops", "Operations", "admin"],
-	    ["stats", "Statistics", "admin"], ["admin", "Admin", "admin"]];
+	    ["stats", "Statistics", "admin"], ["campaigns", "Campaigns", "admin"],
+	    ["admin", "Admin", "admin"]];
 	const mine = links.filter((l) => can(l[2]));
 	return h("header", { class: "top" },
 	    h("a", { class: "brand", href: "#/inbox", "aria-label": "Inbox" },
@@ -462,7 +463,7 @@ async function boot() {
 // Views register themselves with route() when imported.  Imported once
 // this module has run (no top-level await): they import it in turn.
 Promise.allSettled([import("./list.js"), import("./ops.js"), import("./admin.js"),
-    import("./alerts.js")])
+    import("./alerts.js"), import("./campaigns.js")])
     .then((rs) => {
 	for (const r of rs)
 		if (r.status === "rejected")
