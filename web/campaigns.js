@@ -100,7 +100,15 @@ function renderList(container) {
   const main = page(container, "Campaigns");
   const listSec = section("All campaigns", "campaign-list");
   const newSec = section("New campaign", "campaign-new");
-  main.append(listSec, newSec);
+  // A jump to the form below the list (focus, not the router's hash).
+  const jump = el("a", { href: "#/campaigns", class: "wa-jump" }, "New campaign");
+  jump.addEventListener("click", (e) => {
+    e.preventDefault();
+    newSec.scrollIntoView();
+    const first = newSec.querySelector("input, select");
+    if (first) first.focus();
+  });
+  main.append(el("p", {}, jump), listSec, newSec);
   let timer = null;
   let gone = false;
   const draw = async () => {
