@@ -80,7 +80,8 @@ CORE	= log \
 	  policy \
 	  tmpl \
 	  csv \
-	  campaign
+	  campaign \
+	  campnew
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
 RETAIN	= purge
 # BOT: the chatbot, and its run inside the worker's transaction.
