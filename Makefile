@@ -122,6 +122,7 @@ ADMIN	= client \
 	  backup \
 	  users \
 	  hooks_cli \
+	  campaign_cli \
 	  pw \
 	  import \
 	  numbers \

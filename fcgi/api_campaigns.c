@@ -435,57 +435,6 @@ campaign_recipients(struct call *c)
 		    "next_cursor"));
 }
 
-/* One CSV field: quoted when it holds a comma, quote or line break. */
-static int
-csv_field(struct buf *b, const char *v, int last)
-{
-	const char	*p;
-
-	if (v != NULL && strpbrk(v, ",\"\r\n") != NULL) {
-		if (buf_append(b, "\"", 1) == -1)
-			return -1;
-		for (p = v; *p != '\0'; p++)
-			if ((*p == '"' && buf_append(b, "\"", 1) == -1) ||
-			    buf_append(b, p, 1) == -1)
-				return -1;
-		if (buf_append(b, "\"", 1) == -1)
-			return -1;
-	} else if (v != NULL && buf_append(b, v, strlen(v)) == -1)
-		return -1;
-	return buf_append(b, last ? "\n" : ",", 1);
-}
-
-/* The report's state while it is written. */
-struct report {
-	struct buf	 b;
-	int		 oom;
-};
-
-/* db_campaign_report() row: one CSV line. */
-static void
-on_report(void *arg, int nc, const char *const *names,
-    const struct db_val *v)
-{
-	struct report	*r = arg;
-	char		 line[24] = "", code[24] = "", at[24] = "";
-	int64_t		 x;
-
-	if (r->oom)
-		return;
-	if ((x = db_val_int(nc, names, v, "line")) != 0)
-		(void)snprintf(line, sizeof(line), "%lld", (long long)x);
-	if ((x = db_val_int(nc, names, v, "error_code")) != 0)
-		(void)snprintf(code, sizeof(code), "%lld", (long long)x);
-	(void)snprintf(at, sizeof(at), "%lld", (long long)db_val_int(nc, names,
-	    v, "updated_at"));
-	if (csv_field(&r->b, line, 0) == -1 ||
-	    csv_field(&r->b, db_val_text(nc, names, v, "wa_id"), 0) == -1 ||
-	    csv_field(&r->b, db_val_text(nc, names, v, "state"), 0) == -1 ||
-	    csv_field(&r->b, db_val_text(nc, names, v, "reason"), 0) == -1 ||
-	    csv_field(&r->b, code, 0) == -1 || csv_field(&r->b, at, 1) == -1)
-		r->oom = 1;
-}
-
 /*
  * GET /campaigns/{id}/report.csv: every recipient in the file's order,
  * text/csv with the header line,wa_id,state,reason,error_code,updated_at.
@@ -494,31 +443,21 @@ on_report(void *arg, int nc, const char *const *names,
 static void
 campaign_report(struct call *c)
 {
-	struct report	 r;
+	struct buf	 b;
 	json_t		*o;
 	char		 hdr[160];
 
 	if ((o = load(c)) == NULL)
 		return;
 	json_decref(o);
-	memset(&r, 0, sizeof(r));
-	buf_init(&r.b);
-	if (buf_printf(&r.b, "line,wa_id,state,reason,error_code,"
-	    "updated_at\n") == -1)
-		r.oom = 1;
-	if (db_campaign_report(c->db, c->id, on_report, &r) < 0) {
-		buf_clear(&r.b);
+	buf_init(&b);
+	if (campnew_report(c->db, c->id, &b) == -1) {
+		buf_clear(&b);
 		api_db_trouble(c, "The report could not be read; try again.");
-		return;
-	}
-	if (r.oom) {
-		buf_clear(&r.b);
-		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
 	(void)snprintf(hdr, sizeof(hdr), "Content-Disposition: attachment; "
 	    "filename=\"campaign-%lld.csv\"\r\n", (long long)c->id);
-	(void)req_reply(c->r, 200, "text/csv; charset=utf-8", hdr, r.b.p,
-	    r.b.len);
-	buf_clear(&r.b);
+	(void)req_reply(c->r, 200, "text/csv; charset=utf-8", hdr, b.p, b.len);
+	buf_clear(&b);
 }

@@ -14,6 +14,7 @@
 #include <bsd/string.h>
 #include <jansson.h>
 
+#include "buf.h"
 #include "campaign.h"
 #include "campnew.h"
 #include "db.h"
@@ -562,4 +563,75 @@ campnew_json(struct db *d, int64_t id, int *found)
 fail:
 	json_decref(o);
 	return NULL;
+}
+
+/* One CSV field: quoted when it holds a comma, quote or line break. */
+static int
+csv_field(struct buf *b, const char *v, int last)
+{
+	const char	*p;
+
+	if (v != NULL && strpbrk(v, ",\"\r\n") != NULL) {
+		if (buf_append(b, "\"", 1) == -1)
+			return -1;
+		for (p = v; *p != '\0'; p++)
+			if ((*p == '"' && buf_append(b, "\"", 1) == -1) ||
+			    buf_append(b, p, 1) == -1)
+				return -1;
+		if (buf_append(b, "\"", 1) == -1)
+			return -1;
+	} else if (v != NULL && buf_append(b, v, strlen(v)) == -1)
+		return -1;
+	return buf_append(b, last ? "\n" : ",", 1);
+}
+
+/* The report's state while it is written. */
+struct report {
+	struct buf	*b;
+	int		 oom;
+};
+
+/* db_campaign_report() row: one CSV line. */
+static void
+on_report(void *arg, int nc, const char *const *names,
+    const struct db_val *v)
+{
+	struct report	*r = arg;
+	char		 line[24] = "", code[24] = "", at[24] = "";
+	int64_t		 x;
+
+	if (r->oom)
+		return;
+	if ((x = db_val_int(nc, names, v, "line")) != 0)
+		(void)snprintf(line, sizeof(line), "%lld", (long long)x);
+	if ((x = db_val_int(nc, names, v, "error_code")) != 0)
+		(void)snprintf(code, sizeof(code), "%lld", (long long)x);
+	(void)snprintf(at, sizeof(at), "%lld", (long long)db_val_int(nc, names,
+	    v, "updated_at"));
+	if (csv_field(r->b, line, 0) == -1 ||
+	    csv_field(r->b, db_val_text(nc, names, v, "wa_id"), 0) == -1 ||
+	    csv_field(r->b, db_val_text(nc, names, v, "state"), 0) == -1 ||
+	    csv_field(r->b, db_val_text(nc, names, v, "reason"), 0) == -1 ||
+	    csv_field(r->b, code, 0) == -1 || csv_field(r->b, at, 1) == -1)
+		r->oom = 1;
+}
+
+/*
+ * Campaign id's report as CSV into out (buf_init()ed; the caller
+ * clears it): the header line,wa_id,state,reason,error_code,updated_at
+ * and every recipient in the file's order.  0, or -1 (database, memory).
+ */
+int
+campnew_report(struct db *d, int64_t id, struct buf *out)
+{
+	struct report	r;
+
+	memset(&r, 0, sizeof(r));
+	r.b = out;
+	if (buf_printf(out, "line,wa_id,state,reason,error_code,"
+	    "updated_at\n") == -1)
+		return -1;
+	if (db_campaign_report(d, id, on_report, &r) < 0 || r.oom)
+		return -1;
+	return 0;
 }

@@ -40,5 +40,7 @@ json_t	*campnew_make(struct db *, const struct campnew_req *, int64_t now_ms,
 	    struct campnew_fail *);
 void	 campnew_fail_clear(struct campnew_fail *);
 json_t	*campnew_json(struct db *, int64_t id, int *found);
+struct buf;
+int	 campnew_report(struct db *, int64_t id, struct buf *);
 
 #endif
