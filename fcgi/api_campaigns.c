@@ -393,7 +393,9 @@ campaign_cancel(struct call *c)
 /*
  * GET /campaigns/{id}/recipients?state=S&limit=N&before=ID: newest
  * first; next_cursor (the before of the next page) when the page was
- * full.  200; 404; 503.
+ * full.  A campaign that is not there (or of a number the call may not
+ * see) has none, as a list of a missing parent is empty elsewhere.
+ * 200; 503.
  */
 static void
 campaign_recipients(struct call *c)
@@ -402,16 +404,22 @@ campaign_recipients(struct call *c)
 	json_t		*o, *rows, *r, *p, *last;
 	size_t		 i;
 	char		 cur[32];
-	int		 n;
+	int		 n, seen;
 
-	if ((o = load(c)) == NULL)
+	if ((o = json_array()) == NULL || db_campaign_get(c->db, c->id,
+	    api_on_row, o) < 0) {
+		json_decref(o);
+		api_db_trouble(c, "The campaign could not be read; try again.");
 		return;
+	}
+	seen = api_may_see(c, json_string_value(json_object_get(
+	    json_array_get(o, 0), "phone_number_id")));
 	json_decref(o);
 	if ((rows = json_array()) == NULL) {
 		(void)req_error(c->r, 503, NULL, "unavailable", "Out of memory.");
 		return;
 	}
-	n = db_campaign_recipients(c->db, c->id, q->state.set ? q->state.s :
+	n = !seen ? 0 : db_campaign_recipients(c->db, c->id, q->state.set ? q->state.s :
 	    NULL, q->before.set ? q->before.i : 0, (int)q->limit.i, api_on_row,
 	    rows);
 	if (n < 0) {
