@@ -52,13 +52,15 @@ function countsText(c) {
 // carries them (counts.skipped_reasons {reason: n}).
 function countsList(c) {
   const k = c.counts || {};
-  const dl = el("dl", { class: "wa-dl wa-counts", dataset: { counts: "1" } },
-    el("dt", {}, "Recipients"), el("dd", { dataset: { count: "total" } }, String(num(k.total))));
-  for (const [n, t] of COUNTS)
-    dl.append(el("dt", {}, t), el("dd", { dataset: { count: n } }, String(num(k[n]))));
+  // Each dt/dd pair in a <div> (allowed in a <dl>): they wrap as tiles.
+  const pair = (t, n, v) => el("div", { class: "wa-count" }, el("dt", {}, t),
+    el("dd", { dataset: { count: n } }, v));
+  const dl = el("dl", { class: "wa-counts", dataset: { counts: "1" } },
+    pair("Recipients", "total", String(num(k.total))),
+    COUNTS.map(([n, t]) => pair(t, n, String(num(k[n])))));
   const why = k.skipped_reasons || k.skipped_by_reason;
   if (why && typeof why === "object" && Object.keys(why).length)
-    dl.append(el("dt", {}, "Skipped because"), el("dd", { dataset: { count: "skipped-reasons" } },
+    dl.append(pair("Skipped because", "skipped-reasons",
       Object.keys(why).map((r) => r.replace(/_/g, " ") + " " + num(why[r])).join(", ")));
   return dl;
 }
@@ -318,6 +320,7 @@ async function drawForm(s, redrawList) {
       box.append(el("ul", { class: "wa-lines" }, lines.map((l) =>
         el("li", { dataset: { line: l.line } }, "Line " + l.line + ": " + l.message))));
     out.append(box);
+    box.scrollIntoView({ block: "nearest" });
   };
 
   const send = async (dry) => {
@@ -338,6 +341,7 @@ async function drawForm(s, redrawList) {
         el("h3", {}, "Preview of " + c.name), countsList(c),
         el("p", {}, "The first message:"),
         el("blockquote", { class: "wa-first-message", dir: "auto" }, c.preview || "(no queued recipient)")));
+      out.scrollIntoView({ block: "nearest" });
       return;
     }
     out.append(el("p", { class: "wa-ok", role: "status" }, "Created ",
@@ -348,7 +352,7 @@ async function drawForm(s, redrawList) {
   previewBtn.addEventListener("click", () => busy(previewBtn, () => send(true), st));
   const form = el("form", { class: "wa-grid-form wa-campaign-form", dataset: { form: "new-campaign" } },
     field("Name", name), field("Number", number), field("Template", tpl), tplText,
-    pick, csvBox, segBox, field("Start (empty: now)", at),
+    pick, csvBox, segBox, el("div", { class: "wa-row" }, field("Start (empty: now)", at)),
     el("div", { class: "wa-buttons" }, previewBtn, createBtn), st, out);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -382,6 +386,24 @@ async function post(b) {
 
 // --------------------------------------------------------- one campaign
 
+const SHOWN = 100;      // failed or skipped recipients listed on the page
+
+// Recipients (newest first) as a table; the report has them all.
+function recipients(s, rows, none) {
+  if (!rows.length) {
+    s.append(el("p", { class: "wa-empty" }, none));
+    return;
+  }
+  s.append(table(null, [
+    { title: "Line", cell: (r) => r.line === null || r.line === undefined ? "" : String(r.line) },
+    { title: "Number", cell: (r) => r.wa_id },
+    { title: "Why", cell: (r) => (r.error_code ? r.error_code + " " : "") + (r.reason || "").replace(/_/g, " ") },
+    { title: "When", cell: (r) => when(r.updated_at) },
+  ], rows, (r) => ({ dataset: { recipientId: r.id } })));
+  if (rows.length >= SHOWN)
+    s.append(el("p", { class: "wa-meta" }, "The newest " + SHOWN + "; the report lists them all."));
+}
+
 function renderOne(container, id) {
   const main = page(container, "Campaign");
   const back = el("p", {}, el("a", { href: "#/campaigns" }, "All campaigns"));
@@ -389,18 +411,21 @@ function renderOne(container, id) {
   const info = el("div", { class: "wa-campaign", dataset: { campaignId: id } });
   const st = statusLine();
   const failed = section("Failed recipients", "campaign-failed");
+  const skipped = section("Skipped recipients", "campaign-skipped");
   const buttons = el("div", { class: "wa-buttons" });
-  main.append(back, info, buttons, st, failed);
+  main.append(back, info, buttons, st, failed, skipped);
   let timer = null;
   let gone = false;
   let shownState = null;
 
   const draw = async () => {
     clearTimeout(timer);
-    let c, fails;
+    let c, fails, skips;
+    const some = (state) => app.api("GET", "/campaigns/" + encodeURIComponent(id) +
+      "/recipients?state=" + state + "&limit=" + SHOWN).then(list);
     try {
-      [c, fails] = await Promise.all([app.api("GET", "/campaigns/" + encodeURIComponent(id)),
-        app.api("GET", "/campaigns/" + encodeURIComponent(id) + "/recipients?state=failed&limit=100").then(list)]);
+      [c, fails, skips] = await Promise.all([app.api("GET", "/campaigns/" + encodeURIComponent(id)),
+        some("failed"), some("skipped")]);
     } catch (e) {
       if (gone) return;
       clear(info).append(el("p", { class: "wa-error", role: "alert" }, why(e)));
@@ -431,16 +456,8 @@ function renderOne(container, id) {
       shownState = c.state;
       drawButtons(c);
     }
-    reset(failed);
-    if (fails.length)
-      failed.append(table(null, [
-        { title: "Line", cell: (r) => r.line === null || r.line === undefined ? "" : String(r.line) },
-        { title: "Number", cell: (r) => r.wa_id },
-        { title: "Error", cell: (r) => (r.error_code ? r.error_code + " " : "") + (r.reason || "") },
-        { title: "When", cell: (r) => when(r.updated_at) },
-      ], fails, (r) => ({ dataset: { recipientId: r.id } })));
-    else
-      failed.append(el("p", { class: "wa-empty" }, "None failed."));
+    recipients(reset(failed), fails, "None failed.");
+    recipients(reset(skipped), skips, "None skipped.");
     if (LIVE.includes(c.state)) timer = setTimeout(draw, REFRESH_MS);
   };
 

@@ -154,6 +154,10 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         assert state_shown(b, "scheduled") == "scheduled"
         assert b.d.find_element(By.CSS_SELECTOR, ".wa-campaign .wa-first-message").text == \
             "Hello Ann, your order A-1 is ready."
+        # The duplicate line, skipped at creation, is listed with why.
+        skip = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, '[data-section="campaign-skipped"] tbody tr'))
+        assert [td.text for td in skip.find_elements(By.TAG_NAME, "td")][:3] == \
+            ["4", "15550002222", "duplicate"]
         report = b.d.find_element(By.CSS_SELECTOR, "a.wa-report")
         assert report.get_attribute("href").endswith("/api/whatsapp/campaigns/%d/report.csv" % row["id"])
         # The link works with the page's session (the cookie alone).
