@@ -306,6 +306,7 @@ async function drawForm(s, redrawList) {
     return b;
   };
   const fail = (text, control) => {
+    clear(out);
     clear(st).append(text);
     st.className = "wa-status wa-error";
     if (control) control.focus();
@@ -321,6 +322,14 @@ async function drawForm(s, redrawList) {
         el("li", { dataset: { line: l.line } }, "Line " + l.line + ": " + l.message))));
     out.append(box);
     box.scrollIntoView({ block: "nearest" });
+    // The control the API names (its "field") is marked and focused.
+    const named = { name, number, template: tpl, language: tpl, csv: file, segment: mode() === "label" ? label : days,
+      params: paramInputs[0], at }[e && e.field];
+    for (const x of form.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
+    if (named) {
+      named.setAttribute("aria-invalid", "true");
+      named.focus({ preventScroll: true });
+    }
   };
 
   const send = async (dry) => {
@@ -336,6 +345,7 @@ async function drawForm(s, redrawList) {
       return;
     }
     clear(out);
+    for (const x of form.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
     if (dry) {
       out.append(el("div", { class: "wa-once", role: "status", dataset: { preview: "1" } },
         el("h3", {}, "Preview of " + c.name), countsList(c),

@@ -80,12 +80,13 @@ def no_overflow(b):
         ".map((e) => e.tagName + '.' + e.className);")
 
 
-def only_refused_posts(b):
-    """Console errors other than Chrome's own line for the refused POST
-    /campaigns (the wrong CSV's 400): the page itself logs none."""
+def page_errors(b, refused):
+    """Console errors other than Chrome's own line for a POST /campaigns
+    the test made the API refuse (status `refused`): the page itself
+    logs none."""
     return [e for e in b.console_errors()
             if not (e["message"].split(" ", 1)[0].endswith("/api/whatsapp/campaigns")
-                    and "400" in e["message"])]
+                    and "status of %d" % refused in e["message"])]
 
 
 def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
@@ -112,6 +113,7 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         assert problem.get_attribute("data-error") == "invalid_csv"
         assert problem.find_element(By.CSS_SELECTOR, 'li[data-line="3"]').text.startswith("Line 3: ")
         assert "line 3" in problem.find_element(By.CSS_SELECTOR, "p").text
+        assert form.find_element(By.NAME, "csv").get_attribute("aria-invalid") == "true"
         b.d.save_screenshot(str(tmp_path / "campaign-bad-csv-desktop.png"))
 
         good = tmp_path / "customers-fixed.csv"
@@ -120,7 +122,7 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         click(form, "preview")
         first = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, "[data-preview] .wa-first-message"), 10)
         assert first.text == "Hello Ann, your order A-1 is ready."
-        assert els(b, ".wa-problem") == []
+        assert els(b, ".wa-problem") == [] and els(b, "[aria-invalid]") == []
         got = counts(b, "[data-preview]")
         assert (got["total"], got["queued"], got["skipped"], got["sent"]) == ("3", "2", "1", "0")
         assert s.q("SELECT count(*) AS n FROM campaigns")[0]["n"] == 0       # a dry run
@@ -192,7 +194,7 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         b.d.find_element(By.LINK_TEXT, "All campaigns").click()
         b.wait(lambda d: d.find_elements(
             By.CSS_SELECTOR, 'tr[data-campaign-name="spring sale"][data-campaign-state="cancelled"]'), 10)
-        assert only_refused_posts(b) == []
+        assert page_errors(b, 400) == []
     finally:
         b.quit()
 
@@ -229,11 +231,14 @@ def test_a_live_campaigns_page_shows_new_failures_without_a_reload(s, tmp_path):
 
 def test_a_segment_previews_with_the_contacts_name_at_375_px(s, tmp_path):
     inbound_text(s, "15550007777", "hi", name="Carol Example")
+    st, _ = call(s, "POST", "/campaigns", {
+        "name": "taken", "template": "order_ready", "language": "en_US", "at": int(time.time()) + 86400,
+        "csv": "wa_id,name,order\n15550008888,Fay,F-1\n"}, sess=http_session(s, "ada", s.admin_pw))
+    assert st == 201
     b = browser(s, width=375, height=800)
     try:
         sign_in(b, "ada", s.admin_pw)
         form = open_form(b)
-        form.find_element(By.NAME, "name").send_keys("carol")
         form.find_element(By.CSS_SELECTOR, 'input[name="recipients"][value="active"]').click()
         days = form.find_element(By.NAME, "active_days")
         assert days.is_displayed() and not form.find_element(By.NAME, "csv").is_displayed()
@@ -244,6 +249,16 @@ def test_a_segment_previews_with_the_contacts_name_at_375_px(s, tmp_path):
             assert form.find_element(By.CSS_SELECTOR, 'label[for="%s"]' % x.get_attribute("id")).text
         params[0].send_keys("{name}")
         params[1].send_keys("C-9")
+        # A name in use: the API's sentence, and the field it names marked.
+        name = form.find_element(By.NAME, "name")
+        name.send_keys("taken")
+        click(form, "preview")
+        problem = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".wa-problem"), 10)
+        assert problem.get_attribute("data-error") == "name_taken"
+        assert name.get_attribute("aria-invalid") == "true"
+        assert b.d.switch_to.active_element == name
+        name.clear()
+        name.send_keys("carol")
         click(form, "preview")
         first = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, "[data-preview] .wa-first-message"), 10)
         assert first.text == "Hello Carol Example, your order C-9 is ready."
@@ -256,7 +271,7 @@ def test_a_segment_previews_with_the_contacts_name_at_375_px(s, tmp_path):
         b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".wa-campaign[data-campaign-state]"), 10)
         assert no_overflow(b) == []
         b.d.save_screenshot(str(tmp_path / "campaign-page-375.png"))
-        assert b.console_errors() == []
+        assert page_errors(b, 409) == []
     finally:
         b.quit()
 
