@@ -199,7 +199,7 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         b.quit()
 
 
-def test_a_live_campaigns_page_shows_new_failures_without_a_reload(s, tmp_path):
+def test_live_campaigns_show_new_failures_without_a_reload(s, tmp_path):
     adm = http_session(s, "ada", s.admin_pw)
     st, c = call(s, "POST", "/campaigns", {
         "name": "reorder", "number": PNID, "template": "order_ready", "language": "en_US",
@@ -224,6 +224,17 @@ def test_a_live_campaigns_page_shows_new_failures_without_a_reload(s, tmp_path):
         assert cells[:3] == ["3", "15550006666", "131026 Message undeliverable"]
         assert counts(b, ".wa-campaign")["failed"] == "1"
         assert counts(b, ".wa-campaign")["queued"] == "1"
+        # The list reads itself again too while a campaign is live.
+        b.d.find_element(By.LINK_TEXT, "All campaigns").click()
+        sel = 'tr[data-campaign-name="reorder"]'
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, sel), 10)
+        with s.db() as db:
+            db.execute("UPDATE campaign_recipients SET state = 'skipped', reason = 'opted_out' "
+                       "WHERE campaign_id = ? AND wa_id = ?", (c["id"], "15550005555"))
+        b.wait(lambda d: d.find_element(By.CSS_SELECTOR, sel + " td:last-child").text
+               == "failed 1, skipped 1", 15)
+        bar = b.d.find_element(By.CSS_SELECTOR, sel + " progress")
+        assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("2", "2")
         assert b.console_errors() == []
     finally:
         b.quit()
