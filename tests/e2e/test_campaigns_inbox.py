@@ -8,13 +8,14 @@ reads its failed recipients again while it is live; a segment previews
 with the contact's name; it fits a 375 px wide screen; a viewer or an
 agent neither sees nor gets the page, and the API refuses them.
 Screenshots (desktop and 375 px) go to the test's tmp dir."""
+import json
 import time
 
 import pytest
 
 from browser import By
-from inbox_fixtures import (PNID, add_user, browser, call, http_session, inbox_stack,
-                            inbound_text, sign_in)
+from inbox_fixtures import (PNID, add_user, browser, call, conversation_id, http_session,
+                            inbox_stack, inbound_text, sign_in)
 
 WABA = "1000000001"
 BODY = "Hello {{1}}, your order {{2}} is ready."
@@ -283,6 +284,43 @@ def test_a_segment_previews_with_the_contacts_name_at_375_px(s, tmp_path):
         assert no_overflow(b) == []
         b.d.save_screenshot(str(tmp_path / "campaign-page-375.png"))
         assert page_errors(b, 409) == []
+    finally:
+        b.quit()
+
+
+def test_a_label_segment_previews_and_creates(s, tmp_path):
+    inbound_text(s, "15550009999", "hello", name="Gus Example")
+    adm = http_session(s, "ada", s.admin_pw)
+    st, _ = call(s, "PATCH", "/conversations/%d" % conversation_id(s, "15550009999"),
+                 {"labels": ["vip"]}, sess=adm)
+    assert st == 200
+    b = browser(s)
+    try:
+        sign_in(b, "ada", s.admin_pw)
+        form = open_form(b)
+        form.find_element(By.NAME, "name").send_keys("vips")
+        form.find_element(By.CSS_SELECTOR, 'input[name="recipients"][value="label"]').click()
+        label = form.find_element(By.NAME, "label")
+        assert label.is_displayed() and not form.find_element(By.NAME, "active_days").is_displayed()
+        assert [o.text for o in label.find_elements(By.TAG_NAME, "option")] == ["vip"]
+        params = form.find_elements(By.CSS_SELECTOR, 'input[name="param"]')
+        params[0].send_keys("{name}")
+        params[1].send_keys("G-7")
+        click(form, "preview")
+        first = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, "[data-preview] .wa-first-message"), 10)
+        assert first.text == "Hello Gus Example, your order G-7 is ready."
+        assert counts(b, "[data-preview]")["total"] == "1"
+        click(form, "create")
+        b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".wa-campaign-preview .wa-ok a"), 10).click()
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".wa-campaign[data-campaign-state]"), 10)
+        (row,) = s.q("SELECT source FROM campaigns WHERE name = 'vips'")
+        assert json.loads(row["source"]) == {"label": "vip"}
+        rs = s.q("SELECT wa_id, params FROM campaign_recipients r JOIN campaigns c "
+                 "ON c.id = r.campaign_id WHERE c.name = 'vips'")
+        assert [(r["wa_id"], json.loads(r["params"])) for r in rs] == \
+            [("15550009999", ["Gus Example", "G-7"])]
+        assert "contacts labelled vip" in b.d.find_element(By.CSS_SELECTOR, ".wa-campaign").text
+        assert b.console_errors() == []
     finally:
         b.quit()
 
