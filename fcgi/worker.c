@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 #define SEARCH_SHARE	100	/* ...while webhooks arrive (about 1 ms) */
 #define BACKOFF_MIN_MS	50	/* busy: first wait before trying again... */
 #define BACKOFF_MAX_MS	2000	/* ...doubling up to this */
+#define MORE_FDS	24	/* other sockets the wait watches, at most */
 
 /* What one wa-worker holds, from the lock to the close; one owner: main. */
 struct worker {
@@ -241,15 +243,16 @@ worker_apply(struct worker *w, struct pace *p)
 static void
 worker_between(struct worker *w, struct pace *p, int applied)
 {
-	int64_t	 t, pn[3];
-	long	 wait;
-	int	 more;
+	struct pollfd	 more[MORE_FDS];
+	int64_t		 t, pn[3];
+	long		 wait;
+	int		 left, nmore;
 
 	/*
 	 * The journal is drained: index what it added for search, a chunk
 	 * per pass, so a new webhook never waits long.
 	 */
-	if ((more = db_search_index(w->db, p->share ? SEARCH_SHARE :
+	if ((left = db_search_index(w->db, p->share ? SEARCH_SHARE :
 	    SEARCH_CHUNK)) == -1)
 		log_warnx("search index: update failed; retried");
 	/* Replies queued by the apply, the API or wactl go out now. */
@@ -263,12 +266,16 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* Issue 16, email alerts: conditions on a timer, then mails. */
 	if ((t = alerts_step(w->alerts)) < wait)
 		wait = (long)t;
-	if (more > 0)
+	if (left > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
 		wait = p->backoff;
-	if (sender_wait(w->snd, w->wake, wait < IDLE_MS ? wait : IDLE_MS) ==
-	    -1)
+	if (wait > IDLE_MS)
+		wait = IDLE_MS;
+	/* Issue 16: the webhook POSTs' and the alert mail's sockets too. */
+	nmore = hookpost_fds(w->hp, more, MORE_FDS, &wait);
+	nmore += alerts_fds(w->alerts, more + nmore, MORE_FDS - nmore, &wait);
+	if (sender_wait_more(w->snd, w->wake, more, nmore, wait) == -1)
 		log_warnx("waiting for work failed");
 	t = clock_mono_ms();
 	if (applied)
