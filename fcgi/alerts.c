@@ -6,13 +6,14 @@
  * a number's quality YELLOW or RED or its account restricted, sends
  * failing at more than 5 % over 15 minutes, the journal's oldest pending
  * entry older than 5 minutes, no backup in WA_BACKUP_DIR for 36 hours
- * (when the directory exists); each is resolved when its condition ends.  With WA_SMTP_URL set it then queues
- * a mail per person carrying their new alerts (at most one per person
- * per 10 minutes; the first at once) and sends the due one, retrying
- * with backoff on a temporary failure for 24 hours; the SMTP session runs
- * on a multi handle moved on every pass (alerts_fds() gives the worker
- * its socket to wait on), so a slow server holds up nothing.  Rows are raised
- * without WA_SMTP_URL too: /alerts shows them.
+ * (when the directory exists); each is resolved when its condition
+ * ends.  With WA_SMTP_URL set it then queues a mail per person carrying
+ * their new alerts (at most one per person per 10 minutes; the first at
+ * once) and sends the due one, retrying with backoff on a temporary
+ * failure for 24 hours; the SMTP session runs on a multi handle moved on
+ * every pass (alerts_fds() gives the worker its socket to wait on), so a
+ * slow server holds up nothing.  Rows are raised without WA_SMTP_URL
+ * too: /alerts shows them.
  */
 #include <sys/stat.h>
 

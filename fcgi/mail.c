@@ -157,7 +157,8 @@ mailer_start(struct mailer *m, const struct mail_conf *c, const char *rcpt,
 	    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms) !=
+	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, m->to) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read) != CURLE_OK ||

@@ -243,16 +243,16 @@ worker_apply(struct worker *w, struct pace *p)
 static void
 worker_between(struct worker *w, struct pace *p, int applied)
 {
-	struct pollfd	 more[MORE_FDS];
+	struct pollfd	 fds[MORE_FDS];	/* issue 16: hooks', mail's */
 	int64_t		 t, pn[3];
 	long		 wait;
-	int		 left, nmore;
+	int		 more, nfds;
 
 	/*
 	 * The journal is drained: index what it added for search, a chunk
 	 * per pass, so a new webhook never waits long.
 	 */
-	if ((left = db_search_index(w->db, p->share ? SEARCH_SHARE :
+	if ((more = db_search_index(w->db, p->share ? SEARCH_SHARE :
 	    SEARCH_CHUNK)) == -1)
 		log_warnx("search index: update failed; retried");
 	/* Replies queued by the apply, the API or wactl go out now. */
@@ -266,16 +266,16 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* Issue 16, email alerts: conditions on a timer, then mails. */
 	if ((t = alerts_step(w->alerts)) < wait)
 		wait = (long)t;
-	if (left > 0)
+	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
 		wait = p->backoff;
 	if (wait > IDLE_MS)
 		wait = IDLE_MS;
 	/* Issue 16: the webhook POSTs' and the alert mail's sockets too. */
-	nmore = hookpost_fds(w->hp, more, MORE_FDS, &wait);
-	nmore += alerts_fds(w->alerts, more + nmore, MORE_FDS - nmore, &wait);
-	if (sender_wait_more(w->snd, w->wake, more, nmore, wait) == -1)
+	nfds = hookpost_fds(w->hp, fds, MORE_FDS, &wait);
+	nfds += alerts_fds(w->alerts, fds + nfds, MORE_FDS - nfds, &wait);
+	if (sender_wait_more(w->snd, w->wake, fds, nfds, wait) == -1)
 		log_warnx("waiting for work failed");
 	t = clock_mono_ms();
 	if (applied)
