@@ -6,11 +6,14 @@
  * a number's quality YELLOW or RED or its account restricted, sends
  * failing at more than 5 % over 15 minutes, the journal's oldest pending
  * entry older than 5 minutes, no backup in WA_BACKUP_DIR for 36 hours
- * (when the directory exists); each is resolved when its condition ends.  With WA_SMTP_URL set it then queues
- * a mail per person carrying their new alerts (at most one per person
- * per 10 minutes; the first at once) and sends the due one, retrying
- * with backoff on a temporary failure for 24 hours.  Rows are raised
- * without WA_SMTP_URL too: /alerts shows them.
+ * (when the directory exists); each is resolved when its condition
+ * ends.  With WA_SMTP_URL set it then queues a mail per person carrying
+ * their new alerts (at most one per person per 10 minutes; the first at
+ * once) and sends the due one, retrying with backoff on a temporary
+ * failure for 24 hours; the SMTP session runs on a multi handle moved on
+ * every pass (alerts_fds() gives the worker its socket to wait on), so a
+ * slow server holds up nothing.  Rows are raised without WA_SMTP_URL
+ * too: /alerts shows them.
  */
 #include <sys/stat.h>
 
@@ -52,6 +55,8 @@ struct alerts {
 	const struct cfg	*cfg;
 	int64_t			 evaluated;	/* mono ms of the last look */
 	int			 mail;		/* WA_SMTP_URL is set */
+	struct mailer		*mailer;	/* one mail in flight at most */
+	struct db_alert_mail	 m;		/* the mail in flight, if any */
 };
 
 struct alerts *
@@ -65,15 +70,24 @@ alerts_new(struct db *d, const struct cfg *c)
 	a->cfg = c;
 	a->evaluated = INT64_MIN / 2;
 	a->mail = c->smtp_url != NULL && *c->smtp_url != '\0';
+	if ((a->mailer = mailer_new()) == NULL) {
+		free(a);
+		return NULL;
+	}
 	if (a->mail)
 		log_info("alerts: mails through %s from %s", c->smtp_url,
 		    c->mail_from);
 	return a;
 }
 
+/* A mail in flight is let go: still queued, it is sent again later. */
 void
 alerts_free(struct alerts *a)
 {
+	if (a == NULL)
+		return;
+	mailer_free(a->mailer);
+	db_alert_mail_clear(&a->m);
 	free(a);
 }
 
@@ -405,28 +419,61 @@ message_id(char *s, size_t sz, const struct db_alert_mail *m,
 	    (long long)m->created_at, at != NULL ? at + 1 : "localhost");
 }
 
-/* Sends the mail due first, if any.  0 or -1. */
+/*
+ * Records how the attempt at mail m ended: sent, retried with backoff
+ * (failed after 24 h) or failed.  0 or -1.
+ */
 static int
-send_due(struct alerts *a)
+send_record(struct alerts *a, const struct db_alert_mail *m, enum mail_rc rc,
+    const char *err)
 {
-	struct db_alert_mail	 m;
+	int64_t		 now_ms = clock_now_ms(), wait;
+	const char	*state;
+
+	if (rc == MAIL_RETRY && now_ms - m->created_at >= GIVE_UP_MS)
+		rc = MAIL_FAILED;
+	/* Full jitter over a doubling wait: retries never march in step. */
+	wait = RETRY_MIN_MS << (m->attempts < 10 ? m->attempts : 10);
+	if (wait > RETRY_MAX_MS)
+		wait = RETRY_MAX_MS;
+	wait = wait / 2 + arc4random_uniform((uint32_t)(wait / 2) + 1);
+	state = rc == MAIL_SENT ? "sent" : rc == MAIL_RETRY ? "queued" :
+	    "failed";
+	if (rc == MAIL_SENT)
+		log_info("alerts: mail %lld sent", (long long)m->id);
+	else
+		log_warnx("alerts: mail %lld %s: %s", (long long)m->id,
+		    rc == MAIL_RETRY ? "not sent, retried later" :
+		    "failed for good", err);
+	return db_alert_mail_done(a->db, m->id, state, now_ms + wait,
+	    rc == MAIL_SENT ? NULL : err, rc == MAIL_SENT ? now_ms : 0);
+}
+
+/*
+ * Starts the mail due first, if any and none is in flight; one that
+ * cannot start is recorded at once.  0 or -1.
+ */
+static int
+send_start(struct alerts *a)
+{
 	struct mail_conf	 mc;
 	struct buf		 msg;
-	enum mail_rc		 rc;
-	int64_t			 now_ms = clock_now_ms(), wait;
+	enum mail_rc		 rc = MAIL_FAILED;
+	int64_t			 now_ms = clock_now_ms();
 	char			 err[512], msgid[300];
-	const char		*state;
 	int			 n;
 
-	if ((n = db_alert_mail_next(a->db, now_ms, &m)) != 1)
+	if (mailer_busy(a->mailer))
+		return 0;
+	if ((n = db_alert_mail_next(a->db, now_ms, &a->m)) != 1)
 		return n;
 	buf_init(&msg);
-	message_id(msgid, sizeof(msgid), &m, a->cfg->mail_from);
-	if (mail_format(&msg, a->cfg->mail_from, m.recipient, m.subject,
-	    m.body, now_ms / 1000, msgid) == -1) {
-		rc = MAIL_FAILED;
+	message_id(msgid, sizeof(msgid), &a->m, a->cfg->mail_from);
+	if (mail_format(&msg, a->cfg->mail_from, a->m.recipient, a->m.subject,
+	    a->m.body, now_ms / 1000, msgid) == -1) {
 		(void)snprintf(err, sizeof(err), "WA_MAIL_FROM or the person's "
 		    "e-mail address is not an address");
+		n = -1;
 	} else {
 		memset(&mc, 0, sizeof(mc));
 		mc.url = a->cfg->smtp_url;
@@ -435,30 +482,45 @@ send_due(struct alerts *a)
 		mc.from = a->cfg->mail_from;
 		mc.ca_file = a->cfg->smtp_ca_file;
 		mc.timeout_ms = MAIL_TIMEOUT_MS;
-		rc = mail_send(&mc, m.recipient, msg.p, msg.len, err,
-		    sizeof(err));
+		n = mailer_start(a->mailer, &mc, a->m.recipient, msg.p,
+		    msg.len, &rc, err, sizeof(err));
 	}
 	buf_clear(&msg);
-	now_ms = clock_now_ms();
-	if (rc == MAIL_RETRY && now_ms - m.created_at >= GIVE_UP_MS)
-		rc = MAIL_FAILED;
-	/* Full jitter over a doubling wait: retries never march in step. */
-	wait = RETRY_MIN_MS << (m.attempts < 10 ? m.attempts : 10);
-	if (wait > RETRY_MAX_MS)
-		wait = RETRY_MAX_MS;
-	wait = wait / 2 + arc4random_uniform((uint32_t)(wait / 2) + 1);
-	state = rc == MAIL_SENT ? "sent" : rc == MAIL_RETRY ? "queued" :
-	    "failed";
-	if (rc == MAIL_SENT)
-		log_info("alerts: mail %lld sent", (long long)m.id);
-	else
-		log_warnx("alerts: mail %lld %s: %s", (long long)m.id,
-		    rc == MAIL_RETRY ? "not sent, retried later" :
-		    "failed for good", err);
-	n = db_alert_mail_done(a->db, m.id, state, now_ms + wait,
-	    rc == MAIL_SENT ? NULL : err, rc == MAIL_SENT ? now_ms : 0);
-	db_alert_mail_clear(&m);
+	if (n == 0)
+		return 0;	/* in flight: alerts_step() moves it */
+	n = send_record(a, &a->m, rc, err);
+	db_alert_mail_clear(&a->m);
 	return n;
+}
+
+/*
+ * Moves the mail in flight; one that ended is recorded.  1 when one
+ * ended (the next may start), 0 when none did, -1 when recording failed.
+ */
+static int
+send_step(struct alerts *a)
+{
+	enum mail_rc	 rc;
+	char		 err[512];
+	int		 n;
+
+	if (mailer_step(a->mailer, &rc, err, sizeof(err)) != 1)
+		return 0;
+	n = send_record(a, &a->m, rc, err);
+	db_alert_mail_clear(&a->m);
+	return n == -1 ? -1 : 1;
+}
+
+/*
+ * The socket of the mail in flight, for the worker's wait; *timeout_ms
+ * lowered to when libcurl wants to be called.  Returns how many.
+ */
+int
+alerts_fds(struct alerts *a, struct pollfd *fds, int max, long *timeout_ms)
+{
+	if (!a->mail)
+		return 0;
+	return mailer_fds(a->mailer, fds, max, timeout_ms);
 }
 
 /*
@@ -469,14 +531,20 @@ long
 alerts_step(struct alerts *a)
 {
 	int64_t	 t = clock_mono_ms();
+	int	 n;
 
+	/* The mail in flight moves on every pass, never blocking. */
+	if (a->mail && (n = send_step(a)) != 0 && (n == -1 ||
+	    send_start(a) == -1))
+		log_warnx("alerts: recording or sending a mail failed; next "
+		    "try in %d s", EVAL_MS / 1000);
 	if (t - a->evaluated < EVAL_MS)
 		return (long)(EVAL_MS - (t - a->evaluated));
 	a->evaluated = t;
 	if (evaluate(a) == -1)
 		log_warnx("alerts: looking at the conditions failed; next "
 		    "try in %d s", EVAL_MS / 1000);
-	if (a->mail && (queue_mails(a) == -1 || send_due(a) == -1))
+	if (a->mail && (queue_mails(a) == -1 || send_start(a) == -1))
 		log_warnx("alerts: queueing or sending a mail failed; next "
 		    "try in %d s", EVAL_MS / 1000);
 	return EVAL_MS;

@@ -827,8 +827,11 @@ handle(struct chat *c, const struct note *n, int64_t now)
 			log_warnx("%s: message %s: the conversation's agent is "
 			    "not configured (WA_AGENTS, the flow's agent_url); "
 			    "handed to a person", __func__, n->wamid);
+			/* Issue 16: conversation.handed_off with the change. */
 			return db_conv_assign(c->db, n->pnid, peer.contact_id,
-			    "person", 0);
+			    "person", 0) == -1 ? -1 : db_event_handoff(c->db,
+			    n->pnid, peer.contact_id, "person", "bot",
+			    now * 1000);
 		} else
 			return 0;	/* a person answers */
 	}
@@ -934,8 +937,10 @@ chat_agent_answer(struct db *d, const char *pnid, const char *recipient,
 		return say(d, pnid, recipient, text, 0);
 	if (db_peer_get(d, pnid, recipient, &peer) == -1)
 		return -1;
-	if (peer.contact_id > 0 && db_conv_assign(d, pnid, peer.contact_id,
-	    "person", 0) == -1)
+	/* Issue 16: conversation.handed_off with the change. */
+	if (peer.contact_id > 0 && (db_conv_assign(d, pnid, peer.contact_id,
+	    "person", 0) == -1 || db_event_handoff(d, pnid, peer.contact_id,
+	    "person", "bot", (int64_t)time(NULL) * 1000) == -1))
 		return -1;
 	return say(d, pnid, recipient, agent_fallback, 0);
 }

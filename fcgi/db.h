@@ -792,14 +792,19 @@ int		 db_event_outbox(struct db *, int64_t id, const char *wamid,
 /*
  * conversation.assigned (db_inbox.c: a person or key changed the
  * assignee from previous to assignee) and conversation.handed_off (the
- * bot handed number pnid's conversation with contact to "to"); by is
- * the user name, "api:KEY" or "bot".  0 or -1.
+ * bot or its agent fallback handed number pnid's conversation with
+ * contact to "to"; db_event_handoff_conv(): a person or key handed
+ * conversation_id from the bot or an agent to people); by is the user
+ * name, "api:KEY" or "bot".  0 or -1.
  */
 int		 db_event_assigned(struct db *, const char *pnid,
 		    int64_t conversation_id, const char *assignee,
 		    const char *previous, const char *by, int64_t now_ms);
 int		 db_event_handoff(struct db *, const char *pnid,
 		    int64_t contact, const char *to, const char *by,
+		    int64_t now_ms);
+int		 db_event_handoff_conv(struct db *, const char *pnid,
+		    int64_t conversation_id, const char *to, const char *by,
 		    int64_t now_ms);
 /* template.status of a message_template_status_update (db_health.c). */
 int		 db_event_template(struct db *, const struct wh_item *,

@@ -338,6 +338,24 @@ db_event_assigned(struct db *d, const char *pnid, int64_t conv,
 	    previous, "by", by), now_ms);
 }
 
+/*
+ * conversation.handed_off of conversation conv (the API, the inbox: a
+ * person or key handed it from the bot or an agent to people).  0 or -1.
+ */
+int
+db_event_handoff_conv(struct db *d, const char *pnid, int64_t conv,
+    const char *to, const char *by, int64_t now_ms)
+{
+	char wa[72];
+
+	if (db_event_conv_wa(d, conv, wa, sizeof(wa)) == -1)
+		return -1;
+	return db_event_emit(d, "conversation.handed_off", pnid, conv,
+	    json_pack("{s:I, s:s?, s:s?, s:s?}", "conversation_id",
+	    (json_int_t)conv, "wa_id", wa[0] ? wa : NULL, "to", to, "by", by),
+	    now_ms);
+}
+
 int
 db_event_handoff(struct db *d, const char *pnid, int64_t contact,
     const char *to, const char *by, int64_t now_ms)

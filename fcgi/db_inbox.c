@@ -341,6 +341,14 @@ act(struct db *d, int64_t conv, const char *pnid, const struct db_actor *who,
 	return dbi_run(d, k, __func__) == DB_OK ? 0 : -1;
 }
 
+/* Whether assignee (NULL: the bot) is people: person or person:NAME. */
+static int
+is_person(const char *assignee)
+{
+	return assignee != NULL && (strcmp(assignee, "person") == 0 ||
+	    strncmp(assignee, "person:", 7) == 0);
+}
+
 /*
  * The activity kind of a new assignee: assign (person:NAME, taken or
  * given to someone), release (person: handed to people, nobody yet),
@@ -387,6 +395,11 @@ db_inbox_conv_patch(struct db *d, const char *numbers, int64_t id,
 	    (act(d, id, st.pnid, who, assign_kind(to_who), st.assignee, to_who,
 	    0, now_ms) == -1 || db_event_assigned(d, st.pnid, id, to_who,
 	    st.assignee, who->name, now_ms) == -1))	/* issue 16 */
+		goto fail;
+	/* Issue 16: from the bot or an agent to people is a hand-off too. */
+	if (p->set_assignee && !is_person(st.assignee) && is_person(to_who) &&
+	    db_event_handoff_conv(d, st.pnid, id, to_who, who->name,
+	    now_ms) == -1)
 		goto fail;
 	if (p->set_labels && differ(st.labels, p->labels) &&
 	    act(d, id, st.pnid, who, "label", st.labels != NULL &&

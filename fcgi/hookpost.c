@@ -3,7 +3,8 @@
  * pass of the worker's loop calls hookpost_step(): libcurl's multi
  * interface moves the POSTs in flight without blocking (a small fixed
  * number at once), finished ones are recorded and due ones leased in one
- * short transaction, and the new ones started.  A POST carries the event
+ * short transaction, and the new ones started; between passes the worker
+ * waits on their sockets (hookpost_fds()).  A POST carries the event
  * JSON as stored, Content-Type and X-Wa-Signature and nothing else; it
  * never follows a redirect, and without WA_HOOKS_ALLOW_PRIVATE it goes
  * only over https to public addresses, checked for every address at
@@ -29,12 +30,12 @@
 #include "hookrule.h"
 #include "log.h"
 #include "sig.h"
+#include "wa.h"
 
 #define SLOTS		8	/* POSTs in flight at once */
 #define LEASE_MS	(HOOKRULE_TIMEOUT_MS + 20000) /* a row held while sent */
 #define LOOK_MS		250	/* the longest wait: rows queued from outside */
 #define LOOK_ANY_MS	1000	/* due rows looked for at least this often */
-#define POLL_MS		5	/* the loop's wait while POSTs are in flight */
 #define REPLY_MAX	4096	/* bytes of a reply kept (none are used) */
 
 /* One POST in flight; its easy handle's CURLOPT_PRIVATE. */
@@ -129,6 +130,21 @@ int
 hookpost_busy(const struct hookpost *h)
 {
 	return h->running;
+}
+
+/*
+ * The sockets of the POSTs in flight, for the worker's wait (at most max
+ * into fds), and *timeout_ms lowered to when libcurl wants to be called
+ * again: the worker sleeps until one of them is ready instead of
+ * looking every few milliseconds.  Returns how many.
+ */
+int
+hookpost_fds(struct hookpost *h, struct pollfd *fds, int max,
+    long *timeout_ms)
+{
+	if (h->running == 0)
+		return 0;
+	return wa_multi_fds(h->multi, fds, max, timeout_ms);
 }
 
 /*
@@ -472,9 +488,12 @@ hookpost_step(struct hookpost *h, int lease)
 		return 100;
 	}
 	if (h->running > 0) {
-		/* The new ones connect and send now, not a pass later. */
+		/*
+		 * The new ones connect and send now, not a pass later; then
+		 * the worker waits on their sockets (hookpost_fds()).
+		 */
 		(void)curl_multi_perform(h->multi, &still);
-		return POLL_MS;
+		return LOOK_MS;
 	}
 	now = clock_now_ms();
 	if ((next = db_deliver_next_due(h->db, now)) == -1 || next == DB_NEVER)

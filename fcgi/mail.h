@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 struct buf;
+struct mailer;
+struct pollfd;
 
 /* How a WA_SMTP_URL is to be secured (mail_tls()). */
 enum mail_tls {
@@ -25,7 +27,7 @@ struct mail_conf {
 	long		 timeout_ms;	/* one whole session */
 };
 
-/* What became of a send (mail_send()). */
+/* What became of a send (mailer_start(), mailer_step()). */
 enum mail_rc {
 	MAIL_SENT,		/* the server took it (250 after DATA) */
 	MAIL_RETRY,		/* 4xx, no connection, a timeout: later */
@@ -38,7 +40,15 @@ int	 mail_addr_ok(const char *addr);
 int	 mail_format(struct buf *, const char *from, const char *to,
 	    const char *subject, const char *body, int64_t now_s,
 	    const char *msgid);
-enum mail_rc mail_send(const struct mail_conf *, const char *rcpt,
-	    const char *msg, size_t len, char *err, size_t errsz);
+struct mailer	*mailer_new(void);
+void		 mailer_free(struct mailer *);
+int		 mailer_busy(const struct mailer *);
+int		 mailer_start(struct mailer *, const struct mail_conf *,
+		    const char *rcpt, const char *msg, size_t len,
+		    enum mail_rc *, char *err, size_t errsz);
+int		 mailer_step(struct mailer *, enum mail_rc *, char *err,
+		    size_t errsz);
+int		 mailer_fds(struct mailer *, struct pollfd *, int max,
+		    long *timeout_ms);
 
 #endif

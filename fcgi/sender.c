@@ -1447,6 +1447,14 @@ sender_wait(struct sender *s, int fd, long timeout_ms)
 	return wa_wait(s->wa, fd, timeout_ms);
 }
 
+/* sender_wait() that also wakes on more (other multi handles' sockets). */
+int
+sender_wait_more(struct sender *s, int fd, const struct pollfd *more,
+    int nmore, long timeout_ms)
+{
+	return wa_wait_more(s->wa, fd, more, nmore, timeout_ms);
+}
+
 /* Calls in flight. */
 int
 sender_busy(const struct sender *s)

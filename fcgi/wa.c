@@ -15,6 +15,9 @@
  * libcurl follow redirects: wa_done() follows one itself only to a host
  * that may get the token, and refuses any other.
  */
+#include <sys/select.h>
+
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,8 @@
 #define REPLY_MAX	(1024 * 1024)	/* a Graph JSON reply is small */
 #define HOPS_MAX	5		/* redirects a download follows */
 #define TOKENS_MAX	4096		/* distinct tokens registered */
+#define WAIT_FDS	32		/* sockets wa_wait_more() watches */
+#define MULTI_BLIND_MS	50		/* a multi with no socket to watch */
 
 /* One token's header lists. */
 struct wa_auth {
@@ -571,6 +576,79 @@ wa_wait(struct wa *w, int fd, long timeout_ms)
 		return -1;
 	}
 	return fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN) ? 1 : 0;
+}
+
+/*
+ * wa_wait() that also wakes when one of more (other multi handles'
+ * sockets: the event webhooks', the alert mail's; wa_multi_fds()) is
+ * ready.  Returns 1 when fd is readable, 0 otherwise, -1 on error.
+ */
+int
+wa_wait_more(struct wa *w, int fd, const struct pollfd *more, int nmore,
+    long timeout_ms)
+{
+	struct curl_waitfd	 wfd[WAIT_FDS];
+	unsigned int		 n = 0;
+	int			 i, still, ready = 0;
+
+	if (fd >= 0) {
+		wfd[n].fd = fd;
+		wfd[n].events = CURL_WAIT_POLLIN;
+		wfd[n++].revents = 0;
+	}
+	for (i = 0; i < nmore && n < WAIT_FDS; i++) {
+		wfd[n].fd = more[i].fd;
+		wfd[n].events = (short)(((more[i].events & POLLIN) ?
+		    CURL_WAIT_POLLIN : 0) | ((more[i].events & POLLOUT) ?
+		    CURL_WAIT_POLLOUT : 0) | ((more[i].events & POLLPRI) ?
+		    CURL_WAIT_POLLPRI : 0));
+		wfd[n++].revents = 0;
+	}
+	if (curl_multi_perform(w->multi, &still) != CURLM_OK ||
+	    curl_multi_poll(w->multi, n > 0 ? wfd : NULL, n, (int)timeout_ms,
+	    &ready) != CURLM_OK ||
+	    curl_multi_perform(w->multi, &still) != CURLM_OK) {
+		log_warnx("%s: curl_multi failed", __func__);
+		return -1;
+	}
+	return fd >= 0 && (wfd[0].revents & CURL_WAIT_POLLIN) ? 1 : 0;
+}
+
+/*
+ * The sockets another multi handle (multi, a CURLM *) waits on, for
+ * wa_wait_more(): at most max into fds, and *timeout_ms lowered to when
+ * its libcurl wants to be called again.  Returns how many.
+ */
+int
+wa_multi_fds(void *multi, struct pollfd *fds, int max, long *timeout_ms)
+{
+	fd_set	 r, wr, x;
+	long	 t = -1;
+	int	 fd, maxfd = -1, n = 0;
+	short	 ev;
+
+	FD_ZERO(&r);
+	FD_ZERO(&wr);
+	FD_ZERO(&x);
+	if (curl_multi_fdset(multi, &r, &wr, &x, &maxfd) != CURLM_OK)
+		maxfd = -1;
+	if (curl_multi_timeout(multi, &t) == CURLM_OK && t >= 0 &&
+	    t < *timeout_ms)
+		*timeout_ms = t;
+	/* Busy with nothing to watch (curl's advice): look again soon. */
+	if (maxfd == -1 && *timeout_ms > MULTI_BLIND_MS)
+		*timeout_ms = MULTI_BLIND_MS;
+	for (fd = 0; fd <= maxfd && n < max; fd++) {
+		ev = (short)((FD_ISSET(fd, &r) ? POLLIN : 0) |
+		    (FD_ISSET(fd, &wr) ? POLLOUT : 0) |
+		    (FD_ISSET(fd, &x) ? POLLPRI : 0));
+		if (ev == 0)
+			continue;
+		fds[n].fd = fd;
+		fds[n].events = ev;
+		fds[n++].revents = 0;
+	}
+	return n;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "buf.h"
 
 struct wa;
+struct pollfd;
 
 struct wa_opts {
 	const char	*graph_url;	/* e.g. https://graph.facebook.com */
@@ -49,6 +50,10 @@ int		 wa_post_ext(struct wa *, uint64_t tag, const char *url,
 int		 wa_upload(struct wa *, uint64_t tag, const char *pnid,
 		    const char *file, const char *mime);
 int		 wa_wait(struct wa *, int fd, long timeout_ms);
+int		 wa_wait_more(struct wa *, int fd, const struct pollfd *more,
+		    int nmore, long timeout_ms);
+int		 wa_multi_fds(void *multi, struct pollfd *fds, int max,
+		    long *timeout_ms);
 int		 wa_done(struct wa *, struct wa_result *);
 int		 wa_running(const struct wa *);
 int		 wa_get_wait(struct wa *, const char *path, size_t max_bytes,

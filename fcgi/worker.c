@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 #define SEARCH_SHARE	100	/* ...while webhooks arrive (about 1 ms) */
 #define BACKOFF_MIN_MS	50	/* busy: first wait before trying again... */
 #define BACKOFF_MAX_MS	2000	/* ...doubling up to this */
+#define MORE_FDS	24	/* other sockets the wait watches, at most */
 
 /* What one wa-worker holds, from the lock to the close; one owner: main. */
 struct worker {
@@ -241,9 +243,10 @@ worker_apply(struct worker *w, struct pace *p)
 static void
 worker_between(struct worker *w, struct pace *p, int applied)
 {
-	int64_t	 t, pn[3];
-	long	 wait;
-	int	 more;
+	struct pollfd	 fds[MORE_FDS];	/* issue 16: hooks', mail's */
+	int64_t		 t, pn[3];
+	long		 wait;
+	int		 more, nfds;
 
 	/*
 	 * The journal is drained: index what it added for search, a chunk
@@ -267,8 +270,12 @@ worker_between(struct worker *w, struct pace *p, int applied)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
 		wait = p->backoff;
-	if (sender_wait(w->snd, w->wake, wait < IDLE_MS ? wait : IDLE_MS) ==
-	    -1)
+	if (wait > IDLE_MS)
+		wait = IDLE_MS;
+	/* Issue 16: the webhook POSTs' and the alert mail's sockets too. */
+	nfds = hookpost_fds(w->hp, fds, MORE_FDS, &wait);
+	nfds += alerts_fds(w->alerts, fds + nfds, MORE_FDS - nfds, &wait);
+	if (sender_wait_more(w->snd, w->wake, fds, nfds, wait) == -1)
 		log_warnx("waiting for work failed");
 	t = clock_mono_ms();
 	if (applied)

@@ -7,6 +7,10 @@ whether TLS was on, who authenticated), and answers an error on demand:
     srv = SmtpServer(tls=(cert, key))   # or tls=None: no STARTTLS offered
     srv.fail_data = ["451 4.3.0 try again later"]  # the next DATA answers so
     srv.refuse = True                   # connections are closed at once
+    srv.stall = True                    # connections are accepted, then
+                                        # never answered (no greeting)
+                                        # until the client hangs up
+    srv.stalls, srv.stalled_open        # such sessions so far, still open
     srv.url                             # smtp://127.0.0.1:PORT
     srv.wait_messages(1)                # the list, once it has one
     srv.close()
@@ -16,6 +20,8 @@ for 127.0.0.1 with openssl.
 """
 import base64
 import os
+import select
+import socket
 import socketserver
 import ssl
 import subprocess
@@ -49,6 +55,9 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self):
         srv = self.server.owner
         if srv.refuse:
+            return
+        if srv.stall:
+            self.stall()
             return
         self.tls = False
         self.auth = None
@@ -103,6 +112,26 @@ class _Handler(socketserver.StreamRequestHandler):
         except (EOFError, ConnectionError, ssl.SSLError, OSError):
             return
 
+    def stall(self):
+        """Says nothing, reads and drops whatever comes, until the client
+        closes the connection (its timeout)."""
+        srv = self.server.owner
+        with srv.lock:
+            srv.stalls += 1
+            srv.stalled_open += 1
+        try:
+            while True:
+                r, _, _ = select.select([self.connection], [], [], 0.05)
+                if r:
+                    try:
+                        if not self.connection.recv(4096):
+                            return
+                    except OSError:
+                        return
+        finally:
+            with srv.lock:
+                srv.stalled_open -= 1
+
     def reset(self):
         self.mail_from, self.mail_params, self.rcpt = None, "", []
 
@@ -146,12 +175,14 @@ class _Handler(socketserver.StreamRequestHandler):
         with srv.lock:
             fail = srv.fail_data.pop(0) if srv.fail_data else None
         if fail:
+            self.reset()    # the end of DATA ends the transaction
             self._send(fail)
             return
         with srv.lock:
             srv.messages.append({"from": self.mail_from, "rcpt": list(self.rcpt),
                                  "data": b"".join(lines), "tls": self.tls,
                                  "auth": self.auth})
+        self.reset()
         self._send("250 2.0.0 queued")
 
 
@@ -164,6 +195,9 @@ class SmtpServer:
     def __init__(self, tls=None):
         self.tls = tls
         self.refuse = False
+        self.stall = False
+        self.stalls = 0
+        self.stalled_open = 0
         self.fail_data = []
         self.messages = []
         self.commands = []

@@ -11,10 +11,11 @@ import time
 
 import pytest
 
-from people import API, add_user, session
+from fake_graph import FakeGraph
+from people import API, add_user, new_key, session
 from smtp_server import SmtpServer, make_cert
 from stack import started, wait_until
-from inbox_fixtures import conversation_id, post_message
+from inbox_fixtures import conversation_id, inbound_text, post_message
 
 FROM = "alerts@example.test"
 
@@ -280,4 +281,51 @@ def test_loopback_without_starttls_sends_plain_with_auth_and_never_logs_the_pass
         assert b"mail" in log and pw.encode() not in log
     finally:
         s.close()
+        srv.close()
+
+
+def test_a_stalled_mail_server_holds_up_neither_webhooks_nor_sends(tmp_path):
+    """The SMTP server takes the connection and never answers: while that
+    session is still open (the worker has not given up on it), an inbound
+    webhook is applied and a send goes out to Meta; once the server
+    answers again the mail is retried and sent, once."""
+    srv = SmtpServer(tls=None)      # loopback: plain is allowed
+    srv.cert = ""
+    srv.stall = True
+    g = FakeGraph(token="test-token")
+    backups = tmp_path / "backups"
+    backups.mkdir()                 # empty: the admins' backup alert at once
+    s = stack_for(srv, tmp_path, WA_BACKUP_DIR=str(backups), WHATSAPP_GRAPH_URL=g.url,
+                  WA_API_RATE="5000")
+    try:
+        add_user(s, "root", "admin", "--email", "root@example.test")
+        key = new_key(s, "mailq")
+        wait_until(lambda: srv.stalled_open == 1, 60, "the stalled SMTP session")
+        wamid = inbound_text(s, "15550002222", "is anyone there?", wait=False)
+        wait_until(lambda: s.q("SELECT 1 FROM messages WHERE wamid = ?", wamid), 60,
+                   "the webhook applied")
+        assert (srv.stalls, srv.stalled_open) == (1, 1), "applied only after the mail gave up"
+        st, _, b = s.request("POST", API + "/send", json.dumps(
+            {"to": "15550002222", "type": "text", "text": {"body": "Yes, here"}}).encode(),
+            {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+        assert st in (200, 202), b
+        oid = json.loads(b)["id"]
+        wait_until(lambda: s.q("SELECT 1 FROM outbox WHERE id = ? AND state = 'accepted'", oid),
+                   60, "the send accepted by the fake Graph")
+        assert [r for r in g.requests() if "Yes, here" in (r["body"] or "")], \
+            "the send never reached the Graph API"
+        assert (srv.stalls, srv.stalled_open) == (1, 1), "sent only after the mail gave up"
+        assert s.q("SELECT state, attempts FROM alert_mails") == [{"state": "queued",
+                                                                  "attempts": 0}]
+        # The server answers again: the timed-out attempt is retried, once.
+        srv.stall = False
+        m = wait_until(lambda: mails_to(srv, "root@example.test"), 90, "the retried mail")
+        assert parse(m[0])["Subject"] == ("[WhatsApp gateway] There is no backup (wa-*.db) "
+                                          "in the backup directory")
+        row = s.q("SELECT state, attempts FROM alert_mails")
+        assert row == [{"state": "sent", "attempts": 2}]
+        assert srv.stalls == 1 and len(mails_to(srv, "root@example.test")) == 1
+    finally:
+        s.close()
+        g.close()
         srv.close()

@@ -274,3 +274,63 @@ def test_bot_hand_off(bot):
     assert bot.q("SELECT assignee FROM conversations WHERE id = ?", conv)[0]["assignee"] == "person"
     # The bot's hand-off is not an assignment by someone.
     assert events(bot, bot.all, "conversation.assigned") == []
+
+
+def handed_off(s, conv):
+    return [e["data"] for e in events(s, s.all, "conversation.handed_off",
+                                      conversation_id=conv)]
+
+
+def test_api_hand_off_to_people(es):
+    """PATCH from the bot to people is a hand-off (and an assignment);
+    from one person to another only an assignment."""
+    fx.inbound_text(es, "15550003009", "can a human help?")
+    conv = fx.conversation_id(es, "15550003009")
+    assert call(es, "PATCH", "/conversations/%d" % conv, {"assignee": "person"})[0] == 200
+    assert handed_off(es, conv) == [{"conversation_id": conv, "wa_id": "15550003009",
+                                     "to": "person", "by": "api:events"}]
+    assert call(es, "PATCH", "/conversations/%d" % conv, {"assignee": "person:ada"})[0] == 200
+    assert len(handed_off(es, conv)) == 1
+    assert len(events(es, es.all, "conversation.assigned", conversation_id=conv)) == 2
+    # Back to the bot, then straight to someone: handed off again.
+    assert call(es, "PATCH", "/conversations/%d" % conv, {"assignee": "bot"})[0] == 200
+    assert len(handed_off(es, conv)) == 1
+    assert call(es, "PATCH", "/conversations/%d" % conv, {"assignee": "person:ada"})[0] == 200
+    assert handed_off(es, conv)[1] == {"conversation_id": conv, "wa_id": "15550003009",
+                                       "to": "person:ada", "by": "api:events"}
+    none_elsewhere(es)
+
+
+def test_unconfigured_agent_hands_to_a_person(bot):
+    """A conversation whose agent is not (or no longer) configured goes to
+    a person on the customer's next message: a hand-off by the bot."""
+    wa = "15550003010"
+    fx.inbound_text(bot, wa, "hi")
+    conv = fx.conversation_id(bot, wa)
+    with bot.db() as c:
+        c.execute("UPDATE conversations SET assignee = 'agent:http://127.0.0.1:9/gone' "
+                  "WHERE id = ?", (conv,))
+    fx.inbound_text(bot, wa, "my order, please")
+    got = wait_until(lambda: handed_off(bot, conv), what="the hand-off's event")
+    assert got == [{"conversation_id": conv, "wa_id": wa, "to": "person", "by": "bot"}]
+    assert bot.q("SELECT assignee FROM conversations WHERE id = ?", conv)[0]["assignee"] == "person"
+
+
+def test_failed_agent_call_hands_to_a_person(bot):
+    """An agent call that fails for good (here: to an agent nobody
+    configured) ends in the fallback text and a person: a hand-off."""
+    wa = "15550003011"
+    fx.inbound_text(bot, wa, "hi")
+    conv = fx.conversation_id(bot, wa)
+    cid = bot.q("SELECT id FROM contacts WHERE wa_id = ?", wa)[0]["id"]
+    now = int(time.time() * 1000)
+    with bot.db() as c:
+        c.execute("UPDATE conversations SET assignee = 'agent:http://127.0.0.1:9/gone' "
+                  "WHERE id = ?", (conv,))
+        c.execute("INSERT INTO agent_requests (phone_number_id, contact_id, recipient, url, body, "
+                  "next_attempt_at, created_at) VALUES (?, ?, ?, 'http://127.0.0.1:9/gone', "
+                  "'{}', ?, ?)", (DEFAULT, cid, wa, now, now))
+    got = wait_until(lambda: handed_off(bot, conv), what="the hand-off's event")
+    assert got == [{"conversation_id": conv, "wa_id": wa, "to": "person", "by": "bot"}]
+    assert bot.q("SELECT state FROM agent_requests WHERE recipient = ?", wa)[0]["state"] == "failed"
+    assert bot.q("SELECT assignee FROM conversations WHERE id = ?", conv)[0]["assignee"] == "person"
