@@ -26,6 +26,25 @@
 #define PARAMS_MAX	CAMPAIGN_VARS_MAX
 #define BAR		30			/* the progress bar's width */
 
+/* "skipped: duplicate 2, opted_out 1" when some were skipped. */
+static void
+print_skipped(const json_t *o)
+{
+	json_t		*why = json_object_get(json_object_get(o, "counts"),
+			    "skipped_reasons");
+	const char	*k, *sep = "skipped: ";
+	json_t		*n;
+
+	if (json_object_size(why) == 0)
+		return;
+	json_object_foreach(why, k, n) {
+		(void)printf("%s%s %lld", sep, k,
+		    (long long)json_integer_value(n));
+		sep = ", ";
+	}
+	(void)printf("\n");
+}
+
 static void
 usage(void)
 {
@@ -209,6 +228,7 @@ create_cmd(struct db *d, int argc, char *argv[])
 	    (long long)json_integer_value(json_object_get(c, "total")),
 	    (long long)json_integer_value(json_object_get(c, "queued")),
 	    (long long)json_integer_value(json_object_get(c, "skipped")));
+	print_skipped(o);
 	if (json_is_string(json_object_get(o, "preview")))
 		(void)printf("first message: %s\n", json_string_value(
 		    json_object_get(o, "preview")));
@@ -344,6 +364,7 @@ show_cmd(struct db *d, const char *name)
 	    (long long)count(o, "sent"), (long long)count(o, "delivered"),
 	    (long long)count(o, "read"), (long long)count(o, "failed"),
 	    (long long)count(o, "skipped"));
+	print_skipped(o);
 	if (json_is_string(json_object_get(o, "wait_reason")))
 		(void)printf("waiting until %s: %s\n", when(o, "wait_until",
 		    t1, sizeof(t1)), str(o, "wait_reason"));

@@ -536,7 +536,7 @@ json_t *
 campnew_json(struct db *d, int64_t id, int *found)
 {
 	int64_t	 counts[DB_CAMPAIGN_STATES], total = 0;
-	json_t	*o = NULL, *c;
+	json_t	*o = NULL, *c, *why;
 	int	 k;
 
 	*found = 1;
@@ -546,8 +546,10 @@ campnew_json(struct db *d, int64_t id, int *found)
 		*found = 0;
 		return NULL;
 	}
-	if (db_campaign_counts(d, id, counts) == -1 ||
-	    (c = json_object()) == NULL)
+	/* o owns c, and c why, before anything can fail. */
+	if (json_object_set_new(o, "counts", c = json_object()) == -1 ||
+	    json_object_set_new(c, "skipped_reasons", why = json_object()) ==
+	    -1 || db_campaign_counts(d, id, counts, why) == -1)
 		goto fail;
 	for (k = 0; k < DB_CAMPAIGN_STATES; k++)
 		total += counts[k];
@@ -555,7 +557,6 @@ campnew_json(struct db *d, int64_t id, int *found)
 	for (k = 0; k < DB_CAMPAIGN_STATES; k++)
 		(void)json_object_set_new(c, db_campaign_states[k],
 		    json_integer(counts[k]));
-	(void)json_object_set_new(o, "counts", c);
 	if (preview(d, id, o) == -1)
 		goto fail;
 	(void)json_object_del(o, "waba_id");

@@ -952,7 +952,7 @@ int	 db_campaign_list(struct db *, const char *state, int limit,
 	    db_row_cb, void *);
 int	 db_campaign_find(struct db *, const char *name, int64_t *id);
 int	 db_campaign_counts(struct db *, int64_t id,
-	    int64_t counts[DB_CAMPAIGN_STATES]);
+	    int64_t counts[DB_CAMPAIGN_STATES], struct json_t *skipped);
 int	 db_campaign_first(struct db *, int64_t id, char **params);
 int	 db_campaign_recipients(struct db *, int64_t id, const char *state,
 	    int64_t before, int limit, db_row_cb, void *);

@@ -167,22 +167,31 @@ db_campaign_find(struct db *d, const char *name, int64_t *id)
 	return rc;
 }
 
-/* counts[] by db_campaign_states[]; 0 or -1. */
+/*
+ * counts[] by db_campaign_states[], and the skipped ones by reason into
+ * the object skipped ({"duplicate": 2, ...}; NULL: not wanted); 0 or -1.
+ */
 int
 db_campaign_counts(struct db *d, int64_t id,
-    int64_t counts[DB_CAMPAIGN_STATES])
+    int64_t counts[DB_CAMPAIGN_STATES], json_t *skipped)
 {
 	sqlite3_stmt	*s = dbi_st(d, STMT_CAMPAIGN_COUNTS);
-	const char	*st;
+	const char	*st, *why;
+	int64_t		 n;
 	int		 rc, k;
 
 	memset(counts, 0, sizeof(int64_t) * DB_CAMPAIGN_STATES);
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		st = (const char *)sqlite3_column_text(s, 0);
+		why = (const char *)sqlite3_column_text(s, 1);
+		n = sqlite3_column_int64(s, 2);
 		for (k = 0; st != NULL && k < DB_CAMPAIGN_STATES; k++)
 			if (strcmp(st, db_campaign_states[k]) == 0)
-				counts[k] = sqlite3_column_int64(s, 1);
+				counts[k] += n;
+		if (skipped != NULL && why != NULL)
+			(void)json_object_set_new(skipped, why,
+			    json_integer(n));
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

@@ -60,10 +60,14 @@ const char *const dbi_sql_campaigns[STMT__MAX] = {
 	    "ORDER BY c.id DESC LIMIT ?2",
 	[STMT_CAMPAIGN_BY_NAME] =
 	"SELECT id FROM campaigns WHERE name = ?1",
-	/* The counts: one GROUP BY over campaign_recipients_state. */
+	/*
+	 * The counts: one GROUP BY over campaign_recipients_state; skipped
+	 * rows by their reason too (the others have none that matters).
+	 */
 	[STMT_CAMPAIGN_COUNTS] =
-	"SELECT state, count(*) FROM campaign_recipients "
-	    "WHERE campaign_id = ?1 GROUP BY state",
+	"SELECT state, CASE state WHEN 'skipped' THEN reason END, count(*) "
+	    "FROM campaign_recipients WHERE campaign_id = ?1 "
+	    "GROUP BY 1, 2",
 	/* The first recipient still to be sent (the preview's). */
 	[STMT_CAMPAIGN_FIRST] =
 	"SELECT params FROM campaign_recipients WHERE campaign_id = ?1 "

@@ -119,7 +119,9 @@ def test_create_from_csv_counts_skips_and_preview(s):
     assert c["source"] == {"file": "upload.csv"} and c["state"] == "scheduled"
     assert c["start_at"] == LATER and c["finished_at"] is None and c["wait_reason"] is None
     assert c["counts"] == {"total": 5, "queued": 2, "skipped": 3, "sent": 0, "delivered": 0,
-                           "read": 0, "failed": 0}
+                           "read": 0, "failed": 0,
+                           "skipped_reasons": {"opted_out": 1, "invalid_number": 1,
+                                               "duplicate": 1}}
     assert c["preview"] == "Hello Ann, order A-1 is ready."
     rows = s.q("SELECT line, wa_id, params, state, reason, outbox_id FROM campaign_recipients "
                "WHERE campaign_id = ? ORDER BY id", c["id"])
@@ -140,6 +142,9 @@ def test_dry_run_writes_nothing_and_answers_the_same(s):
     assert st == 200, c
     assert c["id"] is None and c["name"] == "dry" and c["state"] == "scheduled"
     assert c["counts"]["total"] == 5 and c["counts"]["queued"] == 2
+    # A preview tells why recipients would be skipped.
+    assert c["counts"]["skipped_reasons"] == {"opted_out": 1, "invalid_number": 1,
+                                              "duplicate": 1}
     assert c["preview"] == "Hello Ann, order A-1 is ready."
     assert counts(s) == before
     # The name is still free.
@@ -389,6 +394,7 @@ def test_wactl_campaign(s, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "[##################............] 60% (3 of 5 handled)" in r.stdout
     assert "queued 2, sent 0, delivered 0, read 0, failed 0, skipped 3" in r.stdout
+    assert "skipped: duplicate 1, invalid_number 1, opted_out 1\n" in r.stdout
     r = wactl(s, "campaign", "list")
     assert r.returncode == 0 and any(l.split()[1:3] == ["march", "scheduled"] for l in r.stdout.splitlines())
     r = wactl(s, "campaign", "recipients", "march", "--state", "skipped")

@@ -126,6 +126,7 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
         assert els(b, ".wa-problem") == [] and els(b, "[aria-invalid]") == []
         got = counts(b, "[data-preview]")
         assert (got["total"], got["queued"], got["skipped"], got["sent"]) == ("3", "2", "1", "0")
+        assert got["skipped-reasons"] == "duplicate 1"                     # why, before creating
         assert s.q("SELECT count(*) AS n FROM campaigns")[0]["n"] == 0       # a dry run
         b.d.save_screenshot(str(tmp_path / "campaign-preview-desktop.png"))
 
