@@ -146,18 +146,34 @@ text_member(struct call *c, json_t *b, const char *name, const char **v)
 	return 0;
 }
 
+/* The uploaded file's name as the source shows it: no path, nothing odd. */
+static int
+file_name_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' ||
+		    *s == '\\')
+			return 0;
+	return 1;
+}
+
 /*
  * POST /campaigns: 201 the campaign; dry_run 200, nothing written, "id"
  * null.  400 invalid_csv (with lines), template_not_found,
  * template_not_approved, invalid_name, invalid_language, invalid_source,
- * invalid_params, invalid_at, empty_segment, unknown_number, bad_type,
- * unknown_field; 409 name_taken; 413 over 32 MB; 415; 503.
+ * invalid_params, invalid_at, invalid_file_name, empty_segment,
+ * unknown_number, bad_type, unknown_field; 409 name_taken; 413 over 32 MB; 415; 503.
  */
 static void
 campaigns_post(struct call *c)
 {
 	static const char *const members[] = { "name", "number", "template",
-		"language", "at", "csv", "segment", "params", "dry_run", NULL };
+		"language", "at", "csv", "file_name", "segment", "params",
+		"dry_run", NULL };
 	struct campnew_req	 r;
 	struct campnew_fail	 f;
 	const char		*k, *number, *at;
@@ -175,8 +191,9 @@ campaigns_post(struct call *c)
 				break;
 		if (members[i] == NULL) {
 			(void)snprintf(msg, sizeof(msg), "A campaign has "
-			    "name, number, template, language, at, csv or "
-			    "segment and params, dry_run; not %.64s.", k);
+			    "name, number, template, language, at, csv and "
+			    "file_name or segment and params, dry_run; not "
+			    "%.64s.", k);
 			api_fail_field(c, 400, "unknown_field", "", msg);
 			goto done;
 		}
@@ -185,8 +202,15 @@ campaigns_post(struct call *c)
 	    text_member(c, b, "number", &number) == -1 ||
 	    text_member(c, b, "template", &r.template) == -1 ||
 	    text_member(c, b, "language", &r.language) == -1 ||
-	    text_member(c, b, "csv", &r.csv) == -1)
+	    text_member(c, b, "csv", &r.csv) == -1 ||
+	    text_member(c, b, "file_name", &r.file) == -1)
 		goto done;
+	if (r.file != NULL && (r.csv == NULL || !file_name_ok(r.file))) {
+		api_fail_field(c, 400, "invalid_file_name", "file_name",
+		    "file_name goes with csv: the file's name as the person "
+		    "chose it, 1 to 128 printable characters, no slash.");
+		goto done;
+	}
 	if (r.csv != NULL)
 		r.csv_len = json_string_length(json_object_get(b, "csv"));
 	if ((v = json_object_get(b, "dry_run")) != NULL) {

@@ -282,6 +282,7 @@ async function drawForm(s, redrawList) {
       const f = file.files && file.files[0];
       if (!f) return fail("Choose a CSV file with the recipients.", file);
       b.csv = await readFile(f);
+      b.file_name = f.name.slice(0, 128);
     } else {
       if (m === "label") {
         if (!label.value) return fail("Choose a label.", label);

@@ -134,6 +134,8 @@ def test_create_from_csv_counts_skips_and_preview(s):
     assert all(r["outbox_id"] is None for r in rows)
     st, got = call(s, "GET", "/campaigns/%d" % c["id"])
     assert st == 200 and got == c
+    st, named = call(s, "POST", "/campaigns", new("csv-named", file_name="März list.csv", dry_run=True))
+    assert st == 200 and named["source"] == {"file": "März list.csv"}
 
 
 def test_dry_run_writes_nothing_and_answers_the_same(s):
@@ -182,6 +184,10 @@ def test_bad_csv_names_every_wrong_line_and_writes_nothing(s):
     ({"language": "pt_BR"}, 400, "template_not_found", "template"),
     ({"template": "promo_pending", "csv": "wa_id,n\n15550100001,x\n"}, 400, "template_not_approved", "template"),
     ({"number": "nope"}, 400, "unknown_number", "number"),
+    ({"file_name": "../etc/passwd"}, 400, "invalid_file_name", "file_name"),
+    ({"file_name": "a" * 129}, 400, "invalid_file_name", "file_name"),
+    ({"file_name": "x.csv", "csv": None, "segment": {"label": "vip"}, "params": ["a", "b"]},
+     400, "invalid_file_name", "file_name"),
     ({"name": ""}, 400, "invalid_name", "name"),
     ({"name": "x" * 65}, 400, "invalid_name", "name"),
     ({"language": "en US"}, 400, "invalid_language", "language"),

@@ -132,10 +132,11 @@ def test_admin_fixes_a_csv_previews_creates_and_steers_a_campaign(s, tmp_path):
 
         click(form, "create")
         link = b.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".wa-campaign-preview .wa-ok a"), 10)
-        (row,) = s.q("SELECT id, name, phone_number_id, template, language, state, start_at "
-                     "FROM campaigns")
+        (row,) = s.q("SELECT id, name, phone_number_id, template, language, state, start_at, "
+                     "source FROM campaigns")
         assert (row["name"], row["phone_number_id"], row["template"], row["language"], row["state"]) == \
             ("spring sale", PNID, "order_ready", "en_US", "scheduled")
+        assert json.loads(row["source"]) == {"file": "customers-fixed.csv"}     # the file chosen
         assert row["start_at"] == start * 1000
         assert link.get_attribute("href").endswith("#/campaigns/%d" % row["id"])
         assert s.q("SELECT line, wa_id, state, reason FROM campaign_recipients ORDER BY line") == [
