@@ -60,6 +60,7 @@ DB	= db \
 	  db_alerts \
 	  db_sql_campaigns \
 	  db_sql_campsend \
+	  db_campsend \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -93,6 +94,7 @@ NET	= wa \
 SEND	= graph \
 	  rate \
 	  sender \
+	  campsend \
 	  hookpost
 # API: the management API and the only libfcgi user.
 API	= req \
