@@ -232,7 +232,9 @@ campsend_one(struct campsend *cs, int64_t id)
 			goto fail;
 		log_info("campaign %" PRId64 ": running", id);
 	}
-	if (db_campsend_open(cs->db, c.pnid, &open) == -1)
+	if (db_campsend_open(cs->db, c.pnid, &open) == -1 ||
+	    (open == 0 && db_campsend_unstick(cs->db, id, BATCH_MAX / 2,
+	    now) == -1))
 		goto fail;
 	room = rate_of(cs, c.pnid) * WINDOW_S - open;
 	if (room > BATCH_MAX)

@@ -944,5 +944,7 @@ int	 db_campsend_status(struct db *, const char *wamid,
 	    const char *status, int64_t code, const char *title,
 	    int64_t now_ms);
 int	 db_campsend_recover(struct db *);
+int	 db_campsend_unstick(struct db *, int64_t id, int max,
+	    int64_t now_ms);
 
 #endif

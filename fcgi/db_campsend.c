@@ -212,6 +212,42 @@ db_campsend_tier_free(struct db *d, const char *pnid, int64_t since_ms,
 	return rc;
 }
 
+/*
+ * Called when none of the number's campaign rows is open in the outbox:
+ * a recipient of campaign id still queued with an outbox row then lost
+ * it to a person's cancel (DELETE /outbox/{id}) and is skipped,
+ * cancelled.  Looks at most max of the first queued.  n or -1.
+ */
+int
+db_campsend_unstick(struct db *d, int64_t id, int max, int64_t now_ms)
+{
+	sqlite3_stmt	*s = dbi_st(d, STMT_CAMPSEND_FRONT);
+	int64_t		 ids[64];
+	const char	*st;
+	int		 n = 0, i, rc;
+
+	if (max > (int)(sizeof(ids) / sizeof(ids[0])))
+		max = (int)(sizeof(ids) / sizeof(ids[0]));
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((st = (const char *)sqlite3_column_text(s, 1)) == NULL)
+			break;	/* not handed yet: the rest neither */
+		if (strcmp(st, "cancelled") == 0)
+			ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		dbi_err(d, __func__, dbi_sql(STMT_CAMPSEND_FRONT));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (db_campsend_settle(d, ids[i], "skipped", "cancelled",
+		    now_ms) == -1)
+			return -1;
+	return n;
+}
+
 /* Roll-up: Meta accepted outbox row id (db_outbox_accept).  0 or -1. */
 int
 db_campsend_accepted(struct db *d, int64_t outbox_id, int64_t now_ms)

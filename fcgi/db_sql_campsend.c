@@ -78,15 +78,15 @@ const char *const dbi_sql_campsend[STMT__MAX] = {
 	    "state IN ('queued', 'sending', 'accepted') AND created_at > ?2 "
 	    "GROUP BY recipient)",
 	/*
-	 * Meta accepted outbox row ?1: its recipient was sent.  Also one
-	 * cancelled meanwhile (it did go out) or one our crash recovery
-	 * failed (Meta had it after all).
+	 * Meta accepted outbox row ?1 (once: its wamid is set then): its
+	 * recipient was sent.  Also one cancelled meanwhile (it did go
+	 * out), one our crash recovery failed (Meta had it after all) or
+	 * one a person retried after a failure.
 	 */
 	[STMT_CAMPSEND_ACCEPTED] =
 	"UPDATE campaign_recipients SET state = 'sent', reason = NULL, "
 	    "error_code = NULL, updated_at = ?2 WHERE outbox_id = ?1 AND "
-	    "(state IN ('queued', 'skipped') OR (state = 'failed' AND "
-	    "error_code IS NULL))",
+	    "state IN ('queued', 'skipped', 'failed')",
 	/* Outbox row ?1 failed: Meta's code (NULL ours) and title. */
 	[STMT_CAMPSEND_FAILED] =
 	"UPDATE campaign_recipients SET state = 'failed', error_code = ?2, "
@@ -100,6 +100,16 @@ const char *const dbi_sql_campsend[STMT__MAX] = {
 	"UPDATE campaign_recipients SET state = ?2, error_code = ?3, "
 	    "reason = ?4, updated_at = ?5 WHERE outbox_id IN (SELECT id FROM "
 	    "outbox WHERE wamid = ?1) AND " RECIPIENT_RANK " < ?6",
+	/*
+	 * The first queued recipients of campaign ?1 with the state of
+	 * their outbox row (NULL: not handed yet).  Handed ones come first
+	 * (hand-over goes by id).
+	 */
+	[STMT_CAMPSEND_FRONT] =
+	"SELECT r.id, o.state FROM campaign_recipients r "
+	    "INDEXED BY campaign_recipients_state LEFT JOIN outbox o ON "
+	    "o.id = r.outbox_id WHERE r.campaign_id = ?1 AND "
+	    "r.state = 'queued' ORDER BY r.id LIMIT ?2",
 	/* Campaign rows a stopped worker left in flight. */
 	[STMT_CAMPSEND_STRANDED] =
 	"SELECT id FROM outbox WHERE state = 'sending' AND "

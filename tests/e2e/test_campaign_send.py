@@ -326,3 +326,28 @@ def test_crash_never_sends_a_recipient_twice(graph):
     finally:
         graph.set_delay(0)
         s.close()
+
+
+def test_a_cancelled_outbox_row_skips_its_recipient(gw, graph):
+    """A person cancels a campaign's queued outbox row (DELETE
+    /outbox/{id}): its recipient is skipped, cancelled, and the campaign
+    still ends."""
+    s = gw
+    tos = numbers(40)
+    cid = campaign(s, [(t, ["x"]) for t in tos])
+
+    def cancel():
+        with s.db() as c:
+            return c.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'queued' AND id IN "
+                             "(SELECT outbox_id FROM campaign_recipients WHERE campaign_id = ?)",
+                             (cid,)).rowcount
+    n = wait_until(cancel, 30, "a queued campaign row to cancel")
+    wait_done(s, cid)
+    rs = recipients(s, cid)
+    gone = [t for t in tos if s.q("SELECT state FROM outbox WHERE id = ?",
+                                  rs[t]["outbox_id"])[0]["state"] == "cancelled"]
+    assert len(gone) == n
+    assert all((rs[t]["state"], rs[t]["reason"]) == ("skipped", "cancelled") for t in gone)
+    assert all(rs[t]["state"] == "sent" for t in tos if t not in gone)
+    got = template_requests(graph, tos)
+    assert sorted(got) == sorted(set(tos) - set(gone)) and all(len(v) == 1 for v in got.values())
