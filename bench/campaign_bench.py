@@ -14,7 +14,9 @@ once).  Prints figures; asserts nothing (it is not a test).
   4. webhook acknowledgement latency while the campaign sends: an
      open-loop run (bench/openloop.c) of BENCH_CAMPAIGN_HOOK_RATE (100)
      signed inbound webhooks a second for BENCH_CAMPAIGN_HOOK_SECONDS
-     (20), p50 and p99 from the scheduled send time.
+     (20), p50 and p99 from the scheduled send time; the same run before
+     the campaign is made gives the idle figures beside them (the machine
+     is shared: compare the two, not one alone).
 
 WA_TIER_LIMIT=0 (the tier is not what is measured) and WA_BOT=off (the
 inbound webhooks would otherwise add replies to the same number's rate).
@@ -143,6 +145,9 @@ def main():
             "WA_BOT": "off"})
         try:
             s.start()
+            # The same load on the idle stack first: what the campaign adds.
+            idle = openloop(s.port, B.make_bodies(os.path.join(tmp, "idle.txt"),
+                                                  HOOK_RATE * HOOK_SECONDS + 100))
             made, how = create(s, tmp)
             print("campaign: %d recipients created in %.2f s (%s)" % (RECIPIENTS, made, how))
             pid = worker_pid(s)
@@ -183,6 +188,8 @@ def main():
                   "p99 %.2f ms (ok %d, non2xx %d, errors %d, timeouts %d)"
                   % (HOOK_RATE, HOOK_SECONDS, ol.get("p50", float("nan")), ol.get("p99", float("nan")),
                      ol.get("ok", 0), ol.get("non2xx", 0), ol.get("errors", 0), ol.get("timeouts", 0)))
+            print("campaign: the same load before the campaign (idle worker): p50 %.2f ms, p99 %.2f ms"
+                  % (idle.get("p50", float("nan")), idle.get("p99", float("nan"))))
         finally:
             s.close()
 

@@ -34,7 +34,9 @@
 #define CHECK_MS	100	/* campaigns running: looked at this often */
 #define IDLE_MS		500	/* none: a new or due one starts within this */
 #define WINDOW_S	2	/* a number's campaign rows in the outbox */
-#define BATCH_MAX	100	/* recipients handed over per transaction */
+#define BATCH_MAX	50	/* recipients handed over per transaction
+				   (the write lock: about 5 ms idle) */
+#define HELD_MS		100	/* say so when the lock was held this long */
 #define DUE_MAX		32	/* campaigns looked at per pass */
 #define RETRY_TIER_MS	60000	/* tier full, no send of ours counted */
 
@@ -220,11 +222,12 @@ campsend_one(struct campsend *cs, int64_t id)
 {
 	struct db_campsend_rcpt	 r[BATCH_MAX];
 	struct db_campsend	 c;
-	int64_t			 now = clock_now_ms(), open, room;
+	int64_t			 now = clock_now_ms(), open, room, t0;
 	int			 n = 0, i, k, full = 0;
 
 	if (db_begin(cs->db) != DB_OK)
 		return -1;
+	t0 = clock_mono_ms();
 	if ((k = db_campsend_get(cs->db, id, &c)) != 1)
 		goto out;
 	if (strcmp(c.state, "scheduled") == 0) {
@@ -257,7 +260,13 @@ campsend_one(struct campsend *cs, int64_t id)
 	if (k == 1)
 		log_info("campaign %" PRId64 ": done", id);
 out:
-	return db_commit(cs->db);
+	if (db_commit(cs->db) == -1)
+		return -1;
+	/* Responders wait while the lock is held: say when it was long. */
+	if ((t0 = clock_mono_ms() - t0) >= HELD_MS)
+		log_warnx("campaign %" PRId64 ": the write lock was held %"
+		    PRId64 " ms handing %d recipients over", id, t0, n);
+	return 0;
 fail:
 	db_rollback(cs->db);
 	return -1;

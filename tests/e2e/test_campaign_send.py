@@ -21,7 +21,7 @@ PNID = "200300400500600"
 MSGS = "/v23.0/%s/messages" % PNID
 RATE = 10                       # WA_SEND_RATE of these stacks
 WINDOW = 2 * RATE               # campsend.c: WINDOW_S seconds' worth
-BATCH = 100                     # campsend.c: BATCH_MAX
+BATCH = 50                      # campsend.c: BATCH_MAX
 INTERRUPTED = ("interrupted: the worker stopped during the call; not sent again so "
                "nobody gets it twice")
 
