@@ -59,6 +59,7 @@ DB	= db \
 	  db_sql_alerts \
 	  db_alerts \
 	  db_sql_campaigns \
+	  db_campaigns \
 	  db_sql_campsend \
 	  db_campsend \
 	  db_doctor
@@ -78,7 +79,10 @@ CORE	= log \
 	  counters \
 	  outbox \
 	  policy \
-	  tmpl
+	  tmpl \
+	  csv \
+	  campaign \
+	  campnew
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
 RETAIN	= purge
 # BOT: the chatbot, and its run inside the worker's transaction.
@@ -120,9 +124,9 @@ ADMIN	= client \
 	  backup \
 	  users \
 	  hooks_cli \
+	  campaign_cli \
 	  pw \
 	  import \
-	  csv \
 	  numbers \
 	  customer \
 	  custmsg \
@@ -147,7 +151,8 @@ PURE	= webhook \
 	  tmpl \
 	  sandbox_check \
 	  hookrule \
-	  mail_msg
+	  mail_msg \
+	  campaign
 # What each program links: its main and the layers it calls, nothing
 # else (tests/layers.sh checks wa-fcgi holds no bot or sending code and
 # wa-worker no API code).  A module that only some of them call goes in
@@ -217,7 +222,8 @@ UNITS	= $(BUILD)/test_graph \
 	  $(BUILD)/test_log \
 	  $(BUILD)/test_sandbox_check \
 	  $(BUILD)/test_hookpost \
-	  $(BUILD)/test_mail_msg
+	  $(BUILD)/test_mail_msg \
+	  $(BUILD)/test_campaign
 # What each unit test links: its module and what that calls, nothing
 # else, so a pure module's test links no storage, socket or clock code.
 # A new test is one line in UNITS and one LINK_ line.
@@ -242,6 +248,7 @@ LINK_test_rotate = rotate
 LINK_test_sandbox_check = sandbox_check
 LINK_test_hookpost = hookrule sig log
 LINK_test_mail_msg = mail_msg buf log
+LINK_test_campaign = campaign csv
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy

@@ -947,4 +947,59 @@ int	 db_campsend_recover(struct db *);
 int	 db_campsend_unstick(struct db *, int64_t id, int max,
 	    int64_t now_ms);
 
+/*
+ * db_campaigns.c: template campaigns as the API and wactl make and see
+ * them (issue 16).  Times: rows in unix ms, what the reads answer in
+ * unix seconds.
+ */
+struct msg_err;
+/* One recipient to write; pointers borrowed until the next call. */
+struct campaign_row {
+	int64_t		 line;		/* the CSV line; 0 a segment */
+	const char	*wa_id;
+	const char	*params;	/* JSON array text */
+	const char	*reason;	/* NULL queued (or opted_out, found
+					 * here); invalid_number, duplicate */
+};
+struct campaign_new {
+	const char	*name, *pnid, *template, *language;
+	const char	*source;	/* JSON object text */
+	int64_t		 start_ms;	/* not before, unix ms */
+	int64_t		 created_by;	/* users.id; 0 wactl or a key */
+	int64_t		 now_ms;
+	/* The recipients: 1 with *r filled, 0 no more, -1 failed. */
+	int		(*next)(void *, struct campaign_row *r);
+	void		*arg;
+	/* dry_run: peek sees the campaign written, then it is undone. */
+	int		 dry_run;
+	void		(*peek)(void *, struct db *, int64_t id);
+	void		*peek_arg;
+};
+enum db_campaign_act {
+	DB_CAMPAIGN_PAUSE,
+	DB_CAMPAIGN_RESUME,
+	DB_CAMPAIGN_CANCEL,
+	DB_CAMPAIGN__MAX
+};
+/* Counts by recipient state, in this order. */
+#define DB_CAMPAIGN_STATES	6	/* queued skipped sent delivered read
+					 * failed */
+extern const char *const db_campaign_states[DB_CAMPAIGN_STATES];
+int	 db_campaign_create(struct db *, const struct campaign_new *,
+	    int64_t *id, struct msg_err *);
+int	 db_campaign_get(struct db *, int64_t id, db_row_cb, void *);
+int	 db_campaign_list(struct db *, const char *state, int limit,
+	    db_row_cb, void *);
+int	 db_campaign_find(struct db *, const char *name, int64_t *id);
+int	 db_campaign_counts(struct db *, int64_t id,
+	    int64_t counts[DB_CAMPAIGN_STATES]);
+int	 db_campaign_first(struct db *, int64_t id, char **params);
+int	 db_campaign_recipients(struct db *, int64_t id, const char *state,
+	    int64_t before, int limit, db_row_cb, void *);
+int	 db_campaign_report(struct db *, int64_t id, db_row_cb, void *);
+int	 db_campaign_act(struct db *, int64_t id, enum db_campaign_act,
+	    int64_t now_ms);
+int	 db_campaign_segment(struct db *, const char *pnid, const char *label,
+	    int64_t since_s, db_row_cb, void *);
+
 #endif

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "counters.h"
+#include "campaign_cli.h"
 #include "hooks_cli.h"
 #include "db.h"
 #include "doctor.h"
@@ -82,6 +83,11 @@ usage(void)
 	    "  hooks remove ID | deliveries ID [--state S]\n"
 	    "           event webhooks; add prints the signing secret "
 	    "once\n"
+	    "  campaign create NAME --number ID|LABEL --template NAME "
+	    "--language CODE ... | list\n"
+	    "  campaign show|pause|resume|cancel|report NAME | recipients "
+	    "NAME [--state S]\n"
+	    "           template campaigns (wactl campaign --help)\n"
 	    "  templates sync [--number ID|LABEL] [--waba ID] | list "
 	    "[--number ID|LABEL]\n"
 	    "  purge [--dry-run]\n"
@@ -539,6 +545,8 @@ main(int argc, char *argv[])
 		return numbers_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "user") == 0)
 		return users_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "campaign") == 0)	/* issue 16 */
+		return campaign_cli_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "hooks") == 0)	/* issue 16 */
 		return hooks_cli_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "templates") == 0)

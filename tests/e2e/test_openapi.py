@@ -396,6 +396,16 @@ def gw():
             s.rows["alerts"] = c.execute(
                 "INSERT INTO alerts (kind, episode, summary, created_at) VALUES "
                 "('backup_stale', 'openapi', 'There is no backup', 0)").lastrowid
+    if ("GET", "/campaigns") in SERVED:
+        # A campaign with one recipient, starting far ahead (as POST
+        # /campaigns makes one; the worker leaves it alone).
+        with s.db() as c:
+            s.rows["campaigns"] = cid = c.execute(
+                "INSERT INTO campaigns (name, phone_number_id, template, language, source, start_at, "
+                "created_at, updated_at) VALUES ('openapi', '200300400500600', 'openapi_example', "
+                "'en_US', '{\"file\":\"a.csv\"}', 4070943000000, 0, 0)").lastrowid
+            c.execute("INSERT INTO campaign_recipients (campaign_id, line, wa_id, updated_at) "
+                      "VALUES (?, 2, '15550002222', 0)", (cid,))
     if send:
         st, _, row = request(s, "POST", "/send", key=s.key, body=example_body(send[0]))
         assert st == 202, row
