@@ -12,7 +12,8 @@
  * skipped; when the messaging tier's 24-hour reach is used up the
  * campaign waits until its window frees a contact, and says so.  A
  * campaign none of whose recipients is queued is done.  What the outbox
- * and Meta answer rolls up into the recipients in db_campsend.c.
+ * and Meta answer rolls up into the recipients in db_campsend.c.  Each
+ * recipient's request is campaign.c's campaign_body().
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "campaign.h"
 #include "campsend.h"
 #include "cfg.h"
 #include "clock.h"
@@ -65,48 +67,7 @@ campsend_free(struct campsend *cs)
 	free(cs);
 }
 
-/*
- * The send request of one recipient: the template with its body
- * parameters (no components without any).  0 with *out (malloc'd, the
- * caller frees), or -1.  The camp side's campaign_body() replaces this
- * copy once merged.
- */
-static int
-campsend_body(const char *tmpl, const char *language, const char *wa_id,
-    json_t *params, char **out)
-{
-	json_t	*o, *t, *ps, *p;
-	size_t	 i;
-	int	 rc = -1;
-
-	*out = NULL;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s}}}",
-	    "messaging_product", "whatsapp", "recipient_type", "individual",
-	    "to", wa_id, "type", "template", "template", "name", tmpl,
-	    "language", "code", language);
-	if (o == NULL)
-		return -1;
-	if (params != NULL && json_array_size(params) > 0) {
-		t = json_object_get(o, "template");
-		if ((ps = json_array()) == NULL ||
-		    json_object_set_new(t, "components", json_pack("[{s:s, s:o}]",
-		    "type", "body", "parameters", ps)) == -1)
-			goto done;
-		json_array_foreach(params, i, p) {
-			if (!json_is_string(p) || json_array_append_new(ps,
-			    json_pack("{s:s, s:s}", "type", "text", "text",
-			    json_string_value(p))) == -1)
-				goto done;
-		}
-	}
-	if ((*out = json_dumps(o, JSON_COMPACT)) != NULL)
-		rc = 0;
-done:
-	json_decref(o);
-	return rc;
-}
-
-/* The messages a second pnid may send: its own rate, else WA_SEND_RATE. */
+/* Messages a second from pnid: its own send_rate, else WA_SEND_RATE. */
 static int64_t
 rate_of(struct campsend *cs, const char *pnid)
 {
@@ -170,17 +131,19 @@ hand(struct campsend *cs, const struct db_campsend *c,
 	int64_t			 oid;
 	int			 repeated, n, rc = -1;
 
-	if ((params = json_loads(r->params, 0, NULL)) == NULL ||
-	    !json_is_array(params)) {
-		json_decref(params);
-		return db_campsend_settle(cs->db, r->id, "failed",
-		    "the recipient's parameters are not a JSON array", now);
-	}
 	n = snprintf(key, sizeof(key), "campaign:%" PRId64 ":%" PRId64, c->id,
 	    r->id);
-	if (n < 0 || (size_t)n >= sizeof(key) ||
-	    campsend_body(c->tmpl, c->language, r->wa_id, params, &body) == -1)
-		goto done;
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -1;
+	/* A row no request can be made of fails alone, not the batch. */
+	if ((params = json_loads(r->params, 0, NULL)) == NULL ||
+	    campaign_body(c->tmpl, c->language, r->wa_id, params, &body) ==
+	    -1) {
+		json_decref(params);
+		return db_campsend_settle(cs->db, r->id, "failed",
+		    "its parameters are not a list of texts, so no request "
+		    "could be made", now);
+	}
 	memset(&req, 0, sizeof(req));
 	req.json = body;
 	req.len = strlen(body);
@@ -207,7 +170,6 @@ hand(struct campsend *cs, const struct db_campsend *c,
 	default:
 		break;
 	}
-done:
 	free(body);
 	json_decref(params);
 	return rc;

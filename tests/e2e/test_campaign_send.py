@@ -351,3 +351,16 @@ def test_a_cancelled_outbox_row_skips_its_recipient(gw, graph):
     assert all(rs[t]["state"] == "sent" for t in tos if t not in gone)
     got = template_requests(graph, tos)
     assert sorted(got) == sorted(set(tos) - set(gone)) and all(len(v) == 1 for v in got.values())
+
+
+def test_a_recipient_no_request_can_be_made_of_fails_alone(gw, graph):
+    s = gw
+    tos = numbers(4)
+    cid = campaign(s, [(tos[0], ["a"]), (tos[1], [7]), (tos[2], ["c"]), (tos[3], ["d"])])
+    wait_done(s, cid)
+    rs = recipients(s, cid)
+    bad = rs[tos[1]]
+    assert (bad["state"], bad["error_code"], bad["outbox_id"]) == ("failed", None, None)
+    assert "parameters" in bad["reason"]
+    assert all(rs[t]["state"] == "sent" for t in tos if t != tos[1])
+    assert sorted(template_requests(graph, tos)) == sorted(t for t in tos if t != tos[1])
