@@ -50,6 +50,7 @@ SKIP_S = 5                      # the steady window starts this long after the f
 PNID = B.PNID
 MSGS = "/v23.0/%s/messages" % PNID
 TEMPLATE, LANGUAGE = "bench_offer", "en_US"
+WABA = "1000000001"
 
 
 def wactl(s, *args):
@@ -57,24 +58,25 @@ def wactl(s, *args):
                           capture_output=True, text=True, timeout=600)
 
 
-def approve_template(s):
-    """An APPROVED template with one body parameter, as a template sync
-    stores it (the campaigns API refuses any other)."""
-    now = int(time.time())
-    cols = [r["name"] for r in s.q("PRAGMA table_info(templates)")]
-    row = {"phone_number_id": PNID, "waba_id": "100200300400500", "name": TEMPLATE,
-           "language": LANGUAGE, "status": "APPROVED", "category": "MARKETING",
-           "components": json.dumps([{"type": "BODY", "text": "Hello {{1}}, our offer is on.",
-                                      "example": {"body_text": [["Ann"]]}}]),
-           "meta_id": "bench-tpl-1", "id_meta": "bench-tpl-1", "synced_at": now, "updated_at": now,
-           "created_at": now}
-    keep = {k: v for k, v in row.items() if k in cols}
-    with s.db() as c:
-        c.execute("INSERT OR IGNORE INTO templates (%s) VALUES (%s)" % (
-            ", ".join(keep), ", ".join("?" * len(keep))), tuple(keep.values()))
+def approve_template(s, g):
+    """The number with its WABA and an APPROVED template with one body
+    parameter, synced from the fake Graph as `wactl templates sync` does
+    (the campaigns API refuses any other)."""
+    g.set_number(PNID, B.NODE)
+    r = wactl(s, "numbers", "add", PNID, "--waba", WABA, "--label", "default")
+    if r.returncode != 0:
+        raise RuntimeError("wactl numbers add failed: " + r.stderr)
+    g.set_templates(WABA, [{
+        "id": "880000900", "name": TEMPLATE, "language": LANGUAGE, "status": "APPROVED",
+        "category": "MARKETING", "parameter_format": "POSITIONAL",
+        "quality_score": {"score": "GREEN", "date": 1767300000}, "rejected_reason": "NONE",
+        "components": [{"type": "BODY", "text": "Hello {{1}}, our offer is on."}]}])
+    r = wactl(s, "templates", "sync")
+    if r.returncode != 0:
+        raise RuntimeError("wactl templates sync failed: " + r.stderr)
 
 
-def create(s, tmp):
+def create(s, g, tmp):
     """Makes the campaign; returns (seconds, how)."""
     csv = os.path.join(tmp, "bench.csv")
     with open(csv, "w") as f:
@@ -83,9 +85,9 @@ def create(s, tmp):
             f.write("1557%07d,Customer %d\n" % (i, i))
     usage = wactl(s, "campaign")
     if "campaign create" in (usage.stdout + usage.stderr):
-        approve_template(s)
+        approve_template(s, g)
         t0 = time.time()
-        r = wactl(s, "campaign", "create", "bench", "--number", PNID, "--template", TEMPLATE,
+        r = wactl(s, "campaign", "create", "bench", "--number", "default", "--template", TEMPLATE,
                   "--language", LANGUAGE, "--to", csv)
         dt = time.time() - t0
         if r.returncode != 0:
@@ -148,7 +150,7 @@ def main():
             # The same load on the idle stack first: what the campaign adds.
             idle = openloop(s.port, B.make_bodies(os.path.join(tmp, "idle.txt"),
                                                   HOOK_RATE * HOOK_SECONDS + 100))
-            made, how = create(s, tmp)
+            made, how = create(s, g, tmp)
             print("campaign: %d recipients created in %.2f s (%s)" % (RECIPIENTS, made, how))
             pid = worker_pid(s)
             samples, stop = [], threading.Event()
