@@ -190,7 +190,11 @@ campsend_one(struct campsend *cs, int64_t id)
 	if (db_begin(cs->db) != DB_OK)
 		return -1;
 	t0 = clock_mono_ms();
-	if ((k = db_campsend_get(cs->db, id, &c)) != 1)
+	if ((k = db_campsend_get(cs->db, id, &c)) == -1)
+		goto fail;
+	/* Paused or cancelled since the due list was read: nothing more. */
+	if (k == 0 || (strcmp(c.state, "scheduled") != 0 &&
+	    strcmp(c.state, "running") != 0))
 		goto out;
 	if (strcmp(c.state, "scheduled") == 0) {
 		if (db_campsend_start(cs->db, id, now) == -1)

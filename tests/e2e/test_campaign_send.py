@@ -394,3 +394,15 @@ def test_a_recipient_no_request_can_be_made_of_fails_alone(gw, graph):
     assert "parameters" in bad["reason"]
     assert all(rs[t]["state"] == "sent" for t in tos if t != tos[1])
     assert sorted(template_requests(graph, tos)) == sorted(t for t in tos if t != tos[1])
+
+
+def test_a_scheduled_campaign_starts_at_its_time(gw, graph):
+    s = gw
+    tos = numbers(3)
+    start = int(time.time() * 1000) + 2000
+    cid = campaign(s, [(t, ["x"]) for t in tos], start_at=start)
+    assert camp(s, cid)["state"] == "scheduled"
+    c = wait_done(s, cid)
+    reqs = [r for v in template_requests(graph, tos).values() for r in v]
+    assert len(reqs) == 3 and min(r["t"] for r in reqs) >= start / 1000.0
+    assert c["updated_at"] >= start and c["finished_at"] >= start
