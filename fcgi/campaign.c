@@ -21,6 +21,8 @@
 #include "campaign.h"
 #include "csv.h"
 
+#define WA_ID_KEPT	64	/* bytes of an invalid number kept */
+
 /* Frees what t holds and zeroes it. */
 void
 campaign_tmpl_clear(struct campaign_tmpl *t)
@@ -268,6 +270,7 @@ static int
 header(char **f, int n, const struct campaign_tmpl *t, int line, int *map,
     struct campaign_csv_err *e)
 {
+	char	names[128];
 	int	k, j, seen[CAMPAIGN_VARS_MAX];
 
 	if (n < 1 || strcasecmp(trim(f[0]), "wa_id") != 0) {
@@ -290,15 +293,32 @@ header(char **f, int n, const struct campaign_tmpl *t, int line, int *map,
 			if (strcmp(trim(f[k]), t->names[j]) == 0)
 				break;
 		if (j == t->nvars || seen[j]) {
-			bad(e, line, "header column %s is not one of the "
+			/* Cut when long: the first names make the point. */
+			names[0] = '\0';
+			for (j = 0; j < t->nvars; j++)
+				(void)snprintf(names + strlen(names),
+				    sizeof(names) - strlen(names), "%s%s",
+				    j > 0 ? ", " : "", t->names[j]);
+			bad(e, line, "header column %.64s is not one of the "
 			    "template's parameters once (its body names "
-			    "them: %s)", trim(f[k]), t->names[0]);
+			    "them: %.100s)", trim(f[k]), names);
 			return -1;
 		}
 		seen[j] = 1;
 		map[k - 1] = j;
 	}
 	return 0;
+}
+
+/* Cuts UTF-8 text p to at most max bytes, at a character's start. */
+static void
+cut(char *p, size_t max)
+{
+	if (strlen(p) <= max)
+		return;
+	while (max > 0 && ((unsigned char)p[max] & 0xc0) == 0x80)
+		max--;
+	p[max] = '\0';
 }
 
 /* Grows l for one more row; 0 or -1 (out of memory). */
@@ -373,7 +393,7 @@ campaign_csv_parse(const char *text, size_t len,
     const struct campaign_tmpl *t, struct campaign_list *l,
     struct campaign_csv_err *e)
 {
-	char			*p, *next, *nl, *f[CAMPAIGN_VARS_MAX + 2];
+	char			*p, *next, *nl, *w, *f[CAMPAIGN_VARS_MAX + 2];
 	char			 norm[64];
 	const char		*err, *why;
 	struct campaign_rcpt	*r;
@@ -448,7 +468,9 @@ campaign_csv_parse(const char *text, size_t len,
 			memcpy(f[0], norm, strlen(norm) + 1); /* shorter */
 			r->wa_id = f[0];
 		} else {
-			r->wa_id = trim(f[0]);
+			w = trim(f[0]);
+			cut(w, WA_ID_KEPT);
+			r->wa_id = w;
 			r->reason = "invalid_number";
 		}
 		for (k = 1; k < n; k++)

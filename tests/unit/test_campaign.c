@@ -84,6 +84,13 @@ TEST(csv_invalid_numbers_and_duplicates_are_kept_skipped)
 	    "duplicate") == 0 && strcmp(l.v[4].wa_id, "15550100001") == 0);
 	CHECK(l.v[5].reason == NULL && strcmp(l.v[5].wa_id, "12345678") == 0);
 	campaign_list_clear(&l);
+	/* What is kept of a long wrong number: 64 bytes, whole characters. */
+	CHECK(parse("wa_id,a,b\n"
+	    "\xc3\xa9" "1234567890123456789012345678901234567890123456789012345678901"
+	    "\xc3\xa9\xc3\xa9,x,y\n", &pos, &l, &e) == 0);
+	CHECK(l.n == 1 && strlen(l.v[0].wa_id) == 63 &&
+	    strcmp(l.v[0].reason, "invalid_number") == 0);
+	campaign_list_clear(&l);
 }
 
 TEST(csv_bad_lines_are_all_counted_with_their_numbers)
@@ -189,7 +196,8 @@ TEST(csv_named_columns_in_any_order)
 	campaign_list_clear(&l);
 	CHECK(parse("wa_id,order,name\n15550100001,A-1,Ann\n", &named, &l,
 	    &e) == -1);
-	CHECK(strstr(e.bad[0].message, "name") != NULL);
+	CHECK(strstr(e.bad[0].message, "column name is not one of") != NULL);
+	CHECK(strstr(e.bad[0].message, "them: first_name, order)") != NULL);
 }
 
 TEST(csv_row_limit)
