@@ -67,16 +67,47 @@ campsend_free(struct campsend *cs)
 	free(cs);
 }
 
-/* Messages a second from pnid: its own send_rate, else WA_SEND_RATE. */
-static int64_t
-rate_of(struct campsend *cs, const char *pnid)
+/*
+ * pnid's pace and reach: *rate its send_rate, else WA_SEND_RATE; *tier
+ * the contacts it may reach in 24 hours, as outbox.c counts them (its
+ * tier when known, else WA_TIER_LIMIT; 0 unlimited, and none at all
+ * when WA_TIER_LIMIT is 0).
+ */
+static void
+number_limits(struct campsend *cs, const char *pnid, int64_t *rate,
+    int64_t *tier)
 {
 	struct db_number	 n;
+	int64_t			 reach;
+	int			 known;
 
-	if (db_number_get(cs->db, pnid, &n) == 1 &&
-	    strcmp(n.pnid, pnid) == 0 && n.send_rate > 0)
-		return n.send_rate;
-	return cs->cfg->send_rate;
+	known = db_number_get(cs->db, pnid, &n) == 1 &&
+	    strcmp(n.pnid, pnid) == 0;
+	*rate = known && n.send_rate > 0 ? n.send_rate : cs->cfg->send_rate;
+	*tier = cs->cfg->tier_limit;
+	if (*tier > 0 && known && (reach = policy_tier_reach(n.tier)) >= 0)
+		*tier = reach;
+}
+
+/*
+ * How many recipients of this batch certainly fit in pnid's tier even
+ * if each is a new contact: the outbox's own count per row, over every
+ * counted send, is then skipped for them (a batch of 50 would make 50
+ * scans of the number's templates of the last 24 hours).  Past them
+ * the outbox counts row by row, exactly.  -1 on a database error.
+ */
+static int64_t
+tier_budget(struct campsend *cs, const char *pnid, int64_t tier, int64_t now)
+{
+	int64_t	 count;
+	int	 already;
+
+	if (cs->cfg->tier_limit <= 0 || tier <= 0)
+		return INT64_MAX;
+	if (db_tier_count(cs->db, pnid, "", now - POLICY_TIER_SPAN_S *
+	    1000LL, &count, &already) == -1)
+		return -1;
+	return count < tier ? tier - count : 0;
 }
 
 /*
@@ -117,12 +148,13 @@ tier_wait(struct campsend *cs, const struct db_campsend *c, int64_t now)
 
 /*
  * Hands recipient r of campaign c to the outbox (or settles it when the
- * outbox refuses it for good).  0 done, 1 the tier is full (stop), -1
- * a database error (the caller rolls back).
+ * outbox refuses it for good); fits: it is known to fit in the tier.
+ * 0 done, 1 the tier is full (stop), -1 a database error (the caller
+ * rolls back).
  */
 static int
 hand(struct campsend *cs, const struct db_campsend *c,
-    const struct db_campsend_rcpt *r, int64_t now)
+    const struct db_campsend_rcpt *r, int fits, int64_t now)
 {
 	struct outbox_req	 req;
 	struct msg_err		 err;
@@ -150,7 +182,7 @@ hand(struct campsend *cs, const struct db_campsend *c,
 	req.pnid = c->pnid;
 	req.source = "campaign";
 	req.idem_key = key;
-	req.tier_limit = cs->cfg->tier_limit;
+	req.tier_limit = fits ? 0 : cs->cfg->tier_limit;
 	switch (outbox_queue(cs->db, &req, &oid, &repeated, &err)) {
 	case OUTBOX_OK:
 		rc = db_campsend_handed(cs->db, r->id, oid, now);
@@ -184,7 +216,8 @@ campsend_one(struct campsend *cs, int64_t id)
 {
 	struct db_campsend_rcpt	 r[BATCH_MAX];
 	struct db_campsend	 c;
-	int64_t			 now = clock_now_ms(), open, room, t0;
+	int64_t			 now = clock_now_ms(), open, room, t0, rate,
+				 tier, fit = 0;
 	int			 n = 0, i, k, full = 0;
 
 	if (db_begin(cs->db) != DB_OK)
@@ -205,14 +238,19 @@ campsend_one(struct campsend *cs, int64_t id)
 	    (open == 0 && db_campsend_unstick(cs->db, id, BATCH_MAX / 2,
 	    now) == -1))
 		goto fail;
-	room = rate_of(cs, c.pnid) * WINDOW_S - open;
+	number_limits(cs, c.pnid, &rate, &tier);
+	room = rate * WINDOW_S - open;
 	if (room > BATCH_MAX)
 		room = BATCH_MAX;
 	if (room > 0 &&
 	    (n = db_campsend_next(cs->db, id, r, (size_t)room)) == -1)
 		goto fail;
+	if (n > 0 && (fit = tier_budget(cs, c.pnid, tier, now)) == -1) {
+		db_campsend_rcpt_clear(r, (size_t)n);
+		goto fail;
+	}
 	for (i = 0; i < n && !full; i++)
-		if ((k = hand(cs, &c, &r[i], now)) == -1) {
+		if ((k = hand(cs, &c, &r[i], i < fit, now)) == -1) {
 			db_campsend_rcpt_clear(r, (size_t)n);
 			goto fail;
 		} else if (k == 1)
