@@ -61,6 +61,7 @@ DB	= db \
 	  db_sql_campaigns \
 	  db_campaigns \
 	  db_sql_campsend \
+	  db_campsend \
 	  db_doctor
 # CORE: every program: logging, configuration, storage, the outbox.
 CORE	= log \
@@ -97,6 +98,7 @@ NET	= wa \
 SEND	= graph \
 	  rate \
 	  sender \
+	  campsend \
 	  hookpost
 # API: the management API and the only libfcgi user.
 API	= req \

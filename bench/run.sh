@@ -1,8 +1,8 @@
 #!/bin/sh
 # run.sh: `make bench`.  Installs the Python receiver's Debian packages if
 # missing (bench only), builds the open-loop load generator, then runs
-# bench/bench.py, send_bench.py, api_bench.py, idle_bench.py and
-# inbox_bench.py (`run.sh numbers`: bench.py's webhook case over 1 and 20
+# bench/bench.py, send_bench.py, campaign_bench.py, api_bench.py,
+# idle_bench.py and inbox_bench.py (`run.sh numbers`: bench.py's webhook case over 1 and 20
 # numbers only; `run.sh inbox`, `make bench-inbox`: the inbox in headless
 # Chromium only).
 # BENCH_QUICK=1 shrinks every duration and data set (to check the bench,
@@ -35,6 +35,7 @@ if [ "${1:-}" = numbers ]; then
 fi
 BUILD_DIR=$build /usr/bin/python3 bench/bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/send_bench.py
+BUILD_DIR=$build /usr/bin/python3 bench/campaign_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/api_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/idle_bench.py
 BUILD_DIR=$build /usr/bin/python3 bench/inbox_bench.py

@@ -908,6 +908,51 @@ int	 db_alert_mail_done(struct db *, int64_t id, const char *state,
 	    int64_t next_ms, const char *error, int64_t sent_ms);
 
 /*
+ * Template campaigns, the worker's side (db_campsend.c, issue 16): due
+ * campaigns, their next recipients handed to the outbox, and the roll-up
+ * of the outbox's answers and Meta's statuses into the recipients.
+ */
+struct db_campsend {
+	int64_t		 id;
+	char		 pnid[32];		/* the number it sends from */
+	char		 tmpl[513];		/* template name */
+	char		 language[32];		/* its language code */
+	char		 state[16];		/* scheduled, running, ... */
+	int64_t		 wait_until;		/* unix ms, 0 not waiting */
+};
+struct db_campsend_rcpt {
+	int64_t		 id;
+	char		*wa_id;			/* malloc'd */
+	char		*params;		/* JSON array, malloc'd */
+};
+int	 db_campsend_due(struct db *, int64_t now_ms, int64_t *ids,
+	    size_t max);
+int	 db_campsend_get(struct db *, int64_t id, struct db_campsend *);
+int	 db_campsend_start(struct db *, int64_t id, int64_t now_ms);
+int	 db_campsend_open(struct db *, const char *pnid, int64_t *n);
+int	 db_campsend_next(struct db *, int64_t id,
+	    struct db_campsend_rcpt *, size_t max);
+void	 db_campsend_rcpt_clear(struct db_campsend_rcpt *, size_t n);
+int	 db_campsend_handed(struct db *, int64_t rid, int64_t outbox_id,
+	    int64_t now_ms);
+int	 db_campsend_settle(struct db *, int64_t rid, const char *state,
+	    const char *reason, int64_t now_ms);
+int	 db_campsend_wait(struct db *, int64_t id, int64_t until_ms,
+	    const char *reason, int64_t now_ms);
+int	 db_campsend_finish(struct db *, int64_t id, int64_t now_ms);
+int	 db_campsend_tier_free(struct db *, const char *pnid,
+	    int64_t since_ms, int64_t *at);
+int	 db_campsend_accepted(struct db *, int64_t outbox_id, int64_t now_ms);
+int	 db_campsend_failed(struct db *, int64_t outbox_id, int64_t code,
+	    const char *title, int64_t now_ms);
+int	 db_campsend_status(struct db *, const char *wamid,
+	    const char *status, int64_t code, const char *title,
+	    int64_t now_ms);
+int	 db_campsend_recover(struct db *);
+int	 db_campsend_unstick(struct db *, int64_t id, int max,
+	    int64_t now_ms);
+
+/*
  * db_campaigns.c: template campaigns as the API and wactl make and see
  * them (issue 16).  Times: rows in unix ms, what the reads answer in
  * unix seconds.

@@ -656,6 +656,11 @@ apply_status(struct db *d, int64_t ev, const struct wh_item *it,
 	    it->timestamp) == -1 || db_event_opt(d, it->phone_number_id,
 	    it->recipient_id, 0, 1, NULL, now_ms) == -1))
 		return DB_ERR;
+	/* Issue 16: a campaign's recipient moves forward with it. */
+	if (db_campsend_status(d, it->wamid, it->status, it->err_code,
+	    it->err_title != NULL ? it->err_title : it->err_message,
+	    now_ms) == -1)
+		return DB_ERR;
 	/* Issue 16: message.status, in this transaction. */
 	return dbi_status_reconcile(d, it->wamid) == 0 &&
 	    db_event_status(d, it, now_ms) == 0 ? DB_OK : DB_ERR;

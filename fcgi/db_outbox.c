@@ -208,9 +208,13 @@ db_outbox_fail(struct db *d, int64_t id, int64_t code, const char *title,
 	dbi_bind_text(s, 4, details);
 	if (dbi_run(d, STMT_OUTBOX_FAIL, __func__) != DB_OK)
 		return -1;
-	/* Issue 16: send.failed, with the failure it reports. */
-	return sqlite3_changes(d->h) == 0 ? 0 : db_event_outbox(d, id, NULL,
-	    code, title, clock_now_ms());
+	if (sqlite3_changes(d->h) == 0)
+		return 0;
+	/* Issue 16: send.failed, with the failure it reports; a campaign's
+	 * recipient fails with it. */
+	return db_event_outbox(d, id, NULL, code, title, clock_now_ms()) ==
+	    -1 || db_campsend_failed(d, id, code, title, clock_now_ms()) ==
+	    -1 ? -1 : 0;
 }
 
 /* Finds or creates the contact a send goes to; its id or -1. */
@@ -259,6 +263,9 @@ db_outbox_accept(struct db *d, int64_t id, const char *wamid, int64_t now_ms)
 		return -1;
 	if (sqlite3_changes(d->h) == 0)
 		return 0;
+	/* Issue 16: a campaign's recipient was sent. */
+	if (db_campsend_accepted(d, id, now_ms) == -1)
+		return -1;
 	s = dbi_st(d, STMT_OUTBOX_GET);
 	sqlite3_bind_int64(s, 1, id);
 	if (dbi_row(d, STMT_OUTBOX_GET, __func__) != 1)
@@ -331,9 +338,17 @@ done:
 int
 db_outbox_recover(struct db *d, int64_t now_ms)
 {
-	sqlite3_stmt	*s = dbi_st(d, STMT_OUTBOX_RECOVER);
-	int		 n;
+	sqlite3_stmt	*s;
+	int		 n, k;
 
+	/* Issue 16: never a campaign's, which fail instead (one person
+	 * never gets a campaign twice). */
+	if ((k = db_campsend_recover(d)) == -1)
+		return -1;
+	if (k > 0)
+		log_warnx("failed %d campaign sends a stopped worker left "
+		    "in flight: Meta may have them; not sent again", k);
+	s = dbi_st(d, STMT_OUTBOX_RECOVER);
 	sqlite3_bind_int64(s, 1, now_ms);
 	if (dbi_run(d, STMT_OUTBOX_RECOVER, __func__) != DB_OK)
 		return -1;

@@ -20,6 +20,7 @@
 
 #include "apply.h"
 #include "alerts.h"
+#include "campsend.h"
 #include "cfg.h"
 #include "counters.h"
 #include "chat.h"
@@ -60,6 +61,7 @@ struct worker {
 	struct jobs	*jobs;		/* account jobs to Meta */
 	struct hookpost	*hp;		/* event webhooks (issue 16) */
 	struct alerts	*alerts;	/* issue 16: alerts and their mails */
+	struct campsend	*camp;		/* issue 16: campaigns to the outbox */
 };
 
 /* The loop's timers and moods, between passes. */
@@ -198,6 +200,8 @@ worker_open(struct worker *w)
 		fatalx("cannot start the event webhooks");
 	if ((w->alerts = alerts_new(w->db, cfg)) == NULL)
 		fatalx("cannot start the alerts: out of memory");
+	if ((w->camp = campsend_new(w->db, cfg)) == NULL)
+		fatalx("cannot start the campaigns: out of memory");
 }
 
 /*
@@ -266,6 +270,9 @@ worker_between(struct worker *w, struct pace *p, int applied)
 	/* Issue 16, email alerts: conditions on a timer, then mails. */
 	if ((t = alerts_step(w->alerts)) < wait)
 		wait = (long)t;
+	/* Issue 16, campaigns: recipients to the outbox, a window ahead. */
+	if ((t = campsend_step(w->camp)) < wait)
+		wait = (long)t;
 	if (more > 0)
 		wait = 0;
 	if (p->backoff > 0 && wait > p->backoff)
@@ -330,6 +337,7 @@ worker_close(struct worker *w)
 	sender_free(w->snd);
 	jobs_free(w->jobs);
 	alerts_free(w->alerts);
+	campsend_free(w->camp);
 	apply_free(w->apply);
 	chat_free(w->chat);
 	log_info("stopping: the batch in hand was finished");
