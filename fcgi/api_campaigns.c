@@ -425,9 +425,8 @@ static void
 campaign_recipients(struct call *c)
 {
 	const struct campaigns_f *q = (const struct campaigns_f *)(void *)&c->q;
-	json_t		*o, *rows, *r, *p, *last;
+	json_t		*o, *rows, *r, *p;
 	size_t		 i;
-	char		 cur[32];
 	int		 n, seen;
 
 	if ((o = json_array()) == NULL || db_campaign_get(c->db, c->id,
@@ -456,15 +455,8 @@ campaign_recipients(struct call *c)
 		if ((p = json_loads(json_string_value(json_object_get(r,
 		    "params")), 0, NULL)) != NULL)
 			(void)json_object_set_new(r, "params", p);
-	last = json_array_get(rows, json_array_size(rows) - 1);
-	if (n == (int)q->limit.i && last != NULL) {
-		(void)snprintf(cur, sizeof(cur), "%lld", (long long)
-		    json_integer_value(json_object_get(last, "id")));
-		api_reply_json(c, 200, json_pack("{s:o, s:s}", "data", rows,
-		    "next_cursor", cur));
-	} else
-		api_reply_json(c, 200, json_pack("{s:o, s:n}", "data", rows,
-		    "next_cursor"));
+	/* Recipient rows name no number: api_page() adds no label. */
+	api_page(c, rows, n, (int)q->limit.i);
 }
 
 /*
