@@ -81,6 +81,7 @@ CORE	= log \
 	  policy \
 	  tmpl \
 	  csv \
+	  civil \
 	  campaign \
 	  campnew
 # RETAIN: retention, on the worker's timer and by `wactl purge`.
@@ -135,6 +136,7 @@ ADMIN	= client \
 # (reading this list), and that its unit test links no storage, libfcgi
 # or libcurl code.
 PURE	= webhook \
+	  civil \
 	  rotate \
 	  msg \
 	  graph \
@@ -244,11 +246,11 @@ LINK_test_hookspec = hookspec
 LINK_test_rate	= rate
 LINK_test_policy = policy
 LINK_test_tmpl	= tmpl msg
-LINK_test_rotate = rotate
+LINK_test_rotate = rotate civil
 LINK_test_sandbox_check = sandbox_check
 LINK_test_hookpost = hookrule sig log
 LINK_test_mail_msg = mail_msg buf log
-LINK_test_campaign = campaign csv
+LINK_test_campaign = campaign csv civil
 LINK_test_apply	= apply proc $(CORE) $(BOT)
 # Storage tests: the database and what it calls.
 STORE_LINK	= $(DB) schema_sql log buf cfg sig url webhook counters policy

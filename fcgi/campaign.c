@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "campaign.h"
+#include "civil.h"
 #include "csv.h"
 
 #define WA_ID_KEPT	64	/* bytes of an invalid number kept */
@@ -665,20 +666,6 @@ campaign_preview(const struct campaign_tmpl *t, const json_t *params,
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t	era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* n digits at p as a number, or -1. */
 static int
 digits(const char *p, int n)
@@ -731,6 +718,6 @@ campaign_at_parse(const char *s, int64_t *unix_s)
 	    y % 400 == 0))) || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    sec < 0 || sec > 59)
 		return -1;
-	*unix_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	*unix_s = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }

@@ -14,23 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "rotate.h"
 
-/* Days since 1970-01-01 of y-m-d (proleptic Gregorian). */
-static long
-days_from_civil(long y, long m, long d)
-{
-	long	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* The y-m-d of a day (the inverse of days_from_civil()). */
+/* The y-m-d of a day (the inverse of civil_days()). */
 static void
 civil_from_days(long z, long *y, long *m, long *d)
 {
@@ -99,7 +86,7 @@ rotate_name_parse(const char *name, long *day)
 	    !digits(name + 11, 2, &d) || y < 1970 || m < 1 || m > 12 ||
 	    d < 1 || d > 31)
 		return 0;
-	*day = days_from_civil(y, m, d);
+	*day = (long)civil_days(y, (int)m, (int)d);
 	civil_from_days(*day, &yy, &mm, &dd);
 	return yy == y && mm == m && dd == d;
 }
