@@ -379,37 +379,12 @@ api_actor(const struct call *c)
 void
 api_on_row(void *arg, int nc, const char *const *names, const struct db_val *v)
 {
-	json_t	*a = arg, *o = json_object(), *x;
-	int	 i;
+	/* Stored JSON (labels, sent_by) goes out as JSON. */
+	static const char *const json_cols[] = { "labels", "sent_by", NULL };
+	json_t	*o;
 
-	if (o == NULL)
-		return;
-	for (i = 0; i < nc; i++) {
-		switch (v[i].type) {
-		case DB_VAL_INT:
-			x = json_integer((json_int_t)v[i].i);
-			break;
-		case DB_VAL_REAL:
-			x = json_real(v[i].r);
-			break;
-		case DB_VAL_TEXT:
-			/* Stored JSON (labels, sent_by) goes out as JSON. */
-			if ((strcmp(names[i], "labels") == 0 ||
-			    strcmp(names[i], "sent_by") == 0) &&
-			    (x = json_loadb(v[i].s, v[i].len, 0, NULL)) != NULL)
-				break;
-			x = json_stringn(v[i].s, v[i].len);
-			break;
-		default:
-			x = json_null();
-			break;
-		}
-		if (x == NULL || json_object_set_new(o, names[i], x) == -1) {
-			json_decref(o);
-			return;
-		}
-	}
-	(void)json_array_append_new(a, o);
+	if ((o = db_row_json(nc, names, v, json_cols)) != NULL)
+		(void)json_array_append_new(arg, o);
 }
 
 /* {"data": rows, "next_cursor": ...}: a cursor when the page was full. */

@@ -470,28 +470,10 @@ static void
 on_campaign(void *arg, int nc, const char *const *names,
     const struct db_val *v)
 {
-	json_t	**o = arg, *x;
-	int	  i;
+	static const char *const json_cols[] = { "source", NULL };
+	json_t	**o = arg;
 
-	if ((*o = json_object()) == NULL)
-		return;
-	for (i = 0; i < nc; i++) {
-		switch (v[i].type) {
-		case DB_VAL_INT:
-			x = json_integer((json_int_t)v[i].i);
-			break;
-		case DB_VAL_TEXT:
-			if (strcmp(names[i], "source") == 0 &&
-			    (x = json_loadb(v[i].s, v[i].len, 0, NULL)) != NULL)
-				break;
-			x = json_stringn(v[i].s, v[i].len);
-			break;
-		default:
-			x = json_null();
-			break;
-		}
-		(void)json_object_set_new(*o, names[i], x);
-	}
+	*o = db_row_json(nc, names, v, json_cols);
 }
 
 /* o's preview: the first queued recipient's text, or null. */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <bsd/string.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "cfg.h"
@@ -919,4 +920,55 @@ db_val_int(int nc, const char *const *names, const struct db_val *v,
 		if (strcmp(names[i], name) == 0)
 			return v[i].type == DB_VAL_INT ? v[i].i : 0;
 	return 0;
+}
+
+/* 1 when name is one of list (NULL-terminated, or NULL: none). */
+static int
+name_in(const char *name, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A db_row_cb row as a JSON object, column name to value: integers,
+ * reals, text, null; a text column named in json_cols (NULL-terminated,
+ * or NULL) that holds JSON goes out as that JSON.  A new object the
+ * caller frees with json_decref(), or NULL when out of memory.
+ */
+json_t *
+db_row_json(int nc, const char *const *names, const struct db_val *v,
+    const char *const *json_cols)
+{
+	json_t	*o, *x;
+	int	 i;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < nc; i++) {
+		switch (v[i].type) {
+		case DB_VAL_INT:
+			x = json_integer((json_int_t)v[i].i);
+			break;
+		case DB_VAL_REAL:
+			x = json_real(v[i].r);
+			break;
+		case DB_VAL_TEXT:
+			if (name_in(names[i], json_cols) &&
+			    (x = json_loadb(v[i].s, v[i].len, 0, NULL)) != NULL)
+				break;
+			x = json_stringn(v[i].s, v[i].len);
+			break;
+		default:
+			x = json_null();
+			break;
+		}
+		if (x == NULL || json_object_set_new(o, names[i], x) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
 }

@@ -124,6 +124,13 @@ const char	*db_val_text(int ncols, const char *const *names,
 		    const struct db_val *, const char *name);
 int64_t		 db_val_int(int ncols, const char *const *names,
 		    const struct db_val *, const char *name);
+/*
+ * The row as a new JSON object (caller json_decref()s; NULL out of
+ * memory); text columns named in json_cols (NULL-terminated) that hold
+ * JSON go out as JSON.
+ */
+struct json_t	*db_row_json(int ncols, const char *const *names,
+		    const struct db_val *, const char *const *json_cols);
 
 typedef void	(*db_row_cb)(void *, int ncols, const char *const *names,
 		    const struct db_val *);
