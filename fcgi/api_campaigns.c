@@ -52,8 +52,6 @@ static void	campaign_report(struct call *);
 
 static const char *const campaign_states[] = { "scheduled", "running",
 	"paused", "cancelled", "done", NULL };
-static const char *const recipient_states[] = { "queued", "skipped", "sent",
-	"delivered", "read", "failed", NULL };
 
 static const struct param list_p[] = {
 	{ .name = "state", .type = PARAM_ENUM, .words = campaign_states,
@@ -63,7 +61,7 @@ static const struct param list_p[] = {
 };
 
 static const struct param recipients_p[] = {
-	{ .name = "state", .type = PARAM_ENUM, .words = recipient_states,
+	{ .name = "state", .type = PARAM_ENUM, .words = db_campaign_states,
 	  .field = offsetof(struct campaigns_f, state) },
 	API_LIMIT(struct campaigns_f),
 	{ .name = "before", .type = PARAM_INT, .min = 1, .max = INT64_MAX,

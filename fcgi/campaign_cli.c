@@ -425,8 +425,6 @@ on_rcpt(void *arg, int nc, const char *const *names, const struct db_val *v)
 static int
 recipients_cmd(struct db *d, int argc, char *argv[])
 {
-	static const char *const states[] = { "queued", "skipped", "sent",
-		"delivered", "read", "failed", NULL };
 	const char	*state = NULL;
 	json_t		*o;
 	int64_t		 id, before = 0, last;
@@ -438,10 +436,10 @@ recipients_cmd(struct db *d, int argc, char *argv[])
 	else if (argc != 3)
 		usage();
 	if (state != NULL) {
-		for (k = 0; states[k] != NULL; k++)
-			if (strcmp(states[k], state) == 0)
+		for (k = 0; db_campaign_states[k] != NULL; k++)
+			if (strcmp(db_campaign_states[k], state) == 0)
 				break;
-		if (states[k] == NULL) {
+		if (db_campaign_states[k] == NULL) {
 			log_warnx("--state must be queued, skipped, sent, "
 			    "delivered, read or failed");
 			return 1;

@@ -993,10 +993,10 @@ enum db_campaign_act {
 	DB_CAMPAIGN_CANCEL,
 	DB_CAMPAIGN__MAX
 };
-/* Counts by recipient state, in this order. */
+/* Counts by recipient state, in this order; a NULL after the last. */
 #define DB_CAMPAIGN_STATES	6	/* queued skipped sent delivered read
 					 * failed */
-extern const char *const db_campaign_states[DB_CAMPAIGN_STATES];
+extern const char *const db_campaign_states[DB_CAMPAIGN_STATES + 1];
 int	 db_campaign_create(struct db *, const struct campaign_new *,
 	    int64_t *id, struct msg_err *);
 int	 db_campaign_get(struct db *, int64_t id, db_row_cb, void *);

@@ -20,13 +20,14 @@
 #include "log.h"
 #include "msg.h"
 
-const char *const db_campaign_states[DB_CAMPAIGN_STATES] = {
+const char *const db_campaign_states[DB_CAMPAIGN_STATES + 1] = {
 	"queued",
 	"skipped",
 	"sent",
 	"delivered",
 	"read",
 	"failed",
+	NULL,		/* for word lists (PARAM_ENUM) */
 };
 
 static void

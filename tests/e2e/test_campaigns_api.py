@@ -407,6 +407,10 @@ def test_wactl_campaign(s, tmp_path):
     assert r.returncode == 0
     assert [l.split()[3:5] for l in r.stdout.splitlines()[1:]] == [
         ["skipped", "duplicate"], ["skipped", "invalid_number"], ["skipped", "opted_out"]]
+    r = wactl(s, "campaign", "recipients", "march", "--state", "lost")
+    assert r.returncode == 1 and "--state must be queued, skipped, sent, delivered, read or failed" in r.stderr
+    r = wactl(s, "campaign", "recipients", "march", "--state", "failed")
+    assert r.returncode == 0 and r.stdout.splitlines()[1:] == []
     r = wactl(s, "campaign", "report", "march")
     assert r.returncode == 0
     out = r.stdout.splitlines()
