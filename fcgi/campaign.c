@@ -60,11 +60,59 @@ var_kind(const char *p, size_t len, int *pos)
 }
 
 /*
+ * Why a campaign, which fills only BODY parameters, cannot send a
+ * template with component c (Meta's listing shape), or NULL: a media or
+ * location header needs its file, a text header or a URL button with a
+ * variable its value, a copy-code, one-time-password or multi-product
+ * button its own parameter, a carousel or limited-time offer its cards
+ * and expiry.  Meta would refuse every such send (132000).
+ */
+static const char *
+unsupported(const json_t *c)
+{
+	const char	*type, *fmt, *s;
+	json_t		*b;
+	size_t		 i;
+
+	type = json_string_value(json_object_get(c, "type"));
+	if (type == NULL)
+		return NULL;
+	if (strcasecmp(type, "HEADER") == 0) {
+		fmt = json_string_value(json_object_get(c, "format"));
+		if (fmt != NULL && strcasecmp(fmt, "TEXT") != 0)
+			return "its header is an image, video, document or "
+			    "location, which needs a file for each send";
+		s = json_string_value(json_object_get(c, "text"));
+		if (s != NULL && strstr(s, "{{") != NULL)
+			return "its header text has a variable";
+	} else if (strcasecmp(type, "BUTTONS") == 0) {
+		json_array_foreach(json_object_get(c, "buttons"), i, b) {
+			type = json_string_value(json_object_get(b, "type"));
+			s = json_string_value(json_object_get(b, "url"));
+			if (type == NULL)
+				continue;
+			if (strcasecmp(type, "URL") == 0 && s != NULL &&
+			    strstr(s, "{{") != NULL)
+				return "a URL button has a variable";
+			if (strcasecmp(type, "COPY_CODE") == 0 ||
+			    strcasecmp(type, "OTP") == 0 ||
+			    strcasecmp(type, "MPM") == 0)
+				return "a button needs a parameter of its own "
+				    "(a code or products)";
+		}
+	} else if (strcasecmp(type, "CAROUSEL") == 0 ||
+	    strcasecmp(type, "LIMITED_TIME_OFFER") == 0)
+		return "it has a carousel or a limited-time offer";
+	return NULL;
+}
+
+/*
  * Fills t from a stored template's components (Meta's listing shape, as
  * the templates table keeps them): the BODY's text and its variables,
  * positional {{1}}.. (the highest number is the count) or named {{name}}
- * (each distinct name, first use first).  0, or -1 when components is
- * not a JSON array, or the body has more than CAMPAIGN_VARS_MAX.
+ * (each distinct name, first use first), and t->unsupported when another
+ * component needs a parameter.  0, or -1 when components is not a JSON
+ * array, or the body has more than CAMPAIGN_VARS_MAX.
  */
 int
 campaign_tmpl_parse(const char *components, struct campaign_tmpl *t)
@@ -82,6 +130,8 @@ campaign_tmpl_parse(const char *components, struct campaign_tmpl *t)
 		type = json_string_value(json_object_get(c, "type"));
 		if (type != NULL && strcasecmp(type, "BODY") == 0)
 			text = json_string_value(json_object_get(c, "text"));
+		if (t->unsupported == NULL)
+			t->unsupported = unsupported(c);
 	}
 	if (text == NULL) {
 		rc = 0;

@@ -27,6 +27,9 @@ struct campaign_tmpl {
 	int	 nvars;			/* parameters the BODY needs */
 	char	 names[CAMPAIGN_VARS_MAX][CAMPAIGN_VAR_NAME_MAX];
 					/* named: each name, first use first */
+	const char *unsupported;	/* why a campaign cannot fill it (a
+					 * header or button parameter, a
+					 * carousel), or NULL */
 };
 
 /* One recipient of a CSV; pointers into struct campaign_list's text. */

@@ -235,6 +235,15 @@ find_template(struct db *d, const struct campnew_req *r,
 		db_template_clear(&tp);
 		return -1;
 	}
+	if (t->unsupported != NULL) {
+		(void)snprintf(msg, sizeof(msg), "Template %.64s (%s) cannot "
+		    "be sent by a campaign: %s.  A campaign fills only the "
+		    "body's parameters.", tp.name, tp.language, t->unsupported);
+		fail(f, 400, "template_unsupported", "template", msg);
+		campaign_tmpl_clear(t);
+		db_template_clear(&tp);
+		return -1;
+	}
 	db_template_clear(&tp);
 	return 0;
 trouble:

@@ -68,6 +68,19 @@ def s(graph):
             tmpl(2, "promo_pending", "Hi {{1}}", status="PENDING"),
             tmpl(3, "greeting", "Dear {{first_name}}, see you at {{place}}.", fmt="NAMED"),
             tmpl(4, "hello_world", "Hello from Acme."),
+            dict(tmpl(5, "photo_promo", "New in, {{1}}."), components=[
+                {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1n"]}},
+                {"type": "BODY", "text": "New in, {{1}}."}]),
+            dict(tmpl(6, "track_order", "Order {{1}} shipped."), components=[
+                {"type": "BODY", "text": "Order {{1}} shipped."},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Track", "url": "https://shop.example/t/{{1}}"}]}]),
+            dict(tmpl(7, "plain_links", "Hi {{1}}."), components=[
+                {"type": "HEADER", "format": "TEXT", "text": "Spring"},
+                {"type": "BODY", "text": "Hi {{1}}."},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Shop", "url": "https://shop.example/"},
+                    {"type": "QUICK_REPLY", "text": "Stop"}]}]),
         ])
         r = wactl(st, "templates", "sync")
         assert r.returncode == 0, r.stderr
@@ -136,6 +149,10 @@ def test_create_from_csv_counts_skips_and_preview(s):
     assert st == 200 and got == c
     st, named = call(s, "POST", "/campaigns", new("csv-named", file_name="März list.csv", dry_run=True))
     assert st == 200 and named["source"] == {"file": "März list.csv"}
+    # A fixed header and fixed buttons need nothing from the file.
+    st, fixed = call(s, "POST", "/campaigns", new("fixed", template="plain_links",
+                                                  csv="wa_id,n\n15550100001,Ann\n", dry_run=True))
+    assert st == 200 and fixed["preview"] == "Hi Ann.", fixed
 
 
 def test_dry_run_writes_nothing_and_answers_the_same(s):
@@ -183,6 +200,9 @@ def test_bad_csv_names_every_wrong_line_and_writes_nothing(s):
     ({"template": "no_such"}, 400, "template_not_found", "template"),
     ({"language": "pt_BR"}, 400, "template_not_found", "template"),
     ({"template": "promo_pending", "csv": "wa_id,n\n15550100001,x\n"}, 400, "template_not_approved", "template"),
+    # Parameters a campaign cannot fill: Meta would refuse every send.
+    ({"template": "photo_promo", "csv": "wa_id,n\n15550100001,x\n"}, 400, "template_unsupported", "template"),
+    ({"template": "track_order", "csv": "wa_id,n\n15550100001,x\n"}, 400, "template_unsupported", "template"),
     ({"number": "nope"}, 400, "unknown_number", "number"),
     ({"file_name": "../etc/passwd"}, 400, "invalid_file_name", "file_name"),
     ({"file_name": "a" * 129}, 400, "invalid_file_name", "file_name"),

@@ -41,6 +41,41 @@ TEST(tmpl_positional_and_named)
 	CHECK(none.nvars == 0 && none.body != NULL);
 }
 
+/* Components a campaign cannot fill make the template unsupported. */
+TEST(tmpl_unsupported_components)
+{
+	static const char *const bad[] = {
+		"[{\"type\":\"HEADER\",\"format\":\"IMAGE\"},"
+		    "{\"type\":\"BODY\",\"text\":\"Hi\"}]",
+		"[{\"type\":\"HEADER\",\"format\":\"TEXT\",\"text\":"
+		    "\"Hi {{1}}\"},{\"type\":\"BODY\",\"text\":\"x\"}]",
+		"[{\"type\":\"BODY\",\"text\":\"x\"},{\"type\":\"BUTTONS\","
+		    "\"buttons\":[{\"type\":\"URL\",\"url\":\"https://a/{{1}}\"}]}]",
+		"[{\"type\":\"BODY\",\"text\":\"x\"},{\"type\":\"BUTTONS\","
+		    "\"buttons\":[{\"type\":\"OTP\",\"otp_type\":\"COPY_CODE\"}]}]",
+		"[{\"type\":\"BODY\",\"text\":\"x\"},{\"type\":\"BUTTONS\","
+		    "\"buttons\":[{\"type\":\"COPY_CODE\"}]}]",
+		"[{\"type\":\"BODY\",\"text\":\"x\"},{\"type\":\"CAROUSEL\"}]",
+	};
+	struct campaign_tmpl	t;
+	size_t			i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(campaign_tmpl_parse(bad[i], &t) == 0);
+		CHECK(t.unsupported != NULL);
+		campaign_tmpl_clear(&t);
+	}
+	/* A fixed text header, fixed URL and quick replies are fine. */
+	CHECK(campaign_tmpl_parse("[{\"type\":\"HEADER\",\"format\":"
+	    "\"TEXT\",\"text\":\"Sale\"},{\"type\":\"BODY\",\"text\":"
+	    "\"Hi {{1}}\"},{\"type\":\"BUTTONS\",\"buttons\":[{\"type\":"
+	    "\"URL\",\"url\":\"https://a/\"},{\"type\":\"QUICK_REPLY\"}]}]",
+	    &t) == 0);
+	CHECK(t.unsupported == NULL && t.nvars == 1);
+	campaign_tmpl_clear(&t);
+	CHECK(pos.unsupported == NULL);
+}
+
 TEST(csv_plain_quoted_bom_crlf_blank)
 {
 	struct campaign_list	l;
@@ -309,6 +344,7 @@ main(void)
 	    &none) == -1)
 		return 1;
 	RUN(tmpl_positional_and_named);
+	RUN(tmpl_unsupported_components);
 	RUN(csv_plain_quoted_bom_crlf_blank);
 	RUN(csv_invalid_numbers_and_duplicates_are_kept_skipped);
 	RUN(csv_bad_lines_are_all_counted_with_their_numbers);
